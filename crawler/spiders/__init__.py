@@ -1,0 +1,1 @@
+"""Spiders. ``reports`` walks the report columns of the sites it is given."""

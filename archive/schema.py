@@ -1,0 +1,235 @@
+"""The SQLite layout: raw snapshots and the normalized rows researchers query.
+
+One file, ``nianbao.db``, holds both, so a researcher who opens it in Datasette can
+follow every number (``cells``) back to the report (``reports``) and the exact bytes
+it was read from (``snapshots`` -> ``payloads``).
+
+Raw side (owned by the archive, never rewritten):
+    crawl_runs, snapshots, payloads
+Normalized side (derived; replaced when the parsers are re-run):
+    agencies, reports, cells, checks, problems, skipped, errors
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+
+def open_database(path) -> sqlite_utils.Database:
+    """Open (creating if needed) a nianbao database with the full schema."""
+    db = sqlite_utils.Database(path)
+    # WAL lets Datasette read while a crawl writes; NORMAL is durable across
+    # process crashes (only an OS crash can lose the last transactions).
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create every table, index and view that is missing. Idempotent."""
+    _raw_tables(db)
+    _normalized_tables(db)
+    _views(db)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _raw_tables(db):
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "started": str,
+            "finished": str,
+            "spider": str,
+            "status": str,  # running | finished | failed
+            "pages_fetched": int,
+            "bytes_received": int,
+            "reports_found": int,
+            "skipped": int,
+            "errors": int,
+            "stats": str,  # JSON: the Scrapy stats at close
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["payloads"].create(
+        {
+            "digest": str,  # "sha1:<BASE32>" of the body as received (WARC payload digest)
+            "size": int,  # bytes as received
+            "codec": str,  # how `data` is compressed for storage
+            "stored_size": int,
+            "data": bytes,
+        },
+        pk="digest",
+        if_not_exists=True,
+    )
+    db["snapshots"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "url": str,
+            "method": str,
+            "request_headers": str,  # JSON list of [name, value], as sent
+            "request_body": bytes,
+            "status": int,
+            "response_headers": str,  # JSON list of [name, value], as Scrapy received them
+            "fetched_at": str,  # ISO 8601 UTC
+            "payload_digest": str,
+            "content_type": str,
+            "content_encoding": str,  # the body is stored still content-encoded
+            "encoding": str,  # detected text encoding of the decoded body
+            "encoding_source": str,  # how: bom | http-header | meta | detected | default
+            "kind": str,  # robots | listing | report | attachment | page
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("payload_digest", "payloads", "digest")],
+        if_not_exists=True,
+    )
+    db["snapshots"].create_index(["url"], if_not_exists=True)
+    db["snapshots"].create_index(["payload_digest"], if_not_exists=True)
+
+
+def _normalized_tables(db):
+    db["agencies"].create({"id": int, "name": str}, pk="id", if_not_exists=True)
+    db["agencies"].create_index(["name"], unique=True, if_not_exists=True)
+    db["reports"].create(
+        {
+            "id": int,
+            "url": str,
+            "snapshot_id": int,
+            "agency_id": int,
+            "title": str,
+            "year": int,
+            "published": str,
+            "source": str,
+            "layout": str,
+            "has_tables": int,
+            "failing_rules": str,  # JSON list, or null when the report has no tables
+            "text_form": str,
+            "parser_version": str,
+            "parsed_at": str,
+            "text": str,  # report text without page chrome, for full-text search
+        },
+        pk="id",
+        foreign_keys=[("snapshot_id", "snapshots", "id"), ("agency_id", "agencies", "id")],
+        if_not_exists=True,
+    )
+    db["reports"].create_index(["url"], unique=True, if_not_exists=True)
+    db["reports"].create_index(["agency_id", "year"], if_not_exists=True)
+    db["reports"].create_index(["year"], if_not_exists=True)
+    db["cells"].create(
+        {
+            "id": int,
+            "report_id": int,
+            "table_name": str,  # active_disclosure | applications | reviews_litigation
+            "row_key": str,
+            "column_key": str,
+            "value": float,
+            "text": str,  # as printed
+            "kind": str,  # number | zero | empty | not_applicable | text | inferred
+            "location": str,  # where in the snapshot it was read
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+        if_not_exists=True,
+    )
+    db["cells"].create_index(["report_id", "table_name"], if_not_exists=True)
+    db["checks"].create(
+        {
+            "id": int,
+            "report_id": int,
+            "rule": str,
+            "where": str,
+            "status": str,  # pass | fail | not_assessable | warn
+            "left": float,
+            "right": float,
+            "delta": float,
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+        if_not_exists=True,
+    )
+    db["checks"].create_index(["report_id"], if_not_exists=True)
+    db["checks"].create_index(["rule", "status"], if_not_exists=True)
+    db["problems"].create(
+        {"id": int, "report_id": int, "kind": str, "table_name": str, "detail": str},
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+        if_not_exists=True,
+    )
+    db["skipped"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "url": str,
+            "title": str,
+            "reason": str,
+            "found_on": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+        if_not_exists=True,
+    )
+    db["skipped"].create_index(["url"], unique=True, if_not_exists=True)
+    db["errors"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "snapshot_id": int,
+            "url": str,
+            "stage": str,  # fetch | parse | store
+            "error": str,
+            "message": str,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("snapshot_id", "snapshots", "id")],
+        if_not_exists=True,
+    )
+
+
+# One wide view per statistical table, so researchers don't have to pivot `cells`.
+_APPLICANT_COLUMNS = (
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+    "total",
+)
+_REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+
+
+def _wide_view_sql(table_name: str, columns) -> str:
+    pivots = ",\n  ".join(
+        f"max(case when c.column_key = '{col}' then c.value end) as {col}" for col in columns
+    )
+    return f"""
+select r.id as report_id, a.name as agency, r.year, c.row_key,
+  {pivots}
+from cells c
+join reports r on r.id = c.report_id
+left join agencies a on a.id = r.agency_id
+where c.table_name = '{table_name}'
+group by r.id, c.row_key
+"""
+
+
+def _views(db):
+    views = {
+        "applications": _wide_view_sql("applications", _APPLICANT_COLUMNS),
+        "reviews_litigation": _wide_view_sql("reviews_litigation", _REVIEW_COLUMNS),
+        "active_disclosure": """
+select r.id as report_id, a.name as agency, r.year, c.row_key, c.column_key, c.value, c.text, c.kind
+from cells c
+join reports r on r.id = c.report_id
+left join agencies a on a.id = r.agency_id
+where c.table_name = 'active_disclosure'
+""",
+    }
+    for name, sql in views.items():
+        db.create_view(name, sql, replace=True)

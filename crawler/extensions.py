@@ -1,0 +1,66 @@
+"""The crawl's link to the archive: one database and one ``crawl_runs`` row per crawl.
+
+The snapshot middleware, the report pipeline and this extension share one
+``CrawlArchive`` (one SQLite connection, used from the reactor thread only), found
+through ``crawl_archive(crawler)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+from scrapy import signals
+
+from archive.runs import finish_run, start_run
+from archive.schema import open_database
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "nianbao.db"
+
+
+@dataclass
+class CrawlArchive:
+    db: sqlite_utils.Database
+    run_id: int
+    path: Path
+
+
+def crawl_archive(crawler) -> CrawlArchive:
+    """The archive of this crawl, opened (and its run started) on first use."""
+    archive = getattr(crawler, "nianbao_archive", None)
+    if archive is None:
+        data_dir = Path(crawler.settings.get("NIANBAO_DATA_DIR"))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / DATABASE_NAME
+        db = open_database(path)
+        run_id = start_run(db, crawler.spidercls.name)
+        archive = crawler.nianbao_archive = CrawlArchive(db=db, run_id=run_id, path=path)
+        logger.info("Archiving into %s (run %d)", path, run_id)
+    return archive
+
+
+class CrawlRunExtension:
+    """Closes the run: writes its counts and Scrapy stats to ``crawl_runs``."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider):
+        crawl_archive(self.crawler)
+
+    def spider_closed(self, spider, reason):
+        archive = crawl_archive(self.crawler)
+        status = "finished" if reason == "finished" else f"failed: {reason}"
+        finish_run(archive.db, archive.run_id, status=status, stats=self.crawler.stats.get_stats())
+        archive.db.close()

@@ -1,0 +1,101 @@
+"""Record every exchange (robots.txt, listings, reports, attachments) in the archive.
+
+Sits at priority 900, where ``HttpCacheMiddleware`` sits: its ``process_response``
+runs before ``HttpCompressionMiddleware`` (590) decodes the body, so what is stored
+is the body exactly as received, still content-encoded.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from archive.records import record_error
+from archive.snapshots import store_snapshot
+from parsers import ParseError, decode_http_body, detect_encoding
+
+from ..extensions import crawl_archive
+
+logger = logging.getLogger(__name__)
+
+# Bodies of these types are text whose encoding we detect and store with the snapshot.
+TEXT_TYPES = ("text/", "html", "xml", "json", "javascript")
+
+
+def header_pairs(headers) -> list[list[str]]:
+    """Scrapy ``Headers`` as [name, value] pairs, one pair per value."""
+    return [
+        [name.decode("latin-1"), value.decode("latin-1")]
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def request_header_pairs(request) -> list[list[str]]:
+    """The request's headers as sent: Twisted adds Host, so we note it too."""
+    pairs = header_pairs(request.headers)
+    if not any(name.lower() == "host" for name, _ in pairs):
+        pairs.insert(0, ["Host", urlsplit(request.url).netloc])
+    return pairs
+
+
+def guess_text_encoding(body: bytes, content_type: str | None, content_encoding: str | None):
+    """(encoding, how it was decided) for a text body; (None, None) otherwise."""
+    if content_type and not any(t in content_type.lower() for t in TEXT_TYPES):
+        return None, None
+    try:
+        guess = detect_encoding(decode_http_body(body, content_encoding), content_type)
+    except ParseError as exc:
+        return None, f"undecodable: {exc}"
+    return guess.encoding, guess.source
+
+
+class SnapshotMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        archive = crawl_archive(self.crawler)
+        response_headers = header_pairs(response.headers)
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_encoding = response.headers.get("Content-Encoding", b"").decode("latin-1") or None
+        encoding, encoding_source = guess_text_encoding(response.body, content_type, content_encoding)
+        kind = request.meta.get("nianbao_kind")
+        if kind is None and urlsplit(request.url).path == "/robots.txt":
+            kind = "robots"
+        snapshot_id = store_snapshot(
+            archive.db,
+            run_id=archive.run_id,
+            url=response.url,
+            method=request.method,
+            request_headers=request_header_pairs(request),
+            request_body=request.body,
+            status=response.status,
+            response_headers=response_headers,
+            body=response.body,
+            encoding=encoding,
+            encoding_source=encoding_source,
+            kind=kind,
+        )
+        request.meta["nianbao_snapshot_id"] = snapshot_id
+        self.stats.inc_value("nianbao/snapshots_stored")
+        self.stats.inc_value("nianbao/bytes_stored", len(response.body))
+        return response
+
+    def process_exception(self, request, exception):
+        archive = crawl_archive(self.crawler)
+        record_error(
+            archive.db,
+            run_id=archive.run_id,
+            url=request.url,
+            stage="fetch",
+            error=type(exception).__name__,
+            message=str(exception)[:500] or type(exception).__name__,
+        )
+        self.stats.inc_value(f"nianbao/fetch_error/{type(exception).__name__}")
+        return None  # let the retry middleware and errbacks see it too

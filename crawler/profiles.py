@@ -1,0 +1,31 @@
+"""Settings profiles applied on top of ``crawler.settings``.
+
+``polite`` is for real sites. ``demo`` and ``test`` are for the local imitation
+portal on 127.0.0.1: millisecond delays so a crawl takes seconds. Politeness
+itself is tested with the ``polite`` values, not these.
+"""
+
+PROFILES = {
+    "polite": {},
+    "demo": {
+        "DOWNLOAD_DELAY": 0.01,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "LOG_LEVEL": "WARNING",
+    },
+    "test": {
+        "DOWNLOAD_DELAY": 0.001,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "RETRY_TIMES": 0,
+        "DOWNLOAD_TIMEOUT": 10,
+        "LOG_LEVEL": "WARNING",
+    },
+}
+
+
+def profile_settings(name: str) -> dict:
+    try:
+        return dict(PROFILES[name])
+    except KeyError:
+        raise ValueError(f"unknown settings profile {name!r}; choose from {', '.join(PROFILES)}") from None

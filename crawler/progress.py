@@ -1,0 +1,54 @@
+"""A periodic progress line on stderr while a crawl runs, whatever the log level.
+
+    nianbao: 120 pages fetched (3.4 MB), 18 reports parsed, 40 skipped, 0 errors
+
+Every NIANBAO_PROGRESS_INTERVAL seconds (0 switches it off), and once at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+
+class ProgressExtension:
+    def __init__(self, stats, interval: float, stream=None):
+        self.stats = stats
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self.loop = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        interval = crawler.settings.getfloat("NIANBAO_PROGRESS_INTERVAL", 10.0)
+        if interval <= 0:
+            raise NotConfigured
+        ext = cls(crawler.stats, interval)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def line(self) -> str:
+        get = self.stats.get_value
+        mb = (get("nianbao/bytes_stored") or 0) / 1e6
+        errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_error/", "nianbao/parse_error/")))
+        return (
+            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({mb:.1f} MB), "
+            f"{get('nianbao/reports_parsed') or 0} reports parsed, {get('nianbao/skipped') or 0} skipped, "
+            f"{errors} errors"
+        )
+
+    def report(self):
+        print(self.line(), file=self.stream, flush=True)
+
+    def spider_opened(self, spider):
+        self.loop = task.LoopingCall(self.report)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider, reason):
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        self.report()

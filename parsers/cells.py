@@ -1,0 +1,63 @@
+"""What a table cell holds: a number, an explicit zero, nothing, "not applicable", or text.
+
+Blank and not-applicable cells stay ``None``: a blank is not a zero.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .normalize import cell_text, to_simplified
+
+NUMBER = "number"
+ZERO = "zero"
+EMPTY = "empty"
+NOT_APPLICABLE = "not_applicable"
+TEXT = "text"
+
+_NOT_APPLICABLE = {"/", "-", "—", "--", "——", "－", "無", "无", "不涉及", "N/A", "n/a", "\\", "／", "–", "一"}
+# A whole-cell number: optional sign, thousands separators, decimals, an optional unit.
+_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:元|万元|件|个|项|条|次|人次)?$")
+# Text that starts with a number: 55(含自然失效29件).
+_LEADING_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(?:件|个|项|条)?[(（\[【]")
+
+
+@dataclass(frozen=True)
+class CellValue:
+    kind: str
+    value: int | float | None
+
+
+def read_cell(text: str) -> CellValue:
+    """Classify a cell by its printed text."""
+    compact = cell_text(text)
+    if not compact:
+        return CellValue(EMPTY, None)
+    if compact in _NOT_APPLICABLE or to_simplified(compact) in _NOT_APPLICABLE:
+        return CellValue(NOT_APPLICABLE, None)
+    match = _NUMBER.match(compact)
+    if match:
+        sign, digits, decimals = match.groups()
+        number = _number(sign + digits.replace(",", ""), decimals)
+        return CellValue(ZERO if number == 0 else NUMBER, number)
+    match = _LEADING_NUMBER.match(compact)
+    if match:
+        whole, _, frac = match.group(1).partition(".")
+        return CellValue(TEXT, _number(whole, "." + frac if frac else None))
+    return CellValue(TEXT, None)
+
+
+def looks_like_value(text: str) -> bool:
+    """True when a token can sit in a value cell (used to tell values from labels)."""
+    return read_cell(text).kind != TEXT or bool(_LEADING_NUMBER.match(cell_text(text)))
+
+
+def is_blank(text: str) -> bool:
+    return not cell_text(text)
+
+
+def _number(integer: str, decimals: str | None) -> int | float:
+    if decimals:
+        return float(integer + decimals)
+    return int(integer)

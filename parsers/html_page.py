@@ -1,0 +1,66 @@
+"""Read an HTML report page: meta tags, body container, tables, attachments."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+from .attachments import find_attachments
+from .chrome import blank_chrome_lines, find_body, render_text, text_lines
+from .errors import ParseError
+from .html_tables import TableGrid, leaf_tables
+from .page import Page
+from .table_mapping import classify_rows
+from .text_tables import text_tables
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "SiteName", "ColumnName")
+
+
+def read_html_page(text: str, url: str | None) -> Page:
+    doc = _parse(text)
+    grids = {}
+    for table in leaf_tables(doc):
+        grid = TableGrid(table, 0)
+        kind = classify_rows(grid.labelled_rows())
+        if kind:
+            grids[table] = (grid, kind)
+    body = find_body(doc, list(grids))
+
+    raw_tables: dict[str, list] = {}
+    for number, table in enumerate(leaf_tables(body), start=1):
+        if table in grids:
+            grid, kind = grids[table]
+            grid.number = number
+            raw_tables.setdefault(kind, []).append(grid.to_raw_table())
+
+    body_lines = blank_chrome_lines(text_lines(render_text(body)))
+    for kind, table in text_tables(body_lines).items():
+        raw_tables.setdefault(kind, [table])  # tables typed as paragraphs, not <table>
+
+    page_root = doc.find("body")
+    page_lines = text_lines(render_text(page_root if page_root is not None else doc))
+    return Page(
+        meta=_meta_tags(doc), page_lines=page_lines, body_lines=body_lines, raw_tables=raw_tables,
+        html_title=doc.findtext(".//title"), attachments=find_attachments(body, url),
+    )
+
+
+def _parse(text: str):
+    try:
+        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"unreadable HTML: {exc}") from None
+
+
+def _meta_tags(doc) -> dict[str, str]:
+    found = {}
+    wanted = {name.lower(): name for name in _META_NAMES}
+    for meta in doc.iter("meta"):
+        name = wanted.get((meta.get("name") or "").strip().lower())
+        content = (meta.get("content") or "").strip()
+        if name and content and name not in found:
+            found[name] = content
+    return found

@@ -1,0 +1,135 @@
+"""The national report format: canonical keys and the label patterns that name them.
+
+Keys follow shared/spec/report-format.md. Patterns are matched against a
+label after ``normalize.label_key`` and ``strip_numbering`` (simplified, no
+spaces, no "(三)"/"1." numbering), so they describe meaning, not layout.
+"""
+
+from __future__ import annotations
+
+import re
+
+ACTIVE_DISCLOSURE = "active_disclosure"
+APPLICATIONS = "applications"
+REVIEWS_LITIGATION = "reviews_litigation"
+TABLES = (ACTIVE_DISCLOSURE, APPLICATIONS, REVIEWS_LITIGATION)
+
+
+def _patterns(pairs):
+    return [(key, re.compile(pattern)) for key, pattern in pairs]
+
+
+# ---- Table 二 (主动公开) -------------------------------------------------------
+
+ACTIVE_ROWS = _patterns([
+    ("regulations", r"^规章$"),
+    ("normative_documents", r"^(行政)?规范性文件$"),
+    ("licensing", r"^行政许可$"),
+    ("other_services", r"^其他对外管理服务事项$"),
+    ("penalty", r"^行政处罚$"),
+    ("coercion", r"^行政强制$"),
+    ("fees", r"^行政事业性收费$"),
+    ("procurement", r"^政府集中采购$"),
+])
+
+# Column headers. 本年度止件数 (seed 002) is a misprint of 本年废止件数.
+ACTIVE_COLUMNS = _patterns([
+    ("issued", r"制发"),
+    ("repealed", r"废止|止件数"),
+    ("in_force", r"现行有效"),
+    ("decisions", r"处理决定"),
+    ("amount_10k_yuan", r"收费金额"),
+    ("made", r"新制作"),
+    ("published", r"新公开"),
+    ("public_total", r"对外公开总"),
+    ("items_prev_year", r"上一?年项目"),
+    ("items_change", r"增/?减"),
+    ("items", r"采购项目"),
+    ("amount", r"采购总?金额|总金额"),
+])
+
+# Columns by row when the header row is missing or unreadable.
+ACTIVE_DEFAULT_COLUMNS = {
+    "2021": {
+        "regulations": ("issued", "repealed", "in_force"),
+        "normative_documents": ("issued", "repealed", "in_force"),
+        "licensing": ("decisions",),
+        "penalty": ("decisions",),
+        "coercion": ("decisions",),
+        "fees": ("amount_10k_yuan",),
+    },
+    "2019": {
+        "regulations": ("made", "published", "public_total"),
+        "normative_documents": ("made", "published", "public_total"),
+        "licensing": ("items_prev_year", "items_change", "decisions"),
+        "other_services": ("items_prev_year", "items_change", "decisions"),
+        "penalty": ("items_prev_year", "items_change", "decisions"),
+        "coercion": ("items_prev_year", "items_change", "decisions"),
+        "fees": ("items_prev_year", "items_change"),
+        "procurement": ("items", "amount"),
+    },
+}
+
+LAYOUT_2019_COLUMNS = {"made", "published", "public_total", "items_prev_year", "items_change", "items", "amount"}
+LAYOUT_2021_COLUMNS = {"issued", "repealed", "in_force", "amount_10k_yuan"}
+
+# ---- Table 三 (申请) --------------------------------------------------------------
+
+APPLICANT_COLUMNS = (
+    "natural_person", "commercial_enterprise", "research_institution",
+    "social_welfare_org", "legal_service_org", "other_org", "total",
+)
+
+# Group headings (三)–(六): alone on a row with values they are subtotals.
+APPLICATION_GROUPS = _patterns([
+    ("withheld", r"^不予公开$"),
+    ("unable", r"^无法提供$"),
+    ("rejected", r"^不予处理$"),
+    ("other", r"^其他处理$"),
+])
+
+APPLICATION_ROWS = _patterns([
+    ("new_received", r"本年新收"),
+    ("carried_over", r"上年结转"),
+    ("granted", r"^予以公开"),
+    ("partially_granted", r"^部分公开"),
+    ("withheld_state_secret", r"国家秘密"),
+    ("withheld_prohibited_by_law", r"法律行政法规禁止公开|其他法律"),
+    ("withheld_three_safeties_one_stability", r"三安全一稳定"),
+    ("withheld_third_party_rights", r"第三方合法权益"),
+    ("withheld_internal_affairs", r"内部事务"),
+    ("withheld_process_information", r"过程性信息"),
+    ("withheld_enforcement_files", r"行政执法案卷"),
+    ("withheld_administrative_inquiry", r"行政查询事项"),
+    ("unable_not_held", r"不掌握"),
+    ("unable_needs_creation", r"另行制作"),
+    ("unable_unclear", r"仍不明确|补正后申请内容"),
+    ("rejected_petition_complaint", r"信访|举报投诉"),
+    ("rejected_duplicate", r"^重复申请"),
+    ("rejected_publication", r"公开出版物"),
+    ("rejected_excessive", r"大量反复"),
+    ("rejected_confirmation", r"重新出具|确认或"),
+    ("other_no_correction", r"逾期不补正|不补正"),
+    ("other_unpaid_fee", r"缴纳费用|收费通知"),
+    ("total", r"^总计$"),
+    ("carried_forward", r"结转下年"),
+])
+
+# "3.其他" is other_other only inside (六)其他处理.
+OTHER_OTHER = ("other_other", re.compile(r"^其他$"))
+
+SUBTOTAL_OF = {"withheld": "withheld_", "unable": "unable_", "rejected": "rejected_", "other": "other_"}
+LAYOUT_2021_ROWS = {"other_no_correction", "other_unpaid_fee", "other_other"}
+
+# ---- Table 四 (复议、诉讼) ---------------------------------------------------------
+
+REVIEW_GROUPS = ("review", "litigation_direct", "litigation_after_review")
+REVIEW_OUTCOMES = ("upheld", "corrected", "other", "pending", "total")
+REVIEW_CELL_COUNT = len(REVIEW_GROUPS) * len(REVIEW_OUTCOMES)
+
+
+def first_match(patterns, label: str) -> str | None:
+    for key, pattern in patterns:
+        if pattern.search(label):
+            return key
+    return None

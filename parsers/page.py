@@ -1,0 +1,17 @@
+"""What the HTML and text readers hand to ``parse_report``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .rows import RawTable
+
+
+@dataclass
+class Page:
+    meta: dict[str, str]          # standard meta tags (ArticleTitle, PubDate, ContentSource)
+    page_lines: list[str]         # the whole page, chrome included (发布时间/来源 live there)
+    body_lines: list[str]         # the report itself, chrome blanked out
+    raw_tables: dict[str, list[RawTable]]  # by canonical table name
+    html_title: str | None = None
+    attachments: list[dict] = field(default_factory=list)

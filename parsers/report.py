@@ -1,0 +1,136 @@
+"""``parse_report``: bytes of a report page or text file in, a ``Report`` out.
+
+Pure: no file or network I/O, so a reparse from the archive and a live crawl
+run the same code. Both input forms (HTML, text) reduce to raw tables of
+labelled rows; one mapping step gives canonical keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import national_format as fmt
+from .checks import Check, failing_rules, run_checks
+from .content_coding import decode_http_body
+from .encoding import decode_body, detect_encoding
+from .errors import ParseError
+from .html_page import read_html_page
+from .layout import detect_layout, layout_from_text
+from .metadata import read_metadata
+from .sections import find_headings
+from .sniff import binary_kind, looks_binary_text, looks_like_html
+from .table_mapping import MappedTable, map_active_disclosure, map_applications, map_reviews
+from .text_page import read_text_page
+
+
+@dataclass
+class Report:
+    title: str | None
+    agency: str | None
+    year: int | None
+    published: str | None
+    source: str | None
+    layout: str | None
+    active_disclosure: dict | None
+    applications: dict | None
+    reviews_litigation: dict | None
+    checks: list[Check]
+    failing_rules: list[str] | None
+    problems: list[dict]
+    encoding: str
+    encoding_source: str
+    text_form: str
+    attachments: list[dict]
+    cells: list[dict] = field(default_factory=list, repr=False)
+    text: str = field(default="", repr=False)  # report text without chrome, for full-text search
+    encoding_note: str | None = None
+
+    def to_dict(self, include_cells: bool = False) -> dict:
+        data = {
+            "title": self.title, "agency": self.agency, "year": self.year,
+            "published": self.published, "source": self.source, "layout": self.layout,
+            "active_disclosure": self.active_disclosure, "applications": self.applications,
+            "reviews_litigation": self.reviews_litigation,
+            "checks": [c.to_dict() for c in self.checks],
+            "failing_rules": self.failing_rules, "problems": self.problems,
+            "encoding": self.encoding, "encoding_source": self.encoding_source,
+            "text_form": self.text_form, "attachments": self.attachments,
+        }
+        if include_cells:
+            data["cells"] = self.cells
+        return data
+
+
+def parse_report(data: bytes, *, url: str | None = None, content_type: str | None = None,
+                 content_encoding: str | None = None) -> Report:
+    """Parse a report page (any encoding, possibly still content-encoded) or a text file."""
+    body = decode_http_body(data, content_encoding)
+    if not body.strip():
+        raise ParseError("empty input")
+    kind = binary_kind(body)
+    if kind == "gzip" and not content_encoding:  # archived body whose header was lost
+        body = decode_http_body(body, "gzip")
+        kind = binary_kind(body)
+    if kind:
+        raise ParseError(f"binary input ({kind}), not a text or HTML page")
+    guess = detect_encoding(body, content_type)
+    text = decode_body(body, guess)
+    if looks_binary_text(text):
+        raise ParseError("binary input (undecodable bytes), not a text or HTML page")
+
+    if looks_like_html(text, content_type):
+        page = read_html_page(text, url)
+        text_form = "html"
+    else:
+        page = read_text_page(text)
+        text_form = "text"
+
+    meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title)
+    headings = find_headings(page.body_lines)
+    body_text = "\n".join(line for line in page.body_lines if line.strip())
+    if not _is_report(page, meta.title, headings, body_text):
+        raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables")
+
+    first_guess = layout_from_text(body_text, meta.year) or "2021"
+    active = map_active_disclosure(page.raw_tables.get(fmt.ACTIVE_DISCLOSURE, []), first_guess)
+    applications = map_applications(page.raw_tables.get(fmt.APPLICATIONS, []))
+    reviews = map_reviews(page.raw_tables.get(fmt.REVIEWS_LITIGATION, []))
+    layout = detect_layout(active.layout_votes, applications.layout_votes, body_text, meta.year)
+
+    mapped = {fmt.ACTIVE_DISCLOSURE: active, fmt.APPLICATIONS: applications, fmt.REVIEWS_LITIGATION: reviews}
+    values = {name: (m.values or None) for name, m in mapped.items()}
+    checks = run_checks(values[fmt.APPLICATIONS], values[fmt.REVIEWS_LITIGATION])
+    has_tables = any(v is not None for v in values.values())
+
+    return Report(
+        title=meta.title, agency=meta.agency, year=meta.year, published=meta.published,
+        source=meta.source, layout=layout,
+        active_disclosure=values[fmt.ACTIVE_DISCLOSURE], applications=values[fmt.APPLICATIONS],
+        reviews_litigation=values[fmt.REVIEWS_LITIGATION],
+        checks=checks, failing_rules=failing_rules(checks) if has_tables else None,
+        problems=_problems(mapped, {h.section for h in headings}, layout),
+        encoding=guess.encoding, encoding_source=guess.source, encoding_note=guess.note,
+        text_form=text_form, attachments=page.attachments,
+        cells=[c for m in mapped.values() for c in m.cells], text=body_text,
+    )
+
+
+def _is_report(page, title: str | None, headings: list, body_text: str) -> bool:
+    """Tables or headings of the format, or a report title backed by report content.
+
+    A title alone is not enough: listing pages are full of report titles.
+    """
+    if page.raw_tables or len(headings) >= 2:
+        return True
+    return bool(title) and bool(headings or page.attachments or "政府信息公开条例" in body_text)
+
+
+def _problems(mapped: dict[str, MappedTable], sections: set[str], layout: str | None) -> list[dict]:
+    problems = []
+    for name, table in mapped.items():
+        if not table.values and layout != "pre2019":
+            detail = ("heading present but no table: it may be an image or an attachment"
+                      if name in sections else "no table and no heading for it")
+            problems.append({"kind": "tables_missing", "table": name, "detail": detail})
+        problems.extend(table.problems)
+    return problems

@@ -1,0 +1,60 @@
+"""The raw store: bodies kept exactly, once per payload digest; WARC export."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.schema import open_database
+from archive.snapshots import iter_snapshots, payload_digest, read_snapshot, store_snapshot
+from archive.warc import export_warc
+
+PAGE = "<html><head><meta charset='gb2312'></head><body>政府信息公开</body></html>".encode("gb18030")
+
+
+def store(db, body, url="http://127.0.0.1:1/a.html", encoding="gzip"):
+    headers = [["Content-Type", "text/html"]] + ([["Content-Encoding", encoding]] if encoding else [])
+    return store_snapshot(
+        db, url=url, method="GET", request_headers=[["Accept-Encoding", "gzip"]],
+        status=200, response_headers=headers, body=body,
+    )
+
+
+def test_a_body_is_stored_exactly_and_read_back(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    snapshot = read_snapshot(db, store(db, body))
+    assert snapshot.body == body
+    assert snapshot.content_encoding == "gzip"
+    assert snapshot.payload_digest == payload_digest(body)
+
+
+def test_identical_payloads_are_stored_once(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first, second = store(db, body), store(db, body, url="http://127.0.0.1:1/b.html")
+    store(db, b"other")
+    assert first != second
+    assert db["payloads"].count == 2
+    assert read_snapshot(db, second).body == body
+
+
+def test_payload_digest_is_the_warc_form():
+    assert payload_digest(b"") == "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
+
+
+def test_export_writes_a_request_and_a_response_per_exchange(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    store(db, body)
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)
+    out = io.BytesIO()
+    assert export_warc(db, out) == 2
+    out.seek(0)
+    records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"), r.raw_stream.read())
+               for r in ArchiveIterator(out)]
+    assert [r[0] for r in records] == ["warcinfo", "response", "request", "response", "request"]
+    assert records[1][2] == body  # still gzip'd, as received
+    assert [s.url for s in iter_snapshots(db)] == [records[1][1], records[3][1]]

@@ -1,0 +1,99 @@
+"""Every seed text parses to exactly the numbers and metadata of its expected.json."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parsers import parse_report
+
+SEEDS = Path(__file__).parent / "data" / "seeds"
+SEED_TEXTS = sorted(SEEDS.glob("*.txt"))
+TABLES = ("active_disclosure", "applications", "reviews_litigation")
+METADATA = ("title", "agency", "year", "layout", "published", "source")
+
+
+def expected_for(path: Path) -> dict:
+    return json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
+
+
+def assert_same_table(actual, expected, name):
+    if expected is None:
+        assert actual is None, name
+        return
+    assert actual is not None, name
+    assert set(actual) == set(expected), name
+    for row, columns in expected.items():
+        assert set(actual[row]) == set(columns), (name, row)
+        for column, value in columns.items():
+            got = actual[row][column]
+            assert (got is None) == (value is None), (name, row, column, got, value)
+            if value is not None:
+                assert got == pytest.approx(value), (name, row, column)
+
+
+@pytest.fixture(params=SEED_TEXTS, ids=lambda p: p.name[:3])
+def seed(request):
+    path = request.param
+    return parse_report(path.read_bytes()), expected_for(path)
+
+
+def test_seeds_exist():
+    assert len(SEED_TEXTS) >= 5
+
+
+def test_tables(seed):
+    report, expected = seed
+    for name in TABLES:
+        assert_same_table(getattr(report, name), expected.get(name), name)
+
+
+def test_failing_rules(seed):
+    report, expected = seed
+    if expected["failing_rules"] is None:
+        assert report.failing_rules is None
+    else:
+        assert set(report.failing_rules) == set(expected["failing_rules"])
+
+
+def test_metadata(seed):
+    report, expected = seed
+    for key in METADATA:
+        if key in expected:
+            assert getattr(report, key) == expected[key], key
+
+
+def test_text_form_and_dict_is_json(seed):
+    report, _ = seed
+    data = report.to_dict(include_cells=True)
+    assert data["text_form"] == "text"
+    json.dumps(data, ensure_ascii=False)
+    assert "cells" not in report.to_dict()
+
+
+def test_seed_001_reports_missing_tables_not_zeros():
+    path = next(p for p in SEED_TEXTS if p.name.startswith("001_"))
+    report = parse_report(path.read_bytes())
+    missing = {p["table"] for p in report.problems if p["kind"] == "tables_missing"}
+    assert missing == set(TABLES)
+    assert report.checks == []
+
+
+def test_seed_003_spacers_and_failures():
+    path = next(p for p in SEED_TEXTS if p.name.startswith("003_"))
+    report = parse_report(path.read_bytes())
+    r1 = [c for c in report.checks if c.rule == "R1" and c.where == "natural_person"][0]
+    assert (r1.status, r1.left, r1.right, r1.delta) == ("fail", 6, 0, 6)
+    assert report.active_disclosure["fees"]["amount_10k_yuan"] == 1681.0
+    assert isinstance(report.active_disclosure["fees"]["amount_10k_yuan"], float)
+    review_cells = [c for c in report.to_dict(include_cells=True)["cells"] if c["table"] == "reviews_litigation"]
+    assert len(review_cells) == 15 and all(c["kind"] in ("number", "zero") for c in review_cells)
+
+
+def test_cells_locate_text_lines():
+    path = next(p for p in SEED_TEXTS if p.name.startswith("000_"))
+    cells = parse_report(path.read_bytes()).cells
+    granted = [c for c in cells if c["row"] == "granted" and c["column"] == "natural_person"][0]
+    assert granted["value"] == 3 and granted["text"] == "3" and granted["kind"] == "number"
+    line = int(granted["where"].split()[1])
+    assert path.read_text(encoding="utf-8").split("\n")[line - 1].startswith("3")
