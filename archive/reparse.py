@@ -1,6 +1,7 @@
 """Run the parsers over stored snapshots: the same code path as a live crawl.
 
-The crawl's pipeline calls ``reparse_snapshot`` on each report page it fetched;
+The crawl's pipeline calls ``parse_stored_snapshot`` on each report page it fetched
+(the snapshot middleware has stored it by then);
 ``reparse`` calls it over the whole archive (no network) when the parsers improve.
 """
 
@@ -39,7 +40,7 @@ def parse_snapshot(snapshot: Snapshot) -> Report:
     )
 
 
-def reparse_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:
+def parse_stored_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:
     """Parse one snapshot and replace its report's rows; record a failure instead of raising."""
     snapshot = read_snapshot(db, snapshot_id)
     try:
@@ -80,7 +81,7 @@ def reparse(db: sqlite_utils.Database, progress=None) -> list[Outcome]:
     outcomes = []
     ids = report_snapshot_ids(db)
     for snapshot_id in ids:
-        outcomes.append(reparse_snapshot(db, snapshot_id))
+        outcomes.append(parse_stored_snapshot(db, snapshot_id))
         if progress:
             progress(1)
     return outcomes

@@ -55,6 +55,7 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot) -> None:
         snapshot.url,
         "response",
         payload=BytesIO(snapshot.body),
+        length=len(snapshot.body),  # known: lets warcio digest without a temp file
         http_headers=_response_headers(snapshot),
         warc_headers_dict={"WARC-Date": snapshot.fetched_at},
     )
@@ -62,6 +63,7 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot) -> None:
         snapshot.url,
         "request",
         payload=BytesIO(snapshot.request_body or b""),
+        length=len(snapshot.request_body or b""),
         http_headers=_request_headers(snapshot),
         warc_headers_dict={
             "WARC-Date": snapshot.fetched_at,

@@ -1,6 +1,6 @@
 """A periodic progress line on stderr while a crawl runs, whatever the log level.
 
-    nianbao: 120 pages fetched (3.4 MB), 18 reports parsed, 40 skipped, 0 errors
+    nianbao: 120 pages fetched (3,400 KiB), 18 reports parsed, 40 skipped, 0 errors
 
 Every NIANBAO_PROGRESS_INTERVAL seconds (0 switches it off), and once at the end.
 """
@@ -33,10 +33,10 @@ class ProgressExtension:
 
     def line(self) -> str:
         get = self.stats.get_value
-        mb = (get("nianbao/bytes_stored") or 0) / 1e6
+        kb = (get("nianbao/bytes_stored") or 0) / 1024
         errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_error/", "nianbao/parse_error/")))
         return (
-            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({mb:.1f} MB), "
+            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({kb:,.0f} KiB), "
             f"{get('nianbao/reports_parsed') or 0} reports parsed, {get('nianbao/skipped') or 0} skipped, "
             f"{errors} errors"
         )

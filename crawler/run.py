@@ -26,7 +26,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process.
     """
-    process = CrawlerProcess(crawl_settings(data_dir, profile, overrides), install_root_handler=True)
+    process = CrawlerProcess(crawl_settings(data_dir, profile, overrides))
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, sites=sites)
     process.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .cells import is_blank, looks_like_value
 from .rows import LabelledRow, RawCell, RawTable, is_label
 
 _MAX_SPAN = 200  # guards against rowspan="9999" in broken pages
@@ -62,11 +63,9 @@ class TableGrid:
         rows = []
         for line in self.rows:
             unique = _unique(line)
-            last_label = max((i for i, c in enumerate(unique) if is_label(c.text)), default=-1)
-            labels = [c.text for c in unique[: last_label + 1] if is_label(c.text)]
-            cells = [RawCell(c.text, self._where(c)) for c in unique[last_label + 1:]]
+            labels, values = _split_labels(unique)
             where = self._where(unique[0]) if unique else f"table {self.number}"
-            rows.append(LabelledRow(labels, cells, where))
+            rows.append(LabelledRow([c.text for c in labels], [RawCell(c.text, self._where(c)) for c in values], where))
         return rows
 
     def to_raw_table(self) -> RawTable:
@@ -103,6 +102,26 @@ def _span(td, name: str) -> int:
     except ValueError:
         return 1
     return min(max(value, 1), _MAX_SPAN)
+
+
+def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]]:
+    """Leading label cells, then value cells.
+
+    Position decides, not content: once the first value appears, the rest are
+    values even when they are text (``55（含自然失效29件）``, a stray word).
+    A row with no value at all is a header row: every non-blank cell is a label.
+    """
+    start = 0
+    while start < len(cells) and not cells[start].text.strip():
+        start += 1  # blank spacer columns before the labels
+    end = start
+    while end < len(cells) and is_label(cells[end].text):
+        end += 1
+    rest = cells[end:]
+    has_value = any(looks_like_value(c.text) and not is_blank(c.text) for c in rest)
+    if not has_value and any(is_label(c.text) for c in rest):
+        return [c for c in cells if is_label(c.text)], []
+    return cells[start:end], rest
 
 
 def _unique(line: list[GridCell]) -> list[GridCell]:

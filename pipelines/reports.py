@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from archive.records import record_skipped
-from archive.reparse import reparse_snapshot
+from archive.reparse import parse_stored_snapshot
 from crawler.extensions import crawl_archive
 from crawler.items import ReportPage, SkippedPage
 
@@ -30,7 +30,7 @@ class ReportPipeline:
             )
             self.stats.inc_value("nianbao/skipped")
         elif isinstance(item, ReportPage):
-            outcome = reparse_snapshot(archive.db, item.snapshot_id, run_id=archive.run_id)
+            outcome = parse_stored_snapshot(archive.db, item.snapshot_id, run_id=archive.run_id)
             if outcome.report_id is None:
                 self.stats.inc_value(f"nianbao/parse_error/{outcome.error}")
                 logger.warning("Could not parse %s: %s", item.url, outcome.message)

@@ -83,6 +83,7 @@ class SnapshotMiddleware:
             kind=kind,
         )
         request.meta["nianbao_snapshot_id"] = snapshot_id
+        request.meta["nianbao_encoding"] = encoding  # the spider decodes with it
         self.stats.inc_value("nianbao/snapshots_stored")
         self.stats.inc_value("nianbao/bytes_stored", len(response.body))
         return response

@@ -18,10 +18,16 @@ from ..pagers import DEFAULT_MAX_PAGES, listing_page_urls
 
 
 def response_text(response) -> str:
-    """Decode a (content-decoded) body with nianbao's own encoding rules."""
-    content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-    guess = detect_encoding(response.body, content_type)
-    return response.body.decode(guess.encoding, errors="replace")
+    """Decode a (content-decoded) body with nianbao's own encoding rules.
+
+    The snapshot middleware has already detected the encoding; detect only when it
+    could not (e.g. the middleware is switched off).
+    """
+    encoding = response.meta.get("nianbao_encoding")
+    if not encoding:
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        encoding = detect_encoding(response.body, content_type).encoding
+    return response.body.decode(encoding, errors="replace")
 
 
 class ReportSpider(scrapy.Spider):

@@ -1,0 +1,288 @@
+"""HTML pages: Word-pasted tables with rowspan/colspan, chrome around the body, real pages."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parsers import parse_report
+
+DATA = Path(__file__).parent / "data"
+SEEDS = DATA / "seeds"
+PINGTAN = DATA / "real" / "pingtan_2020_report_page.html"
+
+ACTIVE_BLOCKS = [
+    ("第二十条第（一）项", ["本年制发件数", "本年废止件数", "现行有效件数"],
+     [("regulations", "规章"), ("normative_documents", "行政规范性文件")]),
+    ("第二十条第（五）项", ["本年处理决定数量"], [("licensing", "行政许可")]),
+    ("第二十条第（六）项", ["本年处理决定数量"], [("penalty", "行政处罚"), ("coercion", "行政强制")]),
+    ("第二十条第（八）项", ["本年收费金额（单位：万元）"], [("fees", "行政事业性收费")]),
+]
+GROUPS = [
+    ("（三）不予公开", [
+        ("withheld_state_secret", "1.属于国家秘密"), ("withheld_prohibited_by_law", "2.其他法律行政法规禁止公开"),
+        ("withheld_three_safeties_one_stability", "3.危及“三安全一稳定”"),
+        ("withheld_third_party_rights", "4.保护第三方合法权益"), ("withheld_internal_affairs", "5.属于三类内部事务信息"),
+        ("withheld_process_information", "6.属于四类过程性信息"), ("withheld_enforcement_files", "7.属于行政执法案卷"),
+        ("withheld_administrative_inquiry", "8.属于行政查询事项")]),
+    ("（四）无法提供", [
+        ("unable_not_held", "1.本机关不掌握相关政府信息"), ("unable_needs_creation", "2.没有现成信息需要另行制作"),
+        ("unable_unclear", "3.补正后申请内容仍不明确")]),
+    ("（五）不予处理", [
+        ("rejected_petition_complaint", "1.信访举报投诉类申请"), ("rejected_duplicate", "2.重复申请"),
+        ("rejected_publication", "3.要求提供公开出版物"), ("rejected_excessive", "4.无正当理由大量反复申请"),
+        ("rejected_confirmation", "5.要求行政机关确认或重新出具已获取信息")]),
+    ("（六）其他处理", [
+        ("other_no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
+        ("other_unpaid_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请"),
+        ("other_other", "3.其他")]),
+]
+COLUMNS = ["natural_person", "commercial_enterprise", "research_institution", "social_welfare_org",
+           "legal_service_org", "other_org", "total"]
+OUTCOMES = ["upheld", "corrected", "other", "pending", "total"]
+
+
+def td(text, rowspan=1, colspan=1):
+    """A Word cell: text split over spans, <o:p>, long inline styles."""
+    text = str(text)
+    spans = "".join(
+        f'<span style="font-family:仿宋_GB2312;font-size:12.0pt;mso-font-kerning:1.0pt">{text[i:i + 2]}</span>'
+        for i in range(0, len(text), 2)
+    ) or "&nbsp;"
+    attrs = (f' rowspan="{rowspan}"' if rowspan > 1 else "") + (f' colspan="{colspan}"' if colspan > 1 else "")
+    return (f'<td{attrs} width="64" valign="center" style="border:solid windowtext 1.0pt;padding:0cm 5.4pt">'
+            f'<p class="MsoNormal" align="center" style="text-align:center">{spans}<o:p></o:p></p></td>')
+
+
+def table(rows):
+    body = "".join("<tr>" + "".join(row) + "</tr>\n" for row in rows)
+    return f'<table class="MsoNormalTable" border="1" cellspacing="0" cellpadding="0"><tbody>\n{body}</tbody></table>'
+
+
+def active_table(values):
+    rows = []
+    for block, headers, items in ACTIVE_BLOCKS:
+        rows.append([td(block, colspan=4)])
+        rows.append([td("信息内容")] + [td(h, colspan=3 // len(headers)) for h in headers])
+        for key, label in items:
+            cells = list(values[key].values())
+            rows.append([td(label)] + [td(v, colspan=3 // len(cells)) for v in cells])
+    return table(rows)
+
+
+def applications_table(values):
+    def vals(key):
+        return [td("" if values[key][c] is None else values[key][c]) for c in COLUMNS]
+
+    rows = [
+        [td("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", rowspan=3, colspan=3),
+         td("申请人情况", colspan=7)],
+        [td("自然人", rowspan=2), td("法人或其他组织", colspan=5), td("总计", rowspan=2)],
+        [td(x) for x in ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")],
+        [td("一、本年新收政府信息公开申请数量", colspan=3)] + vals("new_received"),
+        [td("二、上年结转政府信息公开申请数量", colspan=3)] + vals("carried_over"),
+    ]
+    outcome_rows = 3 + sum(len(items) if items[0][0] in values else 1 for _, items in GROUPS)
+    rows.append([td("三、本年度办理结果", rowspan=outcome_rows), td("（一）予以公开", colspan=2)] + vals("granted"))
+    rows.append([td("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", colspan=2)] + vals("partially_granted"))
+    for heading, items in GROUPS:
+        if items[0][0] not in values:  # the single （六） row of seed 004 (2019 style)
+            rows.append([td(heading, colspan=2)] + vals("other"))
+            continue
+        for i, (key, label) in enumerate(items):
+            lead = [td(heading, rowspan=len(items))] if i == 0 else []
+            rows.append(lead + [td(label)] + vals(key))
+    rows.append([td("（七）总计", colspan=2)] + vals("total"))
+    rows.append([td("四、结转下年度继续办理", colspan=3)] + vals("carried_forward"))
+    return table(rows)
+
+
+def reviews_table(values):
+    outcome_labels = [td(x) for x in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")]
+    rows = [
+        [td("行政复议", colspan=5), td("行政诉讼", colspan=10)],
+        [td(x, rowspan=2) for x in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")]
+        + [td("未经复议直接起诉", colspan=5), td("复议后起诉", colspan=5)],
+        outcome_labels + outcome_labels,
+        [td(values[g][o]) for g in ("review", "litigation_direct", "litigation_after_review") for o in OUTCOMES],
+        [td("") for _ in range(15)],  # the empty trailing row Word leaves behind
+    ]
+    return table(rows)
+
+
+def report_page(expected, charset="utf-8"):
+    """A TRS-style report page around the seed's numbers, with portal chrome."""
+    title = expected.get("title") or f"{expected['agency']}{expected['year']}年政府信息公开工作年度报告"
+    body = f"""
+<p class="MsoNormal" align="center"><b><span>{title}</span></b></p>
+<p class="MsoNormal"><span>一、总体情况</span></p>
+<p class="MsoNormal"><span>{expected['year']}年，{expected['agency']}认真贯彻落实《中华人民共和国政府信息公开条例》。</span></p>
+<p class="MsoNormal"><span>二、主动公开政府信息情况</span></p>
+{active_table(expected['active_disclosure'])}
+<p class="MsoNormal"><span>三、收到和处理政府信息公开申请情况</span></p>
+{applications_table(expected['applications'])}
+<p class="MsoNormal"><span>四、政府信息公开行政复议、行政诉讼情况</span></p>
+{reviews_table(expected['reviews_litigation'])}
+<p class="MsoNormal"><span>五、存在的主要问题及改进情况</span></p><p>无。</p>
+<p class="MsoNormal"><span>六、其他需要报告的事项</span></p><p>无。</p>
+<p>附件：<a appendix="true" href="./P020240308342787864103.pdf">年度报告.pdf</a></p>
+"""
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="{charset}">
+<meta name="ArticleTitle" content="{title}">
+<meta name="PubDate" content="2024-03-08 15:34">
+<meta name="ContentSource" content="">
+<title>{title}_政府信息公开年报</title>
+<style>.x{{color:red}}</style><script>var a = "二、主动公开政府信息情况";</script></head>
+<body><div class="nav">当前位置：首页 &gt; 政务公开 &gt; 政府信息公开年报</div>
+<table><tr><td>首页</td><td>政务公开</td></tr></table>
+<div class="info">发布时间：2024-03-08 15:34 来源：{expected['agency']} 点击率：<span>1575</span></div>
+<div class="TRS_Editor"><style>.TRS_Editor P{{line-height:2}}</style>{body}</div>
+<div>【打印本页】【关闭窗口】</div><div class="footer">网站标识码：1234567890 ICP备12345678号</div>
+</body></html>"""
+
+
+def seed_expected(prefix):
+    path = next(SEEDS.glob(f"{prefix}_*.expected.json"))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def assert_tables_equal(report, expected):
+    for name in ("active_disclosure", "applications", "reviews_litigation"):
+        actual, wanted = getattr(report, name), expected[name]
+        assert set(actual) == set(wanted), name
+        for row in wanted:
+            assert actual[row] == pytest.approx(wanted[row]), (name, row)
+
+
+@pytest.mark.parametrize("prefix", ["000", "002", "003", "004"])
+def test_word_html_gives_the_seed_numbers(prefix):
+    expected = seed_expected(prefix)
+    report = parse_report(report_page(expected).encode("utf-8"), url="http://example.gov.cn/zfxxgknb/t1.html")
+    assert_tables_equal(report, expected)
+    assert set(report.failing_rules) == set(expected["failing_rules"])
+    assert report.text_form == "html"
+    assert report.layout == "2021"
+    assert report.agency == expected["agency"]
+    assert report.year == expected["year"]
+    assert report.published == "2024-03-08"
+
+
+def test_gbk_page_with_meta_gb2312_and_no_header_charset():
+    expected = seed_expected("000")
+    data = report_page(expected, charset="gb2312").encode("gbk")
+    report = parse_report(data, content_type="text/html")
+    assert (report.encoding, report.encoding_source) == ("gb18030", "meta")
+    assert_tables_equal(report, expected)
+
+
+def test_cells_locate_the_grid_after_span_expansion():
+    expected = seed_expected("000")
+    report = parse_report(report_page(expected).encode("utf-8"))
+    cells = report.to_dict(include_cells=True)["cells"]
+    granted = next(c for c in cells if c["row"] == "granted" and c["column"] == "natural_person")
+    # table 2 (二 is table 1; the chrome nav table is outside the body); the label spans cols 1-3
+    assert granted["where"] == "table 2, row 6, col 4"
+    assert (granted["value"], granted["text"], granted["kind"]) == (3, "3", "number")
+
+
+def test_chrome_is_not_in_report_text_and_attachments_resolve():
+    report = parse_report(report_page(seed_expected("000")).encode("utf-8"), url="http://example.gov.cn/col/t1.html")
+    assert "打印本页" not in report.text and "网站标识码" not in report.text
+    assert "var a" not in report.text
+    assert report.text.count("二、主动公开政府信息情况") == 1
+    assert report.attachments == [{"url": "http://example.gov.cn/col/P020240308342787864103.pdf", "title": "年度报告.pdf"}]
+    assert report.source == "城中区人民政府"
+
+
+def test_empty_html_cells_stay_empty_not_zero():
+    expected = seed_expected("000")
+    expected["applications"]["granted"]["research_institution"] = None
+    report = parse_report(report_page(expected).encode("utf-8"))
+    assert report.applications["granted"]["research_institution"] is None
+    cell = next(c for c in report.cells if c["row"] == "granted" and c["column"] == "research_institution")
+    assert cell["kind"] == "empty"
+    r4 = next(c for c in report.checks if c.rule == "R4" and c.where == "granted")
+    assert r4.status == "not_assessable"
+
+
+def test_pingtan_real_page_2019_layout():
+    report = parse_report(PINGTAN.read_bytes())
+    assert report.layout == "2019"
+    assert report.year == 2020
+    assert report.title == "平潭综合实验区2020年度政府信息公开工作年度报告"
+    assert report.published == "2021-03-05"
+    active = report.active_disclosure
+    assert active["penalty"] == {"items_prev_year": 2648, "items_change": -18, "decisions": 538}
+    assert active["fees"] == {"items_prev_year": 35, "items_change": -15}
+    assert active["procurement"] == {"items": 395, "amount": pytest.approx(73802895.90)}
+    assert active["regulations"] == {"made": 0, "published": 0, "public_total": 7}
+    apps = report.applications
+    assert "other" in apps and "other_other" not in apps
+    assert apps["new_received"]["total"] == 21
+    r3 = next(c for c in report.checks if c.rule == "R3" and c.where == "natural_person")
+    assert (r3.status, r3.left, r3.right) == ("fail", 20, 26)
+    assert report.failing_rules == ["R3"]
+    assert report.reviews_litigation["review"] == {"upheld": 0, "corrected": 0, "other": 0, "pending": 0, "total": 0}
+    amount = next(c for c in report.cells if c["row"] == "procurement" and c["column"] == "amount")
+    assert amount["text"] == "73802895.90元"
+    assert "平潭综合实验区" in report.text and "网站标识码" not in report.text
+
+
+def test_tables_split_into_one_html_table_per_block():
+    expected = seed_expected("002")
+    page = report_page(expected).replace(
+        '<td colspan="4"', '</tbody></table><table class="MsoNormalTable"><tbody><tr><td colspan="4"'
+    )
+    report = parse_report(page.encode("utf-8"))
+    assert report.active_disclosure == expected["active_disclosure"]
+
+
+def _portal_site():
+    site_module = pytest.importorskip("portal.site")
+    return site_module.build_site()
+
+
+def test_portal_report_pages_give_the_seed_numbers():
+    site = _portal_site()
+    reports = [(path, res) for path, res in site.items() if res.kind == "report"]
+    assert {res.seed[:3] for _, res in reports} >= {"000", "001", "002", "003", "004"}
+    for path, resource in reports:
+        expected = json.loads((SEEDS / f"{resource.seed}.expected.json").read_text(encoding="utf-8"))
+        report = parse_report(resource.body, url="http://portal.nianbao.test" + path,
+                              content_type=resource.content_type)
+        for name in ("active_disclosure", "applications", "reviews_litigation"):
+            assert getattr(report, name) == expected[name], (resource.seed, name)
+        wanted = expected["failing_rules"]
+        assert report.failing_rules == (None if wanted is None else sorted(wanted)), resource.seed
+        for key in ("title", "agency", "year", "layout", "published", "source"):
+            if key in expected:
+                assert getattr(report, key) == expected[key], (resource.seed, key)
+
+
+def test_portal_non_reports_are_refused():
+    from parsers import ParseError
+
+    site = _portal_site()
+    for path, resource in site.items():
+        if resource.kind in ("non_report", "listing", "home", "section"):
+            with pytest.raises(ParseError):
+                parse_report(resource.body, content_type=resource.content_type)
+
+
+def test_html_row_of_empty_cells_is_kept_as_empty_values():
+    page = """<html><head><meta charset="utf-8"></head><body><div class="TRS_Editor">
+<p>XX县2022年政府信息公开工作年度报告</p><p>一、总体情况</p><p>二、主动公开政府信息情况</p>
+<table><tr><td colspan="4">第二十条第（一）项</td></tr>
+<tr><td>信息内容</td><td></td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>
+<tr><td>规章</td><td>&nbsp;</td><td>&nbsp;</td><td>/</td></tr>
+<tr><td>行政规范性文件</td><td>2</td><td>55（含自然失效29件）</td><td>无</td></tr></table>
+<p>三、收到和处理政府信息公开申请情况</p></div></body></html>"""
+    report = parse_report(page.encode("utf-8"))
+    assert report.active_disclosure["regulations"] == {"issued": None, "repealed": None, "in_force": None}
+    assert report.active_disclosure["normative_documents"] == {"issued": 2, "repealed": 55, "in_force": None}
+    kinds = {(c["row"], c["column"]): c["kind"] for c in report.cells}
+    assert kinds[("regulations", "issued")] == "empty"
+    assert kinds[("regulations", "in_force")] == "not_applicable"
+    assert kinds[("normative_documents", "repealed")] == "text"
+    assert kinds[("normative_documents", "in_force")] == "not_applicable"
