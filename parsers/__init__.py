@@ -6,7 +6,10 @@ from .errors import ParseError
 from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
+# Bump when parsing changes the output, so archived snapshots can be reparsed.
+PARSER_VERSION = "1"
+
 __all__ = [
-    "EncodingGuess", "ParseError", "Recognition", "Report",
+    "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report",
     "classify_listing_title", "decode_http_body", "detect_encoding", "parse_report",
 ]

@@ -12,6 +12,7 @@ import re
 
 from lxml import etree
 
+from .normalize import clean_line
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -94,6 +95,7 @@ def is_chrome(line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped) > _MAX_CHROME_LINE:
         return False
+    stripped = clean_line(stripped)  # 發布日期 → 发布日期
     return bool(_CHROME_LINE.search(stripped) or _META_LINE.match(stripped))
 
 

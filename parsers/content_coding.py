@@ -34,22 +34,20 @@ def decode_http_body(body: bytes, content_encoding: str | None) -> bytes:
 def _undo(body: bytes, coding: str) -> bytes:
     if coding in ("identity", "none"):
         return body
+    if coding in ("gzip", "x-gzip"):
+        decoder = gzip.decompress
+    elif coding == "deflate":
+        decoder = _inflate
+    elif coding == "br":
+        if brotli is None:
+            raise ParseError("content-encoding br needs the brotli package")
+        decoder = brotli.decompress
+    else:
+        raise ParseError(f"unknown content-encoding {coding!r}")
     try:
-        if coding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if coding == "deflate":
-            return _inflate(body)
-        if coding == "br":
-            if brotli is None:
-                raise ParseError("content-encoding br needs the brotli package")
-            return brotli.decompress(body)
-    except (OSError, EOFError, zlib.error) as exc:
+        return decoder(body)
+    except Exception as exc:  # gzip, zlib and brotli each raise their own error types
         raise ParseError(f"cannot decode content-encoding {coding}: {exc}") from None
-    except Exception as exc:  # brotli.error has no stable import path
-        if brotli is not None and coding == "br":
-            raise ParseError(f"cannot decode content-encoding br: {exc}") from None
-        raise
-    raise ParseError(f"unknown content-encoding {coding!r}")
 
 
 def _inflate(body: bytes) -> bytes:

@@ -37,8 +37,9 @@ def read_html_page(text: str, url: str | None) -> Page:
             raw_tables.setdefault(kind, []).append(grid.to_raw_table())
 
     body_lines = blank_chrome_lines(text_lines(render_text(body)))
-    for kind, table in text_tables(body_lines).items():
-        raw_tables.setdefault(kind, [table])  # tables typed as paragraphs, not <table>
+    if len(raw_tables) < 3:  # some tables may be typed as paragraphs, not <table>
+        for kind, table in text_tables(body_lines).items():
+            raw_tables.setdefault(kind, [table])
 
     page_root = doc.find("body")
     page_lines = text_lines(render_text(page_root if page_root is not None else doc))

@@ -115,6 +115,17 @@ APPLICATION_ROWS = _patterns([
     ("carried_forward", r"结转下年"),
 ])
 
+# Rows every table 三 has (（六） may be one row or three, so it is checked apart).
+APPLICATION_REQUIRED_ROWS = (
+    "new_received", "carried_over", "granted", "partially_granted",
+    "withheld_state_secret", "withheld_prohibited_by_law", "withheld_three_safeties_one_stability",
+    "withheld_third_party_rights", "withheld_internal_affairs", "withheld_process_information",
+    "withheld_enforcement_files", "withheld_administrative_inquiry",
+    "unable_not_held", "unable_needs_creation", "unable_unclear",
+    "rejected_petition_complaint", "rejected_duplicate", "rejected_publication",
+    "rejected_excessive", "rejected_confirmation", "total", "carried_forward",
+)
+
 # "3.其他" is other_other only inside (六)其他处理.
 OTHER_OTHER = ("other_other", re.compile(r"^其他$"))
 
@@ -126,6 +137,19 @@ LAYOUT_2021_ROWS = {"other_no_correction", "other_unpaid_fee", "other_other"}
 REVIEW_GROUPS = ("review", "litigation_direct", "litigation_after_review")
 REVIEW_OUTCOMES = ("upheld", "corrected", "other", "pending", "total")
 REVIEW_CELL_COUNT = len(REVIEW_GROUPS) * len(REVIEW_OUTCOMES)
+
+
+def columns_named(label: str) -> list[str]:
+    """Table 二 column keys a header label names, in reading order.
+
+    Usually one; a PDF line "信息内容 本年制发件数 本年废止件数 现行有效件数" names three.
+    """
+    found = {}
+    for key, pattern in ACTIVE_COLUMNS:
+        match = pattern.search(label)
+        if match and key not in found:
+            found[key] = match.start()
+    return sorted(found, key=found.get)
 
 
 def first_match(patterns, label: str) -> str | None:

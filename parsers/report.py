@@ -17,6 +17,7 @@ from .errors import ParseError
 from .html_page import read_html_page
 from .layout import detect_layout, layout_from_text
 from .metadata import read_metadata
+from .normalize import to_simplified
 from .sections import find_headings
 from .sniff import binary_kind, looks_binary_text, looks_like_html
 from .table_mapping import MappedTable, map_active_disclosure, map_applications, map_reviews
@@ -111,7 +112,7 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
         problems=_problems(mapped, {h.section for h in headings}, layout),
         encoding=guess.encoding, encoding_source=guess.source, encoding_note=guess.note,
         text_form=text_form, attachments=page.attachments,
-        cells=[c for m in mapped.values() for c in m.cells], text=body_text,
+        cells=[c for m in mapped.values() for c in m.cells], text=to_simplified(body_text),
     )
 
 
@@ -133,4 +134,25 @@ def _problems(mapped: dict[str, MappedTable], sections: set[str], layout: str | 
                       if name in sections else "no table and no heading for it")
             problems.append({"kind": "tables_missing", "table": name, "detail": detail})
         problems.extend(table.problems)
+    missing = _missing_rows(mapped, layout)
+    for name, rows in missing.items():
+        problems.append({"kind": "rows_missing", "table": name, "detail": ", ".join(rows)})
     return problems
+
+
+def _missing_rows(mapped: dict[str, MappedTable], layout: str | None) -> dict[str, list[str]]:
+    """Rows the format has but the page's table lacks (partial extraction, misread labels)."""
+    missing = {}
+    apps = mapped[fmt.APPLICATIONS].values
+    if apps:
+        rows = [r for r in fmt.APPLICATION_REQUIRED_ROWS if r not in apps]
+        if not any(r == "other" or r.startswith("other_") for r in apps):
+            rows.append("other")
+        if rows:
+            missing[fmt.APPLICATIONS] = rows
+    active = mapped[fmt.ACTIVE_DISCLOSURE].values
+    if active and layout in fmt.ACTIVE_DEFAULT_COLUMNS:
+        rows = [r for r in fmt.ACTIVE_DEFAULT_COLUMNS[layout] if r not in active]
+        if rows:
+            missing[fmt.ACTIVE_DISCLOSURE] = rows
+    return missing

@@ -56,10 +56,7 @@ def rows_from_tokens(tokens: list[RawCell]) -> list[LabelledRow]:
     current = LabelledRow()
     for token in tokens:
         if is_label(token.text):
-            if current.cells and current.labels:
-                rows.append(current)
-                current = LabelledRow()
-            elif current.cells:  # values with no label yet: keep them as their own row
+            if current.cells:  # a label after values starts the next row
                 rows.append(current)
                 current = LabelledRow()
             if not current.labels:

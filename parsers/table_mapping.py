@@ -60,7 +60,7 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
         header: list[str] = []
         for row in table.rows:
             keys = _label_keys(row)
-            columns = [c for c in (fmt.first_match(fmt.ACTIVE_COLUMNS, k) for k in keys) if c]
+            columns = [c for k in keys for c in fmt.columns_named(k)]
             if columns:
                 header = columns
                 mapped.layout_votes |= _active_layout_votes(columns)

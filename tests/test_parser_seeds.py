@@ -97,3 +97,9 @@ def test_cells_locate_text_lines():
     assert granted["value"] == 3 and granted["text"] == "3" and granted["kind"] == "number"
     line = int(granted["where"].split()[1])
     assert path.read_text(encoding="utf-8").split("\n")[line - 1].startswith("3")
+
+
+def test_complete_tables_report_no_problems(seed):
+    report, expected = seed
+    if expected["applications"] is not None:
+        assert report.problems == []
