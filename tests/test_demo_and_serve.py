@@ -64,6 +64,7 @@ def datasette(demo, guarded_env):
     yield base
     process.terminate()
     process.wait(timeout=10)
+    process.stdout.close()
 
 
 def test_reports_are_queryable_over_http(datasette):
