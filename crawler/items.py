@@ -16,6 +16,16 @@ class ReportPage:
 
 
 @dataclass
+class FailedPage:
+    """A request that finally failed (after retries): an HTTP error or a download error."""
+
+    url: str
+    error: str
+    message: str
+    snapshot_id: int | None = None  # the error response, when there was one
+
+
+@dataclass
 class SkippedPage:
     """A listing item that is not a report, and why it was not followed."""
 

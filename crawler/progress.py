@@ -34,7 +34,7 @@ class ProgressExtension:
     def line(self) -> str:
         get = self.stats.get_value
         kb = (get("nianbao/bytes_stored") or 0) / 1024
-        errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_error/", "nianbao/parse_error/")))
+        errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_failed/", "nianbao/parse_error/")))
         return (
             f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({kb:,.0f} KiB), "
             f"{get('nianbao/reports_parsed') or 0} reports parsed, {get('nianbao/skipped') or 0} skipped, "

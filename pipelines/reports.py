@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from archive.records import record_skipped
+from archive.records import record_error, record_skipped
 from archive.reparse import parse_stored_snapshot
 from crawler.extensions import crawl_archive
-from crawler.items import ReportPage, SkippedPage
+from crawler.items import FailedPage, ReportPage, SkippedPage
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,12 @@ class ReportPipeline:
                 found_on=item.found_on, run_id=archive.run_id,
             )
             self.stats.inc_value("nianbao/skipped")
+        elif isinstance(item, FailedPage):
+            record_error(
+                archive.db, url=item.url, stage="fetch", error=item.error, message=item.message,
+                snapshot_id=item.snapshot_id, run_id=archive.run_id,
+            )
+            self.stats.inc_value(f"nianbao/fetch_failed/{item.error}")
         elif isinstance(item, ReportPage):
             outcome = parse_stored_snapshot(archive.db, item.snapshot_id, run_id=archive.run_id)
             if outcome.report_id is None:

@@ -171,3 +171,17 @@ def test_export_warc_passes_warcio_check(crawl, run_nianbao, tmp_path):
                 key = (record.rec_headers.get_header("WARC-Target-URI"), record.rec_headers.get_header("WARC-Date"))
                 assert record.raw_stream.read() == stored[key]
     assert types["request"] == types["response"] == len(stored)
+
+
+def test_a_missing_page_is_recorded_and_the_crawl_ends_cleanly(run_nianbao, tmp_path):
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        result = run_nianbao("crawl", "--start-url", portal.base_url + "/zwgk/missing/index.html",
+                             "--data", tmp_path, "--profile", "test")
+    assert "errors:               1" in result.stdout
+    db = sqlite3.connect(tmp_path / "nianbao.db")
+    ((url, stage, message, snapshot_id),) = db.execute("select url, stage, message, snapshot_id from errors")
+    assert url.endswith("/zwgk/missing/index.html") and stage == "fetch" and message == "HTTP 404"
+    # The 404 answer itself is archived as evidence.
+    assert db.execute("select status from snapshots where id = ?", [snapshot_id]).fetchone() == (404,)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from archive.records import record_error
 from archive.snapshots import store_snapshot
 from parsers import ParseError, decode_http_body, detect_encoding
 
@@ -89,14 +88,7 @@ class SnapshotMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        archive = crawl_archive(self.crawler)
-        record_error(
-            archive.db,
-            run_id=archive.run_id,
-            url=request.url,
-            stage="fetch",
-            error=type(exception).__name__,
-            message=str(exception)[:500] or type(exception).__name__,
-        )
+        # Counted here; recorded in `errors` by the spider's errback once retries are
+        # exhausted, so a failure that a retry cures leaves no error row.
         self.stats.inc_value(f"nianbao/fetch_error/{type(exception).__name__}")
-        return None  # let the retry middleware and errbacks see it too
+        return None

@@ -12,7 +12,7 @@ import scrapy
 
 from parsers import classify_listing_title, detect_encoding
 
-from ..items import ReportPage, SkippedPage
+from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import extract_listing_items
 from ..pagers import DEFAULT_MAX_PAGES, listing_page_urls
 
@@ -49,6 +49,7 @@ class ReportSpider(scrapy.Spider):
                 yield scrapy.Request(
                     url,
                     callback=self.parse_listing,
+                    errback=self.record_failure,
                     meta={"nianbao_kind": "listing", "nianbao_site": site.get("name")},
                 )
 
@@ -69,6 +70,7 @@ class ReportSpider(scrapy.Spider):
             yield response.follow(
                 item.url,
                 callback=self.parse_report,
+                errback=self.record_failure,
                 meta={"nianbao_kind": "report", "nianbao_site": site},
                 cb_kwargs={"listing_title": item.title, "found_on": response.url},
             )
@@ -76,7 +78,8 @@ class ReportSpider(scrapy.Spider):
         for url in listing_page_urls(response.url, text, max_pages=max_pages):
             # The dupe filter drops pages already seen, including this one.
             yield scrapy.Request(
-                url, callback=self.parse_listing, meta={"nianbao_kind": "listing", "nianbao_site": site}
+                url, callback=self.parse_listing, errback=self.record_failure,
+                meta={"nianbao_kind": "listing", "nianbao_site": site},
             )
 
     def parse_report(self, response, listing_title=None, found_on=None):
@@ -85,3 +88,18 @@ class ReportSpider(scrapy.Spider):
             self.logger.warning("No snapshot for %s; report not parsed", response.url)
             return
         yield ReportPage(url=response.url, snapshot_id=snapshot_id, listing_title=listing_title, found_on=found_on)
+
+    def record_failure(self, failure):
+        """A request failed for good (HTTP error status, or download error after retries)."""
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            message = f"HTTP {response.status}"
+        else:
+            message = str(failure.value)[:500] or failure.type.__name__
+        yield FailedPage(
+            url=request.url,
+            error=failure.type.__name__,
+            message=message,
+            snapshot_id=request.meta.get("nianbao_snapshot_id"),
+        )
