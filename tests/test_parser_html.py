@@ -9,7 +9,7 @@ from parsers import parse_report
 
 DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "seeds"
-PINGTAN = DATA / "real" / "pingtan_2020_report_page.html"
+PINGTAN = DATA / "corpus" / "pingtan_2020_report_page.html"
 
 ACTIVE_BLOCKS = [
     ("第二十条第（一）项", ["本年制发件数", "本年废止件数", "现行有效件数"],
