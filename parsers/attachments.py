@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from .chrome import text_content
+
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip")
 _SPACES = re.compile(r"\s+")
 
@@ -22,7 +24,7 @@ def find_attachments(body, base_url: str | None) -> list[dict]:
         if url in seen:
             continue
         seen.add(url)
-        title = _SPACES.sub(" ", anchor.text_content()).strip() or anchor.get("title") or _filename(href)
+        title = _SPACES.sub(" ", text_content(anchor)).strip() or anchor.get("title") or _filename(href)
         found.append({"url": url, "title": title})
     return found
 

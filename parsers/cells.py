@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .normalize import cell_text, to_simplified
 
@@ -29,6 +30,7 @@ class CellValue:
     value: int | float | None
 
 
+@lru_cache(maxsize=8192)  # the same cell texts recur in every table and every report
 def read_cell(text: str) -> CellValue:
     """Classify a cell by its printed text."""
     compact = cell_text(text)
@@ -48,6 +50,7 @@ def read_cell(text: str) -> CellValue:
     return CellValue(TEXT, None)
 
 
+@lru_cache(maxsize=8192)
 def looks_like_value(text: str) -> bool:
     """True when a token can sit in a value cell (used to tell values from labels)."""
     return read_cell(text).kind != TEXT or bool(_LEADING_NUMBER.match(cell_text(text)))

@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .normalize import clean_line
+from .normalize import clean_line, clean_lines
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -36,14 +36,21 @@ _CHROME_LINE = re.compile(
 )
 _META_LINE = re.compile(r"^(发布时间|发布日期|发文日期|时间|日期|文章来源|信息来源|来源|作者)\s*[:：]")
 _MAX_CHROME_LINE = 120
+_SPACE_RUN = re.compile(r"[ \r\f\v]+")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath normalize-space() treats as space
+
+# XPath string(): all text under an element, as lxml.html's text_content() gives it.
+text_content = etree.XPath("string()")
 
 
 def find_body(doc, report_tables: list):
     """The element holding the report; ``report_tables`` are tables already known to be report tables."""
-    for attribute, value in BODY_SELECTORS:
-        matches = [el for el in _by_attribute(doc, attribute, value) if _text_length(el) >= _MIN_BODY_TEXT]
-        if matches:
-            best = max(matches, key=_text_length)
+    containers = _body_containers(doc)
+    for selector in BODY_SELECTORS:
+        sized = [(el, _text_length(el)) for el in containers[selector]]
+        sized = [(el, length) for el, length in sized if length >= _MIN_BODY_TEXT]
+        if sized:
+            best = max(sized, key=lambda pair: pair[1])[0]
             if all(_contains(best, table) for table in report_tables):
                 return best
     anchors = list(report_tables) + _heading_elements(doc)
@@ -55,7 +62,18 @@ def find_body(doc, report_tables: list):
 
 def render_text(element) -> str:
     """Text of an element with block elements on their own lines and table cells tab-separated."""
+    return render_texts(element, None)[0]
+
+
+def render_texts(element, part) -> tuple[str, str | None]:
+    """``render_text`` of ``element`` and, from the same walk, of ``part`` inside it.
+
+    Rendering the page once serves both the page and its report body. ``part``
+    renders the same in place as alone (its own tail is left out); None when the
+    walk never renders it (outside ``element``, or inside a skipped subtree).
+    """
     parts: list[str] = []
+    part_start = part_end = None
     walker = etree.iterwalk(element, events=("start", "end"))
     for event, el in walker:
         tag = el.tag if isinstance(el.tag, str) else None
@@ -65,6 +83,8 @@ def render_text(element) -> str:
                 if el is not element and el.tail:
                     parts.append(el.tail)
                 continue
+            if el is part:
+                part_start = len(parts)
             if tag in _BLOCK_TAGS:
                 parts.append("\n")
             if el.text:
@@ -76,27 +96,42 @@ def render_text(element) -> str:
                 parts.append("\t")
             elif tag in _BLOCK_TAGS:
                 parts.append("\n")
+            if el is part:
+                part_end = len(parts)
             if el is not element and el.tail:
                 parts.append(el.tail)
-    return "".join(parts)
+    part_text = "".join(parts[part_start:part_end]) if part_end is not None else None
+    return "".join(parts), part_text
 
 
 def text_lines(text: str) -> list[str]:
     """Lines with runs of spaces collapsed (tabs kept: they separate cells)."""
-    return [re.sub(r"[ \r\f\v]+", " ", line).strip(" ") for line in text.split("\n")]
+    # One substitution over the whole text: the runs never contain a newline.
+    return [line.strip(" ") for line in _SPACE_RUN.sub(" ", text).split("\n")]
 
 
 def blank_chrome_lines(lines: list[str]) -> list[str]:
     """Chrome lines become empty strings, so line numbers stay those of the input."""
-    return ["" if is_chrome(line) else line for line in lines]
+    stripped = [line.strip() for line in lines]
+    candidates = [text for text in stripped if _may_be_chrome(text)]
+    cleaned = dict(zip(candidates, clean_lines(candidates)))  # one OpenCC call for the page
+    return ["" if text in cleaned and _is_chrome_text(cleaned[text]) else line
+            for line, text in zip(lines, stripped)]
 
 
 def is_chrome(line: str) -> bool:
     stripped = line.strip()
-    if not stripped or len(stripped) > _MAX_CHROME_LINE:
+    if not _may_be_chrome(stripped):
         return False
-    stripped = clean_line(stripped)  # 發布日期 → 发布日期
-    return bool(_CHROME_LINE.search(stripped) or _META_LINE.match(stripped))
+    return _is_chrome_text(clean_line(stripped))  # 發布日期 → 发布日期
+
+
+def _may_be_chrome(stripped: str) -> bool:
+    return bool(stripped) and len(stripped) <= _MAX_CHROME_LINE
+
+
+def _is_chrome_text(cleaned: str) -> bool:
+    return bool(_CHROME_LINE.search(cleaned) or _META_LINE.match(cleaned))
 
 
 def drop_lines_before(lines: list[str], index: int | None) -> list[str]:
@@ -106,14 +141,28 @@ def drop_lines_before(lines: list[str], index: int | None) -> list[str]:
     return [""] * index + lines[index:]
 
 
-def _by_attribute(doc, attribute: str, value: str):
-    if attribute == "id":
-        return doc.xpath("//*[@id=$v]", v=value)
-    return doc.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), $v)]", v=f" {value} ")
+def _body_containers(doc) -> dict[tuple[str, str], list]:
+    """The elements each of ``BODY_SELECTORS`` matches, in document order.
+
+    One walk over the tree instead of an XPath query per selector (each query
+    walks the whole tree). A class matches as a whole token of the attribute,
+    as in ``contains(concat(' ', normalize-space(@class), ' '), ' value ')``.
+    """
+    found: dict[tuple[str, str], list] = {selector: [] for selector in BODY_SELECTORS}
+    for el in doc.iter(etree.Element):
+        element_id = el.get("id")
+        if element_id is not None and ("id", element_id) in found:
+            found[("id", element_id)].append(el)
+        classes = el.get("class")
+        if classes:
+            for token in dict.fromkeys(_XML_SPACE.split(classes)):
+                if ("class", token) in found:
+                    found[("class", token)].append(el)
+    return found
 
 
 def _text_length(el) -> int:
-    return len("".join(el.itertext()).strip())
+    return len(text_content(el).strip())
 
 
 def _contains(ancestor, el) -> bool:
@@ -136,7 +185,7 @@ def _heading_elements(doc) -> list:
         for _ in range(3):  # climb out of <span>/<strong> wrappers
             if el is None:
                 break
-            content = el.text_content().strip()
+            content = text_content(el).strip()
             if len(content) > 100:
                 break
             if heading_of(content):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .cells import is_blank, looks_like_value
+from .chrome import text_content
 from .rows import LabelledRow, RawCell, RawTable, is_label
 
 _MAX_SPAN = 200  # guards against rowspan="9999" in broken pages
@@ -61,12 +63,20 @@ class TableGrid:
 
     def labelled_rows(self) -> list[LabelledRow]:
         rows = []
-        for line in self.rows:
-            unique = _unique(line)
-            labels, values = _split_labels(unique)
+        for unique, labels, values in self._split_rows:
             where = self._where(unique[0]) if unique else f"table {self.number}"
             rows.append(LabelledRow([c.text for c in labels], [RawCell(c.text, self._where(c)) for c in values], where))
         return rows
+
+    @cached_property
+    def _split_rows(self) -> list[tuple[list[GridCell], list[GridCell], list[GridCell]]]:
+        """Each row's distinct cells, its labels and its values. Computed once: the rows are
+        read twice, to classify the table and then under the table's final number."""
+        split = []
+        for line in self.rows:
+            unique = _unique(line)
+            split.append((unique, *_split_labels(unique)))
+        return split
 
     def to_raw_table(self) -> RawTable:
         return RawTable(None, self.labelled_rows(), blanks_are_cells=True)
@@ -77,8 +87,7 @@ class TableGrid:
 
 def cell_text(td) -> str:
     """All text in a cell, spans and ``<o:p>`` flattened, whitespace collapsed (nbsp kept as blank)."""
-    text = "".join(td.itertext())
-    return _SPACE.sub(" ", text).strip(" ")
+    return _SPACE.sub(" ", text_content(td)).strip(" ")
 
 
 def leaf_tables(root) -> list:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalize import clean_line
+from .normalize import clean_line, clean_lines
 from .recognize import classify_listing_title, title_year
 
 _SPACES = re.compile(r"\s+")
@@ -48,8 +48,8 @@ class Metadata:
 
 def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None) -> Metadata:
     """``page_lines``: the whole page (chrome included, for 发布时间/来源); ``body_lines``: the report."""
-    page = [clean_line(line) for line in page_lines if line.strip()]
-    body = [clean_line(line) for line in body_lines if line.strip()]
+    page = clean_lines([line for line in page_lines if line.strip()])
+    body = clean_lines([line for line in body_lines if line.strip()])
     titles = _title_lines(meta, body, html_title)
     title = titles[0] if titles else None
     year = title_year(title) if title else None

@@ -24,6 +24,7 @@ _HAS_TONE = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ
 _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH[0x3000] = 0x20
 _WIDTH[0xA0] = 0x20
+_WIDE = re.compile("[\uff01-\uff5e\u3000\xa0]")  # exactly the keys of _WIDTH
 
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")
 _NOISE = re.compile(r"\?+")
@@ -49,12 +50,41 @@ def drop_pinyin(text: str) -> str:
 
 
 def to_halfwidth(text: str) -> str:
-    return text.translate(_WIDTH)
+    # translate() with a dict is slow per character; most text has nothing to map.
+    return text.translate(_WIDTH) if _WIDE.search(text) else text
 
 
 def clean_line(text: str) -> str:
     """A line of narrative: simplified, half-width, ``?`` noise and edge spaces removed."""
-    return _MARKDOWN.sub("", _NOISE.sub("", to_halfwidth(to_simplified(text)))).strip()
+    return _tidy(to_simplified(text))
+
+
+def clean_lines(lines: list[str]) -> list[str]:
+    """``clean_line`` of each line; one OpenCC call for them all (a call per line costs
+    far more than the conversion itself), and each distinct line cleaned once."""
+    distinct = list(dict.fromkeys(lines))
+    cleaned = dict(zip(distinct, (_tidy(s) for s in _simplify_lines(distinct))))
+    return [cleaned[line] for line in lines]
+
+
+def _simplify_lines(lines: list[str]) -> list[str]:
+    """``to_simplified`` of each line. Joining lines for one conversion is exact: no
+    OpenCC dictionary entry holds a newline, so no conversion spans two lines.
+    Pinyin is still dropped line by line, as ``to_simplified`` decides per text."""
+    todo = [i for i, line in enumerate(lines) if not line.isascii()]
+    if not todo or any("\n" in lines[i] for i in todo):
+        return [to_simplified(line) for line in lines]
+    converted = _T2S.convert("\n".join(lines[i] for i in todo)).split("\n")
+    if len(converted) != len(todo):  # never expected; stay exact if it happens
+        return [to_simplified(line) for line in lines]
+    simplified = list(lines)
+    for i, text in zip(todo, converted):
+        simplified[i] = drop_pinyin(text)
+    return simplified
+
+
+def _tidy(simplified: str) -> str:
+    return _MARKDOWN.sub("", _NOISE.sub("", to_halfwidth(simplified))).strip()
 
 
 @lru_cache(maxsize=8192)
