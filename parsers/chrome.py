@@ -74,8 +74,14 @@ def render_texts(element, part) -> tuple[str, str | None]:
     """
     parts: list[str] = []
     part_start = part_end = None
-    walker = etree.iterwalk(element, events=("start", "end"))
+    # Comments and processing instructions have no start/end events, only their own;
+    # their tails are text (Word pages put <!--[if …]--> in mid-sentence).
+    walker = etree.iterwalk(element, events=("start", "end", "comment", "pi"))
     for event, el in walker:
+        if event in ("comment", "pi"):
+            if el.tail:
+                parts.append(el.tail)
+            continue
         tag = el.tag if isinstance(el.tag, str) else None
         if event == "start":
             if tag is None or tag.lower() in _SKIPPED_TAGS:

@@ -286,3 +286,15 @@ def test_html_row_of_empty_cells_is_kept_as_empty_values():
     assert kinds[("regulations", "in_force")] == "not_applicable"
     assert kinds[("normative_documents", "repealed")] == "text"
     assert kinds[("normative_documents", "in_force")] == "not_applicable"
+
+
+def test_text_after_an_html_comment_is_kept():
+    from lxml import etree
+
+    from parsers.chrome import render_text
+
+    tree = etree.fromstring(
+        "<div><p>共收到申请<!--[if gte mso 9]><xml></xml><![endif]-->80件<?xml:namespace prefix=o ?>。</p></div>",
+        etree.HTMLParser(),
+    )
+    assert render_text(tree).strip() == "共收到申请80件。"
