@@ -67,14 +67,6 @@ class Snapshot:
     kind: str | None
     request_body: bytes | None = None
 
-    def header(self, name: str) -> str | None:
-        """First response header value with that name (case-insensitive)."""
-        lname = name.lower()
-        for key, value in self.response_headers:
-            if key.lower() == lname:
-                return value
-        return None
-
 
 def store_payload(db: sqlite_utils.Database, body: bytes) -> str:
     """Store a body once per digest; return its digest."""
@@ -139,11 +131,6 @@ def store_snapshot(
             }
         )
     return row.last_pk
-
-
-def set_snapshot_kind(db: sqlite_utils.Database, snapshot_id: int, kind: str) -> None:
-    with db.conn:
-        db["snapshots"].update(snapshot_id, {"kind": kind})
 
 
 def read_snapshot(db: sqlite_utils.Database, snapshot_id: int) -> Snapshot:
