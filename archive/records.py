@@ -1,4 +1,4 @@
-"""Write the normalized rows of one parsed report: reports, cells, checks, problems.
+"""Write the normalized rows of one parsed report: reports, cells, checks, problems, indicators.
 
 A report's rows are replaced as a whole, in one transaction, so a crawl and a later
 reparse of the same snapshot leave the same rows behind and a reader never sees half
@@ -40,7 +40,7 @@ def store_report(
 
     ``report`` is ``Report.to_dict(include_cells=True)`` from ``parsers``.
     """
-    has_tables = any(report.get(t) is not None for t in TABLES)
+    has_tables = any(report.get(t) is not None for t in TABLES + ("indicators",))
     failing = report.get("failing_rules")
     with db.conn:
         existing = db.execute("select id from reports where url = ?", [url]).fetchone()
@@ -93,10 +93,24 @@ def store_report(
                     "left": c.get("left"),
                     "right": c.get("right"),
                     "delta": c.get("delta"),
+                    "detail": c.get("detail"),
                 }
                 for c in report.get("checks") or ()
             ),
             batch_size=500,
+        )
+        db["indicators"].insert_all(
+            (
+                {
+                    "report_id": report_id,
+                    "position": position,
+                    "indicator": row.get("indicator"),
+                    "unit": row.get("unit"),
+                    "this_year": row.get("this_year"),
+                    "cumulative": row.get("cumulative"),
+                }
+                for position, row in enumerate(report.get("indicators") or (), start=1)
+            )
         )
         db["problems"].insert_all(
             (
@@ -113,7 +127,7 @@ def store_report(
 
 
 def _delete_report_children(db, report_id: int) -> None:
-    for table in ("cells", "checks", "problems"):
+    for table in ("cells", "checks", "problems", "indicators"):
         db.execute(f"delete from {table} where report_id = ?", [report_id])
 
 

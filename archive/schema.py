@@ -7,14 +7,14 @@ it was read from (``snapshots`` -> ``payloads``).
 Raw side (owned by the archive, never rewritten):
     crawl_runs, snapshots, payloads
 Normalized side (derived; replaced when the parsers are re-run):
-    agencies, reports, cells, checks, problems, skipped, errors
+    agencies, reports, cells, checks, problems, indicators, skipped, errors
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: checks.detail, indicators
 
 
 def open_database(path) -> sqlite_utils.Database:
@@ -33,6 +33,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create every table, index and view that is missing. Idempotent."""
     _raw_tables(db)
     _normalized_tables(db)
+    _add_missing_columns(db)
     _views(db)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -147,6 +148,7 @@ def _normalized_tables(db):
             "left": float,
             "right": float,
             "delta": float,
+            "detail": str,  # R8: the sentence the narrative number was read from
         },
         pk="id",
         foreign_keys=[("report_id", "reports", "id")],
@@ -154,6 +156,23 @@ def _normalized_tables(db):
     )
     db["checks"].create_index(["report_id"], if_not_exists=True)
     db["checks"].create_index(["rule", "status"], if_not_exists=True)
+    # A pre-2019 统计表 row by row, as printed (its rows vary by province). The same
+    # numbers are in cells (table_name 'indicators') with their kind and location.
+    db["indicators"].create(
+        {
+            "id": int,
+            "report_id": int,
+            "position": int,  # 1-based row order in the report's table
+            "indicator": str,  # 指标名称 as printed (normalized to simplified)
+            "unit": str,  # 计量单位: 条, 件, 人次, 万元 …
+            "this_year": float,  # 本年度; null when blank, not applicable or unreadable — never 0
+            "cumulative": float,  # 历年累计
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+        if_not_exists=True,
+    )
+    db["indicators"].create_index(["report_id"], if_not_exists=True)
     db["problems"].create(
         {"id": int, "report_id": int, "kind": str, "table_name": str, "detail": str},
         pk="id",
@@ -189,6 +208,19 @@ def _normalized_tables(db):
         foreign_keys=[("run_id", "crawl_runs", "id"), ("snapshot_id", "snapshots", "id")],
         if_not_exists=True,
     )
+
+
+# Columns added after a table first shipped: (table, column, type). A database made by
+# an older version gets them on open; its rows keep NULL there until a reparse.
+_LATER_COLUMNS = [
+    ("checks", "detail", str),
+]
+
+
+def _add_missing_columns(db):
+    for table, column, kind in _LATER_COLUMNS:
+        if column not in db[table].columns_dict:
+            db[table].add_column(column, kind)
 
 
 # One wide view per statistical table, so researchers don't have to pivot `cells`.

@@ -7,18 +7,28 @@ Reading a page, in order:
 - encoding.py        detect_encoding: BOM, header, <meta>, detection; GB2312/GBK as gb18030
 - chrome.py          find the report body, drop navigation, breadcrumbs, 打印本页, footers
 - html_page.py / text_page.py / page.py   the two readers and what they hand over
+- documents.py       attachments read into the same Page: PDF, DOCX, XLSX, XLS; other formats refused by name
+- document_kind.py   which document a binary is (DOCX/XLSX/OFD inside a ZIP, DOC/XLS/WPS inside OLE, images)
+- document_content.py / pdf_document.py / word_document.py / spreadsheet.py   the document readers
+                     (pdfplumber, python-docx, openpyxl, xlrd) and the lines and cell grids they hand over
 - html_tables.py     TableGrid: rowspan/colspan expanded into a grid
 - text_tables.py     the text forms (one cell per line, tabs, pipes, markdown, PDF lines)
+- flattened_text.py  crawler text with a whole report on one line: cut at headings, rows found by printed labels
 - rows.py            the shared intermediate: labels followed by value cells
 - sections.py        the report's section headings (一、总体情况 …)
 - national_format.py the canonical keys and the labels that mean them
 - table_mapping.py   rows -> canonical keys for tables 二, 三, 四, each cell with its location
+- row_alignment.py   anchor-and-fill: table 三 value rows that lost their labels, placed only when certain
+- glued_digits.py    a run of glued digits split only where the row's own sum (R4/R5) admits one split
+- indicators.py      the pre-2019 统计表 as indicator rows (indicator, unit, this year, cumulative)
 - cells.py           number, zero, empty, not applicable, text (a blank is never 0)
 - normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
 - layout.py          2021, 2019 trial or pre-2019
 - metadata.py        title, agency, year, published, source
 - attachments.py     links to PDF/DOC/… in the body
-- checks.py          consistency rules R1, R3, R4, R5
+- narrative.py       numbers the prose states (共收到申请N件), for the soft rule R8
+- images.py          images where a missing table should be (tables_as_images)
+- checks.py          consistency rules R1, R3, R4, R5 (hard) and R8 (soft, warn)
 - report.py          Report and parse_report, which ties the above together
 - recognize.py       classify_listing_title: is a listing item a report?
 """
@@ -30,7 +40,8 @@ from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
 # Bump when parsing changes the output, so archived snapshots can be reparsed.
-PARSER_VERSION = "2"  # 2: text after HTML comments is kept
+PARSER_VERSION = "3"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
+# glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report",

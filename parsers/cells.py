@@ -1,10 +1,13 @@
 """What a table cell holds: a number, an explicit zero, nothing, "not applicable", or text.
 
-Blank and not-applicable cells stay ``None``: a blank is not a zero.
+Blank and not-applicable cells stay ``None``: a blank is not a zero. A fifth
+kind, ``inferred``, is never read from one cell: it marks a number recovered
+from digits glued together with their neighbours (``glued_digits``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +19,7 @@ ZERO = "zero"
 EMPTY = "empty"
 NOT_APPLICABLE = "not_applicable"
 TEXT = "text"
+INFERRED = "inferred"  # split out of a glued run by the row's own sum (R4/R5)
 
 _NOT_APPLICABLE = {"/", "-", "—", "--", "——", "－", "無", "无", "不涉及", "N/A", "n/a", "\\", "／", "–", "一"}
 # A whole-cell number: optional sign, thousands separators, decimals, an optional unit.
@@ -42,6 +46,8 @@ def read_cell(text: str) -> CellValue:
     if match:
         sign, digits, decimals = match.groups()
         number = _number(sign + digits.replace(",", ""), decimals)
+        if number is None:
+            return CellValue(TEXT, None)
         return CellValue(ZERO if number == 0 else NUMBER, number)
     match = _LEADING_NUMBER.match(compact)
     if match:
@@ -60,7 +66,13 @@ def is_blank(text: str) -> bool:
     return not cell_text(text)
 
 
-def _number(integer: str, decimals: str | None) -> int | float:
+def _number(integer: str, decimals: str | None) -> int | float | None:
+    """The number printed, or None when no count or amount could be that long: past
+    Python's int-string limit (4300 digits, ``int()`` refuses) or a float's range."""
     if decimals:
-        return float(integer + decimals)
-    return int(integer)
+        number = float(integer + decimals)
+        return number if math.isfinite(number) else None
+    try:
+        return int(integer)
+    except ValueError:
+        return None

@@ -1,7 +1,8 @@
-"""Consistency rules (勾稽关系) R1, R3, R4, R5 of report-format.md.
+"""Consistency rules (勾稽关系) of report-format.md: hard R1, R3, R4, R5; soft R8.
 
 Every evaluation is recorded (pass, fail, or not_assessable when a side has
-an EMPTY or missing value). Checks never change a number.
+an EMPTY or missing value; the soft rule says warn instead of fail). Checks
+never change a number.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import national_format as fmt
+from .narrative import Claim
 
 HARD_RULES = ("R1", "R3", "R4", "R5")
-PASS, FAIL, NOT_ASSESSABLE = "pass", "fail", "not_assessable"
+PASS, FAIL, NOT_ASSESSABLE, WARN = "pass", "fail", "not_assessable", "warn"
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,11 @@ class Check:
     left: int | float | None
     right: int | float | None
     delta: int | float | None
+    detail: str | None = None  # R8: the sentence the narrative number was read from
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "where": self.where, "status": self.status,
-                "left": self.left, "right": self.right, "delta": self.delta}
+                "left": self.left, "right": self.right, "delta": self.delta, "detail": self.detail}
 
 
 def run_checks(applications: dict | None, reviews: dict | None) -> list[Check]:
@@ -37,6 +40,48 @@ def run_checks(applications: dict | None, reviews: dict | None) -> list[Check]:
     if reviews:
         checks += [_r5(reviews, group) for group in fmt.REVIEW_GROUPS if group in reviews]
     return checks
+
+
+def narrative_checks(claims: list[Claim], applications: dict | None, reviews: dict | None) -> list[Check]:
+    """R8: each number the prose states against the table quantities it may mean.
+
+    Passes when the number equals any of them (``where`` then says which);
+    otherwise warns against the first. Claims about a table the report lacks
+    are not checked at all: there is nothing to compare with.
+    """
+    checks = []
+    for claim in claims:
+        table = reviews if claim.meanings[0] in ("review", "litigation") else applications
+        if not table:
+            continue
+        candidates = [(m, _narrative_value(m, applications or {}, reviews or {})) for m in claim.meanings]
+        known = [(m, v) for m, v in candidates if v is not None]
+        if not known:
+            checks.append(Check("R8", f"{claim.what}: {claim.meanings[0]}", NOT_ASSESSABLE,
+                                claim.number, None, None, claim.text))
+            continue
+        meaning, value = next(((m, v) for m, v in known if v == claim.number), known[0])
+        delta = claim.number - value
+        checks.append(Check("R8", f"{claim.what}: {meaning}", PASS if delta == 0 else WARN,
+                            claim.number, value, delta, claim.text))
+    return checks
+
+
+def _narrative_value(meaning: str, apps: dict, reviews: dict):
+    """The table quantity a narrative claim may mean, or None when the table cannot say."""
+    if meaning == "review":
+        return (reviews.get("review") or {}).get("total")
+    if meaning == "litigation":
+        return _sum([(reviews.get(g) or {}).get("total") for g in ("litigation_direct", "litigation_after_review")]) \
+            if "litigation_direct" in reviews else None
+    if meaning == "handled":
+        return _sum([_get(apps, "new_received", "total"), _get(apps, "carried_over", "total")])
+    if meaning in fmt.SUBTOTAL_OF:
+        if meaning in apps:
+            return _get(apps, meaning, "total")
+        leaves = [r for r in apps if r.startswith(fmt.SUBTOTAL_OF[meaning])]
+        return _sum([_get(apps, r, "total") for r in leaves]) if leaves else None
+    return _get(apps, meaning, "total")
 
 
 def failing_rules(checks: list[Check]) -> list[str]:

@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .normalize import clean_line, clean_lines
+from .normalize import clean_line, clean_lines, line_indexes
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -35,19 +35,83 @@ _CHROME_LINE = re.compile(
     r"^简体$|^繁體$|^上一篇|^下一篇|^相关(文章|链接|阅读)|^(打印|关闭|收藏|返回)$"
 )
 _META_LINE = re.compile(r"^(发布时间|发布日期|发文日期|时间|日期|文章来源|信息来源|来源|作者)\s*[:：]")
+# The same two, run once over all lines joined by newlines (no match may cross one).
+_CHROME_LINES = re.compile(_CHROME_LINE.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
+_META_LINES = re.compile(_META_LINE.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
 _MAX_CHROME_LINE = 120
 _SPACE_RUN = re.compile(r"[ \r\f\v]+")
-_XML_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath normalize-space() treats as space
-
-# XPath string(): all text under an element, as lxml.html's text_content() gives it.
-text_content = etree.XPath("string()")
+_SPACE_AT_NEWLINE = re.compile(r"[ \r\f\v]*\n[ \r\f\v]*")
 
 
-def find_body(doc, report_tables: list):
-    """The element holding the report; ``report_tables`` are tables already known to be report tables."""
-    containers = _body_containers(doc)
+def text_content(element) -> str:
+    """All text under an element, as XPath ``string()`` and lxml.html's ``text_content()``
+    give it (the same libxml2 call, without an XPath evaluation per element)."""
+    return etree.tostring(element, method="text", encoding=str, with_tail=False)
+
+
+# A part of the page to render in the same pass is renamed for the while to one of these,
+# by what its own tag is (ignored, block, cell or inline): rendered as before, between marks.
+_PART_TAGS = {"skip": "nianbao-part-skip", "block": "nianbao-part-block", "cell": "nianbao-part-cell",
+              "inline": "nianbao-part-inline"}
+_PART_MARK = "\ue000nianbao-part\ue001"  # private-use: checked to occur exactly twice
+
+
+def _text_stylesheet() -> etree.XSLT:
+    """``render_text`` as XSLT: libxslt walks the tree in C, many times faster than a
+    Python walk. Text nodes are copied (comment text is not, the text after it is)."""
+    skipped = "|".join(sorted(_SKIPPED_TAGS))
+    blocks = "|".join(sorted(_BLOCK_TAGS - _SKIPPED_TAGS))
+    mark = f"<xsl:text>{_PART_MARK}</xsl:text>"
+    return etree.XSLT(etree.XML(f"""\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="text" encoding="UTF-8"/>
+  <!-- The element rendered only: a root <html> may have a second <html> beside it. -->
+  <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
+  <xsl:template match="{skipped}"/>
+  <xsl:template match="{blocks}">
+    <xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>
+  </xsl:template>
+  <xsl:template match="td|th"><xsl:apply-templates/><xsl:text>&#9;</xsl:text></xsl:template>
+  <xsl:template match="{_PART_TAGS['skip']}">{mark}{mark}</xsl:template>
+  <xsl:template match="{_PART_TAGS['block']}">
+    {mark}<xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>{mark}
+  </xsl:template>
+  <xsl:template match="{_PART_TAGS['cell']}">{mark}<xsl:apply-templates/><xsl:text>&#9;</xsl:text>{mark}</xsl:template>
+  <xsl:template match="{_PART_TAGS['inline']}">{mark}<xsl:apply-templates/>{mark}</xsl:template>
+</xsl:stylesheet>"""))
+
+
+_RENDER = _text_stylesheet()
+# One query per selector, over the attributes only (far cheaper than a test on every element).
+_SELECTOR_QUERIES = {
+    (attribute, value): etree.XPath(
+        f".//@id[. = '{value}']/.." if attribute == "id"
+        else f".//@class[contains(concat(' ', normalize-space(.), ' '), ' {value} ')]/.."
+    )
+    for attribute, value in BODY_SELECTORS
+}
+# Character references could spell a selector in an attribute ("TRS&#95;Editor").
+_SPELLED_OUT = ("&#", "&lowbar", "&UnderBar")
+# What each selector's name holds, scanned for once for all selectors sharing it.
+_SELECTOR_HINTS = {value: next(hint for hint in ("TRS_", "_content", value) if hint in value)
+                   for _, value in BODY_SELECTORS}
+
+
+def find_body(doc, report_tables: list, source: str | None = None):
+    """The element holding the report; ``report_tables`` are tables already known to be report tables.
+
+    ``source``: the page's HTML; selectors whose name it never mentions are not looked for.
+    """
+    spelled_out = source is None or any(ref in source for ref in _SPELLED_OUT)
+    hints: dict[str, bool] = {}
     for selector in BODY_SELECTORS:
-        sized = [(el, _text_length(el)) for el in containers[selector]]
+        if not spelled_out:
+            hint = _SELECTOR_HINTS[selector[1]]
+            if hint not in hints:
+                hints[hint] = hint in source
+            if not hints[hint]:
+                continue
+        sized = [(el, _text_length(el)) for el in _SELECTOR_QUERIES[selector](doc)]
         sized = [(el, length) for el, length in sized if length >= _MIN_BODY_TEXT]
         if sized:
             best = max(sized, key=lambda pair: pair[1])[0]
@@ -62,18 +126,41 @@ def find_body(doc, report_tables: list):
 
 def render_text(element) -> str:
     """Text of an element with block elements on their own lines and table cells tab-separated."""
-    return render_texts(element, None)[0]
+    try:
+        return str(_RENDER(element))
+    except etree.XSLTApplyError:  # libxslt's recursion limit: a pathologically deep tree
+        return _render_by_walk(element)
 
 
-def render_texts(element, part) -> tuple[str, str | None]:
-    """``render_text`` of ``element`` and, from the same walk, of ``part`` inside it.
+def render_texts(element, part) -> tuple[str, str]:
+    """``render_text`` of ``element`` and of ``part``, in one pass when ``part`` is inside
+    ``element`` (it renders the same in place as alone, its own tail left out)."""
+    if part is element:
+        text = render_text(element)
+        return text, text
+    tag = part.tag
+    part.tag = _PART_TAGS[_tag_kind(tag)]
+    try:
+        marked = render_text(element)
+    finally:
+        part.tag = tag
+    pieces = marked.split(_PART_MARK)
+    if len(pieces) != 3:  # not rendered in place (outside, or in a skipped subtree), or the
+        return render_text(element), render_text(part)  # page holds the mark itself
+    return "".join(pieces), pieces[1]
 
-    Rendering the page once serves both the page and its report body. ``part``
-    renders the same in place as alone (its own tail is left out); None when the
-    walk never renders it (outside ``element``, or inside a skipped subtree).
-    """
+
+def _tag_kind(tag: str) -> str:
+    if tag in _SKIPPED_TAGS:
+        return "skip"
+    if tag in _BLOCK_TAGS:
+        return "block"
+    return "cell" if tag in ("td", "th") else "inline"
+
+
+def _render_by_walk(element) -> str:
+    """``render_text`` in Python, for trees too deep for libxslt."""
     parts: list[str] = []
-    part_start = part_end = None
     # Comments and processing instructions have no start/end events, only their own;
     # their tails are text (Word pages put <!--[if …]--> in mid-sentence).
     walker = etree.iterwalk(element, events=("start", "end", "comment", "pi"))
@@ -89,8 +176,6 @@ def render_texts(element, part) -> tuple[str, str | None]:
                 if el is not element and el.tail:
                     parts.append(el.tail)
                 continue
-            if el is part:
-                part_start = len(parts)
             if tag in _BLOCK_TAGS:
                 parts.append("\n")
             if el.text:
@@ -102,27 +187,34 @@ def render_texts(element, part) -> tuple[str, str | None]:
                 parts.append("\t")
             elif tag in _BLOCK_TAGS:
                 parts.append("\n")
-            if el is part:
-                part_end = len(parts)
             if el is not element and el.tail:
                 parts.append(el.tail)
-    part_text = "".join(parts[part_start:part_end]) if part_end is not None else None
-    return "".join(parts), part_text
+    return "".join(parts)
 
 
 def text_lines(text: str) -> list[str]:
     """Lines with runs of spaces collapsed (tabs kept: they separate cells)."""
-    # One substitution over the whole text: the runs never contain a newline.
-    return [line.strip(" ") for line in _SPACE_RUN.sub(" ", text).split("\n")]
+    # Substitutions over the whole text, not a strip per line: the runs at line ends go,
+    # then the others become one space.
+    return _SPACE_RUN.sub(" ", _SPACE_AT_NEWLINE.sub("\n", text)).strip(" ").split("\n")
 
 
 def blank_chrome_lines(lines: list[str]) -> list[str]:
     """Chrome lines become empty strings, so line numbers stay those of the input."""
     stripped = [line.strip() for line in lines]
-    candidates = [text for text in stripped if _may_be_chrome(text)]
-    cleaned = dict(zip(candidates, clean_lines(candidates)))  # one OpenCC call for the page
-    return ["" if text in cleaned and _is_chrome_text(cleaned[text]) else line
-            for line, text in zip(lines, stripped)]
+    chrome = _chrome_texts(list(dict.fromkeys(
+        text for text in stripped if text and len(text) <= _MAX_CHROME_LINE)))  # _may_be_chrome
+    return ["" if text in chrome else line for line, text in zip(lines, stripped)]
+
+
+def _chrome_texts(candidates: list[str]) -> set[str]:
+    """The candidates that are chrome: cleaned together (one OpenCC call for the page) and
+    searched together (two regex scans instead of two per line)."""
+    cleaned = clean_lines(candidates)
+    text = "\n".join(cleaned)
+    if text.count("\n") != len(cleaned) - 1:  # a line holds a newline of its own: line by line
+        return {line for line, clean in zip(candidates, cleaned) if _is_chrome_text(clean)}
+    return {candidates[index] for pattern in (_CHROME_LINES, _META_LINES) for index in line_indexes(pattern, text)}
 
 
 def is_chrome(line: str) -> bool:
@@ -147,24 +239,10 @@ def drop_lines_before(lines: list[str], index: int | None) -> list[str]:
     return [""] * index + lines[index:]
 
 
-def _body_containers(doc) -> dict[tuple[str, str], list]:
-    """The elements each of ``BODY_SELECTORS`` matches, in document order.
-
-    One walk over the tree instead of an XPath query per selector (each query
-    walks the whole tree). A class matches as a whole token of the attribute,
-    as in ``contains(concat(' ', normalize-space(@class), ' '), ' value ')``.
-    """
-    found: dict[tuple[str, str], list] = {selector: [] for selector in BODY_SELECTORS}
-    for el in doc.iter(etree.Element):
-        element_id = el.get("id")
-        if element_id is not None and ("id", element_id) in found:
-            found[("id", element_id)].append(el)
-        classes = el.get("class")
-        if classes:
-            for token in dict.fromkeys(_XML_SPACE.split(classes)):
-                if ("class", token) in found:
-                    found[("class", token)].append(el)
-    return found
+def body_containers(doc) -> dict[tuple[str, str], list]:
+    """The elements each of ``BODY_SELECTORS`` matches, in document order. A class matches
+    as a whole token of the attribute, as ``normalize-space`` splits it."""
+    return {selector: query(doc) for selector, query in _SELECTOR_QUERIES.items()}
 
 
 def _text_length(el) -> int:
@@ -182,11 +260,18 @@ def _contains(ancestor, el) -> bool:
 _HEADING_WORDS = ("总体情况", "主动公开", "申请情况", "行政诉讼", "主要问题", "其他需要报告")
 
 
+# Text nodes holding a heading word; the length test first spares the word tests on the
+# many short nodes of Word HTML (a node shorter than the shortest word cannot hold one).
+_HEADING_TEXTS = etree.XPath(
+    f"//body//text()[string-length() >= {min(map(len, _HEADING_WORDS))}]"
+    f"[{' or '.join(f'contains(., {word!r})' for word in _HEADING_WORDS)}]"
+)
+
+
 def _heading_elements(doc) -> list:
     """Elements whose text is a section heading (the heading may be split over spans)."""
-    query = " or ".join(f"contains(., '{word}')" for word in _HEADING_WORDS)
     found = []
-    for text in doc.xpath(f"//body//text()[{query}]"):
+    for text in _HEADING_TEXTS(doc):
         el = text.getparent()
         for _ in range(3):  # climb out of <span>/<strong> wrappers
             if el is None:

@@ -50,9 +50,21 @@ class EncodingGuess:
 
 def detect_encoding(body: bytes, content_type: str | None = None) -> EncodingGuess:
     """Say which encoding decodes ``body`` and where that knowledge came from."""
+    return read_body(body, content_type).guess
+
+
+@dataclass(frozen=True)
+class DecodedBody:
+    guess: EncodingGuess
+    text: str
+    utf8: bytes | None  # the body itself when it is exactly ``text`` in UTF-8: libxml2 reads it as is
+
+
+def read_body(body: bytes, content_type: str | None = None) -> DecodedBody:
+    """``detect_encoding`` and ``decode_body`` in one: the bytes are decoded once, not per check."""
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return EncodingGuess(name, "bom")
+            return _decoded(body, EncodingGuess(name, "bom"))
 
     declared = [
         (name, source)
@@ -61,23 +73,37 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> EncodingGue
     ]
     rejected: list[str] = []
     for name, source in declared:
-        if _decodes(body, name):
-            if name != "utf-8" and _is_real_utf8(body):
-                # Valid multi-byte UTF-8 is almost never an accident: the declaration is wrong.
-                return EncodingGuess("utf-8", "detected", f"declared {name} ({source}) but the bytes are UTF-8")
-            return EncodingGuess(name, source)
+        text = _strict_decode(body, name)
+        if text is not None:
+            if name != "utf-8" and not body.isascii():
+                as_utf8 = _strict_decode(body, "utf-8")
+                if as_utf8 is not None:
+                    # Valid multi-byte UTF-8 is almost never an accident: the declaration is wrong.
+                    note = f"declared {name} ({source}) but the bytes are UTF-8"
+                    return DecodedBody(EncodingGuess("utf-8", "detected", note), as_utf8, body)
+            return DecodedBody(EncodingGuess(name, source), _without_bom(text), body if name == "utf-8" else None)
         rejected.append(f"{name} ({source})")
 
-    guess = _detect(body)
     note = f"declared {', '.join(rejected)} does not decode the bytes" if rejected else None
+    text = _strict_decode(body, "utf-8")
+    if text is not None:
+        return DecodedBody(EncodingGuess("utf-8", "detected", note), text, body)
+    guess = _detect(body)
     if guess:
-        return EncodingGuess(guess, "detected", note)
-    return EncodingGuess("utf-8", "default", note)
+        return _decoded(body, EncodingGuess(guess, "detected", note))
+    return _decoded(body, EncodingGuess("utf-8", "default", note))
+
+
+def _decoded(body: bytes, guess: EncodingGuess) -> DecodedBody:
+    return DecodedBody(guess, decode_body(body, guess), None)
 
 
 def decode_body(body: bytes, guess: EncodingGuess) -> str:
     """Decode with ``guess``; stray bad bytes become U+FFFD rather than failing."""
-    text = body.decode(guess.encoding, errors="replace")
+    return _without_bom(body.decode(guess.encoding, errors="replace"))
+
+
+def _without_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -104,21 +130,15 @@ def _meta_charset(body: bytes) -> str | None:
     return canonical_name(match.group(1).decode("ascii")) if match else None
 
 
-def _decodes(body: bytes, name: str) -> bool:
+def _strict_decode(body: bytes, name: str) -> str | None:
     try:
-        body.decode(name)
+        return body.decode(name)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
-
-
-def _is_real_utf8(body: bytes) -> bool:
-    return not body.isascii() and _decodes(body, "utf-8")
+        return None
 
 
 def _detect(body: bytes) -> str | None:
-    if _decodes(body, "utf-8"):
-        return "utf-8"
+    """A guess for bytes that are not UTF-8."""
     best = charset_normalizer.from_bytes(body, cp_isolation=_DETECTABLE).best()
     if best is None:
         return None

@@ -9,8 +9,10 @@ then values", the form the text readers also produce.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
+
+from lxml import etree
 
 from .cells import is_blank, looks_like_value
 from .chrome import text_content
@@ -20,12 +22,15 @@ _MAX_SPAN = 200  # guards against rowspan="9999" in broken pages
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
-@dataclass(frozen=True)
-class GridCell:
+class GridCell(NamedTuple):
     text: str
     row: int     # 1-based top-left position in the expanded grid
     col: int
     element_id: int  # identifies the <td> so a spanned cell is read once per row
+
+
+# A <td> as read from the page: rowspan and colspan as written ("" when absent), text.
+RawTd = tuple[str, str, str]
 
 
 class TableGrid:
@@ -34,32 +39,66 @@ class TableGrid:
     def __init__(self, table, number: int):
         self.number = number  # 1-based position among the report's tables
         self.rows: list[list[GridCell]] = []
-        self._expand(table)
+        self._expand(_element_rows(table))
 
-    def _expand(self, table) -> None:
+    @classmethod
+    def from_tds(cls, rows: list[list[RawTd]], number: int) -> TableGrid:
+        """A grid from cells already read off the page (``read_leaf_tables``)."""
+        grid = cls.__new__(cls)
+        grid.number, grid.rows = number, []
+        grid._expand(rows)
+        return grid
+
+    def _expand(self, rows) -> None:
         pending: dict[tuple[int, int], GridCell] = {}  # (row, col) → cell spanning from above
         serial = 0  # not id(td): lxml proxies are short-lived and their ids get reused
-        for r, tr in enumerate(_table_rows(table)):
+        for r, tds in enumerate(rows):
             line: list[GridCell] = []
             col = 0
-            for td in tr:
-                if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
-                    continue
-                while (r, col) in pending:
-                    line.append(pending.pop((r, col)))
-                    col += 1
-                rowspan, colspan = _span(td, "rowspan"), _span(td, "colspan")
+            for rowspan, colspan, text in tds:
+                if pending:
+                    while (r, col) in pending:
+                        line.append(pending.pop((r, col)))
+                        col += 1
                 serial += 1
-                cell = GridCell(cell_text(td), r + 1, col + 1, serial)
+                cell = GridCell(text, r + 1, col + 1, serial)
+                if (rowspan == "" or rowspan == "1") and (colspan == "" or colspan == "1"):
+                    line.append(cell)  # the common case: no span
+                    col += 1
+                    continue
+                rowspan, colspan = _span(rowspan), _span(colspan)
                 for dc in range(colspan):
                     line.append(cell)
                     for dr in range(1, rowspan):
                         pending[(r + dr, col + dc)] = cell
                 col += colspan
-            while (r, col) in pending:
-                line.append(pending.pop((r, col)))
-                col += 1
+            if pending:
+                while (r, col) in pending:
+                    line.append(pending.pop((r, col)))
+                    col += 1
             self.rows.append(line)
+
+    @classmethod
+    def from_texts(cls, rows: list[list[tuple[int, str]]], number: int, where=None) -> TableGrid:
+        """A grid read from another format (PDF, DOCX, spreadsheet). Each position holds
+        ``(cell id, text)``; a merged cell repeats its id over the positions it covers, so
+        it is read once per row like a spanned ``<td>``. ``where(row, col)`` names a
+        position in that format's terms ("pdf page 3, table 1, row 4, col 2")."""
+        grid = cls.__new__(cls)
+        grid.number, grid.rows = number, []
+        first: dict[int, GridCell] = {}
+        for r, line in enumerate(rows, start=1):
+            for c, (cell_id, text) in enumerate(line, start=1):
+                if cell_id not in first:  # top-left position of a merged cell
+                    first[cell_id] = GridCell(_SPACE.sub(" ", text).strip(" "), r, c, cell_id)
+            grid.rows.append([first[cell_id] for cell_id, _ in line])
+        if where is not None:
+            grid._where = lambda cell: where(cell.row, cell.col)
+        return grid
+
+    def label_rows(self) -> list[LabelledRow]:
+        """Rows with their labels only: all ``classify_rows`` reads, without building cells."""
+        return [LabelledRow([c.text for c in labels]) for _, labels, _ in self._split_rows]
 
     def labelled_rows(self) -> list[LabelledRow]:
         rows = []
@@ -73,9 +112,10 @@ class TableGrid:
         """Each row's distinct cells, its labels and its values. Computed once: the rows are
         read twice, to classify the table and then under the table's final number."""
         split = []
+        kinds: dict[str, tuple[bool, bool]] = {}
         for line in self.rows:
             unique = _unique(line)
-            split.append((unique, *_split_labels(unique)))
+            split.append((unique, *_split_labels(unique, kinds)))
         return split
 
     def to_raw_table(self) -> RawTable:
@@ -95,6 +135,56 @@ def leaf_tables(root) -> list:
     return [t for t in root.iter("table") if not any(True for _ in t.iterdescendants("table"))]
 
 
+# ``leaf_tables`` of the page and their cells in one libxslt pass: a record per table
+# (T), row (R) and cell (C: rowspan, colspan, text). Cell text is normalize-space()d, as
+# ``cell_text`` collapses it (but for \f and \v), so tabs and newlines separate records.
+_TABLES = etree.XSLT(etree.XML("""\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="text" encoding="UTF-8"/>
+  <xsl:template match="/">
+    <xsl:for-each select="*[1]/descendant-or-self::table[not(descendant::table)]">
+      <xsl:text>&#10;T</xsl:text>
+      <xsl:for-each select="tr|thead/tr|tbody/tr|tfoot/tr">
+        <xsl:text>&#10;R</xsl:text>
+        <xsl:for-each select="td|th">
+          <xsl:text>&#10;C</xsl:text>
+          <xsl:value-of select="translate(@rowspan, '&#9;&#10;&#13;', '   ')"/>
+          <xsl:text>&#9;</xsl:text>
+          <xsl:value-of select="translate(@colspan, '&#9;&#10;&#13;', '   ')"/>
+          <xsl:text>&#9;</xsl:text>
+          <xsl:value-of select="normalize-space(.)"/>
+        </xsl:for-each>
+      </xsl:for-each>
+    </xsl:for-each>
+  </xsl:template>
+</xsl:stylesheet>"""))
+_SPACE_NOT_SEPARATOR = re.compile(r"[ \f\v]+")
+
+
+def read_leaf_tables(doc) -> list[list[list[RawTd]]]:
+    """The cells of each of ``leaf_tables(doc)``, rows of ``(rowspan, colspan, text)``."""
+    try:
+        records = str(_TABLES(doc))
+    except etree.XSLTApplyError:  # libxslt's recursion limit: read the elements instead
+        return [_element_rows(table) for table in leaf_tables(doc)]
+    exact = "\f" not in records and "\v" not in records  # else they still collapse with spaces
+    if not exact:
+        records = _SPACE_NOT_SEPARATOR.sub(" ", records)
+    tables = []
+    for chunk in records.split("\nT")[1:]:
+        rows = [[tuple(cell.split("\t", 2)) for cell in row.split("\nC")[1:]] for row in chunk.split("\nR")[1:]]
+        if not exact:
+            rows = [[(rowspan, colspan, text.strip(" ")) for rowspan, colspan, text in row] for row in rows]
+        tables.append(rows)
+    return tables
+
+
+def _element_rows(table) -> list[list[RawTd]]:
+    return [[(td.get("rowspan", ""), td.get("colspan", ""), cell_text(td))
+             for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+            for tr in _table_rows(table)]
+
+
 def _table_rows(table):
     for child in table:
         if not isinstance(child.tag, str):
@@ -105,35 +195,48 @@ def _table_rows(table):
             yield from (tr for tr in child if tr.tag == "tr")
 
 
-def _span(td, name: str) -> int:
+def _span(value: str) -> int:
+    if value == "" or value == "1":
+        return 1
     try:
-        value = int(str(td.get(name, "1")).strip() or 1)
+        number = int(value.strip() or 1)
     except ValueError:
         return 1
-    return min(max(value, 1), _MAX_SPAN)
+    return min(max(number, 1), _MAX_SPAN)
 
 
-def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]]:
+def _split_labels(cells: list[GridCell], kinds: dict[str, tuple[bool, bool]] | None = None
+                  ) -> tuple[list[GridCell], list[GridCell]]:
     """Leading label cells, then value cells.
 
     Position decides, not content: once the first value appears, the rest are
     values even when they are text (``55（含自然失效29件）``, a stray word).
     A row with no value at all is a header row: every non-blank cell is a label.
+    ``kinds`` remembers each text's (is a label, is a filled value) across a table's rows.
     """
+    if kinds is None:
+        kinds = {}
+    flags = []
+    for cell in cells:
+        kind = kinds.get(cell.text)
+        if kind is None:
+            kind = kinds[cell.text] = (is_label(cell.text), looks_like_value(cell.text) and not is_blank(cell.text))
+        flags.append(kind)
     start = 0
     while start < len(cells) and not cells[start].text.strip():
         start += 1  # blank spacer columns before the labels
     end = start
-    while end < len(cells) and is_label(cells[end].text):
+    while end < len(cells) and flags[end][0]:
         end += 1
-    rest = cells[end:]
-    has_value = any(looks_like_value(c.text) and not is_blank(c.text) for c in rest)
-    if not has_value and any(is_label(c.text) for c in rest):
-        return [c for c in cells if is_label(c.text)], []
-    return cells[start:end], rest
+    rest = flags[end:]
+    if not any(value for _, value in rest) and any(label for label, _ in rest):
+        return [c for c, (label, _) in zip(cells, flags) if label], []
+    return cells[start:end], cells[end:]
 
 
 def _unique(line: list[GridCell]) -> list[GridCell]:
+    if len({cell.element_id for cell in line}) == len(line):
+        return line  # no cell spans columns here
     seen: set[int] = set()
     unique = []
     for cell in line:

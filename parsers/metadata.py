@@ -11,18 +11,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalize import clean_line, clean_lines
+from .normalize import clean_line, clean_lines, lines_holding
 from .recognize import classify_listing_title, title_year
+from .sections import heading_of
 
 _SPACES = re.compile(r"\s+")
 _TITLE_LABEL = re.compile(r"^(?:标题|题名|文章标题|名称)[:：]")
 _TITLE_SEARCH_LINES = 40
+_HEAD_LINES = 2 * _TITLE_SEARCH_LINES  # where the title, the agency and the year are looked for
+# Only lines with 时间, 日期, 来源 or 发布机构 are read on the whole page (_published, _source):
+# they hold 间, 期, 源 or 构, or what OpenCC turns into them (間, 構).
+_PAGE_FIELD_CHARS = re.compile("[间間期源构構]")
+# A report title holds 年, 报 and 公开 (see recognize.py), in simplified characters or
+# in what OpenCC turns into them (報 開, U+F98E, U+2F857, U+2F9EE): a cheap test before
+# the candidate is normalised and classified.
+_TITLE_CHARS = [re.compile(chars) for chars in ("[年\uf98e]", "[报報\U0002f857]", "[开開\U0002f9ee]")]
 
 _DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
 _PUBLISHED = [
     re.compile(r"(?:发布时间|发布日期|发文日期|公开日期|生成日期)\s*[:：]?\s*" + _DATE),
     re.compile(r"(?:时间|日期)\s*[:：]\s*" + _DATE),
 ]
+# A date printed as a line of its own: under the title, often in brackets ("(2026年1月23日)"),
+# or as the signature at the end, also in Chinese numerals (二○一二年二月二十日).
+_DATE_LINE = re.compile(r"^\(?(\d{4})年(\d{1,2})月(\d{1,2})日\)?$")
+_CHINESE_DATE_LINE = re.compile(r"^\(?([〇零○O0一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日\)?$")
+_CHINESE_DIGITS = str.maketrans("〇零○O0一二三四五六七八九", "0000012345678" + "9")
+_SIGNATURE_LINES = 5  # the date closes the report, after the agency's name
 _SOURCE = re.compile(r"(?:文章来源|信息来源|稿件来源|来源|发布机构)\s*[:：]\s*([^\s:：|【\[]+)(.?)")
 
 # <agency><year>年(度)…报告 and <year>年(度)<agency>政府信息公开…
@@ -48,8 +63,12 @@ class Metadata:
 
 def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None) -> Metadata:
     """``page_lines``: the whole page (chrome included, for 发布时间/来源); ``body_lines``: the report."""
-    page = clean_lines([line for line in page_lines if line.strip()])
-    body = clean_lines([line for line in body_lines if line.strip()])
+    fields = [page_lines[index] for index in lines_holding(_PAGE_FIELD_CHARS, page_lines)]
+    page = clean_lines([line for line in fields if line.strip()])
+    body = [line for line in body_lines if line.strip()]
+    if len(body) > _HEAD_LINES + _SIGNATURE_LINES:  # only the head and the end are read
+        body = body[:_HEAD_LINES] + body[-_SIGNATURE_LINES:]
+    body = clean_lines(body)
     titles = _title_lines(meta, body, html_title)
     title = titles[0] if titles else None
     year = title_year(title) if title else None
@@ -57,7 +76,7 @@ def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[
         year = _first_year(body)
     source = _clean(meta.get("ContentSource")) or _source(page)
     agency = _agency(titles) or _agency_from_opening(body) or source
-    published = _date(meta.get("PubDate") or "") or _published(page)
+    published = _date(meta.get("PubDate") or "") or _published(page) or _printed_date(body)
     return Metadata(title, agency, year, published, source)
 
 
@@ -71,6 +90,8 @@ def _title_lines(meta: dict[str, str], body: list[str], html_title: str | None) 
     candidates += re.split(r"[_|｜]| - ", html_title or "")
     titles = []
     for candidate in candidates:
+        if "公" not in candidate or not all(chars.search(candidate) for chars in _TITLE_CHARS):
+            continue
         title = _TITLE_LABEL.sub("", _SPACES.sub("", clean_line(candidate)))
         if title and classify_listing_title(title).is_report and title not in titles:
             titles.append(title)
@@ -87,7 +108,7 @@ def _agency(titles: list[str]) -> str | None:
 
 
 def _agency_from_opening(body: list[str]) -> str | None:
-    for line in body[:_TITLE_SEARCH_LINES * 2]:
+    for line in body[:_HEAD_LINES]:
         match = _OPENING.match(line)
         if not match:
             continue
@@ -104,7 +125,7 @@ def _plausible_agency(name: str) -> bool:
 
 
 def _first_year(body: list[str]) -> int | None:
-    for line in body[:_TITLE_SEARCH_LINES * 2]:
+    for line in body[:_HEAD_LINES]:
         match = re.search(r"((?:19|20)\d{2})年", line)
         if match:
             return int(match.group(1))
@@ -112,6 +133,7 @@ def _first_year(body: list[str]) -> int | None:
 
 
 def _published(page: list[str]) -> str | None:
+    page = [line for line in page if "时间" in line or "日期" in line]  # both patterns need one
     for pattern in _PUBLISHED:
         for line in page:
             match = pattern.search(line)
@@ -122,8 +144,49 @@ def _published(page: list[str]) -> str | None:
     return None
 
 
+def _printed_date(body: list[str]) -> str | None:
+    """The date under the title (before the first section) or signing the report."""
+    head = []
+    for line in body[:_TITLE_SEARCH_LINES]:
+        if heading_of(line):
+            break
+        head.append(line)
+    for line in head + body[-_SIGNATURE_LINES:][::-1]:
+        date = _date_line(line)
+        if date:
+            return date
+    return None
+
+
+def _date_line(line: str) -> str | None:
+    compact = _SPACES.sub("", line)
+    if not compact.endswith(("日", "日)")):
+        return None
+    match = _DATE_LINE.match(compact)
+    if match:
+        return _ymd(*match.groups())
+    match = _CHINESE_DATE_LINE.match(compact)
+    if match:
+        year, month, day = match.groups()
+        return _ymd(year.translate(_CHINESE_DIGITS), str(_chinese_number(month)), str(_chinese_number(day)))
+    return None
+
+
+def _chinese_number(text: str) -> int:
+    """一 … 三十一: a month or a day in Chinese numerals (0 when it is not one)."""
+    digits = text.translate(_CHINESE_DIGITS)
+    if "十" not in digits:
+        return int(digits) if len(digits) == 1 else 0
+    tens, _, ones = digits.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return 0
+    return int(tens or 1) * 10 + int(ones or 0)
+
+
 def _source(page: list[str]) -> str | None:
     for line in page:
+        if "来源" not in line and "发布机构" not in line:  # what _SOURCE needs (fast test)
+            continue
         match = _SOURCE.search(line)
         if match and match.group(2) not in (":", "："):  # "来源:作者:" is an empty field
             return match.group(1)

@@ -157,3 +157,67 @@ def first_match(patterns, label: str) -> str | None:
         if pattern.search(label):
             return key
     return None
+
+
+# ---- Printed labels, for text whose cells ran together -----------------------------
+# A crawler that flattened the page leaves "…（一）予以公开6000017（二）部分公开…":
+# labels are found in the text in format order, so they are the whole printed
+# label up to where its numbers start. Numbering ("1.", "（三）") is not part
+# of them: it sits between one row's digits and the next label.
+
+def _printed(word: str) -> str:
+    """A printed label as a pattern: spaces may fall between characters, brackets and
+    quotes may be full- or half-width."""
+    parts = []
+    for char in word:
+        parts.append({"（": "[（(]", "）": "[）)]", "“": "[“\"]?", "”": "[”\"]?", "，": "[，,、]?",
+                      "、": "[、，,]?"}.get(char, re.escape(char)))
+    return r"\s*".join(parts)
+
+
+def _printed_patterns(pairs):
+    return [(key, re.compile(_printed(word) + tail)) for key, word, tail in pairs]
+
+
+PRINTED_APPLICATION_LABELS = _printed_patterns([
+    ("new_received", "本年新收政府信息公开申请数量", ""),
+    ("carried_over", "上年结转政府信息公开申请数量", ""),
+    ("granted", "予以公开", ""),
+    ("partially_granted", "部分公开", r"(?:\s*[（(][^）)]{0,30}[）)])?"),
+    ("withheld", "不予公开", ""),
+    ("withheld_state_secret", "属于国家秘密", ""),
+    ("withheld_prohibited_by_law", "其他法律行政法规禁止公开", ""),
+    ("withheld_three_safeties_one_stability", "危及“三安全一稳定”", ""),
+    ("withheld_third_party_rights", "保护第三方合法权益", ""),
+    ("withheld_internal_affairs", "属于三类内部事务信息", ""),
+    ("withheld_process_information", "属于四类过程性信息", ""),
+    ("withheld_enforcement_files", "属于行政执法案卷", ""),
+    ("withheld_administrative_inquiry", "属于行政查询事项", ""),
+    ("unable", "无法提供", ""),
+    ("unable_not_held", "本机关不掌握相关政府信息", ""),
+    ("unable_needs_creation", "没有现成信息需要另行制作", ""),
+    ("unable_unclear", "补正后申请内容仍不明确", ""),
+    ("rejected", "不予处理", ""),
+    ("rejected_petition_complaint", "信访举报投诉类申请", ""),
+    ("rejected_duplicate", "重复申请", ""),
+    ("rejected_publication", "要求提供公开出版物", ""),
+    ("rejected_excessive", "无正当理由大量反复申请", ""),
+    ("rejected_confirmation", "要求行政机关确认或重新出具已获取信息", ""),
+    ("other", "其他处理", ""),
+    ("other_no_correction", "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", ""),
+    ("other_unpaid_fee", "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", ""),
+    ("other_other", "其他", r"(?!\s*处理)"),
+    ("total", "总计", ""),
+    ("carried_forward", "结转下年度继续办理", ""),
+])
+
+PRINTED_ACTIVE_LABELS = _printed_patterns([
+    ("regulations", "规章", ""),
+    ("normative_documents", "规范性文件", ""),
+    ("licensing", "行政许可", ""),
+    ("other_services", "其他对外管理服务事项", ""),
+    ("penalty", "行政处罚", ""),
+    ("coercion", "行政强制", ""),
+    ("fees", "行政事业性收费", ""),
+    ("procurement", "政府集中采购", ""),
+])

@@ -25,11 +25,13 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH[0x3000] = 0x20
 _WIDTH[0xA0] = 0x20
 _WIDE = re.compile("[\uff01-\uff5e\u3000\xa0]")  # exactly the keys of _WIDTH
+_HALF = {chr(wide): chr(half) for wide, half in _WIDTH.items()}
 
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")
 _NOISE = re.compile(r"\?+")
 # Markdown from PDF/OCR conversions: "## 二、…", "**总计**", "> 注".
 _MARKDOWN = re.compile(r"^[#>*\s]+|\*\*")
+_MARKDOWN_LINES = re.compile(r"^(?:[#>*]|[^\S\n])+|\*\*", re.MULTILINE)  # the same, line by line
 
 
 def to_simplified(text: str) -> str:
@@ -51,7 +53,12 @@ def drop_pinyin(text: str) -> str:
 
 def to_halfwidth(text: str) -> str:
     # translate() with a dict is slow per character; most text has nothing to map.
-    return text.translate(_WIDTH) if _WIDE.search(text) else text
+    if len(text) < 200:
+        return text.translate(_WIDTH) if _WIDE.search(text) else text
+    # A page's text holds only a few distinct full-width characters: one C pass each.
+    for char in set(_WIDE.findall(text)):
+        text = text.replace(char, _HALF[char])
+    return text
 
 
 def clean_line(text: str) -> str:
@@ -63,7 +70,12 @@ def clean_lines(lines: list[str]) -> list[str]:
     """``clean_line`` of each line; one OpenCC call for them all (a call per line costs
     far more than the conversion itself), and each distinct line cleaned once."""
     distinct = list(dict.fromkeys(lines))
-    cleaned = dict(zip(distinct, (_tidy(s) for s in _simplify_lines(distinct))))
+    simplified = _simplify_lines(distinct)
+    if any("\n" in line for line in simplified):  # not from text lines; stay exact
+        tidied = [_tidy(line) for line in simplified]
+    else:  # the whole text at once: a few C calls instead of several per line
+        tidied = _tidy_lines("\n".join(simplified))
+    cleaned = dict(zip(distinct, tidied))
     return [cleaned[line] for line in lines]
 
 
@@ -74,17 +86,44 @@ def _simplify_lines(lines: list[str]) -> list[str]:
     todo = [i for i, line in enumerate(lines) if not line.isascii()]
     if not todo or any("\n" in lines[i] for i in todo):
         return [to_simplified(line) for line in lines]
-    converted = _T2S.convert("\n".join(lines[i] for i in todo)).split("\n")
+    joined = _T2S.convert("\n".join(lines[i] for i in todo))
+    converted = joined.split("\n")
     if len(converted) != len(todo):  # never expected; stay exact if it happens
         return [to_simplified(line) for line in lines]
     simplified = list(lines)
+    if "(" in joined or "（" in joined:
+        converted = [drop_pinyin(text) for text in converted]
     for i, text in zip(todo, converted):
-        simplified[i] = drop_pinyin(text)
+        simplified[i] = text
     return simplified
 
 
 def _tidy(simplified: str) -> str:
     return _MARKDOWN.sub("", _NOISE.sub("", to_halfwidth(simplified))).strip()
+
+
+def _tidy_lines(text: str) -> list[str]:
+    """``_tidy`` of each line of ``text``."""
+    tidied = _MARKDOWN_LINES.sub("", _NOISE.sub("", to_halfwidth(text)))
+    return [line.strip() for line in tidied.split("\n")]
+
+
+def lines_holding(pattern: re.Pattern, lines: list[str]) -> list[int]:
+    """Indexes of the lines ``pattern`` finds something in (it must not match a newline),
+    in order: one scan of the joined lines instead of a search per line."""
+    text = "\n".join(lines)
+    if text.count("\n") != len(lines) - 1:  # a line holds a newline of its own
+        return [index for index, line in enumerate(lines) if pattern.search(line)]
+    return list(dict.fromkeys(line_indexes(pattern, text)))
+
+
+def line_indexes(pattern: re.Pattern, text: str):
+    """The line number of each match of ``pattern`` in ``text`` (counted as it goes, in C)."""
+    index = position = 0
+    for match in pattern.finditer(text):
+        index += text.count("\n", position, match.start())
+        position = match.start()
+        yield index
 
 
 @lru_cache(maxsize=8192)

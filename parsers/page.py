@@ -15,3 +15,6 @@ class Page:
     raw_tables: dict[str, list[RawTable]]  # by canonical table name
     html_title: str | None = None
     attachments: list[dict] = field(default_factory=list)
+    # HTML only: the element holding the report, looked at again only when a table is
+    # missing (is there an image where it should be? see images.py).
+    body_element: object | None = field(default=None, repr=False)

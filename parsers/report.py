@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import national_format as fmt
-from .checks import Check, failing_rules, run_checks
+from .checks import Check, failing_rules, narrative_checks, run_checks
 from .content_coding import decode_http_body
-from .encoding import decode_body, detect_encoding
+from .documents import DOCUMENT_TEXT, read_document
+from .encoding import read_body
 from .errors import ParseError
 from .html_page import read_html_page
+from .images import sections_with_images
+from .indicators import INDICATORS, map_indicators
 from .layout import detect_layout, layout_from_text
 from .metadata import read_metadata
+from .narrative import find_claims
 from .normalize import to_simplified
 from .sections import find_headings
 from .sniff import binary_kind, looks_binary_text, looks_like_html
@@ -45,13 +49,14 @@ class Report:
     cells: list[dict] = field(default_factory=list, repr=False)
     text: str = field(default="", repr=False)  # report text without chrome, for full-text search
     encoding_note: str | None = None
+    indicators: list[dict] | None = None  # a pre-2019 统计表's rows (indicator, unit, this_year, cumulative)
 
     def to_dict(self, include_cells: bool = False) -> dict:
         data = {
             "title": self.title, "agency": self.agency, "year": self.year,
             "published": self.published, "source": self.source, "layout": self.layout,
             "active_disclosure": self.active_disclosure, "applications": self.applications,
-            "reviews_litigation": self.reviews_litigation,
+            "reviews_litigation": self.reviews_litigation, "indicators": self.indicators,
             "checks": [c.to_dict() for c in self.checks],
             "failing_rules": self.failing_rules, "problems": self.problems,
             "encoding": self.encoding, "encoding_source": self.encoding_source,
@@ -72,20 +77,25 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
     if kind == "gzip" and not content_encoding:  # archived body whose header was lost
         body = decode_http_body(body, "gzip")
         kind = binary_kind(body)
-    if kind:
-        raise ParseError(f"binary input ({kind}), not a text or HTML page")
-    guess = detect_encoding(body, content_type)
-    text = decode_body(body, guess)
+    if kind:  # an attachment: PDF, DOCX, XLS(X) are read; other formats raise a ParseError naming them
+        page, text_form = read_document(body, url) or _not_a_document(kind)
+        return _report(page, text_form, DOCUMENT_TEXT)
+    decoded = read_body(body, content_type)  # detect and decode in one pass over the bytes
+    guess, text = decoded.guess, decoded.text
     if looks_binary_text(text):
         raise ParseError("binary input (undecodable bytes), not a text or HTML page")
 
     if looks_like_html(text, content_type):
-        page = read_html_page(text, url)
+        page = read_html_page(text, url, utf8=decoded.utf8)
         text_form = "html"
     else:
         page = read_text_page(text)
         text_form = "text"
+    return _report(page, text_form, guess)
 
+
+def _report(page, text_form: str, guess) -> Report:
+    """Metadata, tables and checks of a page, whatever form it arrived in."""
     meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title)
     headings = find_headings(page.body_lines)
     body_text = "\n".join(line for line in page.body_lines if line.strip())
@@ -96,11 +106,13 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
     active = map_active_disclosure(page.raw_tables.get(fmt.ACTIVE_DISCLOSURE, []), first_guess)
     applications = map_applications(page.raw_tables.get(fmt.APPLICATIONS, []))
     reviews = map_reviews(page.raw_tables.get(fmt.REVIEWS_LITIGATION, []))
+    indicators = map_indicators(page.raw_tables.get(INDICATORS, []))
     layout = detect_layout(active.layout_votes, applications.layout_votes, body_text, meta.year)
 
     mapped = {fmt.ACTIVE_DISCLOSURE: active, fmt.APPLICATIONS: applications, fmt.REVIEWS_LITIGATION: reviews}
     values = {name: (m.values or None) for name, m in mapped.items()}
     checks = run_checks(values[fmt.APPLICATIONS], values[fmt.REVIEWS_LITIGATION])
+    checks += narrative_checks(find_claims(body_text), values[fmt.APPLICATIONS], values[fmt.REVIEWS_LITIGATION])
     has_tables = any(v is not None for v in values.values())
 
     return Report(
@@ -109,11 +121,16 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
         active_disclosure=values[fmt.ACTIVE_DISCLOSURE], applications=values[fmt.APPLICATIONS],
         reviews_litigation=values[fmt.REVIEWS_LITIGATION],
         checks=checks, failing_rules=failing_rules(checks) if has_tables else None,
-        problems=_problems(mapped, {h.section for h in headings}, layout),
+        problems=_problems(mapped, {h.section for h in headings}, layout, page) + indicators.problems,
+        indicators=indicators.rows or None,
         encoding=guess.encoding, encoding_source=guess.source, encoding_note=guess.note,
         text_form=text_form, attachments=page.attachments,
-        cells=[c for m in mapped.values() for c in m.cells], text=to_simplified(body_text),
+        cells=[c for m in mapped.values() for c in m.cells] + indicators.cells, text=to_simplified(body_text),
     )
+
+
+def _not_a_document(kind: str):
+    raise ParseError(f"binary input ({kind}), not a text or HTML page")
 
 
 def _is_report(page, title: str | None, headings: list, body_text: str) -> bool:
@@ -126,10 +143,24 @@ def _is_report(page, title: str | None, headings: list, body_text: str) -> bool:
     return bool(title) and bool(headings or page.attachments or "政府信息公开条例" in body_text)
 
 
-def _problems(mapped: dict[str, MappedTable], sections: set[str], layout: str | None) -> list[dict]:
+def _problems(mapped: dict[str, MappedTable], sections: set[str], layout: str | None, page) -> list[dict]:
+    """What could not be read. A missing table says why when the page shows it: pictures in
+    its section (tables_as_images), or only a link to the report file (attachment_only)."""
     problems = []
+    absent = [name for name, table in mapped.items()
+              if not table.values and layout != "pre2019"
+              and not any(p["kind"] == "glued_digits" for p in table.problems)]  # present, but glued
+    if absent and len(absent) == len(mapped) and page.attachments and len(sections) < 2:
+        files = ", ".join(a["url"] for a in page.attachments)
+        problems.append({"kind": "attachment_only", "table": None,
+                         "detail": f"the page only links the report file: {files}"})
+        absent = []
+    images = sections_with_images(page.body_element) if absent else {}
     for name, table in mapped.items():
-        if not table.values and layout != "pre2019":
+        if name in images:
+            problems.append({"kind": "tables_as_images", "table": name,
+                             "detail": "image(s) where the table should be: " + ", ".join(images[name])})
+        elif name in absent:
             detail = ("heading present but no table: it may be an image or an attachment"
                       if name in sections else "no table and no heading for it")
             problems.append({"kind": "tables_missing", "table": name, "detail": detail})

@@ -2,7 +2,9 @@
 
 HTML grids and the text forms (one cell per line, tab rows, pipe rows) look
 nothing alike, but each reduces to "these labels, then these cells". One
-mapping step (``table_mapping``) turns such rows into canonical keys.
+mapping step (``table_mapping``) turns such rows into canonical keys. Tab and
+pipe rows keep each cell's field position, so a row with EMPTY cells among
+merged-cell spacers is read by position (``by_position``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .cells import is_blank, looks_like_value
 class RawCell:
     text: str   # as printed
     where: str  # "table 2, row 7, col 4" or "line 123"
+    column: int | None = None  # field index in a tab or pipe row, where every grid position is printed
 
     @property
     def blank(self) -> bool:
@@ -35,11 +38,14 @@ class RawTable:
 
     ``blanks_are_cells`` is True for HTML grids, where a blank cell is EMPTY.
     In text forms a blank token may be a spacer left by a merged cell.
+    ``glued`` is True for flattened crawler text, where a row's tokens may be
+    several cells run together: such a row is split only by its own sums.
     """
 
     kind: str | None
     rows: list[LabelledRow]
     blanks_are_cells: bool
+    glued: bool = False
 
 
 def is_label(text: str) -> bool:
@@ -69,3 +75,47 @@ def rows_from_tokens(tokens: list[RawCell]) -> list[LabelledRow]:
     if current.labels or current.cells:
         rows.append(current)
     return rows
+
+
+def by_position(cells: list[RawCell], expected: int, values_last: bool) -> list[RawCell] | None:
+    """A tab or pipe row's ``expected`` cells by field position, blanks included; None when
+    the row's fields do not settle it.
+
+    Such a row prints every grid position: its fields after the label are its cells and
+    the spacers of merged cells. Spacers come after the values where the last value spans
+    the columns its row lacks (table 二) or a converter padded the row to the table's
+    width; before them where the label spans the columns its group cells leave (table
+    三 pasted from Word: ``values_last``). The other side is tried when the preferred one
+    cannot hold every filled field.
+    """
+    line = _positioned_line(cells)
+    if line is None or len(line) < expected:
+        return None
+    filled = sum(not c.blank for c in line)
+    windows = (line[-expected:], line[:expected]) if values_last else (line[:expected], line[-expected:])
+    return next((w for w in windows if sum(not c.blank for c in w) == filled), None)
+
+
+def spacers_follow_values(rows: list[LabelledRow], width: int) -> bool:
+    """True when the table's full rows (``width`` filled fields on a tab or pipe line) have
+    blank fields after their values and never before: rows padded to the table's width."""
+    before = after = False
+    for row in rows:
+        line = _positioned_line(row.cells)
+        filled = [i for i, c in enumerate(line or ()) if not c.blank]
+        if len(filled) == width:
+            before |= filled[0] > 0
+            after |= filled[-1] < len(line) - 1
+    return after and not before
+
+
+def _positioned_line(cells: list[RawCell]) -> list[RawCell] | None:
+    """The row's consecutive fields on the one tab or pipe line holding all its filled cells."""
+    filled = [c for c in cells if not c.blank]
+    if not filled or any(c.where != filled[0].where for c in filled):
+        return None
+    line = [c for c in cells if c.where == filled[0].where]
+    columns = [c.column for c in line]
+    if None in columns or columns != list(range(columns[0], columns[0] + len(line))):
+        return None
+    return line

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .national_format import ACTIVE_DISCLOSURE, APPLICATIONS, REVIEWS_LITIGATION
-from .normalize import label_key, strip_numbering
+from .normalize import label_key, lines_holding, strip_numbering
 
 OVERVIEW = "overview"
 PROBLEMS = "problems"
@@ -26,6 +26,10 @@ _HEADINGS = [
     (OTHER_MATTERS, re.compile(r"^其他需要报告的事项")),
 ]
 _MAX_HEADING = 48
+# Each heading above holds 况, 述, 题 or 项 (情况, 概述, 问题, 事项). A line without them
+# or the characters OpenCC turns into them (況 題 項, U+FA71, U+2F81B) is no heading,
+# and is not normalised to find out: most lines of a report are narrative.
+_HEADING_CHARS = re.compile("[况況\ufa71\U0002f81b述题題项項]")
 _NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|第[一二三四五六七八九十]+部分)")
 
 
@@ -38,8 +42,8 @@ class Heading:
 def find_headings(lines: list[str]) -> list[Heading]:
     """Each section's first heading line, in page order."""
     found: dict[str, Heading] = {}
-    for index, line in enumerate(lines):
-        section = heading_of(line)
+    for index in lines_holding(_HEADING_CHARS, lines):  # the only lines heading_of may accept
+        section = heading_of(lines[index])
         if section and section not in found:
             found[section] = Heading(section, index)
     return sorted(found.values(), key=lambda h: h.line)
@@ -47,6 +51,8 @@ def find_headings(lines: list[str]) -> list[Heading]:
 
 def heading_of(line: str) -> str | None:
     if not line or len(line) > 4 * _MAX_HEADING or "\t" in line or "|" in line:
+        return None
+    if not _HEADING_CHARS.search(line):
         return None
     key = label_key(line)
     if not key or len(key) > _MAX_HEADING:

@@ -11,6 +11,9 @@ _MAGIC = {
     b"\x89PNG": "PNG",
     b"\xff\xd8\xff": "JPEG",
     b"GIF8": "GIF",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"{\\rtf": "RTF",  # text, but control words around escaped bytes: no report text to read
     b"\x1f\x8b": "gzip",
     b"Rar!": "RAR",
     b"7z\xbc\xaf": "7z",

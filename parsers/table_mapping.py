@@ -3,16 +3,29 @@
 Rows are found by their labels (matched by meaning, see ``national_format``);
 columns by the order of the value cells. Every cell taken is also recorded
 with its kind and position so a number can be traced back to the page.
+Text-form rows that lost their labels are placed by ``row_alignment``; rows
+of flattened crawler text whose cells ran together are split by
+``glued_digits`` only where the row's own sum allows one split.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import re
+
 from . import national_format as fmt
-from .cells import read_cell
+from .cells import EMPTY, INFERRED, TEXT, read_cell
+from .glued_digits import plain_cells, split_by_sums
+from .indicators import INDICATORS, is_indicator_header
 from .normalize import label_key, strip_numbering
-from .rows import LabelledRow, RawCell, RawTable
+from .row_alignment import KeyedRow, place_unlabelled, split_stacked_rows
+from .rows import LabelledRow, RawCell, RawTable, by_position, spacers_follow_values
+
+# The sums a glued run is split by: table 三's row (R4), table 四's three groups (R5).
+_APPLICATION_SUMS = ((len(fmt.APPLICANT_COLUMNS),), "R4")
+_REVIEW_SUMS = ((len(fmt.REVIEW_OUTCOMES),) * len(fmt.REVIEW_GROUPS), "R5")
+_NUMBERED_ITEM = re.compile(r"^\d+[.、)]")
 
 
 @dataclass
@@ -24,8 +37,10 @@ class MappedTable:
 
 
 def classify_rows(rows: list[LabelledRow]) -> str | None:
-    """Which of the three tables a block of rows is, from the words in its labels."""
+    """Which of the three tables (or a pre-2019 统计表) a block of rows is, from the words in its labels."""
     text = "".join(label_key(label) for row in rows for label in row.labels)
+    if is_indicator_header(text):  # first: a 统计表 may name 规章 and 行政许可 among its indicators
+        return INDICATORS
     if "本年新收" in text or ("申请人情况" in text and "自然人" in text):
         return fmt.APPLICATIONS
     if "行政复议" in text and ("结果维持" in text or "尚未审结" in text):
@@ -35,17 +50,40 @@ def classify_rows(rows: list[LabelledRow]) -> str | None:
     return None
 
 
-def take_cells(cells: list[RawCell], expected: int, blanks_are_cells: bool) -> list[RawCell | None]:
+def continues_table(kind: str | None, rows: list[LabelledRow]) -> bool:
+    """Is a header-less table the rest of a ``kind`` table Word split at a page break?
+
+    Two or more of its row labels must name rows of that table: one could be chance.
+    """
+    patterns = _CONTINUATION_PATTERNS.get(kind)
+    if not patterns:
+        return False
+    keys = [strip_numbering(label_key(label)) for row in rows for label in row.labels]
+    return sum(1 for key in keys if fmt.first_match(patterns, key)) >= 2
+
+
+_CONTINUATION_PATTERNS = {
+    fmt.APPLICATIONS: fmt.APPLICATION_ROWS + fmt.APPLICATION_GROUPS,
+    fmt.ACTIVE_DISCLOSURE: fmt.ACTIVE_ROWS,
+}
+
+
+def take_cells(cells: list[RawCell], expected: int, blanks_are_cells: bool,
+               values_last: bool = False) -> list[RawCell | None]:
     """Pick ``expected`` cells from a row's value tokens.
 
     Text forms leave spacer tokens where cells were merged: blank tokens are
     spacers only when the non-blank tokens are exactly as many as the format's
-    cells; otherwise blanks are EMPTY cells (report-format.md, "Cell values").
+    cells; otherwise blanks are EMPTY cells (report-format.md, "Cell values"),
+    read by position in a tab or pipe row (``values_last``: see ``rows.by_position``).
     """
     if not blanks_are_cells:
         filled = [c for c in cells if not c.blank]
         if len(filled) == expected:
             return filled
+        positioned = by_position(cells, expected, values_last)
+        if positioned is not None:
+            return positioned
     if len(cells) == expected:
         return list(cells)
     trimmed = _trim_blanks(cells)
@@ -70,27 +108,44 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
             names = header or _default_columns(layout, row_key)
             if not names:
                 continue
-            taken = take_cells(row.cells, len(names), table.blanks_are_cells)
-            mapped.values[row_key] = _record(mapped, fmt.ACTIVE_DISCLOSURE, row_key, names, taken, row)
+            values = _take_row(mapped, fmt.ACTIVE_DISCLOSURE, row_key, names, table, row)
+            if values is not None:
+                mapped.values[row_key] = values
     return mapped
 
 
 def map_applications(tables: list[RawTable]) -> MappedTable:
     mapped = MappedTable({})
     for table in tables:
-        group = None
-        for row in table.rows:
-            row_key, group = _application_key(_label_keys(row), group)
+        text_form = not table.blanks_are_cells and not table.glued
+        keyed = _key_rows(split_stacked_rows(table.rows) if text_form else table.rows)
+        # a Word grid prints the label's merged columns before the values; a converter pads after them
+        values_last = not spacers_follow_values(table.rows, len(fmt.APPLICANT_COLUMNS))
+        if text_form:
+            mapped.problems.extend(place_unlabelled(keyed))
+        for entry in keyed:
+            row, row_key = entry.row, entry.key
             if not row_key or not _has_data(row, table):
                 continue
             if row_key in mapped.values:
                 mapped.problems.append(_problem("duplicate_row", fmt.APPLICATIONS, f"{row_key} again at {row.where}"))
                 continue
-            taken = take_cells(row.cells, len(fmt.APPLICANT_COLUMNS), table.blanks_are_cells)
-            mapped.values[row_key] = _record(mapped, fmt.APPLICATIONS, row_key, fmt.APPLICANT_COLUMNS, taken, row)
+            values = _take_row(mapped, fmt.APPLICATIONS, row_key, fmt.APPLICANT_COLUMNS, table, row,
+                               _APPLICATION_SUMS, entry.placed, values_last=values_last)
+            if values is None:
+                continue
+            mapped.values[row_key] = values
             if row_key in fmt.LAYOUT_2021_ROWS:
                 mapped.layout_votes.add("2021")
     return mapped
+
+
+def _key_rows(rows: list[LabelledRow]) -> list[KeyedRow]:
+    keyed, group = [], None
+    for row in rows:
+        row_key, group = _application_key(row.labels, group)
+        keyed.append(KeyedRow(row, row_key))
+    return keyed
 
 
 def map_reviews(tables: list[RawTable]) -> MappedTable:
@@ -104,6 +159,8 @@ def map_reviews(tables: list[RawTable]) -> MappedTable:
     if not candidates:
         return mapped
     row, table = max(candidates, key=lambda rt: sum(not c.blank for c in rt[0].cells))
+    if table.glued:
+        return _glued_reviews(mapped, table, row)
     cells = row.cells
     if sum(not c.blank for c in cells) < fmt.REVIEW_CELL_COUNT and len(candidates) > 1:
         cells = [cell for candidate, _ in candidates for cell in candidate.cells]
@@ -115,10 +172,59 @@ def map_reviews(tables: list[RawTable]) -> MappedTable:
     return mapped
 
 
-def _application_key(keys: list[str], group: str | None) -> tuple[str | None, str | None]:
+def _glued_reviews(mapped: MappedTable, table: RawTable, row: LabelledRow) -> MappedTable:
+    """Table 四 from flattened text: fifteen numbers, split by R5 when glued."""
+    names = [(group, outcome) for group in fmt.REVIEW_GROUPS for outcome in fmt.REVIEW_OUTCOMES]
+    values = _take_row(mapped, fmt.REVIEWS_LITIGATION, "the row", names, table, row, _REVIEW_SUMS)
+    if values is not None:
+        for (group, outcome), value in values.items():
+            mapped.values.setdefault(group, {})[outcome] = value
+    return mapped
+
+
+def _take_row(mapped: MappedTable, table_name: str, row_key: str, names, table: RawTable, row: LabelledRow,
+              sums=None, placed: str | None = None, values_last: bool = False) -> dict | None:
+    """The row's values by column name, each cell recorded; None when the row is unreadable."""
+    cells = row.cells
+    if table.glued:
+        run = " ".join(c.text.strip() for c in cells if not c.blank)
+        if plain_cells(run, len(names)) is None:  # the spaces do not separate the cells
+            return _glued_row(mapped, table_name, row_key, names, run, row, sums)
+        cells = [c for c in cells if not c.blank]
+    taken = take_cells(cells, len(names), table.blanks_are_cells, values_last)
+    return _record(mapped, table_name, row_key, names, taken, row, placed)
+
+
+def _glued_row(mapped: MappedTable, table_name: str, row_key: str, names, run: str, row: LabelledRow,
+               sums) -> dict | None:
+    """Split a glued run by the row's own sums, or record it as unreadable text."""
+    split = split_by_sums(run, sums[0]) if sums else None
+    if split is not None and split.unique:
+        where = f"{row.where} (glued '{run}' split by {sums[1]})"
+        values = {}
+        for name, value in zip(names, split.values):
+            mapped.cells.append(_cell_record(table_name, *_row_column(row_key, name), run, value, INFERRED, where))
+            values[name] = value
+        return values
+    detail = split.describe() if split is not None else f"'{run}' has no sum to split it by"
+    mapped.problems.append(_problem("glued_digits", table_name, f"{row_key}: {detail}"))
+    for name in names:  # nothing printed is lost, though nothing is read from it
+        mapped.cells.append(_cell_record(table_name, *_row_column(row_key, name), run, None, TEXT,
+                                         f"{row.where} (glued '{run}' unreadable)"))
+    return None
+
+
+def _row_column(row_key: str, name) -> tuple[str, str]:
+    """Table 四's columns are (group, outcome) pairs: the group is the cell's row."""
+    return name if isinstance(name, tuple) else (row_key, name)
+
+
+def _application_key(labels: list[str], group: str | None) -> tuple[str | None, str | None]:
     """The row key named by the last label, tracking the (三)–(六) group for "3.其他"."""
     row_key = None
-    for key in keys:
+    for label in labels:
+        printed = label_key(label)
+        key = strip_numbering(printed)
         heading = fmt.first_match(fmt.APPLICATION_GROUPS, key)
         item = None if heading else fmt.first_match(fmt.APPLICATION_ROWS, key)
         if heading:
@@ -126,8 +232,10 @@ def _application_key(keys: list[str], group: str | None) -> tuple[str | None, st
         elif item:
             row_key = item
             group = _group_of(item)
-        elif group == "other" and fmt.OTHER_OTHER[1].search(key):
-            row_key = fmt.OTHER_OTHER[0]
+        elif fmt.OTHER_OTHER[1].search(key) and (
+                group == "other" or group == "rejected" and _NUMBERED_ITEM.match(printed)):
+            # "3.其他" after the (五) rows: (六)其他处理's heading was lost, its third item was not
+            row_key, group = fmt.OTHER_OTHER[0], "other"
         else:
             row_key = None
     return row_key, group
@@ -140,16 +248,19 @@ def _group_of(row_key: str) -> str | None:
     return None
 
 
-def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: LabelledRow) -> dict:
+def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: LabelledRow,
+            placed: str | None = None) -> dict:
     values = {}
     for name, cell in zip(names, taken):
+        row_name, column = _row_column(row_key, name)
         if cell is None:
-            mapped.problems.append(_problem("cell_missing", table, f"{row_key}.{name} at {row.where}"))
-            mapped.cells.append(_cell_record(table, row_key, name, "", None, "empty", row.where))
+            mapped.problems.append(_problem("cell_missing", table, f"{row_name}.{column} at {row.where}"))
+            mapped.cells.append(_cell_record(table, row_name, column, "", None, EMPTY, row.where))
             values[name] = None
             continue
         value = read_cell(cell.text)
-        mapped.cells.append(_cell_record(table, row_key, name, cell.text, value.value, value.kind, cell.where))
+        where = f"{cell.where} ({placed})" if placed else cell.where
+        mapped.cells.append(_cell_record(table, row_name, column, cell.text, value.value, value.kind, where))
         values[name] = value.value
     return values
 

@@ -58,3 +58,31 @@ def test_export_writes_a_request_and_a_response_per_exchange(tmp_path):
     assert [r[0] for r in records] == ["warcinfo", "response", "request", "response", "request"]
     assert records[1][2] == body  # still gzip'd, as received
     assert [s.url for s in iter_snapshots(db)] == [records[1][1], records[3][1]]
+
+
+def test_an_older_database_gets_the_columns_added_since(tmp_path):
+    path = tmp_path / "old.db"
+    open_database(path).execute("alter table checks drop column detail")
+    db = open_database(path)
+    assert "detail" in db["checks"].columns_dict
+
+
+def test_indicator_rows_are_stored_in_order_and_replaced_on_reparse(tmp_path):
+    from archive.records import store_report
+
+    db = open_database(tmp_path / "nianbao.db")
+    snapshot_id = store_snapshot(db, url="http://x.test/a.html", method="GET", request_headers=[], status=200,
+                                 response_headers=[], body=b"x")
+    report = {"title": "t", "layout": "pre2019", "indicators": [
+        {"indicator": "主动公开信息数", "unit": "条", "this_year": 425, "cumulative": 1516},
+        {"indicator": "其中：1.网站公开", "unit": "条", "this_year": None, "cumulative": None},
+    ]}
+    for _ in range(2):
+        report_id = store_report(db, url="http://x.test/a.html", snapshot_id=snapshot_id, report=report,
+                                 parser_version="t")
+    rows = list(db.query("select position, indicator, unit, this_year, cumulative from indicators"))
+    assert rows == [
+        {"position": 1, "indicator": "主动公开信息数", "unit": "条", "this_year": 425, "cumulative": 1516},
+        {"position": 2, "indicator": "其中：1.网站公开", "unit": "条", "this_year": None, "cumulative": None},
+    ]
+    assert db["reports"].get(report_id)["has_tables"] == 1

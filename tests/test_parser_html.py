@@ -298,3 +298,48 @@ def test_text_after_an_html_comment_is_kept():
         etree.HTMLParser(),
     )
     assert render_text(tree).strip() == "共收到申请80件。"
+
+
+def test_table_three_split_across_two_html_tables():
+    """Word splits a long table at a page break: the second <table> has no header."""
+    expected = seed_expected("000")
+    page = report_page(expected)
+    cut = page.rindex("<tr>", 0, page.index("（四</span>"))  # the row that opens （四）无法提供
+    page = page[:cut] + '</tbody></table>\n<p>&nbsp;</p>\n<table class="MsoNormalTable"><tbody>' + page[cut:]
+    report = parse_report(page.encode("utf-8"))
+    assert report.applications == expected["applications"]
+
+
+def test_report_tables_nested_in_a_layout_table():
+    expected = seed_expected("004")
+    page = report_page(expected).replace(
+        '<div class="TRS_Editor">', '<table width="100%"><tr><td class="left">导航</td><td><div class="TRS_Editor">'
+    ).replace('<div>【打印本页】', '</td></tr></table><div>【打印本页】')
+    report = parse_report(page.encode("utf-8"))
+    assert_tables_equal(report, expected)
+
+
+def test_tables_published_as_images_are_null_with_the_reason():
+    expected = seed_expected("002")
+    page = report_page(expected)
+    start = page.index("<table", page.index("三、收到和处理政府信息公开申请情况"))
+    end = page.index("</table>", start) + len("</table>")
+    page = page[:start] + '<p><img src="./W020240308_table3.png" width="620" height="900"></p>' + page[end:]
+    report = parse_report(page.encode("utf-8"))
+    assert report.applications is None
+    (problem,) = [p for p in report.problems if p["table"] == "applications"]
+    assert problem["kind"] == "tables_as_images"
+    assert "W020240308_table3.png" in problem["detail"]
+    assert report.active_disclosure == expected["active_disclosure"]
+
+
+def test_a_page_that_only_links_the_report_file_says_attachment_only():
+    page = """<html><head><meta charset="utf-8"><title>XX县人民政府2023年政府信息公开工作年度报告</title></head>
+<body><div class="TRS_Editor"><p>XX县人民政府2023年政府信息公开工作年度报告</p>
+<p>附件：<a href="/uploads/2024/nb2023.pdf">XX县人民政府2023年政府信息公开工作年度报告.pdf</a></p></div>
+</body></html>"""
+    report = parse_report(page.encode("utf-8"), url="http://portal.test/zwgk/nb/t20240110_1.html")
+    kinds = {p["kind"] for p in report.problems}
+    assert kinds == {"attachment_only"}
+    assert "http://portal.test/uploads/2024/nb2023.pdf" in report.problems[0]["detail"]
+    assert report.applications is None and report.failing_rules is None

@@ -1,0 +1,258 @@
+"""Reports published as attachments: PDF, DOCX, XLSX and XLS read to the same numbers as the
+seeds they were built from; DOC, WPS, OFD, images, scans and damaged files refused with a
+one-line reason that names the format.
+
+The fixtures in tests/data/attachments/ are written by make_fixtures.py there, from the seeds'
+hand-written expected.json: the numbers compared here never went through the parser.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import zipfile
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import get_test_file
+from parsers import ParseError, parse_report
+from parsers import pdf_document, spreadsheet, word_document
+from parsers.document_kind import document_kind
+from parsers.pdf_document import is_page_marker
+
+sys.path.insert(0, str(get_test_file("attachments")))
+from make_fixtures import docx_report, ole_file  # noqa: E402
+from report_tables import APPLICANTS, GROUPS, applications  # noqa: E402
+
+TABLES = ("active_disclosure", "applications", "reviews_litigation")
+REPORTS = {  # fixture: (seed whose numbers it prints, text_form, title, agency, year)
+    "report_2024.pdf": ("000_a7e6a703afb669e1", "pdf", "城中区人民政府2024年政府信息公开工作年度报告", "城中区人民政府", 2024),
+    "report_2021.docx": ("004_cbaa75f9e60907ca", "docx", "2021年江夏区政府信息公开工作年度报告", "江夏区", 2021),
+    "report_2023.xlsx": ("003_1cf59b4176a625ae", "xlsx", "合作市2023年政府信息公开工作年度报告", "合作市", 2023),
+    "report_2024.xls": ("002_47717d3cd7e0ea5b", "xls", "湛河区轻工路街道办事处2024年政府信息公开工作年度报告",
+                        "湛河区轻工路街道办事处", 2024),
+}
+_parsed: dict[str, object] = {}
+
+
+def parsed(name: str):
+    """Each fixture parsed once for the whole module (a PDF takes a few tenths of a second)."""
+    if name not in _parsed:
+        _parsed[name] = parse_report(get_test_file("attachments", name).read_bytes(), url=f"https://example.gov.cn/{name}")
+    return _parsed[name]
+
+
+def seed_expected(seed: str) -> dict:
+    return json.loads(get_test_file("seeds", f"{seed}.expected.json").read_text(encoding="utf-8"))
+
+
+def cell(report, table: str, row: str, column: str) -> dict:
+    return next(c for c in report.cells if (c["table"], c["row"], c["column"]) == (table, row, column))
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_every_number_as_in_the_seed(name):
+    seed, text_form, *_ = REPORTS[name]
+    report, expected = parsed(name), seed_expected(seed)
+    compared = 0
+    for table in TABLES:
+        actual = getattr(report, table)
+        assert set(actual) == set(expected[table]), (table, set(actual) ^ set(expected[table]))
+        for row, columns in expected[table].items():
+            assert set(actual[row]) == set(columns), (table, row)
+            for column, value in columns.items():
+                assert actual[row][column] == pytest.approx(value), (table, row, column)
+                compared += 1
+    assert compared >= 186
+    assert report.failing_rules == expected["failing_rules"]
+    assert report.text_form == text_form
+    assert [p for p in report.problems if p["kind"] != "tables_missing"] == []
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_metadata(name):
+    _, _, title, agency, year = REPORTS[name]
+    report = parsed(name)
+    assert (report.title, report.agency, report.year, report.layout) == (title, agency, year, "2021")
+    assert (report.encoding, report.encoding_source) == ("unicode", "document")
+    json.dumps(report.to_dict(include_cells=True), ensure_ascii=False)
+
+
+def test_numbers_written_here():
+    """A few numbers spelled out, independent of the JSON files."""
+    pdf, docx, xlsx, xls = (parsed(n) for n in REPORTS)
+    assert pdf.applications["new_received"]["total"] == 47
+    assert pdf.applications["partially_granted"]["legal_service_org"] == 24
+    assert pdf.active_disclosure["licensing"]["decisions"] == 26367
+    assert pdf.reviews_litigation["review"] == {"upheld": 0, "corrected": 5, "other": 0, "pending": 0, "total": 5}
+    assert docx.active_disclosure["fees"]["amount_10k_yuan"] == pytest.approx(668.57)
+    assert docx.applications["new_received"]["total"] == 160
+    assert docx.applications["other"]["total"] == 0 and "other_other" not in docx.applications
+    assert xlsx.active_disclosure["penalty"]["decisions"] == 73605
+    assert xlsx.reviews_litigation["litigation_direct"]["total"] == 8
+    assert xlsx.failing_rules == ["R1", "R3"]  # the source's own （七）总计 row is all zeros
+    assert xls.applications["unable_not_held"]["natural_person"] == 6
+
+
+def test_cells_say_where_they_are():
+    pdf, docx, xlsx, xls = (parsed(n) for n in REPORTS)
+    # Table 三 breaks after its 9th row: the rest is table 1 of page 2, numbered there.
+    assert cell(pdf, "applications", "new_received", "total")["where"] == "pdf page 1, table 2, row 4, col 10"
+    assert cell(pdf, "applications", "withheld_internal_affairs", "total")["where"] == "pdf page 2, table 1, row 3, col 10"
+    assert cell(pdf, "reviews_litigation", "review", "corrected")["where"] == "pdf page 2, table 2, row 4, col 2"
+    assert cell(docx, "active_disclosure", "fees", "amount_10k_yuan")["where"] == "docx table 1, row 14, col 2"
+    assert cell(docx, "applications", "other", "natural_person")["where"] == "docx table 2, row 24, col 4"
+    assert cell(xlsx, "applications", "withheld_internal_affairs", "total")["where"] == "sheet 表三, row 13, col J"
+    assert cell(xlsx, "reviews_litigation", "litigation_after_review", "total")["where"] == "sheet 表四, row 5, col O"
+    assert cell(xls, "applications", "carried_forward", "total")["where"] == "sheet 湛河区年报, row 48, col J"
+
+
+def test_pdf_table_continued_on_the_next_page_is_one_table():
+    report = parsed("report_2024.pdf")
+    rows = list(report.applications)
+    assert rows[:3] == ["new_received", "carried_over", "granted"] and rows[-2:] == ["total", "carried_forward"]
+    assert len(rows) == 25  # 2021 layout: （六） in three rows, so "3.其他" needed the group from page 1's rows
+    assert {c["kind"] for c in report.cells} <= {"number", "zero"}
+
+
+def test_pdf_page_markers_are_not_text_or_cells():
+    report = parsed("report_2024.pdf")
+    assert "- 1 -" not in report.text and "- 2 -" not in report.text
+    assert not any(is_page_marker(c["text"]) for c in report.cells)
+
+
+@pytest.mark.parametrize("line,top,expected", [
+    ("- 4 -", None, True), ("－ 12 －", None, True), ("—3—", None, True), ("第 4 页", None, True),
+    ("第4页 共10页", None, True), ("4 / 10", None, True), ("Page 3 of 9", None, True),
+    ("7", 800.0, True), ("7", 400.0, False), ("7", None, False), ("行政许可 4", None, False),
+    ("第二十条第（一）项", None, False),
+])
+def test_page_marker(line, top, expected):
+    assert is_page_marker(line, top, 842.0) is expected
+
+
+def test_unruled_pdf_falls_back_to_text_lines():
+    """A table drawn without rules is text: the text-table reader takes it, and the cells say
+    which PDF page and line they came from. It may miss cells, never invent them."""
+    report = parse_report(get_test_file("attachments", "report_2024_unruled.pdf").read_bytes())
+    expected = seed_expected("000_a7e6a703afb669e1")
+    assert report.active_disclosure == expected["active_disclosure"]
+    assert report.reviews_litigation == expected["reviews_litigation"]
+    for row, columns in report.applications.items():
+        for column, value in columns.items():
+            assert value is None or value == expected["applications"][row][column], (row, column)
+    assert report.applications["new_received"] == expected["applications"]["new_received"]
+    assert cell(report, "active_disclosure", "licensing", "decisions")["where"] == "pdf page 1, line 19"
+    assert all(c["where"].startswith("pdf page ") for c in report.cells)
+
+
+@pytest.mark.parametrize("name,words", [
+    ("truncated.pdf", "unreadable PDF: truncated"),
+    ("encrypted.pdf", "unreadable PDF: encrypted"),
+    ("scanned.pdf", "unreadable attachment format: scanned PDF (images, no text layer); file kept"),
+    ("corrupt.docx", "unreadable DOCX: "),
+    ("truncated.docx", "unreadable DOCX: "),
+    ("legacy.doc", "unreadable attachment format: DOC (legacy Word); file kept"),
+    ("kingsoft.wps", "unreadable attachment format: WPS (Kingsoft Writer); file kept"),
+    ("report.ofd", "unreadable attachment format: OFD (Chinese fixed-layout document); file kept"),
+    ("scan.png", "unreadable attachment format: PNG image"),
+])
+def test_refused_with_the_format_named(name, words):
+    with pytest.raises(ParseError) as info:
+        parse_report(get_test_file("attachments", name).read_bytes())
+    message = str(info.value)
+    assert message.startswith(words) and "\n" not in message
+
+
+@pytest.mark.parametrize("data,words", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 4, "damaged OLE container"),
+    (b"PK\x03\x04\x14\x00" + b"word/document.xml" + bytes(64), "unreadable DOCX"),
+    (b"PK\x03\x04\x14\x00" + b"\x00" * 300, "damaged ZIP container"),
+    (b"{\\rtf1\\ansi\\ansicpg936 \\'b3\\'c7}", "RTF"),
+    (b"II*\x00" + bytes(200), "TIFF image"),
+    (b"BM" + bytes(60), "BMP image"),
+    (b"\xff\xd8\xff\xe0" + bytes(100), "JPEG image"),
+    (b"Rar!\x1a\x07\x00" + bytes(50), "compressed archive"),
+    (b"abc\x00\x01\x02def" * 20, "binary input (NUL bytes)"),
+])
+def test_other_binaries_refused_by_name(data, words):
+    with pytest.raises(ParseError) as info:
+        parse_report(data)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_document_kinds():
+    word = ole_file({"WordDocument": b"\xec\xa5" + bytes(100)})
+    assert document_kind(word).name == "DOC"
+    assert document_kind(word, "https://x.gov.cn/a/报告.wps").name == "WPS"  # WPS saves Word binaries
+    assert document_kind(ole_file({"Workbook": bytes(100)})).name == "XLS"
+    assert document_kind(ole_file({"EncryptedPackage": bytes(100)})).name == "ENCRYPTED"
+    assert document_kind(get_test_file("attachments", "report_2023.xlsx").read_bytes()).name == "XLSX"
+    plain_zip = io.BytesIO()
+    with zipfile.ZipFile(plain_zip, "w") as archive:
+        archive.writestr("附件1.pdf", b"%PDF-1.4")
+    assert document_kind(plain_zip.getvalue()).description == "ZIP archive (not unpacked)"
+    assert document_kind(b"<html>") is None
+
+
+@pytest.mark.parametrize("name", ["report_2024.pdf", "report_2021.docx", "report_2023.xlsx", "report_2024.xls"])
+def test_damaged_copies_give_a_report_or_a_parse_error(name):
+    """Truncations and flipped bytes: whatever pdfminer, python-docx, openpyxl or xlrd raise
+    becomes a one-line ParseError."""
+    data = get_test_file("attachments", name).read_bytes()
+    tail = data[-1024:]
+    damaged = [data[:n] for n in (len(data) // 7, len(data) // 3, len(data) - 300)]
+    damaged += [data[:n] + bytes(b ^ 0x5A for b in data[n:n + 400]) + data[n + 400:] for n in (200, len(data) // 2)]
+    damaged.append(data[: len(data) // 2] + tail)  # a hole in the middle, the end intact
+    if name.endswith(".pdf"):
+        damaged = damaged[3:]  # parsing a PDF takes time; the truncations all stop at the %%EOF check
+    for body in damaged:
+        try:
+            parse_report(body)
+        except ParseError as exc:
+            assert str(exc) and "\n" not in str(exc)
+
+
+def test_size_guards(monkeypatch):
+    """Limits that keep a hostile file from taking minutes or gigabytes, each a ParseError."""
+    pdf = get_test_file("attachments", "report_2024.pdf").read_bytes()
+    monkeypatch.setattr(pdf_document, "MAX_CONTENT_BYTES", 10_000)
+    with pytest.raises(ParseError, match="unreadable PDF: page 1 holds 16 KB of drawing instructions"):
+        parse_report(pdf)
+    monkeypatch.setattr(pdf_document, "MAX_CONTENT_BYTES", 30_000)  # page 1 fits, page 2 does not
+    report = parse_report(pdf)
+    assert report.applications["granted"]["total"] == 3 and "total" not in report.applications
+    assert report.reviews_litigation is None
+    monkeypatch.setattr(word_document, "MAX_UNPACKED_BYTES", 50_000)
+    with pytest.raises(ParseError, match=r"unreadable DOCX: unpacks to 0\.[0-9] MB"):
+        parse_report(get_test_file("attachments", "report_2021.docx").read_bytes())
+    monkeypatch.setattr(spreadsheet, "MAX_SHEET_XML_BYTES", 1_000)
+    with pytest.raises(ParseError, match="unreadable XLSX: worksheets of"):
+        parse_report(get_test_file("attachments", "report_2023.xlsx").read_bytes())
+
+
+# ---- property: any table 三 written into a DOCX comes back exactly ----
+
+NOT_APPLICABLE = ("/", "—", "无")
+_printed = st.one_of(st.integers(0, 10**6), st.none(), st.sampled_from(NOT_APPLICABLE))
+_ROWS = (["new_received", "carried_over", "granted", "partially_granted"]
+         + [key for _, items in GROUPS for _, key in items] + ["total", "carried_forward"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(_printed, min_size=7, max_size=7), min_size=len(_ROWS), max_size=len(_ROWS)))
+def test_random_table_three_in_docx_comes_back_exactly(printed_rows):
+    values = {row: dict(zip(APPLICANTS, cells)) for row, cells in zip(_ROWS, printed_rows)}
+    data = docx_report(["城中区2024年政府信息公开工作年度报告"], {"applications": applications(values)}, stable=False)
+    report = parse_report(data)
+    for row, columns in values.items():
+        for column, printed in columns.items():
+            got = report.applications[row][column]
+            kind = cell(report, "applications", row, column)["kind"]
+            if isinstance(printed, int):
+                assert (got, kind) == (printed, "zero" if printed == 0 else "number"), (row, column)
+            else:
+                assert (got, kind) == (None, "empty" if printed is None else "not_applicable"), (row, column)
