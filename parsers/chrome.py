@@ -214,7 +214,8 @@ def _chrome_texts(candidates: list[str]) -> set[str]:
     text = "\n".join(cleaned)
     if text.count("\n") != len(cleaned) - 1:  # a line holds a newline of its own: line by line
         return {line for line, clean in zip(candidates, cleaned) if _is_chrome_text(clean)}
-    return {candidates[index] for pattern in (_CHROME_LINES, _META_LINES) for index in line_indexes(pattern, text)}
+    return {candidates[index]
+            for pattern in (_CHROME_LINES, _META_LINES) for index in line_indexes(pattern, text)}
 
 
 def is_chrome(line: str) -> bool:
@@ -237,12 +238,6 @@ def drop_lines_before(lines: list[str], index: int | None) -> list[str]:
     if not index:
         return lines
     return [""] * index + lines[index:]
-
-
-def body_containers(doc) -> dict[tuple[str, str], list]:
-    """The elements each of ``BODY_SELECTORS`` matches, in document order. A class matches
-    as a whole token of the attribute, as ``normalize-space`` splits it."""
-    return {selector: query(doc) for selector, query in _SELECTOR_QUERIES.items()}
 
 
 def _text_length(el) -> int:

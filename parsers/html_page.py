@@ -30,7 +30,7 @@ def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Pag
     doc = _parse(text, utf8)
     grids, unknown = {}, {}
     for table, rows in zip(leaf_tables(doc), read_leaf_tables(doc)):
-        grid = TableGrid.from_tds(rows, 0)
+        grid = TableGrid.from_rows(rows, 0)
         kind = classify_rows(grid.label_rows())
         if kind:
             grids[table] = (grid, kind)

@@ -29,8 +29,9 @@ class GridCell(NamedTuple):
     element_id: int  # identifies the <td> so a spanned cell is read once per row
 
 
-# A <td> as read from the page: rowspan and colspan as written ("" when absent), text.
-RawTd = tuple[str, str, str]
+# A <tr> as read from the page: its cells' texts, and the rowspan and colspan as written
+# ("" when absent) of the cells (by index) that span more than one row or column.
+RawRow = tuple[list[str], dict[int, tuple[str, str]]]
 
 
 class TableGrid:
@@ -42,40 +43,38 @@ class TableGrid:
         self._expand(_element_rows(table))
 
     @classmethod
-    def from_tds(cls, rows: list[list[RawTd]], number: int) -> TableGrid:
+    def from_rows(cls, rows: list[RawRow], number: int) -> TableGrid:
         """A grid from cells already read off the page (``read_leaf_tables``)."""
         grid = cls.__new__(cls)
         grid.number, grid.rows = number, []
         grid._expand(rows)
         return grid
 
-    def _expand(self, rows) -> None:
+    def _expand(self, rows: list[RawRow]) -> None:
         pending: dict[tuple[int, int], GridCell] = {}  # (row, col) → cell spanning from above
         serial = 0  # not id(td): lxml proxies are short-lived and their ids get reused
-        for r, tds in enumerate(rows):
+        for r, (texts, spans) in enumerate(rows):
+            if not pending and not spans:  # the common row: a cell per column
+                self.rows.append([GridCell(text, r + 1, c, serial + c) for c, text in enumerate(texts, start=1)])
+                serial += len(texts)
+                continue
             line: list[GridCell] = []
             col = 0
-            for rowspan, colspan, text in tds:
-                if pending:
-                    while (r, col) in pending:
-                        line.append(pending.pop((r, col)))
-                        col += 1
+            for i, text in enumerate(texts):
+                while (r, col) in pending:
+                    line.append(pending.pop((r, col)))
+                    col += 1
                 serial += 1
                 cell = GridCell(text, r + 1, col + 1, serial)
-                if (rowspan == "" or rowspan == "1") and (colspan == "" or colspan == "1"):
-                    line.append(cell)  # the common case: no span
-                    col += 1
-                    continue
-                rowspan, colspan = _span(rowspan), _span(colspan)
+                rowspan, colspan = (_span(value) for value in spans.get(i, ("", "")))
                 for dc in range(colspan):
                     line.append(cell)
                     for dr in range(1, rowspan):
                         pending[(r + dr, col + dc)] = cell
                 col += colspan
-            if pending:
-                while (r, col) in pending:
-                    line.append(pending.pop((r, col)))
-                    col += 1
+            while (r, col) in pending:
+                line.append(pending.pop((r, col)))
+                col += 1
             self.rows.append(line)
 
     @classmethod
@@ -135,9 +134,10 @@ def leaf_tables(root) -> list:
     return [t for t in root.iter("table") if not any(True for _ in t.iterdescendants("table"))]
 
 
-# ``leaf_tables`` of the page and their cells in one libxslt pass: a record per table
-# (T), row (R) and cell (C: rowspan, colspan, text). Cell text is normalize-space()d, as
-# ``cell_text`` collapses it (but for \f and \v), so tabs and newlines separate records.
+# ``leaf_tables`` of the page and their cells in one libxslt pass: "\nT" opens a table,
+# "\n" a row, "\t" a cell, with "\r<rowspan>\r<colspan>\r" first when it has either.
+# Cell text is normalize-space()d as ``cell_text`` collapses it (but for \f and \v), and
+# attributes lose their tabs and line breaks, so these characters only separate.
 _TABLES = etree.XSLT(etree.XML("""\
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:output method="text" encoding="UTF-8"/>
@@ -145,13 +145,16 @@ _TABLES = etree.XSLT(etree.XML("""\
     <xsl:for-each select="*[1]/descendant-or-self::table[not(descendant::table)]">
       <xsl:text>&#10;T</xsl:text>
       <xsl:for-each select="tr|thead/tr|tbody/tr|tfoot/tr">
-        <xsl:text>&#10;R</xsl:text>
+        <xsl:text>&#10;</xsl:text>
         <xsl:for-each select="td|th">
-          <xsl:text>&#10;C</xsl:text>
-          <xsl:value-of select="translate(@rowspan, '&#9;&#10;&#13;', '   ')"/>
           <xsl:text>&#9;</xsl:text>
-          <xsl:value-of select="translate(@colspan, '&#9;&#10;&#13;', '   ')"/>
-          <xsl:text>&#9;</xsl:text>
+          <xsl:if test="@rowspan or @colspan">
+            <xsl:text>&#13;</xsl:text>
+            <xsl:value-of select="translate(@rowspan, '&#9;&#10;&#13;', '   ')"/>
+            <xsl:text>&#13;</xsl:text>
+            <xsl:value-of select="translate(@colspan, '&#9;&#10;&#13;', '   ')"/>
+            <xsl:text>&#13;</xsl:text>
+          </xsl:if>
           <xsl:value-of select="normalize-space(.)"/>
         </xsl:for-each>
       </xsl:for-each>
@@ -161,8 +164,8 @@ _TABLES = etree.XSLT(etree.XML("""\
 _SPACE_NOT_SEPARATOR = re.compile(r"[ \f\v]+")
 
 
-def read_leaf_tables(doc) -> list[list[list[RawTd]]]:
-    """The cells of each of ``leaf_tables(doc)``, rows of ``(rowspan, colspan, text)``."""
+def read_leaf_tables(doc) -> list[list[RawRow]]:
+    """The rows of each of ``leaf_tables(doc)``."""
     try:
         records = str(_TABLES(doc))
     except etree.XSLTApplyError:  # libxslt's recursion limit: read the elements instead
@@ -172,17 +175,36 @@ def read_leaf_tables(doc) -> list[list[list[RawTd]]]:
         records = _SPACE_NOT_SEPARATOR.sub(" ", records)
     tables = []
     for chunk in records.split("\nT")[1:]:
-        rows = [[tuple(cell.split("\t", 2)) for cell in row.split("\nC")[1:]] for row in chunk.split("\nR")[1:]]
-        if not exact:
-            rows = [[(rowspan, colspan, text.strip(" ")) for rowspan, colspan, text in row] for row in rows]
+        rows = []
+        for line in chunk.split("\n")[1:]:
+            texts = line.split("\t")[1:]
+            spans = _spans(texts) if "\r" in line else {}
+            if not exact:
+                texts = [text.strip(" ") for text in texts]
+            rows.append((texts, spans))
         tables.append(rows)
     return tables
 
 
-def _element_rows(table) -> list[list[RawTd]]:
-    return [[(td.get("rowspan", ""), td.get("colspan", ""), cell_text(td))
-             for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
-            for tr in _table_rows(table)]
+def _spans(cells: list[str]) -> dict[int, tuple[str, str]]:
+    """Take the "\r<rowspan>\r<colspan>\r" off the cells that have it (in place)."""
+    spans = {}
+    for index, cell in enumerate(cells):
+        if cell.startswith("\r"):
+            _, rowspan, colspan, cells[index] = cell.split("\r", 3)
+            if not ((rowspan == "" or rowspan == "1") and (colspan == "" or colspan == "1")):
+                spans[index] = (rowspan, colspan)
+    return spans
+
+
+def _element_rows(table) -> list[RawRow]:
+    rows = []
+    for tr in _table_rows(table):
+        tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+        spans = {index: (td.get("rowspan", ""), td.get("colspan", "")) for index, td in enumerate(tds)
+                 if td.get("rowspan", "1") != "1" or td.get("colspan", "1") != "1"}
+        rows.append(([cell_text(td) for td in tds], spans))
+    return rows
 
 
 def _table_rows(table):
@@ -224,7 +246,9 @@ def _split_labels(cells: list[GridCell], kinds: dict[str, tuple[bool, bool]] | N
         flags.append(kind)
     start = 0
     while start < len(cells) and not cells[start].text.strip():
-        start += 1  # blank spacer columns before the labels
+        start += 1  # blank spacer columns before the labels…
+    if start < len(cells) and not flags[start][0]:
+        start = 0  # …but before a value they are EMPTY cells of a row without labels (table 四)
     end = start
     while end < len(cells) and flags[end][0]:
         end += 1

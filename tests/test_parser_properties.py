@@ -4,7 +4,7 @@ raises anything but ``ParseError``.
 The forms are rendered by ``forms.py`` from one grid per table (report-format.md, "Forms the same
 table arrives in"); glued crawler text is left out, as position alone cannot recover it. Each
 (layout, form) pair is a test; tables the parser still gets wrong in a pair are split off as strict
-xfails (``KNOWN_FAILURES``), each with a minimal example (``MINIMAL_FAILURES``).
+xfails (``KNOWN_FAILURES``), each with a minimal example (``ONCE_FAILING`` once fixed).
 """
 
 from __future__ import annotations
@@ -146,14 +146,10 @@ def read_back(values: dict, layout: str, form: str, tables=TABLES, encoding: str
 
 
 SHORT = {"active_disclosure": "二", "applications": "三", "reviews_litigation": "四"}
-# What the parser gets wrong today; each has a minimal example in MINIMAL_FAILURES below.
 LEADING_BLANK_HTML = ("HTML: a row's leading EMPTY cell is skipped as a spacer column "
                       "when the row has no label (table 四)")
 # (test, layout, form) → {tables that fail: why}; the other tables of that form are plain tests.
-KNOWN_FAILURES: dict[tuple[str, str, str], dict[tuple[str, ...], str]] = {
-    ("marks", "2021", "html"): {("reviews_litigation",): LEADING_BLANK_HTML},
-    ("marks", "2019", "html"): {("reviews_litigation",): LEADING_BLANK_HTML},
-}
+KNOWN_FAILURES: dict[tuple[str, str, str], dict[tuple[str, ...], str]] = {}
 
 
 def cases(test: str):
@@ -197,13 +193,11 @@ def all_zero_but(layout: str, table: str, row: str, column: str, leaf) -> dict:
     return values
 
 
-# The smallest input for each known failure: every cell 0 but one. A fix turns its xfail into a
-# failure (strict): then move the entry to ONCE_FAILING and drop it from KNOWN_FAILURES.
-MINIMAL_FAILURES = [
-    ("2021", "html", "reviews_litigation", "review", "upheld", None, LEADING_BLANK_HTML),
-]
-# Minimal examples of failures fixed since, kept as plain tests: each says what went wrong.
+# Minimal examples of failures the properties found (every cell 0 but one), fixed since and
+# kept as plain tests: each says what went wrong. A new failure: add its (test, layout, form)
+# to KNOWN_FAILURES as a strict xfail with its minimal example here, until it is fixed.
 ONCE_FAILING = [
+    ("2021", "html", "reviews_litigation", "review", "upheld", None, LEADING_BLANK_HTML),
     ("2021", "tabs", "applications", "carried_forward", "natural_person", None,
      "an EMPTY first value next to merged-cell spacers was trimmed with them"),
     ("2019", "tabs", "active_disclosure", "procurement", "items", None, "政府集中采购\\t\\t0\\t: items took the 0"),
@@ -218,15 +212,6 @@ ONCE_FAILING = [
     ("2021", "pdf", "applications", "new_received", "total", "不涉及", "a line with 不涉及 not split into cells"),
     ("2019", "pdf", "active_disclosure", "procurement", "amount", "0.5元", "'0.5元' stopped the line's split"),
 ]
-
-
-@pytest.mark.parametrize("layout,form,table,row,column,leaf", [
-    pytest.param(*case[:6], id=f"{case[0]}-{case[1]}-{case[3]}.{case[4]}={case[5]!r}",
-                 marks=pytest.mark.xfail(strict=True, reason=case[6]))
-    for case in MINIMAL_FAILURES
-])
-def test_known_failure_minimal(layout, form, table, row, column, leaf):
-    read_back(all_zero_but(layout, table, row, column, leaf), layout, form, (table,))
 
 
 @pytest.mark.parametrize("layout,form,table,row,column,leaf,why", [
