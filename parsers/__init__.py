@@ -6,6 +6,7 @@ Reading a page, in order:
 - sniff.py           binary, HTML or plain text?
 - encoding.py        detect_encoding: BOM, header, <meta>, detection; GB2312/GBK as gb18030
 - chrome.py          find the report body, drop navigation, breadcrumbs, 打印本页, footers
+- page_walk.py       one libxslt pass over an HTML page: its text, leaf tables, body candidates, links
 - html_page.py / text_page.py / page.py   the two readers and what they hand over
 - documents.py       attachments read into the same Page: PDF, DOCX, XLSX, XLS; other formats refused by name
 - document_kind.py   which document a binary is (DOCX/XLSX/OFD inside a ZIP, DOC/XLS/WPS inside OLE, images)

@@ -12,10 +12,21 @@ _SPACES = re.compile(r"\s+")
 
 
 def find_attachments(body, base_url: str | None) -> list[dict]:
+    links = ((anchor.get("href") or "", anchor.get("title") or "", text_content(anchor)) for anchor in body.iter("a"))
+    return _attachments(links, base_url)
+
+
+def attachments_from_links(links: list, base_url: str | None) -> list[dict]:
+    """``find_attachments`` over links already read off the page (``page_walk.Link``)."""
+    return _attachments(((link.href, link.title, link.text) for link in links), base_url)
+
+
+def _attachments(links, base_url: str | None) -> list[dict]:
+    """(href, title attribute, text) of each link -> the attachments, each once."""
     found: list[dict] = []
     seen: set[str] = set()
-    for anchor in body.iter("a"):
-        href = (anchor.get("href") or "").strip()
+    for href, title_attribute, text in links:
+        href = href.strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
         if not _is_attachment(href):
@@ -24,7 +35,7 @@ def find_attachments(body, base_url: str | None) -> list[dict]:
         if url in seen:
             continue
         seen.add(url)
-        title = _SPACES.sub(" ", text_content(anchor)).strip() or anchor.get("title") or _filename(href)
+        title = _SPACES.sub(" ", text).strip() or title_attribute or _filename(href)
         found.append({"url": url, "title": title})
     return found
 

@@ -35,7 +35,8 @@ def run_checks(applications: dict | None, reviews: dict | None) -> list[Check]:
     checks: list[Check] = []
     if applications:
         checks += [_r1(applications, column) for column in fmt.APPLICANT_COLUMNS]
-        checks += [_r3(applications, column) for column in fmt.APPLICANT_COLUMNS]
+        outcome_rows = ["granted", "partially_granted"] + _leaf_rows(applications)
+        checks += [_r3(applications, column, outcome_rows) for column in fmt.APPLICANT_COLUMNS]
         checks += [_r4(applications, row) for row in applications]
     if reviews:
         checks += [_r5(reviews, group) for group in fmt.REVIEW_GROUPS if group in reviews]
@@ -95,16 +96,19 @@ def _r1(apps: dict, column: str) -> Check:
     return _compare("R1", column, left, right)
 
 
-def _r3(apps: dict, column: str) -> Check:
-    """total = granted + partially_granted + the leaves of (三)–(六)."""
-    outcome_rows = ["granted", "partially_granted"] + _leaf_rows(apps)
+def _r3(apps: dict, column: str, outcome_rows: list[str]) -> Check:
+    """total = granted + partially_granted + the leaves of (三)–(六) (``outcome_rows``)."""
     return _compare("R3", column, _get(apps, "total", column), _sum([_get(apps, r, column) for r in outcome_rows]))
 
 
 def _r4(apps: dict, row: str) -> Check:
     """The 总计 column equals the six applicant columns."""
-    parts = [_get(apps, row, column) for column in fmt.APPLICANT_COLUMNS[:-1]]
-    return _compare("R4", row, _get(apps, row, "total"), _sum(parts))
+    values = apps[row]
+    parts = [values.get(column) for column in _PARTS]
+    return _compare("R4", row, values.get("total"), _sum(parts))
+
+
+_PARTS = fmt.APPLICANT_COLUMNS[:-1]
 
 
 def _r5(reviews: dict, group: str) -> Check:
@@ -123,11 +127,12 @@ def _leaf_rows(apps: dict) -> list[str]:
 
 
 def _get(apps: dict, row: str, column: str):
-    return apps.get(row, {}).get(column) if row in apps else None
+    values = apps.get(row)
+    return values.get(column) if values is not None else None
 
 
 def _sum(values):
-    if any(v is None for v in values):
+    if None in values:
         return None
     return sum(values)
 

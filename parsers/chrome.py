@@ -23,9 +23,9 @@ BODY_SELECTORS = [
 ]
 _MIN_BODY_TEXT = 200
 
-_SKIPPED_TAGS = {"script", "style", "noscript", "template", "iframe", "select", "button",
+SKIPPED_TAGS = {"script", "style", "noscript", "template", "iframe", "select", "button",
                  "textarea", "head", "title", "object", "svg", "input", "option"}
-_BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
                "section", "article", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "hr",
                "center", "form", "header", "footer", "nav", "caption", "tbody", "thead", "body"}
 
@@ -39,8 +39,8 @@ _META_LINE = re.compile(r"^(发布时间|发布日期|发文日期|时间|日期
 _CHROME_LINES = re.compile(_CHROME_LINE.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
 _META_LINES = re.compile(_META_LINE.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
 _MAX_CHROME_LINE = 120
+_XPATH_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath's normalize-space() collapses
 _SPACE_RUN = re.compile(r"[ \r\f\v]+")
-_SPACE_AT_NEWLINE = re.compile(r"[ \r\f\v]*\n[ \r\f\v]*")
 
 
 def text_content(element) -> str:
@@ -49,19 +49,11 @@ def text_content(element) -> str:
     return etree.tostring(element, method="text", encoding=str, with_tail=False)
 
 
-# A part of the page to render in the same pass is renamed for the while to one of these,
-# by what its own tag is (ignored, block, cell or inline): rendered as before, between marks.
-_PART_TAGS = {"skip": "nianbao-part-skip", "block": "nianbao-part-block", "cell": "nianbao-part-cell",
-              "inline": "nianbao-part-inline"}
-_PART_MARK = "\ue000nianbao-part\ue001"  # private-use: checked to occur exactly twice
-
-
 def _text_stylesheet() -> etree.XSLT:
     """``render_text`` as XSLT: libxslt walks the tree in C, many times faster than a
     Python walk. Text nodes are copied (comment text is not, the text after it is)."""
-    skipped = "|".join(sorted(_SKIPPED_TAGS))
-    blocks = "|".join(sorted(_BLOCK_TAGS - _SKIPPED_TAGS))
-    mark = f"<xsl:text>{_PART_MARK}</xsl:text>"
+    skipped = "|".join(sorted(SKIPPED_TAGS))
+    blocks = "|".join(sorted(BLOCK_TAGS - SKIPPED_TAGS))
     return etree.XSLT(etree.XML(f"""\
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:output method="text" encoding="UTF-8"/>
@@ -72,12 +64,6 @@ def _text_stylesheet() -> etree.XSLT:
     <xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>
   </xsl:template>
   <xsl:template match="td|th"><xsl:apply-templates/><xsl:text>&#9;</xsl:text></xsl:template>
-  <xsl:template match="{_PART_TAGS['skip']}">{mark}{mark}</xsl:template>
-  <xsl:template match="{_PART_TAGS['block']}">
-    {mark}<xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>{mark}
-  </xsl:template>
-  <xsl:template match="{_PART_TAGS['cell']}">{mark}<xsl:apply-templates/><xsl:text>&#9;</xsl:text>{mark}</xsl:template>
-  <xsl:template match="{_PART_TAGS['inline']}">{mark}<xsl:apply-templates/>{mark}</xsl:template>
 </xsl:stylesheet>"""))
 
 
@@ -101,6 +87,7 @@ def find_body(doc, report_tables: list, source: str | None = None):
     """The element holding the report; ``report_tables`` are tables already known to be report tables.
 
     ``source``: the page's HTML; selectors whose name it never mentions are not looked for.
+    (``html_page`` reads the candidates off its one walk of the page instead: ``choose_body``.)
     """
     spelled_out = source is None or any(ref in source for ref in _SPELLED_OUT)
     hints: dict[str, bool] = {}
@@ -117,6 +104,29 @@ def find_body(doc, report_tables: list, source: str | None = None):
             best = max(sized, key=lambda pair: pair[1])[0]
             if all(_contains(best, table) for table in report_tables):
                 return best
+    return body_from_anchors(doc, report_tables)
+
+
+def choose_body(candidates: list, report_tables: list[int]):
+    """``find_body`` over candidates already found: each has ``css_class``, ``id`` and
+    ``length`` (of its whitespace-normalised text), and ``holds(position)`` tells whether
+    a report table (by position) lies inside it. None when no selector names the body."""
+    for attribute, value in BODY_SELECTORS:
+        if attribute == "id":
+            named = [c for c in candidates if c.id == value]
+        else:
+            named = [c for c in candidates if value in _XPATH_SPACE.split(c.css_class)]
+        sized = [c for c in named if c.length >= _MIN_BODY_TEXT]
+        if sized:
+            best = max(sized, key=lambda candidate: candidate.length)
+            if all(best.holds(table) for table in report_tables):
+                return best
+    return None
+
+
+def body_from_anchors(doc, report_tables: list):
+    """No container names the body: the smallest element holding the report's tables and
+    section headings, else the page's <body>."""
     anchors = list(report_tables) + _heading_elements(doc)
     if anchors:
         return _common_ancestor(anchors)
@@ -132,32 +142,6 @@ def render_text(element) -> str:
         return _render_by_walk(element)
 
 
-def render_texts(element, part) -> tuple[str, str]:
-    """``render_text`` of ``element`` and of ``part``, in one pass when ``part`` is inside
-    ``element`` (it renders the same in place as alone, its own tail left out)."""
-    if part is element:
-        text = render_text(element)
-        return text, text
-    tag = part.tag
-    part.tag = _PART_TAGS[_tag_kind(tag)]
-    try:
-        marked = render_text(element)
-    finally:
-        part.tag = tag
-    pieces = marked.split(_PART_MARK)
-    if len(pieces) != 3:  # not rendered in place (outside, or in a skipped subtree), or the
-        return render_text(element), render_text(part)  # page holds the mark itself
-    return "".join(pieces), pieces[1]
-
-
-def _tag_kind(tag: str) -> str:
-    if tag in _SKIPPED_TAGS:
-        return "skip"
-    if tag in _BLOCK_TAGS:
-        return "block"
-    return "cell" if tag in ("td", "th") else "inline"
-
-
 def _render_by_walk(element) -> str:
     """``render_text`` in Python, for trees too deep for libxslt."""
     parts: list[str] = []
@@ -171,21 +155,21 @@ def _render_by_walk(element) -> str:
             continue
         tag = el.tag if isinstance(el.tag, str) else None
         if event == "start":
-            if tag is None or tag.lower() in _SKIPPED_TAGS:
+            if tag is None or tag.lower() in SKIPPED_TAGS:
                 walker.skip_subtree()
                 if el is not element and el.tail:
                     parts.append(el.tail)
                 continue
-            if tag in _BLOCK_TAGS:
+            if tag in BLOCK_TAGS:
                 parts.append("\n")
             if el.text:
                 parts.append(el.text)
         else:
-            if tag is None or tag.lower() in _SKIPPED_TAGS:
+            if tag is None or tag.lower() in SKIPPED_TAGS:
                 continue
             if tag in ("td", "th"):
                 parts.append("\t")
-            elif tag in _BLOCK_TAGS:
+            elif tag in BLOCK_TAGS:
                 parts.append("\n")
             if el is not element and el.tail:
                 parts.append(el.tail)
@@ -194,17 +178,19 @@ def _render_by_walk(element) -> str:
 
 def text_lines(text: str) -> list[str]:
     """Lines with runs of spaces collapsed (tabs kept: they separate cells)."""
-    # Substitutions over the whole text, not a strip per line: the runs at line ends go,
-    # then the others become one space.
-    return _SPACE_RUN.sub(" ", _SPACE_AT_NEWLINE.sub("\n", text)).strip(" ").split("\n")
+    # C calls over the whole text, not a strip per line: runs become one space, then
+    # the single spaces left beside line breaks go.
+    text = _SPACE_RUN.sub(" ", text).replace(" \n", "\n").replace("\n ", "\n")
+    return text.strip(" ").split("\n")
 
 
 def blank_chrome_lines(lines: list[str]) -> list[str]:
     """Chrome lines become empty strings, so line numbers stay those of the input."""
-    stripped = [line.strip() for line in lines]
-    chrome = _chrome_texts(list(dict.fromkeys(
-        text for text in stripped if text and len(text) <= _MAX_CHROME_LINE)))  # _may_be_chrome
-    return ["" if text in chrome else line for line, text in zip(lines, stripped)]
+    distinct = {line: line.strip() for line in set(lines)}
+    chrome = _chrome_texts(sorted({text for text in distinct.values() if text and len(text) <= _MAX_CHROME_LINE}))
+    if not chrome:
+        return lines
+    return ["" if distinct[line] in chrome else line for line in lines]
 
 
 def _chrome_texts(candidates: list[str]) -> set[str]:

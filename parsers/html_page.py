@@ -1,17 +1,27 @@
-"""Read an HTML report page: meta tags, body container, tables, attachments."""
+"""Read an HTML report page: meta tags, body container, tables, attachments.
+
+The tree is walked once (``page_walk``): text, tables, body candidates and links
+come out of one libxslt pass. Two rarer pages go by the elements instead: one
+whose body no container names (the body is then the smallest element holding
+the report's tables and headings), and one too deep for libxslt.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from lxml import etree
 
-from .attachments import find_attachments
-from .chrome import blank_chrome_lines, find_body, render_texts, text_lines
+from .attachments import attachments_from_links, find_attachments
+from .chrome import (
+    SKIPPED_TAGS, blank_chrome_lines, body_from_anchors, choose_body, find_body, render_text, text_lines,
+)
 from .errors import ParseError
-from .html_tables import TableGrid, leaf_tables, read_leaf_tables
+from .html_tables import RawRow, TableGrid, element_rows, leaf_tables
 from .page import Page
-from .table_mapping import classify_rows, continues_table
+from .page_walk import candidate_test, unmarked, walk_page
+from .table_mapping import classify_rows, continues_table, may_be_report_table
 from .text_tables import text_tables
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -25,33 +35,77 @@ _HTML_PARSER = etree.HTMLParser(collect_ids=False)
 _UTF8_PARSER = etree.HTMLParser(collect_ids=False, encoding="utf-8")
 
 
+class PageTable:
+    """A leaf ``<table>`` of the page: its rows, and (computed when asked) its grid and kind."""
+
+    def __init__(self, rows: list[RawRow]):
+        self.rows = rows
+
+    @cached_property
+    def grid(self) -> TableGrid:
+        return TableGrid.from_rows(self.rows, 0)
+
+    @cached_property
+    def kind(self) -> str | None:
+        """Which report table it is, if any. Most tables of a page are layout and chrome:
+        a table whose words cannot name any report table is not built into a grid."""
+        if not may_be_report_table(self.rows):
+            return None
+        return classify_rows(self.grid.label_rows())
+
+    def continues(self, kind: str | None) -> bool:
+        return kind is not None and may_be_report_table(self.rows) and continues_table(kind, self.grid.label_rows())
+
+
 def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Page:
     """``utf8``: ``text`` as UTF-8 bytes when the caller has them (the body as received)."""
-    doc = _parse(text, utf8)
-    grids, unknown = {}, {}
-    for table, rows in zip(leaf_tables(doc), read_leaf_tables(doc)):
-        grid = TableGrid.from_rows(rows, 0)
-        kind = classify_rows(grid.label_rows())
-        if kind:
-            grids[table] = (grid, kind)
-        else:
-            unknown[table] = grid
-    body = find_body(doc, list(grids), source=text)
+    page_text = unmarked(text)
+    doc = _parse(page_text, utf8 if page_text is text else None)
+    walk = walk_page(doc)
+    if walk is None:
+        return _read_by_elements(doc, url)
+    tables = [PageTable(table.rows) for table in walk.tables]
+    body = choose_body(walk.candidates, [t.start for t, table in zip(walk.tables, tables) if table.kind])
+    if body is None:
+        return _read_by_elements(doc, url, walk.text, tables if len(tables) == len(leaf_tables(doc)) else None)
+    in_body = [table for t, table in zip(walk.tables, tables) if body.holds(t.start)]
+    links = [link for link in walk.links if body.holds(link.at)]
+    return _page(doc, walk.text, walk.text_of(body), in_body, attachments_from_links(links, url),
+                 lambda: _candidate_element(doc, walk.candidates.index(body)))
 
+
+def _read_by_elements(doc, url: str | None, page_text: str | None = None, tables: list | None = None) -> Page:
+    """The body found by its elements. ``tables``: the page's leaf tables already read, in
+    the order of ``leaf_tables(doc)``, when the walk read them all."""
+    elements = leaf_tables(doc)
+    if tables is None:
+        tables = [PageTable(element_rows(element)) for element in elements]
+    report_tables = [element for element, table in zip(elements, tables) if table.kind]
+    if page_text is None:  # the walk failed: find the body by its selectors too
+        body = find_body(doc, report_tables)
+        page_root = doc.find("body")
+        page_text = render_text(page_root if page_root is not None else doc)
+    else:
+        body = body_from_anchors(doc, report_tables)
+    by_element = dict(zip(elements, tables))
+    in_body = [by_element[element] for element in leaf_tables(body)]
+    return _page(doc, page_text, render_text(body), in_body, find_attachments(body, url), lambda: body)
+
+
+def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachments: list[dict],
+          body_element) -> Page:
+    """``tables``: the body's leaf tables, in page order."""
     raw_tables: dict[str, list] = {}
     previous = None  # the kind of the table just before: Word splits long tables at page breaks
-    for number, table in enumerate(leaf_tables(body), start=1):
-        if table in grids:
-            grid, previous = grids[table]
-        elif table in unknown and continues_table(previous, unknown[table].label_rows()):
-            grid = unknown[table]
-        else:
+    for number, table in enumerate(tables, start=1):
+        if table.kind:
+            previous = table.kind
+        elif not table.continues(previous):
             previous = None
             continue
-        grid.number = number
-        raw_tables.setdefault(previous, []).append(grid.to_raw_table())
+        table.grid.number = number
+        raw_tables.setdefault(previous, []).append(table.grid.to_raw_table())
 
-    page_text, body_text = _render(doc, body)
     body_lines = blank_chrome_lines(text_lines(body_text))
     if len(raw_tables) < 3:  # some tables may be typed as paragraphs, not <table>
         for kind, table in text_tables(body_lines).items():
@@ -59,14 +113,14 @@ def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Pag
 
     return Page(
         meta=_meta_tags(doc), page_lines=text_lines(page_text), body_lines=body_lines, raw_tables=raw_tables,
-        html_title=doc.findtext(".//title"), attachments=find_attachments(body, url), body_element=body,
+        html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=body_element,
     )
 
 
-def _render(doc, body) -> tuple[str, str]:
-    """Text of the whole page (chrome included) and of the report body."""
-    page_root = doc.find("body")
-    return render_texts(page_root if page_root is not None else doc, body)
+def _candidate_element(doc, index: int):
+    """The element of the walk's ``index``-th body candidate (looked up only when needed)."""
+    found = _CANDIDATES(doc)
+    return found[index] if index < len(found) else doc
 
 
 def _parse(text: str, utf8: bytes | None = None):
@@ -91,3 +145,12 @@ def _meta_tags(doc) -> dict[str, str]:
         if name and content and name not in found:
             found[name] = content
     return found
+
+
+def _candidates_query() -> etree.XPath:
+    skipped = " or ".join(f"self::{tag}" for tag in sorted(SKIPPED_TAGS))
+    # The walk renders the first root element and skips these tags' subtrees: so does this.
+    return etree.XPath(f"/*[1]/descendant-or-self::*[{candidate_test()}][not(ancestor::*[{skipped}])]")
+
+
+_CANDIDATES = _candidates_query()

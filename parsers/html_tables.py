@@ -9,7 +9,7 @@ then values", the form the text readers also produce.
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from lxml import etree
@@ -40,11 +40,11 @@ class TableGrid:
     def __init__(self, table, number: int):
         self.number = number  # 1-based position among the report's tables
         self.rows: list[list[GridCell]] = []
-        self._expand(_element_rows(table))
+        self._expand(element_rows(table))
 
     @classmethod
     def from_rows(cls, rows: list[RawRow], number: int) -> TableGrid:
-        """A grid from cells already read off the page (``read_leaf_tables``)."""
+        """A grid from cells already read off the page (``page_walk`` or ``element_rows``)."""
         grid = cls.__new__(cls)
         grid.number, grid.rows = number, []
         grid._expand(rows)
@@ -66,7 +66,12 @@ class TableGrid:
                     col += 1
                 serial += 1
                 cell = GridCell(text, r + 1, col + 1, serial)
-                rowspan, colspan = (_span(value) for value in spans.get(i, ("", "")))
+                span = spans.get(i)
+                if span is None:  # most cells, even in a row beside a spanning one
+                    line.append(cell)
+                    col += 1
+                    continue
+                rowspan, colspan = _span(span[0]), _span(span[1])
                 for dc in range(colspan):
                     line.append(cell)
                     for dr in range(1, rowspan):
@@ -101,9 +106,10 @@ class TableGrid:
 
     def labelled_rows(self) -> list[LabelledRow]:
         rows = []
+        where = self._where
         for unique, labels, values in self._split_rows:
-            where = self._where(unique[0]) if unique else f"table {self.number}"
-            rows.append(LabelledRow([c.text for c in labels], [RawCell(c.text, self._where(c)) for c in values], where))
+            rows.append(LabelledRow([c.text for c in labels], [RawCell(c.text, where(c)) for c in values],
+                                    where(unique[0]) if unique else f"table {self.number}"))
         return rows
 
     @cached_property
@@ -111,10 +117,9 @@ class TableGrid:
         """Each row's distinct cells, its labels and its values. Computed once: the rows are
         read twice, to classify the table and then under the table's final number."""
         split = []
-        kinds: dict[str, tuple[bool, bool]] = {}
         for line in self.rows:
             unique = _unique(line)
-            split.append((unique, *_split_labels(unique, kinds)))
+            split.append((unique, *_split_labels(unique)))
         return split
 
     def to_raw_table(self) -> RawTable:
@@ -134,70 +139,8 @@ def leaf_tables(root) -> list:
     return [t for t in root.iter("table") if not any(True for _ in t.iterdescendants("table"))]
 
 
-# ``leaf_tables`` of the page and their cells in one libxslt pass: "\nT" opens a table,
-# "\n" a row, "\t" a cell, with "\r<rowspan>\r<colspan>\r" first when it has either.
-# Cell text is normalize-space()d as ``cell_text`` collapses it (but for \f and \v), and
-# attributes lose their tabs and line breaks, so these characters only separate.
-_TABLES = etree.XSLT(etree.XML("""\
-<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-  <xsl:output method="text" encoding="UTF-8"/>
-  <xsl:template match="/">
-    <xsl:for-each select="*[1]/descendant-or-self::table[not(descendant::table)]">
-      <xsl:text>&#10;T</xsl:text>
-      <xsl:for-each select="tr|thead/tr|tbody/tr|tfoot/tr">
-        <xsl:text>&#10;</xsl:text>
-        <xsl:for-each select="td|th">
-          <xsl:text>&#9;</xsl:text>
-          <xsl:if test="@rowspan or @colspan">
-            <xsl:text>&#13;</xsl:text>
-            <xsl:value-of select="translate(@rowspan, '&#9;&#10;&#13;', '   ')"/>
-            <xsl:text>&#13;</xsl:text>
-            <xsl:value-of select="translate(@colspan, '&#9;&#10;&#13;', '   ')"/>
-            <xsl:text>&#13;</xsl:text>
-          </xsl:if>
-          <xsl:value-of select="normalize-space(.)"/>
-        </xsl:for-each>
-      </xsl:for-each>
-    </xsl:for-each>
-  </xsl:template>
-</xsl:stylesheet>"""))
-_SPACE_NOT_SEPARATOR = re.compile(r"[ \f\v]+")
-
-
-def read_leaf_tables(doc) -> list[list[RawRow]]:
-    """The rows of each of ``leaf_tables(doc)``."""
-    try:
-        records = str(_TABLES(doc))
-    except etree.XSLTApplyError:  # libxslt's recursion limit: read the elements instead
-        return [_element_rows(table) for table in leaf_tables(doc)]
-    exact = "\f" not in records and "\v" not in records  # else they still collapse with spaces
-    if not exact:
-        records = _SPACE_NOT_SEPARATOR.sub(" ", records)
-    tables = []
-    for chunk in records.split("\nT")[1:]:
-        rows = []
-        for line in chunk.split("\n")[1:]:
-            texts = line.split("\t")[1:]
-            spans = _spans(texts) if "\r" in line else {}
-            if not exact:
-                texts = [text.strip(" ") for text in texts]
-            rows.append((texts, spans))
-        tables.append(rows)
-    return tables
-
-
-def _spans(cells: list[str]) -> dict[int, tuple[str, str]]:
-    """Take the "\r<rowspan>\r<colspan>\r" off the cells that have it (in place)."""
-    spans = {}
-    for index, cell in enumerate(cells):
-        if cell.startswith("\r"):
-            _, rowspan, colspan, cells[index] = cell.split("\r", 3)
-            if not ((rowspan == "" or rowspan == "1") and (colspan == "" or colspan == "1")):
-                spans[index] = (rowspan, colspan)
-    return spans
-
-
-def _element_rows(table) -> list[RawRow]:
+def element_rows(table) -> list[RawRow]:
+    """A table's rows read from its elements (when the page could not be walked by libxslt)."""
     rows = []
     for tr in _table_rows(table):
         tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
@@ -227,23 +170,14 @@ def _span(value: str) -> int:
     return min(max(number, 1), _MAX_SPAN)
 
 
-def _split_labels(cells: list[GridCell], kinds: dict[str, tuple[bool, bool]] | None = None
-                  ) -> tuple[list[GridCell], list[GridCell]]:
+def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]]:
     """Leading label cells, then value cells.
 
     Position decides, not content: once the first value appears, the rest are
     values even when they are text (``55（含自然失效29件）``, a stray word).
     A row with no value at all is a header row: every non-blank cell is a label.
-    ``kinds`` remembers each text's (is a label, is a filled value) across a table's rows.
     """
-    if kinds is None:
-        kinds = {}
-    flags = []
-    for cell in cells:
-        kind = kinds.get(cell.text)
-        if kind is None:
-            kind = kinds[cell.text] = (is_label(cell.text), looks_like_value(cell.text) and not is_blank(cell.text))
-        flags.append(kind)
+    flags = [_cell_kind(cell.text) for cell in cells]
     start = 0
     while start < len(cells) and not cells[start].text.strip():
         start += 1  # blank spacer columns before the labels…
@@ -256,6 +190,12 @@ def _split_labels(cells: list[GridCell], kinds: dict[str, tuple[bool, bool]] | N
     if not any(value for _, value in rest) and any(label for label, _ in rest):
         return [c for c, (label, _) in zip(cells, flags) if label], []
     return cells[start:end], cells[end:]
+
+
+@lru_cache(maxsize=16384)  # cell texts recur in every row, table and report
+def _cell_kind(text: str) -> tuple[bool, bool]:
+    """(is a label, is a filled value)."""
+    return is_label(text), looks_like_value(text) and not is_blank(text)
 
 
 def _unique(line: list[GridCell]) -> list[GridCell]:

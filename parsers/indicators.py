@@ -26,6 +26,7 @@ COLUMNS = ("this_year", "cumulative")
 UNITS = ("人次", "万元", "条", "件", "个", "次", "元", "项", "人", "份")
 
 _HEADER = re.compile(r"指标\s*名称")
+INDICATOR_WORDS = "指标名称单位"  # what ``is_indicator_header`` needs, spaces aside
 # The header's own words, up to 历年累计 ("2011年度" holds digits that are not data).
 _HEADER_WORDS = re.compile(r"指标\s*名称.{0,40}?累\s*计")
 _UNIT_BEFORE_DIGITS = re.compile("(?:" + "|".join(UNITS) + r")(?=[ \u3000]*\d)")

@@ -64,8 +64,8 @@ class Metadata:
 def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None) -> Metadata:
     """``page_lines``: the whole page (chrome included, for 发布时间/来源); ``body_lines``: the report."""
     fields = [page_lines[index] for index in lines_holding(_PAGE_FIELD_CHARS, page_lines)]
-    page = clean_lines([line for line in fields if line.strip()])
-    body = [line for line in body_lines if line.strip()]
+    page = clean_lines(list(filter(str.strip, fields)))
+    body = list(filter(str.strip, body_lines))
     if len(body) > _HEAD_LINES + _SIGNATURE_LINES:  # only the head and the end are read
         body = body[:_HEAD_LINES] + body[-_SIGNATURE_LINES:]
     body = clean_lines(body)

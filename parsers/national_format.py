@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import re
 
+try:  # the regular-expression parser, to read what a label pattern requires
+    from re import _constants as re_constants, _parser as re_parser
+except ImportError:  # Python < 3.11
+    import sre_constants as re_constants
+    import sre_parse as re_parser
+
 ACTIVE_DISCLOSURE = "active_disclosure"
 APPLICATIONS = "applications"
 REVIEWS_LITIGATION = "reviews_litigation"
@@ -150,6 +156,30 @@ def columns_named(label: str) -> list[str]:
         if match and key not in found:
             found[key] = match.start()
     return sorted(found, key=found.get)
+
+
+def required_characters(pattern: str) -> list[str]:
+    """For each top-level alternative of a label pattern, the characters every match of it
+    holds (``"^(行政)?规范性文件$"`` -> ``["规范性文件"]``). Used to rule tables out cheaply."""
+    parsed = re_parser.parse(pattern)
+    if len(parsed) == 1 and parsed[0][0] is re_constants.BRANCH:
+        return ["".join(sorted(_required(branch))) for branch in parsed[0][1][1]]
+    return ["".join(sorted(_required(parsed)))]
+
+
+def _required(sequence) -> set[str]:
+    required: set[str] = set()
+    for op, argument in sequence:
+        if op is re_constants.LITERAL:
+            required.add(chr(argument))
+        elif op is re_constants.SUBPATTERN:
+            required |= _required(argument[-1])
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT) and argument[0] >= 1:
+            required |= _required(argument[2])
+        elif op is re_constants.BRANCH:  # what every alternative needs
+            required |= set.intersection(*(_required(branch) for branch in argument[1]))
+        # anything else (classes, anchors, lookarounds, optional parts) requires nothing
+    return required
 
 
 def first_match(patterns, label: str) -> str | None:

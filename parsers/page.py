@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .rows import RawTable
@@ -15,6 +16,10 @@ class Page:
     raw_tables: dict[str, list[RawTable]]  # by canonical table name
     html_title: str | None = None
     attachments: list[dict] = field(default_factory=list)
-    # HTML only: the element holding the report, looked at again only when a table is
-    # missing (is there an image where it should be? see images.py).
-    body_element: object | None = field(default=None, repr=False)
+    # HTML only: finds the element holding the report, looked at again only when a table
+    # is missing (is there an image where it should be? see images.py).
+    find_body_element: Callable[[], object] | None = field(default=None, repr=False)
+
+    @property
+    def body_element(self):
+        return self.find_body_element() if self.find_body_element is not None else None

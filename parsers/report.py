@@ -98,7 +98,7 @@ def _report(page, text_form: str, guess) -> Report:
     """Metadata, tables and checks of a page, whatever form it arrived in."""
     meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title)
     headings = find_headings(page.body_lines)
-    body_text = "\n".join(line for line in page.body_lines if line.strip())
+    body_text = "\n".join(filter(str.strip, page.body_lines))  # the lines with text
     if not _is_report(page, meta.title, headings, body_text):
         raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables")
 

@@ -11,14 +11,15 @@ of flattened crawler text whose cells ran together are split by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import re
 
 from . import national_format as fmt
 from .cells import EMPTY, INFERRED, TEXT, read_cell
 from .glued_digits import plain_cells, split_by_sums
-from .indicators import INDICATORS, is_indicator_header
-from .normalize import label_key, strip_numbering
+from .indicators import INDICATOR_WORDS, INDICATORS, is_indicator_header
+from .normalize import label_key, strip_numbering, to_simplified
 from .row_alignment import KeyedRow, place_unlabelled, split_stacked_rows
 from .rows import LabelledRow, RawCell, RawTable, by_position, spacers_follow_values
 
@@ -36,17 +37,27 @@ class MappedTable:
     layout_votes: set[str] = field(default_factory=set)
 
 
+# The words that make a block of rows one of the tables: every word of an entry must be in
+# its labels; the first entry that matches wins.
+_TABLE_WORDS = (
+    (fmt.APPLICATIONS, ("本年新收",)),
+    (fmt.APPLICATIONS, ("申请人情况", "自然人")),
+    (fmt.REVIEWS_LITIGATION, ("行政复议", "结果维持")),
+    (fmt.REVIEWS_LITIGATION, ("行政复议", "尚未审结")),
+    (fmt.ACTIVE_DISCLOSURE, ("第二十条",)),
+    (fmt.ACTIVE_DISCLOSURE, ("信息内容",)),
+    (fmt.ACTIVE_DISCLOSURE, ("规章", "行政许可")),
+)
+
+
 def classify_rows(rows: list[LabelledRow]) -> str | None:
     """Which of the three tables (or a pre-2019 统计表) a block of rows is, from the words in its labels."""
     text = "".join(label_key(label) for row in rows for label in row.labels)
     if is_indicator_header(text):  # first: a 统计表 may name 规章 and 行政许可 among its indicators
         return INDICATORS
-    if "本年新收" in text or ("申请人情况" in text and "自然人" in text):
-        return fmt.APPLICATIONS
-    if "行政复议" in text and ("结果维持" in text or "尚未审结" in text):
-        return fmt.REVIEWS_LITIGATION
-    if "第二十条" in text or "信息内容" in text or ("规章" in text and "行政许可" in text):
-        return fmt.ACTIVE_DISCLOSURE
+    for kind, words in _TABLE_WORDS:
+        if all(word in text for word in words):
+            return kind
     return None
 
 
@@ -62,10 +73,39 @@ def continues_table(kind: str | None, rows: list[LabelledRow]) -> bool:
     return sum(1 for key in keys if fmt.first_match(patterns, key)) >= 2
 
 
+def may_be_report_table(rows: list[tuple[list[str], dict]]) -> bool:
+    """False when no label of these rows (cell texts, as read off a page) can make
+    ``classify_rows`` or ``continues_table`` say yes: most tables of a page are layout
+    and chrome, and building their grids was most of the work of reading a page.
+
+    Exact, not a guess: every way to a yes needs certain characters in the labels
+    (``ways_to_a_table``), and a label's characters, simplified, are among those of its
+    cell's text simplified."""
+    text = "\n".join(text for texts, _ in rows for text in texts)
+    if text.isascii():
+        return False
+    present = set(to_simplified(text))
+    return any(way <= present for way in _WAYS)
+
+
 _CONTINUATION_PATTERNS = {
     fmt.APPLICATIONS: fmt.APPLICATION_ROWS + fmt.APPLICATION_GROUPS,
     fmt.ACTIVE_DISCLOSURE: fmt.ACTIVE_ROWS,
 }
+
+
+def ways_to_a_table() -> list[frozenset[str]]:
+    """The characters each way to a report table needs (a 统计表 header, the words of
+    ``_TABLE_WORDS``, a row label a continued table may hold): a table whose text lacks
+    some character of every way is none of the tables."""
+    ways = [INDICATOR_WORDS] + ["".join(words) for _, words in _TABLE_WORDS]
+    for patterns in _CONTINUATION_PATTERNS.values():
+        for _, pattern in patterns:
+            ways += fmt.required_characters(pattern.pattern)
+    return [frozenset(way) for way in ways]
+
+
+_WAYS = ways_to_a_table()
 
 
 def take_cells(cells: list[RawCell], expected: int, blanks_are_cells: bool,
@@ -120,7 +160,7 @@ def map_applications(tables: list[RawTable]) -> MappedTable:
         text_form = not table.blanks_are_cells and not table.glued
         keyed = _key_rows(split_stacked_rows(table.rows) if text_form else table.rows)
         # a Word grid prints the label's merged columns before the values; a converter pads after them
-        values_last = not spacers_follow_values(table.rows, len(fmt.APPLICANT_COLUMNS))
+        values_last = not table.blanks_are_cells and not spacers_follow_values(table.rows, len(fmt.APPLICANT_COLUMNS))
         if text_form:
             mapped.problems.extend(place_unlabelled(keyed))
         for entry in keyed:
@@ -143,7 +183,7 @@ def map_applications(tables: list[RawTable]) -> MappedTable:
 def _key_rows(rows: list[LabelledRow]) -> list[KeyedRow]:
     keyed, group = [], None
     for row in rows:
-        row_key, group = _application_key(row.labels, group)
+        row_key, group = _application_key(tuple(row.labels), group)
         keyed.append(KeyedRow(row, row_key))
     return keyed
 
@@ -219,7 +259,8 @@ def _row_column(row_key: str, name) -> tuple[str, str]:
     return name if isinstance(name, tuple) else (row_key, name)
 
 
-def _application_key(labels: list[str], group: str | None) -> tuple[str | None, str | None]:
+@lru_cache(maxsize=4096)  # the format's labels recur in every report
+def _application_key(labels: tuple[str, ...], group: str | None) -> tuple[str | None, str | None]:
     """The row key named by the last label, tracking the (三)–(六) group for "3.其他"."""
     row_key = None
     for label in labels:

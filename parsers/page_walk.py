@@ -1,0 +1,244 @@
+"""Everything ``html_page`` reads off the HTML tree, in one libxslt walk.
+
+A walk over a libxml2 tree costs a large share of the parse itself (the nodes
+are cold in memory), and a page used to be walked six times: its leaf tables,
+one query per body selector, its text, its links. One stylesheet now renders
+the page's text and, in the same pass, marks in it what the rest of the parser
+needs: each body-container candidate (``chrome.BODY_SELECTORS``), each table,
+row and cell (with the cell's text as ``normalize-space(.)`` and its spans),
+and each link that may be an attachment. ``walk_page`` cuts the marks out
+again: what remains is exactly ``chrome.render_text`` of the page.
+
+The marks are private-use characters next to U+F8FF, which no report uses (those
+of Chinese fonts sit lower, from U+E000); a page that holds one anyway has them
+replaced first (``unmarked``), so they only ever mean what the walk meant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .chrome import BLOCK_TAGS, BODY_SELECTORS, SKIPPED_TAGS
+from .html_tables import RawRow
+
+# The marks. CANDIDATE opens a body candidate: class, id and text length follow,
+# separated by FIELD and closed by CLOSE; CANDIDATE_END closes it.
+CANDIDATE, CANDIDATE_END = "\uf8f0", "\uf8f1"
+TABLE, TABLE_END, ROW = "\uf8f2", "\uf8f3", "\uf8f4"
+CELL, CELL_END = "\uf8f5", "\uf8f6"  # CELL [spans] text CELL_END, then the rendered cell
+LINK, LINK_END = "\uf8f7", "\uf8f8"  # LINK href FIELD title FIELD text LINK_END
+FIELD, CLOSE = "\uf8f9", "\uf8fa"
+MARKS = (CANDIDATE, CANDIDATE_END, TABLE, TABLE_END, ROW, CELL, CELL_END, LINK, LINK_END, FIELD, CLOSE)
+SPAN = "\r"  # inside a cell's record: SPAN rowspan SPAN colspan SPAN (attributes lose \r\t\n);
+# written &#13; in the stylesheet, where a raw carriage return would be read as a line feed
+_SPACE_NOT_SEPARATOR = re.compile(r"[ \f\v]+")
+_MARKS = re.compile("[" + "".join(MARKS) + "]")
+
+# Attachment links are kept when the href holds one of these (case-insensitively);
+# attachments.is_attachment decides.
+_LINK_HINTS = (".pdf", ".doc", ".xls", ".wps", ".ofd", ".zip")
+
+
+def candidate_test() -> str:
+    tests = []
+    for attribute, value in BODY_SELECTORS:
+        if attribute == "id":
+            tests.append(f"@id = '{value}'")
+        else:
+            tests.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {value} ')")
+    return " or ".join(tests)
+
+
+def _walk_stylesheet() -> etree.XSLT:
+    """Two modes render alike: the default one (outside any candidate) and "body" (inside
+    one, where attachment links are also recorded). An XPath test costs libxslt more
+    than rendering a node, so tests are few: candidates are looked for on <div>s with a
+    class or id only, links inside candidates only."""
+    lower = "translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    link_test = " or ".join(f"contains($href, '{hint}')" for hint in _LINK_HINTS)
+    strip = "'&#9;&#10;&#13;', '   '"
+    templates = []
+    for mode in ("", "body"):
+        in_mode = f' mode="{mode}"' if mode else ""
+        apply = f'<xsl:apply-templates mode="{mode}"/>' if mode else "<xsl:apply-templates/>"
+        templates.append(f"""
+  <xsl:template match="{'|'.join(sorted(SKIPPED_TAGS))}"{in_mode}/>
+  <xsl:template match="table"{in_mode}>
+    <xsl:text>{TABLE}&#10;</xsl:text>{apply}<xsl:text>&#10;{TABLE_END}</xsl:text>
+  </xsl:template>
+  <xsl:template match="tr"{in_mode}>
+    <xsl:text>{ROW}&#10;</xsl:text>{apply}<xsl:text>&#10;</xsl:text>
+  </xsl:template>
+  <xsl:template match="td|th"{in_mode}>
+    <xsl:text>{CELL}</xsl:text>
+    <xsl:if test="@rowspan or @colspan">
+      <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@rowspan, {strip})"/>
+      <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@colspan, {strip})"/>
+      <xsl:text>&#13;</xsl:text>
+    </xsl:if>
+    <xsl:value-of select="normalize-space(.)"/><xsl:text>{CELL_END}</xsl:text>
+    {apply}<xsl:text>&#9;</xsl:text>
+  </xsl:template>
+  <xsl:template match="{'|'.join(sorted(BLOCK_TAGS - SKIPPED_TAGS - {'table', 'tr'}))}"{in_mode}>
+    <xsl:text>&#10;</xsl:text>{apply}<xsl:text>&#10;</xsl:text>
+  </xsl:template>
+  <xsl:template match="div[@class or @id]"{in_mode} priority="2">
+    <xsl:choose>
+      <xsl:when test="{candidate_test()}">
+        <xsl:text>{CANDIDATE}</xsl:text><xsl:value-of select="@class"/><xsl:text>{FIELD}</xsl:text>
+        <xsl:value-of select="@id"/><xsl:text>{FIELD}</xsl:text>
+        <xsl:value-of select="string-length(normalize-space(.))"/><xsl:text>{CLOSE}</xsl:text>
+        <xsl:text>&#10;</xsl:text><xsl:apply-templates mode="body"/><xsl:text>&#10;</xsl:text>
+        <xsl:text>{CANDIDATE_END}</xsl:text>
+      </xsl:when>
+      <xsl:otherwise><xsl:text>&#10;</xsl:text>{apply}<xsl:text>&#10;</xsl:text></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>""")
+    templates.append(f"""
+  <xsl:template match="a[@href]" mode="body">
+    <xsl:variable name="href" select="{lower}"/>
+    <xsl:if test="{link_test}">
+      <xsl:text>{LINK}</xsl:text><xsl:value-of select="@href"/><xsl:text>{FIELD}</xsl:text>
+      <xsl:value-of select="@title"/><xsl:text>{FIELD}</xsl:text>
+      <xsl:value-of select="."/><xsl:text>{LINK_END}</xsl:text>
+    </xsl:if>
+    <xsl:apply-templates mode="body"/>
+  </xsl:template>
+  <!-- Elements of no other kind are inline: their text. -->
+  <xsl:template match="*" mode="body"><xsl:apply-templates mode="body"/></xsl:template>""")
+    return etree.XSLT(etree.XML(f"""\
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="text" encoding="UTF-8"/>
+  <!-- The first root element only: a root <html> may have a second <html> beside it. -->
+  <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
+  {''.join(templates)}
+</xsl:stylesheet>"""))
+
+
+_WALK = _walk_stylesheet()
+
+
+
+@dataclass
+class WalkedTable:
+    start: int  # offsets of its marks in the walk's output, to tell which candidate holds it
+    end: int
+    rows: list[RawRow]
+
+
+@dataclass
+class Candidate:
+    """An element a body selector may name: its class and id, and its text's length."""
+    css_class: str
+    id: str
+    length: int
+    start: int
+    end: int = -1
+
+    def holds(self, start: int) -> bool:
+        return self.start < start < self.end
+
+
+@dataclass
+class Link:
+    href: str
+    title: str
+    text: str
+    at: int
+
+
+@dataclass
+class PageWalk:
+    marked: str  # the stylesheet's output, marks included
+    tables: list[WalkedTable] = field(default_factory=list)  # leaf tables only, in page order
+    candidates: list[Candidate] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """``render_text`` of the page."""
+        return strip_marks(self.marked)
+
+    def text_of(self, candidate: Candidate) -> str:
+        """``render_text`` of a candidate element (as rendered in place)."""
+        start = self.marked.index(CLOSE, candidate.start) + 1
+        return strip_marks(self.marked[start:candidate.end])
+
+
+# Both start with a character class: the regex engine then skips to the next mark in C.
+_RECORDS = re.compile(
+    f"[{CELL}{LINK}{CANDIDATE}{CANDIDATE_END}{TABLE}{TABLE_END}{ROW}]"
+    f"(?:(?<={CELL})[^{CELL_END}]*{CELL_END}|(?<={LINK})[^{LINK_END}]*{LINK_END}|(?<={CANDIDATE})[^{CLOSE}]*{CLOSE})?"
+)
+_STRUCTURE = re.compile(f"[{CANDIDATE}{CANDIDATE_END}{TABLE}{TABLE_END}](?:(?<={CANDIDATE})([^{CLOSE}]*){CLOSE})?")
+_CELL_RECORD = re.compile(f"{CELL}([^{CELL_END}]*){CELL_END}")
+_LINK_RECORD = re.compile(f"{LINK}([^{FIELD}]*){FIELD}([^{FIELD}]*){FIELD}([^{LINK_END}]*){LINK_END}")
+
+
+def strip_marks(marked: str) -> str:
+    return _RECORDS.sub("", marked)
+
+
+def unmarked(text: str) -> str:
+    """The page with any character the walk uses as a mark replaced (U+FFFD)."""
+    if any(mark in text for mark in MARKS):  # a str.find per mark: far faster than a regex scan
+        return _MARKS.sub("\ufffd", text)
+    return text
+
+
+def walk_page(doc) -> PageWalk | None:
+    """The page walked once; None when libxslt cannot (a pathologically deep tree)."""
+    try:
+        marked = str(_WALK(doc))
+    except etree.XSLTApplyError:
+        return None
+    walk = PageWalk(marked)
+    open_candidates: list[Candidate] = []
+    open_tables: list[list] = []  # [start, holds a table]
+    for match in _STRUCTURE.finditer(marked):
+        mark = match.group(0)[0]
+        if mark == CANDIDATE:
+            css_class, id_, length = match.group(1).split(FIELD)
+            candidate = Candidate(css_class, id_, int(length or 0), match.start())
+            walk.candidates.append(candidate)
+            open_candidates.append(candidate)
+        elif mark == CANDIDATE_END:
+            open_candidates.pop().end = match.start()
+        elif mark == TABLE:
+            if open_tables:
+                open_tables[-1][1] = True
+            open_tables.append([match.start(), False])
+        else:  # TABLE_END
+            start, has_table = open_tables.pop()
+            if not has_table:
+                walk.tables.append(WalkedTable(start, match.start(), _rows(marked[start:match.start()])))
+    walk.tables.sort(key=lambda table: table.start)
+    if LINK in marked:
+        walk.links = [Link(*m.groups(), m.start()) for m in _LINK_RECORD.finditer(marked)]
+    return walk
+
+
+def _rows(table: str) -> list[RawRow]:
+    exact = "\f" not in table and "\v" not in table  # normalize-space() leaves these two
+    rows = []
+    for row in table.split(ROW)[1:]:
+        texts = _CELL_RECORD.findall(row)
+        spans = _spans(texts) if SPAN in row else {}
+        if not exact:
+            texts = [_SPACE_NOT_SEPARATOR.sub(" ", text).strip(" ") for text in texts]
+        rows.append((texts, spans))
+    return rows
+
+
+def _spans(cells: list[str]) -> dict[int, tuple[str, str]]:
+    """Take the "\r<rowspan>\r<colspan>\r" off the cells that have it (in place)."""
+    spans = {}
+    for index, cell in enumerate(cells):
+        if cell.startswith(SPAN):
+            _, rowspan, colspan, cells[index] = cell.split(SPAN, 3)
+            if not ((rowspan == "" or rowspan == "1") and (colspan == "" or colspan == "1")):
+                spans[index] = (rowspan, colspan)
+    return spans

@@ -1,0 +1,101 @@
+"""The one-pass page walk must read a page exactly as the element-by-element readers do."""
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from parsers import parse_report
+from parsers.chrome import body_from_anchors, choose_body, find_body, render_text
+from parsers.html_page import PageTable, _parse
+from parsers.html_tables import element_rows, leaf_tables
+from parsers.page_walk import CELL, walk_page
+from parsers.table_mapping import classify_rows, continues_table, may_be_report_table
+from portal.site import build_site
+
+DATA = Path(__file__).parent / "data"
+
+
+def html_pages() -> list[bytes]:
+    """The demo portal's pages with tables (reports and chrome) and the real pingtan page."""
+    site = build_site()
+    pages = [site[path].body for path in site if "html" in site[path].content_type and b"<table" in site[path].body]
+    return pages + [(DATA / "corpus" / "pingtan_2020_report_page.html").read_bytes(), CHROME_PAGE.encode("utf-8")]
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return [_parse(page.decode("utf-8", "replace"), page) for page in html_pages() if page.isascii() or _utf8(page)]
+
+
+def _utf8(page: bytes) -> bool:
+    try:
+        page.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_the_walk_renders_the_page_as_render_text(docs):
+    for doc in docs:
+        assert walk_page(doc).text == render_text(doc)
+
+
+def test_the_walk_reads_every_leaf_table_as_its_elements(docs):
+    for doc in docs:
+        walked = [table.rows for table in walk_page(doc).tables]
+        assert walked == [element_rows(table) for table in leaf_tables(doc)]
+
+
+def test_the_walk_finds_the_body_find_body_finds(docs):
+    for doc in docs:
+        walk = walk_page(doc)
+        report_tables = [t for t in leaf_tables(doc) if PageTable(element_rows(t)).kind]
+        body = find_body(doc, report_tables)
+        chosen = choose_body(walk.candidates, [t.start for t in walk.tables if PageTable(t.rows).kind])
+        if chosen is None:  # no container names the body: both fall back to the same element
+            assert body is body_from_anchors(doc, report_tables)
+        else:
+            assert walk.text_of(chosen) == render_text(body)
+
+
+def test_a_page_holding_a_mark_character_still_parses():
+    page = (DATA / "corpus" / "pingtan_2020_report_page.html").read_text("utf-8")
+    marked = page.replace("政府信息公开工作年度报告", "政府信息公开工作年度报告" + CELL, 1)
+    assert parse_report(marked.encode("utf-8")).applications == parse_report(page.encode("utf-8")).applications
+
+
+def test_tables_ruled_out_cheaply_are_tables_nobody_would_take(docs):
+    """``may_be_report_table`` is exact: every table it rules out, the full reading rejects too."""
+    ruled_out = 0
+    for doc in docs:
+        for table in leaf_tables(doc):
+            rows = element_rows(table)
+            if may_be_report_table(rows):
+                continue
+            ruled_out += 1
+            labels = PageTable(rows).grid.label_rows()
+            assert classify_rows(labels) is None
+            assert not any(continues_table(kind, labels) for kind in ("applications", "active_disclosure"))
+    assert ruled_out  # the chrome tables of CHROME_PAGE
+
+
+CHROME_PAGE = """<html><head><meta charset="utf-8"></head><body>
+<table><tr><td><a href="/">首页</a></td><td><a href="/zwgk/">政务公开</a></td><td><a href="/hdjl/">互动交流</a></td></tr></table>
+<table class="xxgk"><tr><td>索引号：</td><td>11330000002482039X/2024-00012</td><td>发布机构：</td><td>永嘉县人民政府</td></tr>
+<tr><td>生成日期：</td><td>2024-01-05</td><td>体裁分类：</td><td>政府信息公开年报</td></tr></table>
+<table><tr><td>友情链接：</td><td><a href="http://www.zj.gov.cn">浙江省人民政府</a></td></tr></table>
+<div class="TRS_Editor"><p>2023年政府信息公开工作年度报告</p></div>
+<table><tr><td>网站标识码：3303240001</td><td>浙ICP备05009367号</td></tr></table>
+</body></html>"""
+
+
+def test_a_layout_div_around_the_whole_page_is_not_mistaken_for_the_body():
+    page = """<html><body><div id="wrapper" class="main"><div class="nav"><a href="/a.html">首页</a></div>
+<div class="TRS_Editor"><p>2023年政府信息公开工作年度报告</p><p>附件：<a href="./P0.pdf">报告.pdf</a></p>
+<p>一、总体情况</p><p>""" + "本机关认真贯彻落实条例。" * 30 + """</p></div>
+<div class="footer"><a href="/doc.pdf">下载</a></div></div></body></html>"""
+    walk = walk_page(etree.fromstring(page, etree.HTMLParser()))
+    (candidate,) = walk.candidates
+    assert [link.href for link in walk.links] == ["./P0.pdf"]  # links are read inside candidates only
+    assert "总体情况" in walk.text_of(candidate) and "首页" not in walk.text_of(candidate)
