@@ -2,8 +2,18 @@
 
 A report's rows are replaced as a whole, in one transaction, so a crawl and a later
 reparse of the same snapshot leave the same rows behind and a reader never sees half
-a report. Everything a researcher queries is derived from a snapshot and can be
-rebuilt from the archive; nothing here is the only copy of anything.
+a report (nor a crawl killed mid-write). Everything a researcher queries is derived
+from a snapshot and can be rebuilt from the archive; nothing here is the only copy.
+
+Versions: one ``reports`` row per (url, payload digest). A body seen for the first
+time adds version N+1 beside the older ones; parsing a body again (a reparse, a
+resumed crawl) replaces that version's rows. ``is_current`` marks the version whose
+body the URL's newest fetch brought.
+
+Idempotent records: ``skipped`` holds one row per URL (the latest reason); ``errors``
+holds one row per (url, stage, error, message) per logical crawl, i.e. a run and the
+runs that resumed it after it was killed (``crawl_runs.resumes``). A parse error is
+tied to its payload, which is not parsed again until it changes (or a reparse).
 """
 
 from __future__ import annotations
@@ -12,6 +22,8 @@ import json
 
 import sqlite_utils
 
+from .killpoints import kill_point
+from .runs import logical_run_ids
 from .snapshots import utc_now
 
 TABLES = ("active_disclosure", "applications", "reviews_litigation")
@@ -36,14 +48,18 @@ def store_report(
     parser_version: str,
     text: str | None = None,
 ) -> int:
-    """Replace the normalized rows for the report at ``url``; return its id.
+    """Replace the normalized rows of the version of ``url`` read from the snapshot's
+    payload (adding the version if new); return its id.
 
     ``report`` is ``Report.to_dict(include_cells=True)`` from ``parsers``.
     """
     has_tables = any(report.get(t) is not None for t in TABLES + ("indicators",))
     failing = report.get("failing_rules")
-    with db.conn:
-        existing = db.execute("select id from reports where url = ?", [url]).fetchone()
+    with db.atomic():
+        (digest,) = db.execute("select payload_digest from snapshots where id = ?", [snapshot_id]).fetchone()
+        existing = db.execute(
+            "select id from reports where url = ? and payload_digest = ?", [url, digest]
+        ).fetchone()
         if existing:
             _delete_report_children(db, existing[0])
         row = {
@@ -66,6 +82,8 @@ def store_report(
             report_id = existing[0]
             db["reports"].update(report_id, row)
         else:
+            (latest,) = db.execute("select max(version) from reports where url = ?", [url]).fetchone()
+            row.update(payload_digest=digest, version=(latest or 0) + 1, is_current=0)
             report_id = db["reports"].insert(row).last_pk
         db["cells"].insert_all(
             (
@@ -123,7 +141,41 @@ def store_report(
                 for p in report.get("problems") or ()
             )
         )
+        kill_point("report")
+        mark_current_version(db, url)
     return report_id
+
+
+def mark_current_version(db, url: str) -> None:
+    """Make current the version of ``url`` whose body its newest fetch brought.
+
+    The fetch is looked up at the URL of each version's snapshot, so a version parsed
+    from another URL's snapshot (an attachment) works too. A newest fetch that could
+    not be parsed leaves the last parsed version current.
+    """
+    versions = db.execute(
+        "select r.id, (select max(s.id) from snapshots s where s.url = first.url "
+        "  and s.payload_digest = r.payload_digest and (s.status = 200 or s.revisit_of is not null)) "
+        "from reports r join snapshots first on first.id = r.snapshot_id where r.url = ?",
+        [url],
+    ).fetchall()
+    if not versions:
+        return
+    current = max(versions, key=lambda v: (v[1] or 0, v[0]))[0]
+    db.execute("update reports set is_current = (id = ?) where url = ?", [current, url])
+
+
+def parsed_already(db, snapshot_id: int) -> bool:
+    """Whether this snapshot's body, at its URL, has been parsed: a report version or a parse error."""
+    found = db.execute(
+        "select 1 from snapshots s where s.id = ? and ("
+        " exists (select 1 from reports r join snapshots rs on rs.id = r.snapshot_id"
+        "  where rs.url = s.url and r.payload_digest = s.payload_digest)"
+        " or exists (select 1 from errors e join snapshots es on es.id = e.snapshot_id"
+        "  where e.stage = 'parse' and es.url = s.url and es.payload_digest = s.payload_digest))",
+        [snapshot_id],
+    ).fetchone()
+    return found is not None
 
 
 def _delete_report_children(db, report_id: int) -> None:
@@ -133,7 +185,7 @@ def _delete_report_children(db, report_id: int) -> None:
 
 def record_skipped(db, *, url, title, reason, found_on, run_id=None) -> None:
     """Remember a listing item that is not a report, and why (one row per URL)."""
-    with db.conn:
+    with db.atomic():
         db.execute(
             "insert into skipped (url, title, reason, found_on, run_id) values (?, ?, ?, ?, ?) "
             "on conflict(url) do update set title=excluded.title, reason=excluded.reason, "
@@ -143,8 +195,18 @@ def record_skipped(db, *, url, title, reason, found_on, run_id=None) -> None:
 
 
 def record_error(db, *, url, stage, error, message, snapshot_id=None, run_id=None) -> None:
-    """Record a failure for one page; the crawl goes on."""
-    with db.conn:
+    """Record a failure for one page; the crawl goes on. Once per logical crawl."""
+    with db.atomic():
+        if run_id is not None:
+            runs = logical_run_ids(db, run_id)
+            marks = ",".join("?" * len(runs))
+            seen = db.execute(
+                f"select 1 from errors where url = ? and stage = ? and error = ? and message is ? "
+                f"and run_id in ({marks})",
+                [url, stage, error, message, *runs],
+            ).fetchone()
+            if seen:
+                return
         db["errors"].insert(
             {
                 "run_id": run_id,

@@ -2,7 +2,9 @@
 
 The crawl's pipeline calls ``parse_stored_snapshot`` on each report page it fetched
 (the snapshot middleware has stored it by then);
-``reparse`` calls it over the whole archive (no network) when the parsers improve.
+``reparse`` calls it over the whole archive (no network) when the parsers improve,
+once per report version (each distinct body of a report URL);
+``parse_pending`` parses the report snapshots a killed crawl stored but never parsed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sqlite_utils
 import parsers
 from parsers import ParseError, Report, parse_report
 
-from .records import record_error, store_report
+from .records import parsed_already, record_error, store_report
 from .snapshots import Snapshot, iter_snapshots, read_snapshot
 
 
@@ -31,13 +33,32 @@ class Outcome:
 
 
 def parse_snapshot(snapshot: Snapshot) -> Report:
-    """Parse a stored snapshot exactly as it came off the wire."""
+    """Parse a stored snapshot exactly as it came off the wire.
+
+    A page whose report body is embedded in a script (gkmlpt's ``DETAIL`` JSON) is parsed
+    from the HTML its flavour rebuilds from the stored page, live and on reparse alike.
+    """
+    embedded = embedded_report(snapshot)
+    if embedded is not None:
+        return parse_report(embedded.encode("utf-8"), url=snapshot.url,
+                            content_type="text/html; charset=utf-8")
     return parse_report(
         snapshot.body,
         url=snapshot.url,
         content_type=snapshot.content_type,
         content_encoding=snapshot.content_encoding,
     )
+
+
+def embedded_report(snapshot: Snapshot) -> str | None:
+    """The report HTML a flavour embeds in a stored HTML page, or None."""
+    if snapshot.encoding is None or "html" not in (snapshot.content_type or "html"):
+        return None
+    from crawler.flavours import extracted_report_body  # the crawler's adapters (imports Scrapy)
+    from parsers import decode_http_body
+
+    text = decode_http_body(snapshot.body, snapshot.content_encoding).decode(snapshot.encoding, errors="replace")
+    return extracted_report_body(snapshot.url, text)
 
 
 def parse_stored_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:
@@ -69,11 +90,32 @@ def _failed(db, snapshot, run_id, error, message) -> Outcome:
 
 
 def report_snapshot_ids(db: sqlite_utils.Database) -> list[int]:
-    """The newest successful snapshot of every report page in the archive."""
+    """Every version of every report page in the archive: the snapshot that first
+    brought each distinct body of each report URL."""
     rows = db.execute(
-        "select max(id) from snapshots where kind = 'report' and status = 200 group by url order by 1"
+        "select min(id) from snapshots where kind in ('report', 'attachment') and status = 200 "
+        "group by url, payload_digest order by 1"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def pending_snapshot_ids(db: sqlite_utils.Database, run_ids) -> list[int]:
+    """Report snapshots of these runs whose body was never parsed (the run was killed
+    between storing and parsing): the newest such snapshot per URL."""
+    if not run_ids:
+        return []
+    marks = ",".join("?" * len(run_ids))
+    rows = db.execute(
+        f"select max(id) from snapshots where kind in ('report', 'attachment') and run_id in ({marks}) "
+        f"and (status = 200 or revisit_of is not null) group by url order by 1",
+        list(run_ids),
+    ).fetchall()
+    return [r[0] for r in rows if not parsed_already(db, r[0])]
+
+
+def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None) -> list[Outcome]:
+    """Parse what killed runs stored but did not parse (cheap when there is nothing)."""
+    return [parse_stored_snapshot(db, i, run_id=run_id) for i in pending_snapshot_ids(db, run_ids)]
 
 
 def reparse(db: sqlite_utils.Database, progress=None) -> list[Outcome]:

@@ -3,6 +3,12 @@
 Bodies are kept as received (still content-encoded if the server compressed them),
 compressed again for storage, and stored once per distinct payload digest: a page
 fetched every night that never changes costs one payload row.
+
+Revisits: a 200 whose body is the one the archive already holds for that URL, and a 304
+answer to a conditional request, are stored as snapshot rows that point at the payload
+already stored (``revisit_of`` the snapshot that first brought it, with the WARC 1.1
+revisit profile). A revisit's content_type/content_encoding/encoding describe that
+payload; its response_headers are the headers this exchange actually received.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlite_utils
+
+from .killpoints import kill_point
 
 # zlib level 6: the standard library's codec, no extra dependency. (The choice of
 # codec by measurement, zstd among them, is issue 5's work; `codec` is stored per
@@ -66,6 +74,8 @@ class Snapshot:
     encoding_source: str | None
     kind: str | None
     request_body: bytes | None = None
+    revisit_of: int | None = None
+    revisit_profile: str | None = None
 
 
 def store_payload(db: sqlite_utils.Database, body: bytes) -> str:
@@ -102,7 +112,10 @@ def store_snapshot(
     encoding_source: str | None = None,
     kind: str | None = None,
 ) -> int:
-    """Store one exchange (and its payload, if new) in one transaction; return its id."""
+    """Store one exchange (and its payload, if new) in one transaction; return its id.
+
+    A 200 whose payload is that of the URL's newest stored 200 is stored as a revisit.
+    """
 
     def first(name):
         for key, value in response_headers:
@@ -110,8 +123,14 @@ def store_snapshot(
                 return value
         return None
 
-    with db.conn:
+    with db.atomic():
         digest = store_payload(db, body)
+        kill_point("snapshot")
+        revisit_of = None
+        if status == 200:
+            previous = newest_fetch(db, url)
+            if previous and previous.payload_digest == digest:
+                revisit_of = previous.original_id
         row = db["snapshots"].insert(
             {
                 "run_id": run_id,
@@ -128,8 +147,86 @@ def store_snapshot(
                 "encoding": encoding,
                 "encoding_source": encoding_source,
                 "kind": kind,
+                "revisit_of": revisit_of,
+                "revisit_profile": "identical-payload-digest" if revisit_of else None,
             }
         )
+    kill_point("snapshot-stored")
+    return row.last_pk
+
+
+@dataclass(frozen=True)
+class PreviousFetch:
+    """The newest 200 of a URL in the archive: what a conditional request validates."""
+
+    id: int
+    original_id: int  # the snapshot that first brought this payload (itself, unless a revisit)
+    payload_digest: str
+    response_headers: list
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.response_headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+def newest_fetch(db: sqlite_utils.Database, url: str) -> PreviousFetch | None:
+    row = db.execute(
+        "select id, coalesce(revisit_of, id), payload_digest, response_headers from snapshots "
+        "where url = ? and status = 200 order by id desc limit 1",
+        [url],
+    ).fetchone()
+    if row is None:
+        return None
+    return PreviousFetch(row[0], row[1], row[2], json.loads(row[3] or "[]"))
+
+
+def store_not_modified(
+    db: sqlite_utils.Database,
+    *,
+    revisit_of: int,
+    url: str,
+    method: str,
+    request_headers: list,
+    status: int,
+    response_headers: list,
+    run_id: int | None = None,
+    fetched_at: str | None = None,
+    kind: str | None = None,
+) -> int:
+    """Store a 304 answer as a revisit of snapshot ``revisit_of`` (whose payload it keeps)."""
+    with db.atomic():
+        original = db.execute(
+            "select coalesce(revisit_of, id), payload_digest, content_type, content_encoding, "
+            "encoding, encoding_source from snapshots where id = ?",
+            [revisit_of],
+        ).fetchone()
+        if original is None:
+            raise KeyError(f"no snapshot {revisit_of}")
+        original_id, digest, content_type, content_encoding, encoding, encoding_source = original
+        kill_point("snapshot")
+        row = db["snapshots"].insert(
+            {
+                "run_id": run_id,
+                "url": url,
+                "method": method,
+                "request_headers": json.dumps(request_headers, ensure_ascii=False),
+                "request_body": None,
+                "status": status,
+                "response_headers": json.dumps(response_headers, ensure_ascii=False),
+                "fetched_at": fetched_at or utc_now(),
+                "payload_digest": digest,
+                "content_type": content_type,
+                "content_encoding": content_encoding,
+                "encoding": encoding,
+                "encoding_source": encoding_source,
+                "kind": kind,
+                "revisit_of": original_id,
+                "revisit_profile": "server-not-modified",
+            }
+        )
+    kill_point("snapshot-stored")
     return row.last_pk
 
 
@@ -171,4 +268,6 @@ def _select(db, where, params):
             encoding_source=r["encoding_source"],
             kind=r["kind"],
             request_body=r["request_body"],
+            revisit_of=r.get("revisit_of"),
+            revisit_profile=r.get("revisit_profile"),
         )

@@ -3,6 +3,12 @@
 The snapshot middleware, the report pipeline and this extension share one
 ``CrawlArchive`` (one SQLite connection, used from the reactor thread only), found
 through ``crawl_archive(crawler)``.
+
+Resume after a crash: opening the archive takes its lock file; runs left ``running``
+by a killed crawl are marked ``interrupted``, the new run ``resumes`` the last one,
+and report snapshots the killed run stored but never parsed are parsed first.
+Redoing the rest is cheap: report pages are asked for conditionally and unchanged
+bodies are not stored or parsed again.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from pathlib import Path
 import sqlite_utils
 from scrapy import signals
 
-from archive.runs import finish_run, start_run
+from archive.reparse import parse_pending
+from archive.runs import finish_run, lock_archive, logical_run_ids, mark_interrupted_runs, start_run
 from archive.schema import open_database
 
 logger = logging.getLogger(__name__)
@@ -27,6 +34,12 @@ class CrawlArchive:
     db: sqlite_utils.Database
     run_id: int
     path: Path
+    lock: object | None = None  # the open lock file, held until the run closes
+
+    def close(self) -> None:
+        self.db.close()
+        if self.lock is not None:
+            self.lock.close()
 
 
 def crawl_archive(crawler) -> CrawlArchive:
@@ -37,9 +50,21 @@ def crawl_archive(crawler) -> CrawlArchive:
         data_dir.mkdir(parents=True, exist_ok=True)
         path = data_dir / DATABASE_NAME
         db = open_database(path)
-        run_id = start_run(db, crawler.spidercls.name)
-        archive = crawler.nianbao_archive = CrawlArchive(db=db, run_id=run_id, path=path)
+        lock = lock_archive(path)
+        resumes = None
+        if lock is not None:
+            resumes = mark_interrupted_runs(db)
+        else:
+            logger.warning("Another crawl holds %s.lock; not resuming its runs", path)
+        run_id = start_run(db, crawler.spidercls.name, resumes=resumes)
+        archive = crawler.nianbao_archive = CrawlArchive(db=db, run_id=run_id, path=path, lock=lock)
         logger.info("Archiving into %s (run %d)", path, run_id)
+        if resumes is not None:
+            earlier = logical_run_ids(db, run_id)[1:]
+            outcomes = parse_pending(db, earlier, run_id=run_id)
+            crawler.stats.set_value("nianbao/resumed_run", resumes)
+            crawler.stats.set_value("nianbao/reports_parsed_on_resume", len(outcomes))
+            logger.info("Resuming run %d: parsed %d report(s) it had stored", resumes, len(outcomes))
     return archive
 
 
@@ -63,4 +88,4 @@ class CrawlRunExtension:
         archive = crawl_archive(self.crawler)
         status = "finished" if reason == "finished" else f"failed: {reason}"
         finish_run(archive.db, archive.run_id, status=status, stats=self.crawler.stats.get_stats())
-        archive.db.close()
+        archive.close()

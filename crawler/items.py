@@ -7,12 +7,18 @@ from dataclasses import dataclass
 
 @dataclass
 class ReportPage:
-    """A fetched report page; its bytes are in the archive as ``snapshot_id``."""
+    """A fetched report page or attachment; its bytes are in the archive as ``snapshot_id``.
+
+    The pipeline parses both alike: a report published only as a PDF comes out of its
+    attachment. ``attachment_of`` is the report page that linked the attachment.
+    """
 
     url: str
     snapshot_id: int
     listing_title: str | None = None
     found_on: str | None = None
+    kind: str = "report"  # report | attachment
+    attachment_of: str | None = None
 
 
 @dataclass

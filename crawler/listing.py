@@ -3,6 +3,10 @@
 Listing items look like ``<li><a href="./202403/t20240308_87885.htm" title="full
 title">truncated...</a><span>2024-03-08</span></li>`` or table rows with the date in
 the next cell. The ``title`` attribute is preferred: anchor text is often cut short.
+
+An anchor is an item when its link has a document's shape (TRS ``t…_id.html``, Hanweb
+``art_…html``, gkmlpt ``post_….html``, an attachment) or when a date sits beside it in
+its ``<li>``/``<tr>``: that is how any CMS's list looks, and navigation links carry no date.
 """
 
 from __future__ import annotations
@@ -13,9 +17,16 @@ from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
-# A TRS document (./202403/t20240308_87885.html) or an attachment in a listing.
-_DOCUMENT_HREF = re.compile(r"(?:^|/)t\d{8}_\d+\.s?html?$|\.(?:pdf|docx?|wps|xlsx?|ofd)$", re.I)
+_DOCUMENT_HREF = re.compile(
+    r"(?:^|/)t\d{8}_\d+\.s?html?$"          # TRS WCM
+    r"|(?:^|/)art_\d+_\d+\.html?$"          # Hanweb jcms
+    r"|(?:^|/)post_\d+\.html?$"             # gkmlpt
+    r"|\.(?:pdf|docx?|wps|xlsx?|ofd)$",     # an attachment listed as an item
+    re.I,
+)
 _DATE = re.compile(r"(?:19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}")
+# Pager anchors carry no date either, but a date-bearing pager row must not become an item.
+PAGER_WORDS = frozenset({"首页", "上一页", "下一页", "尾页", "末页", "下页", "上页", "最后一页", "第一页"})
 
 
 @dataclass(frozen=True)
@@ -26,22 +37,30 @@ class ListingItem:
 
 
 def _item_date(anchor) -> str | None:
-    # The date sits beside the anchor: in the same <li>, or in the row's next cell.
+    """The date beside the anchor: in its ``<li>``/``<tr>`` (within three levels), else in a
+    short parent. Never further out: a page's chrome holds dates of its own."""
     container = anchor.getparent()
     for _ in range(3):
         if container is None:
             break
-        m = _DATE.search(container.text_content())
-        if m:
-            return m.group(0)
         if container.tag in ("li", "tr"):
-            break
+            m = _DATE.search(container.text_content())
+            return m.group(0) if m else None
         container = container.getparent()
-    return None
+    parent = anchor.getparent()
+    text = parent.text_content() if parent is not None else ""
+    m = _DATE.search(text) if len(text) <= 200 else None
+    return m.group(0) if m else None
+
+
+def anchor_title(anchor) -> str:
+    """The anchor's full title: its ``title`` attribute, else its text, spaces collapsed."""
+    title = (anchor.get("title") or "").strip() or anchor.text_content()
+    return " ".join(title.split())
 
 
 def extract_listing_items(url: str, html: str) -> list[ListingItem]:
-    """The document links of a listing page, in page order, each once."""
+    """The document links of a listing page (or fragment), in page order, each once."""
     if not html.strip():
         return []
     tree = lxml_html.fromstring(html)
@@ -50,12 +69,15 @@ def extract_listing_items(url: str, html: str) -> list[ListingItem]:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
-        if not _DOCUMENT_HREF.search(href.split("?")[0]):
+        title = anchor_title(anchor)
+        if title in PAGER_WORDS:
+            continue
+        date = _item_date(anchor)
+        if not _DOCUMENT_HREF.search(href.split("?")[0]) and date is None:
             continue
         absolute = urljoin(url, href)
         if absolute in seen:
             continue
         seen.add(absolute)
-        title = (anchor.get("title") or anchor.text_content() or "").strip()
-        items.append(ListingItem(url=absolute, title=" ".join(title.split()), date=_item_date(anchor)))
+        items.append(ListingItem(url=absolute, title=title, date=date))
     return items

@@ -24,19 +24,51 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 RETRY_TIMES = 2
+# Hostile answers (crawler/middlewares/challenges.py, retry_after.py): a host that
+# answers with a script challenge, refuses this many requests in a row (403/429), or
+# asks to wait longer than this many seconds is blocked for the rest of the run.
+NIANBAO_BLOCK_AFTER_REFUSALS = 3
+NIANBAO_RETRY_AFTER_MAX = 300.0
+# robots.txt Crawl-delay is obeyed up to this many seconds; no host's delay is under the
+# minimum, without which Scrapy does not keep the per-host concurrency (crawler/politeness.py).
+NIANBAO_CRAWL_DELAY_MAX = 60.0
+NIANBAO_MIN_SLOT_DELAY = 0.001
 
 # Raw snapshots are recorded where the HTTP cache would sit (900): after
 # HttpCompressionMiddleware (590) in the response path is *not* yet applied, so the
 # body is stored exactly as it came off the wire, still content-encoded.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.snapshots.SnapshotMiddleware": 900,
+    # Report pages and attachments asked for with the archived answer's validators; a 304
+    # becomes the archived 200 between the snapshot store (900) and decompression (590).
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 800,
+    # Request path, first to last: 繁體 mirrors never leave (60, before robots.txt is
+    # fetched); robots.txt, with disallowed URLs recorded (100); a host held by
+    # Retry-After waits (570); a blocked host gets nothing more (585).
+    # Response path, first to last: a report's 3xx to its column is a withdrawal (610,
+    # before redirects are followed at 600); a challenge or refusal that blocked its host
+    # is recorded with its snapshot (585), and a host under Retry-After is held (570),
+    # before RetryMiddleware (550). Both judge answers on the response_downloaded signal.
+    "crawler.middlewares.mirrors.MirrorMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.RecordedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.withdrawn.WithdrawnMiddleware": 610,
+    "crawler.middlewares.challenges.ChallengeMiddleware": 585,
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 570,
+    "crawler.middlewares.oversize.OversizeMiddleware": 560,  # DOWNLOAD_MAXSIZE: an errors row
 }
 ITEM_PIPELINES = {
+    # Failures of requests dropped on purpose are already recorded as skipped.
+    "crawler.drops.DroppedRequestsPipeline": 100,
     "pipelines.reports.ReportPipeline": 300,
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 100,
     "crawler.progress.ProgressExtension": 500,
+    # Per-host delay floors (robots.txt Crawl-delay, 1 ms minimum); AutoThrottle keeps them.
+    "crawler.politeness.SlotDelays": 200,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.politeness.PoliteAutoThrottle": 0,
 }
 NIANBAO_PROGRESS_INTERVAL = 10.0
 

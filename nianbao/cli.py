@@ -83,25 +83,60 @@ def demo(data_dir, profile):
 
 
 @cli.command()
-@click.option("--start-url", "start_urls", multiple=True, required=True, help="A report column URL (repeatable).")
+@click.option("--sites", "sites_file", type=click.Path(dir_okay=False),
+              help="A YAML site registry (see sites/README.md).")
+@click.option("--start-url", "start_urls", multiple=True, help="A report column URL (repeatable).")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
-def crawl(start_urls, data_dir, profile):
-    """Crawl report columns into DATA/nianbao.db.
+def crawl(sites_file, start_urls, data_dir, profile):
+    """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
 
     \b
     Example:
+        nianbao crawl --sites sites/demo.yaml --data ./data
         nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
     """
     from archive.runs import format_summary, run_counts
     from archive.schema import open_database
+    from crawler.registry import load_registry
     from crawler.run import run_crawl
 
+    if not sites_file and not start_urls:
+        raise click.UsageError("give --sites FILE or at least one --start-url")
     try:
-        run_id = run_crawl([{"name": "command line", "start_urls": list(start_urls)}], data_dir, profile=profile)
+        sites = load_registry(sites_file) if sites_file else []
+        if start_urls:
+            sites.append({"name": "command line", "start_urls": list(start_urls)})
+        run_id = run_crawl(sites, data_dir, profile=profile)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(format_summary(run_counts(open_database(database_path(data_dir)), run_id)))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the entries to this YAML file.")
+@data_option
+@click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
+def discover(url, out_file, data_dir, profile):
+    """Find the report column(s) of the site at URL (its home or 政府信息公开 page)
+    and print registry entries for `nianbao crawl --sites`.
+
+    \b
+    Example:
+        nianbao discover http://127.0.0.1:8000/ --out sites/found.yaml
+    """
+    import yaml
+
+    from crawler.discover import run_discover
+
+    entries = run_discover(url, data_dir, profile=profile)
+    if not entries:
+        raise click.ClickException(f"no report column found from {url}")
+    text = yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+    click.echo(text, nl=False)
 
 
 @cli.command()

@@ -1,10 +1,16 @@
-"""Parse each fetched report page and store its normalized rows; record skips."""
+"""Parse each fetched report page and store its normalized rows; record skips.
+
+A page whose body was already parsed (a 304, or the same body as before: the
+snapshot is a revisit) is not parsed again; its version stays, or becomes, current.
+Only a body never parsed (new, changed, or stored by a crawl killed before it could
+parse) is parsed, so re-running or resuming a crawl adds no rows.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from archive.records import record_error, record_skipped
+from archive.records import mark_current_version, parsed_already, record_error, record_skipped
 from archive.reparse import parse_stored_snapshot
 from crawler.extensions import crawl_archive
 from crawler.items import FailedPage, ReportPage, SkippedPage
@@ -36,6 +42,10 @@ class ReportPipeline:
             )
             self.stats.inc_value(f"nianbao/fetch_failed/{item.error}")
         elif isinstance(item, ReportPage):
+            if parsed_already(archive.db, item.snapshot_id):
+                mark_current_version(archive.db, item.url)
+                self.stats.inc_value("nianbao/reports_unchanged")
+                return item
             outcome = parse_stored_snapshot(archive.db, item.snapshot_id, run_id=archive.run_id)
             if outcome.report_id is None:
                 self.stats.inc_value(f"nianbao/parse_error/{outcome.error}")

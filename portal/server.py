@@ -3,13 +3,17 @@
 HTTP/1.1 with Content-Length (keep-alive works), gzip for HTML when the client asks, strong ETags
 and Last-Modified with 304 answers for conditional requests, 404 for unknown paths. Every response
 is recorded in `.sent` with the exact body bytes written, so tests can compare what a crawler
-stored against what went over the wire.
+stored against what went over the wire, with when the request came in and the answer went out.
+A site with an `answer(method, path, headers) -> (status, headers, body) | None` method answers
+requests itself first: the hostile hosts of `portal.hostile` (challenges, 429s, redirects).
 """
 
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +30,9 @@ class SentResponse:
     status: int
     headers: list[tuple[str, str]]    # in the order sent
     body: bytes                       # exactly the bytes written after the headers
+    received_at: float = 0.0          # time.monotonic() when the request line was read
+    sent_at: float = 0.0              # time.monotonic() when the answer was written
+    request_headers: tuple[tuple[str, str], ...] = ()
 
 
 def _accepts_gzip(header: str | None) -> bool:
@@ -59,6 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):   # noqa: A002 - keep stderr quiet
         pass
 
+    def parse_request(self):
+        self._received_at = time.monotonic()
+        return super().parse_request()
+
     def send_header(self, keyword, value):
         if not hasattr(self, "_headers_sent"):
             self._headers_sent = []
@@ -80,13 +91,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        form = self.rfile.read(length) if length else b""
+        resource = self._dynamic("POST", form)
+        if resource is not None:           # e.g. Hanweb's dataproxy.jsp batches
+            self._send(200, [("Content-Type", resource.content_type)], resource.body)
+            return
         body = b"Method Not Allowed\n"
         self._send(405, [("Content-Type", "text/plain; charset=utf-8"), ("Allow", "GET, HEAD")], body)
 
+    def _dynamic(self, method: str, form: bytes = b""):
+        """A site's answer computed from the query, form and headers (JSON/XML list APIs), if any."""
+        respond = getattr(self.portal.site, "respond", None)
+        if respond is None:
+            return None
+        parts = urlsplit(self.path)
+        return respond(method, unquote(parts.path), parts.query, form, dict(self.headers.items()))
+
     def _lookup(self, path: str):
         site = self.portal.site
+        target = unquote(self.path)
+        if "?" in target and target in site:          # list.asp?page=2: a page per query
+            return site[target]
         if path in site:
             return site[path]
         if path.endswith("/") and path + "index.html" in site:     # directory index, as TRS serves it
@@ -95,7 +120,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool):
         path = unquote(urlsplit(self.path).path)
-        resource = self._lookup(path)
+        answer = getattr(self.portal.site, "answer", None)   # hostile hosts: any status, headers
+        reply = answer(self.command, path, dict(self.headers.items())) if answer else None
+        if reply is not None:
+            status, headers, body = reply
+            self._send(status, headers, body, send_body)
+            return
+        resource = self._dynamic(self.command) or self._lookup(path)
         if resource is None:
             headers = [("Content-Type", "text/html; charset=utf-8")]
             self._send(404, headers, self._maybe_gzip(not_found_page(path).encode("utf-8"), headers),
@@ -145,10 +176,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         # Recorded before writing, so a client that has the response can already see it here.
+        request_headers = getattr(self, "headers", None)
         self.portal._record(SentResponse(self.command or "", getattr(self, "path", ""), status,
-                                         self._headers_sent, written))
+                                         self._headers_sent, written,
+                                         getattr(self, "_received_at", 0.0), time.monotonic(),
+                                         tuple(request_headers.items()) if request_headers else ()))
         if written:
             self.wfile.write(written)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that hangs up mid-answer (a crawler cancelling an oversize download) is
+        normal here, not worth a traceback on stderr."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class DemoPortal:
@@ -174,6 +218,10 @@ class DemoPortal:
         """A snapshot of every response sent so far, oldest first."""
         with self._lock:
             return list(self._sent)
+
+    def replace(self, path: str, body: bytes, last_modified: str | None = None) -> None:
+        """Change the page at ``path`` while serving (see ``Site.replace``)."""
+        self.site.replace(path, body, last_modified)
 
     def clear_sent(self) -> None:
         with self._lock:
@@ -201,7 +249,7 @@ class DemoPortal:
         if self._server is not None:
             return self
         handler = type("PortalHandler", (_Handler,), {"portal": self})
-        self._server = ThreadingHTTPServer(self._address, handler)
+        self._server = _Server(self._address, handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-portal", daemon=True)
         self._thread.start()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from . import pages
 from .report_body import report_body
@@ -61,6 +61,17 @@ class Site(Mapping[str, Resource]):
 
     def report_path(self, seed_id: str) -> str:
         return next(p for p, r in self._resources.items() if r.seed == seed_id)
+
+    def replace(self, path: str, body: bytes, last_modified: str | None = None) -> Resource:
+        """Publish a new body at ``path`` (a corrected report), as a CMS does between two
+        crawls: a new ETag follows from the body, Last-Modified moves a day on unless given."""
+        old = self._resources[path]
+        if last_modified is None:
+            moved = parsedate_to_datetime(old.last_modified) + timedelta(days=1)
+            last_modified = format_datetime(moved, usegmt=True)
+        new = replace(old, body=body, last_modified=last_modified)
+        self._resources[path] = new      # one dict assignment: a serving thread sees old or new
+        return new
 
 
 @dataclass(frozen=True)
@@ -161,7 +172,7 @@ def _title_of(entry: Entry) -> str:
     return entry.title or read_seed(entry.seed).title
 
 
-def build_site() -> Site:
+def build_site(items_per_page: int = ITEMS_PER_PAGE) -> Site:
     newest_first = sorted(ENTRIES, key=lambda e: e.published, reverse=True)
     resources: dict[str, Resource] = {}
     for entry in newest_first:
@@ -169,9 +180,9 @@ def build_site() -> Site:
         resources[path] = resource
 
     newest = _http_date(newest_first[0].published)
-    page_count = -(-len(newest_first) // ITEMS_PER_PAGE)
+    page_count = -(-len(newest_first) // items_per_page)
     for index in range(page_count):
-        chunk = newest_first[index * ITEMS_PER_PAGE:(index + 1) * ITEMS_PER_PAGE]
+        chunk = newest_first[index * items_per_page:(index + 1) * items_per_page]
         name = "index.html" if index == 0 else f"index_{index}.html"
         links = [pages.Link(_relative(COLUMN_PATH + name, e.path), _title_of(e), e.published[:10]) for e in chunk]
         body, ctype = _html(pages.listing_page(index, page_count, links), "utf-8")

@@ -3,6 +3,7 @@ process and in every subprocess started through ``run_nianbao``."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -66,3 +67,23 @@ def pytest_sessionfinish(session, exitstatus):
     if nianbao_netguard.attempts:
         print("\nnetwork guard refused:", *nianbao_netguard.attempts, sep="\n  ")
         session.exitstatus = 1
+
+
+_RUN_CRAWL = (
+    "import json, sys\n"
+    "from crawler.run import run_crawl\n"
+    "run_crawl(json.load(open(sys.argv[1])), sys.argv[2], profile=sys.argv[3], overrides=json.loads(sys.argv[4]))\n"
+)
+
+
+def run_crawl_subprocess(env, sites, data, profile, overrides, timeout=240):
+    """``crawler.run.run_crawl(sites, data, profile, overrides)`` in a subprocess (Twisted's
+    reactor runs once per process); settings overrides are what ``nianbao crawl`` cannot pass."""
+    sites_file = Path(data).with_suffix(".sites.json")
+    sites_file.write_text(json.dumps(sites, ensure_ascii=False), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", _RUN_CRAWL, str(sites_file), str(data), profile, json.dumps(overrides)],
+        env=env, cwd=TESTS.parent, capture_output=True, text=True, timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result

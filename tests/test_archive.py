@@ -86,3 +86,36 @@ def test_indicator_rows_are_stored_in_order_and_replaced_on_reparse(tmp_path):
         {"position": 2, "indicator": "其中：1.网站公开", "unit": "条", "this_year": None, "cumulative": None},
     ]
     assert db["reports"].get(report_id)["has_tables"] == 1
+
+
+def test_a_schema_2_database_gets_report_versions_on_open(tmp_path):
+    from archive.records import store_report
+
+    path = tmp_path / "old.db"
+    db = open_database(path)
+    snapshot_id = store(db, b"<p>report</p>")
+    store_report(db, url="http://127.0.0.1:1/a.html", snapshot_id=snapshot_id, report={"title": "t"},
+                 parser_version="t")
+    # Turn it back into what schema 2 wrote: reports unique by url, none of the new columns.
+    for view in db.view_names():
+        db.execute(f"drop view [{view}]")
+    for index in db["reports"].indexes:
+        db.execute(f"drop index [{index.name}]")
+    db.execute("drop index idx_snapshots_revisit_of")
+    for table, column in [("reports", "payload_digest"), ("reports", "version"), ("reports", "is_current"),
+                          ("snapshots", "revisit_of"), ("snapshots", "revisit_profile"),
+                          ("crawl_runs", "pid"), ("crawl_runs", "resumes")]:
+        db.execute(f"alter table {table} drop column {column}")
+    db.execute("create unique index idx_reports_url on reports(url)")
+    db.execute("pragma user_version=2")
+    db.close()
+
+    db = open_database(path)
+    assert db.execute("pragma user_version").fetchone()[0] == 3
+    (report,) = db.query("select * from reports")
+    assert (report["version"], report["is_current"]) == (1, 1)
+    assert report["payload_digest"] == payload_digest(b"<p>report</p>")
+    unique = {tuple(i.columns) for i in db["reports"].indexes if i.unique}
+    assert unique == {("url", "payload_digest")}
+    assert {"revisit_of", "revisit_profile"} <= set(db["snapshots"].columns_dict)
+    assert db.execute("select count(*) from current_reports").fetchone()[0] == 1

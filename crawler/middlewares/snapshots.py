@@ -3,6 +3,12 @@
 Sits at priority 900, where ``HttpCacheMiddleware`` sits: its ``process_response``
 runs before ``HttpCompressionMiddleware`` (590) decodes the body, so what is stored
 is the body exactly as received, still content-encoded.
+
+Revisits: a 304 answering a conditional request (``nianbao_validated_from``, set by
+the conditional middleware) is stored as a revisit of the snapshot it validated; a
+200 whose body the archive already holds for that URL is stored as a revisit too.
+Either way the body is not stored again and meta ``nianbao_unchanged`` tells the
+pipeline not to parse it again.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from archive.snapshots import store_snapshot
+from archive.snapshots import store_not_modified, store_snapshot
 from parsers import ParseError, decode_http_body, detect_encoding
 
 from ..extensions import crawl_archive
@@ -60,13 +66,24 @@ class SnapshotMiddleware:
 
     def process_response(self, request, response):
         archive = crawl_archive(self.crawler)
+        kind = request.meta.get("nianbao_kind")
+        if kind is None and urlsplit(request.url).path == "/robots.txt":
+            kind = "robots"
+        validated_from = request.meta.get("nianbao_validated_from")
+        if response.status == 304 and validated_from is not None:
+            snapshot_id = store_not_modified(
+                archive.db, revisit_of=validated_from, run_id=archive.run_id, url=response.url,
+                method=request.method, request_headers=request_header_pairs(request),
+                status=response.status, response_headers=header_pairs(response.headers), kind=kind,
+            )
+            self._remember(request, archive.db, snapshot_id)
+            self.stats.inc_value("nianbao/snapshots_stored")
+            self.stats.inc_value("nianbao/snapshots_not_modified")
+            return response
         response_headers = header_pairs(response.headers)
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         content_encoding = response.headers.get("Content-Encoding", b"").decode("latin-1") or None
         encoding, encoding_source = guess_text_encoding(response.body, content_type, content_encoding)
-        kind = request.meta.get("nianbao_kind")
-        if kind is None and urlsplit(request.url).path == "/robots.txt":
-            kind = "robots"
         snapshot_id = store_snapshot(
             archive.db,
             run_id=archive.run_id,
@@ -81,11 +98,25 @@ class SnapshotMiddleware:
             encoding_source=encoding_source,
             kind=kind,
         )
+        unchanged = self._remember(request, archive.db, snapshot_id)
+        self.stats.inc_value("nianbao/snapshots_stored")
+        if unchanged:
+            self.stats.inc_value("nianbao/snapshots_unchanged")
+        else:
+            self.stats.inc_value("nianbao/bytes_stored", len(response.body))
+        return response
+
+    @staticmethod
+    def _remember(request, db, snapshot_id) -> bool:
+        """Tell the rest of the crawl which snapshot this is; return whether it is a revisit."""
+        encoding, revisit_of = db.execute(
+            "select encoding, revisit_of from snapshots where id = ?", [snapshot_id]
+        ).fetchone()
         request.meta["nianbao_snapshot_id"] = snapshot_id
         request.meta["nianbao_encoding"] = encoding  # the spider decodes with it
-        self.stats.inc_value("nianbao/snapshots_stored")
-        self.stats.inc_value("nianbao/bytes_stored", len(response.body))
-        return response
+        if revisit_of is not None:
+            request.meta["nianbao_unchanged"] = True
+        return revisit_of is not None
 
     def process_exception(self, request, exception):
         # Counted here; recorded in `errors` by the spider's errback once retries are

@@ -1,33 +1,52 @@
-"""Walk each site's 政府信息公开年报 column: every listing page, every report in it.
+"""Walk each site's 政府信息公开年报 column: every listing page, every report in it,
+every document a report page links to.
 
-Listing items whose titles are not information-disclosure annual reports are not
-fetched; they are recorded in ``skipped`` with the reason.
+The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
+from the page when the registry names none) reads items and further pages; report
+recognition is ``parsers.classify_listing_title``; which hosts are followed is
+``crawler.registry.belongs_to_site``. Items that are not reports, and links to unrelated
+hosts, are recorded in ``skipped`` with the reason and not fetched.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
 
 import scrapy
 
 from parsers import classify_listing_title, detect_encoding
 
+from ..flavours import flavour_module
+from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
+from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
-from ..listing import extract_listing_items
-from ..pagers import DEFAULT_MAX_PAGES, listing_page_urls
+from ..registry import belongs_to_site
+
+UNRELATED_HOST = "on an unrelated host (not followed)"
 
 
 def response_text(response) -> str:
     """Decode a (content-decoded) body with nianbao's own encoding rules.
 
     The snapshot middleware has already detected the encoding; detect only when it
-    could not (e.g. the middleware is switched off).
+    could not (e.g. the middleware is switched off, or the body is binary).
     """
     encoding = response.meta.get("nianbao_encoding")
     if not encoding:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         encoding = detect_encoding(response.body, content_type).encoding
     return response.body.decode(encoding, errors="replace")
+
+
+_DIRECTORY_INDEX = re.compile(r"/index\.s?html?$")
+
+
+def listing_key(request) -> tuple:
+    """Listing requests that fetch the same page: ``col/`` and ``col/index.html`` are one."""
+    url = request.url.split("#", 1)[0]
+    if request.method == "GET" and "?" not in url:
+        url = _DIRECTORY_INDEX.sub("/", url)
+    return (request.method, url, request.body)
 
 
 class ReportSpider(scrapy.Spider):
@@ -42,52 +61,99 @@ class ReportSpider(scrapy.Spider):
             self.sites.append({"name": "command line", "start_urls": list(start_urls)})
         if not self.sites:
             raise ValueError("ReportSpider needs sites=[...] or start_urls=...")
+        self.sites_by_name = {site["name"]: site for site in self.sites}
+        self.listing_pages: dict[str, set] = {}  # per site: listing requests made, for the bound
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _meta(self, kind: str, site: dict, flavour: str | None) -> dict:
+        return {"nianbao_kind": kind, "nianbao_site": site["name"], "nianbao_flavour": flavour}
 
     async def start(self):
         for site in self.sites:
             for url in site["start_urls"]:
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_listing,
-                    errback=self.record_failure,
-                    meta={"nianbao_kind": "listing", "nianbao_site": site.get("name")},
+                request = scrapy.Request(
+                    url, callback=self.parse_listing, errback=self.record_failure,
+                    meta=self._meta("listing", site, site.get("flavour")),
                 )
+                self.listing_pages.setdefault(site["name"], set()).add(listing_key(request))
+                yield request
+
+    def _max_pages(self) -> int:
+        return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", DEFAULT_MAX_PAGES)
+
+    def _listing_request(self, request, site: dict, flavour: str):
+        """An adapter's request for another listing page, bounded per site."""
+        seen = self.listing_pages.setdefault(site["name"], set())
+        key = listing_key(request)
+        if key in seen:
+            return None  # asked for already (as itself, or as its directory)
+        if len(seen) >= self._max_pages() * len(site["start_urls"]):
+            self.crawler.stats.inc_value("nianbao/listing_pages_over_bound")
+            return None
+        seen.add(key)
+        request.meta.update(self._meta("listing", site, flavour))
+        return request.replace(callback=self.parse_listing, errback=self.record_failure)
+
+    def _document_request(self, url: str, site: dict, flavour: str | None, title: str, found_on: str,
+                          attachment_of: str | None = None):
+        kind = "attachment" if attachment_of or is_attachment_href(url) else "report"
+        return scrapy.Request(
+            url,
+            callback=self.parse_attachment if kind == "attachment" else self.parse_report,
+            errback=self.record_failure,
+            meta=self._meta(kind, site, flavour),
+            cb_kwargs={"listing_title": title, "found_on": found_on, "attachment_of": attachment_of},
+        )
+
+    # -- callbacks ------------------------------------------------------------------------
+
+    def _site(self, response) -> dict:
+        name = response.meta.get("nianbao_site")
+        return self.sites_by_name.get(name) or {"name": name, "start_urls": [response.url]}
 
     def parse_listing(self, response):
         text = response_text(response)
-        site = response.meta.get("nianbao_site")
-        host = urlsplit(response.url).hostname
-        for item in extract_listing_items(response.url, text):
+        site = self._site(response)
+        flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
+        adapter = flavour_module(flavour)
+        for item in adapter.listing_items(response, text):
             recognition = classify_listing_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
-                continue
-            if urlsplit(item.url).hostname != host:
-                yield SkippedPage(
-                    url=item.url, title=item.title, reason="on another host (not followed)", found_on=response.url
-                )
-                continue
-            yield response.follow(
-                item.url,
-                callback=self.parse_report,
-                errback=self.record_failure,
-                meta={"nianbao_kind": "report", "nianbao_site": site},
-                cb_kwargs={"listing_title": item.title, "found_on": response.url},
-            )
-        max_pages = self.settings.getint("NIANBAO_MAX_LISTING_PAGES", DEFAULT_MAX_PAGES)
-        for url in listing_page_urls(response.url, text, max_pages=max_pages):
-            # The dupe filter drops pages already seen, including this one.
-            yield scrapy.Request(
-                url, callback=self.parse_listing, errback=self.record_failure,
-                meta={"nianbao_kind": "listing", "nianbao_site": site},
-            )
+            elif not belongs_to_site(site, item.url):
+                yield SkippedPage(url=item.url, title=item.title, reason=UNRELATED_HOST, found_on=response.url)
+            else:
+                yield self._document_request(item.url, site, flavour, item.title, response.url)
+        for request in adapter.listing_requests(response, text, self._max_pages()):
+            request = self._listing_request(request, site, flavour)
+            if request is not None:
+                yield request
 
-    def parse_report(self, response, listing_title=None, found_on=None):
+    def parse_report(self, response, listing_title=None, found_on=None, attachment_of=None):
         snapshot_id = response.meta.get("nianbao_snapshot_id")
         if snapshot_id is None:  # the snapshot middleware is switched off
             self.logger.warning("No snapshot for %s; report not parsed", response.url)
             return
         yield ReportPage(url=response.url, snapshot_id=snapshot_id, listing_title=listing_title, found_on=found_on)
+        text = response_text(response)
+        site = self._site(response)
+        flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
+        for document in flavour_module(flavour).attachments(response, text):
+            if not belongs_to_site(site, document.url):
+                yield SkippedPage(url=document.url, title=document.title, reason=UNRELATED_HOST,
+                                  found_on=response.url)
+                continue
+            yield self._document_request(document.url, site, flavour, document.title, response.url,
+                                         attachment_of=response.url)
+
+    def parse_attachment(self, response, listing_title=None, found_on=None, attachment_of=None):
+        snapshot_id = response.meta.get("nianbao_snapshot_id")
+        if snapshot_id is None:
+            self.logger.warning("No snapshot for %s; attachment not parsed", response.url)
+            return
+        yield ReportPage(url=response.url, snapshot_id=snapshot_id, listing_title=listing_title,
+                         found_on=found_on, kind="attachment", attachment_of=attachment_of)
 
     def record_failure(self, failure):
         """A request failed for good (HTTP error status, or download error after retries)."""

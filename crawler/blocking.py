@@ -1,0 +1,114 @@
+"""Which hosts this run has given up on, and the bookkeeping of blocking one.
+
+One ``HostBlocks`` per crawl (``host_blocks(crawler)``), shared by the challenge and
+Retry-After middlewares. They judge each answer on Scrapy's ``response_downloaded``
+signal, which fires before the host's download slot releases its next request: blocking
+there (``mark``) fails every request to the host still waiting in a slot, so nothing
+more is sent. Later, in ``process_response``, the snapshot middleware has archived the
+deciding answer and ``settle`` writes the ``blocks`` row pointing at it. Requests still
+to come are dropped by ``ChallengeMiddleware.process_request``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from twisted.python.failure import Failure
+
+from archive.blocks import record_block
+
+from .drops import HostBlocked, drop, host_of, record_dropped
+from .extensions import crawl_archive
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Block:
+    host: str
+    site: str | None
+    url: str  # the request whose answer decided it
+    reason: str
+    snapshot_id: int | None = None  # that answer, once archived
+    recorded: bool = False
+
+
+# Meta key of a request whose answer blocked its host (value: the reason).
+BLOCKED_BY = "nianbao_blocked_by"
+
+
+class HostBlocks:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.blocked: dict[str, Block] = {}
+        self.refusals: Counter[str] = Counter()  # consecutive 403/429 answers per host
+        self.sites: dict[str, str] = {}  # host -> registry site, learned from requests
+
+    def note_site(self, request) -> None:
+        site = request.meta.get("nianbao_site")
+        if site:
+            self.sites.setdefault(host_of(request), site)
+
+    def block_of(self, request) -> Block | None:
+        return self.blocked.get(host_of(request))
+
+    def mark(self, request, reason: str) -> Block:
+        """Block the request's host for the run (the first reason wins) and fail the
+        requests to it waiting in download slots. Call when the answer has arrived."""
+        host = host_of(request)
+        request.meta[BLOCKED_BY] = reason
+        if host in self.blocked:
+            return self.blocked[host]
+        site = request.meta.get("nianbao_site") or self.sites.get(host)
+        block = self.blocked[host] = Block(host, site, request.url, reason)
+        self.crawler.stats.inc_value("nianbao/hosts_blocked")
+        self._fail_queued(host, block)
+        return block
+
+    def settle(self, request, response) -> None:
+        """For a request whose answer blocked its host: record the block with the archived
+        answer as evidence (once per host), then drop the request."""
+        reason = request.meta.get(BLOCKED_BY)
+        if reason is None:
+            return
+        block = self.block_of(request) or self.mark(request, reason)
+        if not block.recorded:
+            block.recorded = True
+            block.snapshot_id = request.meta.get("nianbao_snapshot_id")
+            archive = crawl_archive(self.crawler)
+            record_block(
+                archive.db, run_id=archive.run_id, site=block.site, host=block.host, url=request.url,
+                reason=block.reason, snapshot_id=block.snapshot_id, status=response.status,
+            )
+            logger.warning("Blocked %s for this run (site %s): %s; evidence: snapshot %s",
+                           block.host, block.site, block.reason, block.snapshot_id)
+        drop(self.crawler, request, HostBlocked, dropped_reason(block))
+
+    def _fail_queued(self, host: str, block: Block) -> None:
+        """Requests to the host that wait in a download slot (past every middleware's
+        ``process_request``) are failed here instead of being sent."""
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        if downloader is None:
+            return
+        for slot in list(downloader.slots.values()):
+            doomed = [(r, d) for r, d in slot.queue if host_of(r) == host]
+            for entry in doomed:
+                slot.queue.remove(entry)
+            for request, deferred in doomed:
+                reason = dropped_reason(block)
+                record_dropped(self.crawler, request, reason)
+                self.crawler.stats.inc_value("nianbao/dropped/HostBlocked")
+                deferred.errback(Failure(HostBlocked(reason)))
+
+
+def dropped_reason(block: Block) -> str:
+    return f"host blocked for this run: {block.reason}"
+
+
+def host_blocks(crawler) -> HostBlocks:
+    blocks = getattr(crawler, "nianbao_host_blocks", None)
+    if blocks is None:
+        blocks = crawler.nianbao_host_blocks = HostBlocks(crawler)
+    return blocks

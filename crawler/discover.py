@@ -1,0 +1,115 @@
+"""Find a site's report column(s) from its home page or its 政府信息公开 page.
+
+Nobody can hand-list 14,000 sites, so ``nianbao discover URL`` walks at most two levels
+of links from the page it is given: links named 政府信息公开 / 政务公开 lead on; links
+named like a report column (政府信息公开年报, 信息公开工作年度报告, 年度报告 — without a
+year, which would make them one report) are the columns. Each column page is fetched
+once to detect its flavour, and the result is a registry entry per site. The walk is
+polite (the crawl's own settings: robots.txt, delays) and bounded in pages; every page
+fetched is archived like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+from parsers.recognize import title_year
+
+from .flavours.common import page_tree
+from .flavours.detect import detect_flavour
+from .listing import anchor_title
+from .run import crawl_settings
+from .spiders.reports import response_text
+
+COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
+SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")
+MAX_DEPTH = 2
+DEFAULT_MAX_PAGES = 30
+_SITE_NAME = re.compile(r"""<meta\s+name=["']SiteName["']\s+content=["']([^"']+)""", re.I)
+_TITLE = re.compile(r"<title>\s*([^<]+?)\s*</title>", re.I | re.S)
+
+
+def is_column_link(title: str) -> bool:
+    title = "".join(title.split())
+    return bool(title) and len(title) <= 24 and bool(COLUMN_TITLE.search(title)) and title_year(title) is None
+
+
+def site_name(text: str) -> str | None:
+    m = _SITE_NAME.search(text) or _TITLE.search(text)
+    return m.group(1).split("_")[-1].strip() if m else None
+
+
+def page_links(url: str, text: str):
+    """(absolute URL, title) of every followable anchor on the page."""
+    tree = page_tree(text)
+    if tree is None:
+        return
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if href and not href.startswith(("javascript:", "#", "mailto:")):
+            yield urljoin(url, href), anchor_title(anchor)
+
+
+class DiscoverSpider(scrapy.Spider):
+    name = "discover"
+
+    def __init__(self, url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.url = url
+        self.host = urlsplit(url).hostname
+        self.requested: set[str] = set()
+        self.site_name: str | None = None
+        self.columns: dict[str, str] = {}       # column URL -> flavour
+
+    async def start(self):
+        yield self._request(self.url, self.parse_page, depth=0)
+
+    def _request(self, url: str, callback, depth: int):
+        limit = self.settings.getint("NIANBAO_DISCOVER_MAX_PAGES", DEFAULT_MAX_PAGES)
+        if url in self.requested or len(self.requested) >= limit:
+            return None
+        self.requested.add(url)
+        kind = "listing" if callback == self.parse_column else "page"
+        return scrapy.Request(url, callback=callback, meta={"nianbao_kind": kind, "nianbao_depth": depth},
+                              errback=lambda failure: None)
+
+    def parse_page(self, response):
+        text = response_text(response)
+        depth = response.meta["nianbao_depth"]
+        self.site_name = self.site_name or site_name(text)
+        for url, title in page_links(response.url, text):
+            if urlsplit(url).hostname != self.host:
+                continue
+            if is_column_link(title):
+                request = self._request(url, self.parse_column, depth + 1)
+            elif depth < MAX_DEPTH - 1 and SECTION_TITLE.search(title):
+                request = self._request(url, self.parse_page, depth + 1)
+            else:
+                continue
+            if request is not None:
+                yield request
+
+    def parse_column(self, response):
+        text = response_text(response)
+        self.columns[response.url] = detect_flavour(response.url, text)
+
+    def entries(self) -> list[dict]:
+        """Registry entries: one per site, its columns as start URLs (flavour of the first)."""
+        if not self.columns:
+            return []
+        urls = sorted(self.columns)
+        entry = {"name": self.site_name or self.host, "start_urls": urls, "flavour": self.columns[urls[0]]}
+        return [entry]
+
+
+def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | None = None) -> list[dict]:
+    """Discover the report columns reachable from ``url``; blocks; once per process."""
+    process = CrawlerProcess(crawl_settings(data_dir, profile, overrides))
+    crawler = process.create_crawler(DiscoverSpider)
+    process.crawl(crawler, url=url)
+    process.start()
+    return crawler.spider.entries()

@@ -1,0 +1,55 @@
+"""What the flavour adapters share: bounded page lists and attachment links."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+import scrapy
+from lxml import html as lxml_html
+
+from parsers.attachments import _is_attachment as is_attachment_href
+
+from ..listing import ListingItem, anchor_title
+
+# Bound every column: a pager that claims a million pages is a trap, not a column.
+DEFAULT_MAX_PAGES = 500
+
+
+def listing_request(url: str, **kwargs) -> scrapy.Request:
+    """A request for another page of the column; the spider adds callbacks and site meta."""
+    meta = {"nianbao_kind": "listing", **kwargs.pop("meta", {})}
+    return scrapy.Request(url, meta=meta, **kwargs)
+
+
+def page_tree(text: str):
+    return lxml_html.fromstring(text) if text.strip() else None
+
+
+def linked_documents(base_url: str, text: str) -> list[ListingItem]:
+    """Every attachment (PDF, DOC(X), WPS, XLS(X), OFD, …) an HTML page links to, each once."""
+    tree = page_tree(text)
+    if tree is None:
+        return []
+    found: dict[str, ListingItem] = {}
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")) or not is_attachment_href(href):
+            continue
+        url = urljoin(base_url, href)
+        found.setdefault(url, ListingItem(url=url, title=anchor_title(anchor), date=None))
+    return list(found.values())
+
+
+_SCRIPT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)\\?["']""")
+
+
+def script_documents(base_url: str, text: str) -> list[ListingItem]:
+    """Attachment links written by inline scripts (``document.write('<a href="./P0….pdf">')``)."""
+    found = {}
+    for script in re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.S | re.I):
+        for href in _SCRIPT_HREF.findall(script):
+            if is_attachment_href(href):
+                url = urljoin(base_url, href)
+                found.setdefault(url, ListingItem(url=url, title=href.rsplit("/", 1)[-1], date=None))
+    return list(found.values())

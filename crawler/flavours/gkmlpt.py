@@ -1,0 +1,152 @@
+"""Guangdong's gkmlpt (政府信息公开目录平台): a script shell, a JSON list API, JSON report bodies.
+
+- The column page ``/gkmlpt/index`` holds no items, only ``window._CONFIG = {SID:'755031',
+  TREE:[{id:2580, name:'政府信息公开年报', …}]}``; the category is the URL's fragment
+  (``/gkmlpt/index#2580``) or the tree node named like a report column.
+- Items: ``GET /gkmlpt/api/all/<category>?page=N&sid=<SID>`` (1-based) answers
+  ``{"articles": [{id, title, url, publisher, display_publish_time, attachment}], "total": N}``.
+- A report page ``…/content/…/post_<id>.html`` carries its body only inside the inline
+  JSON ``DETAIL:{…"content":"\\u003Cp\\u003E…"}``. The archive keeps the page as received;
+  ``report_body`` rebuilds the HTML the parser reads (a reparse does the same).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urljoin, urlsplit
+
+from ..listing import ListingItem
+from .common import listing_request
+
+NAME = "gkmlpt"
+
+_SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")
+_TREE_NODE = re.compile(r"""\bid\s*:\s*['"]?(\d+)['"]?\s*,\s*name\s*:\s*['"]([^'"]*)['"]""")
+_REPORT_COLUMN = re.compile(r"年报|年度报告")
+_DETAIL = re.compile(r"""["']?DETAIL["']?\s*:\s*""")
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def detect(url: str, text: str) -> bool:
+    return "/gkmlpt/" in url or "window._CONFIG" in text
+
+
+def _is_api(url: str) -> bool:
+    return "/gkmlpt/api/" in urlsplit(url).path
+
+
+def category_of(url: str, text: str) -> str | None:
+    fragment = urlsplit(url).fragment
+    if fragment.isdigit():
+        return fragment
+    for node_id, name in _TREE_NODE.findall(text):
+        if _REPORT_COLUMN.search(name):
+            return node_id
+    return None
+
+
+def api_url(base_url: str, category: str, sid: str, page: int) -> str:
+    return urljoin(base_url, f"/gkmlpt/api/all/{category}?page={page}&sid={sid}")
+
+
+def _answer(text: str) -> dict:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _date(value) -> str | None:
+    if isinstance(value, (int, float)) and value > 0:
+        return datetime.fromtimestamp(value, _BEIJING).strftime("%Y-%m-%d")
+    return str(value)[:10] if value else None
+
+
+def listing_items(response, text: str):
+    if not _is_api(response.url):
+        return []  # the shell page lists nothing
+    items = []
+    for article in _answer(text).get("articles") or ():
+        if isinstance(article, dict) and article.get("url"):
+            items.append(ListingItem(
+                url=urljoin(response.url, article["url"]),
+                title=" ".join(str(article.get("title") or "").split()),
+                date=_date(article.get("display_publish_time")),
+            ))
+    return items
+
+
+def listing_requests(response, text: str, max_pages: int):
+    url = response.request.url if response.request is not None else response.url
+    if not _is_api(url):
+        sid, category = _SID.search(text), category_of(url, text)
+        if not sid or not category:
+            return []
+        return [listing_request(api_url(url, category, sid.group(1), 1))]
+    query = dict(p.split("=", 1) for p in urlsplit(url).query.split("&") if "=" in p)
+    if query.get("page") != "1":
+        return []  # page 1 asks for all the others
+    answer = _answer(text)
+    per_page = len(answer.get("articles") or ())
+    total = answer.get("total")
+    if not per_page or not isinstance(total, int):
+        return []
+    last = min(-(-total // per_page), max_pages)
+    category = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return [listing_request(api_url(url, category, query.get("sid", ""), n)) for n in range(2, last + 1)]
+
+
+def detail(text: str) -> dict | None:
+    """The inline ``DETAIL`` object of a report page."""
+    for m in _DETAIL.finditer(text):
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text, m.end())
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _attachment_list(record: dict) -> list[dict]:
+    found = []
+    for entry in record.get("attachment") or record.get("attachments") or ():
+        if isinstance(entry, dict) and (entry.get("url") or entry.get("link")):
+            found.append({"url": entry.get("url") or entry.get("link"),
+                          "name": entry.get("name") or entry.get("title") or ""})
+    return found
+
+
+def attachments(response, text: str):
+    record = detail(text) or {}
+    return [ListingItem(url=urljoin(response.url, a["url"]), title=a["name"], date=None)
+            for a in _attachment_list(record)]
+
+
+def report_body(url, text: str) -> str | None:
+    """The report page the parser reads, rebuilt from ``DETAIL`` (None when there is none)."""
+    if "DETAIL" not in text:
+        return None
+    record = detail(text)
+    if not record or not isinstance(record.get("content"), str):
+        return None
+    title = html.escape(str(record.get("title") or ""))
+    published = _date(record.get("display_publish_time") or record.get("date")) or ""
+    publisher = html.escape(str(record.get("publisher") or ""))
+    links = "".join(
+        f'<p><a href="{html.escape(a["url"])}">{html.escape(a["name"])}</a></p>' for a in _attachment_list(record)
+    )
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{title}</title>"
+        f'<meta name="ArticleTitle" content="{title}">'
+        f'<meta name="PubDate" content="{published}">'
+        f'<meta name="ContentSource" content="{publisher}">'
+        f"</head><body><h1>{title}</h1>"
+        f'<div class="article-content">{record["content"]}{links}</div>'
+        "</body></html>\n"
+    )

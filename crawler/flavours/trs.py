@@ -1,0 +1,114 @@
+"""TRS WCM: columns paged by an inline ``createPageHTML`` call, reports at ``t…_id.html``.
+
+TRS pages carry no links to their sibling pages: an inline script call builds the
+pager in the browser. Only the call is stable across sites (the function body
+differs), so we read its arguments:
+
+    createPageHTML(120, 0, "index", "html")                 count, 0-based page, prefix, ext
+    createPageHTML('page_div', 22, 1, 'common_list', 'shtml', 325)
+                                                             div, count, 1-based page, prefix, ext, total
+Page 0 (or 1 in the newer form) is ``prefix.ext``; page N is ``prefix_N.ext``.
+
+Report columns are often split into year sub-columns (``zfxxgknb/2021n/index.html``)
+linked from the column page; each is a column of its own, paged the same way.
+Attachments: ``<a appendix="true" href="./P0….pdf">``, ``W0….xls``, or links written by
+an inline ``document.write``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from ..listing import extract_listing_items
+from .common import linked_documents, listing_request, page_tree, script_documents
+
+NAME = "trs"
+
+_CALL = re.compile(r"createPageHTML\s*\(([^()]*)\)")
+_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|(-?\d+))\s*""")
+# A year sub-column: .../2021n/ or .../2021n/index.html
+_YEAR_COLUMN = re.compile(r"(?:^|/)(?:19|20)\d{2}n/(?:index(?:_\d+)?\.s?html?)?$")
+_FINGERPRINTS = re.compile(r"createPageHTML|TRS_Editor|TRS_UEDITOR|CurrChnlCls|appendix=\"true\"|/t\d{8}_\d+\.s?html?")
+
+
+def detect(url: str, text: str) -> bool:
+    return bool(_FINGERPRINTS.search(text))
+
+
+def _arguments(argument_text: str) -> list | None:
+    args = []
+    for part in argument_text.split(","):
+        m = _ARG.fullmatch(part)
+        if not m:
+            return None  # a call with expressions, e.g. the function's own definition
+        text = m.group(1) if m.group(1) is not None else m.group(2)
+        args.append(text if text is not None else int(m.group(3)))
+    return args
+
+
+def trs_page_names(html: str) -> list[str] | None:
+    """Relative names of every page of a TRS column, from its createPageHTML call."""
+    for m in _CALL.finditer(html):
+        args = _arguments(m.group(1))
+        if not args:
+            continue
+        if len(args) >= 4 and isinstance(args[0], int):
+            count, prefix, ext, first = args[0], args[2], args[3], 0
+        elif len(args) >= 5 and isinstance(args[1], int):
+            count, prefix, ext, first = args[1], args[3], args[4], 1
+        else:
+            continue
+        if not isinstance(prefix, str) or not isinstance(ext, str):
+            continue
+        return [
+            f"{prefix}.{ext}" if n == first else f"{prefix}_{n}.{ext}"
+            for n in range(first, first + count)
+        ]
+    return None
+
+
+def listing_page_urls(url: str, html: str, max_pages: int) -> list[str]:
+    """Absolute URLs of the column's listing pages (including ``url`` itself), bounded."""
+    names = trs_page_names(html)
+    if not names:
+        return []
+    urls = [urljoin(url, name) for name in names[:max_pages]]
+    if url.endswith("/"):  # the column fetched as its directory: that is its first page, not another
+        urls[0] = url
+    return urls
+
+
+def year_column_urls(url: str, html: str) -> list[str]:
+    """Year sub-columns (``2021n/``) linked from a column page, each once, in page order."""
+    tree = page_tree(html)
+    if tree is None:
+        return []
+    found = []
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if href and _YEAR_COLUMN.search(urlsplit(href).path):
+            absolute = urljoin(url, href)
+            if absolute not in found and absolute != url:
+                found.append(absolute)
+    return found
+
+
+def listing_items(response, text: str):
+    return extract_listing_items(response.url, text)
+
+
+def listing_requests(response, text: str, max_pages: int):
+    # The dupe filter drops pages already seen, including this one.
+    urls = listing_page_urls(response.url, text, max_pages) + year_column_urls(response.url, text)[:max_pages]
+    return [listing_request(u) for u in urls]
+
+
+def attachments(response, text: str):
+    found = {i.url: i for i in script_documents(response.url, text)}
+    found.update({i.url: i for i in linked_documents(response.url, text)})
+    return list(found.values())
+
+
+def report_body(url, text: str):
+    return None

@@ -1,0 +1,80 @@
+"""Ask for report pages and attachments conditionally; answer a 304 from the archive.
+
+A report page is fetched every night but changes rarely. When the archive holds a 200
+of the same URL, the request carries that answer's validators (``If-None-Match`` from
+its ETag, ``If-Modified-Since`` from its Last-Modified). A ``304 Not Modified`` is
+archived by the snapshot middleware as a revisit of that snapshot; this middleware
+then hands the spider the archived 200 instead (meta ``nianbao_unchanged``), so the
+spider sees a normal page and the pipeline knows not to parse it again.
+
+Listing pages are never conditional: they are where new reports appear.
+
+Priority 800: its ``process_request`` runs before the snapshot middleware (900)
+records the request, and its ``process_response`` after the snapshot middleware
+stored the 304 but before ``HttpCompressionMiddleware`` (590) decodes the archived
+body, which is kept as received (still content-encoded).
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+
+from archive.snapshots import newest_fetch, read_snapshot
+
+from ..extensions import crawl_archive
+
+CONDITIONAL_KINDS = ("report", "attachment")
+
+
+class ConditionalRequestMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("NIANBAO_CONDITIONAL_REQUESTS", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request):
+        if request.method != "GET" or request.meta.get("nianbao_kind") not in CONDITIONAL_KINDS:
+            return None
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
+            return None  # the caller chose its own validators
+        previous = newest_fetch(crawl_archive(self.crawler).db, request.url)
+        if previous is None:
+            return None
+        etag, last_modified = previous.header("ETag"), previous.header("Last-Modified")
+        if not (etag or last_modified):
+            return None  # no validators: an unchanged body is still recognised by its digest
+        if etag:
+            request.headers["If-None-Match"] = etag
+        if last_modified:
+            request.headers["If-Modified-Since"] = last_modified
+        request.meta["nianbao_validated_from"] = previous.id
+        self.stats.inc_value("nianbao/conditional/requests")
+        return None
+
+    def process_response(self, request, response):
+        validated_from = request.meta.get("nianbao_validated_from")
+        if response.status != 304 or validated_from is None:
+            return response
+        self.stats.inc_value("nianbao/conditional/not_modified")
+        request.meta["nianbao_unchanged"] = True
+        return archived_response(crawl_archive(self.crawler).db, validated_from, request)
+
+
+def archived_response(db, snapshot_id: int, request):
+    """The archived 200 as a fresh response: its headers and its body as received."""
+    snapshot = read_snapshot(db, snapshot_id)
+    headers = Headers()
+    for name, value in snapshot.response_headers:
+        headers.appendlist(name, value)
+    cls = responsetypes.from_args(headers=headers, url=snapshot.url, body=snapshot.body)
+    return cls(
+        url=request.url, status=snapshot.status, headers=headers, body=snapshot.body,
+        request=request, flags=["archived"],
+    )

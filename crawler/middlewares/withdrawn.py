@@ -1,0 +1,84 @@
+"""A report that redirects to its column has been withdrawn: recorded, not parsed.
+
+Portals take a document down by redirecting its URL to the column that listed it
+(``t20240130_123.html`` → ``../``, ``index.html``, Hanweb's ``/col/col123/``). Followed,
+the redirect would hand the listing page to the report parser, or, because the listing
+was fetched already, vanish in the duplicate filter without a trace.
+
+This middleware sits at 610, before ``RedirectMiddleware`` (600) in the response path,
+so it sees every 3xx of a report request: when the ``Location`` is the report's column,
+the request ends here with a ``skipped`` row, reason ``WITHDRAWN``. The 3xx itself is
+already archived by the snapshot middleware.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from ..drops import WithdrawnDocument, drop
+
+WITHDRAWN = "withdrawn: redirects to its column"
+REDIRECTS = (301, 302, 303, 307, 308)
+_INDEX_NAME = re.compile(r"(index|default|list)(_\d+)?\.(s?html?|jsp|aspx?|php)", re.IGNORECASE)
+_HANWEB_ARTICLE = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_\d+\.")
+_HANWEB_COLUMN = re.compile(r"/col/col(\d+)/")
+
+
+def _directory(path: str) -> str:
+    return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+
+
+def _without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def is_column_of(target: str, report_url: str, found_on: str | None = None) -> bool:
+    """Is ``target`` the column of the report at ``report_url`` (listed on ``found_on``)?"""
+    target = _without_fragment(target)
+    if found_on and target == _without_fragment(found_on):
+        return True
+    t, r = urlsplit(target), urlsplit(report_url)
+    if t.hostname != r.hostname:
+        return False
+    name = t.path.rsplit("/", 1)[-1]
+    if name and not _INDEX_NAME.fullmatch(name):
+        return False
+    column = _directory(t.path or "/")
+    if found_on and column == _directory(urlsplit(found_on).path) and urlsplit(found_on).hostname == t.hostname:
+        return True  # another page of the listing it was found on
+    hanweb = _HANWEB_ARTICLE.search(r.path)
+    if hanweb and (col := _HANWEB_COLUMN.search(column)) and col.group(1) == hanweb.group(1):
+        return True
+    # A directory above the report's own, but not the site root (that is the home page).
+    return column != "/" and _directory(r.path).startswith(column)
+
+
+def found_on_of(request) -> str | None:
+    found_on = (request.cb_kwargs or {}).get("found_on") or request.meta.get("nianbao_found_on")
+    if found_on:
+        return found_on
+    referer = request.headers.get("Referer")
+    return referer.decode("latin-1") if referer else None
+
+
+class WithdrawnMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        if request.meta.get("nianbao_kind") != "report" or response.status not in REDIRECTS:
+            return response
+        location = response.headers.get("Location")
+        if not location:
+            return response
+        target = urljoin(response.url, location.decode("latin-1").strip())
+        report_url = (request.meta.get("redirect_urls") or [request.url])[0]
+        if is_column_of(target, report_url, found_on_of(request)):
+            self.crawler.stats.inc_value("nianbao/withdrawn")
+            drop(self.crawler, request, WithdrawnDocument, WITHDRAWN, url=report_url)
+        return response

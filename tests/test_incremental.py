@@ -1,0 +1,205 @@
+"""Incremental nightly runs: report pages asked for conditionally, unchanged bodies
+neither stored nor parsed again, a changed report kept as a new version beside the old.
+
+The crawls run the real CLI in a subprocess against the imitation portal on real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from archive.records import mark_current_version, parsed_already, store_report
+from archive.reparse import report_snapshot_ids, reparse
+from archive.schema import open_database
+from archive.snapshots import payload_digest, read_snapshot, store_not_modified, store_snapshot
+
+CHANGED_SEED = "000_a7e6a703afb669e1"  # 城中区人民政府: applications new_received total is 47
+
+
+def crawl_once(run_nianbao, portal, data):
+    portal.clear_sent()
+    result = run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test")
+    return result.stdout, portal.sent
+
+
+def body_bytes(sent) -> int:
+    return sum(len(s.body) for s in sent)
+
+
+def report_rows(db):
+    return [dict(r) for r in db.execute("select * from reports order by id")]
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory, run_nianbao):
+    """Three nightly runs into one archive: first, unchanged, one report corrected."""
+    from portal import DemoPortal
+    from portal.site import build_site
+
+    # Real report columns list 15-20 items per page; the demo's 3 per page would make
+    # its three listing pages (always re-fetched) weigh more than a real column does.
+    site = build_site(items_per_page=20)
+    data = tmp_path_factory.mktemp("nights")
+    db_path = data / "nianbao.db"
+    with DemoPortal(site) as portal:
+        out1, sent1 = crawl_once(run_nianbao, portal, data)
+        with sqlite3.connect(db_path) as db:
+            db.row_factory = sqlite3.Row
+            after_first = report_rows(db)
+        out2, sent2 = crawl_once(run_nianbao, portal, data)
+        with sqlite3.connect(db_path) as db:
+            db.row_factory = sqlite3.Row
+            after_second = report_rows(db)
+        changed_path = site.report_path(CHANGED_SEED)
+        old_body = site[changed_path].body
+        assert old_body.count(b">47<") == 1
+        portal.replace(changed_path, old_body.replace(b">47<", b">48<"))
+        out3, sent3 = crawl_once(run_nianbao, portal, data)
+        changed_url = portal.url(changed_path)
+    db = sqlite3.connect(db_path)
+    db.row_factory = sqlite3.Row
+    yield {
+        "db": db, "data": data, "sent": (sent1, sent2, sent3), "out": (out1, out2, out3),
+        "after_first": after_first, "after_second": after_second, "changed_url": changed_url,
+    }
+    db.close()
+
+
+def test_second_run_downloads_under_a_tenth_of_the_first(nights):
+    first, second, _ = nights["sent"]
+    assert body_bytes(second) < 0.10 * body_bytes(first), (body_bytes(first), body_bytes(second))
+
+
+def test_second_run_creates_no_report_rows(nights):
+    assert nights["after_second"] == nights["after_first"]
+    assert len(nights["after_first"]) == 5
+    assert "reports found:        5 (0 new, 0 new versions)" in nights["out"][1]
+
+
+def test_report_pages_are_asked_conditionally_and_304s_archived_as_revisits(nights):
+    db = nights["db"]
+    revisits = db.execute(
+        "select s.*, o.payload_digest as original_digest, o.status as original_status from snapshots s "
+        "join snapshots o on o.id = s.revisit_of where s.run_id = 2 and s.kind = 'report'"
+    ).fetchall()
+    assert len(revisits) == 5
+    for snap in revisits:
+        assert snap["status"] == 304 and snap["revisit_profile"] == "server-not-modified"
+        assert snap["payload_digest"] == snap["original_digest"] and snap["original_status"] == 200
+        sent_headers = {k.lower() for k, _ in json.loads(snap["request_headers"])}
+        assert {"if-none-match", "if-modified-since"} <= sent_headers
+    # No new payloads: every body of run 2 was already stored.
+    new_payloads = db.execute(
+        "select count(*) from snapshots s where s.run_id = 2 and not exists "
+        "(select 1 from snapshots o where o.run_id = 1 and o.payload_digest = s.payload_digest)"
+    ).fetchone()[0]
+    assert new_payloads == 0
+
+
+def test_listing_pages_are_always_refetched(nights):
+    _, second, _ = nights["sent"]
+    listings = [s for s in second if "/zwgk/zfxxgknb/index" in s.path]
+    assert listings and all(s.status == 200 and s.body for s in listings)
+    db = nights["db"]
+    for (headers,) in db.execute("select request_headers from snapshots where kind = 'listing'"):
+        assert "if-none-match" not in {k.lower() for k, _ in json.loads(headers)}
+
+
+def test_a_changed_report_is_a_new_version_beside_the_old(nights):
+    db = nights["db"]
+    url = nights["changed_url"]
+    versions = [dict(r) for r in db.execute("select * from reports where url = ? order by version", [url])]
+    assert [(v["version"], v["is_current"]) for v in versions] == [(1, 0), (2, 1)]
+    assert versions[0]["payload_digest"] != versions[1]["payload_digest"]
+
+    def new_received_total(report_id):
+        return db.execute(
+            "select value from cells where report_id = ? and table_name = 'applications' "
+            "and row_key = 'new_received' and column_key = 'total'", [report_id]
+        ).fetchone()[0]
+
+    assert new_received_total(versions[0]["id"]) == 47  # the old version keeps its numbers
+    assert new_received_total(versions[1]["id"]) == 48
+    # Exactly that report: every other report is the same row as after the first night.
+    others = [r for r in report_rows(db) if r["url"] != url]
+    assert others == [r for r in nights["after_first"] if r["url"] != url]
+    assert "reports found:        5 (0 new, 1 new versions)" in nights["out"][2]
+
+
+def test_views_count_current_versions_only(nights):
+    db = nights["db"]
+    (n,) = db.execute("select count(*) from applications where row_key = 'new_received'").fetchone()
+    with_tables = db.execute("select count(*) from reports where is_current = 1 and has_tables = 1").fetchone()[0]
+    assert n == with_tables == 4
+    (total,) = db.execute(
+        "select total from applications a join reports r on r.id = a.report_id "
+        "where r.url = ? and a.row_key = 'new_received'", [nights["changed_url"]]
+    ).fetchone()
+    assert total == 48
+    assert db.execute("select count(*) from current_reports").fetchone()[0] == 5
+
+
+def test_reparse_keeps_every_version(nights, run_nianbao):
+    before = {(r["url"], r["version"], r["is_current"], r["payload_digest"]) for r in report_rows(nights["db"])}
+    result = run_nianbao("reparse", "--data", nights["data"])
+    assert "Reparsed 6 report pages: 6 stored, 0 failed" in result.stdout
+    after = {(r["url"], r["version"], r["is_current"], r["payload_digest"]) for r in report_rows(nights["db"])}
+    assert after == before
+
+
+# The archive functions underneath, without a crawl.
+
+URL = "http://127.0.0.1:1/t1.html"
+
+
+def fetch(db, body, status=200, url=URL, headers=(("ETag", '"a"'),)):
+    return store_snapshot(db, url=url, method="GET", request_headers=[], status=status,
+                          response_headers=[list(h) for h in headers], body=body, kind="report")
+
+
+def test_a_200_with_the_stored_body_is_a_revisit_without_validators(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    first = fetch(db, b"<p>A</p>", headers=())
+    again = fetch(db, b"<p>A</p>", headers=())
+    other_url = fetch(db, b"<p>A</p>", url=URL + "?x", headers=())
+    snap = read_snapshot(db, again)
+    assert (snap.revisit_of, snap.revisit_profile) == (first, "identical-payload-digest")
+    assert read_snapshot(db, other_url).revisit_of is None  # same bytes at another URL: not a revisit
+    assert db["payloads"].count == 1
+
+
+def test_a_304_points_at_the_payload_already_stored(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    first = store_snapshot(db, url=URL, method="GET", request_headers=[], status=200, body=b"\x1f\x8bgz",
+                           response_headers=[["Content-Type", "text/html"], ["Content-Encoding", "gzip"]])
+    revisit = store_not_modified(db, revisit_of=first, url=URL, method="GET", status=304,
+                                 request_headers=[["If-None-Match", '"a"']], response_headers=[["ETag", '"a"']])
+    snap = read_snapshot(db, revisit)
+    assert snap.status == 304 and snap.revisit_of == first and snap.revisit_profile == "server-not-modified"
+    assert snap.body == b"\x1f\x8bgz" and snap.payload_digest == payload_digest(b"\x1f\x8bgz")
+    assert snap.content_encoding == "gzip"  # describes the payload it points at
+    assert snap.response_headers == [["ETag", '"a"']]  # the headers this exchange received
+
+
+def test_versions_follow_the_newest_fetch(tmp_path):
+    db = open_database(tmp_path / "n.db")
+
+    def parse(snapshot_id):
+        if parsed_already(db, snapshot_id):
+            mark_current_version(db, URL)
+        else:
+            store_report(db, url=URL, snapshot_id=snapshot_id, report={"title": str(snapshot_id)},
+                         parser_version="t")
+        return [(r["version"], r["is_current"]) for r in db.query("select * from reports order by version")]
+
+    assert parse(fetch(db, b"A")) == [(1, 1)]
+    assert parse(fetch(db, b"A")) == [(1, 1)]
+    assert parse(fetch(db, b"B")) == [(1, 0), (2, 1)]
+    assert parse(fetch(db, b"A")) == [(1, 1), (2, 0)]  # the site went back to the first body
+    assert len(report_snapshot_ids(db)) == 2
+    assert [o.report_id for o in reparse(db)] == [None, None]  # b"A" is no report: parse errors
+    assert [(r["version"], r["is_current"]) for r in db.query("select * from reports order by version")] == [
+        (1, 1), (2, 0)]
