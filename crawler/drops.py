@@ -2,20 +2,19 @@
 
 A middleware that drops a request records why (a ``skipped`` row, with the listing title
 and the page it was found on) and raises a ``RequestDropped`` subclass. Scrapy then calls
-the request's errback like for any failure; ``DroppedRequestsPipeline`` discards the
-``FailedPage`` the spider makes of it, so the drop is not also counted as an error.
+the request's errback like for any failure; the spider's errback passes over a
+``RequestDropped``, so the drop is not also counted as an error.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import DropItem, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 
 from archive.records import record_skipped
 
 from .extensions import crawl_archive
-from .items import FailedPage
 
 
 class RequestDropped(IgnoreRequest):
@@ -36,15 +35,6 @@ class WithdrawnDocument(RequestDropped):
 
 class DisallowedByRobots(RequestDropped):
     """robots.txt disallows the URL for our user agent."""
-
-
-def dropped_error_names() -> set[str]:
-    names, todo = set(), [RequestDropped]
-    while todo:
-        cls = todo.pop()
-        names.add(cls.__name__)
-        todo.extend(cls.__subclasses__())
-    return names
 
 
 def host_of(request) -> str:
@@ -73,16 +63,3 @@ def drop(crawler, request, error: type[RequestDropped], reason: str, url: str | 
     record_dropped(crawler, request, reason, url)
     crawler.stats.inc_value(f"nianbao/dropped/{error.__name__}")
     raise error(reason)
-
-
-class DroppedRequestsPipeline:
-    """Discard the ``FailedPage`` of a request dropped on purpose: its ``skipped`` row is
-    already written. Runs before the report pipeline (300)."""
-
-    def __init__(self):
-        self.names = dropped_error_names()
-
-    def process_item(self, item):
-        if isinstance(item, FailedPage) and item.error in self.names:
-            raise DropItem(f"{item.url}: {item.message}", log_level="DEBUG")
-        return item

@@ -58,8 +58,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.oversize.OversizeMiddleware": 560,  # DOWNLOAD_MAXSIZE: an errors row
 }
 ITEM_PIPELINES = {
-    # Failures of requests dropped on purpose are already recorded as skipped.
-    "crawler.drops.DroppedRequestsPipeline": 100,
     "pipelines.reports.ReportPipeline": 300,
 }
 EXTENSIONS = {

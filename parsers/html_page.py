@@ -67,7 +67,7 @@ def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Pag
     tables = [PageTable(table.rows) for table in walk.tables]
     body = choose_body(walk.candidates, [t.start for t, table in zip(walk.tables, tables) if table.kind])
     if body is None:
-        return _read_by_elements(doc, url, walk.text, tables if len(tables) == len(leaf_tables(doc)) else None)
+        return _read_by_elements(doc, url, walk.text, tables)
     in_body = [table for t, table in zip(walk.tables, tables) if body.holds(t.start)]
     links = [link for link in walk.links if body.holds(link.at)]
     return _page(doc, walk.text, walk.text_of(body), in_body, attachments_from_links(links, url),
@@ -75,10 +75,11 @@ def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Pag
 
 
 def _read_by_elements(doc, url: str | None, page_text: str | None = None, tables: list | None = None) -> Page:
-    """The body found by its elements. ``tables``: the page's leaf tables already read, in
-    the order of ``leaf_tables(doc)``, when the walk read them all."""
+    """The body found by its elements. ``tables``: the page's leaf tables as the walk read
+    them, used when they are exactly those of ``leaf_tables(doc)`` (the walk skips tables
+    inside <noscript>, <template> and the like)."""
     elements = leaf_tables(doc)
-    if tables is None:
+    if tables is None or len(tables) != len(elements):
         tables = [PageTable(element_rows(element)) for element in elements]
     report_tables = [element for element, table in zip(elements, tables) if table.kind]
     if page_text is None:  # the walk failed: find the body by its selectors too

@@ -16,6 +16,7 @@ import scrapy
 
 from parsers import classify_listing_title, detect_encoding
 
+from ..drops import RequestDropped
 from ..flavours import flavour_module
 from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
 from ..flavours.detect import detect_flavour
@@ -156,7 +157,10 @@ class ReportSpider(scrapy.Spider):
                          found_on=found_on, kind="attachment", attachment_of=attachment_of)
 
     def record_failure(self, failure):
-        """A request failed for good (HTTP error status, or download error after retries)."""
+        """A request failed for good (HTTP error status, or download error after retries).
+        A request dropped on purpose is no failure: its reason is already in ``skipped``."""
+        if failure.check(RequestDropped):
+            return
         request = failure.request
         response = getattr(failure.value, "response", None)
         if response is not None:
