@@ -19,6 +19,8 @@ from .chrome import (
 )
 from .errors import ParseError
 from .html_tables import RawRow, TableGrid, element_rows, leaf_tables
+from .metadata import PAGE_FIELD_CHARS
+from .normalize import lines_matching
 from .page import Page
 from .page_walk import candidate_test, unmarked, walk_page
 from .table_mapping import classify_rows, continues_table, may_be_report_table
@@ -113,7 +115,7 @@ def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachme
             raw_tables.setdefault(kind, [table])
 
     return Page(
-        meta=_meta_tags(doc), page_lines=text_lines(page_text), body_lines=body_lines, raw_tables=raw_tables,
+        meta=_meta_tags(doc), page_lines=text_lines("\n".join(lines_matching(PAGE_FIELD_CHARS, page_text))), body_lines=body_lines, raw_tables=raw_tables,
         html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=body_element,
     )
 

@@ -21,7 +21,7 @@ _TITLE_SEARCH_LINES = 40
 _HEAD_LINES = 2 * _TITLE_SEARCH_LINES  # where the title, the agency and the year are looked for
 # Only lines with 时间, 日期, 来源 or 发布机构 are read on the whole page (_published, _source):
 # they hold 间, 期, 源 or 构, or what OpenCC turns into them (間, 構).
-_PAGE_FIELD_CHARS = re.compile("[间間期源构構]")
+PAGE_FIELD_CHARS = re.compile("[间間期源构構]")
 # A report title holds 年, 报 and 公开 (see recognize.py), in simplified characters or
 # in what OpenCC turns into them (報 開, U+F98E, U+2F857, U+2F9EE): a cheap test before
 # the candidate is normalised and classified.
@@ -62,8 +62,9 @@ class Metadata:
 
 
 def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None) -> Metadata:
-    """``page_lines``: the whole page (chrome included, for 发布时间/来源); ``body_lines``: the report."""
-    fields = [page_lines[index] for index in lines_holding(_PAGE_FIELD_CHARS, page_lines)]
+    """``page_lines``: the page's lines, chrome included, for 发布时间/来源 (those holding
+    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report."""
+    fields = [page_lines[index] for index in lines_holding(PAGE_FIELD_CHARS, page_lines)]
     page = clean_lines(list(filter(str.strip, fields)))
     body = list(filter(str.strip, body_lines))
     if len(body) > _HEAD_LINES + _SIGNATURE_LINES:  # only the head and the end are read

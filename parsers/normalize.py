@@ -117,6 +117,22 @@ def lines_holding(pattern: re.Pattern, lines: list[str]) -> list[int]:
     return list(dict.fromkeys(line_indexes(pattern, text)))
 
 
+def lines_matching(pattern: re.Pattern, text: str) -> list[str]:
+    """The lines of ``text`` that ``pattern`` finds something in (it must not match a
+    newline), in order, each once: a page's few field lines without splitting it all."""
+    lines = []
+    end = -1
+    for match in pattern.finditer(text):
+        if match.start() <= end:
+            continue  # on the line already taken
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        if end == -1:
+            end = len(text)
+        lines.append(text[start:end])
+    return lines
+
+
 def line_indexes(pattern: re.Pattern, text: str):
     """The line number of each match of ``pattern`` in ``text`` (counted as it goes, in C)."""
     index = position = 0

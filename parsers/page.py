@@ -11,7 +11,8 @@ from .rows import RawTable
 @dataclass
 class Page:
     meta: dict[str, str]          # standard meta tags (ArticleTitle, PubDate, ContentSource)
-    page_lines: list[str]         # the whole page, chrome included (发布时间/来源 live there)
+    page_lines: list[str]         # the page's lines, chrome included (发布时间/来源 live there);
+                                  # HTML pages keep only those that may hold them
     body_lines: list[str]         # the report itself, chrome blanked out
     raw_tables: dict[str, list[RawTable]]  # by canonical table name
     html_title: str | None = None

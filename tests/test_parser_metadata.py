@@ -7,7 +7,7 @@ import re
 import pytest
 
 from parsers import parse_report
-from parsers.metadata import _PAGE_FIELD_CHARS, _TITLE_CHARS, read_metadata
+from parsers.metadata import PAGE_FIELD_CHARS, _TITLE_CHARS, read_metadata
 from parsers.normalize import to_simplified
 from parsers.sections import _HEADING_CHARS
 
@@ -107,7 +107,7 @@ def _every_cjk_character():
 @pytest.mark.parametrize("targets, tests", [
     ("年报开公", [*_TITLE_CHARS, re.compile("公")]),  # 公 is tested as a plain substring
     ("况述题项", [_HEADING_CHARS]),
-    ("间期源构", [_PAGE_FIELD_CHARS]),
+    ("间期源构", [PAGE_FIELD_CHARS]),
 ])
 def test_character_tests_know_every_traditional_form(targets, tests):
     """A character OpenCC simplifies into one the test looks for must pass the test too."""
