@@ -1,10 +1,32 @@
-"""The archive: raw snapshots in SQLite (store, read, export, reparse) and the
+"""The archive: raw snapshots in SQLite (store, read, verify, export, reparse) and the
 normalized rows derived from them.
 
-- schema.py     tables, indexes and views of nianbao.db
-- snapshots.py  store/read exchanges; bodies once per payload digest, compressed
-- records.py    write a parsed report's rows (reports, cells, checks, problems), skips, errors
-- runs.py       crawl_runs rows and the end-of-run summary
-- reparse.py    run the parsers over stored snapshots (the crawl's pipeline uses it too)
-- warc.py       export snapshots as WARC 1.1
+Raw snapshots
+- schema.py           tables, indexes and views of nianbao.db, and their migrations
+- raw_store.py        where the bodies live (nianbao.db, or a second file: --archive-db)
+- codecs.py           how bodies are compressed (zstd with trained dictionaries)
+- snapshots.py        store/read exchanges; bodies once per payload digest
+- runs.py             crawl_runs rows, the run lock and the end-of-run summary
+- blocks.py           hosts a crawl gave up on, with the evidence
+- killpoints.py       test-only crash points inside archive writes
+- verify.py           check bodies, references and SQLite's integrity without changing anything
+- warc.py, wacz.py    export as WARC 1.1 (with a CDXJ index) and WACZ
+- merge.py            combine the databases of several crawler processes
+
+Normalized rows
+- records.py          write a parsed report's rows (reports, cells, checks, problems), skips, errors
+- sites.py            the registry's sites and which site each report was found for
+- agencies.py         publishing bodies and every name they used
+- report_groups.py    logical reports: one per body and year, one counted version
+- research_schema.py  the researcher's views (wide tables, current cells with corrections)
+- cross_checks.py     R6 and R7 between consecutive years of a body
+- corrections.py      researchers' corrections of cells
+- search.py           full-text search that works for Chinese (FTS5 trigram, short-term fallback)
+- export.py           one table or view to CSV or Parquet
+
+Reparse
+- reparse.py          run the parsers over stored snapshots (the crawl's pipeline uses it too)
+- reparse_select.py   which report versions a reparse parses
+- reparse_pool.py     parse in this process or in N workers
+- reparse_runs.py     what a reparse changed
 """

@@ -19,9 +19,12 @@ tied to its payload, which is not parsed again until it changes (or a reparse).
 from __future__ import annotations
 
 import json
+import operator
 
 import sqlite_utils
 
+from . import agencies, report_groups
+from .cross_checks import run_cross_checks, with_next_years
 from .killpoints import kill_point
 from .runs import logical_run_ids
 from .snapshots import utc_now
@@ -30,13 +33,8 @@ TABLES = ("active_disclosure", "applications", "reviews_litigation")
 
 
 def agency_id(db: sqlite_utils.Database, name: str | None) -> int | None:
-    """The id of the publishing body, creating its row on first sight."""
-    if not name:
-        return None
-    row = db.execute("select id from agencies where name = ?", [name]).fetchone()
-    if row:
-        return row[0]
-    return db["agencies"].insert({"name": name}).last_pk
+    """The id of the publishing body, creating its row (or an alias) on first sight."""
+    return agencies.agency_id(db, name)
 
 
 def store_report(
@@ -56,7 +54,9 @@ def store_report(
     has_tables = any(report.get(t) is not None for t in TABLES + ("indicators",))
     failing = report.get("failing_rules")
     with db.atomic():
-        (digest,) = db.execute("select payload_digest from snapshots where id = ?", [snapshot_id]).fetchone()
+        digest, snapshot_kind, content_type = db.execute(
+            "select payload_digest, kind, content_type from snapshots where id = ?", [snapshot_id]
+        ).fetchone()
         existing = db.execute(
             "select id from reports where url = ? and payload_digest = ?", [url, digest]
         ).fetchone()
@@ -76,16 +76,23 @@ def store_report(
             "text_form": report.get("text_form"),
             "parser_version": parser_version,
             "parsed_at": utc_now(),
+            "source_kind": report_groups.source_kind(snapshot_kind, content_type),
             "text": text,
         }
         if existing:
             report_id = existing[0]
-            db["reports"].update(report_id, row)
+            # Plain SQL (sqlite-utils' update first reads the whole row back), and title and
+            # text only when they changed: writing them re-indexes the report's full text.
+            (same,) = db.execute("select title is ? and text is ? from reports where id = ?",
+                                 [row["title"], row["text"], report_id]).fetchone()
+            changed = {k: v for k, v in row.items() if not (same and k in ("title", "text"))}
+            db.execute(f"update reports set {', '.join(f'[{c}] = ?' for c in changed)} where id = ?",
+                       [*changed.values(), report_id])
         else:
             (latest,) = db.execute("select max(version) from reports where url = ?", [url]).fetchone()
             row.update(payload_digest=digest, version=(latest or 0) + 1, is_current=0)
             report_id = db["reports"].insert(row).last_pk
-        db["cells"].insert_all(
+        _insert_rows(db, "cells",
             (
                 {
                     "report_id": report_id,
@@ -99,9 +106,8 @@ def store_report(
                 }
                 for c in report.get("cells") or ()
             ),
-            batch_size=500,
         )
-        db["checks"].insert_all(
+        _insert_rows(db, "checks",
             (
                 {
                     "report_id": report_id,
@@ -115,9 +121,8 @@ def store_report(
                 }
                 for c in report.get("checks") or ()
             ),
-            batch_size=500,
         )
-        db["indicators"].insert_all(
+        _insert_rows(db, "indicators",
             (
                 {
                     "report_id": report_id,
@@ -130,7 +135,7 @@ def store_report(
                 for position, row in enumerate(report.get("indicators") or (), start=1)
             )
         )
-        db["problems"].insert_all(
+        _insert_rows(db, "problems",
             (
                 {
                     "report_id": report_id,
@@ -142,27 +147,42 @@ def store_report(
             )
         )
         kill_point("report")
-        mark_current_version(db, url)
+        # Its logical report (agency, year), then which version each group counts.
+        mark_current_version(db, url, groups=report_groups.assign_group(db, report_id))
     return report_id
 
 
-def mark_current_version(db, url: str) -> None:
+def version_fetches(db, url: str) -> list[tuple]:
+    """Each report version of ``url``: (report id, when its body was first fetched, when it
+    was last fetched and in which snapshot: a 200 or a revisit bringing the same body)."""
+    return db.execute(
+        "select r.id, first.fetched_at, max(s.fetched_at), max(s.id) "
+        "from reports r join snapshots first on first.id = r.snapshot_id "
+        "left join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest "
+        "  and (s.status = 200 or s.revisit_of is not null) "
+        "where r.url = ? group by r.id",
+        [url],
+    ).fetchall()
+
+
+def mark_current_version(db, url: str, groups=()) -> None:
     """Make current the version of ``url`` whose body its newest fetch brought.
 
     The fetch is looked up at the URL of each version's snapshot, so a version parsed
     from another URL's snapshot (an attachment) works too. A newest fetch that could
     not be parsed leaves the last parsed version current.
     """
-    versions = db.execute(
-        "select r.id, (select max(s.id) from snapshots s where s.url = first.url "
-        "  and s.payload_digest = r.payload_digest and (s.status = 200 or s.revisit_of is not null)) "
-        "from reports r join snapshots first on first.id = r.snapshot_id where r.url = ?",
-        [url],
-    ).fetchall()
+    versions = version_fetches(db, url)
     if not versions:
         return
-    current = max(versions, key=lambda v: (v[1] or 0, v[0]))[0]
-    db.execute("update reports set is_current = (id = ?) where url = ?", [current, url])
+    current = max(versions, key=lambda v: (v[3] or 0, v[0]))[0]
+    with db.atomic():
+        db.execute("update reports set is_current = (id = ?) where url = ?", [current, url])
+        # The logical reports of this URL (and ``groups`` a version just left) may now count
+        # another version: re-choose, and re-run R6/R7 there and in the following years.
+        touched = report_groups.groups_of_url(db, url) | set(groups)
+        report_groups.choose_current(db, touched)
+        run_cross_checks(db, with_next_years(db, touched))
 
 
 def parsed_already(db, snapshot_id: int) -> bool:
@@ -176,6 +196,22 @@ def parsed_already(db, snapshot_id: int) -> bool:
         [snapshot_id],
     ).fetchone()
     return found is not None
+
+
+def _insert_rows(db, table: str, rows) -> None:
+    """Insert dicts that share their keys with one prepared statement. (sqlite-utils'
+    insert_all inspects every value for JSON; on ~250 rows a report that was a fifth of a
+    reparse's time.)"""
+    rows = list(rows)
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f"[{c}]" for c in columns)
+    values = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    db.conn.executemany(
+        f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))})",
+        map(values, rows),
+    )
 
 
 def _delete_report_children(db, report_id: int) -> None:

@@ -2,13 +2,21 @@
 
 The crawl's pipeline calls ``parse_stored_snapshot`` on each report page it fetched
 (the snapshot middleware has stored it by then);
-``reparse`` calls it over the whole archive (no network) when the parsers improve,
-once per report version (each distinct body of a report URL);
 ``parse_pending`` parses the report snapshots a killed crawl stored but never parsed.
+
+``reparse`` (``nianbao reparse``) re-runs the parsers over the archive when they improve,
+once per report version (each distinct body of a report URL), reading only stored bytes.
+Versions already parsed by the current ``PARSER_VERSION`` are skipped unless ``force``.
+Parsing runs in this process or in N workers (reparse_pool.py); this process alone
+writes, a batch of reports per transaction, each report's rows replaced together with
+its ``reparse_changes`` row (reparse_runs.py), so a run killed at any point leaves whole
+reports behind and the next run continues where it stopped.
 """
 
 from __future__ import annotations
 
+import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -16,8 +24,16 @@ import sqlite_utils
 import parsers
 from parsers import ParseError, Report, parse_report
 
+from . import reparse_runs
 from .records import parsed_already, record_error, store_report
-from .snapshots import Snapshot, iter_snapshots, read_snapshot
+from .reparse_pool import database_files, parse_ids
+from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
+from .snapshots import Snapshot, read_snapshot
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock; a killed run stays `running` (harmless)
+    fcntl = None
 
 
 def parser_version() -> str:
@@ -118,12 +134,158 @@ def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None)
     return [parse_stored_snapshot(db, i, run_id=run_id) for i in pending_snapshot_ids(db, run_ids)]
 
 
-def reparse(db: sqlite_utils.Database, progress=None) -> list[Outcome]:
-    """Re-run the current parsers over every report page in the archive (no network)."""
-    outcomes = []
-    ids = report_snapshot_ids(db)
-    for snapshot_id in ids:
-        outcomes.append(parse_stored_snapshot(db, snapshot_id))
-        if progress:
-            progress(1)
-    return outcomes
+class ReparseError(ValueError):
+    """A reparse cannot start (another one runs on this archive, an unknown site)."""
+
+
+BATCH_REPORTS = 50  # reports per transaction, at most
+BATCH_SECONDS = 1.0  # parsing time gathered per transaction, at most
+CACHE_KIB = -65536  # SQLite page cache while reparsing: 64 MiB
+
+
+class Reparse:
+    """One ``nianbao reparse``: take the archive's reparse lock, mark runs a kill left
+    ``running`` interrupted, count what is to do, then ``run()``.
+
+    Example::
+
+        with Reparse(db, workers=2, site="pingtan") as job:
+            summary = job.run(progress=bar.update)   # job.todo: versions to parse
+    """
+
+    def __init__(self, db, *, workers=1, site=None, since=None, force=False,
+                 batch_reports=BATCH_REPORTS, batch_seconds=BATCH_SECONDS):
+        self.db, self.workers, self.force = db, max(1, workers), force
+        self.batch_reports, self.batch_seconds = batch_reports, batch_seconds
+        self.version = parser_version()
+        self.site, self.since = site, since
+        self.lock = None
+        self.run_id = None
+
+    def __enter__(self) -> "Reparse":
+        db = self.db
+        reparse_runs.ensure_tables(db)
+        self.lock = _lock(db)
+        try:
+            self._start()
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def _start(self) -> None:
+        db = self.db
+        resumes = reparse_runs.mark_interrupted(db)
+        if resumes is not None and not self._same_request(resumes):
+            resumes = None  # asked for something else: start afresh
+        done_by = tuple(reparse_runs.chain(db, resumes))
+        self.selection = Selection(self.version, self.site, self.since, self.force, done_by)
+        try:
+            check_site(db, self.selection)
+        except SelectionError as exc:
+            raise ReparseError(str(exc)) from None
+        selected = count_versions(db, self.selection, pending=False)
+        self.todo = count_versions(db, self.selection)
+        marks = ",".join("?" * len(done_by))
+        done = db.execute(f"select count(*) from reparse_changes where run_id in ({marks})",
+                          done_by).fetchone()[0] if done_by else 0
+        self.run_id = reparse_runs.start_run(
+            db, parser_version=self.version, workers=self.workers, site=self.site, since=self.since,
+            force=self.force, selected=selected, skipped=selected - self.todo - done, resumes=resumes)
+
+    def _same_request(self, run_id: int) -> bool:
+        row = self.db.execute("select parser_version, force, site, since from reparse_runs where id = ?",
+                              [run_id]).fetchone()
+        return tuple(row) == (self.version, int(self.force), self.site, self.since)
+
+    def __exit__(self, *exc) -> None:
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            self.lock.close()
+            self.lock = None
+
+    def run(self, progress=None) -> reparse_runs.ReparseSummary:
+        """Parse every version still to do and replace its rows, a batch per transaction."""
+        started = time.perf_counter()
+        results = parse_ids(self.db, iter_version_ids(self.db, self.selection), self.workers)
+        status = "interrupted"
+        # Every report rewrites its cells in indexes as large as the archive: a bigger page
+        # cache (a fixed size, not the archive's) keeps their upper levels in memory.
+        (cache_size,) = self.db.execute("pragma cache_size").fetchone()
+        self.db.execute(f"pragma cache_size = {CACHE_KIB}")
+        try:
+            while batch := self._next_batch(results):
+                with self.db.atomic():
+                    for parsed in batch:
+                        write_parsed(self.db, self.run_id, self.version, parsed)
+                if progress:
+                    progress(len(batch))
+            status = "finished"
+        except BrokenProcessPool:
+            raise ReparseError("a worker process died (out of memory?); run again to continue") from None
+        finally:
+            results.close()  # stops the workers
+            self.db.execute(f"pragma cache_size = {cache_size}")
+            reparse_runs.finish_run(self.db, self.run_id, status)
+        return self.summary(time.perf_counter() - started)
+
+    def summary(self, seconds: float = 0.0) -> reparse_runs.ReparseSummary:
+        return reparse_runs.summarize(self.db, self.run_id, seconds=seconds)
+
+    def _next_batch(self, results) -> list:
+        """Gather parsed pages for one transaction (parsing happens outside it)."""
+        batch, deadline = [], time.monotonic() + self.batch_seconds
+        for parsed in results:
+            batch.append(parsed)
+            if len(batch) >= self.batch_reports or time.monotonic() > deadline:
+                break
+        return batch
+
+
+def reparse(db: sqlite_utils.Database, progress=None, **options) -> reparse_runs.ReparseSummary:
+    """Re-run the current parsers over the archive's report versions (no network); see Reparse."""
+    with Reparse(db, **options) as job:
+        return job.run(progress)
+
+
+def write_parsed(db, run_id: int, version: str, parsed) -> None:
+    """Replace one version's rows with what the parser read now, and record what changed.
+
+    A page that fails now keeps the rows an earlier parser wrote (they are still the best
+    reading there is); its error is recorded once."""
+    before = reparse_runs.read_before(db, parsed.url, parsed.payload_digest)
+    change = dict(run_id=run_id, snapshot_id=parsed.snapshot_id, url=parsed.url,
+                  parser_version=version, before=before)
+    if parsed.error:
+        seen = db.execute(
+            "select 1 from errors where snapshot_id = ? and stage = 'parse' and error = ? and message is ?",
+            [parsed.snapshot_id, parsed.error, parsed.message]).fetchone()
+        if not seen:
+            record_error(db, url=parsed.url, stage="parse", error=parsed.error, message=parsed.message,
+                         snapshot_id=parsed.snapshot_id)
+        reparse_runs.record_change(db, **change, report_id=before.report_id if before else None,
+                                   outcome="error", error=parsed.error, message=parsed.message)
+        return
+    report_id = store_report(db, url=parsed.url, snapshot_id=parsed.snapshot_id, report=parsed.report,
+                             parser_version=version, text=parsed.text)
+    checks = reparse_runs.read_checks(db, report_id) if before else {}
+    outcome, cells_changed, flipped = reparse_runs.compare(before, parsed.report, checks)
+    reparse_runs.record_change(db, **change, report_id=report_id, outcome=outcome,
+                               cells_changed=cells_changed, flipped=flipped)
+
+
+def _lock(db):
+    """Hold DB.reparse.lock while reparsing (the OS drops it however the process ends), so
+    a reparse can tell a run that was killed from one still going."""
+    files = database_files(db)
+    if fcntl is None or not files:
+        return None
+    handle = open(files[0][1] + ".reparse.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ReparseError(f"another reparse is running on {files[0][1]}") from None
+    return handle

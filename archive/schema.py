@@ -5,9 +5,13 @@ follow every number (``cells``) back to the report (``reports``) and the exact b
 it was read from (``snapshots`` -> ``payloads``).
 
 Raw side (owned by the archive, never rewritten):
-    crawl_runs, snapshots, payloads
+    crawl_runs, snapshots, payloads, codec_dicts (the last two in a second file with
+    ``--archive-db``: archive/raw_store.py)
 Normalized side (derived; replaced when the parsers are re-run):
     agencies, reports, cells, checks, problems, indicators, skipped, errors, blocks
+    sites: the registry's sites as last crawled (agency and region as the registry names
+    them); ``reports.site_id`` is the site a report was found for, beside the agency the
+    parser read from the page (``reports.agency_id``)
 
 Incremental crawls: a snapshot whose body the archive already holds for that URL (a 304
 answer, or a 200 with the same payload digest) is a *revisit* (``revisit_of``); it points
@@ -20,17 +24,26 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs
+from . import raw_store, research_schema
+
+SCHEMA_VERSION = 5  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+# 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search
 
 
-def open_database(path) -> sqlite_utils.Database:
-    """Open (creating if needed) a nianbao database with the full schema."""
+def open_database(path, archive=None) -> sqlite_utils.Database:
+    """Open (creating if needed) a nianbao database with the full schema.
+
+    ``archive``: the second SQLite file the raw bodies live in (``--archive-db``); a
+    database that has one remembers it, so later opens need not name it again
+    (archive/raw_store.py). Raises raw_store.RawStoreError when it cannot be paired.
+    """
     db = sqlite_utils.Database(path)
     # WAL lets Datasette read while a crawl writes; NORMAL is durable across
     # process crashes (only an OS crash can lose the last transactions).
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
+    raw_store.attach(db, path, archive)
     ensure_schema(db)
     return db
 
@@ -41,6 +54,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _normalized_tables(db)
     _add_missing_columns(db)
     _report_versions(db)
+    _report_sites(db)
+    research_schema.ensure(db)
     _views(db)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -65,17 +80,7 @@ def _raw_tables(db):
         pk="id",
         if_not_exists=True,
     )
-    db["payloads"].create(
-        {
-            "digest": str,  # "sha1:<BASE32>" of the body as received (WARC payload digest)
-            "size": int,  # bytes as received
-            "codec": str,  # how `data` is compressed for storage
-            "stored_size": int,
-            "data": bytes,
-        },
-        pk="digest",
-        if_not_exists=True,
-    )
+    raw_store.ensure_raw_tables(db)  # payloads, codec_dicts: here or in the attached file
     db["snapshots"].create(
         {
             "id": int,
@@ -97,7 +102,9 @@ def _raw_tables(db):
             "revisit_profile": str,  # server-not-modified (a 304) | identical-payload-digest (a 200)
         },
         pk="id",
-        foreign_keys=[("run_id", "crawl_runs", "id"), ("payload_digest", "payloads", "digest")],
+        # SQLite keeps foreign keys within one file: none to an attached raw store's payloads.
+        foreign_keys=[("run_id", "crawl_runs", "id")]
+        + ([] if raw_store.is_attached(db) else [("payload_digest", "payloads", "digest")]),
         if_not_exists=True,
     )
     db["snapshots"].create_index(["url"], if_not_exists=True)
@@ -105,7 +112,17 @@ def _raw_tables(db):
 
 
 def _normalized_tables(db):
-    db["agencies"].create({"id": int, "name": str}, pk="id", if_not_exists=True)
+    db["agencies"].create(
+        {
+            "id": int,
+            "name": str,  # the name first seen; every name used is in agency_aliases
+            "normalized_name": str,  # matching key: no spaces, no trailing 人民政府/政府 (archive/agencies.py)
+            "region_code": str,  # administrative division code, from the registry site
+            "level": str,  # province | city | county | township | department; null when unknown
+        },
+        pk="id",
+        if_not_exists=True,
+    )
     db["agencies"].create_index(["name"], unique=True, if_not_exists=True)
     db["reports"].create(
         {
@@ -127,6 +144,8 @@ def _normalized_tables(db):
             "payload_digest": str,  # the body this version was parsed from
             "version": int,  # 1, 2, … per URL, in the order the bodies were first parsed
             "is_current": int,  # 1 for the version the site serves now (the newest fetch)
+            "group_id": int,  # the logical report (agency, year) this version belongs to
+            "source_kind": str,  # page (an HTML page) | attachment (a PDF/DOC/XLS file)
         },
         pk="id",
         foreign_keys=[("snapshot_id", "snapshots", "id"), ("agency_id", "agencies", "id")],
@@ -254,6 +273,13 @@ _LATER_COLUMNS = [
     ("reports", "version", int),
     ("reports", "is_current", int),
     ("crawl_runs", "blocked", int),  # hosts blocked in the run (see blocks)
+    ("crawl_runs", "monitor", str),  # JSON: end-of-run checks and per-site counts (crawler/monitoring.py)
+    ("crawl_runs", "summary", str),  # the human summary printed at the end of the run
+    ("agencies", "normalized_name", str),  # schema 5 (archive/research_schema.py)
+    ("agencies", "region_code", str),
+    ("agencies", "level", str),
+    ("reports", "group_id", int),
+    ("reports", "source_kind", str),
 ]
 
 
@@ -286,46 +312,44 @@ def _report_versions(db):
     db["errors"].create_index(["snapshot_id"], if_not_exists=True)
 
 
-# One wide view per statistical table, so researchers don't have to pivot `cells`.
-_APPLICANT_COLUMNS = (
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_service_org",
-    "other_org",
-    "total",
-)
-_REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+def _report_sites(db):
+    """The registry's sites, and which one each report was found for (schema 3 -> 4).
 
-
-def _wide_view_sql(table_name: str, columns) -> str:
-    pivots = ",\n  ".join(
-        f"max(case when c.column_key = '{col}' then c.value end) as {col}" for col in columns
+    Reports of an older database keep a NULL ``site_id`` until a crawl of their site
+    fetches them again; nothing else says which site they were crawled for.
+    """
+    db["sites"].create(
+        {
+            "id": int,
+            "name": str,  # the registry's name, unique
+            "agency": str,  # as the registry names it (the parser's own is reports.agency_id)
+            "region": str,  # administrative division code, 6, 9 or 12 digits
+            "flavour": str,  # as the registry names it; null when detected
+            "start_urls": str,  # JSON list
+            "hosts": str,  # JSON list: other hosts of the same body
+            "updated": str,  # when a crawl last wrote this row from the registry
+        },
+        pk="id",
+        if_not_exists=True,
     )
-    return f"""
-select r.id as report_id, a.name as agency, r.year, c.row_key,
-  {pivots}
-from cells c
-join reports r on r.id = c.report_id and r.is_current = 1
-left join agencies a on a.id = r.agency_id
-where c.table_name = '{table_name}'
-group by r.id, c.row_key
-"""
+    db["sites"].create_index(["name"], unique=True, if_not_exists=True)
+    if "site_id" not in db["reports"].columns_dict:
+        db["reports"].add_column("site_id", int, fk="sites", fk_col="id")
+    db["reports"].create_index(["site_id"], if_not_exists=True)
 
 
 def _views(db):
     views = {
-        # One row per report as the site serves it now: older versions are left out.
-        "current_reports": "select * from reports where is_current = 1",
-        "applications": _wide_view_sql("applications", _APPLICANT_COLUMNS),
-        "reviews_litigation": _wide_view_sql("reviews_litigation", _REVIEW_COLUMNS),
-        "active_disclosure": """
-select r.id as report_id, a.name as agency, r.year, c.row_key, c.column_key, c.value, c.text, c.kind
-from cells c
-join reports r on r.id = c.report_id and r.is_current = 1
+        # The logical reports' current versions, the research views (current_cells, the
+        # wide tables, corrections): archive/research_schema.py.
+        **research_schema.VIEWS,
+        # Each current report with the registry's agency and region of the site it was found for.
+        "site_reports": """
+select r.id as report_id, r.url, r.title, r.year, a.name as agency, s.name as site,
+  s.agency as registry_agency, s.region
+from current_reports r
+join sites s on s.id = r.site_id
 left join agencies a on a.id = r.agency_id
-where c.table_name = 'active_disclosure'
 """,
     }
     for name, sql in views.items():

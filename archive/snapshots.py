@@ -2,7 +2,8 @@
 
 Bodies are kept as received (still content-encoded if the server compressed them),
 compressed again for storage, and stored once per distinct payload digest: a page
-fetched every night that never changes costs one payload row.
+fetched every night that never changes costs one payload row. Where the bodies live and
+how they are compressed (zstd with per-site dictionaries) is archive/raw_store.py's.
 
 Revisits: a 200 whose body is the one the archive already holds for that URL, and a 304
 answer to a conditional request, are stored as snapshot rows that point at the payload
@@ -13,46 +14,15 @@ payload; its response_headers are the headers this exchange actually received.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from . import raw_store
 from .killpoints import kill_point
-
-# zlib level 6: the standard library's codec, no extra dependency. (The choice of
-# codec by measurement, zstd among them, is issue 5's work; `codec` is stored per
-# payload so a later codec can coexist with old rows.)
-STORAGE_CODEC = "zlib"
-
-
-def payload_digest(body: bytes) -> str:
-    """The WARC-style payload digest: ``sha1:`` + base32 of the SHA-1."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def compress(body: bytes, codec: str = STORAGE_CODEC) -> bytes:
-    if codec == "zlib":
-        return zlib.compress(body, 6)
-    if codec == "identity":
-        return body
-    raise ValueError(f"unknown storage codec {codec!r}")
-
-
-def decompress(data: bytes, codec: str) -> bytes:
-    if codec == "zlib":
-        return zlib.decompress(data)
-    if codec == "identity":
-        return data
-    raise ValueError(f"unknown storage codec {codec!r}")
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from .raw_store import payload_digest, utc_now  # noqa: F401  (their home before raw_store)
 
 
 @dataclass(frozen=True)
@@ -78,22 +48,10 @@ class Snapshot:
     revisit_profile: str | None = None
 
 
-def store_payload(db: sqlite_utils.Database, body: bytes) -> str:
-    """Store a body once per digest; return its digest."""
-    digest = payload_digest(body)
-    exists = db.execute("select 1 from payloads where digest = ?", [digest]).fetchone()
-    if not exists:
-        data = compress(body)
-        db["payloads"].insert(
-            {
-                "digest": digest,
-                "size": len(body),
-                "codec": STORAGE_CODEC,
-                "stored_size": len(data),
-                "data": data,
-            }
-        )
-    return digest
+def store_payload(db: sqlite_utils.Database, body: bytes, url: str | None = None) -> str:
+    """Store a body once per digest (compressed as raw_store chooses); return its digest."""
+    site = urlsplit(url).hostname if url else None
+    return raw_store.store_payload(db, body, site=site)
 
 
 def store_snapshot(
@@ -123,8 +81,13 @@ def store_snapshot(
                 return value
         return None
 
+    if raw_store.is_attached(db):
+        # Two files commit one after the other even in one transaction: the body goes
+        # first, so a crash leaves at worst an unreferenced body, never a dangling snapshot.
+        with db.atomic():
+            store_payload(db, body, url)
     with db.atomic():
-        digest = store_payload(db, body)
+        digest = store_payload(db, body, url)
         kill_point("snapshot")
         revisit_of = None
         if status == 200:
@@ -244,7 +207,7 @@ def iter_snapshots(db: sqlite_utils.Database, where: str = "", params=()):
 
 def _select(db, where, params):
     sql = f"""
-        select s.*, p.data, p.codec from snapshots s
+        select s.*, p.data, p.codec, p.dict_id from snapshots s
         join payloads p on p.digest = s.payload_digest
         {where} order by s.id
     """
@@ -261,7 +224,7 @@ def _select(db, where, params):
             response_headers=json.loads(r["response_headers"] or "[]"),
             fetched_at=r["fetched_at"],
             payload_digest=r["payload_digest"],
-            body=decompress(r["data"], r["codec"]),
+            body=raw_store.decode(db, r["data"], r["codec"], r["dict_id"]),
             content_type=r["content_type"],
             content_encoding=r["content_encoding"],
             encoding=r["encoding"],

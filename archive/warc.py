@@ -1,22 +1,37 @@
-"""Export snapshots as gzip WARC 1.1: a request and a response record per exchange.
+"""Export snapshots as gzip WARC 1.1, with a CDXJ index beside it.
 
-Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so warcio never
-re-parses headers out of the payload. Payloads are written exactly as received
-(still content-encoded), with their payload digests.
+One exchange becomes a response record (or a revisit record) and its concurrent
+request record. Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
+warcio never re-parses headers out of the payload. Payloads are written exactly as
+received (still content-encoded), with their payload digests.
+
+Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
+holds it (WARC-Refers-To-Target-URI / -Date) and its payload digest. A 304 answer is a
+server-not-modified revisit whose block is the stored response as that 304 renewed it
+(status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb replays a revisit
+whose block says 304 as an empty 304 whatever its profile, and this one replays the page.
+The conditional request itself stays exact in the request record.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from http import HTTPStatus
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from .snapshots import Snapshot, iter_snapshots
+from .snapshots import Snapshot, iter_snapshots, read_snapshot
 
 SOFTWARE = "nianbao (https://github.com/nianbao/nianbao)"
+
+PROFILES = {
+    "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+    "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+}
 
 # Headers describing a transfer framing the stored body no longer has: replay tools
 # would try to de-chunk it. pywb's convention is to keep them under this prefix.
@@ -49,9 +64,8 @@ def _request_headers(snapshot: Snapshot) -> StatusAndHeaders:
     )
 
 
-def write_exchange(writer: WARCWriter, snapshot: Snapshot) -> None:
-    """Write one snapshot as a response record and its concurrent request record."""
-    response = writer.create_warc_record(
+def _response_record(writer: WARCWriter, snapshot: Snapshot):
+    return writer.create_warc_record(
         snapshot.url,
         "response",
         payload=BytesIO(snapshot.body),
@@ -59,6 +73,47 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot) -> None:
         http_headers=_response_headers(snapshot),
         warc_headers_dict={"WARC-Date": snapshot.fetched_at},
     )
+
+
+# Never taken from a 304 into the stored response (RFC 9111 3.2): they describe the
+# 304's own (empty) message, not the representation.
+_NOT_FRESHENED = {"content-length", "transfer-encoding", "connection", "keep-alive",
+                  "proxy-connection", "te", "upgrade"}
+
+
+def _renewed_response_headers(snapshot: Snapshot, original: Snapshot) -> StatusAndHeaders:
+    """The original's status and headers, updated by the headers of the 304 ``snapshot``."""
+    fresh = [(k, v) for k, v in snapshot.response_headers if k.lower() not in _NOT_FRESHENED]
+    replaced = {k.lower() for k, _ in fresh}
+    kept = [(k, v) for k, v in original.response_headers if k.lower() not in replaced]
+    return _response_headers(replace(original, response_headers=kept + fresh))
+
+
+def _revisit_record(writer: WARCWriter, snapshot: Snapshot, original: Snapshot):
+    if snapshot.status == 304:
+        http_headers = _renewed_response_headers(snapshot, original)
+    else:
+        http_headers = _response_headers(snapshot)
+    record = writer.create_revisit_record(
+        snapshot.url,
+        digest=snapshot.payload_digest,
+        refers_to_uri=original.url,
+        refers_to_date=original.fetched_at,
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": snapshot.fetched_at},
+    )
+    profile = PROFILES.get(snapshot.revisit_profile or "", PROFILES["identical-payload-digest"])
+    record.rec_headers.replace_header("WARC-Profile", profile)
+    return record
+
+
+def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | None = None) -> None:
+    """Write one snapshot as a response (or, given its ``original``, a revisit) record
+    and its concurrent request record."""
+    if original is not None:
+        response = _revisit_record(writer, snapshot, original)
+    else:
+        response = _response_record(writer, snapshot)
     request = writer.create_warc_record(
         snapshot.url,
         "request",
@@ -74,6 +129,15 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot) -> None:
     writer.write_record(request)
 
 
+def _original_of(db, snapshot: Snapshot) -> Snapshot | None:
+    """The capture holding a revisit's payload (followed to the end, should a revisit
+    ever point at another revisit)."""
+    original = None
+    while snapshot.revisit_of:
+        original = snapshot = read_snapshot(db, snapshot.revisit_of)
+    return original
+
+
 def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None) -> int:
     """Write every snapshot in ``db`` to the binary ``stream``; return the count."""
     writer = WARCWriter(stream, gzip=True, warc_version="1.1")
@@ -84,8 +148,28 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None)
     )
     count = 0
     for snapshot in iter_snapshots(db):
-        write_exchange(writer, snapshot)
+        # Originals come first (a revisit points at an earlier id), so the record it
+        # refers to is always already in the file.
+        original = _original_of(db, snapshot)
+        write_exchange(writer, snapshot, original)
         count += 1
         if progress:
             progress(1)
     return count
+
+
+def write_cdxj(warc_path: Path, cdxj_path: Path) -> None:
+    """Index ``warc_path`` with cdxj-indexer, sorted, as pywb and ReplayWeb.page read it
+    (a non-GET request's method and body go into its key); the WARC is named by file name."""
+    from cdxj_indexer.main import CDXJIndexer
+
+    CDXJIndexer(output=str(cdxj_path), inputs=[str(warc_path)], sort=True, post_append=True).process_all()
+
+
+def cdxj_path_for(warc_path: Path) -> Path:
+    """``reports.warc.gz`` → ``reports.cdxj`` (beside it)."""
+    name = warc_path.name
+    for suffix in (".warc.gz", ".warc"):
+        if name.endswith(suffix):
+            return warc_path.with_name(name[: -len(suffix)] + ".cdxj")
+    return warc_path.with_name(name + ".cdxj")

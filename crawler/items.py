@@ -19,6 +19,7 @@ class ReportPage:
     found_on: str | None = None
     kind: str = "report"  # report | attachment
     attachment_of: str | None = None
+    site: str | None = None  # the registry site it was found for
 
 
 @dataclass

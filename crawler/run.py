@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from archive.runs import format_summary, hold_archive, record_monitor, run_counts
+from archive.schema import open_database
+
+from .distributed import SharedQueue, use_redis
+from .extensions import DATABASE_NAME
+from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
+from .notify import notify
 from .profiles import profile_settings
 from .spiders.reports import ReportSpider
+
+logger = logging.getLogger(__name__)
 
 
 def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = None) -> Settings:
@@ -20,14 +30,56 @@ def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = N
     return settings
 
 
-def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None) -> int:
+def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,
+              shared_queue: SharedQueue | None = None) -> int:
     """Crawl ``sites`` (dicts with ``name`` and ``start_urls``) into DATA_DIR/nianbao.db.
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
-    once per process.
+    once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
+    running on the same archive. At the end the run's checks (``crawler.monitoring``)
+    are stored with its summary in ``crawl_runs`` and the notification hooks are called.
     """
-    process = CrawlerProcess(crawl_settings(data_dir, profile, overrides))
-    crawler = process.create_crawler(ReportSpider)
-    process.crawl(crawler, sites=sites)
-    process.start()
-    return crawler.nianbao_archive.run_id
+    settings = crawl_settings(data_dir, profile, overrides)
+    if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
+        use_redis(settings, shared_queue)
+    process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    path = Path(data_dir) / DATABASE_NAME
+    with hold_archive(path) as hold:
+        if hold.stale:
+            logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
+                           "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
+        crawler = process.create_crawler(ReportSpider)
+        process.crawl(crawler, sites=sites)
+        process.start()
+        run_id = crawler.nianbao_archive.run_id
+        if settings.getbool("NIANBAO_MONITOR_ENABLED"):
+            check_run(path, run_id, sites, settings)
+    return run_id
+
+
+def check_run(path, run_id: int, sites: list[dict], settings) -> None:
+    """Run the end-of-run checks, store them and the summary, call the hooks."""
+    db = open_database(path)
+    try:
+        monitor = monitor_run(db, run_id, sites, Thresholds.from_settings(settings))
+        summary = format_summary(run_counts(db, run_id)) + "\n" + format_monitor(monitor)
+        record = monitor.to_dict()
+        record_monitor(db, run_id, record, summary)
+        if not monitor.ok:
+            failed = ", ".join(c.name for c in monitor.checks if not c.ok)
+            logger.warning("Run %d failed its checks: %s", run_id, failed)
+        if monitor.ok and settings.get("NIANBAO_NOTIFY_ON") == "failure":
+            return
+        command, url = settings.get("NIANBAO_NOTIFY_COMMAND"), settings.get("NIANBAO_NOTIFY_URL")
+        if command or url:
+            run = db["crawl_runs"].get(run_id)
+            payload = {"run_id": run_id, "ok": monitor.ok,
+                       "status": run["status"], "exit_status": exit_status(run), "archive": str(path),
+                       "summary": summary, "checks": record["checks"]}
+            problems = notify(summary, payload, command=command, url=url,
+                              timeout=settings.getfloat("NIANBAO_NOTIFY_TIMEOUT"))
+            if problems:
+                record_monitor(db, run_id, {**record, "notify_failed": problems}, summary)
+    finally:
+        db.close()

@@ -73,6 +73,21 @@ NIANBAO_PROGRESS_INTERVAL = 10.0
 # Where the archive lives: DIR/nianbao.db
 NIANBAO_DATA_DIR = "data"
 
+# Checks at the end of each run (crawler/monitoring.py); one failing makes `nianbao crawl`
+# exit 3. Errors per page fetched; hosts blocked (challenges, refusals, long Retry-After);
+# the share of answers received that must be archived.
+NIANBAO_MONITOR_ENABLED = True
+NIANBAO_MONITOR_MAX_ERROR_RATE = 0.1
+NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES = 20  # smaller runs: the rate is not judged
+NIANBAO_MONITOR_MAX_BLOCKED_HOSTS = 0
+NIANBAO_MONITOR_MIN_ARCHIVED_SHARE = 1.0
+# Hooks told how each run went (crawler/notify.py): a shell command given the summary on
+# stdin, a URL the run's checks are POSTed to as JSON; "always" or only on "failure".
+NIANBAO_NOTIFY_COMMAND = ""
+NIANBAO_NOTIFY_URL = ""
+NIANBAO_NOTIFY_ON = "always"
+NIANBAO_NOTIFY_TIMEOUT = 30.0
+
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0
 TELNETCONSOLE_ENABLED = False

@@ -5,10 +5,10 @@ a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,7 +16,6 @@ import click
 from . import __version__
 
 DATABASE_NAME = "nianbao.db"
-METADATA_PATH = Path(__file__).with_name("datasette_metadata.yaml")
 
 data_option = click.option(
     "--data",
@@ -35,6 +34,28 @@ def database_path(data_dir: str, must_exist: bool = True) -> Path:
     return path
 
 
+archive_option = click.option(
+    "--archive-db",
+    "archive_db",
+    type=click.Path(dir_okay=False),
+    help="A second SQLite file for the raw bodies (payloads), attached to nianbao.db so that it "
+    "stays small enough to publish. nianbao.db remembers it: later commands need it only if it moved.",
+)
+
+
+def open_archive(data_dir: str, archive_db: str | None, must_exist: bool = True):
+    """nianbao.db with its raw store attached (archive/raw_store.py); usage errors in one line."""
+    from archive.raw_store import RawStoreError
+    from archive.schema import open_database
+
+    path = database_path(data_dir, must_exist)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return open_database(path, archive=archive_db)
+    except RawStoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nianbao")
 def cli():
@@ -51,7 +72,8 @@ def cli():
 @cli.command()
 @data_option
 @click.option("--profile", default="demo", show_default=True, help="Crawler settings profile.")
-def demo(data_dir, profile):
+@archive_option
+def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
 
     The portal imitates a TRS WCM government site whose 政府信息公开年报 column lists
@@ -66,6 +88,8 @@ def demo(data_dir, profile):
     from crawler.run import run_crawl
     from portal import DemoPortal
 
+    if archive_db:
+        open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     with DemoPortal() as portal:
         click.echo(f"Demo portal serving at {portal.start_url}")
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
@@ -88,29 +112,67 @@ def demo(data_dir, profile):
 @click.option("--start-url", "start_urls", multiple=True, help="A report column URL (repeatable).")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
-def crawl(sites_file, start_urls, data_dir, profile):
+@click.option("--notify-command", metavar="CMD", help="Shell command run at the end with the summary on stdin.")
+@click.option("--notify-url", metavar="URL", help="URL the run's summary and checks are POSTed to as JSON.")
+@click.option("--notify-on", type=click.Choice(["always", "failure"]), default="always", show_default=True,
+              help="Call the hooks after every run, or only when it fails.")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Share one request queue and duplicate filter with other crawler processes "
+                   "through Redis (redis://HOST:6379/0); each process keeps its own DATA.")
+@click.option("--seed", is_flag=True, help="With --redis: start a new shared crawl (clear the last one's "
+              "queue, enqueue the start URLs). One process seeds; the others join.")
+@click.option("--idle", "idle_close", type=float, default=30.0, show_default=True, metavar="SECONDS",
+              help="With --redis: stop once the shared queue has given this process nothing for SECONDS.")
+@archive_option
+def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
+          idle_close, archive_db):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
+
+    One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
+    and the exit status tells a scheduler how it went: 0 ok, 3 checks failed, 4 the crawl
+    stopped early, 75 another crawl is running on DATA (nothing done), 1 an error.
 
     \b
     Example:
         nianbao crawl --sites sites/demo.yaml --data ./data
         nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
+        nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
+        nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
-    from archive.runs import format_summary, run_counts
+    from archive.runs import ArchiveLocked, format_summary, run_counts
     from archive.schema import open_database
+    from crawler.distributed import SharedQueue
+    from crawler.monitoring import EXIT_LOCKED, exit_status
     from crawler.registry import load_registry
     from crawler.run import run_crawl
 
     if not sites_file and not start_urls:
         raise click.UsageError("give --sites FILE or at least one --start-url")
+    if seed and not redis_url:
+        raise click.UsageError("--seed starts a crawl shared through Redis: give --redis URL too")
+    shared_queue = SharedQueue(redis_url, seed=seed, idle_close=idle_close) if redis_url else None
+    overrides = {"NIANBAO_NOTIFY_ON": notify_on}
+    if notify_command:
+        overrides["NIANBAO_NOTIFY_COMMAND"] = notify_command
+    if notify_url:
+        overrides["NIANBAO_NOTIFY_URL"] = notify_url
+    if archive_db:
+        open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     try:
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
             sites.append({"name": "command line", "start_urls": list(start_urls)})
-        run_id = run_crawl(sites, data_dir, profile=profile)
+        run_id = run_crawl(sites, data_dir, profile=profile, overrides=overrides, shared_queue=shared_queue)
+    except ArchiveLocked as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = EXIT_LOCKED
+        raise error from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(format_summary(run_counts(open_database(database_path(data_dir)), run_id)))
+    db = open_database(database_path(data_dir))
+    run = db["crawl_runs"].get(run_id)
+    click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
+    sys.exit(exit_status(run))
 
 
 @cli.command()
@@ -165,65 +227,295 @@ def parse(file, url, cells):
 @cli.command("export-warc")
 @data_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: DATA/nianbao.warc.gz")
-def export_warc(data_dir, output):
-    """Export every archived exchange as a gzip WARC 1.1 file.
+@archive_option
+def export_warc(data_dir, output, archive_db):
+    """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it.
+
+    Repeated payloads and 304 answers become revisit records. The index (FILE.cdxj) is
+    what pywb or ReplayWeb.page replay the WARC from.
 
     \b
     Example:
         nianbao export-warc --data ./data -o reports.warc.gz
     """
-    from archive.schema import open_database
+    from archive.warc import cdxj_path_for, write_cdxj
     from archive.warc import export_warc as write_warc
 
-    db = open_database(database_path(data_dir))
+    db = open_archive(data_dir, archive_db)
     output = Path(output or Path(data_dir) / "nianbao.warc.gz")
     total = db.execute("select count(*) from snapshots").fetchone()[0]
     with open(output, "wb") as stream, click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
         count = write_warc(db, stream, filename=output.name, progress=bar.update)
-    click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}")
+    index = cdxj_path_for(output)
+    write_cdxj(output, index)
+    click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}, index {index}")
+
+
+@cli.command("export-wacz")
+@data_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: DATA/nianbao.wacz")
+@archive_option
+def export_wacz(data_dir, output, archive_db):
+    """Export the archive as a WACZ (WARC, index and pages.jsonl of the report pages).
+
+    Open it in ReplayWeb.page, or add it to a pywb collection.
+
+    \b
+    Example:
+        nianbao export-wacz --data ./data -o reports.wacz
+    """
+    from archive.wacz import WaczError
+    from archive.wacz import export_wacz as write_wacz
+
+    db = open_archive(data_dir, archive_db)
+    output = Path(output or Path(data_dir) / "nianbao.wacz")
+    total = db.execute("select count(*) from snapshots").fetchone()[0]
+    with click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
+        try:
+            counts = write_wacz(db, output, progress=bar.update)
+        except WaczError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {counts['exchanges']} exchanges and {counts['pages']} report pages to {output}")
 
 
 @cli.command()
 @data_option
-def reparse(data_dir):
-    """Re-run the parsers over the archived report pages (no network).
+@archive_option
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1),
+              help="Processes that parse (this one writes); 2 or more use the other cores.")
+@click.option("--site", help="Only this site: a registry name, or a host.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="Only report pages first fetched on or after this date (UTC).")
+@click.option("--force", is_flag=True, help="Also pages already parsed by the current parser version.")
+@click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+def reparse(data_dir, archive_db, workers, site, since, force, silent):
+    """Re-run the current parsers over the archived report pages (no network).
+
+    Each report version's rows are replaced in one transaction with a note of what
+    changed (reparse_runs, reparse_changes). Pages already parsed by this parser version
+    are skipped, so an interrupted reparse continues where it stopped when run again.
 
     \b
     Example:
-        nianbao reparse --data ./data
+        nianbao reparse --data ./data --workers 2
+        nianbao reparse --site "demo portal" --since 2025-01-01 --force
     """
-    from archive.reparse import report_snapshot_ids, reparse as run_reparse
-    from archive.schema import open_database
+    from archive.reparse import Reparse, ReparseError
+    from archive.reparse_runs import format_summary
 
-    db = open_database(database_path(data_dir))
-    total = len(report_snapshot_ids(db))
-    with click.progressbar(length=total, label="Reparsing", file=sys.stderr) as bar:
-        outcomes = run_reparse(db, progress=bar.update)
-    failed = [o for o in outcomes if o.report_id is None]
-    click.echo(f"Reparsed {len(outcomes)} report pages: {len(outcomes) - len(failed)} stored, {len(failed)} failed")
+    db = open_archive(data_dir, archive_db)
+    options = dict(workers=workers, site=site, force=force,
+                   since=since.isoformat() if since else None)
+    try:
+        with Reparse(db, **options) as job:
+            with _progressbar(job.todo, "Reparsing", silent) as update:
+                try:
+                    summary = job.run(progress=update)
+                except KeyboardInterrupt:
+                    click.echo("", err=True)
+                    click.echo(format_summary(job.summary()))
+                    sys.exit(130)
+    except ReparseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_summary(summary))
+
+
+@contextlib.contextmanager
+def _progressbar(length: int, label: str, silent: bool):
+    """A progress bar with rate and ETA on stderr; ``update(n)`` advances it."""
+    if silent:
+        yield lambda n: None
+        return
+    started = time.monotonic()
+    done = 0
+
+    def rate(_item):
+        seconds = time.monotonic() - started
+        return f"{done / seconds:.1f} pages/s" if done and seconds else ""
+
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True,
+                           item_show_func=rate) as bar:
+        def update(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n, done)
+
+        yield update
+
+
+@cli.command()
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@archive_option
+def merge(output, inputs, archive_db):
+    """Merge the databases of several crawler processes (`nianbao crawl --redis`) into OUTPUT.
+
+    Bodies are stored once per digest, snapshots once per (URL, fetch time, digest),
+    reports once per (URL, digest) with their versions renumbered; cells, checks, errors
+    and the rest come with their rows. Merging the same input again adds nothing.
+
+    \b
+    Example:
+        nianbao merge data/nianbao.db part1/nianbao.db part2/nianbao.db part3/nianbao.db
+    """
+    from archive.merge import merge_databases
+    from archive.raw_store import RawStoreError
+
+    try:
+        result = merge_databases(output, inputs, archive=archive_db)
+    except (RawStoreError, ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Merged {len(inputs)} database(s) into {output}: {result.total} rows added")
+    for table, count in sorted(result.added.items()):
+        if count:
+            click.echo(f"  {table}: {count}")
+    if result.left_out:
+        click.echo(f"Not merged (OUTPUT has no such table): {', '.join(result.left_out)}", err=True)
 
 
 @cli.command()
 @data_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
-def serve(data_dir, host, port):
-    """Browse DATA/nianbao.db in Datasette, with nianbao's table descriptions.
+@archive_option
+def serve(data_dir, host, port, archive_db):
+    """Browse DATA/nianbao.db in Datasette: described tables, facets, research queries,
+    charts (/-/charts) and every report's raw page as captured (/-/raw/ID, scripts off).
+
+    The schema is brought up to date first (the browsing views are created).
 
     \b
     Example:
         nianbao serve --data ./data --port 8001
     """
+    from archive.raw_store import RawStoreError
+    from nianbao.datasette.serve import serve as run_datasette
+
     path = database_path(data_dir)
-    command = [
-        sys.executable, "-m", "datasette", "serve", str(path),
-        "--metadata", str(METADATA_PATH), "--host", host, "--port", str(port),
-    ]
-    click.echo(f"Datasette on http://{host}:{port}/{path.stem}  (Ctrl-C to stop)")
+    click.echo(f"Datasette on http://{host}:{port}/{path.stem}  (charts: /-/charts; Ctrl-C to stop)")
     try:
-        sys.exit(subprocess.call(command, env=os.environ.copy()))
+        run_datasette(path, host=host, port=port, archive_db=archive_db)
+    except RawStoreError as exc:
+        raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         pass
+
+
+@cli.command()
+@click.option("--table", "table", required=True, help="The table or view to export (e.g. applications, cells).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
+@data_option
+@click.option("-o", "--output", help="Default: DATA/TABLE.csv or DATA/TABLE.parquet; '-' writes CSV to stdout.")
+@click.option("--bom", is_flag=True, help="Begin the CSV with a UTF-8 byte-order mark (Excel then reads Chinese right).")
+@click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+@archive_option
+def export(table, fmt, data_dir, output, bom, silent, archive_db):
+    """Export a table or view to CSV or Parquet, for analysis outside Datasette.
+
+    Rows stream in batches, so memory stays flat however big the table.
+
+    \b
+    Example:
+        nianbao export --table applications --format parquet -o applications.parquet
+        nianbao export --table report_list -o - | head
+    """
+    from archive.export import ExportError, check_table, export_table
+    from nianbao.datasette.views import ensure_views
+
+    if output == "-" and fmt != "csv":
+        raise click.UsageError("only CSV can be written to stdout; give -o FILE for parquet")
+    db = open_archive(data_dir, archive_db)
+    ensure_views(db)  # report_list, as `nianbao serve` shows it
+    try:
+        check_table(db, table)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    target = output or str(Path(data_dir) / f"{table}.{fmt}")
+    if target == "-":
+        stream = sys.stdout
+        if bom:
+            stream.write("\ufeff")
+        export_table(db, table, fmt, stream)
+        return
+    total = 0 if silent else db.execute(f"select count(*) from [{table}]").fetchone()[0]
+    with click.progressbar(length=total, label=f"Exporting {table}", file=sys.stderr, hidden=silent) as bar:
+        if fmt == "csv":
+            with open(target, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+                count = export_table(db, table, fmt, stream, progress=bar.update)
+        else:
+            count = export_table(db, table, fmt, target, progress=bar.update)
+    click.echo(f"Wrote {count} rows of {table} to {target}")
+
+
+@cli.command()
+@data_option
+@archive_option
+def verify(data_dir, archive_db):
+    """Check the archive without changing it: every body's digest, every reference,
+    and SQLite's integrity check of nianbao.db and of the raw store file.
+
+    Exit status 0 when clean, 1 when there are problems (each is listed).
+
+    \b
+    Example:
+        nianbao verify --data ./data
+        nianbao verify --data ./data --archive-db /big/disk/raw.db
+    """
+    import sqlite3
+
+    from archive.raw_store import RawStoreError
+    from archive.verify import payload_count, verify as run_verify
+
+    path = database_path(data_dir)
+    try:
+        total = payload_count(path, archive_db)
+        with click.progressbar(length=total, label="Verifying bodies", file=sys.stderr) as bar:
+            result = run_verify(path, archive_db, progress=bar.update)
+    except (RawStoreError, FileNotFoundError, sqlite3.DatabaseError) as exc:
+        raise click.ClickException(f"cannot verify {path}: {exc}") from None
+    counts = result.counts
+    click.echo(f"Checked {counts['payloads']} bodies ({counts['bytes'] / 1e6:.1f} MB), "
+               f"{counts['snapshots']} snapshots, {counts['references']} kinds of reference, "
+               f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s)")
+    for problem in result.problems:
+        click.echo(str(problem))
+    for kind, more in sorted(result.not_listed.items()):
+        click.echo(f"{kind}: {more} more not listed")
+    if not result.ok:
+        click.echo(f"{result.problem_count()} problem(s)")
+        sys.exit(1)
+    click.echo("No problems found.")
+
+
+@cli.command()
+@click.option("--report", "report_id", required=True, type=int, help="The report id (reports.id, or report_id in a view).")
+@click.option("--table", required=True, help="active_disclosure, applications or reviews_litigation.")
+@click.option("--row", required=True, help="Canonical row key, e.g. new_received.")
+@click.option("--column", required=True, help="Canonical column key, e.g. total.")
+@click.option("--value", required=True, help="The right cell as it should read: 48, 0, / (not applicable), or '' (blank).")
+@click.option("--who", required=True, help="Who makes the correction.")
+@click.option("--why", required=True, help="Why: what the source got wrong, or what the parser could not read.")
+@data_option
+def correct(report_id, table, row, column, value, who, why, data_dir):
+    """Correct one cell of a report. The views show the corrected value; reparse never
+    overwrites it; it is flagged (corrections_flagged) if the parsed cell later changes.
+
+    \b
+    Example:
+        nianbao correct --report 12 --table applications --row new_received \\
+            --column total --value 48 --who "Li Wei" --why "the PDF prints 48; the page lost a digit"
+    """
+    from archive.corrections import CorrectionError, add_correction
+
+    db = open_archive(data_dir, None)
+    try:
+        correction_id = add_correction(db, report_id=report_id, table=table, row=row, column=column,
+                                       value=value, who=who, why=why)
+    except CorrectionError as exc:
+        raise click.ClickException(str(exc)) from None
+    k = db["corrections"].get(correction_id)
+    was = "no cell" if k["parsed_kind"] is None else repr(k["parsed_text"])
+    click.echo(f"Correction {correction_id}: report {report_id} {table} {row}/{column} = {value!r} (parsed: {was})")
 
 
 @cli.command()

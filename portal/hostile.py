@@ -195,8 +195,9 @@ def _article(path: str, title: str, docid: int, published: str, body: str) -> Re
     return Resource(page.encode("utf-8"), HTML, LAST_MODIFIED, "report", title)
 
 
-def hostile_column_site(base_url: str, oversize_bytes: int = OVERSIZE_BYTES) -> HostileSite:
-    """The column with the withdrawn report, images for tables, mirrors and oversize files."""
+def hostile_column_site(base_url: str, oversize_bytes: int = OVERSIZE_BYTES, pdf: bytes | None = None) -> HostileSite:
+    """The column with the withdrawn report, images for tables, mirrors and oversize files
+    (or, given ``pdf``, that PDF at both file links: a column without oversize downloads)."""
     host = base_url.split("//", 1)[1]
     col = COLUMN_PATH
     report = col + "202501/t20250120_300001.html"
@@ -216,11 +217,11 @@ def hostile_column_site(base_url: str, oversize_bytes: int = OVERSIZE_BYTES) -> 
     resources = {
         report: _article(report, "示范区人民政府2024年政府信息公开工作年度报告", 300001, "2025-01-20 10:12:00",
                          main_body),
-        attachment: Resource(fake_pdf(oversize_bytes), "application/pdf", LAST_MODIFIED, "attachment"),
+        attachment: Resource(pdf or fake_pdf(oversize_bytes), "application/pdf", LAST_MODIFIED, "attachment"),
         images: _article(images, image_seed.title or "2024年政府信息公开工作年度报告", 300003,
                          "2025-02-10 09:38:00",
                          body_with_table_images(image_seed, lambda n: "./" + image_paths[n].rsplit("/", 1)[1])),
-        pdf_only: Resource(fake_pdf(oversize_bytes), "application/pdf", LAST_MODIFIED, "attachment"),
+        pdf_only: Resource(pdf or fake_pdf(oversize_bytes), "application/pdf", LAST_MODIFIED, "attachment"),
         "/robots.txt": Resource(pages.ROBOTS_TXT.encode("ascii"), "text/plain; charset=utf-8", LAST_MODIFIED,
                                 "robots"),
     }
@@ -246,7 +247,8 @@ def _report_paths(site: Site) -> list[str]:
     return site.paths("report") + site.paths("non_report")
 
 
-def build_hostile_sites(base_urls: dict[str, str], oversize_bytes: int = OVERSIZE_BYTES) -> dict[str, HostileSite]:
+def build_hostile_sites(base_urls: dict[str, str], oversize_bytes: int = OVERSIZE_BYTES,
+                        pdf: bytes | None = None) -> dict[str, HostileSite]:
     """Every hostile site by name; ``base_urls`` is where each will be served."""
     demo = build_site()
     column = [p for p in demo if p.startswith(COLUMN_PATH) and "/index" in p]
@@ -256,7 +258,7 @@ def build_hostile_sites(base_urls: dict[str, str], oversize_bytes: int = OVERSIZ
         "challenge-200": HostileSite.from_site(demo, [at(column, 200, RUISHU_PAGE)]),
         "robots-disallow": HostileSite.from_site(
             demo, robots_txt=f"User-agent: *\nCrawl-delay: 0.2\nDisallow: {COLUMN_PATH}\nDisallow: /search/\n"),
-        "hostile-column": hostile_column_site(base_urls["hostile-column"], oversize_bytes),
+        "hostile-column": hostile_column_site(base_urls["hostile-column"], oversize_bytes, pdf),
         "rate-limited": HostileSite.from_site(
             demo, [first_times(START_PATH, 2, 429, [("Retry-After", "1")], TOO_MANY_PAGE)]),
         "refusing": HostileSite.from_site(demo, [at(_report_paths(demo), 403, FORBIDDEN_PAGE)]),
@@ -270,14 +272,15 @@ def registry_entries(portals: dict[str, DemoPortal]) -> list[dict]:
     ]
 
 
-def start_hostile_sites(directory, addresses: dict | None = None, oversize_bytes: int = OVERSIZE_BYTES):
+def start_hostile_sites(directory, addresses: dict | None = None, oversize_bytes: int = OVERSIZE_BYTES,
+                        pdf: bytes | None = None):
     """Start every hostile host; return (portals by name, registry entries).
 
     The entries are also written to DIRECTORY/hostile-sites.yaml for ``nianbao crawl --sites``.
     """
     addresses = {**ADDRESSES, **(addresses or {})}
     portals = {name: DemoPortal(Site({}), host=address).start() for name, address in addresses.items()}
-    sites = build_hostile_sites({name: p.base_url for name, p in portals.items()}, oversize_bytes)
+    sites = build_hostile_sites({name: p.base_url for name, p in portals.items()}, oversize_bytes, pdf)
     for name, portal in portals.items():
         portal.site = sites[name]
     entries = registry_entries(portals)

@@ -119,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _serve(self, send_body: bool):
+        if self.portal.latency:
+            time.sleep(self.portal.latency)
         path = unquote(urlsplit(self.path).path)
         answer = getattr(self.portal.site, "answer", None)   # hostile hosts: any status, headers
         reply = answer(self.command, path, dict(self.headers.items())) if answer else None
@@ -212,6 +214,7 @@ class DemoPortal:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._sent: list[SentResponse] = []
+        self.latency = 0.0  # seconds each GET/HEAD waits before its answer (a slow server)
 
     @property
     def sent(self) -> list[SentResponse]:

@@ -62,6 +62,10 @@ class Site(Mapping[str, Resource]):
     def report_path(self, seed_id: str) -> str:
         return next(p for p, r in self._resources.items() if r.seed == seed_id)
 
+    def add(self, path: str, resource: Resource) -> None:
+        """Publish a new page at ``path`` (a report added to the column between two crawls)."""
+        self._resources[path] = resource
+
     def replace(self, path: str, body: bytes, last_modified: str | None = None) -> Resource:
         """Publish a new body at ``path`` (a corrected report), as a CMS does between two
         crawls: a new ETag follows from the body, Last-Modified moves a day on unless given."""

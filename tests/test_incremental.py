@@ -1,5 +1,6 @@
-"""Incremental nightly runs: report pages asked for conditionally, unchanged bodies
-neither stored nor parsed again, a changed report kept as a new version beside the old.
+"""Incremental nightly runs: listing pages (but the column's first), report pages and
+attachments asked for conditionally, unchanged bodies neither stored nor parsed again,
+a changed report kept as a new version beside the old.
 
 The crawls run the real CLI in a subprocess against the imitation portal on real HTTP.
 """
@@ -19,6 +20,25 @@ from archive.snapshots import payload_digest, read_snapshot, store_not_modified,
 CHANGED_SEED = "000_a7e6a703afb669e1"  # 城中区人民政府: applications new_received total is 47
 
 
+def add_late_report(site) -> str:
+    """A report published late, listed on the column's last page: a synthetic one."""
+    from portal import pages
+    from portal.site import Resource
+    from portal.synthetic import SyntheticReport, synthetic_body
+
+    report = SyntheticReport("城中区教育局", 2023, "000_a7e6a703afb669e1", factor=3)
+    path = "/zwgk/zfxxgknb/202402/t20240226_100009.html"
+    article = pages.Article(title=report.title, published="2024-02-26 09:00", source=report.agency,
+                            docid=100009, url=path, hits=1)
+    site.add(path, Resource(pages.article_page(article, synthetic_body(report), []).encode("utf-8"),
+                            "text/html; charset=utf-8", "Mon, 26 Feb 2024 01:00:00 GMT", "report", report.title))
+    last = "/zwgk/zfxxgknb/index_2.html"
+    item = (f'<li><a href="./202402/t20240226_100009.html" title="{report.title}" target="_blank">'
+            f'{report.title}</a><span>2024-02-26</span></li>\n</ul>').encode("utf-8")
+    site.replace(last, site[last].body.replace(b"\n</ul>", item, 1))
+    return path
+
+
 def crawl_once(run_nianbao, portal, data):
     portal.clear_sent()
     result = run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test")
@@ -35,13 +55,14 @@ def report_rows(db):
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory, run_nianbao):
-    """Three nightly runs into one archive: first, unchanged, one report corrected."""
+    """Three nightly runs into one archive: first, unchanged, then one report corrected
+    and a late report added to the column's last listing page."""
     from portal import DemoPortal
     from portal.site import build_site
 
-    # Real report columns list 15-20 items per page; the demo's 3 per page would make
-    # its three listing pages (always re-fetched) weigh more than a real column does.
-    site = build_site(items_per_page=20)
+    # The default demo: three items a listing page, so its three listing pages weigh
+    # more against its reports than a real column's do.
+    site = build_site()
     data = tmp_path_factory.mktemp("nights")
     db_path = data / "nianbao.db"
     with DemoPortal(site) as portal:
@@ -57,13 +78,15 @@ def nights(tmp_path_factory, run_nianbao):
         old_body = site[changed_path].body
         assert old_body.count(b">47<") == 1
         portal.replace(changed_path, old_body.replace(b">47<", b">48<"))
+        added_path = add_late_report(site)
         out3, sent3 = crawl_once(run_nianbao, portal, data)
-        changed_url = portal.url(changed_path)
+        changed_url, added_url = portal.url(changed_path), portal.url(added_path)
     db = sqlite3.connect(db_path)
     db.row_factory = sqlite3.Row
     yield {
         "db": db, "data": data, "sent": (sent1, sent2, sent3), "out": (out1, out2, out3),
         "after_first": after_first, "after_second": after_second, "changed_url": changed_url,
+        "added_url": added_url,
     }
     db.close()
 
@@ -71,6 +94,9 @@ def nights(tmp_path_factory, run_nianbao):
 def test_second_run_downloads_under_a_tenth_of_the_first(nights):
     first, second, _ = nights["sent"]
     assert body_bytes(second) < 0.10 * body_bytes(first), (body_bytes(first), body_bytes(second))
+    # What is still sent: robots.txt and the column's first page; every other answer is a 304.
+    assert {s.path for s in second if s.body} == {"/robots.txt", "/zwgk/zfxxgknb/index.html"}
+    assert body_bytes(second) < 0.05 * body_bytes(first)  # 3.8 % when this was written
 
 
 def test_second_run_creates_no_report_rows(nights):
@@ -99,13 +125,19 @@ def test_report_pages_are_asked_conditionally_and_304s_archived_as_revisits(nigh
     assert new_payloads == 0
 
 
-def test_listing_pages_are_always_refetched(nights):
+def test_first_listing_page_is_refetched_and_later_ones_walked_from_the_archive(nights):
     _, second, _ = nights["sent"]
-    listings = [s for s in second if "/zwgk/zfxxgknb/index" in s.path]
-    assert listings and all(s.status == 200 and s.body for s in listings)
+    listings = {s.path: s.status for s in second if "/zwgk/zfxxgknb/index" in s.path}
+    assert listings == {"/zwgk/zfxxgknb/index.html": 200, "/zwgk/zfxxgknb/index_1.html": 304,
+                        "/zwgk/zfxxgknb/index_2.html": 304}
     db = nights["db"]
-    for (headers,) in db.execute("select request_headers from snapshots where kind = 'listing'"):
-        assert "if-none-match" not in {k.lower() for k, _ in json.loads(headers)}
+    for url, headers, status in db.execute(
+            "select url, request_headers, status from snapshots where kind = 'listing' and run_id = 2"):
+        conditional = "if-none-match" in {k.lower() for k, _ in json.loads(headers)}
+        assert conditional == (not url.endswith("/index.html")) and status == (304 if conditional else 200)
+    # The reports listed on the pages that answered 304 were still asked for (conditionally).
+    reports = db.execute("select count(*) from snapshots where kind = 'report' and run_id = 2").fetchone()[0]
+    assert reports == 5
 
 
 def test_a_changed_report_is_a_new_version_beside_the_old(nights):
@@ -124,28 +156,43 @@ def test_a_changed_report_is_a_new_version_beside_the_old(nights):
     assert new_received_total(versions[0]["id"]) == 47  # the old version keeps its numbers
     assert new_received_total(versions[1]["id"]) == 48
     # Exactly that report: every other report is the same row as after the first night.
-    others = [r for r in report_rows(db) if r["url"] != url]
+    others = [r for r in report_rows(db) if r["url"] not in (url, nights["added_url"])]
     assert others == [r for r in nights["after_first"] if r["url"] != url]
-    assert "reports found:        5 (0 new, 1 new versions)" in nights["out"][2]
+    assert "reports found:        6 (1 new, 1 new versions)" in nights["out"][2]
+
+
+def test_a_report_added_behind_unchanged_listing_pages_is_found(nights):
+    # Page 2 answered 304 and was walked from the archive; page 3 changed and answered 200.
+    third = {s.path: s.status for s in nights["sent"][2] if "/zwgk/zfxxgknb/index" in s.path}
+    assert third == {"/zwgk/zfxxgknb/index.html": 200, "/zwgk/zfxxgknb/index_1.html": 304,
+                     "/zwgk/zfxxgknb/index_2.html": 200}
+    (added,) = [dict(r) for r in nights["db"].execute("select * from reports where url = ?", [nights["added_url"]])]
+    assert (added["version"], added["is_current"], added["year"]) == (1, 1, 2023)
 
 
 def test_views_count_current_versions_only(nights):
     db = nights["db"]
     (n,) = db.execute("select count(*) from applications where row_key = 'new_received'").fetchone()
     with_tables = db.execute("select count(*) from reports where is_current = 1 and has_tables = 1").fetchone()[0]
-    assert n == with_tables == 4
+    assert n == with_tables == 5
     (total,) = db.execute(
         "select total from applications a join reports r on r.id = a.report_id "
         "where r.url = ? and a.row_key = 'new_received'", [nights["changed_url"]]
     ).fetchone()
     assert total == 48
-    assert db.execute("select count(*) from current_reports").fetchone()[0] == 5
+    assert db.execute("select count(*) from current_reports").fetchone()[0] == 6
+
+
+def test_start_urls_without_a_registry_tie_reports_to_no_site(nights):
+    db = nights["db"]
+    assert db.execute("select count(*) from sites").fetchone()[0] == 0
+    assert db.execute("select count(*) from reports where site_id is not null").fetchone()[0] == 0
 
 
 def test_reparse_keeps_every_version(nights, run_nianbao):
     before = {(r["url"], r["version"], r["is_current"], r["payload_digest"]) for r in report_rows(nights["db"])}
-    result = run_nianbao("reparse", "--data", nights["data"])
-    assert "Reparsed 6 report pages: 6 stored, 0 failed" in result.stdout
+    result = run_nianbao("reparse", "--data", nights["data"], "--force")
+    assert "Reparsed 7 report pages: 7 stored, 0 failed" in result.stdout
     after = {(r["url"], r["version"], r["is_current"], r["payload_digest"]) for r in report_rows(nights["db"])}
     assert after == before
 
@@ -200,6 +247,6 @@ def test_versions_follow_the_newest_fetch(tmp_path):
     assert parse(fetch(db, b"B")) == [(1, 0), (2, 1)]
     assert parse(fetch(db, b"A")) == [(1, 1), (2, 0)]  # the site went back to the first body
     assert len(report_snapshot_ids(db)) == 2
-    assert [o.report_id for o in reparse(db)] == [None, None]  # b"A" is no report: parse errors
+    assert reparse(db, force=True).outcomes == {"error": 2}  # b"A" is no report: parse errors
     assert [(r["version"], r["is_current"]) for r in db.query("select * from reports order by version")] == [
         (1, 1), (2, 0)]

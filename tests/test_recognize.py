@@ -42,3 +42,34 @@ def test_recognition_is_frozen():
     result = classify_listing_title("2024年政务公开工作要点")
     with pytest.raises(AttributeError):
         result.year = 2000
+
+
+# The crawler's recognition: traditional-character wording (資訊 for 信息) too.
+
+@pytest.mark.parametrize("title,year", [
+    ("臺北市政府2023年政府資訊公開工作年度報告", 2023),
+    ("示范區2024年政府資訊公開工作年度報告", 2024),
+    ("2022年度政府資訊公開年報", 2022),
+    ("江夏區2021年政府信息公開工作年度報告", 2021),
+    ("城中区人民政府2024年政府信息公开工作年度报告", 2024),
+])
+def test_crawler_recognises_traditional_titles(title, year):
+    from crawler.recognize import classify_title
+
+    result = classify_title(title)
+    assert result.is_report and result.year == year
+    assert not classify_listing_title("示范區2024年政府資訊公開工作年度報告").is_report  # what the mapping adds
+
+
+@pytest.mark.parametrize("title,reason", [
+    ("2024年政府網站工作年度報表", WEBSITE_STATISTICS),
+    ("2025年政務公開工作要點", WORK_PLAN),
+    ("關於印發政府資訊公開工作年度報告格式的通知", ABOUT_REPORT),
+    ("2024年政务资讯工作年度报告", OTHER_ANNUAL_REPORT),  # 资讯 alone is not 信息公开
+    (None, NOT_ANNUAL_REPORT),
+])
+def test_crawler_keeps_traditional_non_reports_out(title, reason):
+    from crawler.recognize import classify_title
+
+    result = classify_title(title)
+    assert not result.is_report and result.reason == reason

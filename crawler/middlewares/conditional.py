@@ -1,13 +1,18 @@
-"""Ask for report pages and attachments conditionally; answer a 304 from the archive.
+"""Ask for listing pages, report pages and attachments conditionally; answer a 304 from the archive.
 
-A report page is fetched every night but changes rarely. When the archive holds a 200
+A page is fetched every night but changes rarely. When the archive holds a 200
 of the same URL, the request carries that answer's validators (``If-None-Match`` from
 its ETag, ``If-Modified-Since`` from its Last-Modified). A ``304 Not Modified`` is
 archived by the snapshot middleware as a revisit of that snapshot; this middleware
 then hands the spider the archived 200 instead (meta ``nianbao_unchanged``), so the
 spider sees a normal page and the pipeline knows not to parse it again.
 
-Listing pages are never conditional: they are where new reports appear.
+Listing pages are conditional too, except the column's start pages: a listing that
+answers 304 is walked from its archived body like a fresh one, so its items and its
+further pages are all visited (and a later page that changed answers 200). The start
+pages (meta ``nianbao_column_start``) are always fetched in full: that is where a new
+report shows first, and one page per column a night is cheap insurance against a server
+whose validators say "not modified" about a page that changed.
 
 Priority 800: its ``process_request`` runs before the snapshot middleware (900)
 records the request, and its ``process_response`` after the snapshot middleware
@@ -25,7 +30,7 @@ from archive.snapshots import newest_fetch, read_snapshot
 
 from ..extensions import crawl_archive
 
-CONDITIONAL_KINDS = ("report", "attachment")
+CONDITIONAL_KINDS = ("listing", "report", "attachment")
 
 
 class ConditionalRequestMiddleware:
@@ -42,6 +47,8 @@ class ConditionalRequestMiddleware:
     def process_request(self, request):
         if request.method != "GET" or request.meta.get("nianbao_kind") not in CONDITIONAL_KINDS:
             return None
+        if request.meta.get("nianbao_column_start"):
+            return None  # always read in full (see above)
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None  # the caller chose its own validators
         previous = newest_fetch(crawl_archive(self.crawler).db, request.url)

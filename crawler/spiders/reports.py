@@ -3,7 +3,7 @@ every document a report page links to.
 
 The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
 from the page when the registry names none) reads items and further pages; report
-recognition is ``parsers.classify_listing_title``; which hosts are followed is
+recognition is ``crawler.recognize.classify_title``; which hosts are followed is
 ``crawler.registry.belongs_to_site``. Items that are not reports, and links to unrelated
 hosts, are recorded in ``skipped`` with the reason and not fetched.
 """
@@ -14,16 +14,18 @@ import re
 
 import scrapy
 
-from parsers import classify_listing_title, detect_encoding
+from parsers import detect_encoding
 
 from ..drops import RequestDropped
 from ..flavours import flavour_module
 from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
+from ..recognize import classify_title
 from ..registry import belongs_to_site
 
 UNRELATED_HOST = "on an unrelated host (not followed)"
+COMMAND_LINE = "command line"  # the site of start URLs given without a registry
 
 
 def response_text(response) -> str:
@@ -59,7 +61,7 @@ class ReportSpider(scrapy.Spider):
             start_urls = [u for u in start_urls.split(",") if u]
         self.sites = list(sites or [])
         if start_urls:
-            self.sites.append({"name": "command line", "start_urls": list(start_urls)})
+            self.sites.append({"name": COMMAND_LINE, "start_urls": list(start_urls)})
         if not self.sites:
             raise ValueError("ReportSpider needs sites=[...] or start_urls=...")
         self.sites_by_name = {site["name"]: site for site in self.sites}
@@ -75,7 +77,7 @@ class ReportSpider(scrapy.Spider):
             for url in site["start_urls"]:
                 request = scrapy.Request(
                     url, callback=self.parse_listing, errback=self.record_failure,
-                    meta=self._meta("listing", site, site.get("flavour")),
+                    meta={**self._meta("listing", site, site.get("flavour")), "nianbao_column_start": True},
                 )
                 self.listing_pages.setdefault(site["name"], set()).add(listing_key(request))
                 yield request
@@ -119,7 +121,7 @@ class ReportSpider(scrapy.Spider):
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
         adapter = flavour_module(flavour)
         for item in adapter.listing_items(response, text):
-            recognition = classify_listing_title(item.title)
+            recognition = classify_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
             elif not belongs_to_site(site, item.url):
@@ -136,7 +138,8 @@ class ReportSpider(scrapy.Spider):
         if snapshot_id is None:  # the snapshot middleware is switched off
             self.logger.warning("No snapshot for %s; report not parsed", response.url)
             return
-        yield ReportPage(url=response.url, snapshot_id=snapshot_id, listing_title=listing_title, found_on=found_on)
+        yield ReportPage(url=response.url, snapshot_id=snapshot_id, listing_title=listing_title, found_on=found_on,
+                         site=response.meta.get("nianbao_site"))
         text = response_text(response)
         site = self._site(response)
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
@@ -154,7 +157,8 @@ class ReportSpider(scrapy.Spider):
             self.logger.warning("No snapshot for %s; attachment not parsed", response.url)
             return
         yield ReportPage(url=response.url, snapshot_id=snapshot_id, listing_title=listing_title,
-                         found_on=found_on, kind="attachment", attachment_of=attachment_of)
+                         found_on=found_on, kind="attachment", attachment_of=attachment_of,
+                         site=response.meta.get("nianbao_site"))
 
     def record_failure(self, failure):
         """A request failed for good (HTTP error status, or download error after retries).

@@ -1,0 +1,90 @@
+"""Researchers' corrections: a value for one cell, over what the source printed or the
+parser read.
+
+A correction names the report version it was made on, but applies to that version's
+logical report (``report_groups``), so it keeps applying when a reparse rewrites the
+cells or the site publishes a new version. The views (``current_cells`` and the wide
+tables) show the newest correction of each cell instead of the parsed value; reparse
+never writes to ``corrections``. The parsed cell as it was when the correction was made
+is recorded with it: when the counted version's parsed cell differs from that later
+(the source was fixed, or the parser improved), the correction shows in
+``corrections_flagged`` for someone to look at again.
+
+The value is given as text and read like a printed cell (``parsers.cells.read_cell``):
+``48``, ``0``, ``/`` (not applicable), or an empty string for a blank.
+"""
+
+from __future__ import annotations
+
+from parsers.cells import read_cell
+
+from .cross_checks import run_cross_checks, with_next_years
+from .snapshots import utc_now
+
+TABLES = ("active_disclosure", "applications", "reviews_litigation")
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be recorded; the message is one line."""
+
+
+def add_correction(db, *, report_id: int, table: str, row: str, column: str, value: str,
+                   who: str, why: str, when: str | None = None) -> int:
+    """Record a correction of one cell of report ``report_id``; return its id."""
+    if table not in TABLES:
+        raise CorrectionError(f"unknown table {table!r}; tables are {', '.join(TABLES)}")
+    for name, given in (("row", row), ("column", column), ("who", who), ("why", why)):
+        if not (given or "").strip():
+            raise CorrectionError(f"{name} must not be empty")
+    report = db.execute("select group_id from reports where id = ?", [report_id]).fetchone()
+    if report is None:
+        raise CorrectionError(f"no report {report_id}")
+    rows, columns = canonical_cells(table)
+    if row not in rows:
+        raise CorrectionError(f"unknown row {row!r} of {table}")
+    if column not in columns:
+        raise CorrectionError(f"unknown column {column!r} of {table}")
+    cell = read_cell(value)
+    parsed = db.execute(
+        "select value, text, kind from cells where report_id = ? and table_name = ? and row_key = ? "
+        "and column_key = ?",
+        [report_id, table, row, column],
+    ).fetchone() or (None, None, None)
+    with db.atomic():
+        correction_id = db["corrections"].insert(
+            {
+                "report_id": report_id,
+                "table_name": table,
+                "row_key": row,
+                "column_key": column,
+                "value": cell.value,
+                "text": value,
+                "kind": cell.kind,
+                "parsed_value": parsed[0],
+                "parsed_text": parsed[1],
+                "parsed_kind": parsed[2],
+                "who": who.strip(),
+                "why": why.strip(),
+                "made_at": when or utc_now(),
+            }
+        ).last_pk
+        if report[0] is not None:
+            run_cross_checks(db, with_next_years(db, {report[0]}))
+    return correction_id
+
+
+def corrections_flagged(db) -> list[dict]:
+    """Corrections in effect whose parsed cell is no longer what it was when they were made."""
+    return list(db.query("select * from corrections_flagged order by correction_id"))
+
+
+def canonical_cells(table: str) -> tuple[set, set]:
+    """(row keys, column keys) of one table of the national format, both layouts."""
+    from parsers import national_format as fmt
+
+    if table == fmt.ACTIVE_DISCLOSURE:
+        return {k for k, _ in fmt.ACTIVE_ROWS}, {k for k, _ in fmt.ACTIVE_COLUMNS}
+    if table == fmt.APPLICATIONS:
+        rows = {k for k, _ in fmt.APPLICATION_ROWS} | {k for k, _ in fmt.APPLICATION_GROUPS}
+        return rows | {fmt.OTHER_OTHER[0]}, set(fmt.APPLICANT_COLUMNS)
+    return set(fmt.REVIEW_GROUPS), set(fmt.REVIEW_OUTCOMES)

@@ -1,0 +1,238 @@
+"""Merge nianbao databases (one per crawler process) into one, without duplicates.
+
+Each input is read as it is (read-only, with its raw store if it keeps its bodies in a
+second file) and copied table by table, parents before children, by column names, so
+columns and tables added to the schema later come along. Row ids are per database;
+every reference to one (declared foreign keys, and the few references the schema does
+not declare) is remapped. Each row is recognised by a natural key:
+
+- a table's own unique index: reports (url, payload digest), payloads (digest),
+  skipped (url), agencies and sites (name), …
+- ``NATURAL_KEYS`` below: crawl_runs (started, spider, pid), snapshots (url, fetched_at,
+  payload digest), codec_dicts (digest);
+- otherwise a row belongs to the rows it references (cells, checks, problems and
+  indicators to their report; errors and blocks to their run): it is copied when one of
+  them is new here and skipped when they all were here already. A row that references
+  nothing is compared with every column.
+
+So merging the same input twice adds nothing. Report versions are recomputed afterwards
+for every URL that gained one: ``version`` in the order the bodies were first fetched,
+``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
+nothing about time across databases); then the logical reports (``report_groups``, not
+copied: their keys hold agency ids) are regrouped. Full-text indexes follow by trigger.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import raw_store, report_groups
+from .records import version_fetches
+from .schema import open_database
+
+NATURAL_KEYS = {
+    "crawl_runs": ("started", "spider", "pid"),
+    "snapshots": ("url", "fetched_at", "payload_digest"),
+    "codec_dicts": ("digest",),
+}
+# References the schema does not declare as foreign keys: (table, column) -> parent table.
+UNDECLARED_REFERENCES = {
+    ("crawl_runs", "resumes"): "crawl_runs",
+    ("snapshots", "revisit_of"): "snapshots",
+}
+NOT_MERGED = {"raw_store"}  # each database's pairing with its own raw store file
+# Derived from the merged rows afterwards; references to them are copied as NULL.
+DERIVED = {"report_groups"}
+
+
+@dataclass
+class MergeResult:
+    added: dict[str, int] = field(default_factory=dict)  # table -> rows added
+    left_out: list[str] = field(default_factory=list)  # input tables the output has no place for
+
+    @property
+    def total(self) -> int:
+        return sum(self.added.values())
+
+
+def merge_databases(out_path, in_paths, *, archive=None) -> MergeResult:
+    """Merge the databases at ``in_paths`` into the one at ``out_path`` (created if needed;
+    ``archive``: its raw store file, as ``open_database`` takes it)."""
+    out_path = Path(out_path)
+    for path in in_paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"no database at {path}")
+        if Path(path).resolve() == out_path.resolve():
+            raise ValueError(f"{path} is the output database")
+    db = open_database(out_path, archive)
+    result = MergeResult()
+    try:
+        for path in in_paths:
+            source = _open_input(path)
+            try:
+                with db.atomic():
+                    _merge_one(db, source, result)
+            finally:
+                source.close()
+    finally:
+        db.close()
+    return result
+
+
+def _open_input(path) -> sqlite3.Connection:
+    source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    archive = raw_store.recorded_archive(source, path)
+    if archive is not None:
+        source.execute(f"attach database ? as {raw_store.ARCHIVE_SCHEMA}", [f"file:{archive.resolve()}?mode=ro"])
+    return source
+
+
+def _tables(conn) -> dict[str, str]:
+    """Real tables by name -> their schema, virtual tables and their shadows left out."""
+    schemas = [row[1] for row in conn.execute("pragma database_list")]
+    found, virtual = {}, []
+    for schema in schemas:
+        for name, sql in conn.execute(f"select name, sql from [{schema}].sqlite_master where type = 'table'"):
+            if (sql or "").lower().startswith("create virtual table"):
+                virtual.append(name)
+            elif not name.startswith("sqlite_"):
+                found.setdefault(name, schema)
+    return {n: s for n, s in found.items() if not any(n.startswith(v + "_") for v in virtual)}
+
+
+@dataclass
+class _Table:
+    name: str
+    columns: list[str]
+    integer_id: str | None  # the INTEGER PRIMARY KEY column whose values are remapped
+    references: dict[str, tuple[str, str | None]]  # column -> (parent table, parent column; None: its key)
+    key: tuple[str, ...] | None  # natural key columns
+
+
+def _describe(db, name: str, schema: str) -> _Table:
+    info = db.execute(f"pragma [{schema}].table_info([{name}])").fetchall()
+    columns = [row[1] for row in info]
+    pks = [row for row in info if row[5]]
+    integer_id = pks[0][1] if len(pks) == 1 and pks[0][2].upper() == "INTEGER" else None
+    references = {row[3]: (row[2], row[4]) for row in db.execute(f"pragma [{schema}].foreign_key_list([{name}])")}
+    references.update({col: (parent, None) for (table, col), parent in UNDECLARED_REFERENCES.items() if table == name})
+    key = NATURAL_KEYS.get(name)
+    if key is None:
+        for index in db.execute(f"pragma [{schema}].index_list([{name}])").fetchall():
+            _, index_name, unique, origin, partial = index[:5]
+            if unique and origin != "pk" and not partial:
+                key = tuple(row[2] for row in db.execute(f"pragma [{schema}].index_info([{index_name}])"))
+                break
+    if key is None and integer_id is None and pks:
+        key = tuple(row[1] for row in sorted(pks, key=lambda row: row[5]))
+    return _Table(name, columns, integer_id, references, key)
+
+
+def _merge_order(tables: dict[str, _Table]) -> list[str]:
+    """Parents before children (self-references aside)."""
+    order, visiting = [], set()
+
+    def visit(name):
+        if name in order or name in visiting:
+            return
+        visiting.add(name)
+        for parent, _ in tables[name].references.values():
+            if parent in tables and parent != name:
+                visit(parent)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in sorted(tables):
+        visit(name)
+    return order
+
+
+def _merge_one(db, source: sqlite3.Connection, result: MergeResult) -> None:
+    out_tables = _tables(db.conn)
+    in_tables = _tables(source)
+    result.left_out = sorted(set(result.left_out) | (set(in_tables) - set(out_tables) - NOT_MERGED))
+    tables = {name: _describe(db, name, out_tables[name]) for name in in_tables
+              if name in out_tables and name not in NOT_MERGED | DERIVED}
+    id_columns = {name: table.integer_id for name, table in tables.items() if table.integer_id}
+    ids: dict[str, dict[int, int]] = {name: {} for name in id_columns}  # table -> input id -> output id
+    new: dict[str, set[int]] = {name: set() for name in id_columns}  # output ids added by this merge
+    for name in _merge_order(tables):
+        result.added[name] = result.added.get(name, 0) + _copy_table(
+            db, source, tables[name], in_tables[name], ids, new, id_columns)
+    if "reports" in tables and new["reports"]:
+        marks = ",".join("?" * len(new["reports"]))
+        urls = [row[0] for row in db.execute(f"select distinct url from reports where id in ({marks})",
+                                             list(new["reports"]))]
+        for url in urls:
+            renumber_versions(db, url)
+        if "report_groups" in out_tables:  # logical reports: the new versions, and the URLs' groups
+            touched = report_groups.regroup(db, sorted(new["reports"]))
+            report_groups.choose_current(db, set().union(*(report_groups.groups_of_url(db, u) for u in urls)) - touched)
+
+
+def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns) -> int:
+    in_columns = {row[1] for row in source.execute(f"pragma [{in_schema}].table_info([{table.name}])")}
+    columns = [c for c in table.columns if c in in_columns]
+    copied = [c for c in columns if c != table.integer_id]
+    order = f" order by [{table.integer_id}]" if table.integer_id in in_columns else " order by rowid"
+    select = f"select {', '.join(f'[{c}]' for c in columns)} from [{in_schema}].[{table.name}]{order}"
+    insert = (f"insert into [{table.name}] ({', '.join(f'[{c}]' for c in copied)}) "
+              f"values ({', '.join('?' * len(copied))})")
+    seen = None  # rows of a table without key or references, for comparing whole rows
+    added = 0
+    for values in source.execute(select):
+        row = dict(zip(columns, values))
+        old_id = row.pop(table.integer_id, None) if table.integer_id else None
+        refers_to_new = False
+        refers_to_any = False
+        for column, (parent, parent_column) in table.references.items():
+            if parent in DERIVED:
+                row[column] = None
+                continue
+            if row.get(column) is None or parent not in ids or parent_column not in (None, id_columns.get(parent)):
+                continue  # a reference by value (a payload digest) needs no remapping
+            refers_to_any = True
+            mapped = ids[parent].get(row[column])
+            row[column] = mapped
+            refers_to_new = refers_to_new or mapped in new[parent]
+        if table.key is not None:
+            existing = db.execute(
+                f"select {f'[{table.integer_id}]' if table.integer_id else 'null'} from [{table.name}] where "
+                + " and ".join(f"[{c}] is ?" for c in table.key),
+                [row.get(c) for c in table.key],
+            ).fetchone()
+        elif refers_to_any:
+            existing = None if refers_to_new else (None,)
+        else:
+            if seen is None:
+                id_column = f"[{table.integer_id}]" if table.integer_id else "null"
+                seen = {tuple(r[1:]): r[0] for r in db.execute(
+                    f"select {id_column}, {', '.join(f'[{c}]' for c in copied)} from [{table.name}]")}
+            whole = tuple(row[c] for c in copied)
+            existing = (seen[whole],) if whole in seen else None
+        if existing is not None:
+            if table.integer_id and old_id is not None and existing[0] is not None:
+                ids[table.name][old_id] = existing[0]
+            continue
+        cursor = db.execute(insert, [row[c] for c in copied])
+        added += 1
+        if seen is not None:
+            seen[whole] = cursor.lastrowid
+        if table.integer_id and old_id is not None:
+            ids[table.name][old_id] = cursor.lastrowid
+            new[table.name].add(cursor.lastrowid)
+    return added
+
+
+def renumber_versions(db, url: str) -> None:
+    """``version`` and ``is_current`` of ``url``'s reports, by fetch times."""
+    versions = version_fetches(db, url)  # snapshot ids say nothing about time across inputs: fetch times do
+    if not versions:
+        return
+    by_first_fetch = sorted(versions, key=lambda v: (v[1] or "", v[0]))
+    current = max(versions, key=lambda v: (v[2] or "", v[1] or "", v[0]))[0]
+    for number, (report_id, *_) in enumerate(by_first_fetch, start=1):
+        db.execute("update reports set version = ?, is_current = ? where id = ?",
+                   [number, int(report_id == current), report_id])

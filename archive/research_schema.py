@@ -1,0 +1,244 @@
+"""The researcher's layer of the schema (5): logical reports, agency aliases, corrections,
+trigram full-text search, and the views that count each (agency, year) once.
+
+    agency_aliases   every name a body used (agencies.name is the first one seen)
+    report_groups    one logical report per (agency, year); report_id is the version counted
+    corrections      a researcher's value for one cell, over whatever the parser read
+    reports_fts      FTS5 over reports.title and reports.text, trigram tokenizer
+
+Views (created by ``archive/schema.py``):
+    current_reports       the counted version of each logical report
+    corrections_in_effect the newest correction of each cell of each logical report
+    current_cells         the counted versions' cells with corrections applied (and the
+                          corrected cells the parser never read)
+    applications, reviews_litigation, active_disclosure   wide, over current_cells
+    corrections_flagged   corrections whose parsed cell changed since they were made
+
+A database from schema 4 gets all of it on open: its agencies are folded by normalized
+name, every report version is put in its logical report, and the search index is built.
+"""
+
+from __future__ import annotations
+
+from .agencies import merge_agencies
+from .report_groups import ATTACHMENT, PAGE, refresh_report_groups
+
+
+def ensure(db) -> None:
+    from .cross_checks import run_cross_checks  # (it reads this module's column lists)
+
+    _tables(db)
+    _indexes(db)  # first: report_groups.key's uniqueness is what grouping relies on
+    with db.atomic():
+        merge_agencies(db)
+        _backfill_source_kind(db)
+        if refresh_report_groups(db):  # versions from before schema 5: their R6/R7 too
+            for name, sql in VIEWS.items():  # (read through current_cells)
+                db.create_view(name, sql, replace=True)
+            run_cross_checks(db)
+        _fill_agency_regions(db)
+    _foreign_keys(db)
+    _triggers(db)
+    _search_index(db)
+
+
+def _tables(db):
+    db["agency_aliases"].create(
+        {"id": int, "agency_id": int, "name": str},
+        pk="id",
+        foreign_keys=[("agency_id", "agencies", "id")],
+        if_not_exists=True,
+    )
+    db["report_groups"].create(
+        {
+            "id": int,
+            "key": str,  # "<agency_id>/<year>", or "url:<url>" when either is unknown
+            "label": str,  # agency name and year, for Datasette links
+            "agency_id": int,
+            "year": int,
+            "report_id": int,  # the version the views count; null when none is current
+            "versions": int,  # report rows in the group (all URLs, all versions)
+            "sources": int,  # distinct URLs: the page, its attachment, copies elsewhere
+        },
+        pk="id",
+        foreign_keys=[("agency_id", "agencies", "id"), ("report_id", "reports", "id")],
+        if_not_exists=True,
+    )
+    db["corrections"].create(
+        {
+            "id": int,
+            "report_id": int,  # the version it was made on; it applies to the logical report
+            "table_name": str,
+            "row_key": str,
+            "column_key": str,
+            "value": float,  # the corrected number; null for an empty or not-applicable cell
+            "text": str,  # the corrected cell as given
+            "kind": str,  # number | zero | empty | not_applicable | text, read like a printed cell
+            "parsed_value": float,  # what the parser had read when the correction was made
+            "parsed_text": str,
+            "parsed_kind": str,  # null when the parser had read no such cell
+            "who": str,
+            "why": str,
+            "made_at": str,  # ISO 8601 UTC
+        },
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id")],
+        if_not_exists=True,
+    )
+
+
+def _backfill_source_kind(db):
+    # Older rows: an attachment snapshot, or a body that is not HTML or text, is an attachment.
+    db.execute(
+        f"update reports set source_kind = coalesce((select case when s.kind = '{ATTACHMENT}' "
+        f"or (s.content_type is not null and lower(s.content_type) not like '%html%' "
+        f"and lower(s.content_type) not like 'text/%') then '{ATTACHMENT}' end "
+        f"from snapshots s where s.id = reports.snapshot_id), '{PAGE}') where source_kind is null"
+    )
+
+
+def _fill_agency_regions(db):
+    db.execute(
+        "update agencies set region_code = (select s.region from reports r join sites s on s.id = r.site_id "
+        "where r.agency_id = agencies.id and s.region is not null order by r.id limit 1) "
+        "where region_code is null"
+    )
+
+
+def _foreign_keys(db):
+    # reports and report_groups point at each other: the second key can only be added once
+    # both tables exist (a table rebuild; once per database).
+    if not any(fk.column == "group_id" for fk in db["reports"].foreign_keys):
+        db["reports"].add_foreign_key("group_id", "report_groups", "id")
+
+
+def _indexes(db):
+    for table, columns, unique in [
+        ("agencies", ["normalized_name"], True),
+        ("agencies", ["level"], False),
+        ("agencies", ["region_code"], False),
+        ("agency_aliases", ["name"], True),
+        ("agency_aliases", ["agency_id"], False),
+        ("report_groups", ["key"], True),
+        ("report_groups", ["agency_id", "year"], False),
+        ("report_groups", ["year"], False),
+        ("report_groups", ["report_id"], False),
+        ("reports", ["group_id"], False),
+        ("reports", ["layout"], False),
+        ("corrections", ["report_id", "table_name", "row_key", "column_key"], False),
+    ]:
+        db[table].create_index(columns, unique=unique, if_not_exists=True)
+
+
+def _triggers(db):
+    # A body's region is its registry site's: filled when a report is tied to a site
+    # (archive/sites.py), whoever writes the row; a region already known is kept.
+    for event in ("insert", "update of site_id, agency_id"):
+        name = "reports_agency_region_" + event.split()[0]
+        db.execute(
+            f"create trigger if not exists [{name}] after {event} on reports "
+            "when new.site_id is not null and new.agency_id is not null begin "
+            "update agencies set region_code = (select region from sites where id = new.site_id) "
+            "where id = new.agency_id and region_code is null; end"
+        )
+
+
+FTS_COLUMNS = ["title", "text"]
+
+
+def _search_index(db):
+    """FTS5 with the trigram tokenizer: the default tokenizer splits on spaces and finds
+    nothing inside Chinese text. Terms of 1-2 characters need archive/search.py's fallback."""
+    triggers = {t.name for t in db["reports"].triggers}
+    if "reports_fts" not in db.table_names() or not {"reports_ai", "reports_ad", "reports_au"} <= triggers:
+        # (Re)built when missing, or when a table rebuild dropped its triggers.
+        db["reports"].enable_fts(FTS_COLUMNS, tokenize="trigram", create_triggers=True, replace=True)
+        # sqlite-utils' update trigger re-indexes on every update; this one only when the
+        # text changed (a reparse rewrites every row, mostly with the same text).
+        db.execute("drop trigger [reports_au]")
+        old = ", ".join(f"old.[{c}]" for c in FTS_COLUMNS)
+        new = ", ".join(f"new.[{c}]" for c in FTS_COLUMNS)
+        names = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+        changed = " or ".join(f"old.[{c}] is not new.[{c}]" for c in FTS_COLUMNS)
+        db.execute(
+            f"create trigger [reports_au] after update of {names} on [reports] when {changed} begin "
+            f"insert into [reports_fts] ([reports_fts], rowid, {names}) values ('delete', old.rowid, {old}); "
+            f"insert into [reports_fts] (rowid, {names}) values (new.rowid, {new}); end"
+        )
+
+
+APPLICANT_COLUMNS = (
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+    "total",
+)
+REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+# Both layouts' columns of table 二; a report fills those of its layout (reports.layout).
+ACTIVE_COLUMNS = (
+    "issued", "repealed", "in_force", "decisions", "amount_10k_yuan",  # 2021
+    "made", "published", "public_total", "items_prev_year", "items_change", "items", "amount",  # 2019
+)
+
+
+def _wide_view_sql(table_name: str, columns) -> str:
+    pivots = ",\n  ".join(f"max(case when x.column_key = '{c}' then x.value end) as [{c}]" for c in columns)
+    return f"""
+select x.report_id, x.group_id, x.agency_id, a.name as agency, x.year, r.layout, x.row_key,
+  {pivots},
+  count(x.correction_id) as corrected_cells
+from current_cells x
+join reports r on r.id = x.report_id
+left join agencies a on a.id = x.agency_id
+where x.table_name = '{table_name}'
+group by x.report_id, x.row_key
+"""
+
+
+_SAME_CELL = "k.table_name = c.table_name and k.row_key = c.row_key and k.column_key = c.column_key"
+
+VIEWS = {
+    # The counted version of each logical report: one row per (agency, year).
+    "current_reports": "select r.* from report_groups g join reports r on r.id = g.report_id",
+    "corrections_in_effect": """
+select * from (
+  select k.*, r.group_id,
+    row_number() over (partition by r.group_id, k.table_name, k.row_key, k.column_key order by k.id desc) as newest
+  from corrections k join reports r on r.id = k.report_id
+) where newest = 1
+""",
+    "current_cells": f"""
+select g.id as group_id, g.report_id, g.agency_id, g.year, c.table_name, c.row_key, c.column_key,
+  iif(k.id is null, c.value, k.value) as value,
+  iif(k.id is null, c.text, k.text) as text,
+  iif(k.id is null, c.kind, k.kind) as kind,
+  c.location, c.value as parsed_value, c.text as parsed_text, c.kind as parsed_kind, k.id as correction_id
+from report_groups g
+join cells c on c.report_id = g.report_id
+left join corrections_in_effect k on k.group_id = g.id and {_SAME_CELL}
+union all
+select g.id, g.report_id, g.agency_id, g.year, k.table_name, k.row_key, k.column_key,
+  k.value, k.text, k.kind, null, null, null, null, k.id
+from corrections_in_effect k
+join report_groups g on g.id = k.group_id and g.report_id is not null
+where not exists (select 1 from cells c where c.report_id = g.report_id and {_SAME_CELL})
+""",
+    "applications": _wide_view_sql("applications", APPLICANT_COLUMNS),
+    "reviews_litigation": _wide_view_sql("reviews_litigation", REVIEW_COLUMNS),
+    "active_disclosure": _wide_view_sql("active_disclosure", ACTIVE_COLUMNS),
+    "corrections_flagged": f"""
+select k.id as correction_id, k.report_id as corrected_report_id, g.report_id as current_report_id,
+  a.name as agency, g.year, k.table_name, k.row_key, k.column_key, k.value,
+  k.parsed_value as parsed_value_then, k.parsed_kind as parsed_kind_then,
+  c.value as parsed_value_now, c.kind as parsed_kind_now, c.text as parsed_text_now,
+  k.who, k.why, k.made_at
+from corrections_in_effect k
+join report_groups g on g.id = k.group_id
+left join agencies a on a.id = g.agency_id
+left join cells c on c.report_id = g.report_id and {_SAME_CELL}
+where c.value is not k.parsed_value or c.kind is not k.parsed_kind
+""",
+}

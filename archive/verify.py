@@ -1,0 +1,207 @@
+"""Check an archive without changing it: bodies, references, SQLite's own integrity check.
+
+- every body: decompressed and hashed again; its digest, size and stored size must match
+  the row (a flipped byte fails zstd's checksum or the digest);
+- every zstd dictionary: its bytes against its digest;
+- every reference: the foreign keys the schema declares (reports -> snapshots, cells ->
+  reports, …) and those SQLite cannot declare (across the two files with --archive-db,
+  or added after a table shipped): snapshot -> payload, revisit_of -> snapshot, a
+  revisit's payload is its original's, payload -> dictionary;
+- ``PRAGMA integrity_check`` on nianbao.db and on the raw store file.
+
+Both files are opened read-only (``mode=ro``); a problem is reported, never repaired.
+Memory stays flat: bodies are streamed one at a time, and only the first problems of
+each kind are kept (the rest are counted).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import codecs, raw_store
+from .raw_store import payload_digest
+
+KEEP_PER_KIND = 100
+
+# References no foreign key declares: (child table, column, parent table, column).
+UNDECLARED = [
+    ("snapshots", "payload_digest", "payloads", "digest"),
+    ("snapshots", "revisit_of", "snapshots", "id"),
+    ("reports", "payload_digest", "payloads", "digest"),
+    ("payloads", "dict_id", "codec_dicts", "id"),
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # corrupt-body | digest-mismatch | size-mismatch | missing-reference | …
+    where: str  # the row: "payloads sha1:…", "snapshots 12"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.where}: {self.detail}"
+
+
+@dataclass
+class Verification:
+    problems: list[Problem] = field(default_factory=list)
+    not_listed: Counter = field(default_factory=Counter)  # problems past KEEP_PER_KIND, by kind
+    counts: Counter = field(default_factory=Counter)  # payloads, bytes, snapshots, references, files
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, where: str, detail: str) -> None:
+        if sum(p.kind == kind for p in self.problems) >= KEEP_PER_KIND:
+            self.not_listed[kind] += 1
+        else:
+            self.problems.append(Problem(kind, where, detail))
+
+    def problem_count(self) -> int:
+        return len(self.problems) + sum(self.not_listed.values())
+
+
+def open_read_only(path, archive=None) -> sqlite3.Connection:
+    """nianbao.db and its raw store (given, or the one it records), both read-only."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {path}")
+    conn = sqlite3.connect(_read_only_uri(path), uri=True)
+    archive_file = raw_store.archive_path(conn, path, archive)
+    if archive_file is not None:
+        if not archive_file.exists():
+            raise FileNotFoundError(f"no raw store at {archive_file}")
+        conn.execute(f"attach database ? as {raw_store.ARCHIVE_SCHEMA}", [_read_only_uri(archive_file)])
+    return conn
+
+
+def _read_only_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+def verify(path, archive=None, progress=None) -> Verification:
+    """Verify the archive at ``path`` (nianbao.db); ``progress(n)`` is told of each body."""
+    result = Verification()
+    conn = open_read_only(path, archive)
+    try:
+        _integrity(conn, result)
+        _dictionaries(conn, result)
+        _bodies(conn, result, progress)
+        _references(conn, result)
+        _revisits(conn, result)
+        if _exists(conn, "snapshots"):
+            result.counts["snapshots"] = conn.execute("select count(*) from snapshots").fetchone()[0]
+    finally:
+        conn.close()
+    return result
+
+
+def payload_count(path, archive=None) -> int:
+    conn = open_read_only(path, archive)
+    try:
+        return conn.execute("select count(*) from payloads").fetchone()[0] if _exists(conn, "payloads") else 0
+    finally:
+        conn.close()
+
+
+def _integrity(conn, result: Verification) -> None:
+    for _, schema, file in conn.execute("pragma database_list").fetchall():
+        if schema == "temp":
+            continue
+        result.counts["files"] += 1
+        rows = [r[0] for r in conn.execute(f"pragma [{schema}].integrity_check")]
+        if rows != ["ok"]:
+            for message in rows:
+                result.add("integrity", Path(file).name, message)
+
+
+def _dictionaries(conn, result: Verification) -> None:
+    if not _exists(conn, "codec_dicts"):
+        return
+    for dict_id, digest, data in conn.execute("select id, digest, data from codec_dicts"):
+        result.counts["dictionaries"] += 1
+        if data is None or codecs.Dictionary(bytes(data)).digest != digest:
+            result.add("corrupt-dictionary", f"codec_dicts {dict_id}", "its bytes do not match its digest")
+
+
+def _bodies(conn, result: Verification, progress) -> None:
+    if not _exists(conn, "payloads"):
+        result.add("missing-table", "payloads", "the raw store has no payloads table")
+        return
+    rows = conn.execute("select digest, size, codec, stored_size, dict_id, data from payloads")
+    for digest, size, codec, stored_size, dict_id, data in rows:
+        where = f"payloads {digest}"
+        result.counts["payloads"] += 1
+        if progress:
+            progress(1)
+        data = bytes(data or b"")
+        if stored_size != len(data):
+            result.add("size-mismatch", where, f"stored_size {stored_size}, data holds {len(data)} bytes")
+        try:
+            body = raw_store.decode(conn, data, codec, dict_id)
+        except Exception as exc:  # zstd checksum, zlib stream, unknown codec or dictionary
+            result.add("corrupt-body", where, f"cannot decompress ({codec}): {exc}")
+            continue
+        result.counts["bytes"] += len(body)
+        actual = payload_digest(body)
+        if actual != digest:
+            result.add("digest-mismatch", where, f"the body's digest is {actual}")
+        elif size != len(body):
+            result.add("size-mismatch", where, f"size {size}, the body has {len(body)} bytes")
+
+
+def _references(conn, result: Verification) -> None:
+    for child, column, parent, parent_column in _all_references(conn):
+        result.counts["references"] += 1
+        rows = conn.execute(
+            f"select c.rowid, c.[{column}] from [{child}] c where c.[{column}] is not null "
+            f"and not exists (select 1 from [{parent}] p where p.[{parent_column}] = c.[{column}])"
+        )
+        for rowid, value in rows:
+            result.add("missing-reference", f"{child} {rowid}",
+                       f"{column} {value!r}: no {parent} row with {parent_column} {value!r}")
+
+
+def _all_references(conn) -> list[tuple[str, str, str, str]]:
+    """Declared foreign keys of every table in both files, then the undeclared ones."""
+    references = []
+    tables = conn.execute(
+        "select name from pragma_table_list where type = 'table' and name not like 'sqlite_%' order by name"
+    ).fetchall()
+    for (table,) in tables:
+        for fk in conn.execute(f"pragma foreign_key_list([{table}])").fetchall():
+            parent, column, parent_column = fk[2], fk[3], fk[4]
+            references.append((table, column, parent, parent_column or "rowid"))
+    references += UNDECLARED
+    seen, kept = set(), []
+    for ref in references:
+        if ref not in seen and _exists(conn, ref[0]) and _exists(conn, ref[2]) and _has_column(conn, ref[0], ref[1]):
+            seen.add(ref)
+            kept.append(ref)
+    return kept
+
+
+def _revisits(conn, result: Verification) -> None:
+    if not _exists(conn, "snapshots") or not _has_column(conn, "snapshots", "revisit_of"):
+        return
+    rows = conn.execute(
+        "select r.id, r.payload_digest, o.id, o.payload_digest from snapshots r "
+        "join snapshots o on o.id = r.revisit_of where r.payload_digest is not o.payload_digest"
+    )
+    for rid, digest, oid, original in rows:
+        result.add("revisit-mismatch", f"snapshots {rid}",
+                   f"revisits snapshot {oid} but holds {digest}, not its {original}")
+
+
+def _exists(conn, table: str) -> bool:
+    """In nianbao.db or the attached raw store."""
+    sql = "select 1 from pragma_table_list where name = ? and type = 'table'"
+    return conn.execute(sql, [table]).fetchone() is not None
+
+
+def _has_column(conn, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"pragma table_info([{table}])"))

@@ -1,0 +1,70 @@
+"""Package the archive as a WACZ (the ``wacz`` package) for ReplayWeb.page and pywb.
+
+The WARC is the one ``archive.warc`` writes; ``pages/pages.jsonl`` lists the report
+pages (one entry per stored report version: the capture it was parsed from, with the
+title the parser read), so a reader opens the archive on the reports, not on listings
+and robots.txt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import tempfile
+from pathlib import Path
+
+from .warc import export_warc
+
+TITLE = "nianbao: government information-disclosure annual reports (政府信息公开工作年度报告)"
+
+
+class WaczError(RuntimeError):
+    pass
+
+
+def report_pages(db) -> list[dict]:
+    """The report pages as pages.jsonl entries: id, url, ts (the capture's WARC-Date), title."""
+    rows = db.execute(
+        "select r.id, s.url, s.fetched_at, r.title from reports r "
+        "join snapshots s on s.id = r.snapshot_id order by r.id"
+    ).fetchall()
+    return [
+        {"id": f"report-{report_id}", "url": url, "ts": fetched_at, "title": title or url}
+        for report_id, url, fetched_at, title in rows
+    ]
+
+
+def _write_pages(pages: list[dict], path: Path) -> None:
+    header = {"format": "json-pages-1.0", "id": "reports", "title": "Annual reports"}
+    with open(path, "w", encoding="utf-8") as fh:
+        for entry in [header, *pages]:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def export_wacz(db, output: Path, *, progress=None) -> dict:
+    """Write ``output`` (a .wacz); return counts: exchanges, pages."""
+    from wacz.main import main as wacz_main
+
+    output = Path(output)
+    with tempfile.TemporaryDirectory(prefix="nianbao-wacz-") as tmp:
+        # The WARC keeps this name inside the WACZ (archive/<name>).
+        warc_path = Path(tmp) / (output.name.removesuffix(".wacz") + ".warc.gz")
+        with open(warc_path, "wb") as stream:
+            exchanges = export_warc(db, stream, filename=warc_path.name, progress=progress)
+        pages = report_pages(db)
+        pages_path = Path(tmp) / "pages.jsonl"
+        _write_pages(pages, pages_path)
+        # wacz matches each page to its capture (and names those it cannot); with no
+        # report at all, the header alone is copied so pages.jsonl is still there.
+        args = ["create", "-o", str(output), "--title", TITLE, "-p", str(pages_path), str(warc_path)]
+        if not pages:
+            args.insert(-1, "--copy-pages")
+        said = io.StringIO()
+        with contextlib.redirect_stdout(said):
+            code = wacz_main(args)
+        unmatched = [line for line in said.getvalue().splitlines() if "Invalid passed page" in line]
+        if code != 0 or unmatched:
+            output.unlink(missing_ok=True)
+            raise WaczError(f"wacz create failed ({code}): {said.getvalue().strip()[-2000:]}")
+    return {"exchanges": exchanges, "pages": len(pages)}

@@ -1,0 +1,190 @@
+"""Throughput of ``nianbao reparse`` at 1 and 2 workers, against bare ``lxml.html.fromstring``
+over the same bytes.
+
+Builds (once; cached under bench/.cache/) an archive of N report pages: make_pages.py's
+pages (the parse benchmark's generator, continued past its 1,000 with the same seed:
+national format, varied values, four portal templates, UTF-8 and GB2312), each stored as
+a crawl stores it (snapshot + compressed body; a third gzip-encoded as a server sends
+them) under one of 40 hosts, then parsed once. Each timed reparse bumps the parser version
+first, so every report's rows are rewritten: read, decompress, decode, chrome strip,
+parse, checks, write. lxml gets each body after content decoding, read outside its timing.
+Passes of lxml run before, between and after the two reparses; its rate is their median.
+
+Example:
+    .venv/bin/python bench/reparse_bench.py                 # 10,000 pages (first run builds the archive)
+    .venv/bin/python bench/reparse_bench.py --pages 200     # a reduced run
+    .venv/bin/python bench/reparse_bench.py --pages 200 --cache /tmp/nb-cache --workers 1,2,3
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import hashlib
+import random
+import resource
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))   # the repo, when not installed
+
+import lxml.html  # noqa: E402
+
+import make_pages  # noqa: E402
+import parsers  # noqa: E402
+from archive.reparse import Reparse  # noqa: E402
+from archive.reparse_runs import format_summary  # noqa: E402
+from archive.schema import open_database  # noqa: E402
+from archive.snapshots import read_snapshot, store_snapshot  # noqa: E402
+
+CACHE = HERE / ".cache"
+SITES = 40
+GENERATOR_FILES = ("make_pages.py", "report_content.py", "report_prose.py", "format_grids.py",
+                   "table_markup.py", "page_bodies.py", "chrome_bits.py", "portal_templates.py")
+BUILD = "1"  # bump when build_archive stores pages differently: the cached archives are rebuilt
+
+
+def iter_pages(count: int, seed: int = make_pages.SEED):
+    """make_pages.build_pages, one page at a time (10,000 pages do not fit in memory at once)."""
+    rng = random.Random(seed)
+    for i in range(count):
+        template = make_pages.TEMPLATES[i % len(make_pages.TEMPLATES)]
+        page_rng = random.Random(rng.getrandbits(64))
+        yield i, template, make_pages.make_page(page_rng, template, 100000 + i)
+
+
+def archive_path(cache: Path, pages: int) -> Path:
+    sources = b"".join((HERE / f).read_bytes() for f in GENERATOR_FILES)
+    digest = hashlib.sha256(sources + BUILD.encode()).hexdigest()[:10]
+    return cache / f"reparse-{pages}-{digest}" / "nianbao.db"
+
+
+def build_archive(path: Path, pages: int, log=print) -> None:
+    """Store ``pages`` report pages as a crawl would, then parse them once (2 workers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name("building.db")
+    for leftover in path.parent.glob("building.db*"):
+        leftover.unlink()
+    db = open_database(partial)
+    start = datetime(2021, 3, 1, tzinfo=timezone.utc)
+    t0 = time.perf_counter()
+    for i, template, data in iter_pages(pages):
+        charset = "gb18030" if b"charset=gb2312" in data[:2000] else "utf-8"
+        headers = [["Content-Type", "text/html" if charset != "utf-8" else "text/html; charset=utf-8"]]
+        body = data
+        if i % 3 == 0:  # as a server that compresses sends it; stored still encoded
+            body = gzip.compress(data, compresslevel=6, mtime=0)
+            headers.append(["Content-Encoding", "gzip"])
+        fetched = start + timedelta(hours=7 * i)
+        store_snapshot(
+            db, url=f"http://gov{i % SITES:02d}.bench.invalid/zwgk/zfxxgknb/{fetched:%Y%m}/t{100000 + i}.html",
+            method="GET", request_headers=[["Accept-Encoding", "gzip, deflate"]], status=200,
+            response_headers=headers, body=body, kind="report",
+            fetched_at=fetched.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            encoding=charset, encoding_source="http-header" if charset == "utf-8" else "meta")
+        if (i + 1) % 1000 == 0:
+            log(f"  stored {i + 1} pages ({time.perf_counter() - t0:.0f}s)", flush=True)
+    with Reparse(db, workers=2) as job:
+        job.run()
+    db.close()
+    partial.rename(path)
+    for suffix in ("-wal", "-shm", ".reparse.lock"):
+        Path(str(partial) + suffix).unlink(missing_ok=True)
+
+
+def version_ids(db) -> list[int]:
+    return [r[0] for r in db.execute("select id from snapshots where kind = 'report' order by id")]
+
+
+def lxml_pass(db, ids: list[int], chunk: int = 100) -> float:
+    """Seconds of lxml.html.fromstring over the decoded bodies (reading them is not timed)."""
+    seconds = 0.0
+    for start in range(0, len(ids), chunk):
+        bodies = []
+        for i in ids[start:start + chunk]:
+            snapshot = read_snapshot(db, i)
+            bodies.append(parsers.decode_http_body(snapshot.body, snapshot.content_encoding))
+        gc.collect()
+        t0 = time.perf_counter()
+        for body in bodies:
+            lxml.html.fromstring(body)
+        seconds += time.perf_counter() - t0
+    return seconds
+
+
+def timed_reparse(db, workers: int, label: str):
+    """Bump the parser version, reparse everything; (seconds, summary)."""
+    parsers.PARSER_VERSION = f"{BASE_VERSION}+bench.{label}.{time.time_ns()}"
+    gc.collect()
+    t0 = time.perf_counter()
+    with Reparse(db, workers=workers) as job:
+        summary = job.run()
+    return time.perf_counter() - t0, summary
+
+
+BASE_VERSION = parsers.PARSER_VERSION
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=10_000, help="report pages in the archive (default 10,000)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to time, comma-separated (default 1,2)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where built archives are kept (default bench/.cache)")
+    parser.add_argument("--rebuild", action="store_true", help="build the archive again even if cached")
+    args = parser.parse_args(argv)
+    counts = [int(w) for w in args.workers.split(",")]
+    if args.pages < 1 or not counts or min(counts) < 1:
+        parser.error("--pages and --workers must be at least 1")
+
+    path = archive_path(args.cache, args.pages)
+    if args.rebuild or not path.exists():
+        print(f"building {path} ...", flush=True)
+        t0 = time.perf_counter()
+        build_archive(path, args.pages)
+        print(f"built in {time.perf_counter() - t0:.0f}s", flush=True)
+    db = open_database(path)
+    ids = version_ids(db)
+    served, stored = db.execute(
+        "select sum(p.size), sum(p.stored_size) from snapshots s join payloads p on p.digest = s.payload_digest"
+    ).fetchone()
+    print(f"pages: {len(ids)}")
+    print(f"archive: {path} ({served / 1e6:.0f} MB as served, {stored / 1e6:.0f} MB stored)")
+
+    lxml_seconds = [lxml_pass(db, ids)]          # also the warm-up of the page cache
+    rates, summaries = {}, {}
+    for workers in counts:
+        seconds, summary = timed_reparse(db, workers, f"w{workers}")
+        rewritten = db.execute("select count(*) from reports where parser_version = ?",
+                               [summary.parser_version]).fetchone()[0]
+        if summary.parsed != len(ids) or rewritten != len(ids) or summary.outcomes.get("error"):
+            print(f"reparse with {workers} worker(s) rewrote {rewritten} of {len(ids)} reports:\n"
+                  + format_summary(summary))
+            return 1
+        rates[workers], summaries[workers] = len(ids) / seconds, summary
+        lxml_seconds.append(lxml_pass(db, ids))
+    bare = len(ids) / statistics.median(lxml_seconds)
+    print(f"lxml.html.fromstring: {bare:.1f} pages/s (median of {len(lxml_seconds)} passes: "
+          + ", ".join(f"{len(ids) / s:.1f}" for s in lxml_seconds) + ")")
+    for workers, rate in rates.items():
+        print(f"reparse, {workers} worker{'s' if workers > 1 else ''}: {rate:.1f} pages/s "
+              f"(every report rewritten; {summaries[workers].seconds:.1f}s)")
+    for workers, rate in rates.items():
+        print(f"ratio reparse {workers}w / lxml = {rate / bare:.2f}")
+    if 1 in rates:
+        for workers, rate in rates.items():
+            if workers != 1:
+                print(f"ratio reparse {workers}w / 1w = {rate / rates[1]:.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak:.0f} MB (this process: writer, and lxml's chunks of 100 bodies)")
+    print("last reparse:")
+    print(format_summary(summaries[counts[-1]]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

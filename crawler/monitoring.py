@@ -1,0 +1,230 @@
+"""Checks at the end of each crawl run: did it do what a night's crawl must?
+
+A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
+
+- the crawl did not finish (stopped by a signal, or closed for another reason);
+- a site that yielded reports in its previous run yields none;
+- errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
+  ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
+- more than ``NIANBAO_MONITOR_MAX_BLOCKED_HOSTS`` hosts were blocked;
+- the archive did not grow while pages were fetched: every answer received (Scrapy's
+  ``downloader/response_count``) must be archived as a snapshot row
+  (``NIANBAO_MONITOR_MIN_ARCHIVED_SHARE``). On a first crawl every such row brings a
+  new body; a nightly run over unchanged sites legitimately stores almost no bytes,
+  its answers are revisits pointing at bodies already stored, so growth is measured
+  in rows per answer, never in bytes.
+
+Everything is read from the database (the run's rows and the Scrapy stats stored at
+close), so a check can be tried on a constructed archive. The counts span the logical
+crawl: this run and the killed runs it resumes. Reports are attributed to the registry
+site whose start URLs share their host and port, else whose hosts they belong to
+(``crawler.registry.belongs_to_site``); per-site counts are kept in the run's
+``monitor`` JSON, which is where the next run finds "its previous run".
+
+Spidermon 1.27 runs under Scrapy 2.19, but it would be a new dependency to assert
+over Scrapy stats, and these checks need the archive and earlier runs, not stats.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from archive.runs import logical_run_ids
+
+from .registry import belongs_to_site, host_name
+
+# Exit statuses of `nianbao crawl`, for the scheduler.
+EXIT_OK = 0
+EXIT_CHECKS_FAILED = 3
+EXIT_CRAWL_FAILED = 4  # the crawl stopped before its end
+EXIT_LOCKED = 75  # another crawl holds the archive (EX_TEMPFAIL: try again later)
+
+
+@dataclass
+class Thresholds:
+    max_error_rate: float = 0.1
+    error_rate_min_pages: int = 20
+    max_blocked_hosts: int = 0
+    min_archived_share: float = 1.0
+    compare_sites: bool = True  # with earlier runs; off for one of several processes on a shared queue
+
+    @classmethod
+    def from_settings(cls, settings) -> "Thresholds":
+        return cls(
+            max_error_rate=settings.getfloat("NIANBAO_MONITOR_MAX_ERROR_RATE", cls.max_error_rate),
+            error_rate_min_pages=settings.getint("NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES", cls.error_rate_min_pages),
+            max_blocked_hosts=settings.getint("NIANBAO_MONITOR_MAX_BLOCKED_HOSTS", cls.max_blocked_hosts),
+            min_archived_share=settings.getfloat("NIANBAO_MONITOR_MIN_ARCHIVED_SHARE", cls.min_archived_share),
+            # A process sharing a Redis queue (crawler/distributed.py) gets whichever of a
+            # site's pages the queue hands it: one night's share says nothing of the site.
+            compare_sites=not settings.get("REDIS_URL"),
+        )
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class RunMonitor:
+    run_id: int
+    checks: list[Check]
+    sites: dict[str, dict] = field(default_factory=dict)  # site name -> {"pages": n, "reports": n}
+    first_crawl: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, **asdict(self)}
+
+
+def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
+                thresholds: Thresholds | None = None) -> RunMonitor:
+    thresholds = thresholds or Thresholds()
+    run_ids = logical_run_ids(db, run_id)
+    marks = ",".join("?" * len(run_ids))
+    one = lambda sql: db.execute(sql.format(runs=marks), run_ids).fetchone()[0] or 0  # noqa: E731
+    run = db["crawl_runs"].get(run_id)
+    stats = json.loads(run["stats"] or "{}")
+    per_site = _per_site(db, run_ids, marks, sites)
+    pages = one("select count(*) from snapshots where run_id in ({runs})")
+    errors = one("select count(*) from errors where run_id in ({runs})")
+    first_crawl = not db.execute(
+        f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
+    ).fetchone()
+    checks = [
+        _finished(run["status"]),
+        _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
+        Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
+        _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
+        _blocked(db, run_ids, marks, thresholds.max_blocked_hosts),
+        _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share),
+    ]
+    return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
+
+
+def _finished(status: str) -> Check:
+    if status == "finished":
+        return Check("crawl finished", True, "the crawl ran to its end")
+    return Check("crawl finished", False, f"the crawl stopped early ({status})")
+
+
+def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:
+    counts = {site["name"]: {"pages": 0, "reports": 0} for site in sites}
+    site_of = _site_attribution(sites)
+    for (url,) in db.execute(f"select url from snapshots where run_id in ({marks})", run_ids):
+        if (name := site_of(url)) is not None:
+            counts[name]["pages"] += 1
+    # Report versions the run fetched or confirmed unchanged (as archive.runs.run_counts).
+    reports = (
+        "select distinct r.id, r.url from reports r join snapshots first on first.id = r.snapshot_id "
+        "join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest "
+        f"where s.run_id in ({marks}) and (s.status = 200 or s.revisit_of is not null)"
+    )
+    for _, url in db.execute(reports, run_ids):
+        if (name := site_of(url)) is not None:
+            counts[name]["reports"] += 1
+    return counts
+
+
+def _site_attribution(sites):
+    """url -> the registry site it was crawled for: same host and port as a start URL
+    first (sites sharing a host, as on 127.0.0.1), else the site it belongs to."""
+    by_netloc = {}
+    for site in sites:
+        for url in site.get("start_urls", ()):
+            by_netloc.setdefault(urlsplit(url).netloc.lower(), site["name"])
+        for host in site.get("hosts", ()):
+            by_netloc.setdefault(host_name(host), site["name"])
+    cache: dict[str, str | None] = {}
+
+    def site_of(url: str) -> str | None:
+        netloc = urlsplit(url).netloc.lower()
+        if netloc not in cache:
+            cache[netloc] = by_netloc.get(netloc) or by_netloc.get(urlsplit(url).hostname) or next(
+                (site["name"] for site in sites if belongs_to_site(site, url)), None
+            )
+        return cache[netloc]
+
+    return site_of
+
+
+def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) -> Check:
+    name = "sites still yielding"
+    silent = {site for site, n in per_site.items() if n["reports"] == 0}
+    previous: dict[str, tuple[int, int]] = {}  # site -> (run, reports) of its previous run
+    if silent:
+        earlier = db.execute(
+            "select id, monitor from crawl_runs where id < ? and monitor is not null order by id desc",
+            [first_of_crawl],
+        )
+        for earlier_id, monitor in earlier:
+            for site, n in (json.loads(monitor).get("sites") or {}).items():
+                if site in silent and site not in previous:
+                    previous[site] = (earlier_id, n.get("reports", 0))
+            if len(previous) == len(silent):
+                break
+    stopped = sorted((site, run, n) for site, (run, n) in previous.items() if n > 0)
+    if not stopped:
+        return Check(name, True, f"{len(per_site) - len(silent)} of {len(per_site)} site(s) yielded reports; "
+                                 "none that yielded before fell silent")
+    listed = "; ".join(f"{site} ({n} in run {run})" for site, run, n in stopped[:10])
+    more = f" and {len(stopped) - 10} more" if len(stopped) > 10 else ""
+    return Check(name, False, f"{len(stopped)} site(s) yielded reports in their previous run and none now: "
+                              f"{listed}{more}")
+
+
+def _error_rate(errors: int, pages: int, limit: float, min_pages: int) -> Check:
+    rate = errors / (pages + errors) if errors else 0.0
+    message = f"{errors} error(s) for {pages} page(s) fetched ({rate:.1%}; at most {limit:.1%})"
+    if pages + errors < min_pages:
+        return Check("error rate", True, message + f", not judged under {min_pages} pages")
+    return Check("error rate", rate <= limit, message)
+
+
+def _blocked(db, run_ids, marks, limit: int) -> Check:
+    rows = db.execute(
+        f"select host, max(site), min(reason) from blocks where run_id in ({marks}) group by host order by host",
+        run_ids,
+    ).fetchall()
+    if len(rows) <= limit:
+        return Check("hosts blocked", True, f"{len(rows)} host(s) blocked (at most {limit})")
+    listed = "; ".join(f"{host} ({site or 'no site'}: {reason})" for host, site, reason in rows[:10])
+    return Check("hosts blocked", False, f"{len(rows)} host(s) blocked (at most {limit}): {listed}")
+
+
+def _archive_growing(db, run_id, stats, first_crawl, min_share) -> Check:
+    name = "archive growing"
+    answers = stats.get("downloader/response_count") or 0
+    archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
+    message = f"{archived} of {answers} answer(s) received archived"
+    if answers and archived < answers * min_share:
+        return Check(name, False, message + (" on a first crawl" if first_crawl else ""))
+    revisits = db.execute("select count(*) from snapshots where run_id = ? and revisit_of is not null",
+                          [run_id]).fetchone()[0]
+    return Check(name, True, message + (f", {revisits} of them unchanged" if revisits else ""))
+
+
+def format_monitor(monitor: RunMonitor) -> str:
+    failed = [c for c in monitor.checks if not c.ok]
+    head = "OK" if not failed else f"FAILED ({len(failed)} of {len(monitor.checks)})"
+    lines = [f"run checks:           {head}"]
+    lines += [f"  {'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.message}" for c in monitor.checks]
+    return "\n".join(lines)
+
+
+def exit_status(run: dict) -> int:
+    """What ``nianbao crawl`` exits with for this ``crawl_runs`` row."""
+    if run["status"] != "finished":
+        return EXIT_CRAWL_FAILED
+    monitor = json.loads(run.get("monitor") or "{}")
+    return EXIT_OK if monitor.get("ok", True) else EXIT_CHECKS_FAILED

@@ -1,0 +1,152 @@
+"""nianbao's Datasette plugin (Datasette 0.65): raw pages, charts, links and the search query.
+
+Registered by ``nianbao serve`` (nianbao/datasette/serve.py) before Datasette starts.
+
+    /-/raw/<snapshot_id>   the stored page as captured, sandboxed (raw_page.py)
+    /-/charts              applications by year, refusal reasons (charts.py)
+    render_cell            a ``raw_page`` or ``snapshot_id`` cell links to /-/raw/<id>,
+                           and so does a snapshot's ``url``
+    menu_links             "Charts" in Datasette's menu
+    canned_queries         search_reports (archive/search.py), unless metadata has one
+
+The database is the first one served that has a ``snapshots`` table (``?database=`` picks
+another).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+from markupsafe import Markup, escape
+
+from . import charts
+from .raw_page import raw_page
+
+TEMPLATE = Path(__file__).with_name("templates") / "nianbao_charts.html"
+
+
+async def _archive_database(datasette, request):
+    wanted = request.args.get("database")
+    for name, database in datasette.databases.items():
+        if wanted and name != wanted:
+            continue
+        if database.path and await database.table_exists("snapshots"):
+            return database
+    raise NotFound("No nianbao database (one with a snapshots table) is served here")
+
+
+async def raw_view(datasette, request):
+    database = await _archive_database(datasette, request)
+    snapshot_id = int(request.url_vars["snapshot_id"])
+    page = await asyncio.get_running_loop().run_in_executor(None, raw_page, database.path, snapshot_id)
+    return Response(page.body, status=page.status, headers=page.headers, content_type=page.content_type)
+
+
+def _int_arg(request, name) -> str:
+    value = (request.args.get(name) or "").strip()
+    return value if value.isdigit() else ""
+
+
+async def charts_view(datasette, request):
+    database = await _archive_database(datasette, request)
+    agency_id, year = _int_arg(request, "agency_id"), _int_arg(request, "year")
+
+    def read(conn):
+        by_year = charts.applications_by_year(conn, int(agency_id) if agency_id else None)
+        reasons = charts.refusal_reasons(conn, int(year) if year else None)
+        agencies = conn.execute(
+            "select distinct a.id, a.name from report_groups g join agencies a on a.id = g.agency_id "
+            "where g.report_id is not null order by a.name").fetchall()
+        years = [r[0] for r in conn.execute(
+            "select distinct year from report_groups where year is not null order by year desc")]
+        return by_year, reasons, agencies, years
+
+    by_year, reasons, agencies, years = await database.execute_fn(read)
+    name = dict(agencies).get(int(agency_id)) if agency_id else None
+
+    def sql_url(sql, params):
+        return datasette.urls.database(database.name) + "?" + urlencode({"sql": sql, **params})
+
+    chart_list = [
+        {
+            "id": "applications-by-year",
+            "svg": charts.column_chart(by_year, f"政府信息公开申请 本年新收 by year{' · ' + name if name else ''}"),
+            "bars": by_year, "label_heading": "year", "value_heading": "applications received",
+            "sql_url": sql_url(charts.APPLICATIONS_BY_YEAR_SQL, {"agency_id": agency_id}),
+        },
+        {
+            "id": "refusal-reasons",
+            "svg": charts.bar_chart(reasons, f"Applications not granted, by reason · {year or 'all years'}"),
+            "bars": reasons, "label_heading": "reason (table 三 row)", "value_heading": "applications",
+            "sql_url": sql_url(charts.REFUSAL_REASONS_SQL, {"year": year}),
+        },
+    ]
+    template = datasette.jinja_env.from_string(TEMPLATE.read_text(encoding="utf-8"))
+    html = await datasette.render_template(
+        template,
+        {"database": database.name, "charts": chart_list, "agencies": agencies, "years": years,
+         "agency_id": agency_id, "year": year},
+        request=request,
+    )
+    return Response.html(html)
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/raw/(?P<snapshot_id>\d+)$", raw_view),
+        (r"^/-/charts$", charts_view),
+    ]
+
+
+def _raw_link(datasette, snapshot_id) -> str:
+    href = datasette.urls.path(f"/-/raw/{snapshot_id}")
+    return (f'<a href="{escape(href)}" rel="noopener noreferrer" '
+            'title="The page as captured (its scripts do not run)">raw page</a>')
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """Snapshot ids link to the raw page as well as to the snapshot's row; so does a
+    snapshot's URL."""
+    if isinstance(value, dict):  # an expanded foreign key: {"value": …, "label": …}
+        value = value.get("value")
+    if value is None:
+        return None
+    if column == "raw_page":
+        snapshot_id = str(value).rsplit("/", 1)[-1]
+        return Markup(_raw_link(datasette, snapshot_id)) if snapshot_id.isdigit() else None
+    if column == "snapshot_id" and table != "snapshots" and str(value).isdigit():
+        row_href = datasette.urls.table(database, "snapshots") + f"/{value}"
+        return Markup(f'<a href="{escape(row_href)}">{value}</a> · {_raw_link(datasette, value)}')
+    if column == "url" and table == "snapshots" and row is not None and "id" in row.keys():
+        return Markup(f'<a href="{escape(value)}" rel="noopener noreferrer">{escape(value)}</a> · '
+                      f'{_raw_link(datasette, row["id"])}')
+    return None
+
+
+@hookimpl
+def menu_links(datasette):
+    return [{"href": datasette.urls.path("/-/charts"), "label": "Charts"}]
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    try:
+        from archive.search import SEARCH_SQL
+    except ImportError:
+        return None
+    if "search_reports" in (datasette.metadata("queries", database=database, fallback=False) or {}):
+        return None
+    return {
+        "search_reports": {
+            "title": "Search the reports' text (Chinese, any length of term)",
+            "description": "Current reports whose title or text contains the term. Three characters or "
+            "more use the trigram index (reports_fts); one or two characters scan the text.",
+            "sql": SEARCH_SQL,
+        }
+    }

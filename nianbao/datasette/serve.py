@@ -1,0 +1,58 @@
+"""Start Datasette on ``nianbao.db`` with nianbao's metadata, views and plugin.
+
+Datasette 0.65 loads plugins from setuptools entry points or ``--plugins-dir``; nianbao's
+plugin is a module of this package, so it is registered with Datasette's plugin manager
+here, in the process that then runs Datasette's own ``serve`` command.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+METADATA_PATH = Path(__file__).resolve().parent.parent / "datasette_metadata.yaml"
+# Research queries over a whole archive (canned queries, facets on views) take longer
+# than Datasette's default 1 s.
+SETTINGS = {"sql_time_limit_ms": "10000", "facet_time_limit_ms": "1000"}
+
+
+def prepare_database(path, archive_db=None) -> None:
+    """Bring the schema up to date (archive/schema.py) and create the browsing views."""
+    from archive.schema import open_database
+
+    from .views import ensure_views
+
+    db = open_database(path, archive=archive_db)
+    try:
+        ensure_views(db)
+    finally:
+        db.close()
+
+
+def register_plugin() -> None:
+    from datasette.plugins import pm
+
+    from . import plugin
+
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="nianbao")
+
+
+def datasette_arguments(path, host: str, port: int) -> list[str]:
+    args = ["serve", str(path), "--metadata", str(METADATA_PATH), "--host", host, "--port", str(port)]
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, value]
+    return args
+
+
+def serve(path, host: str = "127.0.0.1", port: int = 8001, archive_db=None) -> None:
+    """Run Datasette until interrupted (it exits the process when it stops)."""
+    from datasette.cli import cli as datasette_cli
+
+    try:
+        prepare_database(path, archive_db)
+    except sqlite3.OperationalError as exc:  # e.g. a published copy on read-only storage
+        print(f"nianbao: serving {path} as it is (cannot update its schema: {exc})", file=sys.stderr)
+    register_plugin()
+    datasette_cli.main(args=datasette_arguments(path, host, port), prog_name="datasette")

@@ -1,0 +1,51 @@
+"""Hand-made reports stored as a crawl would store them, for the schema tests."""
+
+from __future__ import annotations
+
+import shutil
+
+from archive.records import store_report
+from archive.schema import open_database
+from archive.snapshots import store_snapshot
+from conftest import get_test_file
+
+HTML = [["Content-Type", "text/html; charset=utf-8"]]
+PDF = [["Content-Type", "application/pdf"]]
+
+
+def v3_database(tmp_path):
+    """A copy of the schema 3 database (tests/data/schema/make_v3_db.py), opened: migrated."""
+    path = tmp_path / "nianbao.db"
+    shutil.copy(get_test_file("schema", "v3.db"), path)
+    return open_database(path)
+
+
+def cells(table: str, rows: dict) -> list[dict]:
+    """{row: {column: value}} -> parser cells; a value of None is an empty cell."""
+    return [
+        {"table": table, "row": row, "column": column, "value": value,
+         "text": "" if value is None else str(value),
+         "kind": "empty" if value is None else "zero" if value == 0 else "number",
+         "where": f"{table} {row}/{column}"}
+        for row, columns in rows.items() for column, value in columns.items()
+    ]
+
+
+def store(db, url: str, *, agency=None, year=None, applications=None, active=None, reviews=None,
+          text="", title=None, body=None, attachment=False, layout="2021") -> int:
+    """Archive a body for ``url`` and store its parsed report; return the report id."""
+    all_cells = (cells("applications", applications or {}) + cells("active_disclosure", active or {})
+                 + cells("reviews_litigation", reviews or {}))
+    report = {
+        "agency": agency, "year": year, "layout": layout, "cells": all_cells, "checks": [],
+        "title": title or f"{agency or ''}{year or ''}年政府信息公开工作年度报告",
+        "failing_rules": [] if all_cells else None,
+        "applications": {} if applications else None, "active_disclosure": {} if active else None,
+    }
+    snapshot_id = store_snapshot(
+        db, url=url, method="GET", request_headers=[], status=200,
+        response_headers=PDF if attachment else HTML,
+        body=body if body is not None else f"{url} {text} {applications} {active}".encode(),
+        kind="attachment" if attachment else "report",
+    )
+    return store_report(db, url=url, snapshot_id=snapshot_id, report=report, parser_version="t", text=text)

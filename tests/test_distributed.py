@@ -1,0 +1,305 @@
+"""Distributed crawling: a real redis-server, three `nianbao crawl --redis` processes over the
+flavour world (five sites and the department host), their databases combined with
+`nianbao merge`. The same reports come out as from one process, and each URL is fetched once
+(robots.txt aside: every process reads it for itself)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import get_test_file
+
+REDIS_SERVER = shutil.which("redis-server")
+needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    import redis
+
+    directory = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def fetched(portals) -> Counter:
+    """(host, method, path) of every request the servers answered."""
+    return Counter((urlsplit(p.base_url).hostname, s.method, s.path) for p in portals.values() for s in p.sent)
+
+
+@pytest.fixture(scope="module")
+def crawls(tmp_path_factory, run_nianbao, guarded_env, redis_url):
+    from portal.world import start_flavour_sites, stop_all
+
+    root = tmp_path_factory.mktemp("distributed")
+    portals, registry = start_flavour_sites(root, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
+    try:
+        run_nianbao("crawl", "--sites", registry, "--data", root / "single", "--profile", "test")
+        single = fetched(portals)
+        for portal in portals.values():
+            portal.clear_sent()
+            portal.latency = 0.3  # the crawl then lasts long enough for every process to take part
+        parts = [root / f"part{i}" for i in (1, 2, 3)]
+        command = [sys.executable, "-m", "nianbao", "crawl", "--sites", str(registry), "--profile", "test",
+                   "--redis", redis_url, "--idle", "2"]
+        # The joiners first, and the seed only once both wait on Redis: a crawl of this
+        # world takes about as long as a process takes to start, so a late joiner finds
+        # the queue already empty and the test would not show the work shared.
+        start = lambda part, *seed: subprocess.Popen(  # noqa: E731
+            [*command, "--data", str(part), *seed],
+            env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        processes = [start(part) for part in reversed(parts[1:])]
+        wait_for_redis_clients(redis_url, len(processes), processes)
+        processes.append(start(parts[0], "--seed"))
+        try:
+            # the seed first: if it fails, the joiners would wait for it in vain
+            outputs = [processes[-1].communicate(timeout=240)]
+            if processes[-1].returncode == 0:
+                outputs = [p.communicate(timeout=120) for p in processes[:-1]] + outputs
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        distributed = fetched(portals)
+    finally:
+        stop_all(portals)
+    for process, (out, err) in zip(processes[-len(outputs):], outputs):
+        assert process.returncode == 0, f"exit {process.returncode}\n{out}\n{err[-4000:]}"
+    merged = root / "merged" / "nianbao.db"
+    merged.parent.mkdir()
+    first = run_nianbao("merge", merged, *(part / "nianbao.db" for part in parts))
+    again = run_nianbao("merge", merged, *(part / "nianbao.db" for part in parts))
+    return {"root": root, "parts": parts, "single": single, "distributed": distributed, "merged": merged,
+            "first": first.stdout, "again": again.stdout}
+
+
+def wait_for_redis_clients(url: str, count: int, processes, timeout: float = 120) -> None:
+    """Until ``count`` other clients are connected to Redis (or a process has ended)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and all(p.poll() is None for p in processes):
+            if len(client.client_list()) - 1 >= count:
+                return
+            time.sleep(0.1)
+    finally:
+        client.close()
+
+
+def query(path, sql, *params):
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+REPORTS = "select url, payload_digest, version, is_current, title, year, has_tables from reports order by url"
+CELLS = ("select r.url, c.table_name, c.row_key, c.column_key, c.value, c.kind from cells c "
+         "join reports r on r.id = c.report_id order by 1, 2, 3, 4")
+
+
+@needs_redis
+def test_the_merged_crawl_has_the_reports_of_a_single_process_crawl(crawls):
+    single = crawls["root"] / "single" / "nianbao.db"
+    reports = query(crawls["merged"], REPORTS)
+    assert len(reports) == 40
+    assert reports == query(single, REPORTS)
+    assert query(crawls["merged"], CELLS) == query(single, CELLS)
+    # the same logical reports (which copy of one is counted goes by row order, not asserted)
+    groups = "select label, year, versions, sources from report_groups order by 1, 2, 3, 4"
+    assert query(crawls["merged"], groups) == query(single, groups)
+    assert {r[0] for r in query(crawls["merged"], "select url from skipped")} == \
+        {r[0] for r in query(single, "select url from skipped")}
+    assert query(crawls["merged"], "select count(*) from errors") == [(0,)]
+
+
+@needs_redis
+def test_each_url_is_fetched_once_across_the_processes(crawls):
+    robots = {k: n for k, n in crawls["distributed"].items() if k[2] == "/robots.txt"}
+    pages = {k: n for k, n in crawls["distributed"].items() if k[2] != "/robots.txt"}
+    assert pages and set(pages.values()) == {1}, [k for k, n in pages.items() if n > 1]
+    assert set(pages) == {k for k in crawls["single"] if k[2] != "/robots.txt"}
+    assert all(n <= 3 for n in robots.values())  # once per process and host at most
+    # the work was shared: more than one process fetched pages
+    fetched_by = [query(part / "nianbao.db", "select count(*) from snapshots where kind != 'robots'")[0][0]
+                  for part in crawls["parts"]]
+    assert sum(fetched_by) == len(pages)
+    print("pages fetched by each process:", fetched_by)
+    assert sum(1 for n in fetched_by if n) >= 2, fetched_by
+
+
+@needs_redis
+def test_merge_is_whole_sound_and_idempotent(crawls):
+    merged = crawls["merged"]
+    assert query(merged, "pragma integrity_check") == [("ok",)]
+    assert query(merged, "pragma foreign_key_check") == []
+    parts = [part / "nianbao.db" for part in crawls["parts"]]
+    for table in ("snapshots", "crawl_runs", "reports", "cells", "checks", "skipped"):
+        (count,), = query(merged, f"select count(*) from {table}")
+        if table == "skipped":  # one row per URL; no URL is skipped by two processes
+            assert count == len({r for p in parts for r in query(p, "select url from skipped")}), table
+        else:
+            assert count == sum(query(p, f"select count(*) from {table}")[0][0] for p in parts), table
+    snapshots = "select url, fetched_at, payload_digest, kind, status from snapshots order by 1, 2"
+    assert query(merged, snapshots) == sorted(r for p in parts for r in query(p, snapshots))
+    assert query(merged, "select count(*) from snapshots where payload_digest is null") == [(0,)]
+    (digests,), = query(merged, "select count(*) from payloads")
+    assert digests == len({r for p in parts for r in query(p, "select digest from payloads")})
+    assert "Merged 3 database(s)" in crawls["first"]
+    assert crawls["again"].startswith("Merged 3 database(s) into ") and ": 0 rows added" in crawls["again"]
+
+
+def make_db(path, *, runs, reports):
+    """A small archive written with SQL: ``runs`` (started, pid), ``reports`` (url, digest, fetched_at, cells)."""
+    from archive.schema import open_database
+
+    db = open_database(path)
+    run_ids = [db.execute("insert into crawl_runs (started, spider, pid, status) values (?, 'reports', ?, 'finished')",
+                          [started, pid]).lastrowid for started, pid in runs]
+    for url, digest, fetched_at, cells in reports:
+        db.execute("insert or ignore into payloads (digest, size, codec, stored_size, data) values (?, 1, 'identity', 1, ?)",
+                   [digest, b"x"])
+        snapshot = db.execute(
+            "insert into snapshots (run_id, url, method, status, fetched_at, payload_digest, kind) "
+            "values (?, ?, 'GET', 200, ?, ?, 'report')", [run_ids[0], url, fetched_at, digest]).lastrowid
+        report = db.execute(
+            "insert into reports (url, snapshot_id, title, payload_digest, version, is_current) values (?, ?, ?, ?, 1, 1)",
+            [url, snapshot, f"{url} {digest}", digest]).lastrowid
+        for value in cells:
+            db.execute("insert into cells (report_id, table_name, row_key, column_key, value, kind) "
+                       "values (?, 'applications', 'new_requests', 'total', ?, 'number')", [report, value])
+    db.execute("insert into errors (run_id, url, stage, error, message) values (?, 'http://a/x', 'fetch', 'E', 'm')",
+               [run_ids[0]])
+    db.conn.commit()
+    db.close()
+
+
+def test_merge_renumbers_versions_by_fetch_time_and_adds_nothing_twice(tmp_path):
+    from nianbao.cli import cli
+
+    a, b, out = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "out.db"
+    # the same URL fetched by two processes on two nights, with another body the second night
+    make_db(a, runs=[("2026-01-02T00:00:00.000Z", 10)],
+            reports=[("http://s/r1", "sha1:NEW", "2026-01-02T00:00:05.000Z", [7]),
+                     ("http://s/r2", "sha1:SAME", "2026-01-02T00:00:06.000Z", [1, 2])])
+    make_db(b, runs=[("2026-01-01T00:00:00.000Z", 20)],
+            reports=[("http://s/r1", "sha1:OLD", "2026-01-01T00:00:05.000Z", [5]),
+                     ("http://s/r2", "sha1:SAME", "2026-01-01T00:00:06.000Z", [1, 2])])
+    result = CliRunner().invoke(cli, ["merge", str(out), str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"Merged 2 database(s) into {out}: 18 rows added"
+    rows = query(out, "select url, payload_digest, version, is_current from reports order by url, version")
+    assert rows == [("http://s/r1", "sha1:OLD", 1, 0), ("http://s/r1", "sha1:NEW", 2, 1),
+                    ("http://s/r2", "sha1:SAME", 1, 1)]
+    assert query(out, "select url, payload_digest from current_reports order by url") == \
+        [("http://s/r1", "sha1:NEW"), ("http://s/r2", "sha1:SAME")]  # one logical report each
+    cells = query(out, "select r.payload_digest, c.value from cells c join reports r on r.id = c.report_id order by 1, 2")
+    assert cells == [("sha1:NEW", 7.0), ("sha1:OLD", 5.0), ("sha1:SAME", 1.0), ("sha1:SAME", 2.0)]
+    assert query(out, "select payload_digest from snapshots order by 1") == \
+        [("sha1:NEW",), ("sha1:OLD",), ("sha1:SAME",), ("sha1:SAME",)]
+    assert query(out, "select count(*) from errors") == [(2,)]  # one per run
+    again = CliRunner().invoke(cli, ["merge", str(out), str(b), str(a)])
+    assert again.output == f"Merged 2 database(s) into {out}: 0 rows added\n"
+
+
+def test_merge_refuses_its_own_output_and_missing_inputs(tmp_path):
+    from nianbao.cli import cli
+
+    out = tmp_path / "out.db"
+    make_db(out, runs=[("2026-01-01T00:00:00.000Z", 1)], reports=[])
+    result = CliRunner().invoke(cli, ["merge", str(out), str(out)])
+    assert result.exit_code == 1 and result.output == f"Error: {out} is the output database\n"
+    result = CliRunner().invoke(cli, ["merge", str(out), str(tmp_path / "none.db")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_requests_cross_processes_as_json_without_this_archives_meta():
+    import scrapy
+    from scrapy.http import FormRequest
+    from scrapy.utils.request import request_from_dict
+
+    from crawler.distributed import RequestCodec
+    from crawler.spiders.reports import ReportSpider
+
+    spider = ReportSpider(start_urls="http://a/col/")
+    request = FormRequest(
+        "http://a/module/web/jpage/dataproxy.jsp?startrecord=1", formdata={"columnid": "12377", "名": "值"},
+        callback=spider.parse_listing, errback=spider.record_failure,
+        meta={"nianbao_kind": "listing", "nianbao_site": "a", "nianbao_flavour": None, "depth": 2,
+              "nianbao_snapshot_id": 7, "nianbao_validated_from": 6},
+        headers={"If-None-Match": '"abc"', "Referer": "http://a/col/"},
+        cb_kwargs={"listing_title": "2024年报"}, priority=-1,
+    )
+    data = RequestCodec.dumps(request.to_dict(spider=spider))
+    assert isinstance(data, bytes) and data.startswith(b"{")
+    back = request_from_dict(RequestCodec.loads(data), spider=spider)
+    assert type(back) is FormRequest and back.method == "POST" and back.body == request.body
+    assert back.callback == spider.parse_listing and back.errback == spider.record_failure
+    assert back.meta == {"nianbao_kind": "listing", "nianbao_site": "a", "nianbao_flavour": None, "depth": 2}
+    assert back.cb_kwargs == {"listing_title": "2024年报"} and back.priority == -1
+    assert back.headers.get("Referer") == b"http://a/col/" and b"If-None-Match" not in back.headers
+    with pytest.raises(TypeError, match="plain data"):
+        RequestCodec.dumps(scrapy.Request("http://a/", meta={"when": object()}).to_dict())
+    with pytest.raises(ValueError, match="not a Scrapy request class"):
+        RequestCodec.loads(b'{"_class": "os.system", "body": ""}')
+
+
+@needs_redis
+def test_the_shared_duplicate_filter_takes_a_column_and_its_index_page_as_one(redis_url):
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.distributed import SharedDupeFilter
+    from crawler.spiders.reports import ReportSpider
+
+    crawler = get_crawler(ReportSpider, {"REDIS_URL": redis_url, "SCHEDULER_DUPEFILTER_KEY": "test:%(spider)s:df"})
+    spider = ReportSpider.from_crawler(crawler, start_urls="http://a/col/")
+    first, second = SharedDupeFilter.from_spider(spider), SharedDupeFilter.from_spider(spider)  # two processes
+    first.clear()
+    listing = {"nianbao_kind": "listing"}
+    assert not first.request_seen(Request("http://a/col/", meta=listing))
+    assert second.request_seen(Request("http://a/col/index.html", meta=listing))
+    assert not second.request_seen(Request("http://a/col/index.html", meta={"nianbao_kind": "report"}))
+    assert first.request_seen(Request("http://a/col/index.html#top", meta={"nianbao_kind": "report"}))
+    first.close()  # a process that closes leaves the fingerprints to the others
+    assert second.request_seen(Request("http://a/col/", meta=listing))
+    first.clear()

@@ -1,0 +1,254 @@
+"""End-of-run checks (crawler/monitoring.py): each one firing on an archive built for
+it, all passing on real demo crawls (a first night and an unchanged second night),
+and the hooks receiving the summary; a site gone silent fails the real crawl (exit 3).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from archive.blocks import record_block
+from archive.records import record_error
+from archive.reparse import parse_pending
+from archive.runs import finish_run, record_monitor, start_run
+from archive.schema import open_database
+from archive.snapshots import store_snapshot
+from crawler.monitoring import (
+    EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK, Thresholds, exit_status, format_monitor, monitor_run,
+)
+from crawler.notify import notify
+from portal.site import Site, build_site
+
+SITE_A = {"name": "城中区人民政府", "start_urls": ["http://127.0.0.1:1/zwgk/zfxxgknb/index.html"]}
+SITE_B = {"name": "江夏区", "start_urls": ["http://127.0.0.1:2/zwgk/zfxxgknb/index.html"]}
+SITES = [SITE_A, SITE_B]
+A, B = SITE_A["name"], SITE_B["name"]
+DEMO = build_site()
+REPORT_PATHS = DEMO.paths("report")
+
+
+def base(name):
+    site = next(s for s in SITES if s["name"] == name)
+    return site["start_urls"][0].split("/zwgk/")[0]
+
+
+def store(db, run_id, url, body, kind="listing", status=200):
+    return store_snapshot(db, run_id=run_id, url=url, method="GET", request_headers=[], status=status,
+                          response_headers=[["Content-Type", "text/html; charset=utf-8"]], body=body, kind=kind)
+
+
+def night(db, *, reports=None, pages=None, errors=0, blocked=(), answers=None, status="finished",
+          resumes=None, close=True):
+    """One run: ``reports``/``pages`` map a site name to how many report/listing pages it served."""
+    run_id = start_run(db, "reports", resumes=resumes)
+    for site, n in (reports or {}).items():
+        for path in REPORT_PATHS[:n]:
+            store(db, run_id, base(site) + path, DEMO[path].body, kind="report")
+    for site, n in (pages or {}).items():
+        for i in range(n):
+            store(db, run_id, f"{base(site)}/zwgk/zfxxgknb/index_{i}.html", f"<p>listing {i}</p>".encode())
+    parse_pending(db, [run_id], run_id=run_id)
+    for i in range(errors):
+        record_error(db, url=f"{base(A)}/gone_{i}.html", stage="fetch", error="HttpError",
+                     message="HTTP 404", run_id=run_id)
+    for host, reason in blocked:
+        record_block(db, run_id=run_id, site=B, host=host, url=f"http://{host}/", reason=reason,
+                     status=403)
+    if close:
+        archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
+        finish_run(db, run_id, status=status,
+                   stats={"downloader/response_count": archived if answers is None else answers})
+    return run_id
+
+
+def checked(db, run_id, thresholds=None):
+    monitor = monitor_run(db, run_id, SITES, thresholds)
+    record_monitor(db, run_id, monitor.to_dict(), format_monitor(monitor))
+    return monitor
+
+
+def failing(monitor) -> dict:
+    return {c.name: c.message for c in monitor.checks if not c.ok}
+
+
+@pytest.fixture
+def db(tmp_path):
+    return open_database(tmp_path / "nianbao.db")
+
+
+def test_a_normal_first_night_passes_with_per_site_counts(db):
+    monitor = checked(db, night(db, reports={A: 3, B: 2}, pages={A: 2, B: 1}))
+    assert monitor.ok, failing(monitor)
+    assert monitor.first_crawl
+    assert monitor.sites == {A: {"pages": 5, "reports": 3}, B: {"pages": 3, "reports": 2}}
+    assert exit_status(db["crawl_runs"].get(1)) == EXIT_OK
+
+
+def test_a_site_that_yielded_reports_before_and_none_now_fails(db):
+    checked(db, night(db, reports={A: 3, B: 2}))
+    second = checked(db, night(db, reports={A: 3}, pages={B: 2}))
+    assert failing(second) == {
+        "sites still yielding": f"1 site(s) yielded reports in their previous run and none now: {B} (2 in run 1)"
+    }
+    assert exit_status(db["crawl_runs"].get(2)) == EXIT_CHECKS_FAILED
+    # The run after compares with run 2, where the site already yielded none: no new alarm.
+    assert checked(db, night(db, reports={A: 3}, pages={B: 2})).ok
+
+
+def test_a_site_never_seen_yielding_may_yield_none(db):
+    assert checked(db, night(db, reports={A: 3}, pages={B: 2})).ok
+
+
+def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
+    checked(db, night(db, reports={A: 3, B: 2}))
+    killed = night(db, reports={B: 2}, close=False)  # killed after site B's reports
+    db["crawl_runs"].update(killed, {"status": "interrupted"})
+    resumed = night(db, reports={A: 3}, resumes=killed)
+    monitor = checked(db, resumed)
+    assert monitor.ok, failing(monitor)
+    assert monitor.sites[B]["reports"] == 2
+
+
+def test_an_error_rate_over_the_threshold_fails(db):
+    monitor = checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=5))
+    assert failing(monitor) == {"error rate": "5 error(s) for 25 page(s) fetched (16.7%; at most 10.0%)"}
+    assert checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=2)).ok
+    lenient = Thresholds(max_error_rate=0.2)
+    assert monitor_run(db, 1, SITES, lenient).ok
+
+
+def test_a_small_runs_error_rate_is_not_judged(db):
+    monitor = checked(db, night(db, pages={A: 2}, errors=1))
+    assert monitor.ok
+    assert "not judged under 20 pages" in monitor.checks[2].message
+
+
+def test_blocked_hosts_fail(db):
+    monitor = checked(db, night(db, reports={A: 2}, blocked=[("127.0.0.2", "challenge: $_ts")]))
+    assert failing(monitor) == {
+        "hosts blocked": f"1 host(s) blocked (at most 0): 127.0.0.2 ({B}: challenge: $_ts)"
+    }
+    assert monitor_run(db, 1, SITES, Thresholds(max_blocked_hosts=1)).ok
+
+
+def test_answers_not_archived_fail(db):
+    monitor = checked(db, night(db, reports={A: 2}, pages={A: 2}, answers=10))
+    assert failing(monitor) == {"archive growing": "4 of 10 answer(s) received archived on a first crawl"}
+
+
+def test_an_unchanged_night_archives_revisits_and_passes(db):
+    checked(db, night(db, reports={A: 3}, pages={A: 2}))
+    payloads = db["payloads"].count
+    monitor = checked(db, night(db, reports={A: 3}, pages={A: 2}))
+    assert db["payloads"].count == payloads  # not a byte more: every answer a revisit
+    assert monitor.ok, failing(monitor)
+    assert not monitor.first_crawl
+    assert monitor.checks[-1].message == "5 of 5 answer(s) received archived, 5 of them unchanged"
+
+
+def test_a_crawl_stopped_early_fails(db):
+    monitor = checked(db, night(db, reports={A: 3}, status="failed: shutdown"))
+    assert failing(monitor) == {"crawl finished": "the crawl stopped early (failed: shutdown)"}
+    assert exit_status(db["crawl_runs"].get(1)) == EXIT_CRAWL_FAILED
+
+
+def test_a_failing_hook_is_reported_not_raised(tmp_path):
+    payload = {"run_id": 1, "ok": True, "exit_status": 0}
+    assert notify("summary", payload, url="http://127.0.0.1:1/hook", timeout=5)[0].startswith(
+        "POST http://127.0.0.1:1/hook: URLError")
+    assert notify("summary", payload, command="exit 7", timeout=5) == ["command 'exit 7' exited 7"]
+    out = tmp_path / "env"
+    assert notify("summary", payload, command=f"cat > /dev/null; echo $NIANBAO_RUN_ID $NIANBAO_RUN_OK "
+                                              f"$NIANBAO_EXIT_STATUS > {shlex.quote(str(out))}") == []
+    assert out.read_text() == "1 1 0\n"
+
+
+# Real crawls of the demo portal through `nianbao crawl`, with both hooks.
+
+class Hook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.headers["Content-Type"], json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    Hook.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", Hook.received
+    server.shutdown()
+    server.server_close()
+
+
+class SilentSite(Site):
+    """The demo site after its report pages were taken down (404)."""
+
+    def __getitem__(self, path):
+        resource = super().__getitem__(path)
+        if resource.kind == "report":
+            raise KeyError(path)
+        return resource
+
+
+def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nianbao, tmp_path, webhook):
+    from portal import DemoPortal
+
+    url, received = webhook
+    stdin_file = tmp_path / "summary.txt"
+    data = tmp_path / "data"
+    with DemoPortal(build_site()) as portal:
+        registry = tmp_path / "sites.yaml"
+        registry.write_text(f"- name: demo\n  start_urls: [{portal.start_url}]\n", encoding="utf-8")
+        hooks = ["--notify-command", f"cat > {shlex.quote(str(stdin_file))}", "--notify-url", url]
+        crawl = ["crawl", "--sites", registry, "--data", data, "--profile", "test"]
+
+        first = run_nianbao(*crawl, *hooks)
+        assert "run checks:           OK" in first.stdout
+        assert stdin_file.read_text(encoding="utf-8") == first.stdout  # the printed summary, on stdin
+        (content_type, posted), = received
+        assert content_type == "application/json; charset=utf-8"
+        assert posted["run_id"] == 1 and posted["ok"] is True and posted["exit_status"] == EXIT_OK
+        assert posted["summary"] + "\n" == first.stdout
+        assert [c["name"] for c in posted["checks"]] == [
+            "crawl finished", "sites still yielding", "error rate", "hosts blocked", "archive growing"]
+
+        second = run_nianbao(*crawl, *hooks, "--notify-on", "failure")  # the unchanged next night
+        assert "run checks:           OK" in second.stdout
+        assert len(received) == 1  # nothing to report
+
+        portal.site = SilentSite(dict(build_site()), portal.site.start_path)
+        third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
+    assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
+    assert "run checks:           FAILED (1 of 5)" in third.stdout
+    assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now: " \
+           "demo (5 in run 2)" in third.stdout
+    assert len(received) == 2 and received[1][1]["exit_status"] == EXIT_CHECKS_FAILED
+    assert stdin_file.read_text(encoding="utf-8") == third.stdout
+    db = open_database(data / "nianbao.db")
+    stored = [(r["id"], json.loads(r["monitor"])["ok"], r["summary"] + "\n") for r in db["crawl_runs"].rows]
+    assert stored == [(1, True, first.stdout), (2, True, second.stdout), (3, False, third.stdout)]
+
+
+def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
+    from scrapy.settings import Settings
+
+    checked(db, night(db, reports={A: 3, B: 2}))
+    shared = Thresholds.from_settings(Settings({"REDIS_URL": "redis://127.0.0.1:6379/0"}))
+    monitor = monitor_run(db, night(db, reports={A: 3}), SITES, shared)
+    assert monitor.ok
+    assert monitor.checks[1].message == "not judged: one of several processes on a shared queue"
+    assert not monitor_run(db, 2, SITES, Thresholds.from_settings(Settings())).ok

@@ -1,0 +1,259 @@
+"""`nianbao reparse`: the stored snapshots parsed again give the crawl's tables row for row;
+what changed is recorded; a second run does nothing; a killed run continues; workers
+change nothing but the speed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import parsers
+from archive.reparse import Reparse, ReparseError, report_snapshot_ids
+from archive.reparse_select import Selection, iter_version_ids
+from archive.schema import open_database
+from nianbao.cli import cli
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+VERSION = parsers.PARSER_VERSION
+# Derived tables a reparse rewrites: rows compared in order, without their own ids (cells
+# and checks are deleted and inserted again) or the time of parsing.
+COMPARED = {
+    "reports": {"parsed_at"}, "cells": {"id"}, "checks": {"id"}, "problems": {"id"},
+    "indicators": {"id"}, "agencies": set(), "report_groups": set(), "errors": set(),
+}
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory, run_nianbao):
+    """The demo portal crawled once: 5 report pages, 4 with tables, one failing checks."""
+    data = tmp_path_factory.mktemp("crawled") / "data"
+    run_nianbao("demo", "--data", data, "--profile", "test")
+    return data
+
+
+@pytest.fixture
+def data(crawled, tmp_path):
+    """A copy of the crawled archive to reparse."""
+    copy = tmp_path / "data"
+    shutil.copytree(crawled, copy)
+    return copy
+
+
+def tables(data) -> dict:
+    db = sqlite3.connect(Path(data) / "nianbao.db")
+    out = {}
+    for table, left_out in COMPARED.items():
+        columns = [r[1] for r in db.execute(f"pragma table_info([{table}])") if r[1] not in left_out]
+        names = ", ".join(f"[{c}]" for c in columns)
+        out[table] = db.execute(f"select {names} from [{table}] order by rowid").fetchall()
+    db.close()
+    return out
+
+
+def reparse(*args, code=0) -> str:
+    """``nianbao reparse ARGS`` in this process; its standard output."""
+    result = CliRunner().invoke(cli, ["reparse", *map(str, args)])
+    assert result.exit_code == code, result.output + repr(result.exception)
+    return result.stdout if code == 0 else result.stderr
+
+
+def query(data, sql, *params):
+    db = sqlite3.connect(Path(data) / "nianbao.db")
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def execute(data, sql, *params):
+    db = sqlite3.connect(Path(data) / "nianbao.db")
+    with db:
+        db.execute(sql, params)
+    db.close()
+
+
+def test_reparse_gives_the_crawls_tables_row_for_row(data, run_nianbao):
+    crawl = tables(data)
+    assert len(crawl["reports"]) == 5 and len(crawl["cells"]) > 500 and crawl["checks"]
+    result = run_nianbao("reparse", "--data", data, "--force")
+    assert result.stdout.startswith("Reparsed 5 report pages: 5 stored, 0 failed")
+    assert f"parser version:       {VERSION}, replacing rows of version {VERSION} (5)" in result.stdout
+    assert "unchanged:            5" in result.stdout
+    assert tables(data) == crawl
+
+
+def test_two_workers_give_the_crawls_rows_too(data):
+    crawl = tables(data)
+    reparse("--data", data, "--force", "--workers", "2")
+    assert tables(data) == crawl
+
+
+def test_a_changed_parser_version_shows_in_the_summary(data):
+    execute(data, "update reports set parser_version = '2'")
+    out = reparse("--data", data)
+    assert f"parser version:       {VERSION}, replacing rows of version 2 (5)" in out
+    assert f"report versions:      5 selected, 0 already parsed by version {VERSION}" in out
+    assert query(data, "select distinct parser_version from reports") == [(VERSION,)]
+    ((run,),) = query(data, "select json_object('status', status, 'version', parser_version, 'selected', "
+                            "selected, 'skipped', skipped) from reparse_runs")
+    assert json.loads(run) == {"status": "finished", "version": VERSION, "selected": 5, "skipped": 0}
+
+
+def test_reparse_is_idempotent(data):
+    execute(data, "update reports set parser_version = '2'")
+    reparse("--data", data)
+    once = tables(data)
+    out = reparse("--data", data)
+    assert out.startswith("Reparsed 0 report pages: 0 stored, 0 failed")
+    assert f"5 selected, 5 already parsed by version {VERSION} (--force parses them again)" in out
+    assert tables(data) == once
+    assert query(data, "select count(*) from reparse_changes") == [(5,)]
+
+
+def test_changed_numbers_and_flipped_checks_are_recorded(data):
+    crawl = tables(data)
+    (report_id, url), = query(data, "select id, url from reports where failing_rules like '%R%' limit 1")
+    # As an older parser had it: one number read differently, one check the other way.
+    execute(data, "update cells set value = value + 1 where id = (select min(id) from cells "
+                  "where report_id = ? and kind = 'number')", report_id)
+    (rule, where, status), = query(data, "select rule, [where], status from checks where report_id = ? "
+                                         "and status = 'fail' limit 1", report_id)
+    execute(data, "update checks set status = 'pass' where report_id = ? and rule = ? and [where] = ?",
+            report_id, rule, where)
+    out = reparse("--data", data, "--force")
+    assert "numbers changed:      1 report(s)" in out
+    assert "checks flipped:       1 in 1 report(s) (pass→fail 1)" in out
+    assert "unchanged:            4" in out
+    change = query(data, "select outcome, cells_changed, checks_flipped from reparse_changes where report_id = ?",
+                   report_id)
+    assert change == [("changed", 1, json.dumps([[rule, where, "pass", "fail"]]))]
+    assert tables(data) == crawl
+
+
+def test_site_and_since_choose_the_pages(data):
+    assert "5 selected" in reparse("--data", data, "--force", "--site", "demo portal")
+    assert "5 selected" in reparse("--data", data, "--force", "--site", "127.0.0.1")
+    assert "5 selected" in reparse("--data", data, "--force", "--since", "2000-01-01")
+    assert "0 selected" in reparse("--data", data, "--force", "--since", "2999-01-01")
+    err = reparse("--data", data, "--site", "nosuch.example", code=1)
+    assert err.strip().endswith("Error: no report pages of site or host 'nosuch.example' in the archive")
+
+
+_KILLED_REPARSE = (
+    "import sys\n"
+    "from archive.schema import open_database\n"
+    "from archive.reparse import Reparse\n"
+    "with Reparse(open_database(sys.argv[1]), batch_reports=1, force=sys.argv[2] == 'force') as job:\n"
+    "    job.run()\n"
+)
+
+
+def reparse_killed_at(data, guarded_env, report: int, force: bool):
+    """A reparse SIGKILLed inside the transaction of its ``report``-th report."""
+    env = dict(guarded_env, NIANBAO_TEST_KILL_AT=f"report:{report}")
+    result = subprocess.run(
+        [sys.executable, "-c", _KILLED_REPARSE, str(data / "nianbao.db"), "force" if force else ""],
+        env=env, capture_output=True, text=True, timeout=120, cwd=BENCH.parent,
+    )
+    assert result.returncode == -9, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new-version", "force"])
+def test_a_killed_reparse_continues_where_it_stopped(data, guarded_env, force):
+    crawl = tables(data)
+    if not force:
+        execute(data, "update reports set parser_version = '2'")
+    reparse_killed_at(data, guarded_env, report=3, force=force)
+    # Two reports committed (one per transaction); the third's transaction died with the process.
+    assert query(data, "select count(*) from reparse_changes") == [(2,)]
+    assert query(data, "select status from reparse_runs") == [("running",)]
+    if not force:
+        assert query(data, "select count(*) from reports where parser_version = ?", VERSION) == [(2,)]
+
+    args = ["--data", data] + (["--force"] if force else [])
+    out = reparse(*args)
+    assert out.startswith("Reparsed 5 report pages: 5 stored, 0 failed")  # 2 before the kill + 3 now
+    assert query(data, "select id, status, resumes from reparse_runs") == [(1, "interrupted", None),
+                                                                         (2, "finished", 1)]
+    assert query(data, "select count(*), count(distinct snapshot_id) from reparse_changes") == [(5, 5)]
+    assert tables(data) == crawl
+    assert reparse("--data", data).startswith("Reparsed 0 report pages")
+
+
+def test_a_second_reparse_waits_its_turn(data):
+    db = open_database(Path(data) / "nianbao.db")
+    with Reparse(db):
+        with pytest.raises(ReparseError, match="another reparse is running"):
+            Reparse(open_database(Path(data) / "nianbao.db")).__enter__()
+
+
+def test_versions_are_streamed_a_page_at_a_time(data):
+    db = open_database(Path(data) / "nianbao.db")
+    with Reparse(db):  # creates the bookkeeping tables
+        pass
+    everything = Selection(VERSION, force=True)
+    assert list(iter_version_ids(db, everything, page=2)) == report_snapshot_ids(db)
+    assert list(iter_version_ids(db, Selection(VERSION), page=2)) == []
+
+
+# The benchmark's archive: many pages of the four portal templates.
+
+@pytest.fixture(scope="module")
+def bench_archive(tmp_path_factory):
+    sys.path.insert(0, str(BENCH))
+    try:
+        import reparse_bench
+    finally:
+        sys.path.remove(str(BENCH))
+    path = tmp_path_factory.mktemp("bench") / "nianbao.db"
+    reparse_bench.build_archive(path, 16, log=lambda *a, **k: None)
+    return path
+
+
+def test_workers_write_the_same_rows_as_one_process(bench_archive, tmp_path):
+    dumps = []
+    for workers in (1, 2, 3):
+        copy = tmp_path / f"w{workers}"
+        copy.mkdir()
+        shutil.copy(bench_archive, copy / "nianbao.db")
+        db = open_database(copy / "nianbao.db")
+        with Reparse(db, workers=workers, force=True, batch_reports=5) as job:
+            summary = job.run()
+        assert (summary.parsed, summary.outcomes) == (16, {"unchanged": 16})
+        db.close()
+        dumps.append(tables(copy))
+    assert dumps[0] == dumps[1] == dumps[2]
+    assert len(dumps[0]["reports"]) == 16
+
+
+def test_bench_runs_tiny(guarded_env, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "reparse_bench.py"), "--pages", "8", "--cache", str(tmp_path)],
+        env=guarded_env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "pages: 8" in lines
+    assert any(line.startswith("lxml.html.fromstring: ") and "pages/s" in line for line in lines)
+    assert any(line.startswith("reparse, 1 worker: ") and "pages/s" in line for line in lines)
+    assert any(line.startswith("reparse, 2 workers: ") and "pages/s" in line for line in lines)
+    assert any(line.startswith("ratio reparse 1w / lxml = ") for line in lines)
+    assert any(line.startswith("ratio reparse 2w / lxml = ") for line in lines)
+    assert any(line.startswith("ratio reparse 2w / 1w = ") for line in lines)
+    assert "Reparsed 8 report pages: 8 stored, 0 failed" in result.stdout
+
+
+def test_workers_read_bodies_from_an_attached_raw_store(tmp_path, run_nianbao):
+    data = tmp_path / "data"
+    run_nianbao("demo", "--data", data, "--archive-db", tmp_path / "raw.db", "--profile", "test")
+    crawl = tables(data)
+    assert query(data, "select count(*) from sqlite_master where name = 'payloads'") == [(0,)]
+    assert reparse("--data", data, "--force", "--workers", "2").startswith("Reparsed 5 report pages: 5 stored")
+    assert tables(data) == crawl

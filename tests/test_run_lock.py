@@ -1,0 +1,165 @@
+"""One crawl at a time per archive: a second ``nianbao crawl`` on the same data directory
+refuses to start (exit 75, saying who runs); a lock left by a killed crawl is cleared and
+its run resumed; the exit status tells a scheduler how a run went.
+
+The first crawl runs against the demo portal with its report pages held back (a gate),
+so it is certainly alive, mid-run, while the second one starts.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from archive.runs import ArchiveLocked, hold_archive, lock_archive
+from crawler.monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED
+from portal import DemoPortal
+from portal.site import Site, build_site
+
+
+class GatedSite(Site):
+    """The demo site; report pages wait until the gate opens (robots.txt and listings don't)."""
+
+    def __init__(self, resources, start_path):
+        super().__init__(resources, start_path)
+        self.gate = threading.Event()
+        self.waiting = 0
+
+    def __getitem__(self, path):
+        resource = super().__getitem__(path)
+        if resource.kind == "report" and not self.gate.is_set():
+            self.waiting += 1
+            self.gate.wait(timeout=60)
+        return resource
+
+
+@pytest.fixture
+def gated_portal():
+    site = build_site()
+    gated = GatedSite(dict(site), site.start_path)
+    with DemoPortal(gated) as portal:
+        yield portal, gated
+        gated.gate.set()
+
+
+def crawl_command(portal, data):
+    return [sys.executable, "-m", "nianbao", "crawl", "--start-url", portal.start_url,
+            "--data", str(data), "--profile", "test"]
+
+
+def start_held_crawl(portal, site, data, env):
+    """A crawl that is alive and waiting for report pages when this returns."""
+    log = open(data / "first.log", "wb")
+    process = subprocess.Popen(crawl_command(portal, data), env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while not site.waiting and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert site.waiting and process.poll() is None, (data / "first.log").read_text(errors="replace")
+    return process, log
+
+
+def run_statuses(data):
+    with sqlite3.connect(data / "nianbao.db") as db:
+        return [tuple(r) for r in db.execute("select id, status, resumes from crawl_runs order by id")]
+
+
+def test_second_crawl_refuses_then_a_killed_crawls_lock_is_cleared(gated_portal, guarded_env, tmp_path):
+    portal, site = gated_portal
+    first, log = start_held_crawl(portal, site, tmp_path, guarded_env)
+    try:
+        holder = json.loads((tmp_path / "nianbao.db.lock").read_text())
+        assert holder["pid"] == first.pid
+
+        second = subprocess.run(crawl_command(portal, tmp_path), env=guarded_env, capture_output=True,
+                                text=True, timeout=120)
+        assert second.returncode == EXIT_LOCKED, second.stderr[-3000:]
+        assert f"Error: another crawl is running on {tmp_path / 'nianbao.db'} (pid {first.pid}, started " \
+               f"{holder['started']}); not starting" in second.stderr
+        assert second.stdout == ""
+        assert run_statuses(tmp_path) == [(1, "running", None)]  # the refused crawl wrote nothing
+
+        first.send_signal(signal.SIGKILL)
+        assert first.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if first.poll() is None:
+            first.kill()
+        log.close()
+    # The killed crawl's pid stays in the lock file, but nothing holds the lock.
+    assert json.loads((tmp_path / "nianbao.db.lock").read_text())["pid"] == first.pid
+
+    site.gate.set()
+    third = subprocess.run(crawl_command(portal, tmp_path), env=guarded_env, capture_output=True,
+                           text=True, timeout=120)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert f"Cleared a stale lock on {tmp_path / 'nianbao.db'} left by crawl pid {first.pid}" in third.stderr
+    assert run_statuses(tmp_path) == [(1, "interrupted", None), (2, "finished", 1)]
+    assert "run checks:           OK" in third.stdout
+    assert (tmp_path / "nianbao.db.lock").read_text() == ""  # a clean exit leaves no holder behind
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("select count(*) from reports").fetchone()[0] == 5
+
+
+def test_a_crawl_stopped_by_sigterm_exits_4(gated_portal, guarded_env, tmp_path):
+    portal, site = gated_portal
+    first, log = start_held_crawl(portal, site, tmp_path, guarded_env)
+    try:
+        first.send_signal(signal.SIGTERM)  # what `systemctl stop` sends: Scrapy closes gracefully
+        time.sleep(0.5)
+        site.gate.set()
+        assert first.wait(timeout=60) == EXIT_CRAWL_FAILED, (tmp_path / "first.log").read_text(errors="replace")
+    finally:
+        if first.poll() is None:
+            first.kill()
+        log.close()
+    assert run_statuses(tmp_path) == [(1, "failed: shutdown", None)]
+    output = (tmp_path / "first.log").read_text(errors="replace")
+    assert "FAIL  crawl finished: the crawl stopped early (failed: shutdown)" in output
+
+
+# The pieces underneath, in this process.
+
+def test_hold_archive_refuses_a_second_holder_and_shares_with_the_crawls_own_pieces(tmp_path):
+    path = tmp_path / "nianbao.db"
+    with hold_archive(path) as hold:
+        assert hold.stale is None
+        other = open(str(path) + ".lock", "a+")  # another open file description: another crawl
+        try:
+            import fcntl
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            other.close()
+        share = lock_archive(path)  # the extension's call in the same crawl gets the lock
+        assert share is not None
+        share.close()  # ... and closing its share keeps the lock held
+        with pytest.raises(ArchiveLocked, match=r"another crawl is running on .*nianbao\.db \(pid \d+, started "):
+            fcntl_holder_elsewhere(path)
+    assert (tmp_path / "nianbao.db.lock").read_text() == ""
+    with hold_archive(path) as again:  # released: free again, and nothing stale
+        assert again.stale is None
+
+
+def fcntl_holder_elsewhere(path):
+    """hold_archive as another process would see it: this process's share forgotten."""
+    from archive import runs
+
+    saved = dict(runs._held)
+    runs._held.clear()
+    try:
+        hold_archive(path)
+    finally:
+        runs._held.update(saved)
+
+
+def test_a_lock_file_left_by_a_killed_holder_is_stale(tmp_path):
+    path = tmp_path / "nianbao.db"
+    (tmp_path / "nianbao.db.lock").write_text('{"pid": 999999, "started": "2026-01-01T00:00:00Z"}\n')
+    with hold_archive(path) as hold:
+        assert hold.stale == {"pid": 999999, "started": "2026-01-01T00:00:00Z"}

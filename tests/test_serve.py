@@ -1,0 +1,335 @@
+"""`nianbao serve`: a real Datasette process with nianbao's metadata, views and plugin,
+queried over HTTP and rendered in headless Chromium.
+
+The database is the demo crawl (five reports: 合作市 fails R1 and R3; its page is GB18030
+and gzip'd) plus synthetic reports of three bodies over several years, so that series,
+missing years, province facets and the cross-year rules R6/R7 have something to show.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archive.cross_checks import run_cross_checks
+from archive.reparse import parse_stored_snapshot
+from archive.schema import open_database
+from archive.sites import attach_site, record_sites
+from archive.snapshots import store_snapshot
+from nianbao.datasette.serve import METADATA_PATH
+from portal.synthetic import TEMPLATE_SEEDS, SyntheticReport, synthetic_body
+
+# (agency, year, factor): 示范县财政局 has no 2022 report; the Beijing body has no registry site.
+SYNTHETIC = [("示范县教育局", 2021, 2), ("示范县教育局", 2022, 3), ("示范县教育局", 2023, 4),
+             ("示范县财政局", 2021, 5), ("示范县财政局", 2023, 6), ("北京市海淀区人民政府", 2023, 7)]
+# A captured page whose script, if it ran, would change the DOM.
+PROBE = ('<p id="probe">script did not run</p>'
+         '<script>document.getElementById("probe").textContent = "SCRIPT RAN";</script>')
+
+
+def synthetic_page(report: SyntheticReport, probe: bool) -> bytes:
+    return (f'<html><head><meta charset="utf-8"><title>{report.title}</title></head><body>'
+            f'{PROBE if probe else ""}<h1>{report.title}</h1>{synthetic_body(report)}</body></html>').encode()
+
+
+def add_synthetic_reports(path: Path) -> None:
+    db = open_database(path)
+    (site,) = record_sites(db, [{"name": "示范县", "region": "440305", "start_urls": ["http://127.0.0.1:9/"]}]).values()
+    for n, (agency, year, factor) in enumerate(SYNTHETIC):
+        report = SyntheticReport(agency, year, TEMPLATE_SEEDS[n % 2], factor)
+        url = f"http://127.0.0.1:9/xxgk/{n}.html"
+        snapshot_id = store_snapshot(
+            db, url=url, method="GET", request_headers=[], status=200,
+            response_headers=[["Content-Type", "text/html; charset=utf-8"]],
+            body=synthetic_page(report, probe=(agency, year) == ("示范县教育局", 2023)),
+            encoding="utf-8", encoding_source="http-header", kind="report",
+        )
+        assert parse_stored_snapshot(db, snapshot_id).report_id
+        if not agency.startswith("北京"):
+            attach_site(db, url, site)
+    run_cross_checks(db)
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory, run_nianbao):
+    data = tmp_path_factory.mktemp("serve") / "data"
+    run_nianbao("demo", "--data", data, "--profile", "test")
+    add_synthetic_reports(data / "nianbao.db")
+    return data
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=20) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+def get_json(url):
+    return json.loads(fetch(url)[2].decode("utf-8"))
+
+
+def query(base, name, **params):
+    return get_json(f"{base}/nianbao/{name}.json?" + urllib.parse.urlencode({**params, "_shape": "array"}))
+
+
+@pytest.fixture(scope="module")
+def datasette(data, guarded_env):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nianbao", "serve", "--data", str(data), "--port", str(port)],
+        env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            get_json(f"{base}/-/versions.json")
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"datasette did not start: {process.stdout.read().decode()}")
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+    process.stdout.close()
+
+
+def snapshot_of(base, agency, year):
+    (row,) = query(base, "report_list", agency=agency, year=year)
+    return row["snapshot_id"]
+
+
+# ---- tables, views, metadata ----------------------------------------------------------
+
+
+def test_reports_are_queryable_over_http(datasette):
+    reports = get_json(f"{datasette}/nianbao/reports.json?_shape=array")
+    assert len(reports) == 5 + len(SYNTHETIC)
+    assert {r["year"] for r in reports} == {2021, 2022, 2023, 2024}
+
+
+def test_cells_link_to_reports_and_carry_what_was_printed(datasette):
+    cells = get_json(f"{datasette}/nianbao/cells.json?_shape=array&row_key=new_received&column_key=total"
+                     f"&report_id__lte=5")
+    assert sorted(c["value"] for c in cells) == [6, 6, 47, 160]
+    assert all(c["text"] and c["location"] for c in cells)
+
+
+def test_report_list_facets_by_year_layout_and_province(datasette):
+    page = get_json(f"{datasette}/nianbao/report_list.json")
+    facets = page["facet_results"]
+    assert {"year", "layout", "province"} <= set(facets)
+    provinces = {f["value"]: f["count"] for f in facets["province"]["results"]}
+    # 440305: 广东省 from the registry site's region code; 北京市 from the body's name.
+    assert (provinces["广东省"], provinces["北京市"]) == (5, 1)
+    years = {f["value"]: f["count"] for f in facets["year"]["results"]}
+    assert years == {2021: 3, 2022: 1, 2023: 4, 2024: 3}
+
+
+def test_metadata_describes_every_table_and_column(datasette, data):
+    metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
+    tables = metadata["databases"]["nianbao"]["tables"]
+    served = get_json(f"{datasette}/nianbao.json")
+    names = [t["name"] for t in served["tables"] if not t["hidden"]] + [v["name"] for v in served["views"]]
+    db = open_database(data / "nianbao.db")
+    missing = []
+    for name in names:
+        if name not in tables or not tables[name].get("description"):
+            missing.append(name)
+            continue
+        described = tables[name].get("columns") or {}
+        missing += [f"{name}.{c}" for c in db[name].columns_dict if c not in described and c != "id"]
+    assert missing == []
+    assert get_json(f"{datasette}/-/metadata.json")["license"]
+
+
+# ---- canned queries -------------------------------------------------------------------
+
+
+def test_rule_failures_give_the_delta(datasette):
+    r1 = query(datasette, "rule_failures", rule="R1")
+    assert {(r["agency"], r["year"], r["where"], r["delta"]) for r in r1} == {
+        ("合作市", 2023, "natural_person", 6.0), ("合作市", 2023, "total", 6.0)}
+    r6 = query(datasette, "rule_failures", rule="r6")
+    assert r6 and {(r["agency"], r["year"], r["status"]) for r in r6} == {("示范县教育局", 2023, "warn")}
+    assert all(r["delta"] == r["left"] - r["right"] for r in r6)
+    every = query(datasette, "rule_failures", rule="")
+    assert {r["rule"] for r in every} >= {"R1", "R3", "R6", "R7"}
+    summary = {r["rule"]: r for r in query(datasette, "rules_summary")}
+    assert summary["R1"]["reports_failing"] == 1 and summary["R4"]["reports_failing"] == 0
+
+
+def test_a_bodys_series_across_years(datasette):
+    series = query(datasette, "body_series", agency="教育局")
+    assert [(r["agency"], r["year"]) for r in series] == [("示范县教育局", y) for y in (2021, 2022, 2023)]
+    wide = {r["year"]: r["total"] for r in query(datasette, "applications", agency="示范县教育局",
+                                                 row_key="new_received")}
+    assert {r["year"]: r["new_received"] for r in series} == wide
+    assert all(r["raw_page"].startswith("/-/raw/") for r in series)
+    assert query(datasette, "body_series", agency="") == []
+
+
+def test_bodies_missing_a_year(datasette):
+    missing = {r["agency"]: r["missing_years"] for r in query(datasette, "bodies_missing_a_year", until="")}
+    assert missing["示范县财政局"] == "2022, 2024"
+    assert missing["江夏区"] == "2022, 2023, 2024"
+    assert "湛河区轻工路街道办事处" not in missing  # reported 2024, the latest year
+    until = {r["agency"]: r["missing_years"] for r in query(datasette, "bodies_missing_a_year", until="2023")}
+    assert until["示范县财政局"] == "2022" and "示范县教育局" not in until
+
+
+def test_top_bodies_by_applications(datasette):
+    top = query(datasette, "top_bodies_by_applications", year="2023")
+    assert [r["agency"] for r in top][:1] == ["北京市海淀区人民政府"]
+    assert [r["new_received"] for r in top] == sorted((r["new_received"] for r in top), reverse=True)
+    assert {r["agency"] for r in top} == {"北京市海淀区人民政府", "示范县财政局", "示范县教育局", "合作市"}
+
+
+def test_search_reports_finds_two_and_four_character_terms(datasette):
+    assert {r["agency"] for r in query(datasette, "search_reports", term="教育局")} == {"示范县教育局"}
+    assert len(query(datasette, "search_reports", term="复议")) >= 1
+
+
+# ---- raw pages ------------------------------------------------------------------------
+
+
+def test_raw_page_is_served_sandboxed_and_decoded(datasette):
+    status, headers, body = fetch(f"{datasette}/-/raw/{snapshot_of(datasette, '合作市', 2023)}")
+    assert status == 200
+    csp = headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox;") and "script-src 'none'" in csp and "default-src 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    # Stored gzip'd and in GB18030: served decoded, as UTF-8.
+    assert "合作市2023年政府信息公开工作年度报告" in body.decode("utf-8")
+
+
+def test_raw_page_of_an_unknown_snapshot_is_404(datasette):
+    with pytest.raises(urllib.error.HTTPError) as error:
+        fetch(f"{datasette}/-/raw/99999")
+    assert error.value.code == 404
+    assert error.value.headers["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_reports_link_to_their_raw_page(datasette):
+    (row,) = query(datasette, "report_list", agency="合作市")
+    snapshot = row["snapshot_id"]
+    for page in ("report_list", "reports", "snapshots", f"reports/{row['report_id']}", f"snapshots/{snapshot}"):
+        html = fetch(f"{datasette}/nianbao/{page}")[2].decode("utf-8")
+        assert f'href="/-/raw/{snapshot}"' in html, page
+
+
+def test_charts_page_draws_svg(datasette):
+    html = fetch(f"{datasette}/-/charts")[2].decode("utf-8")
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="nianbao-chart"') == 2
+    assert "<script" not in html.split('<section class="content">')[1].split("</section>")[0]
+
+
+# ---- in a browser ---------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+
+def dump_dom(url: str, profile: Path) -> str:
+    """The DOM after load (scripts run, as a user's browser would), from headless Chromium."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", f"--user-data-dir={profile}",
+         "--virtual-time-budget=3000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=90,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def browser_profile(tmp_path_factory):
+    return tmp_path_factory.mktemp("chromium")
+
+
+@needs_chromium
+def test_chromium_runs_the_probe_script_when_no_policy_stops_it(tmp_path, browser_profile):
+    """The control: the same probe served over HTTP without nianbao's headers does run."""
+    (tmp_path / "probe.html").write_text(f"<html><body>{PROBE}</body></html>", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            dom = dump_dom(f"http://127.0.0.1:{server.server_address[1]}/probe.html", browser_profile)
+        finally:
+            server.shutdown()
+    assert '<p id="probe">SCRIPT RAN</p>' in dom
+
+
+@needs_chromium
+def test_raw_page_renders_and_its_script_does_not_run(datasette, browser_profile):
+    dom = dump_dom(f"{datasette}/-/raw/{snapshot_of(datasette, '示范县教育局', 2023)}", browser_profile)
+    assert "示范县教育局2023年政府信息公开工作年度报告" in dom
+    assert dom.count("<table") == 3  # tables 二, 三, 四 render
+    assert '<p id="probe">script did not run</p>' in dom
+    assert "SCRIPT RAN</p>" not in dom
+
+
+@needs_chromium
+def test_chart_renders_in_the_browser(datasette, browser_profile):
+    dom = dump_dom(f"{datasette}/-/charts", browser_profile)
+    assert dom.count('class="nianbao-chart"') == 2
+    years = dom.split('id="applications-by-year"')[1].split("</figure>")[0]
+    assert years.count('<g class="bar">') == 4  # 2021-2024
+    assert ">2021</text>" in years and ">2024</text>" in years
+    assert "不予公开" in dom.split('id="refusal-reasons"')[1]
+
+
+@needs_chromium
+def test_canned_query_renders_in_the_browser(datasette, browser_profile):
+    dom = dump_dom(f"{datasette}/nianbao/top_bodies_by_applications?year=2023", browser_profile)
+    assert "Top bodies by applications received" in dom
+    rows = dom.split("<tbody>")[1].split("</tbody>")[0]
+    assert rows.count("<tr") == 4
+    assert rows.index("北京市海淀区人民政府") < rows.index("示范县财政局")
+    assert 'href="/-/raw/' in rows
+
+
+def test_raw_attachments_download_and_text_stays_text(tmp_path):
+    from nianbao.datasette.raw_page import raw_page
+
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    pdf = store_snapshot(db, url="http://127.0.0.1:9/a.pdf", method="GET", request_headers=[], status=200,
+                         response_headers=[["Content-Type", "application/pdf"]], body=b"%PDF-1.4 ...",
+                         kind="attachment")
+    text = store_snapshot(db, url="http://127.0.0.1:9/robots.txt", method="GET", request_headers=[], status=200,
+                          response_headers=[["Content-Type", "text/plain"]], body="<b>不是网页</b>".encode("gb18030"),
+                          encoding="gb18030", kind="robots")
+    db.close()
+    page = raw_page(path, pdf)
+    assert (page.status, page.content_type, page.body) == (200, "application/pdf", b"%PDF-1.4 ...")
+    assert page.headers["Content-Disposition"] == f'attachment; filename="snapshot-{pdf}.pdf"'
+    page = raw_page(path, text)
+    assert (page.content_type, page.body.decode("utf-8")) == ("text/plain; charset=utf-8", "<b>不是网页</b>")
+    assert page.headers["X-Content-Type-Options"] == "nosniff"

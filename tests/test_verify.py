@@ -1,0 +1,121 @@
+"""``nianbao verify``: clean after a normal crawl; each kind of damage reported, nothing changed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+
+import pytest
+import zstandard
+
+from archive import raw_store
+from archive.verify import verify
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory, run_nianbao):
+    """The demo portal crawled once; each test damages its own copy."""
+    from portal import DemoPortal
+
+    data = tmp_path_factory.mktemp("verify") / "data"
+    with DemoPortal() as portal:
+        run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test")
+    return data
+
+
+@pytest.fixture
+def data(crawled, tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(crawled, copy)
+    return copy
+
+
+def damage(data, sql: str, params=()) -> None:
+    """Change the archive behind the code's back (foreign keys off, as a bad disk or hand would)."""
+    db = sqlite3.connect(data / "nianbao.db")
+    db.execute(sql, params)
+    db.commit()
+    db.close()
+
+
+def zstd_payload(data) -> tuple[str, bytes]:
+    db = sqlite3.connect(data / "nianbao.db")
+    row = db.execute("select digest, data from payloads where codec = 'zstd' order by size desc limit 1").fetchone()
+    db.close()
+    return row
+
+
+def test_clean_after_a_normal_crawl(data, run_nianbao):
+    before = hashlib.sha256((data / "nianbao.db").read_bytes()).hexdigest()
+    result = run_nianbao("verify", "--data", data)
+    assert "No problems found." in result.stdout
+    assert "Checked " in result.stdout and "integrity of 1 file(s)" in result.stdout
+    assert hashlib.sha256((data / "nianbao.db").read_bytes()).hexdigest() == before  # read-only
+    checked = verify(data / "nianbao.db")
+    assert checked.ok and checked.counts["payloads"] > 5 and checked.counts["references"] >= 10
+
+
+def test_a_flipped_byte_in_a_stored_body(data, run_nianbao):
+    digest, stored = zstd_payload(data)
+    flipped = bytearray(stored)
+    flipped[len(flipped) // 2] ^= 0x01
+    damage(data, "update payloads set data = ? where digest = ?", [bytes(flipped), digest])
+    result = run_nianbao("verify", "--data", data, check=False)
+    assert result.returncode == 1
+    assert f"corrupt-body: payloads {digest}: cannot decompress (zstd)" in result.stdout
+    assert "1 problem(s)" in result.stdout
+
+
+def test_a_snapshot_pointing_at_a_missing_body(data, run_nianbao):
+    digest, _ = zstd_payload(data)
+    damage(data, "delete from payloads where digest = ?", [digest])
+    result = run_nianbao("verify", "--data", data, check=False)
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith("missing-reference: snapshots ")]
+    assert lines and all(f"payload_digest '{digest}': no payloads row" in line for line in lines)
+
+
+def test_a_digest_that_does_not_match(data, run_nianbao):
+    digest, _ = zstd_payload(data)
+    other = zstandard.ZstdCompressor(write_checksum=True).compress(b"<html>another body</html>")
+    damage(data, "update payloads set data = ?, stored_size = ?, dict_id = null where digest = ?",
+           [other, len(other), digest])
+    result = run_nianbao("verify", "--data", data, check=False)
+    assert result.returncode == 1
+    expected = raw_store.payload_digest(b"<html>another body</html>")
+    assert f"digest-mismatch: payloads {digest}: the body's digest is {expected}" in result.stdout
+
+
+def test_dangling_references_among_the_normalized_rows(data):
+    damage(data, "update cells set report_id = 9999 where id = (select min(id) from cells)")
+    damage(data, "update snapshots set revisit_of = 8888 where id = (select max(id) from snapshots)")
+    kinds = {(p.kind, p.detail.split(":")[0]) for p in verify(data / "nianbao.db").problems}
+    assert ("missing-reference", "report_id 9999") in kinds
+    assert ("missing-reference", "revisit_of 8888") in kinds
+
+
+def test_a_damaged_body_in_a_separate_raw_store(tmp_path):
+    from archive.schema import open_database
+    from archive.snapshots import store_snapshot
+
+    main, raw = tmp_path / "nianbao.db", tmp_path / "raw.db"
+    db = open_database(main, archive=raw)
+    body = "<html><body>".encode() + "政府信息公开工作年度报告".encode() * 200 + b"</body></html>"
+    store_snapshot(db, url="http://a.gov.cn/1.html", method="GET", request_headers=[], status=200,
+                   response_headers=[], body=body, kind="report")
+    db.close()
+    assert verify(main).ok and verify(main).counts["files"] == 2
+
+    bodies = sqlite3.connect(raw)
+    (stored,) = bodies.execute("select data from payloads").fetchone()
+    bodies.execute("update payloads set data = ?", [stored[:-1] + bytes([stored[-1] ^ 0x80])])
+    bodies.commit()
+    bodies.close()
+    assert [p.kind for p in verify(main).problems] == ["corrupt-body"]
+
+
+def test_verify_of_a_missing_database_is_a_one_line_error(tmp_path, run_nianbao):
+    result = run_nianbao("verify", "--data", tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: no database at")

@@ -1,0 +1,350 @@
+"""WARC/WACZ export, checked by the tools archivists use: warcio, cdxj-indexer, wacz, and
+a real pywb replaying the export over HTTP on 127.0.0.1.
+
+pywb runs from its own venv (``.venv-pywb/``, from ``requirements-pywb.lock``): it pins
+an old redis client that must not meet the main environment. ``.ci/run`` creates it; a
+test run without it creates it on first use, and skips only if that is impossible.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.timeutils import iso_date_to_timestamp
+
+from archive.schema import open_database
+from archive.snapshots import iter_snapshots, read_snapshot, store_not_modified, store_snapshot
+from archive.warc import PROFILES, cdxj_path_for, export_warc
+
+REPO = Path(__file__).resolve().parent.parent
+PYWB_VENV = REPO / ".venv-pywb"
+PYWB_LOCK = REPO / "requirements-pywb.lock"
+PAGE = "<html><head><meta charset='gb2312'></head><body>政府信息公开</body></html>".encode("gb18030")
+URL = "http://127.0.0.1:1/a.html"
+
+
+def store(db, body, url=URL, encoding="gzip", headers=()):
+    response_headers = [["Content-Type", "text/html"]] + ([["Content-Encoding", encoding]] if encoding else [])
+    return store_snapshot(
+        db, url=url, method="GET", request_headers=[["Accept-Encoding", "gzip"]],
+        status=200, response_headers=response_headers + list(headers), body=body,
+    )
+
+
+def records_of(stream):
+    stream.seek(0)
+    return [(r.rec_type, r.rec_headers, r.http_headers, r.raw_stream.read()) for r in ArchiveIterator(stream)]
+
+
+def test_export_writes_a_request_and_a_response_per_exchange(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    store(db, body)
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)
+    out = io.BytesIO()
+    assert export_warc(db, out) == 2
+    records = records_of(out)
+    assert [r[0] for r in records] == ["warcinfo", "response", "request", "response", "request"]
+    assert records[1][3] == body  # still gzip'd, as received
+    assert [s.url for s in iter_snapshots(db)] == [records[1][1]["WARC-Target-URI"], records[3][1]["WARC-Target-URI"]]
+
+
+def test_a_repeated_payload_is_a_revisit_naming_the_capture_that_holds_it(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first = read_snapshot(db, store(db, body))
+    second = read_snapshot(db, store(db, body, headers=[["Date", "Mon, 02 Mar 2026 00:00:00 GMT"]]))
+    assert second.revisit_of == first.id
+    out = io.BytesIO()
+    export_warc(db, out)
+    rec_type, headers, http, block = records_of(out)[3]
+    assert rec_type == "revisit"
+    assert headers["WARC-Profile"] == PROFILES["identical-payload-digest"]
+    assert headers["WARC-Refers-To-Target-URI"] == first.url
+    assert headers["WARC-Refers-To-Date"] == first.fetched_at
+    assert headers["WARC-Date"] == second.fetched_at
+    assert headers["WARC-Payload-Digest"] == first.payload_digest
+    assert http.get_statuscode() == "200" and http["Date"] == "Mon, 02 Mar 2026 00:00:00 GMT"  # its own headers
+    assert block == b""  # no payload: it is the original's
+
+
+def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first = read_snapshot(db, store(db, body, headers=[["ETag", '"v1"'], ["Date", "Sun, 01 Mar 2026 00:00:00 GMT"]]))
+    not_modified = store_not_modified(
+        db, revisit_of=first.id, url=URL, method="GET",
+        request_headers=[["If-None-Match", '"v1"']], status=304,
+        response_headers=[["Content-Length", "0"], ["Date", "Mon, 02 Mar 2026 00:00:00 GMT"], ["ETag", '"v1"']],
+    )
+    out = io.BytesIO()
+    export_warc(db, out)
+    records = records_of(out)
+    rec_type, headers, http, block = records[3]
+    assert rec_type == "revisit"
+    assert headers["WARC-Profile"] == PROFILES["server-not-modified"]
+    assert headers["WARC-Refers-To-Date"] == first.fetched_at
+    assert headers["WARC-Date"] == read_snapshot(db, not_modified).fetched_at
+    # The stored response as the 304 renewed it: status and encoding of the original,
+    # Date from the 304, the original's Content-Length (the 304's 0 describes itself).
+    assert http.get_statuscode() == "200"
+    assert http["Content-Encoding"] == "gzip"
+    assert http["Date"] == "Mon, 02 Mar 2026 00:00:00 GMT"
+    assert http["Content-Length"] is None
+    assert block == b""
+    # The conditional request stays exactly as sent.
+    assert records[4][0] == "request" and records[4][2]["If-None-Match"] == '"v1"'
+
+
+def test_cdxj_index_lies_beside_the_warc():
+    assert cdxj_path_for(Path("/x/reports.warc.gz")) == Path("/x/reports.cdxj")
+    assert cdxj_path_for(Path("reports.warc")) == Path("reports.cdxj")
+
+
+def test_a_wacz_without_reports_still_has_its_pages_list(tmp_path):
+    from archive.wacz import export_wacz
+
+    db = open_database(tmp_path / "n.db")
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)
+    assert export_wacz(db, tmp_path / "x.wacz") == {"exchanges": 1, "pages": 0}
+    with zipfile.ZipFile(tmp_path / "x.wacz") as zf:
+        lines = zf.read("pages/pages.jsonl").splitlines()
+        assert "archive/x.warc.gz" in zf.namelist()
+    assert [json.loads(line)["format"] for line in lines] == ["json-pages-1.0"]
+
+
+# --- the demo portal crawled twice: originals, same-body revisits and 304 revisits ---
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory, run_nianbao):
+    from portal import DemoPortal
+
+    data = tmp_path_factory.mktemp("crawl")
+    with DemoPortal() as portal:
+        run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test")
+        sent = {s.path: s for s in portal.sent if s.status == 200}
+        time.sleep(1.1)  # the second run's captures get their own 14-digit timestamps
+        run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test")
+    db = open_database(data / "nianbao.db")
+    snapshots = list(iter_snapshots(db))
+    yield {"data": data, "db": db, "sent": sent, "snapshots": snapshots}
+    db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def export(crawl, run_nianbao, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    run_nianbao("export-warc", "--data", crawl["data"], "-o", out / "demo.warc.gz")
+    run_nianbao("export-wacz", "--data", crawl["data"], "-o", out / "demo.wacz")
+    return out
+
+
+def sent_body(crawl, url):
+    parts = urlsplit(url)
+    return crawl["sent"][parts.path + (f"?{parts.query}" if parts.query else "")].body
+
+
+def test_the_demo_archive_has_both_kinds_of_revisit(crawl):
+    profiles = {s.revisit_profile for s in crawl["snapshots"]}
+    assert {None, "identical-payload-digest", "server-not-modified"} <= profiles
+
+
+def test_export_passes_warcio_check_and_index(crawl, export):
+    warc = export / "demo.warc.gz"
+    for command in (["check", "-v"], ["index"]):
+        result = subprocess.run([sys.executable, "-m", "warcio.cli", *command, str(warc)],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    snapshots = crawl["snapshots"]
+    with open(warc, "rb") as fh:
+        records = [r for r in records_of(fh) if r[0] != "warcinfo"]
+    assert len(records) == 2 * len(snapshots)
+    for snapshot, (rec_type, headers, _, block), (req_type, req_headers, _, _) in zip(
+        snapshots, records[::2], records[1::2]
+    ):
+        assert rec_type == ("revisit" if snapshot.revisit_of else "response")
+        assert req_type == "request"
+        assert headers["WARC-Target-URI"] == req_headers["WARC-Target-URI"] == snapshot.url
+        assert headers["WARC-Date"] == snapshot.fetched_at
+        assert headers["WARC-Payload-Digest"] == snapshot.payload_digest
+        assert req_headers["WARC-Concurrent-To"] == headers["WARC-Record-ID"]
+        if rec_type == "response":
+            assert block == snapshot.body == sent_body(crawl, snapshot.url)  # as received, still gzip'd
+
+
+def test_cdxj_index_lists_every_capture(crawl, export):
+    lines = (export / "demo.cdxj").read_text().splitlines()
+    assert lines == sorted(lines)
+    entries = [json.loads(line.split(" ", 2)[2]) for line in lines]
+    assert len(entries) == len(crawl["snapshots"])
+    assert {e["filename"] for e in entries} == {"demo.warc.gz"}
+    revisits = [s for s in crawl["snapshots"] if s.revisit_of]
+    assert sum(e["mime"] == "warc/revisit" for e in entries) == len(revisits)
+
+
+def test_wacz_is_valid_and_lists_the_report_pages(crawl, export):
+    wacz = export / "demo.wacz"
+    result = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(wacz)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "is valid" in result.stdout, result.stdout + result.stderr
+    with zipfile.ZipFile(wacz) as zf:
+        names = set(zf.namelist())
+        header, *pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").splitlines()]
+    assert {"archive/demo.warc.gz", "indexes/index.cdx.gz", "datapackage.json"} <= names
+    assert header["format"] == "json-pages-1.0"
+    reports = list(crawl["db"].query(
+        "select r.title, s.url, s.fetched_at from reports r join snapshots s on s.id = r.snapshot_id"))
+    assert len(reports) == 5
+    assert sorted((p["url"], p["title"], iso_date_to_timestamp(p["ts"])) for p in pages) == sorted(
+        (r["url"], r["title"], iso_date_to_timestamp(r["fetched_at"])) for r in reports
+    )
+    assert all("政府信息公开" in p["title"] for p in pages)
+
+
+# --- pywb replaying the export ---
+
+
+def _pywb_ready() -> bool:
+    wanted = next(line for line in PYWB_LOCK.read_text().splitlines() if line.startswith("pywb=="))
+    python = PYWB_VENV / "bin" / "python"
+    if not python.exists():
+        return False
+    found = subprocess.run([str(python), "-c", "import pywb; print('pywb==' + pywb.__version__)"],
+                           capture_output=True, text=True)
+    return found.stdout.strip() == wanted
+
+
+def pywb_venv() -> Path:
+    """``.venv-pywb`` with the locked pywb, created if missing; skips if it cannot be."""
+    if not _pywb_ready():
+        steps = [[sys.executable, "-m", "venv", "--clear", str(PYWB_VENV)],
+                 [str(PYWB_VENV / "bin" / "pip"), "install", "-q", "-r", str(PYWB_LOCK)]]
+        for step in steps:
+            result = subprocess.run(step, capture_output=True, text=True, timeout=600)
+            if result.returncode != 0:
+                reason = f"cannot create {PYWB_VENV.name} for pywb: {' '.join(step[:4])} failed: {result.stderr[-500:]}"
+                if os.environ.get("CI"):
+                    pytest.fail(reason)  # CI creates it up front (.ci/run): there it must run
+                pytest.skip(reason)
+    return PYWB_VENV
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def pywb(export, guarded_env, tmp_path_factory):
+    """A real ``wayback`` on 127.0.0.1 replaying collection ``nianbao`` from the export
+    (the WARC and the CDXJ index nianbao wrote, in place), and collection ``wacz`` from
+    the WACZ (added with pywb's own ``wb-manager``)."""
+    venv = pywb_venv()
+    root = tmp_path_factory.mktemp("pywb")
+    for step in (["init", "wacz"], ["add", "--unpack-wacz", "wacz", str(export / "demo.wacz")]):
+        result = subprocess.run([str(venv / "bin" / "wb-manager"), *step], cwd=root, env=guarded_env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+    (root / "config.yaml").write_text(
+        "collections:\n"
+        "  nianbao:\n"
+        f"    index_paths: {export / 'demo.cdxj'}\n"
+        f"    archive_paths: {export}/\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    log = open(root / "wayback.log", "w+")
+    process = subprocess.Popen([str(venv / "bin" / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
+                               cwd=root, env=guarded_env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                fetch(base + "/")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"wayback did not start: {log.read()[-3000:]}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def replay(pywb, snapshot, accept_gzip=True, collection="nianbao"):
+    """Fetch ``snapshot`` through pywb, unrewritten (``id_``), at its own timestamp."""
+    ts = iso_date_to_timestamp(snapshot.fetched_at)
+    headers = {"Accept-Encoding": "gzip"} if accept_gzip else {}
+    status, headers, body = fetch(f"{pywb}/{collection}/{ts}id_/{snapshot.url}", headers)
+    # pywb answers with the capture it chose: it must be this one.
+    assert headers["Memento-Datetime"] == time.strftime(
+        "%a, %d %b %Y %H:%M:%S GMT", time.strptime(ts, "%Y%m%d%H%M%S"))
+    return status, headers, body
+
+
+def first_of(crawl, kind, profile=None):
+    return next(s for s in crawl["snapshots"] if s.kind == kind and s.revisit_profile == profile)
+
+
+def test_pywb_replays_a_report_page_byte_identical(crawl, pywb):
+    snapshot = first_of(crawl, "report")
+    status, headers, body = replay(pywb, snapshot)
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert body == sent_body(crawl, snapshot.url)  # exactly the bytes the portal sent
+    # A client that does not take gzip gets the page itself, decoded by pywb.
+    status, _, decoded = replay(pywb, snapshot, accept_gzip=False)
+    assert status == 200 and decoded == gzip.decompress(sent_body(crawl, snapshot.url))
+
+
+def test_pywb_replays_a_not_modified_revisit_as_the_page(crawl, pywb):
+    revisit = first_of(crawl, "report", "server-not-modified")
+    status, headers, body = replay(pywb, revisit)
+    assert status == 200
+    assert body == sent_body(crawl, revisit.url)
+
+
+def test_pywb_replays_a_same_payload_revisit(crawl, pywb):
+    revisit = first_of(crawl, "listing", "identical-payload-digest")
+    status, headers, body = replay(pywb, revisit)
+    assert status == 200
+    assert body == sent_body(crawl, revisit.url)
+
+
+def test_pywb_replays_the_wacz(crawl, pywb):
+    for snapshot in (first_of(crawl, "report"), first_of(crawl, "report", "server-not-modified")):
+        status, _, body = replay(pywb, snapshot, collection="wacz")
+        assert status == 200 and body == sent_body(crawl, snapshot.url)
+
+
+def test_replay_stays_on_loopback(pywb, netguard_log):
+    assert netguard_log.read_text() == ""
