@@ -208,7 +208,9 @@ def test_top_bodies_by_applications(datasette):
 
 
 def test_search_reports_finds_two_and_four_character_terms(datasette):
+    assert {r["agency"] for r in query(datasette, "search_reports", term="县教育局")} == {"示范县教育局"}
     assert {r["agency"] for r in query(datasette, "search_reports", term="教育局")} == {"示范县教育局"}
+    assert {r["agency"] for r in query(datasette, "search_reports", term="海淀")} == {"北京市海淀区人民政府"}
     assert len(query(datasette, "search_reports", term="复议")) >= 1
 
 
