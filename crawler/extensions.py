@@ -13,12 +13,15 @@ bodies are not stored or parsed again.
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.reparse import parse_pending
 from archive.runs import finish_run, lock_archive, logical_run_ids, mark_interrupted_runs, start_run
@@ -68,24 +71,63 @@ def crawl_archive(crawler) -> CrawlArchive:
     return archive
 
 
+DISK_FULL = "disk_full"  # the close reason of a crawl stopped by a full disk
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), or ENOSPC from a file write."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
 class CrawlRunExtension:
-    """Closes the run: writes its counts and Scrapy stats to ``crawl_runs``."""
+    """Closes the run: writes its counts and Scrapy stats to ``crawl_runs``.
+
+    A full disk stops the crawl at the first write it refuses: fetching on would only
+    fail every page again. SQLite rolls the refused transaction back, so what was
+    committed before stays whole and readable."""
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.disk_full = False
 
     @classmethod
     def from_crawler(cls, crawler):
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
         return ext
 
     def spider_opened(self, spider):
         crawl_archive(self.crawler)
 
+    def item_error(self, item, response, spider, failure):
+        self._stop_if_disk_full(failure.value)
+
+    def spider_error(self, failure, response, spider):
+        self._stop_if_disk_full(failure.value)
+
+    def _stop_if_disk_full(self, exc) -> None:
+        if self.disk_full or not is_disk_full(exc):
+            return
+        self.disk_full = True
+        logger.error("The disk holding %s is full (%s): stopping the crawl. Everything stored before "
+                     "this write is intact; free space and crawl again to resume.",
+                     crawl_archive(self.crawler).path, exc)
+        self.crawler.stats.set_value("nianbao/disk_full", str(exc))
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=DISK_FULL))
+
     def spider_closed(self, spider, reason):
         archive = crawl_archive(self.crawler)
         status = "finished" if reason == "finished" else f"failed: {reason}"
-        finish_run(archive.db, archive.run_id, status=status, stats=self.crawler.stats.get_stats())
+        try:
+            finish_run(archive.db, archive.run_id, status=status, stats=self.crawler.stats.get_stats())
+        except sqlite3.OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            # The run's row stays `running`: the next crawl marks it interrupted and resumes it.
+            logger.error("Could not record the end of run %d: %s", archive.run_id, exc)
         archive.close()

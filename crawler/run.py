@@ -12,13 +12,18 @@ from archive.runs import format_summary, hold_archive, record_monitor, run_count
 from archive.schema import open_database
 
 from .distributed import SharedQueue, use_redis
-from .extensions import DATABASE_NAME
+from .extensions import DATABASE_NAME, DISK_FULL
 from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
 from .notify import notify
 from .profiles import profile_settings
 from .spiders.reports import ReportSpider
 
 logger = logging.getLogger(__name__)
+
+
+class DiskFull(ValueError):
+    """The crawl stopped because the archive's disk is full (a ValueError: ``nianbao crawl``
+    reports it in one line and exits 1, like any crawl it could not run)."""
 
 
 def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = None) -> Settings:
@@ -53,6 +58,10 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
         process.crawl(crawler, sites=sites)
         process.start()
         run_id = crawler.nianbao_archive.run_id
+        if crawler.stats.get_value("finish_reason") == DISK_FULL:
+            # Nothing more can be written, not even the run's checks.
+            raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
+                           "before is intact (free space and crawl again to resume)")
         if settings.getbool("NIANBAO_MONITOR_ENABLED"):
             check_run(path, run_id, sites, settings)
     return run_id

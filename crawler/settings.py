@@ -53,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.RecordedRobotsTxtMiddleware": 100,
     "crawler.middlewares.withdrawn.WithdrawnMiddleware": 610,
+    "crawler.middlewares.redirect_loops.RedirectLoopMiddleware": 605,  # a loop: an errors row
     "crawler.middlewares.challenges.ChallengeMiddleware": 585,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 570,
     "crawler.middlewares.oversize.OversizeMiddleware": 560,  # DOWNLOAD_MAXSIZE: an errors row

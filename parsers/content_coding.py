@@ -17,6 +17,11 @@ except ImportError:  # pragma: no cover - depends on the environment
     brotli = None
 
 
+# What a stored body may inflate to before it is taken for a compression bomb: far above
+# any report page, far below what would exhaust a reparse worker's memory.
+MAX_INFLATED_SIZE = 256 * 1024 * 1024
+
+
 def decode_http_body(body: bytes, content_encoding: str | None) -> bytes:
     """Return ``body`` with every listed Content-Encoding undone.
 
@@ -34,6 +39,9 @@ def decode_http_body(body: bytes, content_encoding: str | None) -> bytes:
 def _undo(body: bytes, coding: str) -> bytes:
     if coding in ("identity", "none"):
         return body
+    over = inflated_size_over(body, coding, MAX_INFLATED_SIZE)
+    if over is not None:
+        raise ParseError(f"content-encoding {coding} inflates past {MAX_INFLATED_SIZE} bytes (a compression bomb)")
     if coding in ("gzip", "x-gzip"):
         decoder = gzip.decompress
     elif coding == "deflate":
@@ -56,3 +64,31 @@ def _inflate(body: bytes) -> bytes:
         return zlib.decompress(body)
     except zlib.error:
         return zlib.decompress(body, -zlib.MAX_WBITS)
+
+
+def inflated_size_over(body: bytes, content_encoding: str | None, limit: int) -> int | None:
+    """The size a gzip/deflate body inflates to when that passes ``limit`` (counted without
+    holding it: a gzip bomb), else None. Other codings are not measured."""
+    coding = (content_encoding or "").strip().lower()
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        return None
+    size, data = 0, body
+    wbits = 47 if coding == "deflate" else 31  # deflate: zlib-wrapped (raw deflate falls to the decoder)
+    try:
+        while data:  # gzip members, one after another
+            inflater = zlib.decompressobj(wbits)
+            chunk = inflater.decompress(data, 1 << 20)
+            size += len(chunk)
+            # Output may still be pending with all input consumed: go on while it comes.
+            while not inflater.eof and size <= limit and (chunk or inflater.unconsumed_tail):
+                tail = inflater.unconsumed_tail
+                chunk = inflater.decompress(tail, 1 << 20)
+                size += len(chunk)
+                if not chunk and len(inflater.unconsumed_tail) == len(tail):
+                    break  # no progress: a cut-short stream
+            if size > limit:
+                return size
+            data = inflater.unused_data if inflater.eof else b""
+    except zlib.error:
+        return None  # undecodable: the decoder says so
+    return None

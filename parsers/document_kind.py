@@ -91,8 +91,9 @@ def _zip_kind(body: bytes) -> DocumentKind:
     damaged = False
     try:
         names = zipfile.ZipFile(io.BytesIO(body)).namelist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        # Truncated or corrupt: the local file headers still carry the part names.
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError):
+        # Truncated or corrupt (or a damaged version field: "zip file version 25.5"):
+        # the local file headers still carry the part names.
         names, damaged = [part for part, _ in _ZIP_PARTS if part.encode() in body], True
     for part, kind in _ZIP_PARTS:
         if part in names:

@@ -91,7 +91,9 @@ def _read_by_elements(doc, url: str | None, page_text: str | None = None, tables
     else:
         body = body_from_anchors(doc, report_tables)
     by_element = dict(zip(elements, tables))
-    in_body = [by_element[element] for element in leaf_tables(body)]
+    # The body may lie in a second root element beside the first (broken <html> tags),
+    # whose tables the walk and leaf_tables(doc) never saw: read those from their elements.
+    in_body = [by_element.get(element) or PageTable(element_rows(element)) for element in leaf_tables(body)]
     return _page(doc, page_text, render_text(body), in_body, find_attachments(body, url), lambda: body)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import lzma
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -71,3 +72,43 @@ def test_generator_still_makes_the_committed_pages(archive_tar, monkeypatch):
         members = [m for m in tar.getmembers() if m.isfile()][:8]
         committed = [(m.name, tar.extractfile(m).read()) for m in members]
     assert make_pages.build_pages(8) == committed
+
+
+# Issue 6 benchmarks: a tiny run of each against a real nginx (Debian's package) and wget.
+needs_nginx = pytest.mark.skipif(not ((shutil.which("nginx") or Path("/usr/sbin/nginx").exists())
+                                       and shutil.which("wget")), reason="needs nginx and wget")
+
+
+def _run_bench(script: str, env: dict, *args: str) -> list[str]:
+    result = subprocess.run([sys.executable, str(BENCH / script), *args], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+@needs_nginx
+def test_crawl_bench_runs_on_a_few_pages(guarded_env):
+    lines = _run_bench("crawl_bench.py", guarded_env, "--pages", "12")
+    assert any(line.startswith("wget: ") and "pages/s" in line and "MB/s" in line for line in lines)
+    assert any(line.startswith("nianbao crawl c=1: ") and "pages/s" in line for line in lines)
+    assert any(line.startswith("nianbao crawl default (c=4): ") for line in lines)
+    assert any(line.startswith("ratio crawl/wget at equal concurrency 1 = ") for line in lines)
+    assert any(line.startswith("ratio crawl default/wget x4 at equal concurrency 4 = ") for line in lines)
+    fetched = next(line for line in lines if line.startswith("fetched "))
+    assert "DIFFERENT" not in fetched, fetched
+    assert any(line.startswith("crawler archive: ") and ", 12 reports;" in line for line in lines), lines
+
+
+@needs_nginx
+def test_memory_bench_runs_on_one_site(guarded_env):
+    lines = _run_bench("memory_bench.py", guarded_env, "--sites", "1", "--reports", "2")
+    assert any(line.startswith("1 sites: ") and "2 reports" in line and "peak RSS" in line for line in lines), lines
+    assert any(line.startswith("budget: peak ") for line in lines)
+
+
+@needs_nginx
+def test_nightly_bench_second_run_sends_less(guarded_env):
+    lines = _run_bench("nightly_bench.py", guarded_env, "--pages", "8", "--sites", "1")
+    assert any(line.startswith("ratio second/first time = ") for line in lines)
+    ratio = next(line for line in lines if line.startswith("ratio second/first bytes = "))
+    assert float(ratio.split("= ")[1]) < 0.5, lines     # 304s, not the pages again

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from archive.snapshots import store_not_modified, store_snapshot
 from parsers import ParseError, decode_http_body, detect_encoding
+from parsers.content_coding import inflated_size_over
 
 from ..extensions import crawl_archive
 
@@ -44,10 +45,16 @@ def request_header_pairs(request) -> list[list[str]]:
     return pairs
 
 
-def guess_text_encoding(body: bytes, content_type: str | None, content_encoding: str | None):
-    """(encoding, how it was decided) for a text body; (None, None) otherwise."""
+def guess_text_encoding(body: bytes, content_type: str | None, content_encoding: str | None,
+                        limit: int = 64 * 1024 * 1024):
+    """(encoding, how it was decided) for a text body; (None, None) otherwise. A body that
+    inflates past ``limit`` (DOWNLOAD_MAXSIZE) is not inflated: HttpCompressionMiddleware
+    refuses it next."""
     if content_type and not any(t in content_type.lower() for t in TEXT_TYPES):
         return None, None
+    over = inflated_size_over(body, content_encoding, limit)
+    if over is not None:
+        return None, f"undecodable: inflates past {over:,} bytes, DOWNLOAD_MAXSIZE is {limit:,}"
     try:
         guess = detect_encoding(decode_http_body(body, content_encoding), content_type)
     except ParseError as exc:
@@ -83,7 +90,8 @@ class SnapshotMiddleware:
         response_headers = header_pairs(response.headers)
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         content_encoding = response.headers.get("Content-Encoding", b"").decode("latin-1") or None
-        encoding, encoding_source = guess_text_encoding(response.body, content_type, content_encoding)
+        limit = request.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        encoding, encoding_source = guess_text_encoding(response.body, content_type, content_encoding, limit)
         snapshot_id = store_snapshot(
             archive.db,
             run_id=archive.run_id,

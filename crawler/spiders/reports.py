@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 import scrapy
+from scrapy.exceptions import DownloadFailedError, ResponseDataLossError
+from twisted.internet.error import ConnectionDone, ConnectionLost
 
 from parsers import detect_encoding
 
@@ -39,6 +41,21 @@ def response_text(response) -> str:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         encoding = detect_encoding(response.body, content_type).encoding
     return response.body.decode(encoding, errors="replace")
+
+
+def failure_message(failure) -> str:
+    """One line that says what went wrong with a fetch (Scrapy's own text is often a class
+    name, or the repr of a list of Twisted failures)."""
+    value = failure.value
+    response = getattr(value, "response", None)
+    if response is not None:
+        return f"HTTP {response.status}"
+    if failure.check(ResponseDataLossError):
+        return "body cut short: the connection closed before the announced Content-Length arrived"
+    reasons = getattr(value.__cause__, "reasons", None) or []  # ResponseFailed wraps Twisted failures
+    if failure.check(DownloadFailedError) and any(r.check(ConnectionLost, ConnectionDone) for r in reasons):
+        return "connection lost before the answer was complete (reset or closed by the server)"
+    return str(value)[:500] or failure.type.__name__
 
 
 _DIRECTORY_INDEX = re.compile(r"/index\.s?html?$")
@@ -166,14 +183,10 @@ class ReportSpider(scrapy.Spider):
         if failure.check(RequestDropped):
             return
         request = failure.request
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            message = f"HTTP {response.status}"
-        else:
-            message = str(failure.value)[:500] or failure.type.__name__
         yield FailedPage(
-            url=request.url,
+            # The URL the spider asked for, not where its redirects led.
+            url=(request.meta.get("redirect_urls") or [request.url])[0],
             error=failure.type.__name__,
-            message=message,
+            message=failure_message(failure),
             snapshot_id=request.meta.get("nianbao_snapshot_id"),
         )
