@@ -1,1 +1,13 @@
-"""Downloader middlewares (one per file)."""
+"""Downloader middlewares (one per file), and what several of them read off a response."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def redirect_target(response) -> str | None:
+    """The absolute URL a 3xx answer sends the client to; None for other answers."""
+    location = response.headers.get("Location") if response.status in REDIRECTS else None
+    return urljoin(response.url, location.decode("latin-1").strip()) if location else None

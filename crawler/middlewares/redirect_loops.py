@@ -10,11 +10,9 @@ against the URL first asked for. (A chain that never repeats ends at ``REDIRECT_
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from scrapy.exceptions import IgnoreRequest
 
-REDIRECTS = (301, 302, 303, 307, 308)
+from . import redirect_target
 
 
 class RedirectLoop(IgnoreRequest):
@@ -34,10 +32,10 @@ class RedirectLoopMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response):
-        location = response.headers.get("Location") if response.status in REDIRECTS else None
-        if not location or request.meta.get("dont_redirect"):
+        target = redirect_target(response)
+        if not target or request.meta.get("dont_redirect"):
             return response
-        target = _without_fragment(urljoin(response.url, location.decode("latin-1").strip()))
+        target = _without_fragment(target)
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target in map(_without_fragment, chain):
             self.crawler.stats.inc_value("nianbao/redirect_loops")

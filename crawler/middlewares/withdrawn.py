@@ -14,12 +14,12 @@ already archived by the snapshot middleware.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from ..drops import WithdrawnDocument, drop
+from . import redirect_target
 
 WITHDRAWN = "withdrawn: redirects to its column"
-REDIRECTS = (301, 302, 303, 307, 308)
 _INDEX_NAME = re.compile(r"(index|default|list)(_\d+)?\.(s?html?|jsp|aspx?|php)", re.IGNORECASE)
 _HANWEB_ARTICLE = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_\d+\.")
 _HANWEB_COLUMN = re.compile(r"/col/col(\d+)/")
@@ -71,12 +71,9 @@ class WithdrawnMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response):
-        if request.meta.get("nianbao_kind") != "report" or response.status not in REDIRECTS:
+        target = redirect_target(response) if request.meta.get("nianbao_kind") == "report" else None
+        if not target:
             return response
-        location = response.headers.get("Location")
-        if not location:
-            return response
-        target = urljoin(response.url, location.decode("latin-1").strip())
         report_url = (request.meta.get("redirect_urls") or [request.url])[0]
         if is_column_of(target, report_url, found_on_of(request)):
             self.crawler.stats.inc_value("nianbao/withdrawn")
