@@ -22,26 +22,28 @@ except ImportError:  # pragma: no cover - depends on the environment
 MAX_INFLATED_SIZE = 256 * 1024 * 1024
 
 
-def decode_http_body(body: bytes, content_encoding: str | None) -> bytes:
+def decode_http_body(body: bytes, content_encoding: str | None, max_size: int = MAX_INFLATED_SIZE) -> bytes:
     """Return ``body`` with every listed Content-Encoding undone.
 
     ``content_encoding`` may list several codings (``"gzip, br"``); they were
-    applied in order, so they are undone in reverse.
+    applied in order, so they are undone in reverse. A gzip or deflate body that
+    would inflate past ``max_size`` raises a ParseError instead (a compression bomb).
     """
     if not content_encoding:
         return body
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     for coding in reversed(codings):
-        body = _undo(body, coding)
+        body = _undo(body, coding, max_size)
     return body
 
 
-def _undo(body: bytes, coding: str) -> bytes:
+def _undo(body: bytes, coding: str, max_size: int) -> bytes:
     if coding in ("identity", "none"):
         return body
-    over = inflated_size_over(body, coding, MAX_INFLATED_SIZE)
+    over = inflated_size_over(body, coding, max_size)
     if over is not None:
-        raise ParseError(f"content-encoding {coding} inflates past {MAX_INFLATED_SIZE} bytes (a compression bomb)")
+        raise ParseError(f"content-encoding {coding} inflates past {over:,} bytes, "
+                         f"over the {max_size:,} allowed (a compression bomb?)")
     if coding in ("gzip", "x-gzip"):
         decoder = gzip.decompress
     elif coding == "deflate":

@@ -126,4 +126,4 @@ def test_the_gzip_bomb_is_archived_as_sent_and_never_inflated_whole(nights):
     (snapshot,) = rows(nights["db"], "select * from snapshots where url = ? and run_id = ?",
                        nights["url"]("gzip-bomb"), second_run(nights))
     assert snapshot["encoding"] is None
-    assert snapshot["encoding_source"].startswith("undecodable: inflates past 1,048,576 bytes")
+    assert snapshot["encoding_source"].startswith("undecodable: content-encoding gzip inflates past 1,048,576 bytes")

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from archive.snapshots import store_not_modified, store_snapshot
 from parsers import ParseError, decode_http_body, detect_encoding
-from parsers.content_coding import inflated_size_over
 
 from ..extensions import crawl_archive
 
@@ -52,11 +51,8 @@ def guess_text_encoding(body: bytes, content_type: str | None, content_encoding:
     refuses it next."""
     if content_type and not any(t in content_type.lower() for t in TEXT_TYPES):
         return None, None
-    over = inflated_size_over(body, content_encoding, limit)
-    if over is not None:
-        return None, f"undecodable: inflates past {over:,} bytes, DOWNLOAD_MAXSIZE is {limit:,}"
     try:
-        guess = detect_encoding(decode_http_body(body, content_encoding), content_type)
+        guess = detect_encoding(decode_http_body(body, content_encoding, max_size=limit), content_type)
     except ParseError as exc:
         return None, f"undecodable: {exc}"
     return guess.encoding, guess.source
