@@ -72,7 +72,8 @@ def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Pag
         return _read_by_elements(doc, url, walk.text, tables)
     in_body = [table for t, table in zip(walk.tables, tables) if body.holds(t.start)]
     links = [link for link in walk.links if body.holds(link.at)]
-    return _page(doc, walk.text, walk.text_of(body), in_body, attachments_from_links(links, url),
+    body_text = walk.text_of(body)
+    return _page(doc, walk.text_around(body, body_text), body_text, in_body, attachments_from_links(links, url),
                  lambda: _candidate_element(doc, walk.candidates.index(body)))
 
 

@@ -23,10 +23,15 @@ _SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
 class GridCell(NamedTuple):
+    """A grid position's cell. Grids hold plain tuples of these four fields (built as tuples:
+    a NamedTuple's constructor is a Python call per cell), read by the indexes below."""
     text: str
     row: int     # 1-based top-left position in the expanded grid
     col: int
     element_id: int  # identifies the <td> so a spanned cell is read once per row
+
+
+_TEXT, _ROW, _COL, _ID = range(4)
 
 
 # A <tr> as read from the page: its cells' texts, and the rowspan and colspan as written
@@ -40,13 +45,14 @@ class TableGrid:
     def __init__(self, table, number: int):
         self.number = number  # 1-based position among the report's tables
         self.rows: list[list[GridCell]] = []
+        self._spanned: set[int] = set()  # indexes of rows where a cell fills several positions
         self._expand(element_rows(table))
 
     @classmethod
     def from_rows(cls, rows: list[RawRow], number: int) -> TableGrid:
         """A grid from cells already read off the page (``page_walk`` or ``element_rows``)."""
         grid = cls.__new__(cls)
-        grid.number, grid.rows = number, []
+        grid.number, grid.rows, grid._spanned = number, [], set()
         grid._expand(rows)
         return grid
 
@@ -55,9 +61,11 @@ class TableGrid:
         serial = 0  # not id(td): lxml proxies are short-lived and their ids get reused
         for r, (texts, spans) in enumerate(rows):
             if not pending and not spans:  # the common row: a cell per column
-                self.rows.append([GridCell(text, r + 1, c, serial + c) for c, text in enumerate(texts, start=1)])
+                row = r + 1
+                self.rows.append([(text, row, c, serial + c) for c, text in enumerate(texts, start=1)])
                 serial += len(texts)
                 continue
+            self._spanned.add(r)
             line: list[GridCell] = []
             col = 0
             for i, text in enumerate(texts):
@@ -65,7 +73,7 @@ class TableGrid:
                     line.append(pending.pop((r, col)))
                     col += 1
                 serial += 1
-                cell = GridCell(text, r + 1, col + 1, serial)
+                cell = (text, r + 1, col + 1, serial)
                 span = spans.get(i)
                 if span is None:  # most cells, even in a row beside a spanning one
                     line.append(cell)
@@ -90,25 +98,26 @@ class TableGrid:
         position in that format's terms ("pdf page 3, table 1, row 4, col 2")."""
         grid = cls.__new__(cls)
         grid.number, grid.rows = number, []
+        grid._spanned = set(range(len(rows)))  # merged cells may repeat anywhere
         first: dict[int, GridCell] = {}
         for r, line in enumerate(rows, start=1):
             for c, (cell_id, text) in enumerate(line, start=1):
                 if cell_id not in first:  # top-left position of a merged cell
-                    first[cell_id] = GridCell(_SPACE.sub(" ", text).strip(" "), r, c, cell_id)
+                    first[cell_id] = (_SPACE.sub(" ", text).strip(" "), r, c, cell_id)
             grid.rows.append([first[cell_id] for cell_id, _ in line])
         if where is not None:
-            grid._where = lambda cell: where(cell.row, cell.col)
+            grid._where = lambda cell: where(cell[_ROW], cell[_COL])
         return grid
 
     def label_rows(self) -> list[LabelledRow]:
         """Rows with their labels only: all ``classify_rows`` reads, without building cells."""
-        return [LabelledRow([c.text for c in labels]) for _, labels, _ in self._split_rows]
+        return [LabelledRow([c[_TEXT] for c in labels]) for _, labels, _ in self._split_rows]
 
     def labelled_rows(self) -> list[LabelledRow]:
         rows = []
         where = self._where
         for unique, labels, values in self._split_rows:
-            rows.append(LabelledRow([c.text for c in labels], [RawCell(c.text, where(c)) for c in values],
+            rows.append(LabelledRow([c[_TEXT] for c in labels], [RawCell(c[_TEXT], where(c)) for c in values],
                                     where(unique[0]) if unique else f"table {self.number}"))
         return rows
 
@@ -117,8 +126,9 @@ class TableGrid:
         """Each row's distinct cells, its labels and its values. Computed once: the rows are
         read twice, to classify the table and then under the table's final number."""
         split = []
-        for line in self.rows:
-            unique = _unique(line)
+        spanned = self._spanned
+        for index, line in enumerate(self.rows):
+            unique = _unique(line) if index in spanned else line
             split.append((unique, *_split_labels(unique)))
         return split
 
@@ -126,7 +136,7 @@ class TableGrid:
         return RawTable(None, self.labelled_rows(), blanks_are_cells=True)
 
     def _where(self, cell: GridCell) -> str:
-        return f"table {self.number}, row {cell.row}, col {cell.col}"
+        return f"table {self.number}, row {cell[_ROW]}, col {cell[_COL]}"
 
 
 def cell_text(td) -> str:
@@ -177,9 +187,9 @@ def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]
     values even when they are text (``55（含自然失效29件）``, a stray word).
     A row with no value at all is a header row: every non-blank cell is a label.
     """
-    flags = [_cell_kind(cell.text) for cell in cells]
+    flags = [_cell_kind(cell[_TEXT]) for cell in cells]
     start = 0
-    while start < len(cells) and not cells[start].text.strip():
+    while start < len(cells) and not cells[start][_TEXT].strip():
         start += 1  # blank spacer columns before the labels…
     if start < len(cells) and not flags[start][0]:
         start = 0  # …but before a value they are EMPTY cells of a row without labels (table 四)
@@ -199,12 +209,12 @@ def _cell_kind(text: str) -> tuple[bool, bool]:
 
 
 def _unique(line: list[GridCell]) -> list[GridCell]:
-    if len({cell.element_id for cell in line}) == len(line):
+    if len({cell[_ID] for cell in line}) == len(line):
         return line  # no cell spans columns here
     seen: set[int] = set()
     unique = []
     for cell in line:
-        if cell.element_id not in seen:
-            seen.add(cell.element_id)
+        if cell[_ID] not in seen:
+            seen.add(cell[_ID])
             unique.append(cell)
     return unique

@@ -33,12 +33,48 @@ _NOISE = re.compile(r"\?+")
 _MARKDOWN = re.compile(r"^[#>*\s]+|\*\*")
 _MARKDOWN_LINES = re.compile(r"^(?:[#>*]|[^\S\n])+|\*\*", re.MULTILINE)  # the same, line by line
 
+# Characters of TSPhrases keys (OpenCC 1.4.2, the pinned version) whose phrase converts
+# although none of its characters converts alone (回覆 → 回复, 沈思 → 沉思, 瞭解 → 了解).
+_PHRASE_ONLY_CHARS = "沈坏藉哩覆衹瞭甦"
+# Some blocks beside CJK that the t2s dictionaries also map (compatibility forms).
+_CONVERTIBLE_RANGES = ((0x2E80, 0xA000), (0xF900, 0xFB00), (0xFE30, 0xFE50), (0xFF00, 0xFFF0),
+                       (0x20000, 0x2FA20), (0x30000, 0x3134B))
+_convertible: tuple[re.Pattern, frozenset[str]] | None = None
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _convertible_chars() -> tuple[re.Pattern, frozenset[str]]:
+    """Every character t2s may change: those it converts alone (asked of OpenCC itself once,
+    ~40 ms) and the phrase-only ones. Text holding none of them is already simplified: no
+    dictionary key can match in it, so OpenCC need not be called. The BMP ones make one
+    character class (a bitmap: one lookup per character); the few beyond the BMP would turn
+    it into a list searched per character, so they are a set, looked at only when the text
+    has such characters at all."""
+    global _convertible
+    if _convertible is None:
+        chars = [chr(code) for start, end in _CONVERTIBLE_RANGES for code in range(start, end)]
+        converted = _T2S.convert("\n".join(chars)).split("\n")  # no key holds a newline
+        changing = {c for c, out in zip(chars, converted) if c != out} | set(_PHRASE_ONLY_CHARS)
+        bmp = "".join(re.escape(c) for c in sorted(changing) if ord(c) <= 0xFFFF)
+        _convertible = (re.compile(f"[{bmp}]"), frozenset(c for c in changing if ord(c) > 0xFFFF))
+    return _convertible
+
+
+def needs_conversion(text: str) -> bool:
+    """True when OpenCC's t2s could change ``text`` (it holds a traditional character)."""
+    if text.isascii():
+        return False
+    bmp, astral = _convertible_chars()
+    if bmp.search(text) is not None:
+        return True
+    return _ASTRAL.search(text) is not None and not astral.isdisjoint(text)
+
 
 def to_simplified(text: str) -> str:
     """Traditional → simplified, with pinyin annotations dropped."""
     if text.isascii():
         return text
-    return drop_pinyin(_T2S.convert(text))
+    return drop_pinyin(_T2S.convert(text) if needs_conversion(text) else text)
 
 
 def drop_pinyin(text: str) -> str:
@@ -86,7 +122,9 @@ def _simplify_lines(lines: list[str]) -> list[str]:
     todo = [i for i, line in enumerate(lines) if not line.isascii()]
     if not todo or any("\n" in lines[i] for i in todo):
         return [to_simplified(line) for line in lines]
-    joined = _T2S.convert("\n".join(lines[i] for i in todo))
+    joined = "\n".join(lines[i] for i in todo)
+    if needs_conversion(joined):
+        joined = _T2S.convert(joined)
     converted = joined.split("\n")
     if len(converted) != len(todo):  # never expected; stay exact if it happens
         return [to_simplified(line) for line in lines]

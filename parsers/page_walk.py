@@ -167,6 +167,12 @@ class PageWalk:
         start = self.marked.index(CLOSE, candidate.start) + 1
         return strip_marks(self.marked[start:candidate.end])
 
+    def text_around(self, candidate: Candidate, candidate_text: str) -> str:
+        """``text``, given ``text_of(candidate)``: only the rest is stripped of its marks.
+        Exact: a candidate's marks open and close records of their own, so no record
+        crosses them."""
+        return strip_marks(self.marked[:candidate.start]) + candidate_text + strip_marks(self.marked[candidate.end:])
+
 
 # Both start with a character class: the regex engine then skips to the next mark in C.
 _RECORDS = re.compile(

@@ -292,16 +292,19 @@ def _group_of(row_key: str) -> str | None:
 def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: LabelledRow,
             placed: str | None = None) -> dict:
     values = {}
+    records = mapped.cells
     for name, cell in zip(names, taken):
-        row_name, column = _row_column(row_key, name)
+        row_name, column = name if name.__class__ is tuple else (row_key, name)  # _row_column, inline
         if cell is None:
             mapped.problems.append(_problem("cell_missing", table, f"{row_name}.{column} at {row.where}"))
-            mapped.cells.append(_cell_record(table, row_name, column, "", None, EMPTY, row.where))
+            records.append(_cell_record(table, row_name, column, "", None, EMPTY, row.where))
             values[name] = None
             continue
-        value = read_cell(cell.text)
-        where = f"{cell.where} ({placed})" if placed else cell.where
-        mapped.cells.append(_cell_record(table, row_name, column, cell.text, value.value, value.kind, where))
+        text = cell.text
+        value = read_cell(text)
+        # the dict of _cell_record, written out: a report has hundreds of cells
+        records.append({"table": table, "row": row_name, "column": column, "value": value.value, "text": text,
+                        "kind": value.kind, "where": f"{cell.where} ({placed})" if placed else cell.where})
         values[name] = value.value
     return values
 

@@ -118,3 +118,17 @@ def test_character_tests_know_every_traditional_form(targets, tests):
         test = next(t for t in tests if t.search(target))
         missed = [c for c, s in zip(characters, simplified) if target in s and not test.search(c)]
         assert missed == [], f"{target}: {missed}"
+
+
+def test_opencc_is_skipped_only_where_it_would_change_nothing():
+    """``needs_conversion`` lets text with no traditional character skip OpenCC: exact for
+    every character alone, and for the phrases that convert although none of their
+    characters does (回覆 → 回复)."""
+    from parsers.normalize import _T2S, needs_conversion
+    skipped = [c for c in _every_cjk_character() if not needs_conversion(c)]
+    converted = _T2S.convert("\n".join(skipped)).split("\n")
+    assert [c for c, s in zip(skipped, converted) if c != s] == []
+    for phrase, simplified in [("回覆", "回复"), ("沈思", "沉思"), ("瞭解", "了解"), ("藉口", "借口"), ("甦醒", "苏醒")]:
+        assert needs_conversion(phrase) and to_simplified(phrase) == simplified
+    assert not needs_conversion("政府信息公开工作年度报告（2024年）")
+    assert needs_conversion("政府資訊公開工作年度報告")
