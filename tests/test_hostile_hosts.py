@@ -3,12 +3,13 @@
 The hostile hosts (script challenges, refusals, robots.txt, rate limits, mirrors, a
 withdrawn report, tables as images) are crawled with the whole imitation portal in
 tests/test_imitation_portal.py. Here the hostile column is crawled on its own with its
-files over ``DOWNLOAD_MAXSIZE`` (the portal serves them as real PDFs, so that its second
-night is not spent asking for files the crawler cancels again)."""
+files over ``DOWNLOAD_MAXSIZE``, on two nights: the second asks for them conditionally and
+downloads none of them again. (The imitation portal serves them as real PDFs.)"""
 
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,11 +27,15 @@ def crawl(tmp_path_factory, guarded_env):
     with DemoPortal(Site({}), host=ADDRESSES["hostile-column"]) as portal:
         base = portal.base_url
         portal.site = hostile_column_site(base)
-        run_crawl_subprocess(guarded_env, registry_entries({"hostile-column": portal}), tmp / "data", "test",
-                             {"DOWNLOAD_MAXSIZE": LIMIT})
+        nights = []
+        for _ in range(2):
+            portal.clear_sent()
+            run_crawl_subprocess(guarded_env, registry_entries({"hostile-column": portal}), tmp / "data", "test",
+                                 {"DOWNLOAD_MAXSIZE": LIMIT})
+            nights.append(portal.sent)
     db = sqlite3.connect(tmp / "data" / "nianbao.db")
     db.row_factory = sqlite3.Row
-    yield {"db": db, "site": portal.site, "base": base}
+    yield {"db": db, "site": portal.site, "base": base, "nights": nights}
     db.close()
 
 
@@ -38,9 +43,13 @@ def rows(db, sql, *params):
     return [dict(r) for r in db.execute(sql, params)]
 
 
+FIRST_RUN = "(select min(id) from crawl_runs)"
+LAST_RUN = "(select max(id) from crawl_runs)"
+
+
 def test_oversize_downloads_end_as_errors_saying_so(crawl):
     urls = {crawl["base"] + crawl["site"].extra[k] for k in ("pdf_only", "attachment")}
-    errors = rows(crawl["db"], "select * from errors where error = 'DownloadTooLarge'")
+    errors = rows(crawl["db"], f"select * from errors where error = 'DownloadTooLarge' and run_id = {FIRST_RUN}")
     assert {e["url"] for e in errors} == urls
     for error in errors:
         assert error["stage"] == "fetch"
@@ -49,6 +58,26 @@ def test_oversize_downloads_end_as_errors_saying_so(crawl):
     # The report that links the oversize attachment is still found.
     (report,) = rows(crawl["db"], "select * from reports where url = ?", crawl["base"] + crawl["site"].extra["report"])
     assert report["year"] == 2024 and report["has_tables"] == 1
+
+
+def test_a_file_cancelled_for_its_size_is_asked_for_conditionally_the_next_night(crawl):
+    """No validator is stored with a cancelled download's snapshot (there is none): the
+    validators its answer announced are kept apart, and the next night's 304 ends it."""
+    urls = {crawl["base"] + crawl["site"].extra[k] for k in ("pdf_only", "attachment")}
+    paths = {urlsplit(url).path for url in urls}
+    second = [sent for sent in crawl["nights"][1] if urlsplit(sent.path).path in paths]
+    assert len(second) == 2
+    for sent in second:
+        assert sent.status == 304 and sent.body == b""
+        assert dict(sent.request_headers).get("If-Modified-Since")
+    errors = rows(crawl["db"], f"select * from errors where error = 'DownloadTooLarge' and run_id = {LAST_RUN}")
+    assert {e["url"] for e in errors} == urls
+    for error in errors:
+        assert error["message"].startswith("unchanged since ")
+        assert error["message"].endswith(f"still over the size limit: 1,500,000 bytes announced, DOWNLOAD_MAXSIZE is {LIMIT:,}")
+    remembered = rows(crawl["db"], "select * from oversize_files")
+    assert {r["url"] for r in remembered} == urls
+    assert all(r["size_limit"] == LIMIT and r["content_length"] == 1_500_000 and r["last_modified"] for r in remembered)
 
 
 # -- the pieces alone -------------------------------------------------------------------------

@@ -14,6 +14,10 @@ pages (meta ``nianbao_column_start``) are always fetched in full: that is where 
 report shows first, and one page per column a night is cheap insurance against a server
 whose validators say "not modified" about a page that changed.
 
+A file cancelled for its size has no snapshot: it is asked for with the validators its
+cancelled answer carried (``oversize_files``), and a 304 ends as the same error as
+before, saying the file is unchanged, without a byte of it downloaded again.
+
 Priority 800: its ``process_request`` runs before the snapshot middleware (900)
 records the request, and its ``process_response`` after the snapshot middleware
 stored the 304 but before ``HttpCompressionMiddleware`` (590) decodes the archived
@@ -26,9 +30,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
+from archive.oversize import known_oversize, unchanged_message
 from archive.snapshots import newest_fetch, read_snapshot
 
 from ..extensions import crawl_archive
+from .oversize import DownloadTooLarge
 
 CONDITIONAL_KINDS = ("listing", "report", "attachment")
 
@@ -51,9 +57,10 @@ class ConditionalRequestMiddleware:
             return None  # always read in full (see above)
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None  # the caller chose its own validators
-        previous = newest_fetch(crawl_archive(self.crawler).db, request.url)
+        db = crawl_archive(self.crawler).db
+        previous = newest_fetch(db, request.url)
         if previous is None:
-            return None
+            return self._ask_for_oversize_file(db, request)
         etag, last_modified = previous.header("ETag"), previous.header("Last-Modified")
         if not (etag or last_modified):
             return None  # no validators: an unchanged body is still recognised by its digest
@@ -65,7 +72,27 @@ class ConditionalRequestMiddleware:
         self.stats.inc_value("nianbao/conditional/requests")
         return None
 
+    def _ask_for_oversize_file(self, db, request) -> None:
+        known = known_oversize(db, request.url, self._size_limit(request))
+        if known is None:
+            return None
+        if known.etag:
+            request.headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            request.headers["If-Modified-Since"] = known.last_modified
+        request.meta["nianbao_oversize"] = known
+        self.stats.inc_value("nianbao/conditional/requests")
+        return None
+
+    def _size_limit(self, request) -> int:
+        return request.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+
     def process_response(self, request, response):
+        known = request.meta.get("nianbao_oversize")
+        if known is not None and response.status == 304:
+            self.stats.inc_value("nianbao/conditional/not_modified")
+            self.stats.inc_value("nianbao/oversize")
+            raise DownloadTooLarge(unchanged_message(known, self._size_limit(request)))
         validated_from = request.meta.get("nianbao_validated_from")
         if response.status != 304 or validated_from is None:
             return response

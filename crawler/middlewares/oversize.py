@@ -7,13 +7,23 @@ was announced, often none when it was not). This middleware turns that into
 failure: error ``DownloadTooLarge``, the URL, the size and the limit. A large attachment
 is thus recorded, never silently missing. (A compressed body that only grows past the
 limit when decoded is refused by ``HttpCompressionMiddleware``, also with a message.)
+
+The validators the cancelled answer announced (ETag, Last-Modified, caught from the
+``headers_received`` signal, which Scrapy sends before it checks the size) are kept in
+``oversize_files`` (archive/oversize.py), so the next night asks for the file conditionally
+instead of downloading it up to the limit again.
 """
 
 from __future__ import annotations
 
 import re
 
+from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError
+
+from archive.oversize import remember_oversize
+
+from ..extensions import crawl_archive
 
 _SIZE = re.compile(r"(?:Expected to receive|Received) (\d+) bytes")
 
@@ -29,7 +39,16 @@ class OversizeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        middleware = cls(crawler, crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        crawler.signals.connect(middleware.headers_received, signal=signals.headers_received)
+        return middleware
+
+    def headers_received(self, headers, body_length, request, spider=None):
+        """Keep what a cancelled download's record needs: its validators and announced length."""
+        request.meta["nianbao_announced"] = {
+            "etag": _header(headers, b"ETag"), "last_modified": _header(headers, b"Last-Modified"),
+            "content_length": body_length if isinstance(body_length, int) and body_length >= 0 else None,
+        }
 
     def process_exception(self, request, exception):
         if not isinstance(exception, DownloadCancelledError) or isinstance(exception, DownloadTooLarge):
@@ -45,4 +64,13 @@ class OversizeMiddleware:
         else:
             message = f"download cancelled while receiving the body, over the size limit (DOWNLOAD_MAXSIZE is {limit:,})"
         self.crawler.stats.inc_value("nianbao/oversize")
+        announced = request.meta.get("nianbao_announced") or {}
+        remember_oversize(crawl_archive(self.crawler).db, request.url, etag=announced.get("etag"),
+                          last_modified=announced.get("last_modified"),
+                          content_length=announced.get("content_length"), size_limit=limit)
         raise DownloadTooLarge(message) from exception
+
+
+def _header(headers, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
