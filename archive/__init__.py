@@ -18,7 +18,8 @@ Normalized rows
 - sites.py            the registry's sites and which site each report was found for
 - agencies.py         publishing bodies and every name they used
 - report_groups.py    logical reports: one per body and year, one counted version
-- research_schema.py  the researcher's views (wide tables, current cells with corrections)
+- research_schema.py  the researcher's views (report_list, current cells with corrections)
+- wide_tables.py      applications, reviews_litigation, active_disclosure: stored, kept up to date
 - cross_checks.py     R6 and R7 between consecutive years of a body
 - corrections.py      researchers' corrections of cells
 - search.py           full-text search that works for Chinese (FTS5 trigram, short-term fallback)

@@ -3,12 +3,12 @@ parser read.
 
 A correction names the report version it was made on, but applies to that version's
 logical report (``report_groups``), so it keeps applying when a reparse rewrites the
-cells or the site publishes a new version. The views (``current_cells`` and the wide
-tables) show the newest correction of each cell instead of the parsed value; reparse
-never writes to ``corrections``. The parsed cell as it was when the correction was made
-is recorded with it: when the counted version's parsed cell differs from that later
-(the source was fixed, or the parser improved), the correction shows in
-``corrections_flagged`` for someone to look at again.
+cells or the site publishes a new version. ``current_cells`` and the wide tables (whose
+rows of the logical report are refreshed here) show the newest correction of each cell
+instead of the parsed value; reparse never writes to ``corrections``. The parsed cell as
+it was when the correction was made is recorded with it: when the counted version's
+parsed cell differs from that later (the source was fixed, or the parser improved), the
+correction shows in ``corrections_flagged`` for someone to look at again.
 
 The value is given as text and read like a printed cell (``parsers.cells.read_cell``):
 ``48``, ``0``, ``/`` (not applicable), or an empty string for a blank.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from parsers.cells import read_cell
 
+from . import wide_tables
 from .cross_checks import run_cross_checks, with_next_years
 from .snapshots import utc_now
 
@@ -69,6 +70,7 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
             }
         ).last_pk
         if report[0] is not None:
+            wide_tables.refresh(db, {report[0]})
             run_cross_checks(db, with_next_years(db, {report[0]}))
     return correction_id
 

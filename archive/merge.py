@@ -31,6 +31,7 @@ from pathlib import Path
 from . import raw_store, report_groups
 from .records import version_fetches
 from .schema import open_database
+from .wide_tables import WIDE_TABLES
 
 NATURAL_KEYS = {
     "crawl_runs": ("started", "spider", "pid"),
@@ -44,7 +45,7 @@ UNDECLARED_REFERENCES = {
 }
 NOT_MERGED = {"raw_store"}  # each database's pairing with its own raw store file
 # Derived from the merged rows afterwards; references to them are copied as NULL.
-DERIVED = {"report_groups"}
+DERIVED = {"report_groups", *WIDE_TABLES}  # (the wide tables follow the regrouping)
 
 
 @dataclass

@@ -179,7 +179,8 @@ def mark_current_version(db, url: str, groups=()) -> None:
     with db.atomic():
         db.execute("update reports set is_current = (id = ?) where url = ?", [current, url])
         # The logical reports of this URL (and ``groups`` a version just left) may now count
-        # another version: re-choose, and re-run R6/R7 there and in the following years.
+        # another version: re-choose (which refreshes their rows in the wide tables), and
+        # re-run R6/R7 there and in the following years.
         touched = report_groups.groups_of_url(db, url) | set(groups)
         report_groups.choose_current(db, touched)
         run_cross_checks(db, with_next_years(db, touched))

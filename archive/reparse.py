@@ -10,7 +10,12 @@ Versions already parsed by the current ``PARSER_VERSION`` are skipped unless ``f
 Parsing runs in this process or in N workers (reparse_pool.py); this process alone
 writes, a batch of reports per transaction, each report's rows replaced together with
 its ``reparse_changes`` row (reparse_runs.py), so a run killed at any point leaves whole
-reports behind and the next run continues where it stopped.
+reports behind and the next run continues where it stopped. The wide tables' rows of the
+logical reports a batch touched are refreshed once, at the end of its transaction
+(archive/wide_tables.py: cheaper than once per report, and exact at every commit).
+
+Nothing here loads the crawler (nor Scrapy): a page whose body is embedded in a script is
+rebuilt by ``parsers.embedded_body``.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from dataclasses import dataclass
 import sqlite_utils
 
 import parsers
-from parsers import ParseError, Report, parse_report
+from parsers import ParseError, Report, decode_http_body, parse_report
+from parsers.embedded_body import extracted_report_body
 
-from . import reparse_runs
+from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
-from .reparse_pool import database_files, parse_ids
+from .reparse_pool import Parsed, database_files, parse_ids, parse_one
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .snapshots import Snapshot, read_snapshot
 
@@ -52,7 +58,7 @@ def parse_snapshot(snapshot: Snapshot) -> Report:
     """Parse a stored snapshot exactly as it came off the wire.
 
     A page whose report body is embedded in a script (gkmlpt's ``DETAIL`` JSON) is parsed
-    from the HTML its flavour rebuilds from the stored page, live and on reparse alike.
+    from the HTML parsers/embedded_body.py rebuilds from the stored page, live and on reparse alike.
     """
     embedded = embedded_report(snapshot)
     if embedded is not None:
@@ -67,42 +73,28 @@ def parse_snapshot(snapshot: Snapshot) -> Report:
 
 
 def embedded_report(snapshot: Snapshot) -> str | None:
-    """The report HTML a flavour embeds in a stored HTML page, or None."""
+    """The report HTML embedded in a stored HTML page's script (gkmlpt), or None."""
     if snapshot.encoding is None or "html" not in (snapshot.content_type or "html"):
         return None
-    from crawler.flavours import extracted_report_body  # the crawler's adapters (imports Scrapy)
-    from parsers import decode_http_body
-
     text = decode_http_body(snapshot.body, snapshot.content_encoding).decode(snapshot.encoding, errors="replace")
     return extracted_report_body(snapshot.url, text)
 
 
 def parse_stored_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:
     """Parse one snapshot and replace its report's rows; record a failure instead of raising."""
-    snapshot = read_snapshot(db, snapshot_id)
-    try:
-        report = parse_snapshot(snapshot)
-    except ParseError as exc:
-        return _failed(db, snapshot, run_id, "ParseError", str(exc))
-    except Exception as exc:  # a parser bug must not stop the crawl: record it per page
-        return _failed(db, snapshot, run_id, type(exc).__name__, f"parser crashed: {exc}")
-    report_id = store_report(
-        db,
-        url=snapshot.url,
-        snapshot_id=snapshot.id,
-        report=report.to_dict(include_cells=True),
-        parser_version=parser_version(),
-        text=getattr(report, "text", None),
-    )
-    return Outcome(snapshot_id=snapshot.id, report_id=report_id)
+    return store_parsed(db, parse_one(db, snapshot_id), run_id=run_id)
 
 
-def _failed(db, snapshot, run_id, error, message) -> Outcome:
-    record_error(
-        db, url=snapshot.url, stage="parse", error=error, message=message,
-        snapshot_id=snapshot.id, run_id=run_id,
-    )
-    return Outcome(snapshot_id=snapshot.id, error=error, message=message)
+def store_parsed(db: sqlite_utils.Database, parsed: Parsed, run_id: int | None = None) -> Outcome:
+    """Store one parsed snapshot (``reparse_pool.parse_one``, here or in a worker): the
+    report's rows, or the parse error."""
+    if parsed.error is not None:
+        record_error(db, url=parsed.url, stage="parse", error=parsed.error, message=parsed.message,
+                     snapshot_id=parsed.snapshot_id, run_id=run_id)
+        return Outcome(snapshot_id=parsed.snapshot_id, error=parsed.error, message=parsed.message)
+    report_id = store_report(db, url=parsed.url, snapshot_id=parsed.snapshot_id, report=parsed.report,
+                             parser_version=parser_version(), text=parsed.text)
+    return Outcome(snapshot_id=parsed.snapshot_id, report_id=report_id)
 
 
 def report_snapshot_ids(db: sqlite_utils.Database) -> list[int]:
@@ -164,7 +156,6 @@ class Reparse:
 
     def __enter__(self) -> "Reparse":
         db = self.db
-        reparse_runs.ensure_tables(db)
         self.lock = _lock(db)
         try:
             self._start()
@@ -217,7 +208,8 @@ class Reparse:
         self.db.execute(f"pragma cache_size = {CACHE_KIB}")
         try:
             while batch := self._next_batch(results):
-                with self.db.atomic():
+                # The wide tables' rows of each logical report touched: once per batch.
+                with self.db.atomic(), wide_tables.deferred(self.db):
                     for parsed in batch:
                         write_parsed(self.db, self.run_id, self.version, parsed)
                 if progress:

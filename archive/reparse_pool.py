@@ -2,19 +2,27 @@
 
 Workers open the archive read-only (the main file and every file it has attached, under
 the same names), read and parse their own bodies, and send back only the parsed report;
-the parent is the one writer. Results come back in the order the ids went in, so the
-rows written do not depend on the number of workers. At most ``window`` tasks are in
-flight: a writer slower than the workers holds them back instead of queueing results
-without bound.
+the parent is the one writer. ``ParsePool`` keeps the workers for as long as it is open
+(a crawl hands them each report page it fetched: pipelines/parse_workers.py);
+``parse_ids`` runs one over a list of ids (``nianbao reparse``). Results come back in
+the order the ids went in, so the rows written do not depend on the number of workers.
+At most ``window`` tasks are in flight: a writer slower than the workers holds them back
+instead of queueing results without bound.
+
+Workers leave signals to the parent (Ctrl-C reaches the whole process group; a crawl
+closing on SIGTERM still wants the pages in flight parsed) and die with it: the kernel
+kills a worker whose parent is gone (Linux), so a parent killed outright leaves none behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
 import sqlite3
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import quote
@@ -24,6 +32,7 @@ import sqlite_utils
 from .snapshots import read_snapshot
 
 CHUNK = 4  # ids per task: fewer round trips, still a smooth progress bar
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -68,13 +77,66 @@ def open_read_only(files: list[tuple[str, str]]) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+class ParsePool:
+    """``workers`` processes parsing snapshots of ``db``'s archive by id until closed.
+
+    Example::
+
+        with ParsePool(db, workers=2) as pool:
+            future = pool.submit([12, 13])   # a Future of [Parsed, Parsed]
+
+    ``submit`` only after the snapshots are committed: a worker reads its own snapshot of
+    the archive. A worker that dies breaks the pool (its futures raise BrokenProcessPool).
+    """
+
+    def __init__(self, db: sqlite_utils.Database, workers: int):
+        files = database_files(db)
+        if not files:
+            raise ValueError("parsing in worker processes needs an archive file, not an in-memory database")
+        _warm_imports()
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        self.workers = workers
+        self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                            initargs=(files, os.getpid()))
+
+    def start(self) -> None:
+        """Start the workers now rather than at the first ``submit`` (a fork is cheapest early,
+        before the parent has grown or started threads)."""
+        self.submit([]).result()
+
+    def submit(self, ids) -> Future:
+        return self.executor.submit(_parse_chunk, list(ids))
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers: tasks not started are cancelled, ``wait`` for the running ones."""
+        self.executor.shutdown(wait=wait, cancel_futures=True)
+
+    def __enter__(self) -> "ParsePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 _worker_db: sqlite_utils.Database | None = None
 
 
-def _init_worker(files) -> None:
+def _init_worker(files, parent: int) -> None:
     global _worker_db
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.set_wakeup_fd(-1)  # the parent's event loop pipe, inherited by the fork: not ours
+    _die_with(parent)
     _worker_db = open_read_only(files)
+
+
+def _die_with(parent: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: a killed parent may leave idle workers
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _parse_chunk(ids: list[int]) -> list[Parsed]:
@@ -84,15 +146,12 @@ def _parse_chunk(ids: list[int]) -> list[Parsed]:
 def parse_ids(db: sqlite_utils.Database, ids, workers: int = 1, window: int | None = None):
     """Yield ``Parsed`` for each id, in order. ``workers`` > 1 needs a database file."""
     ids = iter(ids)
-    files = database_files(db)
-    if workers <= 1 or not files:
+    if workers <= 1 or not database_files(db):
         for snapshot_id in ids:
             yield parse_one(db, snapshot_id)
         return
-    _warm_imports()
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     window = window or workers * 4
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(files,)) as pool:
+    with ParsePool(db, workers) as pool:
         pending = deque()
         try:
             while True:
@@ -100,7 +159,7 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 1, window: int | No
                     chunk = list(islice(ids, CHUNK))
                     if not chunk:
                         break
-                    pending.append(pool.submit(_parse_chunk, chunk))
+                    pending.append(pool.submit(chunk))
                 if not pending:
                     return
                 yield from pending.popleft().result()
@@ -110,12 +169,9 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 1, window: int | No
 
 
 def _warm_imports() -> None:
-    """Import the parsers (and the flavours' page rebuilders) before forking, so each
-    worker starts with them loaded instead of importing them again."""
+    """Import the parsers (and the embedded-body rebuilder) before forking, so each worker
+    starts with them loaded instead of importing them again. Nothing of the crawler: a
+    reparse does not load Scrapy."""
     import parsers  # noqa: F401
 
     from .reparse import embedded_report  # noqa: F401
-    try:
-        import crawler.flavours  # noqa: F401
-    except ImportError:
-        pass

@@ -24,6 +24,7 @@ from .snapshots import utc_now
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:
+    """Part of the schema (archive/schema.py, 6), so Datasette describes them before any reparse."""
     db["reparse_runs"].create(
         {
             "id": int,

@@ -10,9 +10,14 @@ The counted version is chosen among the URLs' current versions (``is_current``):
 tables first, then an HTML page before an attachment (the page's grid is read cell by cell;
 a PDF's text is a reconstruction), then the first archived. A report whose agency or year
 the parser could not read is a logical report of its own URL.
+
+Whenever a group's counted version is (re)chosen, its rows in the wide tables are
+refreshed (archive/wide_tables.py): its version or that version's cells may have changed.
 """
 
 from __future__ import annotations
+
+from . import wide_tables
 
 ATTACHMENT, PAGE = "attachment", "page"
 
@@ -48,14 +53,19 @@ def assign_group(db, report_id: int) -> set[int]:
 
 
 def choose_current(db, group_ids) -> None:
-    """Name each group's counted version, and its counts; drop groups left empty."""
+    """Name each group's counted version, and its counts; drop groups left empty. The
+    groups' rows in the wide tables follow (their counted version, or its cells, may have
+    changed)."""
+    kept = set()
     for group in group_ids:
         versions, sources = db.execute(
             "select count(*), count(distinct url) from reports where group_id = ?", [group]
         ).fetchone()
         if not versions:
+            wide_tables.forget(db, [group])
             db.execute("delete from report_groups where id = ?", [group])
             continue
+        kept.add(group)
         best = db.execute(
             "select id from reports where group_id = ? and is_current = 1 "
             "order by has_tables desc, source_kind = 'attachment', id limit 1",
@@ -69,6 +79,7 @@ def choose_current(db, group_ids) -> None:
             " where g.id = ?) where id = ?",
             [best[0] if best else None, versions, sources, best[0] if best else None, group, group],
         )
+    wide_tables.refresh(db, kept)
 
 
 def regroup(db, report_ids) -> set[int]:
@@ -96,5 +107,6 @@ def rebuild_report_groups(db) -> None:
     they follow."""
     with db.atomic():
         db.execute("update reports set group_id = null")
+        wide_tables.forget(db)
         db.execute("delete from report_groups")
         refresh_report_groups(db)

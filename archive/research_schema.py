@@ -1,39 +1,51 @@
-"""The researcher's layer of the schema (5): logical reports, agency aliases, corrections,
-trigram full-text search, and the views that count each (agency, year) once.
+"""The researcher's layer of the schema (5, 6): logical reports, agency aliases, corrections,
+trigram full-text search, the wide tables, and the views that count each (agency, year) once.
 
     agency_aliases   every name a body used (agencies.name is the first one seen)
     report_groups    one logical report per (agency, year); report_id is the version counted
     corrections      a researcher's value for one cell, over whatever the parser read
     reports_fts      FTS5 over reports.title and reports.text, trigram tokenizer
+    applications, reviews_litigation, active_disclosure
+                     wide: one row per counted report and table row, kept up to date as
+                     their inputs change (archive/wide_tables.py)
 
 Views (created by ``archive/schema.py``):
     current_reports       the counted version of each logical report
+    report_list           the counted reports with their body's level and province (what
+                          Datasette facets on)
     corrections_in_effect the newest correction of each cell of each logical report
     current_cells         the counted versions' cells with corrections applied (and the
                           corrected cells the parser never read)
-    applications, reviews_litigation, active_disclosure   wide, over current_cells
     corrections_flagged   corrections whose parsed cell changed since they were made
 
 A database from schema 4 gets all of it on open: its agencies are folded by normalized
 name, every report version is put in its logical report, and the search index is built.
+One from schema 5 has its wide views replaced by the tables, filled from the cells.
 """
 
 from __future__ import annotations
 
+from . import wide_tables
 from .agencies import merge_agencies
 from .report_groups import ATTACHMENT, PAGE, refresh_report_groups
+from .wide_tables import ACTIVE_COLUMNS, APPLICANT_COLUMNS, REVIEW_COLUMNS  # noqa: F401 (cross_checks reads them here)
 
 
 def ensure(db) -> None:
-    from .cross_checks import run_cross_checks  # (it reads this module's column lists)
+    from .cross_checks import run_cross_checks
 
     _tables(db)
     _indexes(db)  # first: report_groups.key's uniqueness is what grouping relies on
     with db.atomic():
+        # Schema 5's wide views become tables, filled in the same transaction: a migration
+        # cut short leaves the views (or nothing new) behind, never empty tables.
+        created = wide_tables.create(db)
+        if created:
+            wide_tables.rebuild(db, created)
         merge_agencies(db)
         _backfill_source_kind(db)
         if refresh_report_groups(db):  # versions from before schema 5: their R6/R7 too
-            for name, sql in VIEWS.items():  # (read through current_cells)
+            for name, sql in VIEWS.items():
                 db.create_view(name, sql, replace=True)
             run_cross_checks(db)
         _fill_agency_regions(db)
@@ -167,42 +179,50 @@ def _search_index(db):
         )
 
 
-APPLICANT_COLUMNS = (
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_service_org",
-    "other_org",
-    "total",
-)
-REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
-# Both layouts' columns of table 二; a report fills those of its layout (reports.layout).
-ACTIVE_COLUMNS = (
-    "issued", "repealed", "in_force", "decisions", "amount_10k_yuan",  # 2021
-    "made", "published", "public_total", "items_prev_year", "items_change", "items", "amount",  # 2019
-)
+# 行政区划代码: the first two digits name the province-level division.
+PROVINCES = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省",
+    "31": "上海市", "32": "江苏省", "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
+    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区", "46": "海南省",
+    "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省", "54": "西藏自治区",
+    "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区", "65": "新疆维吾尔自治区",
+    "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+}
 
 
-def _wide_view_sql(table_name: str, columns) -> str:
-    pivots = ",\n  ".join(f"max(case when x.column_key = '{c}' then x.value end) as [{c}]" for c in columns)
-    return f"""
-select x.report_id, x.group_id, x.agency_id, a.name as agency, x.year, r.layout, x.row_key,
-  {pivots},
-  count(x.correction_id) as corrected_cells
-from current_cells x
-join reports r on r.id = x.report_id
-left join agencies a on a.id = x.agency_id
-where x.table_name = '{table_name}'
-group by x.report_id, x.row_key
-"""
+def province_sql(region: str, name: str) -> str:
+    """A SQL expression: the province of a body with region code ``region`` and name ``name``."""
+    by_code = " ".join(f"when '{code}' then '{province}'" for code, province in PROVINCES.items())
+    by_name = " ".join(f"when {name} like '{province}%' then '{province}'" for province in PROVINCES.values())
+    return f"coalesce(case substr({region}, 1, 2) {by_code} end, case {by_name} end)"
 
+
+_REGION = "coalesce(a.region_code, s.region)"
+
+# Each counted report with its body's level and province, for Datasette to facet on. The
+# province comes from the region code (its first two digits) when the body has one, else
+# from a name that begins with a province's full name (广东省…, 北京市…); nothing else is
+# guessed (合作市 names no province). It reads no cells, so counts and facets stay fast.
+REPORT_LIST = f"""
+select r.id as report_id, r.title, a.name as agency, r.agency_id, a.level,
+  {_REGION} as region_code,
+  {province_sql(_REGION, "a.name")} as province,
+  r.year, r.layout, r.has_tables, r.failing_rules, r.published,
+  g.versions, g.sources, r.source_kind, s.name as site, r.url,
+  r.snapshot_id, '/-/raw/' || r.snapshot_id as raw_page
+from current_reports r
+join report_groups g on g.id = r.group_id
+left join agencies a on a.id = r.agency_id
+left join sites s on s.id = r.site_id
+""".strip()
 
 _SAME_CELL = "k.table_name = c.table_name and k.row_key = c.row_key and k.column_key = c.column_key"
 
 VIEWS = {
     # The counted version of each logical report: one row per (agency, year).
     "current_reports": "select r.* from report_groups g join reports r on r.id = g.report_id",
+    "report_list": REPORT_LIST,
     "corrections_in_effect": """
 select * from (
   select k.*, r.group_id,
@@ -226,9 +246,6 @@ from corrections_in_effect k
 join report_groups g on g.id = k.group_id and g.report_id is not null
 where not exists (select 1 from cells c where c.report_id = g.report_id and {_SAME_CELL})
 """,
-    "applications": _wide_view_sql("applications", APPLICANT_COLUMNS),
-    "reviews_litigation": _wide_view_sql("reviews_litigation", REVIEW_COLUMNS),
-    "active_disclosure": _wide_view_sql("active_disclosure", ACTIVE_COLUMNS),
     "corrections_flagged": f"""
 select k.id as correction_id, k.report_id as corrected_report_id, g.report_id as current_report_id,
   a.name as agency, g.year, k.table_name, k.row_key, k.column_key, k.value,

@@ -9,6 +9,10 @@ Raw side (owned by the archive, never rewritten):
     ``--archive-db``: archive/raw_store.py)
 Normalized side (derived; replaced when the parsers are re-run):
     agencies, reports, cells, checks, problems, indicators, skipped, errors, blocks
+    reparse_runs, reparse_changes: what each reparse did (archive/reparse_runs.py)
+    oversize_files: files cancelled for their size, with the validators that let the next
+    night ask for them conditionally (archive/oversize.py)
+    the researcher's tables and views: archive/research_schema.py
     sites: the registry's sites as last crawled (agency and region as the registry names
     them); ``reports.site_id`` is the site a report was found for, beside the agency the
     parser read from the page (``reports.agency_id``)
@@ -24,10 +28,11 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import raw_store, research_schema
+from . import oversize, raw_store, reparse_runs, research_schema
 
-SCHEMA_VERSION = 5  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
-# 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search
+SCHEMA_VERSION = 6  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+# 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
+# 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes
 
 
 def open_database(path, archive=None) -> sqlite_utils.Database:
@@ -55,6 +60,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _add_missing_columns(db)
     _report_versions(db)
     _report_sites(db)
+    reparse_runs.ensure_tables(db)
+    oversize.ensure_table(db)
     research_schema.ensure(db)
     _views(db)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -340,8 +347,8 @@ def _report_sites(db):
 
 def _views(db):
     views = {
-        # The logical reports' current versions, the research views (current_cells, the
-        # wide tables, corrections): archive/research_schema.py.
+        # The logical reports' current versions, report_list, current_cells and the
+        # corrections' views: archive/research_schema.py.
         **research_schema.VIEWS,
         # Each current report with the registry's agency and region of the site it was found for.
         "site_reports": """

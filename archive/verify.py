@@ -7,7 +7,9 @@
   reports, …) and those SQLite cannot declare (across the two files with --archive-db,
   or added after a table shipped): snapshot -> payload, revisit_of -> snapshot, a
   revisit's payload is its original's, payload -> dictionary;
-- ``PRAGMA integrity_check`` on nianbao.db and on the raw store file.
+- ``PRAGMA integrity_check`` on nianbao.db and on the raw store file;
+- the wide tables (applications, …): each row what the counted cells, with corrections,
+  give (archive/wide_tables.py), none missing.
 
 Both files are opened read-only (``mode=ro``); a problem is reported, never repaired.
 Memory stays flat: bodies are streamed one at a time, and only the first problems of
@@ -21,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import codecs, raw_store
+from . import codecs, raw_store, wide_tables
 from .raw_store import payload_digest
 
 KEEP_PER_KIND = 100
@@ -93,6 +95,7 @@ def verify(path, archive=None, progress=None) -> Verification:
         _bodies(conn, result, progress)
         _references(conn, result)
         _revisits(conn, result)
+        _wide_tables(conn, result)
         if _exists(conn, "snapshots"):
             result.counts["snapshots"] = conn.execute("select count(*) from snapshots").fetchone()[0]
     finally:
@@ -195,6 +198,23 @@ def _revisits(conn, result: Verification) -> None:
     for rid, digest, oid, original in rows:
         result.add("revisit-mismatch", f"snapshots {rid}",
                    f"revisits snapshot {oid} but holds {digest}, not its {original}")
+
+
+WIDE_INPUTS = ("reports", "cells", "report_groups", "corrections", "agencies")
+
+
+def _wide_tables(conn, result: Verification) -> None:
+    if not all(_exists(conn, t) for t in WIDE_INPUTS):
+        return
+    explain = {"stale": "holds other values than the cells give",
+               "extra": "a row the cells do not give",
+               "missing": "missing: the cells give this row"}
+    for table in wide_tables.WIDE_TABLES:
+        if not _exists(conn, table):  # a database before schema 6: views
+            continue
+        result.counts["wide_tables"] += 1
+        for group, row_key, what in wide_tables.disagreements(conn, table):
+            result.add("wide-table-mismatch", f"{table} group {group} row {row_key}", explain[what])
 
 
 def _exists(conn, table: str) -> bool:

@@ -9,6 +9,8 @@ them) under one of 40 hosts, then parsed once. Each timed reparse bumps the pars
 first, so every report's rows are rewritten: read, decompress, decode, chrome strip,
 parse, checks, write. lxml gets each body after content decoding, read outside its timing.
 Passes of lxml run before, between and after the two reparses; its rate is their median.
+Then the writer's share of each reparse (ms per report) and what a Datasette page of each
+wide table asks (rows, a facet, the count).
 
 Example:
     .venv/bin/python bench/reparse_bench.py                 # 10,000 pages (first run builds the archive)
@@ -117,14 +119,51 @@ def lxml_pass(db, ids: list[int], chunk: int = 100) -> float:
     return seconds
 
 
+def wide_table_queries(db, repeat: int = 3) -> list[str]:
+    """Milliseconds (best of ``repeat``) of what a Datasette page of each wide table asks:
+    the first 101 rows, a facet-style count by year, and count(*)."""
+    lines = []
+    for table in ("applications", "reviews_litigation", "active_disclosure"):
+        timings = []
+        for sql in (f"select * from [{table}] limit 101",
+                    f"select year as value, count(*) as count from (select * from [{table}]) "
+                    f"where year is not null group by year order by count desc, value limit 31",
+                    f"select count(*) from [{table}]"):
+            best = float("inf")
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                db.execute(sql).fetchall()
+                best = min(best, time.perf_counter() - t0)
+            timings.append(best * 1000)
+        lines.append(f"{table}: page {timings[0]:.1f} ms, facet by year {timings[1]:.1f} ms, "
+                     f"count {timings[2]:.1f} ms")
+    return lines
+
+
 def timed_reparse(db, workers: int, label: str):
-    """Bump the parser version, reparse everything; (seconds, summary)."""
+    """Bump the parser version, reparse everything; (seconds, summary, writer seconds).
+
+    The writer's share is the run's time outside gathering parsed pages (``_next_batch``):
+    the rows, checks and wide tables written, and the commits."""
     parsers.PARSER_VERSION = f"{BASE_VERSION}+bench.{label}.{time.time_ns()}"
     gc.collect()
     t0 = time.perf_counter()
     with Reparse(db, workers=workers) as job:
+        gathering = [0.0]
+        next_batch = job._next_batch
+
+        def timed_next_batch(results):
+            started = time.perf_counter()
+            try:
+                return next_batch(results)
+            finally:
+                gathering[0] += time.perf_counter() - started
+
+        job._next_batch = timed_next_batch
+        run_started = time.perf_counter()
         summary = job.run()
-    return time.perf_counter() - t0, summary
+        writer = time.perf_counter() - run_started - gathering[0]
+    return time.perf_counter() - t0, summary, writer
 
 
 BASE_VERSION = parsers.PARSER_VERSION
@@ -156,16 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"archive: {path} ({served / 1e6:.0f} MB as served, {stored / 1e6:.0f} MB stored)")
 
     lxml_seconds = [lxml_pass(db, ids)]          # also the warm-up of the page cache
-    rates, summaries = {}, {}
+    rates, summaries, writers = {}, {}, {}
     for workers in counts:
-        seconds, summary = timed_reparse(db, workers, f"w{workers}")
+        seconds, summary, writer = timed_reparse(db, workers, f"w{workers}")
         rewritten = db.execute("select count(*) from reports where parser_version = ?",
                                [summary.parser_version]).fetchone()[0]
         if summary.parsed != len(ids) or rewritten != len(ids) or summary.outcomes.get("error"):
             print(f"reparse with {workers} worker(s) rewrote {rewritten} of {len(ids)} reports:\n"
                   + format_summary(summary))
             return 1
-        rates[workers], summaries[workers] = len(ids) / seconds, summary
+        rates[workers], summaries[workers], writers[workers] = len(ids) / seconds, summary, writer
         lxml_seconds.append(lxml_pass(db, ids))
     bare = len(ids) / statistics.median(lxml_seconds)
     print(f"lxml.html.fromstring: {bare:.1f} pages/s (median of {len(lxml_seconds)} passes: "
@@ -174,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reparse, {workers} worker{'s' if workers > 1 else ''}: {rate:.1f} pages/s "
               f"(every report rewritten; {summaries[workers].seconds:.1f}s)")
     for workers, rate in rates.items():
+        print(f"writer, {workers} worker{'s' if workers > 1 else ''}: {writers[workers] / len(ids) * 1000:.2f} ms "
+              f"per report (rows, checks, wide tables, commits; {writers[workers]:.1f}s)")
+    for workers, rate in rates.items():
         print(f"ratio reparse {workers}w / lxml = {rate / bare:.2f}")
     if 1 in rates:
         for workers, rate in rates.items():
@@ -181,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"ratio reparse {workers}w / 1w = {rate / rates[1]:.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {peak:.0f} MB (this process: writer, and lxml's chunks of 100 bodies)")
+    for line in wide_table_queries(db):
+        print(line)
     print("last reparse:")
     print(format_summary(summaries[counts[-1]]))
     return 0

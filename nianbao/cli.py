@@ -123,9 +123,12 @@ def demo(data_dir, profile, archive_db):
               "queue, enqueue the start URLs). One process seeds; the others join.")
 @click.option("--idle", "idle_close", type=float, default=30.0, show_default=True, metavar="SECONDS",
               help="With --redis: stop once the shared queue has given this process nothing for SECONDS.")
+@click.option("--parse-workers", type=click.IntRange(0), metavar="N",
+              help="Processes that parse report pages while the crawl fetches (0: parse in the crawling "
+                   "process). Default: one fewer than the CPUs, 1 to 4.")
 @archive_option
 def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
-          idle_close, archive_db):
+          idle_close, parse_workers, archive_db):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
 
     One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
@@ -156,6 +159,8 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         overrides["NIANBAO_NOTIFY_COMMAND"] = notify_command
     if notify_url:
         overrides["NIANBAO_NOTIFY_URL"] = notify_url
+    if parse_workers is not None:
+        overrides["NIANBAO_PARSE_WORKERS"] = parse_workers
     if archive_db:
         open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     try:
@@ -382,7 +387,7 @@ def serve(data_dir, host, port, archive_db):
     """Browse DATA/nianbao.db in Datasette: described tables, facets, research queries,
     charts (/-/charts) and every report's raw page as captured (/-/raw/ID, scripts off).
 
-    The schema is brought up to date first (the browsing views are created).
+    The schema is brought up to date first (archive/schema.py migrates an older database).
 
     \b
     Example:
@@ -420,12 +425,10 @@ def export(table, fmt, data_dir, output, bom, silent, archive_db):
         nianbao export --table report_list -o - | head
     """
     from archive.export import ExportError, check_table, export_table
-    from nianbao.datasette.views import ensure_views
 
     if output == "-" and fmt != "csv":
         raise click.UsageError("only CSV can be written to stdout; give -o FILE for parquet")
     db = open_archive(data_dir, archive_db)
-    ensure_views(db)  # report_list, as `nianbao serve` shows it
     try:
         check_table(db, table)
     except ExportError as exc:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from archive import export
 from archive.export import ExportError, column_types, export_csv, export_parquet, export_table
+from archive.report_groups import regroup
 from archive.schema import open_database
 from nianbao.cli import cli
 
@@ -76,13 +77,16 @@ def test_views_and_blobs_export(db, tmp_path):
     out = io.StringIO()
     export_csv(db, "payloads", out)
     assert base64.b64decode(list(csv.DictReader(io.StringIO(out.getvalue())))[0]["data"]) == b"\x00\xff\x01"
-    # A view (the wide table 三 over current_cells) exports like a table.
-    db.execute("insert into report_groups (key, label, agency_id, year, report_id) values ('1/2024', 'x', 1, 2024, 1)")
-    db.execute("update reports set group_id = 1, is_current = 1")
+    # The report in its logical report: the wide table 三 and the report_list view export.
+    db.execute("update reports set is_current = 1")
+    regroup(db, [1])
     export_table(db, "applications", "parquet", path)
     rows = pq.read_table(path).to_pylist()
     assert [(r["agency"], r["row_key"], r["total"]) for r in rows] == [
         ("城中区人民政府", "carried_over", None), ("城中区人民政府", "granted", 0.0), ("城中区人民政府", "new_received", 47.0)]
+    export_table(db, "report_list", "parquet", path)
+    assert [(r["agency"], r["year"], r["level"]) for r in pq.read_table(path).to_pylist()] == [
+        ("城中区人民政府", 2024, "county")]
 
 
 def test_a_column_of_mixed_types_becomes_text_in_parquet(db, tmp_path):

@@ -1,17 +1,24 @@
-"""The researcher's schema: migration from schema 3, logical reports counted once, agencies
-with aliases and levels, foreign keys with label columns, indexes."""
+"""The researcher's schema: migrations from schemas 3 and 5, logical reports counted once,
+the wide tables kept exactly what the cells give, agencies with aliases and levels,
+foreign keys with label columns, indexes."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 import yaml
 
+from archive import wide_tables
 from archive.agencies import agency_level, normalized_agency_name
+from archive.corrections import add_correction
 from archive.report_groups import rebuild_report_groups
 from archive.schema import SCHEMA_VERSION, open_database
 from archive.sites import attach_site, record_sites
+from archive.verify import verify
+from conftest import get_test_file
 import nianbao
 from reports_db import store, v3_database
 
@@ -57,7 +64,7 @@ def test_migration_is_idempotent_and_keeps_the_search_index(tmp_path):
     assert {"reports_ai", "reports_ad", "reports_au"} <= {t.name for t in db["reports"].triggers}
 
 
-def test_the_wide_views_count_each_body_and_year_once(tmp_path):
+def test_the_wide_tables_count_each_body_and_year_once(tmp_path):
     db = v3_database(tmp_path)
     # The 2021 PDF (natural_person 21) and czq's version 1 (total 5) are not counted.
     assert rows(db, "select agency, year, natural_person, total from applications "
@@ -72,6 +79,124 @@ def test_the_wide_views_count_each_body_and_year_once(tmp_path):
         (2021, "2021", 2.0, 0.0, 7.0, None, None),
         (2022, "2021", 1.0, 2.0, 6.0, None, None),
     ]
+
+
+# -- migration from a database schema 5 wrote: the wide views become tables ----------------
+
+WIDE = ("applications", "reviews_litigation", "active_disclosure")
+
+
+def test_a_schema_5_database_gets_wide_tables_with_the_views_rows(tmp_path):
+    path = tmp_path / "nianbao.db"
+    shutil.copy(get_test_file("schema", "v5.db"), path)  # tests/data/schema/make_v5_db.py
+    old = sqlite3.connect(path)
+    assert old.execute("pragma user_version").fetchone() == (5,)
+    assert {r[0] for r in old.execute("select type from sqlite_master where name in "
+                                      "('applications', 'reviews_litigation', 'active_disclosure')")} == {"view"}
+    views = {t: (sorted(old.execute(f"select * from {t}").fetchall(), key=repr),
+                 [d[0] for d in old.execute(f"select * from {t} limit 0").description]) for t in WIDE}
+    old.close()
+    assert len(views["applications"][0]) == 11 and len(views["active_disclosure"][0]) == 5
+
+    db = open_database(path)
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    for table in WIDE:
+        assert table in db.table_names() and table not in db.view_names()
+        cursor = db.execute(f"select * from {table}")
+        assert [d[0] for d in cursor.description] == views[table][1]  # the same columns, in order
+        assert sorted(cursor.fetchall(), key=repr) == views[table][0], table  # and the same rows
+    # The two corrections made under schema 5 are applied, as the views applied them.
+    assert rows(db, "select row_key, total, corrected_cells from applications where year = 2021 "
+                    "and row_key in ('new_received', 'granted') order by row_key") == [
+        ("granted", None, 1), ("new_received", 26.0, 1)]
+    assert {"report_list", "current_cells"} <= set(db.view_names())
+    assert {"reparse_runs", "reparse_changes"} <= set(db.table_names())
+    assert rows(db, "select agency, year from report_list order by report_id") == [
+        ("北京市海淀区人民政府", 2020), ("北京市海淀区人民政府", 2021), ("北京市海淀区人民政府", 2022),
+        ("城中区人民政府", 2023), (None, None)]
+    db.close()
+    assert verify(path).ok
+    db = open_database(path)  # again: nothing to migrate, nothing changes
+    assert sorted(db.execute("select * from applications").fetchall(), key=repr) == views["applications"][0]
+
+
+def pivot_of_current_cells(db, table):
+    """What ``table`` must hold, computed here from current_cells (an oracle independent of
+    the SQL that fills it)."""
+    wide = {}
+    for c in db.query(f"select x.*, r.layout, a.name as agency from current_cells x "
+                      f"join reports r on r.id = x.report_id left join agencies a on a.id = x.agency_id "
+                      f"where x.table_name = '{table}'"):
+        row = wide.setdefault((c["group_id"], c["row_key"]), dict.fromkeys(wide_tables.columns(table)))
+        row.update(report_id=c["report_id"], group_id=c["group_id"], agency_id=c["agency_id"], agency=c["agency"],
+                   year=c["year"], layout=c["layout"], row_key=c["row_key"],
+                   corrected_cells=(row["corrected_cells"] or 0) + (c["correction_id"] is not None))
+        row[c["column_key"]] = c["value"]
+    return sorted(tuple(r.values()) for r in wide.values())
+
+
+def assert_wide_tables_hold_the_cells(db):
+    for table in WIDE:
+        held = sorted(tuple(r) for r in db.execute(
+            f"select {', '.join(wide_tables.columns(table))} from {table}").fetchall())
+        assert held == pivot_of_current_cells(db, table), table
+        assert wide_tables.disagreements(db.conn, table) == []
+
+
+def test_the_wide_tables_follow_every_change_of_their_inputs(tmp_path):
+    db = open_database(tmp_path / "nianbao.db")
+    check = lambda: assert_wide_tables_hold_the_cells(db)  # noqa: E731
+    pdf = store(db, BASE + "a.pdf", agency="示范县人民政府", year=2022, attachment=True,
+                applications={"new_received": {"total": 7}}, reviews={"review": {"total": 1}})
+    check()
+    page = store(db, BASE + "a.html", agency="示范县人民政府", year=2022,  # the page counts now
+                 applications={"new_received": {"natural_person": 8, "total": 8}},
+                 active={"regulations": {"issued": 1, "in_force": 3}})
+    assert rows(db, "select report_id, total from applications") == [(page, 8.0)]
+    check()
+    store(db, BASE + "a.html", agency="示范县人民政府", year=2022, body=b"images")  # no tables: the PDF again
+    assert rows(db, "select report_id, total from applications") == [(pdf, 7.0)]
+    assert rows(db, "select count(*) from active_disclosure") == [(0,)]
+    check()
+    add_correction(db, report_id=page, table="applications", row="new_received", column="total", value="9",
+                   who="李伟", why="x")  # made on the page; applies to the logical report (counted: the PDF)
+    add_correction(db, report_id=pdf, table="reviews_litigation", row="review", column="upheld", value="1",
+                   who="李伟", why="x")  # a cell the parser never read
+    assert rows(db, "select total, corrected_cells from applications") == [(9.0, 1)]
+    assert rows(db, "select upheld, total, corrected_cells from reviews_litigation") == [(1.0, 1.0, 1)]
+    check()
+    other = store(db, BASE + "b.html", agency="示范县人民政府", year=2021, applications={"new_received": {"total": 3}},
+                  body=b"b")
+    check()
+    store(db, BASE + "b.html", agency="示范县人民政府", year=2023,  # the same body reparsed: another year, group
+          applications={"new_received": {"total": 3}}, body=b"b")
+    assert rows(db, "select year from applications where report_id = ? ", [other]) == [(2023,)]
+    assert rows(db, "select count(*) from report_groups where year = 2021") == [(0,)]  # left empty: dropped
+    check()
+    rebuild_report_groups(db)
+    check()
+
+
+def test_a_batch_refreshes_each_logical_report_once_at_its_end(tmp_path, monkeypatch):
+    db = open_database(tmp_path / "nianbao.db")
+    refreshed = []
+    real = wide_tables._refresh
+    monkeypatch.setattr(wide_tables, "_refresh", lambda db, groups: (refreshed.append(groups), real(db, groups)))
+    with db.atomic(), wide_tables.deferred(db):  # as a reparse writes a batch
+        store(db, BASE + "a.pdf", agency="示范县人民政府", year=2022, attachment=True,
+              applications={"new_received": {"total": 7}})
+        store(db, BASE + "a.html", agency="示范县人民政府", year=2022, applications={"new_received": {"total": 8}})
+        store(db, BASE + "b.html", agency="示范县人民政府", year=2023, applications={"new_received": {"total": 9}})
+        assert refreshed == [] and rows(db, "select count(*) from applications") == [(0,)]
+    assert refreshed == [[1, 2]]
+    assert rows(db, "select year, total from applications order by year") == [(2022, 8.0), (2023, 9.0)]
+    assert_wide_tables_hold_the_cells(db)
+    with pytest.raises(ZeroDivisionError):  # a batch that fails is rolled back, nothing refreshed
+        with db.atomic(), wide_tables.deferred(db):
+            store(db, BASE + "c.html", agency="示范县人民政府", year=2024, applications={"new_received": {"total": 1}})
+            1 / 0
+    assert refreshed == [[1, 2]] and rows(db, "select count(*) from applications") == [(2,)]
+    assert_wide_tables_hold_the_cells(db)
 
 
 # -- logical reports as a crawl stores them -----------------------------------------------
@@ -151,6 +276,8 @@ def test_agency_names_and_levels(name, normalized, level):
 # -- what Datasette needs ----------------------------------------------------------------
 
 FOREIGN_KEYS = {
+    **{(t, c): parent for t in WIDE for c, parent in (("report_id", "reports"), ("group_id", "report_groups"),
+                                                      ("agency_id", "agencies"))},
     ("reports", "group_id"): "report_groups",
     ("reports", "agency_id"): "agencies",
     ("report_groups", "agency_id"): "agencies",
@@ -183,4 +310,5 @@ def test_indexes_for_the_common_filters(tmp_path, fresh):
         ("report_groups", ("year",)), ("checks", ("rule", "status")), ("checks", ("report_id",)),
         ("agencies", ("level",)), ("agencies", ("region_code",)), ("agency_aliases", ("name",)),
         ("cells", ("report_id", "table_name")), ("corrections", ("report_id", "table_name", "row_key", "column_key")),
+        *((t, c) for t in WIDE for c in (("report_id",), ("agency_id", "year"), ("year",), ("row_key", "year"))),
     } <= indexed

@@ -54,6 +54,7 @@ def test_clean_after_a_normal_crawl(data, run_nianbao):
     assert hashlib.sha256((data / "nianbao.db").read_bytes()).hexdigest() == before  # read-only
     checked = verify(data / "nianbao.db")
     assert checked.ok and checked.counts["payloads"] > 5 and checked.counts["references"] >= 10
+    assert checked.counts["wide_tables"] == 3  # each held what its cells give
 
 
 def test_a_flipped_byte_in_a_stored_body(data, run_nianbao):
@@ -93,6 +94,27 @@ def test_dangling_references_among_the_normalized_rows(data):
     kinds = {(p.kind, p.detail.split(":")[0]) for p in verify(data / "nianbao.db").problems}
     assert ("missing-reference", "report_id 9999") in kinds
     assert ("missing-reference", "revisit_of 8888") in kinds
+
+
+def test_a_wide_table_that_disagrees_with_the_cells(data, run_nianbao):
+    db = sqlite3.connect(data / "nianbao.db")
+    (group, other), = db.execute("select min(group_id), max(group_id) from applications").fetchall()
+    db.close()
+    assert group != other
+    damage(data, "update applications set total = total + 1 where group_id = ? and row_key = 'new_received'", [group])
+    damage(data, "delete from reviews_litigation where group_id = ? and row_key = 'review'", [other])
+    damage(data, "update cells set value = 99 where table_name = 'active_disclosure' and row_key = 'licensing' "
+                 "and column_key = 'decisions' and report_id = (select report_id from report_groups where id = ?)",
+           [group])
+    problems = {(p.kind, p.where, p.detail) for p in verify(data / "nianbao.db").problems}
+    assert problems == {
+        ("wide-table-mismatch", f"applications group {group} row new_received", "holds other values than the cells give"),
+        ("wide-table-mismatch", f"reviews_litigation group {other} row review", "missing: the cells give this row"),
+        ("wide-table-mismatch", f"active_disclosure group {group} row licensing", "holds other values than the cells give"),
+    }
+    result = run_nianbao("verify", "--data", data, check=False)
+    assert result.returncode == 1
+    assert f"wide-table-mismatch: applications group {group} row new_received" in result.stdout
 
 
 def test_a_damaged_body_in_a_separate_raw_store(tmp_path):

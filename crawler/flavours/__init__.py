@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from parsers.embedded_body import extracted_report_body  # noqa: F401 (a pure function of the page: parsers/)
+
 from . import generic, gkmlpt, hanweb, trs
 
 FLAVOURS: dict[str, ModuleType] = {m.NAME: m for m in (trs, hanweb, gkmlpt, generic)}
@@ -28,15 +30,3 @@ def flavour_module(name: str) -> ModuleType:
         return FLAVOURS[name]
     except KeyError:
         raise ValueError(f"unknown flavour {name!r}; choose from {', '.join(FLAVOURS)}") from None
-
-
-def extracted_report_body(url: str | None, text: str) -> str | None:
-    """The report HTML a flavour embeds in its page (None: parse the page as it is).
-
-    Used by the archive's reparse too, so a stored page is re-read the same way.
-    """
-    for module in FLAVOURS.values():
-        body = module.report_body(url, text)
-        if body is not None:
-            return body
-    return None

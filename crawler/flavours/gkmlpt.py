@@ -7,16 +7,19 @@
   ``{"articles": [{id, title, url, publisher, display_publish_time, attachment}], "total": N}``.
 - A report page ``…/content/…/post_<id>.html`` carries its body only inside the inline
   JSON ``DETAIL:{…"content":"\\u003Cp\\u003E…"}``. The archive keeps the page as received;
-  ``report_body`` rebuilds the HTML the parser reads (a reparse does the same).
+  ``report_body`` rebuilds the HTML the parser reads (parsers/embedded_body.py, which a
+  reparse uses too).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
+
+from parsers.embedded_body import attachment_list as _attachment_list
+from parsers.embedded_body import detail, gkmlpt_report_body
+from parsers.embedded_body import publish_date as _date
 
 from ..listing import ListingItem
 from .common import listing_request
@@ -26,8 +29,6 @@ NAME = "gkmlpt"
 _SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")
 _TREE_NODE = re.compile(r"""\bid\s*:\s*['"]?(\d+)['"]?\s*,\s*name\s*:\s*['"]([^'"]*)['"]""")
 _REPORT_COLUMN = re.compile(r"年报|年度报告")
-_DETAIL = re.compile(r"""["']?DETAIL["']?\s*:\s*""")
-_BEIJING = timezone(timedelta(hours=8))
 
 
 def detect(url: str, text: str) -> bool:
@@ -58,12 +59,6 @@ def _answer(text: str) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _date(value) -> str | None:
-    if isinstance(value, (int, float)) and value > 0:
-        return datetime.fromtimestamp(value, _BEIJING).strftime("%Y-%m-%d")
-    return str(value)[:10] if value else None
 
 
 def listing_items(response, text: str):
@@ -100,27 +95,6 @@ def listing_requests(response, text: str, max_pages: int):
     return [listing_request(api_url(url, category, query.get("sid", ""), n)) for n in range(2, last + 1)]
 
 
-def detail(text: str) -> dict | None:
-    """The inline ``DETAIL`` object of a report page."""
-    for m in _DETAIL.finditer(text):
-        try:
-            value, _ = json.JSONDecoder().raw_decode(text, m.end())
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
-def _attachment_list(record: dict) -> list[dict]:
-    found = []
-    for entry in record.get("attachment") or record.get("attachments") or ():
-        if isinstance(entry, dict) and (entry.get("url") or entry.get("link")):
-            found.append({"url": entry.get("url") or entry.get("link"),
-                          "name": entry.get("name") or entry.get("title") or ""})
-    return found
-
-
 def attachments(response, text: str):
     record = detail(text) or {}
     return [ListingItem(url=urljoin(response.url, a["url"]), title=a["name"], date=None)
@@ -129,24 +103,4 @@ def attachments(response, text: str):
 
 def report_body(url, text: str) -> str | None:
     """The report page the parser reads, rebuilt from ``DETAIL`` (None when there is none)."""
-    if "DETAIL" not in text:
-        return None
-    record = detail(text)
-    if not record or not isinstance(record.get("content"), str):
-        return None
-    title = html.escape(str(record.get("title") or ""))
-    published = _date(record.get("display_publish_time") or record.get("date")) or ""
-    publisher = html.escape(str(record.get("publisher") or ""))
-    links = "".join(
-        f'<p><a href="{html.escape(a["url"])}">{html.escape(a["name"])}</a></p>' for a in _attachment_list(record)
-    )
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{title}</title>"
-        f'<meta name="ArticleTitle" content="{title}">'
-        f'<meta name="PubDate" content="{published}">'
-        f'<meta name="ContentSource" content="{publisher}">'
-        f"</head><body><h1>{title}</h1>"
-        f'<div class="article-content">{record["content"]}{links}</div>'
-        "</body></html>\n"
-    )
+    return gkmlpt_report_body(text)

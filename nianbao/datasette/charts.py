@@ -9,8 +9,8 @@ page, so a bar can be checked and the query changed.
     refusal reasons        the outcome rows of table 三 that are not 予以公开/部分公开:
                            不予公开, 无法提供, 不予处理, 其他处理 by reason (total column)
 
-Both read ``current_cells`` (the counted versions, corrections applied), so a report
-carried by a page and its PDF counts once.
+Both read the wide table ``applications`` (the counted versions, corrections applied, as
+``current_cells`` has them), so a report carried by a page and its PDF counts once.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from html import escape
 
 APPLICATIONS_BY_YEAR_SQL = """
 select year,
-  sum(value) as received,
+  sum(total) as received,
   count(distinct report_id) as reports
-from current_cells
-where table_name = 'applications' and row_key = 'new_received' and column_key = 'total'
-  and value is not null and year is not null
+from applications
+where row_key = 'new_received' and total is not null and year is not null
   and (:agency_id = '' or agency_id = :agency_id)
 group by year
 order by year
@@ -33,15 +32,15 @@ order by year
 # The leaf rows of （三）-（六）; the 2019 layout's single （六） row counts only where the
 # report has no （六） sub-rows (as rule R3 reads them).
 REFUSAL_REASONS_SQL = """
-select row_key, sum(value) as applications,
-  count(distinct case when value > 0 then report_id end) as reports
-from current_cells x
-where table_name = 'applications' and column_key = 'total' and value is not null
+select row_key, sum(total) as applications,
+  count(distinct case when total > 0 then report_id end) as reports
+from applications x
+where total is not null
   and (:year = '' or year = :year)
   and (row_key glob 'withheld_*' or row_key glob 'unable_*' or row_key glob 'rejected_*'
        or row_key glob 'other_*'
        or (row_key = 'other' and not exists (
-             select 1 from cells y where y.report_id = x.report_id and y.table_name = 'applications'
+             select 1 from applications y where y.group_id = x.group_id
              and y.row_key in ('other_no_correction', 'other_unpaid_fee', 'other_other'))))
 group by row_key
 """.strip()

@@ -1,0 +1,214 @@
+"""The wide tables: ``applications``, ``reviews_litigation``, ``active_disclosure``.
+
+One row per logical report (its counted version) and table row, one column per table
+column, the values as ``current_cells`` gives them: the counted version's cells with the
+newest correction of each cell applied (and corrected cells the parser never read).
+
+They are stored, not views: pivoting ``current_cells`` reads every counted cell, 1-1.7 s
+per query and 6-9 s per Datasette page at 10,000 reports, against milliseconds for the
+tables (bench/README.md). So they are kept up to date where their inputs change, a logical
+report (``report_groups``) at a time:
+
+- ``report_groups.choose_current``: its counted version or that version's cells may have
+  changed (``store_report``, a new version, regrouping, ``nianbao merge``, which copies
+  no wide rows but regroups what it copied);
+- ``corrections.add_correction``;
+- a reparse writes many reports per transaction inside ``deferred(db)``: each logical
+  report touched is refreshed once, at the end of the transaction.
+
+``nianbao verify`` compares each table with what the cells give (``disagreements``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import weakref
+from contextlib import contextmanager
+
+APPLICANT_COLUMNS = (
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+    "total",
+)
+REVIEW_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+# Both layouts' columns of table 二; a report fills those of its layout (reports.layout).
+ACTIVE_COLUMNS = (
+    "issued", "repealed", "in_force", "decisions", "amount_10k_yuan",  # 2021
+    "made", "published", "public_total", "items_prev_year", "items_change", "items", "amount",  # 2019
+)
+WIDE_TABLES = {
+    "applications": APPLICANT_COLUMNS,
+    "reviews_litigation": REVIEW_COLUMNS,
+    "active_disclosure": ACTIVE_COLUMNS,
+}
+
+
+def columns(table: str) -> list[str]:
+    """The table's columns, in order (as the schema-5 views had them)."""
+    return ["report_id", "group_id", "agency_id", "agency", "year", "layout", "row_key",
+            *WIDE_TABLES[table], "corrected_cells"]
+
+
+# ---- the schema ------------------------------------------------------------------------
+
+
+def create(db) -> list[str]:
+    """Create the tables that are missing (in place of the views schema 5 had); return them."""
+    created = []
+    for table, values in WIDE_TABLES.items():
+        if table in db.table_names():
+            continue
+        if table in db.view_names():
+            db.execute(f"drop view [{table}]")
+        db[table].create(
+            {
+                "report_id": int, "group_id": int, "agency_id": int, "agency": str, "year": int,
+                "layout": str, "row_key": str, **{c: float for c in values}, "corrected_cells": int,
+            },
+            pk=("group_id", "row_key"),
+            not_null={"report_id", "group_id", "row_key"},
+            foreign_keys=[("report_id", "reports", "id"), ("group_id", "report_groups", "id"),
+                          ("agency_id", "agencies", "id")],
+        )
+        created.append(table)
+    for table in WIDE_TABLES:
+        for index in (["report_id"], ["agency_id", "year"], ["year"], ["row_key", "year"]):
+            db[table].create_index(index, if_not_exists=True)
+    return created
+
+
+def select_sql(table: str, groups: str) -> str:
+    """The rows of ``table`` for the logical reports ``g`` that the SQL condition ``groups``
+    keeps, computed from cells and corrections (what the table must hold)."""
+    pivots = ",\n  ".join(f"max(case when x.column_key = '{c}' then x.value end) as [{c}]"
+                          for c in WIDE_TABLES[table])
+    return f"""
+with {_corrected_cells(table, groups)}
+select g.report_id, g.id as group_id, g.agency_id, a.name as agency, g.year, r.layout, x.row_key,
+  {pivots},
+  count(x.correction_id) as corrected_cells
+from x
+join report_groups g on g.id = x.group_id
+join reports r on r.id = g.report_id
+left join agencies a on a.id = g.agency_id
+group by g.id, x.row_key
+"""
+
+
+def _corrected_cells(table: str, groups: str) -> str:
+    """CTEs: ``x``, the counted versions' cells with the newest correction of each applied,
+    and the corrected cells the parser never read (as current_cells has them)."""
+    same_cell = "c.row_key = k.row_key and c.column_key = k.column_key"
+    return f"""k as (
+  select * from (
+    select k.id, k.row_key, k.column_key, k.value, r.group_id,
+      row_number() over (partition by r.group_id, k.row_key, k.column_key order by k.id desc) as newest
+    from corrections k join reports r on r.id = k.report_id
+    where k.table_name = '{table}' and r.group_id in (select g.id from report_groups g where {groups})
+  ) where newest = 1
+),
+x as (
+  select g.id as group_id, c.row_key, c.column_key, iif(k.id is null, c.value, k.value) as value,
+    k.id as correction_id
+  from report_groups g
+  join cells c on c.report_id = g.report_id and c.table_name = '{table}'
+  left join k on k.group_id = g.id and {same_cell}
+  where {groups}
+  union all
+  select k.group_id, k.row_key, k.column_key, k.value, k.id
+  from k join report_groups g on g.id = k.group_id and g.report_id is not null
+  where not exists (select 1 from cells c where c.report_id = g.report_id and c.table_name = '{table}'
+                    and {same_cell})
+)"""
+
+
+_LISTED = "select value from json_each(:groups)"  # the ids, bound as a JSON list
+_SOME = f"g.id in ({_LISTED})"
+_ALL = "g.report_id is not null"
+
+
+# ---- keeping them up to date -------------------------------------------------------------
+
+_pending: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # db -> groups to refresh
+
+
+def refresh(db, group_ids) -> None:
+    """Recompute the rows of these logical reports (now, or at the end of ``deferred``)."""
+    group_ids = {g for g in group_ids if g is not None}
+    if db in _pending:
+        _pending[db] |= group_ids
+    elif group_ids:
+        _refresh(db, sorted(group_ids))
+
+
+@contextmanager
+def deferred(db):
+    """Collect the logical reports touched in the block and refresh each once at its end
+    (inside the caller's transaction: ``with db.atomic(), deferred(db):``)."""
+    if db in _pending:  # nested: the outer block refreshes
+        yield
+        return
+    _pending[db] = set()
+    try:
+        yield
+    except BaseException:
+        _pending.pop(db, None)
+        raise
+    groups = _pending.pop(db)
+    if groups:
+        _refresh(db, sorted(groups))
+
+
+def forget(db, group_ids=None) -> None:
+    """Delete these logical reports' rows (all when None) now: before the groups themselves
+    are deleted, as the rows refer to them."""
+    for table in WIDE_TABLES:
+        if group_ids is None:
+            db.execute(f"delete from [{table}]")
+        else:
+            db.execute(f"delete from [{table}] where group_id in ({_LISTED})",
+                       {"groups": json.dumps(sorted(group_ids))})
+
+
+def _refresh(db, group_ids: list[int]) -> None:
+    params = {"groups": json.dumps(group_ids)}
+    with db.atomic():
+        for table in WIDE_TABLES:
+            db.execute(f"delete from [{table}] where group_id in ({_LISTED})", params)
+            db.execute(_insert_sql(table, _SOME), params)
+
+
+def rebuild(db, tables=None) -> None:
+    """Fill ``tables`` (all by default) again from every logical report."""
+    with db.atomic():
+        for table in WIDE_TABLES if tables is None else tables:
+            db.execute(f"delete from [{table}]")
+            db.execute(_insert_sql(table, _ALL))
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_sql(table: str, groups: str) -> str:
+    names = ", ".join(f"[{c}]" for c in columns(table))
+    return f"insert into [{table}] ({names}) {select_sql(table, groups)}"
+
+
+# ---- checking them -----------------------------------------------------------------------
+
+
+def disagreements(conn, table: str) -> list[tuple[int, str, str]]:
+    """(group id, row key, what is wrong) for each row of ``table`` that is not what the
+    cells give: ``stale`` (other values), ``extra`` (no such row), ``missing``. Read-only."""
+    names = ", ".join(f"[{c}]" for c in columns(table))
+    derived = select_sql(table, _ALL)
+    held = {tuple(r) for r in conn.execute(
+        f"select group_id, row_key from (select {names} from [{table}] except select * from ({derived}))")}
+    given = {tuple(r) for r in conn.execute(
+        f"select group_id, row_key from (select * from ({derived}) except select {names} from [{table}])")}
+    return sorted([(g, row, "stale") for g, row in held & given]
+                  + [(g, row, "extra") for g, row in held - given]
+                  + [(g, row, "missing") for g, row in given - held])
