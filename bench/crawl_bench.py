@@ -11,7 +11,8 @@ every URL the crawler fetches. Then, each over the same site:
   1 ms delays; the ``polite`` profile's 1 s delays would measure the delay, not the crawler),
 - K wgets in parallel on K slices of the list, K = the concurrency the crawler's default
   reaches here (4 per host times the hosts, at most 16), for the same comparison at K,
-- and, to show where the crawler's time goes, ``nianbao crawl`` at concurrency 1 with its item
+- and, to show where the crawler's time goes, ``nianbao crawl`` at concurrency 1 parsing in the
+  crawling process (``NIANBAO_PARSE_WORKERS=0``, as before parse workers), and with its item
   pipeline (parse, store the report's rows) switched off: fetch and archive only.
 
 Each run starts from an empty archive / WARC. Rates are pages/s and MB/s of body bytes over
@@ -312,6 +313,17 @@ def archived_counts(data: Path) -> tuple[int, int]:
         db.close()
 
 
+def parse_workers_used(data: Path) -> int:
+    """How many worker processes the crawl's last run parsed in (0: in the crawling process)."""
+    import sqlite3
+    db = sqlite3.connect(data / "nianbao.db")
+    try:
+        (stats,) = db.execute("select stats from crawl_runs order by id desc limit 1").fetchone()
+        return json.loads(stats or "{}").get("nianbao/parse_workers", 0)
+    finally:
+        db.close()
+
+
 def same_fetches(a: Run, b: Run) -> str:
     """'same' or what differs between the two runs' (address, uri, status, bytes)."""
     ca, cb = Counter(a.requests), Counter(b.requests)
@@ -350,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="report pages in all (default 1,000)")
     parser.add_argument("--sites", type=int, default=1, help="sites (127.0.0.x hosts) they are spread over")
     parser.add_argument("--no-breakdown", action="store_true",
-                        help="skip the fifth run (the crawler at concurrency 1 without parsing)")
+                        help="skip the last two runs (the crawler at concurrency 1 parsing in its own "
+                             "process, and without parsing)")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temp dir)")
     args = parser.parse_args(argv)
     if not have_tools():
@@ -372,26 +385,33 @@ def main(argv: list[str] | None = None) -> int:
         crawl_default = run_crawler(server, registry, work / "data-default", f"nianbao crawl default (c={k})")
         wget_k = run_wget(server, urls, work, parallel=k)
         runs = [wget1, crawl1, crawl_default, wget_k]
-        if not args.no_breakdown:     # where the crawler's time goes: the same crawl without parsing
+        if not args.no_breakdown:     # where the crawler's time goes: parse in process, no parse
+            runs.append(run_crawler(server, registry, work / "data-inprocess", "nianbao crawl c=1, parse in process",
+                                    {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                                     "NIANBAO_PARSE_WORKERS": 0}))
             runs.append(run_crawler(server, registry, work / "data-noparse", "nianbao crawl c=1, no parse",
                                     {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
                                      "ITEM_PIPELINES": {}}))
         for run in runs:
             print(run.line())
         snapshots, reports = archived_counts(work / "data-default")
-        print(f"crawler archive: {snapshots} snapshots, {reports} reports; "
+        workers = parse_workers_used(work / "data-default")
+        print(f"crawler archive: {snapshots} snapshots, {reports} reports; parsed in {workers} worker process(es); "
               f"peak RSS {crawl_default.peak_rss / 2**20:.0f} MB"
               f"; exit status {crawl1.exit_status}/{crawl_default.exit_status}")
         print(f"fetched (from nginx's access log): crawl c=1 vs wget {same_fetches(crawl1, wget1)}; "
               f"crawl default vs wget {same_fetches(crawl_default, wget1)}; "
               f"wget x{k} vs wget {same_fetches(wget_k, wget1)}"
-              + (f"; no parse vs wget {same_fetches(runs[-1], wget1)}" if not args.no_breakdown else ""))
+              + (f"; parse in process vs wget {same_fetches(runs[-2], wget1)}"
+                 f"; no parse vs wget {same_fetches(runs[-1], wget1)}" if not args.no_breakdown else ""))
         for name, crawl, wget in (("crawl/wget at equal concurrency 1", crawl1, wget1),
                                   ("crawl default/wget (1 process)", crawl_default, wget1),
                                   (f"crawl default/wget x{k} at equal concurrency {k}", crawl_default, wget_k)):
             print(f"ratio {name} = {wget.seconds / crawl.seconds:.3f} "
                   f"(first to last request: {wget.span / max(crawl.span, 1e-9):.3f})")
         if not args.no_breakdown:
+            print(f"ratio crawl c=1 parsing in process/wget = {wget1.seconds / runs[-2].seconds:.3f}; "
+                  f"parse workers speed-up at c=1 = {runs[-2].seconds / crawl1.seconds:.2f}x")
             print(f"ratio crawl c=1 without parse/wget = {wget1.seconds / runs[-1].seconds:.3f} "
                   f"(fetch and archive only: the pipeline that parses and stores reports is off)")
         ok = all(same_fetches(r, wget1) == "same" for r in runs[1:])

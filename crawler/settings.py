@@ -61,6 +61,17 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.reports.ReportPipeline": 300,
 }
+# Scrapy starts CONCURRENT_ITEMS tasks for every callback's output, whatever its size: a
+# report page yields one item, a listing page a few dozen requests and items.
+CONCURRENT_ITEMS = 16
+# Scrapy reads each callback's source (inspect + ast) on every response to warn about a
+# generator that returns a value (~0.6 ms a response: its cache is keyed by the bound
+# method, new for each request). tests/test_parse_workers.py checks ours once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+# Report pages are parsed in this many worker processes while the crawl fetches on; the
+# crawling process stores what they read (pipelines/parse_workers.py). 0: parse in the
+# crawling process. None: one fewer than its CPUs, at least 1, at most 4.
+NIANBAO_PARSE_WORKERS = None
 EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 100,
     "crawler.progress.ProgressExtension": 500,
