@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -225,6 +226,7 @@ class Run:
     span: float = 0.0          # first to last request in nginx's log: the run without start-up
     peak_rss: int = 0          # bytes, the crawl process's
     exit_status: int = 0
+    peak_tree_rss: int = 0     # bytes, the crawl and its parse workers together (sampled)
 
     @property
     def pages(self) -> int:
@@ -294,12 +296,63 @@ def run_crawler(server: Nginx, registry: Path, data: Path, label: str, overrides
     t0 = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO,
                                stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.PIPE)
+    tree = TreeMemory(process.pid)
     stderr = process.stderr.read()
+    tree.stop()
     status, rss = _wait(process)
     seconds = time.perf_counter() - t0
     if status not in (0, 3):     # 3: the run's checks failed; still a crawl, reported below
         raise RuntimeError(f"{label} exited {status}: {stderr.decode()[-2000:]}")
-    return Run(label, seconds, *server.requests_since(mark), rss, status)
+    return Run(label, seconds, *server.requests_since(mark), rss, status, max(tree.peak, rss))
+
+
+class TreeMemory:
+    """The peak of the summed RSS of a process and its descendants (its parse workers),
+    sampled from /proc every ``interval`` seconds: wait4() reports the largest single one."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak = max(self.peak, sum(_rss(pid) for pid in _descendants(self.pid) + [self.pid]))
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _rss(pid: int) -> int:
+    """Resident bytes of a process (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def archived_counts(data: Path) -> tuple[int, int]:
