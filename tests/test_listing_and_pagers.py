@@ -47,3 +47,17 @@ def test_items_prefer_the_full_title_attribute_and_keep_the_date():
         ("袁州区财政局掀起学习热潮", "2017-10-20"),
     ]
     assert items[0].url == "http://127.0.0.1:8000/zwgk/zfxxgknb/202402/t20240130_100002.html"
+
+
+def test_attachment_links_are_found_however_their_href_is_written():
+    """A page whose source names no attachment extension is not parsed to look for links;
+    one that spells the dot as a character reference still is."""
+    from crawler.flavours.common import linked_documents
+
+    def urls(page):
+        return [item.url for item in linked_documents("http://gov.example/nb/t1.html", page)]
+
+    assert urls('<p><a href="P0202501.PDF">附件</a> <a href="f.docx">附件</a></p>') == [
+        "http://gov.example/nb/P0202501.PDF", "http://gov.example/nb/f.docx"]
+    assert urls('<a href="/down?file=2024&#46;pdf">报告</a>') == ["http://gov.example/down?file=2024.pdf"]
+    assert urls('<a href="t2.html">2024年报告</a><a href="index.html">首页</a>') == []

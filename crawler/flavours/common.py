@@ -26,8 +26,22 @@ def page_tree(text: str):
     return lxml_html.fromstring(text) if text.strip() else None
 
 
+# What an attachment link's text holds (case aside): each of ATTACHMENT_EXTENSIONS starts with one.
+_ATTACHMENT_HINTS = (".pdf", ".doc", ".xls", ".wps", ".ofd", ".zip")
+
+
+def may_link_documents(text: str) -> bool:
+    """False when no link of the page can be an attachment: its source names no extension,
+    and has no character reference that could spell one (``file&#46;pdf``). Most report
+    pages link none, and parsing the page only to look was a third of the spider's time."""
+    lowered = text.lower()
+    return "&#" in lowered or "&period" in lowered or any(hint in lowered for hint in _ATTACHMENT_HINTS)
+
+
 def linked_documents(base_url: str, text: str) -> list[ListingItem]:
     """Every attachment (PDF, DOC(X), WPS, XLS(X), OFD, …) an HTML page links to, each once."""
+    if not may_link_documents(text):
+        return []
     tree = page_tree(text)
     if tree is None:
         return []
