@@ -110,14 +110,17 @@ def crawls(tmp_path_factory, run_nianbao, guarded_env, redis_url):
 
 
 def wait_for_redis_clients(url: str, count: int, processes, timeout: float = 120) -> None:
-    """Until ``count`` other clients are connected to Redis (or a process has ended)."""
+    """Until ``count`` other clients ask Redis for work (or a process has ended). A client
+    merely connected is not enough: the CLI pings Redis before Scrapy has even started, and
+    a joiner that starts polling only after the seed has taken every page shows nothing."""
     import redis
 
+    polling = {"exec", "exists", "multi", "zrange"}  # SharedScheduler's pop and its seed-mark check
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and all(p.poll() is None for p in processes):
-            if len(client.client_list()) - 1 >= count:
+            if sum(1 for c in client.client_list() if c.get("cmd") in polling) >= count:
                 return
             time.sleep(0.1)
     finally:
