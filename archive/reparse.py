@@ -28,7 +28,7 @@ import sqlite_utils
 
 import parsers
 from parsers import ParseError, Report, decode_http_body, parse_report
-from parsers.embedded_body import extracted_report_body
+from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
@@ -76,8 +76,10 @@ def embedded_report(snapshot: Snapshot) -> str | None:
     """The report HTML embedded in a stored HTML page's script (gkmlpt), or None."""
     if snapshot.encoding is None or "html" not in (snapshot.content_type or "html"):
         return None
-    text = decode_http_body(snapshot.body, snapshot.content_encoding).decode(snapshot.encoding, errors="replace")
-    return extracted_report_body(snapshot.url, text)
+    body = decode_http_body(snapshot.body, snapshot.content_encoding)
+    if not may_embed_a_report(body, snapshot.encoding):
+        return None
+    return extracted_report_body(snapshot.url, body.decode(snapshot.encoding, errors="replace"))
 
 
 def parse_stored_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:

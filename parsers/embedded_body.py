@@ -23,6 +23,13 @@ def extracted_report_body(url: str | None, text: str) -> str | None:
     return gkmlpt_report_body(text)
 
 
+def may_embed_a_report(body: bytes, encoding: str) -> bool:
+    """False when the page's bytes (content-decoded) show it embeds no report, so it need
+    not be decoded to ask ``extracted_report_body``: the marker is ASCII, which every
+    encoding but UTF-16/32 writes as ASCII bytes."""
+    return b"DETAIL" in body or encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+
+
 def gkmlpt_report_body(text: str) -> str | None:
     """The report page rebuilt from gkmlpt's ``DETAIL`` (None when there is none)."""
     if "DETAIL" not in text:
