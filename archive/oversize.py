@@ -56,8 +56,6 @@ def known_oversize(db: sqlite_utils.Database, url: str, size_limit: int) -> Over
     """The file's record when a conditional request can settle it: it has validators, and
     the limit is no higher than the one it was cancelled under (an unchanged file is then
     still too large; under a raised limit it must be fetched again)."""
-    if not db[TABLE].exists():
-        return None
     row = db.execute(
         f"select url, etag, last_modified, content_length, size_limit, first_seen, last_seen from {TABLE} "
         "where url = ? and size_limit >= ? and (etag is not null or last_modified is not null)",
