@@ -33,9 +33,17 @@ _NOISE = re.compile(r"\?+")
 _MARKDOWN = re.compile(r"^[#>*\s]+|\*\*")
 _MARKDOWN_LINES = re.compile(r"^(?:[#>*]|[^\S\n])+|\*\*", re.MULTILINE)  # the same, line by line
 
-# Characters of TSPhrases keys (OpenCC 1.4.2, the pinned version) whose phrase converts
-# although none of its characters converts alone (回覆 → 回复, 沈思 → 沉思, 瞭解 → 了解).
-_PHRASE_ONLY_CHARS = "沈坏藉哩覆衹瞭甦"
+# TSPhrases keys (OpenCC 1.4.2, the pinned version) that convert although none of their
+# characters converts alone (回覆 → 回复, 沈思 → 沉思, 瞭解 → 了解): text holding none of them
+# and no converting character is left as it is by t2s. (Listed without the keys that
+# contain a shorter listed one: 反覆 stands for 反覆性 and 反反覆覆.)
+_PHRASE_ONLY = re.compile("|".join("""
+一坏 凌藉 函覆 反覆 回覆 土坏 坏土 坏子 坏布 墨沈沈 意志消沈 打坏 批覆 折戟沈沙 折戟沈河 拉坏 拜覆
+捏坏 明瞭 明覆 昏沈 暗沈沈 毛坏 沈下 沈冤 沈厚 沈吟 沈寂 沈思 沈浮 沈浸 沈湎 沈溺 沈甸甸 沈痛 沈痼
+沈睡 沈砂池 沈筒 沈船 沈落 沈迷 沈醉 沈重 沈降 沈陷 沈香 沈默 浮沈 海哩 深沈 滑藉 狐藉虎威 甦生
+甦醒 申覆 瞭如 瞭然 瞭若指掌 瞭解 破釜沈舟 示覆 答覆 素藉 耳沈 英哩 茵藉 藉代 藉以 藉助 藉卉 藉口
+藉喻 藉寇兵 藉手 藉故 藉方 藉槁 藉此 藉甚 藉由 藉着 藉端 衹得 覆信 覆呈 覆命 覆墓 覆按 覆文 覆校
+重覆 陶坏 黑沈沈""".split()))
 # Some blocks beside CJK that the t2s dictionaries also map (compatibility forms).
 _CONVERTIBLE_RANGES = ((0x2E80, 0xA000), (0xF900, 0xFB00), (0xFE30, 0xFE50), (0xFF00, 0xFFF0),
                        (0x20000, 0x2FA20), (0x30000, 0x3134B))
@@ -44,9 +52,7 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _convertible_chars() -> tuple[re.Pattern, frozenset[str]]:
-    """Every character t2s may change: those it converts alone (asked of OpenCC itself once,
-    ~40 ms) and the phrase-only ones. Text holding none of them is already simplified: no
-    dictionary key can match in it, so OpenCC need not be called. The BMP ones make one
+    """Every character t2s converts alone (asked of OpenCC itself once, ~40 ms). The BMP ones make one
     character class (a bitmap: one lookup per character); the few beyond the BMP would turn
     it into a list searched per character, so they are a set, looked at only when the text
     has such characters at all."""
@@ -54,20 +60,24 @@ def _convertible_chars() -> tuple[re.Pattern, frozenset[str]]:
     if _convertible is None:
         chars = [chr(code) for start, end in _CONVERTIBLE_RANGES for code in range(start, end)]
         converted = _T2S.convert("\n".join(chars)).split("\n")  # no key holds a newline
-        changing = {c for c, out in zip(chars, converted) if c != out} | set(_PHRASE_ONLY_CHARS)
+        changing = {c for c, out in zip(chars, converted) if c != out}
         bmp = "".join(re.escape(c) for c in sorted(changing) if ord(c) <= 0xFFFF)
         _convertible = (re.compile(f"[{bmp}]"), frozenset(c for c in changing if ord(c) > 0xFFFF))
     return _convertible
 
 
 def needs_conversion(text: str) -> bool:
-    """True when OpenCC's t2s could change ``text`` (it holds a traditional character)."""
+    """True when OpenCC's t2s could change ``text``: it holds a character t2s converts, or a
+    phrase it converts (``_PHRASE_ONLY``). Otherwise every dictionary key that can match in
+    the text maps to itself, so OpenCC need not be called."""
     if text.isascii():
         return False
     bmp, astral = _convertible_chars()
     if bmp.search(text) is not None:
         return True
-    return _ASTRAL.search(text) is not None and not astral.isdisjoint(text)
+    if _ASTRAL.search(text) is not None and not astral.isdisjoint(text):
+        return True
+    return _PHRASE_ONLY.search(text) is not None
 
 
 def to_simplified(text: str) -> str:
@@ -129,7 +139,7 @@ def _simplify_lines(lines: list[str]) -> list[str]:
     if len(converted) != len(todo):  # never expected; stay exact if it happens
         return [to_simplified(line) for line in lines]
     simplified = list(lines)
-    if "(" in joined or "（" in joined:
+    if ("(" in joined or "（" in joined) and _HAS_TONE.search(joined):
         converted = [drop_pinyin(text) for text in converted]
     for i, text in zip(todo, converted):
         simplified[i] = text
@@ -142,7 +152,11 @@ def _tidy(simplified: str) -> str:
 
 def _tidy_lines(text: str) -> list[str]:
     """``_tidy`` of each line of ``text``."""
-    tidied = _MARKDOWN_LINES.sub("", _NOISE.sub("", to_halfwidth(text)))
+    tidied = to_halfwidth(text)
+    if "?" in tidied:
+        tidied = _NOISE.sub("", tidied)
+    if "#" in tidied or ">" in tidied or "*" in tidied:  # else it would only take spaces strip() takes
+        tidied = _MARKDOWN_LINES.sub("", tidied)
     return [line.strip() for line in tidied.split("\n")]
 
 

@@ -130,5 +130,9 @@ def test_opencc_is_skipped_only_where_it_would_change_nothing():
     assert [c for c, s in zip(skipped, converted) if c != s] == []
     for phrase, simplified in [("回覆", "回复"), ("沈思", "沉思"), ("瞭解", "了解"), ("藉口", "借口"), ("甦醒", "苏醒")]:
         assert needs_conversion(phrase) and to_simplified(phrase) == simplified
+    from parsers.normalize import _PHRASE_ONLY
+    listed = _PHRASE_ONLY.pattern.split("|")
+    assert [p for p in listed if _T2S.convert(p) == p] == []  # each listed phrase does convert
     assert not needs_conversion("政府信息公开工作年度报告（2024年）")
+    assert not needs_conversion("影响力和覆盖面持续扩大，沈阳市")  # 覆 and 沈 alone stay as they are
     assert needs_conversion("政府資訊公開工作年度報告")
