@@ -63,9 +63,10 @@ def find_claims(text: str) -> list[Claim]:
     """Every claim in the report's prose, in reading order, each quantity once (the first)."""
     claims: list[Claim] = []
     seen: set[str] = set()
-    for clause in _CLAUSE.split(_LINE_BREAK.sub("", text)):
+    # Every claim counts 件: the other clauses (most of a report) are dropped in one pass.
+    for clause in [c for c in _CLAUSE.split(_LINE_BREAK.sub("", text)) if "件" in c]:
         clause = clause.strip()
-        if "件" not in clause or len(clause) > 200 or _NOT_A_CLAIM.search(clause):
+        if len(clause) > 200 or _NOT_A_CLAIM.search(clause):
             continue
         taken: list[tuple[int, int]] = []
         for what, meanings, pattern in _CLAIMS:
