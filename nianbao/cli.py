@@ -486,8 +486,30 @@ def verify(data_dir, archive_db):
         click.echo(f"{kind}: {more} more not listed")
     if not result.ok:
         click.echo(f"{result.problem_count()} problem(s)")
+        if any(problem.kind == "wide-table-mismatch" for problem in result.problems):
+            click.echo("The wide tables are derived from the cells: `nianbao rebuild-wide-tables` recomputes them.")
         sys.exit(1)
     click.echo("No problems found.")
+
+
+@cli.command("rebuild-wide-tables")
+@data_option
+@archive_option
+def rebuild_wide_tables(data_dir, archive_db):
+    """Recompute the wide tables (applications, reviews_litigation, active_disclosure) from
+    the cells and corrections, in one transaction: after `nianbao verify` reports a
+    wide-table-mismatch. Nothing else changes.
+
+    \b
+    Example:
+        nianbao rebuild-wide-tables --data ./data
+    """
+    from archive import wide_tables
+
+    db = open_archive(data_dir, archive_db)
+    wide_tables.rebuild(db)
+    for table in wide_tables.WIDE_TABLES:
+        click.echo(f"{table}: {db[table].count} rows")
 
 
 @cli.command()

@@ -115,6 +115,15 @@ def test_a_wide_table_that_disagrees_with_the_cells(data, run_nianbao):
     result = run_nianbao("verify", "--data", data, check=False)
     assert result.returncode == 1
     assert f"wide-table-mismatch: applications group {group} row new_received" in result.stdout
+    assert "nianbao rebuild-wide-tables" in result.stdout
+    # The wide tables are recomputed from the cells (the damaged cell stays as it is now).
+    run_nianbao("rebuild-wide-tables", "--data", data)
+    assert verify(data / "nianbao.db").problems == []
+    db = sqlite3.connect(data / "nianbao.db")
+    (decisions,) = db.execute("select decisions from active_disclosure where group_id = ? and row_key = 'licensing'",
+                              [group]).fetchone()
+    db.close()
+    assert decisions == 99
 
 
 def test_a_damaged_body_in_a_separate_raw_store(tmp_path):
