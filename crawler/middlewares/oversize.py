@@ -44,10 +44,14 @@ class OversizeMiddleware:
         return middleware
 
     def headers_received(self, headers, body_length, request, spider=None):
-        """Keep what a cancelled download's record needs: its validators and announced length."""
+        """Keep what a cancelled download's record needs: its validators and announced length.
+        Only for an answer that may be cancelled: one announcing no length, or one over the limit."""
+        length = body_length if isinstance(body_length, int) and body_length >= 0 else None
+        if length is not None and length <= request.meta.get("download_maxsize", self.maxsize):
+            return  # most answers: Scrapy never cancels a body no longer than it announced
         request.meta["nianbao_announced"] = {
             "etag": _header(headers, b"ETag"), "last_modified": _header(headers, b"Last-Modified"),
-            "content_length": body_length if isinstance(body_length, int) and body_length >= 0 else None,
+            "content_length": length,
         }
 
     def process_exception(self, request, exception):
