@@ -176,6 +176,10 @@ def mark_current_version(db, url: str, groups=()) -> None:
     if not versions:
         return
     current = max(versions, key=lambda v: (v[3] or 0, v[0]))[0]
+    if not groups and _only_current(db, url) == current:
+        # The common nightly case (an unchanged page, a 304): nothing its groups, wide
+        # tables or cross-report checks depend on has changed, so nothing is re-chosen.
+        return
     with db.atomic():
         db.execute("update reports set is_current = (id = ?) where url = ?", [current, url])
         # The logical reports of this URL (and ``groups`` a version just left) may now count
@@ -184,6 +188,12 @@ def mark_current_version(db, url: str, groups=()) -> None:
         touched = report_groups.groups_of_url(db, url) | set(groups)
         report_groups.choose_current(db, touched)
         run_cross_checks(db, with_next_years(db, touched))
+
+
+def _only_current(db, url: str) -> int | None:
+    """The id of the version of ``url`` marked current, when exactly one is."""
+    marked = db.execute("select id from reports where url = ? and is_current = 1 limit 2", [url]).fetchall()
+    return marked[0][0] if len(marked) == 1 else None
 
 
 def parsed_already(db, snapshot_id: int) -> bool:

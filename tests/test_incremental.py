@@ -231,6 +231,23 @@ def test_a_304_points_at_the_payload_already_stored(tmp_path):
     assert snap.response_headers == [["ETag", '"a"']]  # the headers this exchange received
 
 
+def test_an_unchanged_page_costs_its_fetch_and_nothing_more(tmp_path):
+    """Most of a nightly run: the page came back with the body already parsed. Its
+    fetch is stored; the reports, logical reports and wide tables are left untouched."""
+    db = open_database(tmp_path / "n.db")
+    report = {"title": "t", "agency": "某某县人民政府", "year": 2024, "layout": "2021",
+              "applications": {}, "cells": [{"table": "applications", "row": "new_received",
+                                             "column": "total", "value": 3, "kind": "number"}]}
+    store_report(db, url=URL, snapshot_id=fetch(db, b"A"), report=report, parser_version="t")
+    again = fetch(db, b"A")
+    assert parsed_already(db, again)
+    before = db.conn.total_changes
+    mark_current_version(db, URL)
+    assert db.conn.total_changes == before
+    assert [(r["is_current"], r["version"]) for r in db.query("select * from reports")] == [(1, 1)]
+    assert [r["total"] for r in db.query("select total from applications")] == [3.0]
+
+
 def test_versions_follow_the_newest_fetch(tmp_path):
     db = open_database(tmp_path / "n.db")
 

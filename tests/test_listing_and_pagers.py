@@ -60,4 +60,5 @@ def test_attachment_links_are_found_however_their_href_is_written():
     assert urls('<p><a href="P0202501.PDF">附件</a> <a href="f.docx">附件</a></p>') == [
         "http://gov.example/nb/P0202501.PDF", "http://gov.example/nb/f.docx"]
     assert urls('<a href="/down?file=2024&#46;pdf">报告</a>') == ["http://gov.example/down?file=2024.pdf"]
+    assert urls('<a href="/down/2024&period;Doc">报告</a>') == ["http://gov.example/down/2024.Doc"]
     assert urls('<a href="t2.html">2024年报告</a><a href="index.html">首页</a>') == []
