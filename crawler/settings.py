@@ -20,6 +20,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 60
+# Scrapy's downloader-aware queue (fewest active downloads first), choosing in time bounded
+# by the concurrency rather than the number of sites (crawler/scheduling.py).
+SCHEDULER_PRIORITY_QUEUE = "crawler.scheduling.IdleSlotFirstQueue"
 # Attachments can be large; past this a download is cancelled and recorded.
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
