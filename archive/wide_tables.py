@@ -82,13 +82,15 @@ def create(db) -> list[str]:
     return created
 
 
-def select_sql(table: str, groups: str) -> str:
+def select_sql(table: str, groups: str, corrected: bool = True) -> str:
     """The rows of ``table`` for the logical reports ``g`` that the SQL condition ``groups``
-    keeps, computed from cells and corrections (what the table must hold)."""
+    keeps, computed from cells and corrections (what the table must hold). ``corrected=False``
+    reads the cells alone: the same rows for logical reports that no correction touches,
+    in about two thirds of the time."""
     pivots = ",\n  ".join(f"max(case when x.column_key = '{c}' then x.value end) as [{c}]"
                           for c in WIDE_TABLES[table])
     return f"""
-with {_corrected_cells(table, groups)}
+with {_corrected_cells(table, groups) if corrected else _parsed_cells(table, groups)}
 select g.report_id, g.id as group_id, g.agency_id, a.name as agency, g.year, r.layout, x.row_key,
   {pivots},
   count(x.correction_id) as corrected_cells
@@ -98,6 +100,16 @@ join reports r on r.id = g.report_id
 left join agencies a on a.id = g.agency_id
 group by g.id, x.row_key
 """
+
+
+def _parsed_cells(table: str, groups: str) -> str:
+    """The CTE ``x`` of ``_corrected_cells`` where there are no corrections: the counted versions' cells."""
+    return f"""x as (
+  select g.id as group_id, c.row_key, c.column_key, c.value, null as correction_id
+  from report_groups g
+  join cells c on c.report_id = g.report_id and c.table_name = '{table}'
+  where {groups}
+)"""
 
 
 def _corrected_cells(table: str, groups: str) -> str:
@@ -178,9 +190,14 @@ def forget(db, group_ids=None) -> None:
 def _refresh(db, group_ids: list[int]) -> None:
     params = {"groups": json.dumps(group_ids)}
     with db.atomic():
+        corrected = db.execute(_ANY_CORRECTION, params).fetchone() is not None
         for table in WIDE_TABLES:
             db.execute(f"delete from [{table}] where group_id in ({_LISTED})", params)
-            db.execute(_insert_sql(table, _SOME), params)
+            db.execute(_insert_sql(table, _SOME, corrected), params)
+
+
+# Whether a correction names a version of one of the logical reports (the rare case).
+_ANY_CORRECTION = f"select 1 from corrections k join reports r on r.id = k.report_id where r.group_id in ({_LISTED}) limit 1"
 
 
 def rebuild(db, tables=None) -> None:
@@ -192,9 +209,9 @@ def rebuild(db, tables=None) -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _insert_sql(table: str, groups: str) -> str:
+def _insert_sql(table: str, groups: str, corrected: bool = True) -> str:
     names = ", ".join(f"[{c}]" for c in columns(table))
-    return f"insert into [{table}] ({names}) {select_sql(table, groups)}"
+    return f"insert into [{table}] ({names}) {select_sql(table, groups, corrected)}"
 
 
 # ---- checking them -----------------------------------------------------------------------
