@@ -13,7 +13,10 @@ every URL the crawler fetches. Then, each over the same site:
   reaches here (4 per host times the hosts, at most 16), for the same comparison at K,
 - and, to show where the crawler's time goes, ``nianbao crawl`` at concurrency 1 parsing in the
   crawling process (``NIANBAO_PARSE_WORKERS=0``, as before parse workers), and with its item
-  pipeline (parse, store the report's rows) switched off: fetch and archive only.
+  pipeline (parse, store the report's rows) switched off: fetch and archive only;
+- with ``--ceiling``, stock Scrapy (none of nianbao's code) over the same URL list at
+  concurrency 1, its callback doing nothing, then writing each response to a gzip WARC with
+  warcio: what Scrapy itself costs, the bound on any crawler built on it.
 
 Each run starts from an empty archive / WARC. Rates are pages/s and MB/s of body bytes over
 the run's wall time (process start to exit: the crawler's includes Python start-up, archive,
@@ -279,6 +282,55 @@ cli(["crawl", "--sites", {sites!r}, "--data", {data!r}, "--profile", "bench"])
 """
 
 
+# Stock Scrapy over a URL list at concurrency 1 (``--ceiling``): nothing of nianbao is loaded.
+_BARE_SCRAPY_CHILD = """
+import io, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+urls = open(sys.argv[1]).read().split()
+warc = sys.argv[2] if len(sys.argv) > 2 else None
+if warc:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+    writer = WARCWriter(open(warc, "wb"), gzip=True)
+
+class Bare(scrapy.Spider):
+    name = "bare"
+
+    async def start(self):
+        for url in urls:
+            yield scrapy.Request(url, dont_filter=True)
+
+    def parse(self, response):
+        if warc:
+            headers = StatusAndHeaders(f"{response.status} OK", [(k.decode(), b",".join(v).decode("latin-1"))
+                                       for k, v in response.headers.items()], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(response.url, "response",
+                                payload=io.BytesIO(response.body), http_headers=headers))
+
+process = CrawlerProcess({"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "LOG_LEVEL": "ERROR",
+                          "ROBOTSTXT_OBEY": False, "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False})
+process.crawl(Bare)
+process.start()
+"""
+
+
+def run_bare_scrapy(server: Nginx, urls: list[str], work: Path, warc: bool) -> Run:
+    """Stock Scrapy fetching ``urls`` one at a time; with ``warc``, each response to a gzip WARC."""
+    out = work / "bare-scrapy"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    (out / "urls.txt").write_text("".join(u + "\n" for u in urls))
+    mark = server.log_mark()
+    t0 = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", _BARE_SCRAPY_CHILD, "urls.txt", *(["out.warc.gz"] if warc else [])],
+                               cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    status, _ = _wait(process)
+    seconds = time.perf_counter() - t0
+    label = "stock Scrapy c=1, " + ("gzip WARC (warcio)" if warc else "callback does nothing")
+    return Run(label, seconds, *server.requests_since(mark), exit_status=status)
+
+
 def write_registry(path: Path, start_urls: list[str]) -> None:
     import yaml
     path.write_text(yaml.safe_dump([{"name": f"site {n}", "start_urls": [u]} for n, u in enumerate(start_urls)],
@@ -417,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-breakdown", action="store_true",
                         help="skip the last two runs (the crawler at concurrency 1 parsing in its own "
                              "process, and without parsing)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also time stock Scrapy over the same URLs at concurrency 1 (an empty callback, "
+                             "then a gzip WARC written with warcio): what Scrapy itself costs")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temp dir)")
     args = parser.parse_args(argv)
     if not have_tools():
@@ -445,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run_crawler(server, registry, work / "data-noparse", "nianbao crawl c=1, no parse",
                                     {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
                                      "ITEM_PIPELINES": {}}))
-        for run in runs:
+        ceiling = [run_bare_scrapy(server, urls, work, warc) for warc in (False, True)] if args.ceiling else []
+        for run in runs + ceiling:
             print(run.line())
         snapshots, reports = archived_counts(work / "data-default")
         workers = parse_workers_used(work / "data-default")
@@ -467,6 +523,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"parse workers speed-up at c=1 = {runs[-2].seconds / crawl1.seconds:.2f}x")
             print(f"ratio crawl c=1 without parse/wget = {wget1.seconds / runs[-1].seconds:.3f} "
                   f"(fetch and archive only: the pipeline that parses and stores reports is off)")
+        for run in ceiling:
+            print(f"ratio {run.label}/wget = {wget1.seconds / run.seconds:.3f} "
+                  f"(first to last request: {wget1.span / max(run.span, 1e-9):.3f}); fetched vs wget "
+                  f"{same_fetches(run, wget1)}")
         ok = all(same_fetches(r, wget1) == "same" for r in runs[1:])
     finally:
         server.stop()

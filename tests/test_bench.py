@@ -88,7 +88,7 @@ def _run_bench(script: str, env: dict, *args: str) -> list[str]:
 
 @needs_nginx
 def test_crawl_bench_runs_on_a_few_pages(guarded_env):
-    lines = _run_bench("crawl_bench.py", guarded_env, "--pages", "12")
+    lines = _run_bench("crawl_bench.py", guarded_env, "--pages", "12", "--ceiling")
     assert any(line.startswith("wget: ") and "pages/s" in line and "MB/s" in line for line in lines)
     assert any(line.startswith("nianbao crawl c=1: ") and "pages/s" in line for line in lines)
     assert any(line.startswith("nianbao crawl default (c=4): ") for line in lines)
@@ -97,6 +97,8 @@ def test_crawl_bench_runs_on_a_few_pages(guarded_env):
     fetched = next(line for line in lines if line.startswith("fetched "))
     assert "DIFFERENT" not in fetched, fetched
     assert any(line.startswith("crawler archive: ") and ", 12 reports;" in line for line in lines), lines
+    ceiling = [line for line in lines if line.startswith("ratio stock Scrapy c=1, ")]
+    assert len(ceiling) == 2 and all(line.endswith("fetched vs wget same") for line in ceiling), lines
 
 
 @needs_nginx
