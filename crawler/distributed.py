@@ -22,7 +22,8 @@ filter; ``ReportSpider`` runs unchanged. Checked against Scrapy 2.19, what is ad
   would otherwise flush them when the first process closes, under the ones still running.
 - A process with nothing to do asks the queue every ``NIANBAO_REDIS_POLL`` seconds (1 s;
   the engine's heartbeat, 5 s in Scrapy). It stops once the crawl is seeded and it has had
-  nothing to do for ``NIANBAO_REDIS_IDLE_CLOSE`` seconds. A request is never stranded: the
+  nothing to do for ``NIANBAO_REDIS_IDLE_CLOSE`` seconds (a joiner counts them from the
+  moment it saw the seed mark, not from when it began waiting for it). A request is never stranded: the
   process that queued it was busy then, so it is still there to take it. scrapy-redis' own
   idle wait (``SCHEDULER_IDLE_BEFORE_CLOSE``) blocks the reactor in BRPOP, which its
   priority queue does not support anyway.
@@ -173,6 +174,7 @@ class SharedScheduler(Scheduler):
         scheduler.seed_wait = settings.getfloat("NIANBAO_REDIS_SEED_WAIT", 600.0)
         scheduler.idle_since = None
         scheduler.took_work = False
+        scheduler.seen_seeded = False  # whether this process has seen the crawl seeded
         # How often a process with nothing to do asks the queue: the engine's heartbeat
         # (5 s in Scrapy, not a setting), set before the engine starts it.
         crawler.engine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat("NIANBAO_REDIS_POLL", 1.0)
@@ -228,10 +230,17 @@ class SharedScheduler(Scheduler):
         if self.idle_since is None:
             self.idle_since = now
         idle = now - self.idle_since
-        if not self._crawl_is_on():
-            if idle < self.seed_wait:
-                raise DontCloseSpider
-            raise CloseSpider("not_seeded")
+        if not self.seen_seeded:
+            if not self._crawl_is_on():
+                if idle < self.seed_wait:
+                    raise DontCloseSpider
+                raise CloseSpider("not_seeded")
+            # Waiting for the seed is not idleness within the crawl: counted from now, a
+            # joiner that waited longer than idle_close does not close the moment the seed
+            # marks the crawl, before its first requests reach the queue.
+            self.seen_seeded = True
+            self.idle_since = now
+            raise DontCloseSpider
         if idle < self.idle_close:
             raise DontCloseSpider
         logger.info("Shared queue empty and this process idle for %.0f s: closing", idle)

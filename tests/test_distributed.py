@@ -306,3 +306,41 @@ def test_the_shared_duplicate_filter_takes_a_column_and_its_index_page_as_one(re
     first.close()  # a process that closes leaves the fingerprints to the others
     assert second.request_seen(Request("http://a/col/", meta=listing))
     first.clear()
+
+
+def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypatch):
+    """Joiners are started first and may wait longer for the seed than their idle close.
+    The wait is not idleness within the crawl: they must still be there when the seed's
+    first requests reach the queue, a moment after its mark."""
+    from scrapy.exceptions import CloseSpider, DontCloseSpider
+
+    from crawler import distributed
+
+    clock = [1000.0]
+    monkeypatch.setattr(distributed.time, "monotonic", lambda: clock[0])
+    seeded = [False]
+    joiner = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
+    joiner.seed, joiner.took_work, joiner.seen_seeded, joiner.idle_since = False, False, False, None
+    joiner.idle_close, joiner.seed_wait = 2.0, 600.0
+    joiner._crawl_is_on = lambda: seeded[0]
+
+    def idle_after(seconds):
+        clock[0] += seconds
+        try:
+            joiner.spider_idle(None)
+        except DontCloseSpider:
+            return "waits"
+        except CloseSpider as exc:
+            return f"closes: {exc.reason}"
+        return "closes"
+
+    assert idle_after(0) == "waits"
+    assert idle_after(30) == "waits"  # no seed yet: waits up to seed_wait
+    seeded[0] = True  # the seed's mark, its requests not queued yet
+    assert idle_after(1) == "waits"
+    assert idle_after(1.5) == "waits"
+    assert idle_after(1) == "closes"  # idle_close after it saw the seed, with nothing to do
+    late = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
+    late.__dict__.update(joiner.__dict__, seen_seeded=False, idle_since=None)
+    seeded[0], joiner = False, late
+    assert idle_after(0) == "waits" and idle_after(601) == "closes: not_seeded"
