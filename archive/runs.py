@@ -186,7 +186,8 @@ class RunCounts:
     bytes_received: int = 0  # bodies received (a 304 brings none)
     not_modified: int = 0  # 304 answers to conditional requests
     unchanged: int = 0  # 200 answers whose body the archive already held for that URL
-    reports_found: int = 0  # report versions fetched in this run, changed or not
+    not_asked: int = 0  # report pages and attachments taken from the archive unasked (recheck interval)
+    reports_found: int = 0  # report versions fetched in this run, changed or not (or not asked for)
     reports_new: int = 0  # version 1 of a report, first fetched in this run
     reports_new_versions: int = 0  # a report whose body changed since an earlier run
     reports_with_tables: int = 0
@@ -195,6 +196,21 @@ class RunCounts:
     errors: int = 0
     blocked: int = 0  # hosts given up on for the run (see blocks)
     skipped_by_reason: dict = field(default_factory=dict)
+
+
+# The report versions runs (:runs, a JSON list of ids) fetched: a snapshot of the run at the URL of the version's
+# snapshot brought (or confirmed) the version's body; or the run took that body from the
+# archive without asking (not_asked, a recheck interval).
+RUN_REPORT_IDS = """
+select r.id from reports r join snapshots first on first.id = r.snapshot_id
+join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest
+where s.run_id in (select value from json_each(:runs)) and (s.status = 200 or s.revisit_of is not null)
+union
+select r.id from not_asked n join snapshots s on s.id = n.snapshot_id
+join snapshots first on first.url = s.url join reports r on r.snapshot_id = first.id
+  and r.payload_digest = s.payload_digest
+where n.run_id in (select value from json_each(:runs))
+"""
 
 
 def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
@@ -211,22 +227,19 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
     counts.unchanged = one(
         "select count(*) from snapshots where run_id = ? and revisit_profile = 'identical-payload-digest'"
     )
-    # Versions this run fetched: a snapshot of the run at the URL of the version's snapshot
-    # brought (or confirmed) the version's body.
-    reports = (
-        "select distinct r.* from reports r join snapshots first on first.id = r.snapshot_id "
-        "join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest "
-        "where s.run_id = ? and (s.status = 200 or s.revisit_of is not null)"
-    )
-    counts.reports_found = one(f"select count(*) from ({reports})")
+    counts.not_asked = one("select count(*) from not_asked where run_id = ?")
+    reports = f"select r.* from reports r where r.id in ({RUN_REPORT_IDS})"
+    runs = {"runs": json.dumps([run_id])}
+    of_reports = lambda sql: db.execute(sql, runs).fetchone()[0] or 0  # noqa: E731
+    counts.reports_found = of_reports(f"select count(*) from ({reports})")
     first_parsed = "select r.version from reports r join snapshots s on s.id = r.snapshot_id where s.run_id = ?"
     counts.reports_new = one(f"select count(*) from ({first_parsed}) where version = 1")
     counts.reports_new_versions = one(f"select count(*) from ({first_parsed}) where version > 1")
-    counts.reports_with_tables = one(f"select count(*) from ({reports}) where has_tables = 1")
-    counts.reports_failing_checks = one(
+    counts.reports_with_tables = of_reports(f"select count(*) from ({reports}) where has_tables = 1")
+    counts.reports_failing_checks = of_reports(
         f"select count(*) from ({reports}) where failing_rules is not null and failing_rules != '[]'"
     )
-    counts.failed_checks = one(
+    counts.failed_checks = of_reports(
         f"select count(*) from checks where status = 'fail' and report_id in (select id from ({reports}))"
     )
     counts.errors = one("select count(*) from errors where run_id = ?")
@@ -245,6 +258,8 @@ def format_summary(counts: RunCounts) -> str:
     lines = [
         f"pages fetched:        {counts.pages_fetched} ({counts.bytes_received:,} bytes)",
         f"  unchanged:          {counts.not_modified} not modified (304), {counts.unchanged} same body",
+        *([f"not asked:            {counts.not_asked} (asked within the recheck interval; archived answer used)"]
+          if counts.not_asked else []),
         f"reports found:        {counts.reports_found} ({counts.reports_new} new, "
         f"{counts.reports_new_versions} new versions)",
         f"reports with tables:  {counts.reports_with_tables}",

@@ -266,6 +266,23 @@ def _normalized_tables(db):
         foreign_keys=[("run_id", "crawl_runs", "id"), ("snapshot_id", "snapshots", "id")],
         if_not_exists=True,
     )
+    # Report pages and attachments a run did not ask for because the server was asked
+    # within the recheck interval (`nianbao crawl --recheck-after DAYS`): the run went on
+    # with the archived answer (snapshot_id), so a crawl's counts still include them.
+    db["not_asked"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "url": str,
+            "kind": str,  # report | attachment
+            "snapshot_id": int,
+            "last_asked": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("snapshot_id", "snapshots", "id")],
+        if_not_exists=True,
+    )
+    db["not_asked"].create_index(["run_id"], if_not_exists=True)
 
 
 # Columns added after a table first shipped: (table, column, type). A database made by

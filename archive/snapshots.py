@@ -145,6 +145,21 @@ def newest_fetch(db: sqlite_utils.Database, url: str) -> PreviousFetch | None:
     return PreviousFetch(row[0], row[1], row[2], json.loads(row[3] or "[]"))
 
 
+def last_asked(db: sqlite_utils.Database, url: str) -> str | None:
+    """When the server was last asked for ``url`` and answered with its body or a 304."""
+    (at,) = db.execute("select max(fetched_at) from snapshots where url = ? and status in (200, 304)",
+                       [url]).fetchone()
+    return at
+
+
+def record_not_asked(db: sqlite_utils.Database, *, run_id: int | None, url: str, kind: str | None,
+                     snapshot_id: int, last_asked: str) -> None:
+    """A page this run took from the archive instead of asking the server (``not_asked``)."""
+    with db.atomic():
+        db.execute("insert into not_asked (run_id, url, kind, snapshot_id, last_asked) values (?, ?, ?, ?, ?)",
+                   [run_id, url, kind, snapshot_id, last_asked])
+
+
 def store_not_modified(
     db: sqlite_utils.Database,
     *,

@@ -7,7 +7,8 @@ from an empty archive; the second, on the same archive, asks for the report page
 attachments it holds with their validators (crawler/middlewares/conditional.py) and
 re-reads robots.txt and the listings. Printed: each run's time, requests, body bytes sent
 (nginx's access log), answers by status and the archive's size, then the second run's time
-and bytes relative to the first.
+and bytes relative to the first; then a third run with ``--recheck-after 7``, which asks
+for none of the report pages the second run asked about, and its time and requests.
 
 Example:
     .venv/bin/python bench/nightly_bench.py                  # 1,000 report pages, 4 sites
@@ -46,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"portal: {args.pages} report pages on {args.sites} site(s), {len(urls)} URLs")
         runs = []
-        for n, label in enumerate(("first run", "second run")):
-            run = run_crawler(server, registry, data, label, fresh=(n == 0))
+        labels = ("first run", "second run", "third run, --recheck-after 7")
+        for n, label in enumerate(labels):
+            overrides = {"NIANBAO_RECHECK_AFTER_DAYS": 7} if n == 2 else None
+            run = run_crawler(server, registry, data, label, overrides, fresh=(n == 0))
             snapshots, reports = archived_counts(data)
             statuses = Counter(r[2] for r in run.requests)
             runs.append(run)
@@ -55,11 +58,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"({', '.join(f'{s}: {c}' for s, c in sorted(statuses.items()))}); "
                   f"archive {archive_bytes(data) / 1e6:.1f} MB, {snapshots} snapshots, {reports} reports; "
                   f"exit status {run.exit_status}")
-        first, second = runs
+        first, second, third = runs
         print(f"ratio second/first time = {second.seconds / first.seconds:.3f} "
               f"(first to last request: {second.span / max(first.span, 1e-9):.3f})")
         print(f"ratio second/first bytes = {second.bytes / max(first.bytes, 1):.4f}")
         print(f"ratio second/first requests = {second.pages / max(first.pages, 1):.3f}")
+        print(f"ratio third/first time = {third.seconds / first.seconds:.3f}; "
+              f"requests = {third.pages / max(first.pages, 1):.3f} "
+              f"(report pages asked within 7 days are not asked again)")
     finally:
         server.stop()
         if not args.keep:

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from archive.runs import logical_run_ids
+from archive.runs import RUN_REPORT_IDS, logical_run_ids
 
 from .registry import belongs_to_site, host_name
 
@@ -124,13 +124,10 @@ def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:
     for (url,) in db.execute(f"select url from snapshots where run_id in ({marks})", run_ids):
         if (name := site_of(url)) is not None:
             counts[name]["pages"] += 1
-    # Report versions the run fetched or confirmed unchanged (as archive.runs.run_counts).
-    reports = (
-        "select distinct r.id, r.url from reports r join snapshots first on first.id = r.snapshot_id "
-        "join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest "
-        f"where s.run_id in ({marks}) and (s.status = 200 or s.revisit_of is not null)"
-    )
-    for _, url in db.execute(reports, run_ids):
+    # Report versions the run fetched, confirmed unchanged or took from the archive unasked
+    # (as archive.runs.run_counts).
+    reports = f"select id, url from reports where id in ({RUN_REPORT_IDS})"
+    for _, url in db.execute(reports, {"runs": json.dumps(list(run_ids))}):
         if (name := site_of(url)) is not None:
             counts[name]["reports"] += 1
     return counts
@@ -204,7 +201,10 @@ def _blocked(db, run_ids, marks, limit: int) -> Check:
 
 def _archive_growing(db, run_id, stats, first_crawl, min_share) -> Check:
     name = "archive growing"
-    answers = stats.get("downloader/response_count") or 0
+    # Pages taken from the archive unasked (a recheck interval) pass the downloader's
+    # counters as answers: no server sent them, so none was to be archived.
+    not_asked = db.execute("select count(*) from not_asked where run_id = ?", [run_id]).fetchone()[0]
+    answers = (stats.get("downloader/response_count") or 0) - not_asked
     archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
     message = f"{archived} of {answers} answer(s) received archived"
     if answers and archived < answers * min_share:

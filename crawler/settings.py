@@ -37,6 +37,11 @@ NIANBAO_RETRY_AFTER_MAX = 300.0
 NIANBAO_CRAWL_DELAY_MAX = 60.0
 NIANBAO_MIN_SLOT_DELAY = 0.001
 
+# Report pages and attachments whose server was asked less than this many days ago are not
+# asked again: the run uses the archived answer (crawler/middlewares/conditional.py,
+# table not_asked). 0: ask for every page on every run (conditionally).
+NIANBAO_RECHECK_AFTER_DAYS = 0
+
 # Raw snapshots are recorded where the HTTP cache would sit (900): after
 # HttpCompressionMiddleware (590) in the response path is *not* yet applied, so the
 # body is stored exactly as it came off the wire, still content-encoded.

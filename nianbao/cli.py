@@ -126,9 +126,12 @@ def demo(data_dir, profile, archive_db):
 @click.option("--parse-workers", type=click.IntRange(0), metavar="N",
               help="Processes that parse report pages while the crawl fetches (0: parse in the crawling "
                    "process). Default: one fewer than the CPUs, 1 to 4.")
+@click.option("--recheck-after", type=click.FloatRange(0), metavar="DAYS",
+              help="Do not ask again for a report page or attachment whose server was asked less than "
+                   "DAYS ago: use the archived answer (listed in not_asked). Default 0: ask every run.")
 @archive_option
 def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
-          idle_close, parse_workers, archive_db):
+          idle_close, parse_workers, recheck_after, archive_db):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
 
     One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
@@ -140,6 +143,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         nianbao crawl --sites sites/demo.yaml --data ./data
         nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
         nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
+        nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
         nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
     from archive.runs import ArchiveLocked, format_summary, run_counts
@@ -161,6 +165,8 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         overrides["NIANBAO_NOTIFY_URL"] = notify_url
     if parse_workers is not None:
         overrides["NIANBAO_PARSE_WORKERS"] = parse_workers
+    if recheck_after is not None:
+        overrides["NIANBAO_RECHECK_AFTER_DAYS"] = recheck_after
     if archive_db:
         open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     try:

@@ -114,3 +114,5 @@ def test_nightly_bench_second_run_sends_less(guarded_env):
     assert any(line.startswith("ratio second/first time = ") for line in lines)
     ratio = next(line for line in lines if line.startswith("ratio second/first bytes = "))
     assert float(ratio.split("= ")[1]) < 0.5, lines     # 304s, not the pages again
+    third = next(line for line in lines if line.startswith("ratio third/first time = "))
+    assert float(third.split("requests = ")[1].split()[0]) < 0.5, lines  # no report page asked

@@ -267,3 +267,38 @@ def test_versions_follow_the_newest_fetch(tmp_path):
     assert reparse(db, force=True).outcomes == {"error": 2}  # b"A" is no report: parse errors
     assert [(r["version"], r["is_current"]) for r in db.query("select * from reports order by version")] == [
         (1, 1), (2, 0)]
+
+
+def test_a_recheck_interval_leaves_recently_asked_reports_unasked(tmp_path, run_nianbao):
+    """`--recheck-after DAYS`: a report page whose server was asked less than DAYS ago is
+    taken from the archive without a request; the run still counts it, its checks pass, and
+    `not_asked` lists it. Once the last answer is older, the page is asked for again."""
+    from portal import DemoPortal
+    from portal.site import build_site
+
+    site = build_site()
+    reports = set(site.paths("report"))
+    with DemoPortal(site) as portal:
+        crawl_once(run_nianbao, portal, tmp_path)
+
+        portal.clear_sent()
+        out = run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test",
+                          "--recheck-after", "7").stdout
+        asked = {s.path for s in portal.sent}
+        assert asked and not asked & reports  # the listings, robots.txt: no report page
+        assert "reports found:        5 (0 new, 0 new versions)" in out
+        assert "not asked:            5 (asked within the recheck interval; archived answer used)" in out
+        assert "FAIL" not in out  # sites still yielding, archive growing: the unasked pages count
+        with sqlite3.connect(tmp_path / "nianbao.db") as db:
+            assert db.execute("select count(*), count(distinct url) from not_asked where run_id = 2 "
+                              "and kind = 'report'").fetchone() == (5, 5)
+            assert db.execute("select count(*) from snapshots where run_id = 2 and kind = 'report'"
+                              ).fetchone() == (0,)
+            # A week later, the same interval asks for them again (conditionally: 304s).
+            db.execute("update snapshots set fetched_at = '2020-01-01T00:00:00.000Z'")
+
+        portal.clear_sent()
+        out = run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test",
+                          "--recheck-after", "7").stdout
+        assert {s.path for s in portal.sent if s.status == 304} >= reports
+        assert "not asked" not in out and "reports found:        5 (0 new, 0 new versions)" in out

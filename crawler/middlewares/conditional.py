@@ -18,6 +18,13 @@ A file cancelled for its size has no snapshot: it is asked for with the validato
 cancelled answer carried (``oversize_files``), and a 304 ends as the same error as
 before, saying the file is unchanged, without a byte of it downloaded again.
 
+With a recheck interval (``NIANBAO_RECHECK_AFTER_DAYS``, ``nianbao crawl --recheck-after``),
+a report page or attachment whose server was asked less than that long ago is not asked
+again: the run goes on with the archived 200 as if the server had answered 304, and records
+the page in ``not_asked`` (the snapshot middleware stores nothing for it). Reports are
+rarely changed once published; a site of thousands of them need not be asked for each one
+every night. Listing pages are always asked: that is where new reports appear.
+
 Priority 800: its ``process_request`` runs before the snapshot middleware (900)
 records the request, and its ``process_response`` after the snapshot middleware
 stored the 304 but before ``HttpCompressionMiddleware`` (590) decodes the archived
@@ -26,23 +33,28 @@ body, which is kept as received (still content-encoded).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from archive.oversize import known_oversize, unchanged_message
-from archive.snapshots import newest_fetch, read_snapshot
+from archive.snapshots import last_asked, newest_fetch, read_snapshot, record_not_asked
 
 from ..extensions import crawl_archive
 from .oversize import DownloadTooLarge
 
 CONDITIONAL_KINDS = ("listing", "report", "attachment")
+RECHECKED_KINDS = ("report", "attachment")  # what a recheck interval may leave unasked
 
 
 class ConditionalRequestMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
+        days = crawler.settings.getfloat("NIANBAO_RECHECK_AFTER_DAYS", 0.0)
+        self.recheck_after = timedelta(days=days) if days > 0 else None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -61,6 +73,10 @@ class ConditionalRequestMiddleware:
         previous = newest_fetch(db, request.url)
         if previous is None:
             return self._ask_for_oversize_file(db, request)
+        if self.recheck_after is not None and request.meta.get("nianbao_kind") in RECHECKED_KINDS:
+            asked = last_asked(db, request.url)
+            if asked is not None and _age(asked) < self.recheck_after:
+                return self._answer_from_archive(db, request, previous.id, asked)
         etag, last_modified = previous.header("ETag"), previous.header("Last-Modified")
         if not (etag or last_modified):
             return None  # no validators: an unchanged body is still recognised by its digest
@@ -71,6 +87,15 @@ class ConditionalRequestMiddleware:
         request.meta["nianbao_validated_from"] = previous.id
         self.stats.inc_value("nianbao/conditional/requests")
         return None
+
+    def _answer_from_archive(self, db, request, snapshot_id: int, asked: str):
+        archive = crawl_archive(self.crawler)
+        record_not_asked(db, run_id=archive.run_id, url=request.url, kind=request.meta.get("nianbao_kind"),
+                         snapshot_id=snapshot_id, last_asked=asked)
+        request.meta["nianbao_not_asked"] = snapshot_id  # the snapshot middleware stores nothing
+        request.meta["nianbao_unchanged"] = True
+        self.stats.inc_value("nianbao/conditional/not_asked")
+        return archived_response(db, snapshot_id, request)
 
     def _ask_for_oversize_file(self, db, request) -> None:
         known = known_oversize(db, request.url, self._size_limit(request))
@@ -99,6 +124,11 @@ class ConditionalRequestMiddleware:
         self.stats.inc_value("nianbao/conditional/not_modified")
         request.meta["nianbao_unchanged"] = True
         return archived_response(crawl_archive(self.crawler).db, validated_from, request)
+
+
+def _age(fetched_at: str) -> timedelta:
+    when = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+    return datetime.now(timezone.utc) - (when if when.tzinfo else when.replace(tzinfo=timezone.utc))
 
 
 def archived_response(db, snapshot_id: int, request):

@@ -8,7 +8,9 @@ Revisits: a 304 answering a conditional request (``nianbao_validated_from``, set
 the conditional middleware) is stored as a revisit of the snapshot it validated; a
 200 whose body the archive already holds for that URL is stored as a revisit too.
 Either way the body is not stored again and meta ``nianbao_unchanged`` tells the
-pipeline not to parse it again.
+pipeline not to parse it again. A page the conditional middleware answered from the
+archive without asking (``nianbao_not_asked``: its recheck interval) is no exchange:
+nothing is stored for it.
 """
 
 from __future__ import annotations
@@ -72,6 +74,10 @@ class SnapshotMiddleware:
         kind = request.meta.get("nianbao_kind")
         if kind is None and urlsplit(request.url).path == "/robots.txt":
             kind = "robots"
+        not_asked = request.meta.get("nianbao_not_asked")
+        if not_asked is not None:  # the archived answer, the server not asked (conditional.py)
+            self._remember(request, archive.db, not_asked)
+            return response
         validated_from = request.meta.get("nianbao_validated_from")
         if response.status == 304 and validated_from is not None:
             snapshot_id = store_not_modified(
