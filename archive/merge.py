@@ -8,8 +8,9 @@ not declare) is remapped. Each row is recognised by a natural key:
 
 - a table's own unique index: reports (url, payload digest), payloads (digest),
   skipped (url), agencies and sites (name), …
-- ``NATURAL_KEYS`` below: crawl_runs (started, spider, pid), snapshots (url, fetched_at,
-  payload digest), codec_dicts (digest);
+- ``NATURAL_KEYS`` below: crawl_runs (started, spider, pid), snapshots (run, url,
+  fetched_at, payload digest: two processes may fetch one robots.txt in the same
+  millisecond, and both fetches are kept), codec_dicts (digest);
 - otherwise a row belongs to the rows it references (cells, checks, problems and
   indicators to their report; errors and blocks to their run): it is copied when one of
   them is new here and skipped when they all were here already. A row that references
@@ -35,7 +36,7 @@ from .wide_tables import WIDE_TABLES
 
 NATURAL_KEYS = {
     "crawl_runs": ("started", "spider", "pid"),
-    "snapshots": ("url", "fetched_at", "payload_digest"),
+    "snapshots": ("run_id", "url", "fetched_at", "payload_digest"),  # run_id as remapped
     "codec_dicts": ("digest",),
 }
 # References the schema does not declare as foreign keys: (table, column) -> parent table.

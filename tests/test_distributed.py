@@ -244,6 +244,20 @@ def test_merge_renumbers_versions_by_fetch_time_and_adds_nothing_twice(tmp_path)
     assert again.output == f"Merged 2 database(s) into {out}: 0 rows added\n"
 
 
+def test_merge_keeps_two_processes_fetches_of_one_url_in_the_same_millisecond(tmp_path):
+    """Every process reads robots.txt for itself; two may get the same body at the same
+    millisecond. They are two fetches by two runs, and the merge keeps both."""
+    from archive.merge import merge_databases
+
+    a, b, out = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "out.db"
+    same = ("http://s/robots.txt", "sha1:ROBOTS", "2026-01-02T00:00:05.123Z", [])
+    make_db(a, runs=[("2026-01-02T00:00:00.000Z", 10)], reports=[same])
+    make_db(b, runs=[("2026-01-02T00:00:00.000Z", 20)], reports=[same])
+    merge_databases(out, [a, b])
+    assert query(out, "select count(*), count(distinct run_id) from snapshots") == [(2, 2)]
+    assert merge_databases(out, [a, b]).total == 0
+
+
 def test_merge_refuses_its_own_output_and_missing_inputs(tmp_path):
     from nianbao.cli import cli
 
