@@ -6,7 +6,6 @@ HttpCompressionMiddleware), so a reparse must decode them itself.
 
 from __future__ import annotations
 
-import gzip
 import zlib
 
 from .errors import ParseError
@@ -40,57 +39,51 @@ def decode_http_body(body: bytes, content_encoding: str | None, max_size: int = 
 def _undo(body: bytes, coding: str, max_size: int) -> bytes:
     if coding in ("identity", "none"):
         return body
-    over = inflated_size_over(body, coding, max_size)
-    if over is not None:
-        raise ParseError(f"content-encoding {coding} inflates past {over:,} bytes, "
-                         f"over the {max_size:,} allowed (a compression bomb?)")
     if coding in ("gzip", "x-gzip"):
-        decoder = gzip.decompress
-    elif coding == "deflate":
-        decoder = _inflate
-    elif coding == "br":
+        return _inflate(body, coding, max_size, wbits=31, members=True)
+    if coding == "deflate":
+        # "deflate" should be zlib-wrapped, but many servers send raw deflate.
+        try:
+            return _inflate(body, coding, max_size, wbits=15, members=False)
+        except ParseError as exc:
+            if "compression bomb" in str(exc):
+                raise
+            return _inflate(body, coding, max_size, wbits=-zlib.MAX_WBITS, members=False)
+    if coding == "br":
         if brotli is None:
             raise ParseError("content-encoding br needs the brotli package")
-        decoder = brotli.decompress
-    else:
-        raise ParseError(f"unknown content-encoding {coding!r}")
+        try:
+            return brotli.decompress(body)
+        except Exception as exc:  # brotli raises its own error type
+            raise ParseError(f"cannot decode content-encoding br: {exc}") from None
+    raise ParseError(f"unknown content-encoding {coding!r}")
+
+
+_STEP = 1 << 20  # inflate a MiB at a time: a bomb is stopped within a MiB of the limit
+
+
+def _inflate(body: bytes, coding: str, limit: int, *, wbits: int, members: bool) -> bytes:
+    """Inflate ``body`` in one pass, refusing it as soon as its output passes ``limit``
+    (a compression bomb is never held whole). ``members``: gzip's concatenated members."""
+    out, size, data = [], 0, body
     try:
-        return decoder(body)
-    except Exception as exc:  # gzip, zlib and brotli each raise their own error types
-        raise ParseError(f"cannot decode content-encoding {coding}: {exc}") from None
-
-
-def _inflate(body: bytes) -> bytes:
-    # "deflate" should be zlib-wrapped, but many servers send raw deflate.
-    try:
-        return zlib.decompress(body)
-    except zlib.error:
-        return zlib.decompress(body, -zlib.MAX_WBITS)
-
-
-def inflated_size_over(body: bytes, content_encoding: str | None, limit: int) -> int | None:
-    """The size a gzip/deflate body inflates to when that passes ``limit`` (counted without
-    holding it: a gzip bomb), else None. Other codings are not measured."""
-    coding = (content_encoding or "").strip().lower()
-    if coding not in ("gzip", "x-gzip", "deflate"):
-        return None
-    size, data = 0, body
-    wbits = 47 if coding == "deflate" else 31  # deflate: zlib-wrapped (raw deflate falls to the decoder)
-    try:
-        while data:  # gzip members, one after another
+        while data:
             inflater = zlib.decompressobj(wbits)
-            chunk = inflater.decompress(data, 1 << 20)
-            size += len(chunk)
-            # Output may still be pending with all input consumed: go on while it comes.
-            while not inflater.eof and size <= limit and (chunk or inflater.unconsumed_tail):
-                tail = inflater.unconsumed_tail
-                chunk = inflater.decompress(tail, 1 << 20)
+            chunk = inflater.decompress(data, _STEP)
+            while True:
                 size += len(chunk)
-                if not chunk and len(inflater.unconsumed_tail) == len(tail):
-                    break  # no progress: a cut-short stream
-            if size > limit:
-                return size
-            data = inflater.unused_data if inflater.eof else b""
-    except zlib.error:
-        return None  # undecodable: the decoder says so
-    return None
+                if size > limit:
+                    raise ParseError(f"content-encoding {coding} inflates past {size:,} bytes, "
+                                     f"over the {limit:,} allowed (a compression bomb?)")
+                out.append(chunk)
+                if inflater.eof:
+                    break
+                # Output may still be pending with all input consumed: go on while it comes.
+                tail = inflater.unconsumed_tail
+                chunk = inflater.decompress(tail, _STEP)
+                if not chunk and not inflater.eof and len(inflater.unconsumed_tail) == len(tail):
+                    raise ParseError(f"cannot decode content-encoding {coding}: the stream is cut short")
+            data = inflater.unused_data if members else b""
+    except zlib.error as exc:
+        raise ParseError(f"cannot decode content-encoding {coding}: {exc}") from None
+    return b"".join(out)

@@ -210,14 +210,15 @@ def test_fuzzer_findings(data, url, why):
     parse_or_parse_error(data, url=url)
 
 
-def test_a_compression_bomb_is_refused_not_inflated():
+@pytest.mark.parametrize("coding,wbits", [("gzip", 31), ("deflate", 15), ("deflate", -15)])  # -15: raw deflate
+def test_a_compression_bomb_is_refused_not_inflated(coding, wbits):
     import zlib
 
     from parsers import decode_http_body
     from parsers.content_coding import MAX_INFLATED_SIZE
 
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing; made a MiB at a time
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)  # made a MiB at a time
     zeros = b"\0" * (1 << 20)
     bomb = b"".join(packer.compress(zeros) for _ in range(MAX_INFLATED_SIZE // len(zeros) + 1)) + packer.flush()
     with pytest.raises(ParseError, match="a compression bomb"):
-        decode_http_body(bomb, "gzip")
+        decode_http_body(bomb, coding)

@@ -114,3 +114,13 @@ def test_broken_gzip_is_a_parse_error():
     with pytest.raises(ParseError) as info:
         decode_http_body(b"not gzip at all", "gzip")
     assert "\n" not in str(info.value)
+    body = page("utf-8").encode("utf-8")
+    with pytest.raises(ParseError, match="cut short"):
+        decode_http_body(gzip.compress(body)[:-100], "gzip")
+    with pytest.raises(ParseError):
+        decode_http_body(gzip.compress(body) + b"junk", "gzip")
+
+
+def test_gzip_members_one_after_another_are_one_body():
+    body = page("utf-8").encode("utf-8")
+    assert decode_http_body(gzip.compress(body[:500]) + gzip.compress(body[500:]), "gzip") == body
