@@ -59,15 +59,11 @@ class MergeResult:
         return sum(self.added.values())
 
 
-def merge_databases(out_path, in_paths, *, archive=None) -> MergeResult:
+def merge_databases(out_path, in_paths, *, archive=None, progress=None) -> MergeResult:
     """Merge the databases at ``in_paths`` into the one at ``out_path`` (created if needed;
-    ``archive``: its raw store file, as ``open_database`` takes it)."""
-    out_path = Path(out_path)
-    for path in in_paths:
-        if not Path(path).exists():
-            raise FileNotFoundError(f"no database at {path}")
-        if Path(path).resolve() == out_path.resolve():
-            raise ValueError(f"{path} is the output database")
+    ``archive``: its raw store file, as ``open_database`` takes it). ``progress(n)`` is
+    called as each ``n`` input rows are read (``rows_to_read`` counts them beforehand)."""
+    check_paths(out_path, in_paths)
     db = open_database(out_path, archive)
     result = MergeResult()
     try:
@@ -75,12 +71,35 @@ def merge_databases(out_path, in_paths, *, archive=None) -> MergeResult:
             source = _open_input(path)
             try:
                 with db.atomic():
-                    _merge_one(db, source, result)
+                    _merge_one(db, source, result, progress)
             finally:
                 source.close()
     finally:
         db.close()
     return result
+
+
+def check_paths(out_path, in_paths) -> None:
+    """Raise FileNotFoundError for a missing input, ValueError for an input that is the output."""
+    for path in in_paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"no database at {path}")
+        if Path(path).resolve() == Path(out_path).resolve():
+            raise ValueError(f"{path} is the output database")
+
+
+def rows_to_read(in_paths) -> int:
+    """The rows ``merge_databases`` reads from these inputs (for a progress bar)."""
+    total = 0
+    for path in in_paths:
+        source = _open_input(path)
+        try:
+            for name, schema in _tables(source).items():
+                if name not in NOT_MERGED | DERIVED:
+                    total += source.execute(f"select count(*) from [{schema}].[{name}]").fetchone()[0]
+        finally:
+            source.close()
+    return total
 
 
 def _open_input(path) -> sqlite3.Connection:
@@ -151,7 +170,7 @@ def _merge_order(tables: dict[str, _Table]) -> list[str]:
     return order
 
 
-def _merge_one(db, source: sqlite3.Connection, result: MergeResult) -> None:
+def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=None) -> None:
     out_tables = _tables(db.conn)
     in_tables = _tables(source)
     result.left_out = sorted(set(result.left_out) | (set(in_tables) - set(out_tables) - NOT_MERGED))
@@ -160,9 +179,11 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult) -> None:
     id_columns = {name: table.integer_id for name, table in tables.items() if table.integer_id}
     ids: dict[str, dict[int, int]] = {name: {} for name in id_columns}  # table -> input id -> output id
     new: dict[str, set[int]] = {name: set() for name in id_columns}  # output ids added by this merge
+    # Tables whose output ids something needs: the parents of others, and reports (renumbered below).
+    parents = {parent for table in tables.values() for parent, _ in table.references.values()} | {"reports"}
     for name in _merge_order(tables):
         result.added[name] = result.added.get(name, 0) + _copy_table(
-            db, source, tables[name], in_tables[name], ids, new, id_columns)
+            db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
     if "reports" in tables and new["reports"]:
         marks = ",".join("?" * len(new["reports"]))
         urls = [row[0] for row in db.execute(f"select distinct url from reports where id in ({marks})",
@@ -174,7 +195,11 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult) -> None:
             report_groups.choose_current(db, set().union(*(report_groups.groups_of_url(db, u) for u in urls)) - touched)
 
 
-def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns) -> int:
+_BATCH = 5000  # rows inserted per executemany, and read per progress call
+
+
+def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns, ids_needed: bool,
+                progress=None) -> int:
     in_columns = {row[1] for row in source.execute(f"pragma [{in_schema}].table_info([{table.name}])")}
     columns = [c for c in table.columns if c in in_columns]
     copied = [c for c in columns if c != table.integer_id]
@@ -184,7 +209,14 @@ def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns)
               f"values ({', '.join('?' * len(copied))})")
     seen = None  # rows of a table without key or references, for comparing whole rows
     added = 0
+    # Rows no lookup needs back (no key to look up, no new id to map) go in by executemany:
+    # cells are most of an archive's rows.
+    batch: list | None = [] if table.key is None and not ids_needed else None
+    read = 0
     for values in source.execute(select):
+        read += 1
+        if read % _BATCH == 0 and progress:
+            progress(_BATCH)
         row = dict(zip(columns, values))
         old_id = row.pop(table.integer_id, None) if table.integer_id else None
         refers_to_new = False
@@ -218,13 +250,25 @@ def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns)
             if table.integer_id and old_id is not None and existing[0] is not None:
                 ids[table.name][old_id] = existing[0]
             continue
-        cursor = db.execute(insert, [row[c] for c in copied])
         added += 1
+        if batch is not None:
+            batch.append([row[c] for c in copied])
+            if seen is not None:
+                seen[whole] = None  # its id: nothing refers to this table's rows
+            if len(batch) >= _BATCH:
+                db.conn.executemany(insert, batch)
+                batch.clear()
+            continue
+        cursor = db.execute(insert, [row[c] for c in copied])
         if seen is not None:
             seen[whole] = cursor.lastrowid
         if table.integer_id and old_id is not None:
             ids[table.name][old_id] = cursor.lastrowid
             new[table.name].add(cursor.lastrowid)
+    if batch:
+        db.conn.executemany(insert, batch)
+    if progress and read % _BATCH:
+        progress(read % _BATCH)
     return added
 
 

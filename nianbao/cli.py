@@ -358,22 +358,27 @@ def _progressbar(length: int, label: str, silent: bool):
 @click.argument("output", type=click.Path(dir_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @archive_option
-def merge(output, inputs, archive_db):
+@click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+def merge(output, inputs, archive_db, silent):
     """Merge the databases of several crawler processes (`nianbao crawl --redis`) into OUTPUT.
 
-    Bodies are stored once per digest, snapshots once per (URL, fetch time, digest),
-    reports once per (URL, digest) with their versions renumbered; cells, checks, errors
-    and the rest come with their rows. Merging the same input again adds nothing.
+    Bodies are stored once per digest, snapshots once per (crawl run, URL, fetch time,
+    digest), reports once per (URL, digest) with their versions renumbered; cells, checks,
+    errors and the rest come with their rows. Merging the same input again adds nothing.
+    A progress bar counts the input rows read.
 
     \b
     Example:
         nianbao merge data/nianbao.db part1/nianbao.db part2/nianbao.db part3/nianbao.db
     """
-    from archive.merge import merge_databases
+    from archive.merge import check_paths, merge_databases, rows_to_read
     from archive.raw_store import RawStoreError
 
     try:
-        result = merge_databases(output, inputs, archive=archive_db)
+        check_paths(output, inputs)
+        total = 0 if silent else rows_to_read(inputs)
+        with click.progressbar(length=total, label="Merging", file=sys.stderr, show_pos=True, hidden=silent) as bar:
+            result = merge_databases(output, inputs, archive=archive_db, progress=bar.update)
     except (RawStoreError, ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Merged {len(inputs)} database(s) into {output}: {result.total} rows added")

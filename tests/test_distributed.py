@@ -229,7 +229,8 @@ def test_merge_renumbers_versions_by_fetch_time_and_adds_nothing_twice(tmp_path)
                      ("http://s/r2", "sha1:SAME", "2026-01-01T00:00:06.000Z", [1, 2])])
     result = CliRunner().invoke(cli, ["merge", str(out), str(a), str(b)])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == f"Merged 2 database(s) into {out}: 18 rows added"
+    assert result.stdout.splitlines()[0] == f"Merged 2 database(s) into {out}: 18 rows added"
+    assert result.stderr.startswith("Merging")  # the progress bar (its label alone: not a terminal)
     rows = query(out, "select url, payload_digest, version, is_current from reports order by url, version")
     assert rows == [("http://s/r1", "sha1:OLD", 1, 0), ("http://s/r1", "sha1:NEW", 2, 1),
                     ("http://s/r2", "sha1:SAME", 1, 1)]
@@ -240,7 +241,7 @@ def test_merge_renumbers_versions_by_fetch_time_and_adds_nothing_twice(tmp_path)
     assert query(out, "select payload_digest from snapshots order by 1") == \
         [("sha1:NEW",), ("sha1:OLD",), ("sha1:SAME",), ("sha1:SAME",)]
     assert query(out, "select count(*) from errors") == [(2,)]  # one per run
-    again = CliRunner().invoke(cli, ["merge", str(out), str(b), str(a)])
+    again = CliRunner().invoke(cli, ["merge", "--silent", str(out), str(b), str(a)])
     assert again.output == f"Merged 2 database(s) into {out}: 0 rows added\n"
 
 
