@@ -21,6 +21,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 MAX_INFLATED_SIZE = 256 * 1024 * 1024
 
 
+class CompressionBomb(ParseError):
+    """A body that inflates past the size allowed."""
+
+
 def decode_http_body(body: bytes, content_encoding: str | None, max_size: int = MAX_INFLATED_SIZE) -> bytes:
     """Return ``body`` with every listed Content-Encoding undone.
 
@@ -45,9 +49,9 @@ def _undo(body: bytes, coding: str, max_size: int) -> bytes:
         # "deflate" should be zlib-wrapped, but many servers send raw deflate.
         try:
             return _inflate(body, coding, max_size, wbits=15, members=False)
-        except ParseError as exc:
-            if "compression bomb" in str(exc):
-                raise
+        except CompressionBomb:
+            raise
+        except ParseError:
             return _inflate(body, coding, max_size, wbits=-zlib.MAX_WBITS, members=False)
     if coding == "br":
         if brotli is None:
@@ -73,7 +77,7 @@ def _inflate(body: bytes, coding: str, limit: int, *, wbits: int, members: bool)
             while True:
                 size += len(chunk)
                 if size > limit:
-                    raise ParseError(f"content-encoding {coding} inflates past {size:,} bytes, "
+                    raise CompressionBomb(f"content-encoding {coding} inflates past {size:,} bytes, "
                                      f"over the {limit:,} allowed (a compression bomb?)")
                 out.append(chunk)
                 if inflater.eof:
