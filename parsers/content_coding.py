@@ -30,7 +30,7 @@ def decode_http_body(body: bytes, content_encoding: str | None, max_size: int = 
 
     ``content_encoding`` may list several codings (``"gzip, br"``); they were
     applied in order, so they are undone in reverse. A gzip or deflate body that
-    would inflate past ``max_size`` raises a ParseError instead (a compression bomb).
+    would inflate past ``max_size`` raises CompressionBomb (a ParseError) instead.
     """
     if not content_encoding:
         return body
@@ -78,7 +78,7 @@ def _inflate(body: bytes, coding: str, limit: int, *, wbits: int, members: bool)
                 size += len(chunk)
                 if size > limit:
                     raise CompressionBomb(f"content-encoding {coding} inflates past {size:,} bytes, "
-                                     f"over the {limit:,} allowed (a compression bomb?)")
+                                          f"over the {limit:,} allowed (a compression bomb?)")
                 out.append(chunk)
                 if inflater.eof:
                     break
