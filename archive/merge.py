@@ -173,7 +173,11 @@ def _merge_order(tables: dict[str, _Table]) -> list[str]:
 def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=None) -> None:
     out_tables = _tables(db.conn)
     in_tables = _tables(source)
-    result.left_out = sorted(set(result.left_out) | (set(in_tables) - set(out_tables) - NOT_MERGED))
+    left_out = set(in_tables) - set(out_tables) - NOT_MERGED
+    result.left_out = sorted(set(result.left_out) | left_out)
+    if progress:  # rows_to_read counted their rows too: passed over, they still move the bar
+        for name in sorted(left_out - DERIVED):
+            progress(source.execute(f"select count(*) from [{in_tables[name]}].[{name}]").fetchone()[0])
     tables = {name: _describe(db, name, out_tables[name]) for name in in_tables
               if name in out_tables and name not in NOT_MERGED | DERIVED}
     id_columns = {name: table.integer_id for name, table in tables.items() if table.integer_id}

@@ -259,6 +259,25 @@ def test_merge_keeps_two_processes_fetches_of_one_url_in_the_same_millisecond(tm
     assert merge_databases(out, [a, b]).total == 0
 
 
+def test_a_table_the_output_has_no_place_for_is_named_and_still_counted_as_read(tmp_path):
+    """An input from a newer schema: its extra table is left out, named, and its rows move
+    the progress bar, which so reaches the total counted beforehand."""
+    from archive.merge import merge_databases, rows_to_read
+
+    a, out = tmp_path / "a.db", tmp_path / "out.db"
+    make_db(a, runs=[("2026-01-02T00:00:00.000Z", 10)],
+            reports=[("http://s/r1", "sha1:NEW", "2026-01-02T00:00:05.000Z", [7])])
+    conn = sqlite3.connect(a)
+    with conn:
+        conn.execute("create table from_a_newer_schema (id integer primary key, note text)")
+        conn.executemany("insert into from_a_newer_schema (note) values (?)", [("x",)] * 3)
+    conn.close()
+    read = []
+    result = merge_databases(out, [a], progress=read.append)
+    assert result.left_out == ["from_a_newer_schema"]
+    assert sum(read) == rows_to_read([a])
+
+
 def test_merge_refuses_its_own_output_and_missing_inputs(tmp_path):
     from nianbao.cli import cli
 
