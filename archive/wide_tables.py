@@ -200,12 +200,16 @@ def _refresh(db, group_ids: list[int]) -> None:
 _ANY_CORRECTION = f"select 1 from corrections k join reports r on r.id = k.report_id where r.group_id in ({_LISTED}) limit 1"
 
 
-def rebuild(db, tables=None) -> None:
-    """Fill ``tables`` (all by default) again from every logical report."""
+def rebuild(db, tables=None, progress=None) -> None:
+    """Fill ``tables`` (all by default) again from every logical report, in one transaction.
+    ``progress(table, rows)`` is called as each table is filled (a national archive takes
+    minutes: ~0.3 ms a report)."""
     with db.atomic():
         for table in WIDE_TABLES if tables is None else tables:
             db.execute(f"delete from [{table}]")
-            db.execute(_insert_sql(table, _ALL))
+            rows = db.execute(_insert_sql(table, _ALL)).rowcount
+            if progress:
+                progress(table, rows)
 
 
 @functools.lru_cache(maxsize=None)

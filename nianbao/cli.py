@@ -518,9 +518,13 @@ def rebuild_wide_tables(data_dir, archive_db):
     from archive import wide_tables
 
     db = open_archive(data_dir, archive_db)
-    wide_tables.rebuild(db)
-    for table in wide_tables.WIDE_TABLES:
-        click.echo(f"{table}: {db[table].count} rows")
+    started = time.perf_counter()
+
+    def filled(table: str, rows: int) -> None:
+        click.echo(f"{table}: {rows} rows ({time.perf_counter() - started:.1f}s)")
+
+    click.echo("Rebuilding in one transaction (nothing changes until the last table is filled) ...", err=True)
+    wide_tables.rebuild(db, progress=filled)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ import zstandard
 
 from archive import raw_store
 from archive.verify import verify
+from archive.wide_tables import WIDE_TABLES
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +118,12 @@ def test_a_wide_table_that_disagrees_with_the_cells(data, run_nianbao):
     assert f"wide-table-mismatch: applications group {group} row new_received" in result.stdout
     assert "nianbao rebuild-wide-tables" in result.stdout
     # The wide tables are recomputed from the cells (the damaged cell stays as it is now).
-    run_nianbao("rebuild-wide-tables", "--data", data)
+    rebuilt = run_nianbao("rebuild-wide-tables", "--data", data).stdout.splitlines()
     assert verify(data / "nianbao.db").problems == []
     db = sqlite3.connect(data / "nianbao.db")
+    # One line per table as it is filled, with its rows.
+    assert [line.split(" (")[0] for line in rebuilt] == [
+        f"{table}: {db.execute(f'select count(*) from {table}').fetchone()[0]} rows" for table in WIDE_TABLES]
     (decisions,) = db.execute("select decisions from active_disclosure where group_id = ? and row_key = 'licensing'",
                               [group]).fetchone()
     db.close()
