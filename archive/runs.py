@@ -1,4 +1,5 @@
-"""Crawl-run bookkeeping: one ``crawl_runs`` row per run, and its summary.
+"""Crawl-run bookkeeping: one ``crawl_runs`` row per run, its summary, and the list of
+recent runs ``nianbao runs`` prints.
 
 A run killed outright (SIGKILL, OOM, power cut) stays ``running`` in the database.
 The next crawl of the same archive takes the archive's lock file, so it knows no
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -271,3 +273,93 @@ def format_summary(counts: RunCounts) -> str:
     for reason, n in counts.skipped_by_reason.items():
         lines.append(f"  {n} x {reason}")
     return "\n".join(lines)
+
+
+# ---- the runs an operator looks back at (``nianbao runs``) ------------------------------
+
+
+@dataclass
+class RunLine:
+    """One ``crawl_runs`` row as ``nianbao runs`` lists it."""
+
+    id: int
+    started: str
+    finished: str | None
+    status: str
+    pages_fetched: int | None
+    reports_found: int | None
+    errors: int | None
+    blocked: int | None
+    resumes: int | None
+    failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
+
+    @property
+    def seconds(self) -> float | None:
+        """How long it ran (so far, while ``running``)."""
+        end = self.finished or (utc_now() if self.status == "running" else None)
+        if not self.started or not end:
+            return None
+        return (_parse_time(end) - _parse_time(self.started)).total_seconds()
+
+
+_RUN_LINES = ("select id, started, finished, status, pages_fetched, reports_found, errors, blocked, resumes, "
+              "monitor from crawl_runs")
+
+
+def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunLine]:
+    """The last ``limit`` crawl runs, newest first."""
+    return [_run_line(row) for row in db.execute(f"{_RUN_LINES} order by id desc limit ?", [limit])]
+
+
+def run_line(db: sqlite_utils.Database, run_id: int) -> RunLine | None:
+    row = db.execute(f"{_RUN_LINES} where id = ?", [run_id]).fetchone()
+    return _run_line(row) if row else None
+
+
+def _run_line(row) -> RunLine:
+    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]))
+
+
+def _failed_checks(monitor: str | None) -> list[str] | None:
+    if not monitor:
+        return None
+    return [check["name"] for check in json.loads(monitor).get("checks") or () if not check.get("ok")]
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def format_runs(runs: list[RunLine]) -> str:
+    """``runs`` as an aligned table, one line each, for a terminal."""
+    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "checks")
+    lines = [header]
+    for run in runs:
+        status = run.status + (f" (resumes {run.resumes})" if run.resumes else "")
+        checks = ("-" if run.failed_checks is None
+                  else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
+        lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,
+                      *(_count(n) for n in (run.pages_fetched, run.reports_found, run.errors, run.blocked)),
+                      checks))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    right = {0, 2, 4, 5, 6, 7}  # numbers and durations align right
+    return "\n".join(
+        "  ".join([(cell.rjust(w) if i in right else cell.ljust(w)) for i, (cell, w) in enumerate(zip(line, widths))]
+                  + [line[-1]]).rstrip()
+        for line in lines
+    )
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

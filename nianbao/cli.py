@@ -503,6 +503,39 @@ def verify(data_dir, archive_db):
     click.echo("No problems found.")
 
 
+@cli.command()
+@data_option
+@click.argument("run_id", type=int, required=False)
+@click.option("-n", "--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs to list.")
+def runs(data_dir, run_id, last):
+    """List the last crawl runs, newest first, or show RUN_ID's summary.
+
+    The list gives each run's start, duration, status, pages fetched, reports
+    found, errors, blocked hosts and its end-of-run checks (ok, or the ones that
+    failed). With RUN_ID: the summary the run printed when it ended, with its checks.
+
+    \b
+    Example:
+        nianbao runs --data ./data
+        nianbao runs 12
+    """
+    from archive.runs import format_runs, format_summary, recent_runs, run_counts, run_line
+    from archive.schema import open_database
+
+    db = open_database(database_path(data_dir))
+    if run_id is None:
+        found = recent_runs(db, last)
+        click.echo(format_runs(found) if found else "No crawl runs yet.")
+        return
+    line = run_line(db, run_id)
+    if line is None:
+        raise click.ClickException(f"no crawl run {run_id} in {database_path(data_dir)}")
+    click.echo(format_runs([line]))
+    click.echo("")
+    summary = db.execute("select summary from crawl_runs where id = ?", [run_id]).fetchone()[0]
+    click.echo(summary or format_summary(run_counts(db, run_id)))
+
+
 @cli.command("rebuild-wide-tables")
 @data_option
 @archive_option

@@ -252,3 +252,32 @@ def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
     assert monitor.ok
     assert monitor.checks[1].message == "not judged: one of several processes on a shared queue"
     assert not monitor_run(db, 2, SITES, Thresholds.from_settings(Settings())).ok
+
+
+def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_path):
+    from click.testing import CliRunner
+
+    from nianbao.cli import cli
+
+    checked(db, night(db, reports={A: 3, B: 2}, errors=1))
+    checked(db, night(db, reports={A: 3}, pages={B: 2}))
+    night(db, reports={A: 1}, close=False)  # still running (or killed): no checks yet
+    db.execute("update crawl_runs set started = '2026-11-20T01:30:00.000Z', finished = '2026-11-20T02:11:05.500Z' "
+               "where id = 1")
+    db.conn.commit()
+
+    result = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    header, third, second, first = result.stdout.splitlines()
+    assert header.split() == ["run", "started", "(UTC)", "took", "status", "pages", "reports", "errors",
+                              "blocked", "checks"]
+    assert third.split()[0] == "3" and " running " in third and third.endswith(" -")
+    assert second.split()[0] == "2" and second.endswith("FAILED: sites still yielding")
+    assert first.split() == ["1", "2026-11-20", "01:30:00", "41m05s", "finished", "5", "5", "1", "0", "ok"]
+
+    assert CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout.count("\n") == 2
+    shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "2"]).stdout
+    assert shown.splitlines()[1].split()[0] == "2"
+    assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now" in shown
+    missing = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "9"])
+    assert missing.exit_code == 1 and "no crawl run 9" in missing.stderr
