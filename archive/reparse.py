@@ -7,12 +7,13 @@ The crawl's pipeline calls ``parse_stored_snapshot`` on each report page it fetc
 ``reparse`` (``nianbao reparse``) re-runs the parsers over the archive when they improve,
 once per report version (each distinct body of a report URL), reading only stored bytes.
 Versions already parsed by the current ``PARSER_VERSION`` are skipped unless ``force``.
-Parsing runs in this process or in N workers (reparse_pool.py); this process alone
-writes, a batch of reports per transaction, each report's rows replaced together with
-its ``reparse_changes`` row (reparse_runs.py), so a run killed at any point leaves whole
-reports behind and the next run continues where it stopped. The wide tables' rows of the
-logical reports a batch touched are refreshed once, at the end of its transaction
-(archive/wide_tables.py: cheaper than once per report, and exact at every commit).
+Parsing runs in N worker processes, or in this process when N is 0 (reparse_pool.py);
+this process alone writes, a batch of reports per transaction, each report's rows
+replaced together with its ``reparse_changes`` row (reparse_runs.py), so a run killed
+at any point leaves whole reports behind and the next run continues where it stopped.
+The wide tables' rows of the logical reports a batch touched are refreshed once, at the
+end of its transaction (archive/wide_tables.py: cheaper than once per report, and exact
+at every commit).
 
 Nothing here loads the crawler (nor Scrapy): a page whose body is embedded in a script is
 rebuilt by ``parsers.embedded_body``.
@@ -32,7 +33,7 @@ from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
-from .reparse_pool import Parsed, database_files, parse_ids, parse_one
+from .reparse_pool import CHUNK, Parsed, database_files, parse_ids, parse_one
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .snapshots import Snapshot, read_snapshot
 
@@ -152,9 +153,10 @@ class Reparse:
             summary = job.run(progress=bar.update)   # job.todo: versions to parse
     """
 
-    def __init__(self, db, *, workers=1, site=None, since=None, force=False,
+    def __init__(self, db, *, workers=0, site=None, since=None, force=False,
                  batch_reports=BATCH_REPORTS, batch_seconds=BATCH_SECONDS):
-        self.db, self.workers, self.force = db, max(1, workers), force
+        """``workers``: processes that parse while this one writes; 0 parses here too."""
+        self.db, self.workers, self.force = db, max(0, workers), force
         self.batch_reports, self.batch_seconds = batch_reports, batch_seconds
         self.version = parser_version()
         self.site, self.since = site, since
@@ -207,7 +209,11 @@ class Reparse:
     def run(self, progress=None) -> reparse_runs.ReparseSummary:
         """Parse every version still to do and replace its rows, a batch per transaction."""
         started = time.perf_counter()
-        results = parse_ids(self.db, iter_version_ids(self.db, self.selection), self.workers)
+        # While this process writes one batch, the workers parse the next: the pages in flight
+        # cover two batches, not only the workers' own few (a worker waiting on a full window
+        # while the batch is written cost a third of a 1-worker reparse's speed; bench/README.md).
+        window = self.workers * 4 + 2 * -(-self.batch_reports // CHUNK)
+        results = parse_ids(self.db, iter_version_ids(self.db, self.selection), self.workers, window)
         status = "interrupted"
         # Every report rewrites its cells in indexes as large as the archive: a bigger page
         # cache (a fixed size, not the archive's) keeps their upper levels in memory.

@@ -179,15 +179,16 @@ class ReparseSummary:
     checks_flipped: Counter = field(default_factory=Counter)  # "pass→fail" -> count
     reports_with_flips: int = 0
     seconds: float = 0.0
+    workers: int = 0  # parse processes of this run (0: parsed in the writing process)
 
 
 def summarize(db, run_id: int, *, seconds: float = 0.0) -> ReparseSummary:
     runs = chain(db, run_id)
     marks = ",".join("?" * len(runs))
-    head = db.execute("select parser_version, status, selected, skipped from reparse_runs where id = ?",
+    head = db.execute("select parser_version, status, selected, skipped, workers from reparse_runs where id = ?",
                       [run_id]).fetchone()
     summary = ReparseSummary(run_id, head[0], head[1], selected=head[2] or 0,
-                             skipped_current=head[3] or 0, seconds=seconds)
+                             skipped_current=head[3] or 0, seconds=seconds, workers=head[4] or 0)
     where = f"from reparse_changes where run_id in ({marks})"
     summary.outcomes = dict(db.execute(f"select outcome, count(*) {where} group by outcome", runs).fetchall())
     summary.parsed = sum(summary.outcomes.values())
@@ -207,7 +208,8 @@ def format_summary(s: ReparseSummary) -> str:
     """The short human summary printed at the end of ``nianbao reparse``."""
     o = s.outcomes
     errors = o.get("error", 0)
-    rate = (f" in {s.seconds:.1f}s ({s.parsed_now / s.seconds:.1f} pages/s)"
+    where = f"{s.workers} parse worker{'s' if s.workers > 1 else ''}" if s.workers else "parsed in this process"
+    rate = (f" in {s.seconds:.1f}s ({s.parsed_now / s.seconds:.1f} pages/s, {where})"
             if s.seconds and s.parsed_now else "")
     replaced = ", ".join(f"{v} ({n})" for v, n in s.replaced_versions.items()) or "none"
     flips = ", ".join(f"{k} {n}" for k, n in s.checks_flipped.most_common())

@@ -292,8 +292,9 @@ def export_wacz(data_dir, output, archive_db):
 @cli.command()
 @data_option
 @archive_option
-@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1),
-              help="Processes that parse (this one writes); 2 or more use the other cores.")
+@click.option("-w", "--workers", type=click.IntRange(0), metavar="N",
+              help="Processes that parse while this one writes; 0 parses in this process. "
+                   "Default: one fewer than the CPUs, at most 4.")
 @click.option("--site", help="Only this site: a registry name, or a host.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="Only report pages first fetched on or after this date (UTC).")
@@ -314,8 +315,10 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
     from archive.reparse import Reparse, ReparseError
     from archive.reparse_runs import format_summary
 
+    from archive.reparse_pool import default_workers
+
     db = open_archive(data_dir, archive_db)
-    options = dict(workers=workers, site=site, force=force,
+    options = dict(workers=default_workers() if workers is None else workers, site=site, force=force,
                    since=since.isoformat() if since else None)
     try:
         with Reparse(db, **options) as job:

@@ -19,7 +19,6 @@ read (not committed yet, a read error) is parsed in the crawling process instead
 from __future__ import annotations
 
 import logging
-import os
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 
@@ -27,7 +26,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredSemaphore
 from twisted.python.failure import Failure
 
-from archive.reparse_pool import ParsePool
+from archive.reparse_pool import ParsePool, usable_cpus
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +38,7 @@ LOST = "lost"  # its parse did not come back
 def default_workers() -> int:
     """One fewer than the CPUs this process may use (the crawling process keeps one: it
     fetches, archives and stores), at most 4, at least 1."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(4, cpus - 1))
+    return max(1, min(4, usable_cpus() - 1))
 
 
 def parse_workers(settings) -> int:

@@ -5,6 +5,7 @@ change nothing but the speed."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -96,8 +97,28 @@ def test_reparse_gives_the_crawls_tables_row_for_row(data, run_nianbao):
 
 def test_two_workers_give_the_crawls_rows_too(data):
     crawl = tables(data)
-    reparse("--data", data, "--force", "--workers", "2")
+    out = reparse("--data", data, "--force", "--workers", "2")
     assert tables(data) == crawl
+    assert "pages/s, 2 parse workers)" in out.splitlines()[0]
+
+
+def test_workers_0_parses_in_the_writing_process(data):
+    crawl = tables(data)
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert tables(data) == crawl
+    assert "pages/s, parsed in this process)" in out.splitlines()[0]
+    assert query(data, "select workers from reparse_runs") == [(0,)]
+
+
+def test_by_default_workers_leave_the_writer_a_cpu_of_those_this_process_may_use():
+    """One fewer than the CPUs, at most 4 (the one writer is the limit past that). On one
+    CPU the writing process parses too."""
+    code = ("import os; from archive.reparse_pool import default_workers; print(default_workers()); "
+            "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(default_workers())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    cpus = len(os.sched_getaffinity(0))
+    assert result.stdout.split() == [str(min(4, cpus - 1)), "0"]
 
 
 def test_a_changed_parser_version_shows_in_the_summary(data):
@@ -222,7 +243,7 @@ def bench_archive(tmp_path_factory):
 
 def test_workers_write_the_same_rows_as_one_process(bench_archive, tmp_path):
     dumps = []
-    for workers in (1, 2, 3):
+    for workers in (0, 1, 2):
         copy = tmp_path / f"w{workers}"
         copy.mkdir()
         shutil.copy(bench_archive, copy / "nianbao.db")
@@ -245,11 +266,11 @@ def test_bench_runs_tiny(guarded_env, tmp_path):
     lines = result.stdout.splitlines()
     assert "pages: 8" in lines
     assert any(line.startswith("lxml.html.fromstring: ") and "pages/s" in line for line in lines)
-    assert any(line.startswith("reparse, 1 worker: ") and "pages/s" in line for line in lines)
-    assert any(line.startswith("reparse, 2 workers: ") and "pages/s" in line for line in lines)
-    assert any(line.startswith("ratio reparse 1w / lxml = ") for line in lines)
-    assert any(line.startswith("ratio reparse 2w / lxml = ") for line in lines)
-    assert any(line.startswith("ratio reparse 2w / 1w = ") for line in lines)
+    for label in ("in process", "1 worker", "2 workers"):
+        assert any(line.startswith(f"reparse, {label}: ") and "pages/s" in line for line in lines)
+    for workers in (0, 1, 2):
+        assert any(line.startswith(f"ratio reparse {workers}w / lxml = ") for line in lines)
+    assert any(line.startswith("ratio reparse 2w / 0w = ") for line in lines)
     assert "Reparsed 8 report pages: 8 stored, 0 failed" in result.stdout
 
 
