@@ -313,9 +313,8 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
         nianbao reparse --site "demo portal" --since 2025-01-01 --force
     """
     from archive.reparse import Reparse, ReparseError
-    from archive.reparse_runs import format_summary
-
     from archive.reparse_pool import default_workers
+    from archive.reparse_runs import format_summary
 
     db = open_archive(data_dir, archive_db)
     options = dict(workers=default_workers() if workers is None else workers, site=site, force=force,
