@@ -30,6 +30,9 @@ class DocumentContent:
     line_where: list[str] = field(default_factory=list)  # where each line is, same length
     tables: list[CellGrid] = field(default_factory=list)
     cell_ids: count = field(default_factory=lambda: count(1))
+    # What a reader's size and work limits left unread (pages after a point, the ruled tables
+    # of a page): a table there is not in ``tables``, and the report's problems say why.
+    limits: list[str] = field(default_factory=list)
 
     def add_line(self, text: str, where: str) -> None:
         self.lines.append(text)

@@ -66,7 +66,8 @@ def page_from_content(content: DocumentContent) -> Page:
     if len(raw_tables) < 3:  # tables drawn without rules are only text lines
         for kind, table in text_tables(lines).items():
             raw_tables.setdefault(kind, [_relocated(table, content.line_where)])
-    return Page(meta={}, page_lines=lines, body_lines=lines, raw_tables=raw_tables)
+    problems = [{"kind": "document_limit", "table": None, "detail": limit} for limit in content.limits]
+    return Page(meta={}, page_lines=lines, body_lines=lines, raw_tables=raw_tables, problems=problems)
 
 
 def _relocated(table: RawTable, line_where: list[str]) -> RawTable:

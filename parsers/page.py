@@ -20,6 +20,8 @@ class Page:
     # HTML only: finds the element holding the report, looked at again only when a table
     # is missing (is there an image where it should be? see images.py).
     find_body_element: Callable[[], object] | None = field(default=None, repr=False)
+    # What the reader could not read, for the report's problems (a document cut short).
+    problems: list[dict] = field(default_factory=list)
 
     @property
     def body_element(self):

@@ -12,13 +12,15 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from itertools import islice
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import PDFStream, resolve1
 from pdfplumber.page import Page as PdfPage
+from pdfplumber.table import (
+    Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections, intersections_to_cells,
+)
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .document_content import CellGrid, DocumentContent, flatten
@@ -28,8 +30,15 @@ MAX_PAGES = 100           # reports have 3-30 pages
 # pdfminer interprets page content at about 10 µs a byte (a page of ruled tables is 20-30 KB):
 # past this budget a hostile or huge file would take minutes, so reading stops there.
 MAX_CONTENT_BYTES = 3_000_000
+# Reading a page costs pdfplumber 70-180 µs a character (layout and table finding): a file
+# dense with text within the byte budget took 90 s. The corpus's reports hold 3,000-6,200
+# characters (not counting spaces); past this, reading stops (~15 s at most).
+MAX_CHARS = 200_000
 _MAX_PAGE_CHARS = 40_000  # more than ten pages' worth of prose on one page: not a report page
-_MAX_PAGE_EDGES = 4_000   # table finding is quadratic in ruling lines
+_MAX_PAGE_EDGES = 4_000   # merging ruling lines: a page of more is not searched for tables
+# pdfplumber finds cells in time quadratic in the crossings of ruling lines: 30,000 (a
+# 200 x 150 grid, 350 lines) take 14 s a page. A page of report tables has a few hundred.
+MAX_PAGE_CROSSINGS = 2_000
 _TOLERANCE = 3.0          # points: same column edge, same table width
 _MARGIN = 0.1             # top and bottom tenth of a page: where bare page numbers sit
 
@@ -76,7 +85,7 @@ def read_pdf(body: bytes) -> DocumentContent:
     content = DocumentContent("pdf")
     try:
         with pdfplumber.open(io.BytesIO(body)) as pdf:
-            pages = [_read_page(page) for page in _pages(pdf)]
+            pages = _read_pages(pdf, content)
     except PdfminerException as exc:  # pdfplumber's wrapper: say what pdfminer said
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
         if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
@@ -99,23 +108,35 @@ def is_page_marker(text: str, top: float | None = None, height: float | None = N
     return False
 
 
-def _pages(pdf):
-    """The first pages, within MAX_PAGES and MAX_CONTENT_BYTES, without walking the rest of a huge page tree."""
-    doctop, budget = 0.0, MAX_CONTENT_BYTES
-    for index, pdfpage in enumerate(islice(PDFPage.create_pages(pdf.doc), MAX_PAGES)):
+def _read_pages(pdf, content: DocumentContent) -> list[_PageItems]:
+    """The first pages, within MAX_PAGES, MAX_CONTENT_BYTES and MAX_CHARS, without walking
+    the rest of a huge page tree. Where a limit stops the reading, ``content.limits`` says so."""
+    pages: list[_PageItems] = []
+    doctop, budget, chars = 0.0, MAX_CONTENT_BYTES, 0
+    for index, pdfpage in enumerate(PDFPage.create_pages(pdf.doc)):
+        if index == MAX_PAGES:
+            content.limits.append(f"read pages 1-{index} only: a report has fewer than {MAX_PAGES} pages")
+            break
+        if chars > MAX_CHARS:
+            content.limits.append(f"read pages 1-{index} only: they hold {chars:,} characters, more than a report")
+            break
         streams = [resolve1(stream) for stream in pdfpage.contents]
         size = sum(len(stream.get_data()) for stream in streams if isinstance(stream, PDFStream))
         if size > budget:
             if index == 0:
                 raise ParseError(f"unreadable PDF: page 1 holds {size // 1000} KB of drawing instructions")
-            return
+            content.limits.append(f"read pages 1-{index} only: page {index + 1} would pass "
+                                  f"{MAX_CONTENT_BYTES // 1_000_000} MB of drawing instructions")
+            break
         budget -= size
         page = PdfPage(pdf, pdfpage, page_number=index + 1, initial_doctop=doctop)
         doctop += page.height
-        yield page
+        pages.append(_read_page(page, content))
+        chars += pages[-1].chars
+    return pages
 
 
-def _read_page(page) -> _PageItems:
+def _read_page(page, content: DocumentContent) -> _PageItems:
     chars = page.chars
     if len(chars) > _MAX_PAGE_CHARS:
         raise ParseError(f"unreadable PDF: page {page.page_number} holds {len(chars)} characters")
@@ -123,7 +144,11 @@ def _read_page(page) -> _PageItems:
                        chars=sum(1 for c in chars if not c["text"].isspace()),
                        cid_chars=sum(1 for c in chars if c["text"].startswith("(cid:")))
     if len(page.edges) <= _MAX_PAGE_EDGES:
-        tables = [t for t in page.find_tables() if len(t.rows) >= 2 and len(t.rows[0].cells) >= 2]
+        finder = _BoundedTableFinder(page)
+        if finder.crossings_over_limit:
+            content.limits.append(f"page {page.page_number}: ruled tables not looked for, its lines cross "
+                                  f"{len(finder.intersections):,} times (a report page: under {MAX_PAGE_CROSSINGS:,})")
+        tables = [t for t in finder.tables if len(t.rows) >= 2 and len(t.rows[0].cells) >= 2]
         tables.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
         items.fragments = [_Fragment.of(t, page.page_number, n) for n, t in enumerate(tables, start=1)]
     for line in page.extract_text_lines(return_chars=False):
@@ -133,6 +158,23 @@ def _read_page(page) -> _PageItems:
         items.lines.append((top, "\t".join(text.split()) if _NUMBERS_ONLY.match(text) else text))
     page.close()
     return items
+
+
+class _BoundedTableFinder(TableFinder):
+    """``page.find_tables()``, with pdfplumber's default settings, except on a page whose
+    ruling lines cross more than MAX_PAGE_CROSSINGS times: there no cells are searched
+    (``crossings_over_limit``) and the page is read as text lines only. The steps are
+    TableFinder's own (pdfplumber 0.11); tests compare the two on real tables."""
+
+    def __init__(self, page):
+        self.page = page
+        self.settings = TableSettings.resolve(None)
+        self.edges = self.get_edges()
+        self.intersections = edges_to_intersections(
+            self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance)
+        self.crossings_over_limit = len(self.intersections) > MAX_PAGE_CROSSINGS
+        self.cells = [] if self.crossings_over_limit else intersections_to_cells(self.intersections)
+        self.tables = [Table(self.page, group) for group in cells_to_tables(self.cells)]
 
 
 def _inside_table(line: dict, fragments: list[_Fragment]) -> bool:

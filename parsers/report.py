@@ -121,7 +121,7 @@ def _report(page, text_form: str, guess) -> Report:
         active_disclosure=values[fmt.ACTIVE_DISCLOSURE], applications=values[fmt.APPLICATIONS],
         reviews_litigation=values[fmt.REVIEWS_LITIGATION],
         checks=checks, failing_rules=failing_rules(checks) if has_tables else None,
-        problems=_problems(mapped, {h.section for h in headings}, layout, page) + indicators.problems,
+        problems=page.problems + _problems(mapped, {h.section for h in headings}, layout, page) + indicators.problems,
         indicators=indicators.rows or None,
         encoding=guess.encoding, encoding_source=guess.source, encoding_note=guess.note,
         text_form=text_form, attachments=page.attachments,

@@ -226,12 +226,83 @@ def test_size_guards(monkeypatch):
     report = parse_report(pdf)
     assert report.applications["granted"]["total"] == 3 and "total" not in report.applications
     assert report.reviews_litigation is None
+    # Cut short, and saying so: the missing table is not the source's.
+    assert {"kind": "document_limit", "table": None,
+            "detail": "read pages 1-1 only: page 2 would pass 0 MB of drawing instructions"} in report.problems
     monkeypatch.setattr(word_document, "MAX_UNPACKED_BYTES", 50_000)
     with pytest.raises(ParseError, match=r"unreadable DOCX: unpacks to 0\.[0-9] MB"):
         parse_report(get_test_file("attachments", "report_2021.docx").read_bytes())
     monkeypatch.setattr(spreadsheet, "MAX_SHEET_XML_BYTES", 1_000)
     with pytest.raises(ParseError, match="unreadable XLSX: worksheets of"):
         parse_report(get_test_file("attachments", "report_2023.xlsx").read_bytes())
+
+
+def test_a_pdf_denser_than_a_report_is_read_only_so_far_and_says_where_it_stopped(monkeypatch):
+    """Reading a PDF costs time in its characters and in the crossings of its ruling lines;
+    past what a report holds, reading stops (deterministically: not by the clock), and each
+    limit reached is a problem of the report."""
+    pdf = get_test_file("attachments", "report_2024.pdf").read_bytes()
+    assert not [p for p in parse_report(pdf).problems if p["kind"] == "document_limit"]
+
+    monkeypatch.setattr(pdf_document, "MAX_CHARS", 500)  # page 1 holds more: page 2 is not read
+    report = parse_report(pdf)
+    assert [p["detail"] for p in report.problems if p["kind"] == "document_limit"] == [
+        "read pages 1-1 only: they hold 767 characters, more than a report"]  # of its 1,406
+    assert report.applications is not None and report.reviews_litigation is None  # table 四 is on page 2
+    monkeypatch.undo()
+
+    monkeypatch.setattr(pdf_document, "MAX_PAGE_CROSSINGS", 100)  # each page's tables cross more
+    report = parse_report(pdf)
+    limits = [p["detail"] for p in report.problems if p["kind"] == "document_limit"]
+    assert [limit.split(",")[0] for limit in limits] == [
+        "page 1: ruled tables not looked for", "page 2: ruled tables not looked for"]
+
+
+def test_a_dense_ruled_grid_is_not_searched_for_cells():
+    """200 x 150 ruling lines cross 30,000 times: pdfplumber's cell search, quadratic in them,
+    would take ~15 s on this one page."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(_ruled_pdf(horizontal=200, vertical=150))) as pdf:
+        finder = pdf_document._BoundedTableFinder(pdf.pages[0])
+    assert finder.crossings_over_limit and len(finder.intersections) == 30_000 and finder.tables == []
+
+
+def test_the_bounded_table_finder_finds_what_pdfplumber_finds():
+    """Its steps are pdfplumber's TableFinder's: on a report's tables, the same tables."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(get_test_file("attachments", "report_2024.pdf").read_bytes())) as pdf:
+        for page in pdf.pages:
+            ours = pdf_document._BoundedTableFinder(page)
+            assert not ours.crossings_over_limit
+            assert [(t.bbox, t.extract()) for t in ours.tables] == [(t.bbox, t.extract()) for t in page.find_tables()]
+            assert ours.tables
+
+
+def _ruled_pdf(horizontal: int, vertical: int) -> bytes:
+    """A one-page PDF of evenly spaced ruling lines and one line of text, written by hand."""
+    lines = [f"20 {20 + i * 800 / horizontal:.2f} m 580 {20 + i * 800 / horizontal:.2f} l S" for i in range(horizontal)]
+    lines += [f"{20 + i * 560 / vertical:.2f} 20 m {20 + i * 560 / vertical:.2f} 820 l S" for i in range(vertical)]
+    lines.append("BT /F1 12 Tf 30 830 Td (2024 report) Tj ET")
+    stream = "\n".join(lines).encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 # ---- property: any table 三 written into a DOCX comes back exactly ----
