@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from parsers import parse_report
-from parsers.chrome import body_from_anchors, choose_body, find_body, render_text
+from parsers.chrome import body_from_anchors, choose_body, find_body, render_text, short_text_content, text_content
 from parsers.html_page import PageTable, _parse
 from parsers.html_tables import element_rows, leaf_tables
 from parsers.page_walk import CELL, walk_page
@@ -57,6 +57,34 @@ def test_the_walk_finds_the_body_find_body_finds(docs):
             assert body is body_from_anchors(doc, report_tables)
         else:
             assert walk.text_of(chosen) == render_text(body)
+
+
+def test_short_text_content_is_text_content_stripped_up_to_its_limit(docs):
+    """Read node by node and stopped early (an ancestor of a heading may hold the whole
+    page), yet the same text as libxml2's for every element of the pages, or None."""
+    compared = 0
+    for doc in docs:
+        for element in doc.iter(etree.Element):
+            full = text_content(element).strip()
+            for limit in (0, 12, 100):
+                assert short_text_content(element, limit) == (full if len(full) <= limit else None)
+            compared += 1
+    assert compared > 1000
+
+
+def test_a_long_body_of_many_headings_is_not_serialized_once_per_heading(monkeypatch):
+    """Each heading text climbs to its parents to find the heading element; with the body as
+    a parent, that was the whole text once per heading (quadratic: 3.5 s for 4 MB)."""
+    from parsers import chrome
+
+    serialized = []
+    monkeypatch.setattr(chrome, "text_content", lambda el: serialized.append(text_content(el)) or serialized[-1])
+    # A heading word in a sentence, not a heading: its climb goes on up to <body>.
+    sentences = "".join(f"<p>本年度主动公开政府信息{n}条。</p>" for n in range(2000))
+    report = parse_report(f"<html><body><h1>2024年政府信息公开工作年度报告</h1><p>一、总体情况</p>"
+                          f"<p>二、主动公开政府信息情况</p>{sentences}</body></html>".encode())
+    assert report.title == "2024年政府信息公开工作年度报告"
+    assert max(map(len, serialized), default=0) < 1000  # the body holds 33,000
 
 
 def test_a_page_holding_a_mark_character_still_parses():
