@@ -100,7 +100,9 @@ def _report(page, text_form: str, guess) -> Report:
     headings = find_headings(page.body_lines)
     body_text = "\n".join(filter(str.strip, page.body_lines))  # the lines with text
     if not _is_report(page, meta.title, headings, body_text):
-        raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables")
+        limits = "; ".join(p["detail"] for p in page.problems if p["kind"] == "document_limit")
+        raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables"
+                         + (f" in what was read ({limits})" if limits else ""))
 
     first_guess = layout_from_text(body_text, meta.year) or "2021"
     active = map_active_disclosure(page.raw_tables.get(fmt.ACTIVE_DISCLOSURE, []), first_guess)
