@@ -126,7 +126,7 @@ def _read_pages(pdf, content: DocumentContent) -> list[_PageItems]:
             if index == 0:
                 raise ParseError(f"unreadable PDF: page 1 holds {size // 1000} KB of drawing instructions")
             content.limits.append(f"read pages 1-{index} only: page {index + 1} would pass "
-                                  f"{MAX_CONTENT_BYTES // 1_000_000} MB of drawing instructions")
+                                  f"{MAX_CONTENT_BYTES:,} bytes of drawing instructions")
             break
         budget -= size
         page = PdfPage(pdf, pdfpage, page_number=index + 1, initial_doctop=doctop)

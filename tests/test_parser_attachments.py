@@ -228,7 +228,7 @@ def test_size_guards(monkeypatch):
     assert report.reviews_litigation is None
     # Cut short, and saying so: the missing table is not the source's.
     assert {"kind": "document_limit", "table": None,
-            "detail": "read pages 1-1 only: page 2 would pass 0 MB of drawing instructions"} in report.problems
+            "detail": "read pages 1-1 only: page 2 would pass 30,000 bytes of drawing instructions"} in report.problems
     monkeypatch.setattr(word_document, "MAX_UNPACKED_BYTES", 50_000)
     with pytest.raises(ParseError, match=r"unreadable DOCX: unpacks to 0\.[0-9] MB"):
         parse_report(get_test_file("attachments", "report_2021.docx").read_bytes())
