@@ -7,6 +7,7 @@ labelled rows; one mapping step gives canonical keys.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from . import national_format as fmt
@@ -26,6 +27,12 @@ from .sections import find_headings
 from .sniff import binary_kind, looks_binary_text, looks_like_html
 from .table_mapping import MappedTable, map_active_disclosure, map_applications, map_reviews
 from .text_page import read_text_page
+
+# A report page is 30-330 KB (150,000 characters at most). Parsing costs ~20 bytes of memory
+# a character (a 60 MB page of 41 million took 810 MB): past 8 million (~160 MB), after
+# inline images are elided, a page is refused.
+MAX_PAGE_CHARS = 8_000_000
+_INLINE_DATA = re.compile(r"(data:[\w.+-]+/[\w.+-]+;base64,)([A-Za-z0-9+/=\s]{1000,})")
 
 
 @dataclass
@@ -84,9 +91,17 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
     guess, text = decoded.guess, decoded.text
     if looks_binary_text(text):
         raise ParseError("binary input (undecodable bytes), not a text or HTML page")
+    utf8 = decoded.utf8  # the bytes as received, when they are UTF-8 (libxml2 reads them directly)
+    if "base64," in text:  # images inlined as data: URIs, megabytes that hold no report text
+        elided = elide_inline_data(text)
+        if len(elided) != len(text):
+            text, utf8 = elided, None
+    if len(text) > MAX_PAGE_CHARS:
+        raise ParseError(f"a page of {len(text) / 1e6:.1f} million characters, more than a report page "
+                         f"holds (at most {MAX_PAGE_CHARS // 1_000_000} million)")
 
     if looks_like_html(text, content_type):
-        page = read_html_page(text, url, utf8=decoded.utf8)
+        page = read_html_page(text, url, utf8=utf8)
         text_form = "html"
     else:
         page = read_text_page(text)
@@ -129,6 +144,12 @@ def _report(page, text_form: str, guess) -> Report:
         text_form=text_form, attachments=page.attachments,
         cells=[c for m in mapped.values() for c in m.cells] + indicators.cells, text=to_simplified(body_text),
     )
+
+
+def elide_inline_data(text: str) -> str:
+    """``data:image/png;base64,iVBOR…`` runs of more than 1,000 characters shortened to
+    ``data:image/png;base64,…(N characters)``: what an image was, without its bytes."""
+    return _INLINE_DATA.sub(lambda m: f"{m.group(1)}…({len(m.group(2)):,} characters)", text)
 
 
 def _not_a_document(kind: str):

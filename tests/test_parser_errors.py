@@ -38,3 +38,35 @@ def test_random_bytes():
 
 def test_parse_error_is_an_exception():
     assert issubclass(ParseError, Exception)
+
+
+def test_a_page_longer_than_any_report_page_is_refused_before_parsing(monkeypatch):
+    """A parse costs ~20 bytes of memory a character: a page of more than MAX_PAGE_CHARS
+    (8 million) is refused, saying so, instead of taking gigabytes."""
+    from parsers import report
+
+    page = ("<html><body><h1>2024年政府信息公开工作年度报告</h1><p>一、总体情况</p><p>二、主动公开政府信息情况</p>"
+            + "<p>正文</p>" * 300 + "</body></html>")
+    parse_report(page.encode())
+    monkeypatch.setattr(report, "MAX_PAGE_CHARS", 2_000)
+    with pytest.raises(ParseError, match=r"^a page of 0\.0 million characters, more than a report page holds"):
+        parse_report(page.encode())
+
+
+def test_images_inlined_as_data_uris_are_elided_not_parsed():
+    """Word-exported pages may carry their images inline, megabytes of base64 that hold no
+    report text: shortened before parsing, they cost nothing and change nothing."""
+    import base64
+    import os
+    from pathlib import Path
+
+    from parsers.report import elide_inline_data
+
+    page = (Path(__file__).parent / "data" / "corpus" / "pingtan_2020_report_page.html").read_bytes()
+    image = base64.b64encode(os.urandom(3_000_000)).decode()
+    with_image = page.replace(b"</body>", f'<p><img src="data:image/png;base64,{image}"></p></body>'.encode(), 1)
+    assert parse_report(with_image).to_dict(include_cells=True) == parse_report(page).to_dict(include_cells=True)
+    assert elide_inline_data(f'<img src="data:image/png;base64,{image}">') == \
+        '<img src="data:image/png;base64,…(4,000,000 characters)">'
+    assert elide_inline_data('<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">') == \
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'  # a small one is kept as it is
