@@ -43,7 +43,8 @@ from .report import Report, parse_report
 # Bump when parsing changes the output, so archived snapshots can be reparsed.
 PARSER_VERSION = "4"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
 # glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only;
-# 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit
+# 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit;
+# base64 data: images elided from pages, pages over 8 million characters refused
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report",
