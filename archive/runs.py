@@ -291,6 +291,7 @@ class RunLine:
     errors: int | None
     blocked: int | None
     resumes: int | None
+    pid: int | None  # the crawling process, while it runs
     failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
 
     @property
@@ -301,9 +302,19 @@ class RunLine:
             return None
         return (_parse_time(end) - _parse_time(self.started)).total_seconds()
 
+    @property
+    def status_text(self) -> str:
+        """The status, saying of a ``running`` run whether its process is still alive here (a
+        run killed outright stays ``running`` until the next crawl marks it interrupted)."""
+        text = self.status
+        if self.status == "running" and self.pid:
+            text += (f" (pid {self.pid})" if _alive(self.pid)
+                     else f" (pid {self.pid} gone: killed? the next crawl resumes it)")
+        return text + (f" (resumes {self.resumes})" if self.resumes else "")
+
 
 _RUN_LINES = ("select id, started, finished, status, pages_fetched, reports_found, errors, blocked, resumes, "
-              "monitor from crawl_runs")
+              "pid, monitor from crawl_runs")
 
 
 def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunLine]:
@@ -326,6 +337,17 @@ def _failed_checks(monitor: str | None) -> list[str] | None:
     return [check["name"] for check in json.loads(monitor).get("checks") or () if not check.get("ok")]
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (signal 0 sends nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by another user
+        return True
+    return True
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -335,7 +357,7 @@ def format_runs(runs: list[RunLine]) -> str:
     header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "checks")
     lines = [header]
     for run in runs:
-        status = run.status + (f" (resumes {run.resumes})" if run.resumes else "")
+        status = run.status_text
         checks = ("-" if run.failed_checks is None
                   else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
         lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,

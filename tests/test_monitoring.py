@@ -6,7 +6,9 @@ and the hooks receiving the summary; a site gone silent fails the real crawl (ex
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -271,7 +273,7 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     header, third, second, first = result.stdout.splitlines()
     assert header.split() == ["run", "started", "(UTC)", "took", "status", "pages", "reports", "errors",
                               "blocked", "checks"]
-    assert third.split()[0] == "3" and " running " in third and third.endswith(" -")
+    assert third.split()[0] == "3" and f" running (pid {os.getpid()}) " in third and third.endswith(" -")
     assert second.split()[0] == "2" and second.endswith("FAILED: sites still yielding")
     assert first.split() == ["1", "2026-11-20", "01:30:00", "41m05s", "finished", "5", "5", "1", "0", "ok"]
 
@@ -281,3 +283,11 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now" in shown
     missing = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "9"])
     assert missing.exit_code == 1 and "no crawl run 9" in missing.stderr
+
+    # A run killed outright stays `running` until the next crawl: its process is gone.
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # reaped: its pid names no process
+    db.execute("update crawl_runs set pid = ? where id = 3", [gone.pid])
+    db.conn.commit()
+    listed = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout
+    assert f" running (pid {gone.pid} gone: killed? the next crawl resumes it) " in listed
