@@ -20,12 +20,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import scrapy
 
 from ..listing import extract_listing_items
-from .common import linked_documents, listing_request
+from .common import between, linked_documents, listing_request
 
 NAME = "hanweb"
 
-_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
-_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
+# A record is what lies between these (common.between: one pass, whatever the answer holds).
+_RECORD = (re.compile(r"<record>\s*<!\[CDATA\["), re.compile(r"\]\]>\s*</record>"))
+_NEXTGROUP = (re.compile(r"<nextgroup>\s*<!\[CDATA\["), re.compile(r"\]\]>\s*</nextgroup>"))
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""")
 _TOTAL_PAGE = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>")
 _AJAX_PARAM = re.compile(r"ajaxParam\s*:\s*\{([^}]*)\}", re.S)
@@ -82,7 +83,7 @@ def jpage_settings(text: str) -> dict | None:
 
 def records_html(text: str) -> str:
     """The records of every ``<datastore>`` in the page (or XML answer), joined as HTML."""
-    return "\n".join(_RECORD.findall(text))
+    return "\n".join(between(text, *_RECORD))
 
 
 def listing_items(response, text: str):
@@ -94,7 +95,7 @@ def post_batches(response, text: str, max_pages: int) -> list[scrapy.Request]:
     if not settings or not settings["total"]:
         return []
     step = settings["per_page"] * settings["group_size"]
-    start = len(_RECORD.findall(text)) + 1
+    start = sum(1 for _ in between(text, *_RECORD)) + 1
     proxy = urljoin(response.url, settings["proxy_url"])
     requests = []
     while start <= settings["total"] and len(requests) < max_pages:
@@ -118,8 +119,8 @@ def _with_page(url: str, page: int) -> str:
 
 def get_pages(response, text: str, max_pages: int) -> list[scrapy.Request]:
     """GET batches: the ``<nextgroup>`` link, and every page up to ``<totalpage>`` when given."""
-    m = _NEXTGROUP.search(text)
-    href = _HREF.search(m.group(1)) if m else None
+    group = next(between(text, *_NEXTGROUP), None)
+    href = _HREF.search(group) if group is not None else None
     if not href or "dataproxy.jsp" not in href.group(1):
         return []
     next_url = urljoin(response.url, href.group(1).replace("&amp;", "&"))
