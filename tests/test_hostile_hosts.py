@@ -100,6 +100,33 @@ def test_recognise_challenge():
     assert recognise_challenge(404, b"<html><script>x()</script></html>") is None
 
 
+@pytest.mark.parametrize("head", [
+    b"<meta content='x' r='m'>", b"<META content=\"<meta\" R=\"M\"/>", b"<script r=m>", b"<meta r='m' ",  # cut mid-tag
+    b"<meta content='r=m'>", b"<metadata r='m'>", b"<p r='m'>", b"<meta x>r='m'", b"<meta; <meta r=m", b"",
+])
+def test_r_m_markup_is_what_the_lazy_regex_finds(head):
+    import re
+
+    from crawler.middlewares.challenges import has_r_m
+
+    lazy = re.compile(rb"<(?:meta|script)\b[^>]*?\sr\s*=\s*['\"]?m['\"]?[\s>/]", re.IGNORECASE)
+    assert has_r_m(head) == bool(lazy.search(head))
+
+
+def test_a_head_of_many_unclosed_meta_tags_is_judged_in_one_pass():
+    """Every answer is judged on the crawl's one thread: the lazy regex took seconds for a
+    256 KB head of "<meta;" repeated. A subprocess with a generous bound fails instead of hanging."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from crawler.middlewares.challenges import recognise_challenge\n"
+            "assert recognise_challenge(200, b'<meta;' * 43_000) is None\n"
+            "assert recognise_challenge(200, b'<meta;' * 43_000 + b'>') is None\n")
+    # About a second now; the lazy regex took ~45 s a call here.
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+
+
 def test_is_column_of():
     from crawler.middlewares.withdrawn import is_column_of
 
