@@ -62,3 +62,29 @@ def test_attachment_links_are_found_however_their_href_is_written():
     assert urls('<a href="/down?file=2024&#46;pdf">报告</a>') == ["http://gov.example/down?file=2024.pdf"]
     assert urls('<a href="/down/2024&period;Doc">报告</a>') == ["http://gov.example/down/2024.Doc"]
     assert urls('<a href="t2.html">2024年报告</a><a href="index.html">首页</a>') == []
+
+
+def test_an_items_date_is_read_from_its_own_row_not_past_it():
+    """The date beside an anchor: in its <li>/<tr> (its first 2,000 characters), else in a
+    parent of at most 200 characters."""
+    page = ('<ul><li><a href="/a.html">年报</a> 2024-01-05</li>'
+            '<li><a href="/b.html">年报</a>' + "说明" * 1_100 + "2024-01-06</li></ul>"
+            '<div><a href="/c.html">短</a><span>2023-12-30</span></div>'
+            '<div><a href="/d.html">长</a>' + "文字" * 120 + "2023-12-31</div>")
+    dates = {item.url.rsplit("/", 1)[1]: item.date for item in extract_listing_items("http://x/", page)}
+    # b and d: no date read beside them, and hrefs no document has: not listing items.
+    assert dates == {"a.html": "2024-01-05", "c.html": "2023-12-30"}
+
+
+def test_a_page_of_anchors_under_one_parent_is_read_in_one_pass():
+    """Every anchor reads its container's text; under <body> that was the whole page once per
+    anchor (1.3 MB: 34 s on the crawl's one thread). A subprocess with a generous bound fails
+    instead of hanging."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from crawler.listing import extract_listing_items\n"
+            "extract_listing_items('http://x/', '<a href=\"共</a>\\n' * 180_000)\n")
+    # About a second now; ~140 s before.
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
