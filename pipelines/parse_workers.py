@@ -26,7 +26,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredSemaphore
 from twisted.python.failure import Failure
 
-from archive.reparse_pool import ParsePool, usable_cpus
+from archive.reparse_pool import ParsePool, default_workers as reparse_default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ LOST = "lost"  # its parse did not come back
 
 
 def default_workers() -> int:
-    """One fewer than the CPUs this process may use (the crawling process keeps one: it
-    fetches, archives and stores), at most 4, at least 1."""
-    return max(1, min(4, usable_cpus() - 1))
+    """Reparse's default (one fewer than the CPUs this process may use, at most 4: the
+    crawling process keeps one, it fetches, archives and stores), but at least 1."""
+    return max(1, reparse_default_workers())
 
 
 def parse_workers(settings) -> int:
