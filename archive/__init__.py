@@ -8,6 +8,7 @@ Raw snapshots
 - snapshots.py        store/read exchanges; bodies once per payload digest
 - runs.py             crawl_runs rows, the run lock and the end-of-run summary
 - blocks.py           hosts a crawl gave up on, with the evidence
+- oversize.py         files cancelled for their size, with their validators (asked again conditionally)
 - killpoints.py       test-only crash points inside archive writes
 - verify.py           check bodies, references and SQLite's integrity without changing anything
 - warc.py, wacz.py    export as WARC 1.1 (with a CDXJ index) and WACZ
