@@ -17,18 +17,24 @@ groups they touched and the next year's; ``run_cross_checks(db)`` re-runs them a
 
 from __future__ import annotations
 
+from collections import Counter
+
 from .research_schema import APPLICANT_COLUMNS
 
 RULES = ("R6", "R7")
 R7_ROWS = ("regulations", "normative_documents")
+_COLUMNS = ("report_id", "rule", "where", "status", "left", "right", "delta", "detail")
+_NAMES = ", ".join(f"[{c}]" for c in _COLUMNS)
 
 
 def run_cross_checks(db, group_ids=None) -> int:
-    """Recompute R6 and R7 for these logical reports (all when None); return checks written."""
+    """Recompute R6 and R7 for these logical reports (all when None); return the checks
+    written (those stored already as they come out are left alone)."""
     with db.atomic():
         if group_ids is None:
             db.execute("delete from checks where rule in ('R6', 'R7')")
             groups = [r[0] for r in db.execute("select id from report_groups where report_id is not null")]
+            held = []
         else:
             groups = sorted(set(group_ids))
             if not groups:
@@ -36,22 +42,26 @@ def run_cross_checks(db, group_ids=None) -> int:
             marks = ",".join("?" * len(groups))
             # Every version of the group: a version no longer counted keeps no cross-report check.
             # (+rule: find the rows by report, not by scanning every R6/R7 of the database.)
-            db.execute(
-                f"delete from checks where +rule in ('R6', 'R7') and report_id in "
+            held = db.execute(
+                f"select id, {_NAMES} from checks where +rule in ('R6', 'R7') and report_id in "
                 f"(select id from reports where group_id in ({marks}))",
                 groups,
-            )
-        rows = []
+            ).fetchall()
+        rows = Counter()
         for group in groups:
-            rows += _group_checks(db, group)
-        if rows:
-            columns = list(rows[0])
-            db.conn.executemany(
-                f"insert into checks ({', '.join(f'[{c}]' for c in columns)}) "
-                f"values ({', '.join('?' * len(columns))})",
-                [[row[c] for c in columns] for row in rows],
-            )
-    return len(rows)
+            rows.update(tuple(check[c] for c in _COLUMNS) for check in _group_checks(db, group))
+        # Checks that come out as they were stay (most do: a reparse, a neighbouring year's
+        # new version); the others go, and what is new comes in.
+        gone = []
+        for check_id, *check in held:
+            if rows[tuple(check)] > 0:
+                rows[tuple(check)] -= 1
+            else:
+                gone.append((check_id,))
+        db.conn.executemany("delete from checks where id = ?", gone)
+        db.conn.executemany(f"insert into checks ({_NAMES}) values ({', '.join('?' * len(_COLUMNS))})",
+                            rows.elements())
+    return sum(rows.values())
 
 
 def with_next_years(db, group_ids) -> set[int]:
