@@ -233,22 +233,17 @@ def _write_rows(db, table: str, rows, *, report_id: int, again: bool) -> None:
     rows = list(rows)
     where = _PARSED_ROWS[table]
     columns = list(rows[0]) if rows else []
+    values = list(map(operator.itemgetter(*columns), rows)) if rows else []  # (every table has 2+ columns)
+    names = ", ".join(f"[{c}]" for c in columns)
     if again:
-        if rows:
-            stored = db.execute(
-                f"select {', '.join(f'[{c}]' for c in columns)} from [{table}] where {where} order by id",
-                [report_id]).fetchall()
-            if stored == [tuple(row[c] for c in columns) for row in rows]:
-                return
+        if rows and db.execute(f"select {names} from [{table}] where {where} order by id",
+                               [report_id]).fetchall() == values:
+            return
         db.execute(f"delete from [{table}] where {where}", [report_id])
     if rows:
         # One prepared statement (sqlite-utils' insert_all inspects every value for JSON;
         # on ~250 rows a report that was a fifth of a reparse's time).
-        db.conn.executemany(
-            f"insert into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-            f"values ({', '.join('?' * len(columns))})",
-            map(operator.itemgetter(*columns), rows),
-        )
+        db.conn.executemany(f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))})", values)
 
 
 def record_skipped(db, *, url, title, reason, found_on, run_id=None) -> None:
