@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,16 @@ import click
 from . import __version__
 
 DATABASE_NAME = "nianbao.db"
+# SQLite's answers when a file cannot be opened as a database at all (other errors keep
+# their traceback: they are bugs or the disk, not a wrong file).
+NOT_OPENED = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
+
+
+def _remember_database(ctx, param, data_dir):
+    """Note DATA/nianbao.db for the error the group gives when it is no database."""
+    ctx.meta["nianbao.database"] = Path(data_dir) / DATABASE_NAME
+    return data_dir
+
 
 data_option = click.option(
     "--data",
@@ -23,6 +34,7 @@ data_option = click.option(
     default="data",
     show_default=True,
     type=click.Path(file_okay=False),
+    callback=_remember_database,
     help="Directory holding nianbao.db (the archive and the normalized tables).",
 )
 
@@ -56,7 +68,25 @@ def open_archive(data_dir: str, archive_db: str | None, must_exist: bool = True)
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Nianbao(click.Group):
+    """The command group: library errors any command can meet become ``Error: …`` here,
+    once, instead of in every command."""
+
+    def invoke(self, ctx):
+        from archive.raw_store import RawStoreError
+
+        try:
+            return super().invoke(ctx)
+        except RawStoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", None) not in NOT_OPENED:
+                raise
+            database = ctx.meta.get("nianbao.database")
+            raise click.ClickException(f"{database}: {exc}" if database else str(exc)) from None
+
+
+@click.group(cls=Nianbao, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nianbao")
 def cli():
     """Crawl, archive and parse China's government information-disclosure
@@ -406,15 +436,14 @@ def serve(data_dir, host, port, archive_db):
     Example:
         nianbao serve --data ./data --port 8001
     """
-    from archive.raw_store import RawStoreError
+    from nianbao.datasette.serve import prepare_database
     from nianbao.datasette.serve import serve as run_datasette
 
     path = database_path(data_dir)
+    prepare_database(path, archive_db)  # a database or raw store that cannot be opened stops here
     click.echo(f"Datasette on http://{host}:{port}/{path.stem}  (charts: /-/charts; Ctrl-C to stop)")
     try:
-        run_datasette(path, host=host, port=port, archive_db=archive_db)
-    except RawStoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        run_datasette(path, host=host, port=port)
     except KeyboardInterrupt:
         pass
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from archive.schema import open_database
 from conftest import get_test_file
 from nianbao.cli import cli
 
@@ -60,3 +62,51 @@ def test_commands_need_an_existing_database(tmp_path):
     result = CliRunner().invoke(cli, ["export-warc", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output.startswith("Error: no database at")
+
+
+# ---- errors any command can meet, made one line at the CLI edge -----------------------
+
+CORRECT = ["correct", "--report", "1", "--table", "applications", "--row", "new_received", "--column", "total",
+           "--value", "48", "--who", "李伟", "--why", "PDF says 48"]
+
+
+@pytest.mark.parametrize("command", [["runs"], ["serve"], ["reparse"], ["export-warc"], ["export-wacz"],
+                                     ["export", "--table", "cells"], ["rebuild-wide-tables"], CORRECT],
+                         ids=lambda command: command[0])
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path, command):
+    (tmp_path / "nianbao.db").write_text("hello\n")
+    result = CliRunner().invoke(cli, [*command, "--data", str(tmp_path)])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'nianbao.db'}: file is not a database\n")
+
+
+def test_merge_names_the_file_that_is_not_a_database(tmp_path):
+    (tmp_path / "notes.db").write_text("hello\n")
+    result = CliRunner().invoke(cli, ["merge", "-s", str(tmp_path / "out.db"), str(tmp_path / "notes.db")])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'notes.db'}: file is not a database\n")
+    sqlite3.connect(tmp_path / "part.db").execute("create table t (x)")
+    result = CliRunner().invoke(cli, ["merge", "-s", str(tmp_path / "notes.db"), str(tmp_path / "part.db")])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'notes.db'}: file is not a database\n")
+
+
+def moved_raw_store(tmp_path) -> tuple[Path, Path]:
+    """DATA whose raw store file was moved away: (DATA, where it is now)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    open_database(data / "nianbao.db", archive=tmp_path / "raw.db").close()
+    return data, (tmp_path / "raw.db").rename(tmp_path / "moved.db")
+
+
+def test_serve_checks_the_archive_before_announcing_itself(tmp_path):
+    data, _ = moved_raw_store(tmp_path)
+    result = CliRunner().invoke(cli, ["serve", "--data", str(data)])
+    assert (result.exit_code, result.output) == (
+        1, f"Error: {data / 'nianbao.db'} keeps its raw bodies in {tmp_path / 'raw.db'}, which does not exist; "
+           "give its new place with --archive-db\n")
+
+
+def test_a_raw_store_that_is_not_a_database_is_named(tmp_path):
+    data, _ = moved_raw_store(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    result = CliRunner().invoke(cli, ["export", "--table", "cells", "--data", str(data), "--archive-db", str(notes)])
+    assert (result.exit_code, result.output) == (1, f"Error: {notes}: file is not a database\n")
