@@ -56,16 +56,13 @@ archive_option = click.option(
 
 
 def open_archive(data_dir: str, archive_db: str | None, must_exist: bool = True):
-    """nianbao.db with its raw store attached (archive/raw_store.py); usage errors in one line."""
-    from archive.raw_store import RawStoreError
+    """nianbao.db with its raw store attached (archive/raw_store.py); its errors are one
+    line (the ``Nianbao`` group)."""
     from archive.schema import open_database
 
     path = database_path(data_dir, must_exist)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return open_database(path, archive=archive_db)
-    except RawStoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    return open_database(path, archive=archive_db)
 
 
 class Nianbao(click.Group):
@@ -404,14 +401,13 @@ def merge(output, inputs, archive_db, silent):
         nianbao merge data/nianbao.db part1/nianbao.db part2/nianbao.db part3/nianbao.db
     """
     from archive.merge import check_paths, merge_databases, rows_to_read
-    from archive.raw_store import RawStoreError
 
     try:
         check_paths(output, inputs)
         total = 0 if silent else rows_to_read(inputs)
         with click.progressbar(length=total, label="Merging", file=sys.stderr, show_pos=True, hidden=silent) as bar:
             result = merge_databases(output, inputs, archive=archive_db, progress=bar.update)
-    except (RawStoreError, ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError) as exc:  # raw_store.RawStoreError too
         raise click.ClickException(str(exc)) from None
     click.echo(f"Merged {len(inputs)} database(s) into {output}: {result.total} rows added")
     for table, count in sorted(result.added.items()):
@@ -506,8 +502,6 @@ def verify(data_dir, archive_db):
         nianbao verify --data ./data
         nianbao verify --data ./data --archive-db /big/disk/raw.db
     """
-    import sqlite3
-
     from archive.raw_store import RawStoreError
     from archive.verify import payload_count, verify as run_verify
 
@@ -538,7 +532,8 @@ def verify(data_dir, archive_db):
 @data_option
 @click.argument("run_id", type=int, required=False)
 @click.option("-n", "--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs to list.")
-def runs(data_dir, run_id, last):
+@archive_option
+def runs(data_dir, run_id, last, archive_db):
     """List the last crawl runs, newest first, or show RUN_ID's summary.
 
     The list gives each run's start, duration, status, pages fetched, reports
@@ -551,9 +546,8 @@ def runs(data_dir, run_id, last):
         nianbao runs 12
     """
     from archive.runs import format_runs, format_summary, recent_runs, run_counts, run_line
-    from archive.schema import open_database
 
-    db = open_database(database_path(data_dir))
+    db = open_archive(data_dir, archive_db)
     if run_id is None:
         found = recent_runs(db, last)
         click.echo(format_runs(found) if found else "No crawl runs yet.")
@@ -600,7 +594,8 @@ def rebuild_wide_tables(data_dir, archive_db):
 @click.option("--who", required=True, help="Who makes the correction.")
 @click.option("--why", required=True, help="Why: what the source got wrong, or what the parser could not read.")
 @data_option
-def correct(report_id, table, row, column, value, who, why, data_dir):
+@archive_option
+def correct(report_id, table, row, column, value, who, why, data_dir, archive_db):
     """Correct one cell of a report. The views show the corrected value; reparse never
     overwrites it; it is flagged (corrections_flagged) if the parsed cell later changes.
 
@@ -611,7 +606,7 @@ def correct(report_id, table, row, column, value, who, why, data_dir):
     """
     from archive.corrections import CorrectionError, add_correction
 
-    db = open_archive(data_dir, None)
+    db = open_archive(data_dir, archive_db)
     try:
         correction_id = add_correction(db, report_id=report_id, table=table, row=row, column=column,
                                        value=value, who=who, why=why)

@@ -110,3 +110,15 @@ def test_a_raw_store_that_is_not_a_database_is_named(tmp_path):
     notes.write_text("hello\n")
     result = CliRunner().invoke(cli, ["export", "--table", "cells", "--data", str(data), "--archive-db", str(notes)])
     assert (result.exit_code, result.output) == (1, f"Error: {notes}: file is not a database\n")
+
+
+@pytest.mark.parametrize("command", [["runs"], CORRECT], ids=lambda command: command[0])
+def test_a_moved_raw_store_is_one_line_and_found_again_with_archive_db(tmp_path, command):
+    data, moved = moved_raw_store(tmp_path)
+    result = CliRunner().invoke(cli, [*command, "--data", str(data)])
+    assert (result.exit_code, result.output) == (
+        1, f"Error: {data / 'nianbao.db'} keeps its raw bodies in {tmp_path / 'raw.db'}, which does not exist; "
+           "give its new place with --archive-db\n")
+    result = CliRunner().invoke(cli, [*command, "--data", str(data), "--archive-db", str(moved)])
+    assert result.output == {"runs": "No crawl runs yet.\n", "correct": "Error: no report 1\n"}[command[0]]
+    assert CliRunner().invoke(cli, [*command, "--data", str(data)]).output == result.output  # recorded
