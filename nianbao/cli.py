@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -44,6 +45,25 @@ def database_path(data_dir: str, must_exist: bool = True) -> Path:
     if must_exist and not path.exists():
         raise click.ClickException(f"no database at {path}; run `nianbao demo` or `nianbao crawl` first")
     return path
+
+
+class OutputPath(click.Path):
+    """A file to write, refused before any work when its directory is missing or read-only
+    (``-`` passes when ``allow_dash``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dir_okay=False, writable=True, **kwargs)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        directory = Path(value).parent
+        if value == "-" and self.allow_dash:
+            return value
+        if not directory.is_dir():
+            self.fail(f"cannot write {str(value)!r}: directory {str(directory)!r} does not exist.", param, ctx)
+        if not os.access(directory, os.W_OK):
+            self.fail(f"cannot write {str(value)!r}: directory {str(directory)!r} is not writable.", param, ctx)
+        return value
 
 
 archive_option = click.option(
@@ -215,7 +235,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
 
 @cli.command()
 @click.argument("url")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the entries to this YAML file.")
+@click.option("--out", "out_file", type=OutputPath(), help="Also write the entries to this YAML file.")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
 def discover(url, out_file, data_dir, profile):
@@ -264,7 +284,7 @@ def parse(file, url, cells):
 
 @cli.command("export-warc")
 @data_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: DATA/nianbao.warc.gz")
+@click.option("-o", "--output", type=OutputPath(), help="Default: DATA/nianbao.warc.gz")
 @archive_option
 def export_warc(data_dir, output, archive_db):
     """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it.
@@ -291,7 +311,7 @@ def export_warc(data_dir, output, archive_db):
 
 @cli.command("export-wacz")
 @data_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: DATA/nianbao.wacz")
+@click.option("-o", "--output", type=OutputPath(), help="Default: DATA/nianbao.wacz")
 @archive_option
 def export_wacz(data_dir, output, archive_db):
     """Export the archive as a WACZ (WARC, index and pages.jsonl of the report pages).
@@ -384,7 +404,7 @@ def _progressbar(length: int, label: str, silent: bool):
 
 
 @cli.command()
-@click.argument("output", type=click.Path(dir_okay=False))
+@click.argument("output", type=OutputPath())
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @archive_option
 @click.option("-s", "--silent", is_flag=True, help="No progress bar.")
@@ -448,7 +468,7 @@ def serve(data_dir, host, port, archive_db):
 @click.option("--table", "table", required=True, help="The table or view to export (e.g. applications, cells).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @data_option
-@click.option("-o", "--output", help="Default: DATA/TABLE.csv or DATA/TABLE.parquet; '-' writes CSV to stdout.")
+@click.option("-o", "--output", type=OutputPath(allow_dash=True), help="Default: DATA/TABLE.csv or DATA/TABLE.parquet; '-' writes CSV to stdout.")
 @click.option("--bom", is_flag=True, help="Begin the CSV with a UTF-8 byte-order mark (Excel then reads Chinese right).")
 @click.option("-s", "--silent", is_flag=True, help="No progress bar.")
 @archive_option

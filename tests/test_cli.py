@@ -122,3 +122,21 @@ def test_a_moved_raw_store_is_one_line_and_found_again_with_archive_db(tmp_path,
     result = CliRunner().invoke(cli, [*command, "--data", str(data), "--archive-db", str(moved)])
     assert result.output == {"runs": "No crawl runs yet.\n", "correct": "Error: no report 1\n"}[command[0]]
     assert CliRunner().invoke(cli, [*command, "--data", str(data)]).output == result.output  # recorded
+
+
+@pytest.mark.parametrize("command, option", [
+    (["export-warc", "-o", "OUT"], "'-o' / '--output'"),
+    (["export-wacz", "-o", "OUT"], "'-o' / '--output'"),
+    (["export", "--table", "applications", "-o", "OUT"], "'-o' / '--output'"),
+    (["export", "--table", "applications", "--format", "parquet", "-o", "OUT"], "'-o' / '--output'"),
+    (["discover", "http://127.0.0.1:9/", "--out", "OUT"], "'--out'"),
+    (["merge", "OUT", "IN"], "'OUTPUT'"),
+], ids=lambda value: value[0] if isinstance(value, list) else "")
+def test_an_output_in_a_missing_directory_is_refused_before_any_work(tmp_path, command, option):
+    output, data = tmp_path / "nodir" / "out.file", ["--data", str(tmp_path)]
+    (tmp_path / "in.db").touch()
+    args = [{"OUT": str(output), "IN": str(tmp_path / "in.db")}.get(arg, arg) for arg in command]
+    result = CliRunner().invoke(cli, args + (data if command[0] != "merge" else []))
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (f"Error: Invalid value for {option}: cannot write '{output}': "
+                                              f"directory '{output.parent}' does not exist.")
