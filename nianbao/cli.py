@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import sys
 import time
@@ -101,6 +102,12 @@ class Nianbao(click.Group):
                 raise
             database = ctx.meta.get("nianbao.database")
             raise click.ClickException(f"{database}: {exc}" if database else str(exc)) from None
+        except BrokenPipeError:
+            # Standard output's reader stopped early (`| head`): end quietly, with the status
+            # of a command killed by SIGPIPE, as Unix tools do (Python ignores the signal).
+            with contextlib.suppress(OSError, ValueError):  # no flush of what is left at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
 
 
 @click.group(cls=Nianbao, context_settings={"help_option_names": ["-h", "--help"]})
@@ -497,6 +504,7 @@ def export(table, fmt, data_dir, output, bom, silent, archive_db):
         if bom:
             stream.write("\ufeff")
         export_table(db, table, fmt, stream)
+        stream.flush()  # a reader gone shows here, inside the command
         return
     total = 0 if silent else db.execute(f"select count(*) from [{table}]").fetchone()[0]
     with click.progressbar(length=total, label=f"Exporting {table}", file=sys.stderr, hidden=silent) as bar:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,16 @@ def test_an_output_in_a_missing_directory_is_refused_before_any_work(tmp_path, c
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (f"Error: Invalid value for {option}: cannot write '{output}': "
                                               f"directory '{output.parent}' does not exist.")
+
+
+@pytest.mark.parametrize("command", [["runs"], ["export", "--table", "crawl_runs", "-o", "-"]],
+                         ids=lambda command: command[0])
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, guarded_env, command):
+    """`nianbao export --table cells -o - | head -2`: no message, the status of a command
+    that SIGPIPE ended (141), as `seq 100000 | head -2` has."""
+    open_database(tmp_path / "nianbao.db").close()
+    process = subprocess.Popen([sys.executable, "-m", "nianbao", *command, "--data", str(tmp_path)],
+                               env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the first line
+    assert (process.wait(timeout=60), process.stderr.read()) == (141, b"")
+    process.stderr.close()
