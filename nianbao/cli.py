@@ -657,7 +657,10 @@ def portal(host, port):
     """
     from portal import serve_forever
 
-    serve_forever(host, port)
+    try:
+        serve_forever(host, port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -155,3 +156,12 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, guarded_en
     process.stdout.close()  # the reader is gone before the first line
     assert (process.wait(timeout=60), process.stderr.read()) == (141, b"")
     process.stderr.close()
+
+
+def test_portal_on_a_port_that_is_taken_is_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["portal", "--port", str(port)])
+    assert (result.exit_code, result.output) == (1, f"Error: cannot serve on 127.0.0.1:{port}: Address already in use\n")
