@@ -204,7 +204,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     from archive.schema import open_database
     from crawler.distributed import SharedQueue
     from crawler.monitoring import EXIT_LOCKED, exit_status
-    from crawler.registry import load_registry
+    from crawler.registry import http_url, load_registry
     from crawler.run import run_crawl
 
     if not sites_file and not start_urls:
@@ -226,7 +226,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     try:
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
-            sites.append({"name": "command line", "start_urls": list(start_urls)})
+            sites.append({"name": "command line", "start_urls": [http_url(u, "--start-url") for u in start_urls]})
         run_id = run_crawl(sites, data_dir, profile=profile, overrides=overrides, shared_queue=shared_queue)
     except ArchiveLocked as exc:
         error = click.ClickException(str(exc))
