@@ -61,6 +61,12 @@ def test_parse_rejects_bad_input_with_one_line(tmp_path, name, content):
     assert "Traceback" not in result.output
 
 
+def test_parse_names_an_unreadable_format_without_crawl_words():
+    path = get_test_file("attachments", "legacy.doc")
+    result = CliRunner().invoke(cli, ["parse", str(path)])
+    assert (result.exit_code, result.output) == (1, f"Error: {path}: unreadable attachment format: DOC (legacy Word)\n")
+
+
 def test_commands_need_an_existing_database(tmp_path):
     result = CliRunner().invoke(cli, ["export-warc", "--data", str(tmp_path)])
     assert result.exit_code == 1
