@@ -11,12 +11,16 @@ parsed cell differs from that later (the source was fixed, or the parser improve
 correction shows in ``corrections_flagged`` for someone to look at again.
 
 The value is given as text and read like a printed cell (``parsers.cells.read_cell``):
-``48``, ``0``, ``/`` (not applicable), or an empty string for a blank.
+a number (``48``, ``1,234``, ``12.5万元``), ``0``, ``/`` (not applicable, as are ``-``,
+``—``, ``无``, ``不涉及``), or an empty string for a blank. Anything else, text included, is
+refused: a correction says what the cell holds; the source's wording goes in ``why``.
+The correction in effect for the cell made again (same report, value, who and why) is
+not recorded twice: ``CorrectionInEffect`` names it.
 """
 
 from __future__ import annotations
 
-from parsers.cells import read_cell
+from parsers.cells import EMPTY, NOT_APPLICABLE, NUMBER, ZERO, read_cell
 
 from . import wide_tables
 from .cross_checks import run_cross_checks, with_next_years
@@ -25,8 +29,19 @@ from .snapshots import utc_now
 TABLES = ("active_disclosure", "applications", "reviews_litigation")
 
 
+VALUES = "a number, 0, / (not applicable) or '' (blank)"
+
+
 class CorrectionError(ValueError):
     """A correction that cannot be recorded; the message is one line."""
+
+
+class CorrectionInEffect(CorrectionError):
+    """The same correction is already the one in effect for the cell: nothing recorded."""
+
+    def __init__(self, message: str, correction_id: int):
+        super().__init__(message)
+        self.correction_id = correction_id
 
 
 def add_correction(db, *, report_id: int, table: str, row: str, column: str, value: str,
@@ -46,6 +61,16 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
     if column not in columns:
         raise CorrectionError(f"unknown column {column!r} of {table}")
     cell = read_cell(value)
+    if cell.kind not in (NUMBER, ZERO, EMPTY, NOT_APPLICABLE):
+        raise CorrectionError(f"value {value!r} is not a cell value; give {VALUES}")
+    in_effect = db.execute(
+        "select k.id, k.report_id, k.text, k.who, k.why from corrections k join reports r on r.id = k.report_id "
+        "where (k.report_id = ? or r.group_id = ?) and k.table_name = ? and k.row_key = ? and k.column_key = ? "
+        "order by k.id desc limit 1",
+        [report_id, report[0], table, row, column],
+    ).fetchone()
+    if in_effect and in_effect[1:] == (report_id, value, who.strip(), why.strip()):
+        raise CorrectionInEffect(f"correction {in_effect[0]} already says so", in_effect[0])
     parsed = db.execute(
         "select value, text, kind from cells where report_id = ? and table_name = ? and row_key = ? "
         "and column_key = ?",

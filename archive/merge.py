@@ -44,6 +44,7 @@ UNDECLARED_REFERENCES = {
     ("crawl_runs", "resumes"): "crawl_runs",
     ("snapshots", "revisit_of"): "snapshots",
 }
+SQLITE_HEADER = b"SQLite format 3\x00"
 NOT_MERGED = {"raw_store"}  # each database's pairing with its own raw store file
 # Derived from the merged rows afterwards; references to them are copied as NULL.
 DERIVED = {"report_groups", *WIDE_TABLES}  # (the wide tables follow the regrouping)
@@ -80,12 +81,25 @@ def merge_databases(out_path, in_paths, *, archive=None, progress=None) -> Merge
 
 
 def check_paths(out_path, in_paths) -> None:
-    """Raise FileNotFoundError for a missing input, ValueError for an input that is the output."""
+    """Raise FileNotFoundError for a missing input, ValueError for an input that is the
+    output or for a file (input or existing output) that is not an SQLite database."""
     for path in in_paths:
         if not Path(path).exists():
             raise FileNotFoundError(f"no database at {path}")
         if Path(path).resolve() == Path(out_path).resolve():
             raise ValueError(f"{path} is the output database")
+    for path in [*in_paths, out_path]:
+        _check_database_file(path)
+
+
+def _check_database_file(path) -> None:
+    """SQLite's own words, naming the file, for one that does not start as a database does
+    (an empty file is an empty database)."""
+    if Path(path).is_file():
+        with open(path, "rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            raise ValueError(f"{path}: file is not a database")
 
 
 def rows_to_read(in_paths) -> int:

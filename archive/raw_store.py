@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -108,7 +109,10 @@ def attach(db, main_path, archive=None) -> Path | None:
     if path is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    db.execute(f"attach database ? as {ARCHIVE_SCHEMA}", [str(path)])
+    try:
+        db.execute(f"attach database ? as {ARCHIVE_SCHEMA}", [str(path)])
+    except sqlite3.DatabaseError as exc:  # a file that is no database: name it, not nianbao.db
+        raise RawStoreError(f"{path}: {exc}") from None
     # The archive file gets main's settings: WAL (readers beside a writer), NORMAL sync.
     db.execute(f"pragma {ARCHIVE_SCHEMA}.journal_mode=WAL")
     db.execute(f"pragma {ARCHIVE_SCHEMA}.synchronous=NORMAL")

@@ -52,7 +52,7 @@ class Parsed:
 
 
 def parse_one(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
-    from parsers import ParseError
+    from parsers import ParseError, UnreadableFormat
 
     from .reparse import parse_snapshot
 
@@ -60,8 +60,9 @@ def parse_one(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
     done = dict(snapshot_id=snapshot.id, url=snapshot.url, payload_digest=snapshot.payload_digest)
     try:
         report = parse_snapshot(snapshot)
-    except ParseError as exc:
-        return Parsed(**done, error="ParseError", message=str(exc))
+    except ParseError as exc:  # recorded with the snapshot, whose body the archive keeps
+        kept = "; file kept" if isinstance(exc, UnreadableFormat) else ""
+        return Parsed(**done, error="ParseError", message=f"{exc}{kept}")
     except Exception as exc:  # a parser bug: recorded per page, the reparse goes on
         return Parsed(**done, error=type(exc).__name__, message=f"parser crashed: {exc}")
     return Parsed(**done, report=report.to_dict(include_cells=True), text=getattr(report, "text", None))

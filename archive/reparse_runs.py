@@ -193,8 +193,8 @@ def summarize(db, run_id: int, *, seconds: float = 0.0) -> ReparseSummary:
     summary.outcomes = dict(db.execute(f"select outcome, count(*) {where} group by outcome", runs).fetchall())
     summary.parsed = sum(summary.outcomes.values())
     summary.parsed_now = db.execute("select count(*) from reparse_changes where run_id = ?", [run_id]).fetchone()[0]
-    summary.replaced_versions = dict(db.execute(
-        f"select coalesce(previous_version, '(none)'), count(*) {where} and outcome != 'error' "
+    summary.replaced_versions = dict(db.execute(  # new reports replace nothing: counted as new
+        f"select previous_version, count(*) {where} and outcome != 'error' and previous_version is not null "
         f"group by 1 order by 2 desc", runs).fetchall())
     summary.numbers_changed = db.execute(f"select count(*) {where} and cells_changed > 0", runs).fetchone()[0]
     for (flips,) in db.execute(f"select checks_flipped {where} and checks_flipped is not null", runs):
@@ -211,11 +211,12 @@ def format_summary(s: ReparseSummary) -> str:
     where = f"{s.workers} parse worker{'s' if s.workers > 1 else ''}" if s.workers else "parsed in this process"
     rate = (f" in {s.seconds:.1f}s ({s.parsed_now / s.seconds:.1f} pages/s, {where})"
             if s.seconds and s.parsed_now else "")
-    replaced = ", ".join(f"{v} ({n})" for v, n in s.replaced_versions.items()) or "none"
+    replaced = ", ".join(f"{v} ({n})" for v, n in s.replaced_versions.items())
     flips = ", ".join(f"{k} {n}" for k, n in s.checks_flipped.most_common())
     lines = [
         f"Reparsed {s.parsed} report pages: {s.parsed - errors} stored, {errors} failed{rate}",
-        f"parser version:       {s.parser_version}, replacing rows of version {replaced}",
+        f"parser version:       {s.parser_version}, "
+        + (f"replacing rows of version {replaced}" if replaced else "no earlier rows replaced"),
         f"report versions:      {s.selected} selected, {s.skipped_current} already parsed by "
         f"version {s.parser_version}" + ("" if s.selected == 0 or s.skipped_current == 0
                                           else " (--force parses them again)"),

@@ -74,10 +74,7 @@ def _site(entry, where: str) -> dict:
         start_urls = [start_urls]
     if not isinstance(start_urls, list) or not start_urls:
         raise RegistryError(f"{where}: start_urls must be a non-empty list of URLs")
-    for url in start_urls:
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            raise RegistryError(f"{where}: start_urls: not an http(s) URL: {url!r}")
-    site = {"name": name.strip(), "start_urls": list(start_urls)}
+    site = {"name": name.strip(), "start_urls": [http_url(url, f"{where}: start_urls") for url in start_urls]}
     flavour = entry.get("flavour")
     if flavour is not None:
         if flavour not in FLAVOURS:
@@ -106,6 +103,13 @@ def _site(entry, where: str) -> dict:
             raise RegistryError(f"{where}: verified must be true or false")
         site["verified"] = entry["verified"]
     return site
+
+
+def http_url(url, where: str) -> str:
+    """``url`` when it is an http(s) URL with a host; else a RegistryError saying ``where``."""
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise RegistryError(f"{where}: not an http(s) URL: {url!r}")
+    return url
 
 
 def host_name(value: str) -> str | None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -16,6 +19,16 @@ import click
 from . import __version__
 
 DATABASE_NAME = "nianbao.db"
+# SQLite's answers when a file cannot be opened as a database at all (other errors keep
+# their traceback: they are bugs or the disk, not a wrong file).
+NOT_OPENED = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
+
+
+def _remember_database(ctx, param, data_dir):
+    """Note DATA/nianbao.db for the error the group gives when it is no database."""
+    ctx.meta["nianbao.database"] = Path(data_dir) / DATABASE_NAME
+    return data_dir
+
 
 data_option = click.option(
     "--data",
@@ -23,6 +36,7 @@ data_option = click.option(
     default="data",
     show_default=True,
     type=click.Path(file_okay=False),
+    callback=_remember_database,
     help="Directory holding nianbao.db (the archive and the normalized tables).",
 )
 
@@ -32,6 +46,25 @@ def database_path(data_dir: str, must_exist: bool = True) -> Path:
     if must_exist and not path.exists():
         raise click.ClickException(f"no database at {path}; run `nianbao demo` or `nianbao crawl` first")
     return path
+
+
+class OutputPath(click.Path):
+    """A file to write, refused before any work when its directory is missing or read-only
+    (``-`` passes when ``allow_dash``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dir_okay=False, writable=True, **kwargs)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        directory = Path(value).parent
+        if value == "-" and self.allow_dash:
+            return value
+        if not directory.is_dir():
+            self.fail(f"cannot write {str(value)!r}: directory {str(directory)!r} does not exist.", param, ctx)
+        if not os.access(directory, os.W_OK):
+            self.fail(f"cannot write {str(value)!r}: directory {str(directory)!r} is not writable.", param, ctx)
+        return value
 
 
 archive_option = click.option(
@@ -44,19 +77,40 @@ archive_option = click.option(
 
 
 def open_archive(data_dir: str, archive_db: str | None, must_exist: bool = True):
-    """nianbao.db with its raw store attached (archive/raw_store.py); usage errors in one line."""
-    from archive.raw_store import RawStoreError
+    """nianbao.db with its raw store attached (archive/raw_store.py); its errors are one
+    line (the ``Nianbao`` group)."""
     from archive.schema import open_database
 
     path = database_path(data_dir, must_exist)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return open_database(path, archive=archive_db)
-    except RawStoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    return open_database(path, archive=archive_db)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Nianbao(click.Group):
+    """The command group: library errors any command can meet become ``Error: …`` here,
+    once, instead of in every command."""
+
+    def invoke(self, ctx):
+        from archive.raw_store import RawStoreError
+
+        try:
+            return super().invoke(ctx)
+        except RawStoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", None) not in NOT_OPENED:
+                raise
+            database = ctx.meta.get("nianbao.database")
+            raise click.ClickException(f"{database}: {exc}" if database else str(exc)) from None
+        except BrokenPipeError:
+            # Standard output's reader stopped early (`| head`): end quietly, with the status
+            # of a command killed by SIGPIPE, as Unix tools do (Python ignores the signal).
+            with contextlib.suppress(OSError, ValueError):  # no flush of what is left at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
+
+
+@click.group(cls=Nianbao, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nianbao")
 def cli():
     """Crawl, archive and parse China's government information-disclosure
@@ -150,7 +204,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     from archive.schema import open_database
     from crawler.distributed import SharedQueue
     from crawler.monitoring import EXIT_LOCKED, exit_status
-    from crawler.registry import load_registry
+    from crawler.registry import http_url, load_registry
     from crawler.run import run_crawl
 
     if not sites_file and not start_urls:
@@ -172,7 +226,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     try:
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
-            sites.append({"name": "command line", "start_urls": list(start_urls)})
+            sites.append({"name": "command line", "start_urls": [http_url(u, "--start-url") for u in start_urls]})
         run_id = run_crawl(sites, data_dir, profile=profile, overrides=overrides, shared_queue=shared_queue)
     except ArchiveLocked as exc:
         error = click.ClickException(str(exc))
@@ -188,7 +242,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
 
 @cli.command()
 @click.argument("url")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the entries to this YAML file.")
+@click.option("--out", "out_file", type=OutputPath(), help="Also write the entries to this YAML file.")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
 def discover(url, out_file, data_dir, profile):
@@ -237,7 +291,7 @@ def parse(file, url, cells):
 
 @cli.command("export-warc")
 @data_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: DATA/nianbao.warc.gz")
+@click.option("-o", "--output", type=OutputPath(), help="Default: DATA/nianbao.warc.gz")
 @archive_option
 def export_warc(data_dir, output, archive_db):
     """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it.
@@ -264,7 +318,7 @@ def export_warc(data_dir, output, archive_db):
 
 @cli.command("export-wacz")
 @data_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Default: DATA/nianbao.wacz")
+@click.option("-o", "--output", type=OutputPath(), help="Default: DATA/nianbao.wacz")
 @archive_option
 def export_wacz(data_dir, output, archive_db):
     """Export the archive as a WACZ (WARC, index and pages.jsonl of the report pages).
@@ -357,7 +411,7 @@ def _progressbar(length: int, label: str, silent: bool):
 
 
 @cli.command()
-@click.argument("output", type=click.Path(dir_okay=False))
+@click.argument("output", type=OutputPath())
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @archive_option
 @click.option("-s", "--silent", is_flag=True, help="No progress bar.")
@@ -374,14 +428,13 @@ def merge(output, inputs, archive_db, silent):
         nianbao merge data/nianbao.db part1/nianbao.db part2/nianbao.db part3/nianbao.db
     """
     from archive.merge import check_paths, merge_databases, rows_to_read
-    from archive.raw_store import RawStoreError
 
     try:
         check_paths(output, inputs)
         total = 0 if silent else rows_to_read(inputs)
         with click.progressbar(length=total, label="Merging", file=sys.stderr, show_pos=True, hidden=silent) as bar:
             result = merge_databases(output, inputs, archive=archive_db, progress=bar.update)
-    except (RawStoreError, ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError) as exc:  # raw_store.RawStoreError too
         raise click.ClickException(str(exc)) from None
     click.echo(f"Merged {len(inputs)} database(s) into {output}: {result.total} rows added")
     for table, count in sorted(result.added.items()):
@@ -406,15 +459,14 @@ def serve(data_dir, host, port, archive_db):
     Example:
         nianbao serve --data ./data --port 8001
     """
-    from archive.raw_store import RawStoreError
+    from nianbao.datasette.serve import prepare_database
     from nianbao.datasette.serve import serve as run_datasette
 
     path = database_path(data_dir)
+    prepare_database(path, archive_db)  # a database or raw store that cannot be opened stops here
     click.echo(f"Datasette on http://{host}:{port}/{path.stem}  (charts: /-/charts; Ctrl-C to stop)")
     try:
-        run_datasette(path, host=host, port=port, archive_db=archive_db)
-    except RawStoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        run_datasette(path, host=host, port=port)
     except KeyboardInterrupt:
         pass
 
@@ -423,7 +475,7 @@ def serve(data_dir, host, port, archive_db):
 @click.option("--table", "table", required=True, help="The table or view to export (e.g. applications, cells).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @data_option
-@click.option("-o", "--output", help="Default: DATA/TABLE.csv or DATA/TABLE.parquet; '-' writes CSV to stdout.")
+@click.option("-o", "--output", type=OutputPath(allow_dash=True), help="Default: DATA/TABLE.csv or DATA/TABLE.parquet; '-' writes CSV to stdout.")
 @click.option("--bom", is_flag=True, help="Begin the CSV with a UTF-8 byte-order mark (Excel then reads Chinese right).")
 @click.option("-s", "--silent", is_flag=True, help="No progress bar.")
 @archive_option
@@ -452,6 +504,7 @@ def export(table, fmt, data_dir, output, bom, silent, archive_db):
         if bom:
             stream.write("\ufeff")
         export_table(db, table, fmt, stream)
+        stream.flush()  # a reader gone shows here, inside the command
         return
     total = 0 if silent else db.execute(f"select count(*) from [{table}]").fetchone()[0]
     with click.progressbar(length=total, label=f"Exporting {table}", file=sys.stderr, hidden=silent) as bar:
@@ -477,8 +530,6 @@ def verify(data_dir, archive_db):
         nianbao verify --data ./data
         nianbao verify --data ./data --archive-db /big/disk/raw.db
     """
-    import sqlite3
-
     from archive.raw_store import RawStoreError
     from archive.verify import payload_count, verify as run_verify
 
@@ -509,7 +560,8 @@ def verify(data_dir, archive_db):
 @data_option
 @click.argument("run_id", type=int, required=False)
 @click.option("-n", "--last", default=10, show_default=True, type=click.IntRange(1), help="How many runs to list.")
-def runs(data_dir, run_id, last):
+@archive_option
+def runs(data_dir, run_id, last, archive_db):
     """List the last crawl runs, newest first, or show RUN_ID's summary.
 
     The list gives each run's start, duration, status, pages fetched, reports
@@ -522,9 +574,8 @@ def runs(data_dir, run_id, last):
         nianbao runs 12
     """
     from archive.runs import format_runs, format_summary, recent_runs, run_counts, run_line
-    from archive.schema import open_database
 
-    db = open_database(database_path(data_dir))
+    db = open_archive(data_dir, archive_db)
     if run_id is None:
         found = recent_runs(db, last)
         click.echo(format_runs(found) if found else "No crawl runs yet.")
@@ -567,30 +618,38 @@ def rebuild_wide_tables(data_dir, archive_db):
 @click.option("--table", required=True, help="active_disclosure, applications or reviews_litigation.")
 @click.option("--row", required=True, help="Canonical row key, e.g. new_received.")
 @click.option("--column", required=True, help="Canonical column key, e.g. total.")
-@click.option("--value", required=True, help="The right cell as it should read: 48, 0, / (not applicable), or '' (blank).")
+@click.option("--value", required=True, help="The right cell as it should read: a number (48, 1,234), 0, / (not "
+              "applicable; also -, 无, 不涉及), or '' (blank). Other text is refused: put the source's words in --why.")
 @click.option("--who", required=True, help="Who makes the correction.")
 @click.option("--why", required=True, help="Why: what the source got wrong, or what the parser could not read.")
 @data_option
-def correct(report_id, table, row, column, value, who, why, data_dir):
+@archive_option
+def correct(report_id, table, row, column, value, who, why, data_dir, archive_db):
     """Correct one cell of a report. The views show the corrected value; reparse never
     overwrites it; it is flagged (corrections_flagged) if the parsed cell later changes.
+    The correction in effect made again (same report, value, who and why) records nothing
+    and says so.
 
     \b
     Example:
         nianbao correct --report 12 --table applications --row new_received \\
             --column total --value 48 --who "Li Wei" --why "the PDF prints 48; the page lost a digit"
     """
-    from archive.corrections import CorrectionError, add_correction
+    from archive.corrections import CorrectionError, CorrectionInEffect, add_correction
 
-    db = open_archive(data_dir, None)
+    db = open_archive(data_dir, archive_db)
+    cell = f"report {report_id} {table} {row}/{column} = {value!r}"
     try:
         correction_id = add_correction(db, report_id=report_id, table=table, row=row, column=column,
                                        value=value, who=who, why=why)
+    except CorrectionInEffect as exc:
+        click.echo(f"Nothing recorded: {cell} is correction {exc.correction_id}, already in effect")
+        return
     except CorrectionError as exc:
         raise click.ClickException(str(exc)) from None
     k = db["corrections"].get(correction_id)
     was = "no cell" if k["parsed_kind"] is None else repr(k["parsed_text"])
-    click.echo(f"Correction {correction_id}: report {report_id} {table} {row}/{column} = {value!r} (parsed: {was})")
+    click.echo(f"Correction {correction_id}: {cell} (parsed: {was})")
 
 
 @cli.command()
@@ -605,7 +664,10 @@ def portal(host, port):
     """
     from portal import serve_forever
 
-    serve_forever(host, port)
+    try:
+        serve_forever(host, port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ Reading a page, in order:
 
 from .content_coding import decode_http_body
 from .encoding import EncodingGuess, detect_encoding
-from .errors import ParseError
+from .errors import ParseError, UnreadableFormat
 from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
@@ -47,6 +47,6 @@ PARSER_VERSION = "4"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # base64 data: images elided from pages, pages over 8 million characters refused
 
 __all__ = [
-    "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report",
+    "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",
     "classify_listing_title", "decode_http_body", "detect_encoding", "parse_report",
 ]

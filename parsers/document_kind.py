@@ -29,7 +29,7 @@ class DocumentKind:
     def unreadable_reason(self) -> str:
         if self.damaged:
             return f"unreadable binary input: damaged {self.description}"
-        return f"unreadable attachment format: {self.description}; file kept"
+        return f"unreadable attachment format: {self.description}"
 
 
 PDF = DocumentKind("PDF", "PDF")

@@ -15,7 +15,7 @@ from dataclasses import replace
 from .document_content import DocumentContent
 from .document_kind import DOCX, PDF, XLS, XLSX, document_kind
 from .encoding import EncodingGuess
-from .errors import ParseError
+from .errors import ParseError, UnreadableFormat
 from .html_tables import TableGrid
 from .normalize import clean_line
 from .page import Page
@@ -45,7 +45,7 @@ def read_document(body: bytes, url: str | None = None) -> tuple[Page, str] | Non
         return None
     reader = _READERS.get(kind.name)
     if reader is None:
-        raise ParseError(kind.unreadable_reason())
+        raise (ParseError if kind.damaged else UnreadableFormat)(kind.unreadable_reason())
     try:
         content = reader(body)
         return page_from_content(content), content.text_form

@@ -1,4 +1,4 @@
-"""The one exception parsers raise."""
+"""The exceptions parsers raise."""
 
 
 class ParseError(Exception):
@@ -7,3 +7,8 @@ class ParseError(Exception):
     The message is one human-readable line (it goes to logs, stats and the
     ``skipped`` table), e.g. ``"empty input"`` or ``"not a report: ..."``.
     """
+
+
+class UnreadableFormat(ParseError):
+    """A document in a format no parser here reads (DOC, WPS, OFD, an image, a scanned
+    PDF): the bytes are whole, only not read. Whoever keeps the file may say so."""

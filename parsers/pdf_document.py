@@ -24,7 +24,7 @@ from pdfplumber.table import (
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .document_content import CellGrid, DocumentContent, flatten
-from .errors import ParseError
+from .errors import ParseError, UnreadableFormat
 
 MAX_PAGES = 100           # reports have 3-30 pages
 # pdfminer interprets page content at about 10 µs a byte (a page of ruled tables is 20-30 KB):
@@ -191,7 +191,7 @@ def _check_text_layer(pages: list[_PageItems]) -> None:
     if cids:
         raise ParseError("unreadable PDF: fonts without a Unicode map (text extracts as cid codes)")
     if any(p.images for p in pages):
-        raise ParseError("unreadable attachment format: scanned PDF (images, no text layer); file kept")
+        raise UnreadableFormat("unreadable attachment format: scanned PDF (images, no text layer)")
     raise ParseError("unreadable PDF: no text on any page")
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from archive.schema import open_database
 from conftest import get_test_file
 from nianbao.cli import cli
 
@@ -56,7 +61,113 @@ def test_parse_rejects_bad_input_with_one_line(tmp_path, name, content):
     assert "Traceback" not in result.output
 
 
+def test_parse_names_an_unreadable_format_without_crawl_words():
+    path = get_test_file("attachments", "legacy.doc")
+    result = CliRunner().invoke(cli, ["parse", str(path)])
+    assert (result.exit_code, result.output) == (1, f"Error: {path}: unreadable attachment format: DOC (legacy Word)\n")
+
+
 def test_commands_need_an_existing_database(tmp_path):
     result = CliRunner().invoke(cli, ["export-warc", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output.startswith("Error: no database at")
+
+
+# ---- errors any command can meet, made one line at the CLI edge -----------------------
+
+CORRECT = ["correct", "--report", "1", "--table", "applications", "--row", "new_received", "--column", "total",
+           "--value", "48", "--who", "李伟", "--why", "PDF says 48"]
+
+
+@pytest.mark.parametrize("command", [["runs"], ["serve"], ["reparse"], ["export-warc"], ["export-wacz"],
+                                     ["export", "--table", "cells"], ["rebuild-wide-tables"], CORRECT],
+                         ids=lambda command: command[0])
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path, command):
+    (tmp_path / "nianbao.db").write_text("hello\n")
+    result = CliRunner().invoke(cli, [*command, "--data", str(tmp_path)])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'nianbao.db'}: file is not a database\n")
+
+
+def test_merge_names_the_file_that_is_not_a_database(tmp_path):
+    (tmp_path / "notes.db").write_text("hello\n")
+    result = CliRunner().invoke(cli, ["merge", "-s", str(tmp_path / "out.db"), str(tmp_path / "notes.db")])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'notes.db'}: file is not a database\n")
+    sqlite3.connect(tmp_path / "part.db").execute("create table t (x)")
+    result = CliRunner().invoke(cli, ["merge", "-s", str(tmp_path / "notes.db"), str(tmp_path / "part.db")])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'notes.db'}: file is not a database\n")
+
+
+def moved_raw_store(tmp_path) -> tuple[Path, Path]:
+    """DATA whose raw store file was moved away: (DATA, where it is now)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    open_database(data / "nianbao.db", archive=tmp_path / "raw.db").close()
+    return data, (tmp_path / "raw.db").rename(tmp_path / "moved.db")
+
+
+def test_serve_checks_the_archive_before_announcing_itself(tmp_path):
+    data, _ = moved_raw_store(tmp_path)
+    result = CliRunner().invoke(cli, ["serve", "--data", str(data)])
+    assert (result.exit_code, result.output) == (
+        1, f"Error: {data / 'nianbao.db'} keeps its raw bodies in {tmp_path / 'raw.db'}, which does not exist; "
+           "give its new place with --archive-db\n")
+
+
+def test_a_raw_store_that_is_not_a_database_is_named(tmp_path):
+    data, _ = moved_raw_store(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    result = CliRunner().invoke(cli, ["export", "--table", "cells", "--data", str(data), "--archive-db", str(notes)])
+    assert (result.exit_code, result.output) == (1, f"Error: {notes}: file is not a database\n")
+
+
+@pytest.mark.parametrize("command", [["runs"], CORRECT], ids=lambda command: command[0])
+def test_a_moved_raw_store_is_one_line_and_found_again_with_archive_db(tmp_path, command):
+    data, moved = moved_raw_store(tmp_path)
+    result = CliRunner().invoke(cli, [*command, "--data", str(data)])
+    assert (result.exit_code, result.output) == (
+        1, f"Error: {data / 'nianbao.db'} keeps its raw bodies in {tmp_path / 'raw.db'}, which does not exist; "
+           "give its new place with --archive-db\n")
+    result = CliRunner().invoke(cli, [*command, "--data", str(data), "--archive-db", str(moved)])
+    assert result.output == {"runs": "No crawl runs yet.\n", "correct": "Error: no report 1\n"}[command[0]]
+    assert CliRunner().invoke(cli, [*command, "--data", str(data)]).output == result.output  # recorded
+
+
+@pytest.mark.parametrize("command, option", [
+    (["export-warc", "-o", "OUT"], "'-o' / '--output'"),
+    (["export-wacz", "-o", "OUT"], "'-o' / '--output'"),
+    (["export", "--table", "applications", "-o", "OUT"], "'-o' / '--output'"),
+    (["export", "--table", "applications", "--format", "parquet", "-o", "OUT"], "'-o' / '--output'"),
+    (["discover", "http://127.0.0.1:9/", "--out", "OUT"], "'--out'"),
+    (["merge", "OUT", "IN"], "'OUTPUT'"),
+], ids=lambda value: value[0] if isinstance(value, list) else "")
+def test_an_output_in_a_missing_directory_is_refused_before_any_work(tmp_path, command, option):
+    output, data = tmp_path / "nodir" / "out.file", ["--data", str(tmp_path)]
+    (tmp_path / "in.db").touch()
+    args = [{"OUT": str(output), "IN": str(tmp_path / "in.db")}.get(arg, arg) for arg in command]
+    result = CliRunner().invoke(cli, args + (data if command[0] != "merge" else []))
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (f"Error: Invalid value for {option}: cannot write '{output}': "
+                                              f"directory '{output.parent}' does not exist.")
+
+
+@pytest.mark.parametrize("command", [["runs"], ["export", "--table", "crawl_runs", "-o", "-"]],
+                         ids=lambda command: command[0])
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, guarded_env, command):
+    """`nianbao export --table cells -o - | head -2`: no message, the status of a command
+    that SIGPIPE ended (141), as `seq 100000 | head -2` has."""
+    open_database(tmp_path / "nianbao.db").close()
+    process = subprocess.Popen([sys.executable, "-m", "nianbao", *command, "--data", str(tmp_path)],
+                               env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the first line
+    assert (process.wait(timeout=60), process.stderr.read()) == (141, b"")
+    process.stderr.close()
+
+
+def test_portal_on_a_port_that_is_taken_is_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["portal", "--port", str(port)])
+    assert (result.exit_code, result.output) == (1, f"Error: cannot serve on 127.0.0.1:{port}: Address already in use\n")

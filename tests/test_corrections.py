@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from archive.corrections import CorrectionError, add_correction, corrections_flagged
+from archive.corrections import CorrectionError, CorrectionInEffect, add_correction, corrections_flagged
 from archive.schema import open_database
 from nianbao.cli import cli
 from reports_db import store
@@ -97,6 +97,9 @@ def test_a_correction_follows_the_logical_report_to_a_new_version(db):
     ({"report_id": 99}, "no report 99"),
     ({"who": " "}, "who must not be empty"),
     ({"why": ""}, "why must not be empty"),
+    ({"value": "abc"}, "value 'abc' is not a cell value; give a number, 0, / (not applicable) or '' (blank)"),
+    ({"value": "55（含自然失效29件）"}, "value '55（含自然失效29件）' is not a cell value; give a number, 0, "
+                                   "/ (not applicable) or '' (blank)"),
 ])
 def test_what_cannot_be_recorded(db, change, message):
     arguments = dict(report_id=db.report, table="applications", row="new_received", column="total",
@@ -122,3 +125,41 @@ def test_the_correct_command(tmp_path):
     assert result.output == "Error: unknown column 'people' of applications\n"
     (row,) = open_database(tmp_path / "nianbao.db").query("select who, why, value from corrections")
     assert row == {"who": "李伟", "why": "PDF says 48", "value": 48.0}
+
+
+@pytest.mark.parametrize("value, kind, number", [
+    ("48", "number", 48.0), ("1,234", "number", 1234.0), ("12.5万元", "number", 12.5), ("0", "zero", 0.0),
+    ("/", "not_applicable", None), ("-", "not_applicable", None), ("无", "not_applicable", None),
+    ("不涉及", "not_applicable", None), ("", "empty", None), (" ", "empty", None),
+])
+def test_a_value_is_read_as_the_spec_reads_a_printed_cell(db, value, kind, number):
+    (row,) = db.query("select kind, value, text from corrections where id = ?", [correct(db, value=value)])
+    assert row == {"kind": kind, "value": number, "text": value}
+
+
+def test_the_correction_in_effect_made_again_is_not_recorded_twice(db):
+    first = correct(db)
+    with pytest.raises(CorrectionInEffect) as again:
+        correct(db)
+    assert (str(again.value), again.value.correction_id) == (f"correction {first} already says so", first)
+    assert correct(db, why="the PDF prints 48, and so does the printed copy") == first + 1  # a new reason
+    correct(db, value="49")
+    assert correct(db, value="48") == first + 3  # 48 again over 49: in effect once more
+    assert db["corrections"].count == 4
+
+
+def test_the_correct_command_refuses_junk_and_says_when_nothing_is_recorded(tmp_path):
+    db = open_database(tmp_path / "nianbao.db")
+    report = store(db, URL, agency=BODY, year=2022, applications=APPLICATIONS)
+    db.close()
+    args = ["correct", "--data", str(tmp_path), "--report", str(report), "--table", "applications",
+            "--row", "new_received", "--column", "total", "--who", "李伟", "--why", "PDF says 48"]
+    result = CliRunner().invoke(cli, [*args, "--value", "abc"])
+    assert (result.exit_code, result.output) == (
+        1, "Error: value 'abc' is not a cell value; give a number, 0, / (not applicable) or '' (blank)\n")
+    assert CliRunner().invoke(cli, [*args, "--value", "48"]).exit_code == 0
+    result = CliRunner().invoke(cli, [*args, "--value", "48"])
+    assert (result.exit_code, result.output) == (
+        0, f"Nothing recorded: report {report} applications new_received/total = '48' is correction 1, "
+           "already in effect\n")
+    assert open_database(tmp_path / "nianbao.db")["corrections"].count == 1

@@ -18,7 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import get_test_file
-from parsers import ParseError, parse_report
+from archive.reparse import parse_stored_snapshot
+from archive.schema import open_database
+from archive.snapshots import store_snapshot
+from parsers import ParseError, UnreadableFormat, parse_report
 from parsers import pdf_document, spreadsheet, word_document
 from parsers.document_kind import document_kind
 from parsers.pdf_document import is_page_marker
@@ -152,12 +155,12 @@ def test_unruled_pdf_falls_back_to_text_lines():
 @pytest.mark.parametrize("name,words", [
     ("truncated.pdf", "unreadable PDF: truncated"),
     ("encrypted.pdf", "unreadable PDF: encrypted"),
-    ("scanned.pdf", "unreadable attachment format: scanned PDF (images, no text layer); file kept"),
+    ("scanned.pdf", "unreadable attachment format: scanned PDF (images, no text layer)"),
     ("corrupt.docx", "unreadable DOCX: "),
     ("truncated.docx", "unreadable DOCX: "),
-    ("legacy.doc", "unreadable attachment format: DOC (legacy Word); file kept"),
-    ("kingsoft.wps", "unreadable attachment format: WPS (Kingsoft Writer); file kept"),
-    ("report.ofd", "unreadable attachment format: OFD (Chinese fixed-layout document); file kept"),
+    ("legacy.doc", "unreadable attachment format: DOC (legacy Word)"),
+    ("kingsoft.wps", "unreadable attachment format: WPS (Kingsoft Writer)"),
+    ("report.ofd", "unreadable attachment format: OFD (Chinese fixed-layout document)"),
     ("scan.png", "unreadable attachment format: PNG image"),
 ])
 def test_refused_with_the_format_named(name, words):
@@ -165,6 +168,19 @@ def test_refused_with_the_format_named(name, words):
         parse_report(get_test_file("attachments", name).read_bytes())
     message = str(info.value)
     assert message.startswith(words) and "\n" not in message
+    assert isinstance(info.value, UnreadableFormat) == words.startswith("unreadable attachment format")
+
+
+def test_the_archive_that_kept_an_unreadable_attachment_says_so(tmp_path):
+    """The parser names the format; the crawl or reparse, which stored the body, adds that
+    the file is kept (`nianbao parse FILE` keeps nothing, so does not say it)."""
+    db = open_database(tmp_path / "nianbao.db")
+    snapshot_id = store_snapshot(db, url="http://127.0.0.1:9/a/report.doc", method="GET", request_headers=[],
+                                 status=200, response_headers=[["Content-Type", "application/msword"]],
+                                 body=get_test_file("attachments", "legacy.doc").read_bytes(), kind="attachment")
+    outcome = parse_stored_snapshot(db, snapshot_id)
+    assert outcome.message == "unreadable attachment format: DOC (legacy Word); file kept"
+    assert db.execute("select message from errors").fetchall() == [(outcome.message,)]
 
 
 @pytest.mark.parametrize("data,words", [

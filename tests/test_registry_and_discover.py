@@ -85,6 +85,13 @@ def test_crawl_refuses_a_bad_registry_in_one_line(run_nianbao, tmp_path):
     assert result.returncode != 0 and "--sites FILE or at least one --start-url" in result.stderr
 
 
+def test_crawl_refuses_a_start_url_as_the_registry_does(run_nianbao, tmp_path):
+    result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:9/", "--start-url", "notaurl",
+                         "--profile", "demo", "--data", tmp_path, check=False)
+    assert (result.returncode, result.stderr) == (1, "Error: --start-url: not an http(s) URL: 'notaurl'\n")
+    assert not (tmp_path / "nianbao.db").exists()  # refused before anything was opened
+
+
 def test_crawl_help_shows_a_registry_example(run_nianbao):
     assert "nianbao crawl --sites sites/demo.yaml" in run_nianbao("crawl", "--help").stdout
     assert "nianbao discover http" in run_nianbao("discover", "--help").stdout

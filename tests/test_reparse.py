@@ -140,6 +140,7 @@ def test_reparse_is_idempotent(data):
     once = tables(data)
     out = reparse("--data", data)
     assert out.startswith("Reparsed 0 report pages: 0 stored, 0 failed")
+    assert f"parser version:       {VERSION}, no earlier rows replaced\n" in out
     assert f"5 selected, 5 already parsed by version {VERSION} (--force parses them again)" in out
     assert tables(data) == once
     assert query(data, "select count(*) from reparse_changes") == [(5,)]

@@ -20,10 +20,15 @@ SETTINGS = {"sql_time_limit_ms": "10000", "facet_time_limit_ms": "1000", "sugges
 
 
 def prepare_database(path, archive_db=None) -> None:
-    """Bring the schema up to date (archive/schema.py: tables, wide tables, views)."""
+    """Bring the schema up to date (archive/schema.py: tables, wide tables, views). A
+    database that cannot be written (a published copy on read-only storage) is served as
+    it is; one that cannot be opened raises (raw_store.RawStoreError, sqlite3.DatabaseError)."""
     from archive.schema import open_database
 
-    open_database(path, archive=archive_db).close()
+    try:
+        open_database(path, archive=archive_db).close()
+    except sqlite3.OperationalError as exc:
+        print(f"nianbao: serving {path} as it is (cannot update its schema: {exc})", file=sys.stderr)
 
 
 def register_plugin() -> None:
@@ -42,13 +47,10 @@ def datasette_arguments(path, host: str, port: int) -> list[str]:
     return args
 
 
-def serve(path, host: str = "127.0.0.1", port: int = 8001, archive_db=None) -> None:
-    """Run Datasette until interrupted (it exits the process when it stops)."""
+def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Run Datasette until interrupted (it exits the process when it stops). Call
+    ``prepare_database`` first."""
     from datasette.cli import cli as datasette_cli
 
-    try:
-        prepare_database(path, archive_db)
-    except sqlite3.OperationalError as exc:  # e.g. a published copy on read-only storage
-        print(f"nianbao: serving {path} as it is (cannot update its schema: {exc})", file=sys.stderr)
     register_plugin()
     datasette_cli.main(args=datasette_arguments(path, host, port), prog_name="datasette")
