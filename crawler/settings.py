@@ -110,6 +110,10 @@ NIANBAO_NOTIFY_TIMEOUT = 30.0
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0
+# Nothing listens: no telnet console, and not Scrapy 2.19's remote-control server (an
+# HTTP endpoint that runs Python inside the crawler, with a token file per run under
+# ~/.local/state/scrapy/job_files that a killed crawl leaves behind).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -34,3 +34,13 @@ def test_cookie_middleware_uses_the_bundled_public_suffix_list():
     assert cookies._split_domain.suffix_list_urls == ()
     assert cookies._is_public_domain("gov.cn")
     assert not cookies._is_public_domain("www.gov.cn")
+
+
+@pytest.mark.parametrize("profile", ["polite", "demo", "test"])
+def test_a_crawl_opens_no_listening_port(profile):
+    """No telnet console and no remote-control server (Scrapy 2.19 starts one by default)."""
+    from crawler.run import crawl_settings
+
+    settings = crawl_settings("unused", profile)
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
