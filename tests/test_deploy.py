@@ -96,3 +96,12 @@ def test_the_cron_line_is_valid_and_runs_what_the_service_runs_at_the_same_time(
     at = datetime.datetime(2026, 1, 1, int(hour), int(minute), tzinfo=datetime.timezone.utc)
     assert at.astimezone(ZoneInfo("Asia/Shanghai")).time() == datetime.time(1, 30)
     assert "shuf -i 0-2700" in command  # the timer's 45 minutes of random delay
+
+
+@pytest.mark.skipif(shutil.which("logrotate") is None, reason="needs Debian's logrotate")
+def test_the_logrotate_file_parses_and_names_the_cron_log(tmp_path):
+    result = subprocess.run(["logrotate", "--debug", "--state", str(tmp_path / "state"), str(DEPLOY / "logrotate")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    log = next(part for part in cron_entry()[-1].split() if part.startswith(">>"))[2:]
+    assert log in (DEPLOY / "logrotate").read_text(encoding="utf-8")
