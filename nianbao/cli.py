@@ -50,16 +50,23 @@ def database_path(data_dir: str, must_exist: bool = True) -> Path:
 
 class OutputPath(click.Path):
     """A file to write, refused before any work when its directory is missing or read-only
-    (``-`` passes when ``allow_dash``)."""
+    (``-`` passes when ``allow_dash``). ``make_directory``: a missing directory is made
+    instead, as ``crawl`` makes DATA (a database the command creates: ``merge``)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, make_directory: bool = False, **kwargs):
         super().__init__(dir_okay=False, writable=True, **kwargs)
+        self.make_directory = make_directory
 
     def convert(self, value, param, ctx):
         value = super().convert(value, param, ctx)
         directory = Path(value).parent
         if value == "-" and self.allow_dash:
             return value
+        if self.make_directory and not directory.exists():
+            try:
+                directory.mkdir(parents=True)
+            except OSError as exc:
+                self.fail(f"cannot make directory {str(directory)!r}: {exc.strerror}.", param, ctx)
         if not directory.is_dir():
             self.fail(f"cannot write {str(value)!r}: directory {str(directory)!r} does not exist.", param, ctx)
         if not os.access(directory, os.W_OK):
@@ -411,7 +418,7 @@ def _progressbar(length: int, label: str, silent: bool):
 
 
 @cli.command()
-@click.argument("output", type=OutputPath())
+@click.argument("output", type=OutputPath(make_directory=True))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @archive_option
 @click.option("-s", "--silent", is_flag=True, help="No progress bar.")

@@ -139,16 +139,24 @@ def test_a_moved_raw_store_is_one_line_and_found_again_with_archive_db(tmp_path,
     (["export", "--table", "applications", "-o", "OUT"], "'-o' / '--output'"),
     (["export", "--table", "applications", "--format", "parquet", "-o", "OUT"], "'-o' / '--output'"),
     (["discover", "http://127.0.0.1:9/", "--out", "OUT"], "'--out'"),
-    (["merge", "OUT", "IN"], "'OUTPUT'"),
 ], ids=lambda value: value[0] if isinstance(value, list) else "")
 def test_an_output_in_a_missing_directory_is_refused_before_any_work(tmp_path, command, option):
-    output, data = tmp_path / "nodir" / "out.file", ["--data", str(tmp_path)]
-    (tmp_path / "in.db").touch()
-    args = [{"OUT": str(output), "IN": str(tmp_path / "in.db")}.get(arg, arg) for arg in command]
-    result = CliRunner().invoke(cli, args + (data if command[0] != "merge" else []))
+    output = tmp_path / "nodir" / "out.file"
+    args = [str(output) if arg == "OUT" else arg for arg in command]
+    result = CliRunner().invoke(cli, args + ["--data", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (f"Error: Invalid value for {option}: cannot write '{output}': "
                                               f"directory '{output.parent}' does not exist.")
+
+
+def test_merge_makes_the_directory_of_its_output(tmp_path):
+    """As crawl makes DATA: `nianbao merge data/nianbao.db part-a/nianbao.db` on a fresh machine."""
+    part = tmp_path / "part-a" / "nianbao.db"
+    part.parent.mkdir()
+    open_database(part).close()
+    result = CliRunner().invoke(cli, ["merge", "-s", str(tmp_path / "data" / "nianbao.db"), str(part)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data" / "nianbao.db").exists()
 
 
 @pytest.mark.parametrize("command", [["runs"], ["export", "--table", "crawl_runs", "-o", "-"]],
