@@ -83,9 +83,6 @@ def demo(data_dir, profile, archive_db):
     Example:
         nianbao demo --data ./data
     """
-    from archive.runs import format_summary, run_counts
-    from archive.schema import open_database
-    from crawler.run import run_crawl
     from portal import DemoPortal
 
     if archive_db:
@@ -93,17 +90,36 @@ def demo(data_dir, profile, archive_db):
     with DemoPortal() as portal:
         click.echo(f"Demo portal serving at {portal.start_url}")
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
-        run_id = run_crawl(
-            [{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir, profile=profile
-        )
-    path = database_path(data_dir)
-    db = open_database(path)
+        status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
+                                      profile=profile)
     click.echo("")
-    click.echo(format_summary(run_counts(db, run_id)))
-    click.echo("")
-    click.echo(f"Database: {path}")
+    click.echo(f"Database: {database_path(data_dir)}")
     click.echo(f"Browse it:  nianbao serve --data {data_dir}   (Datasette on http://127.0.0.1:8001/)")
     click.echo(f"Export it:  nianbao export-warc --data {data_dir}")
+    sys.exit(status)
+
+
+def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
+    """Run the crawl of ``crawl`` and ``demo``, print the run's summary and end-of-run checks,
+    and return the exit status they give (crawler/monitoring.py). A crawl that cannot run is
+    one ``Error:`` line: exit 75 when another crawl holds DATA."""
+    from archive.runs import ArchiveLocked, format_summary, run_counts
+    from archive.schema import open_database
+    from crawler.monitoring import EXIT_LOCKED, exit_status
+    from crawler.run import run_crawl
+
+    try:
+        run_id = run_crawl(sites, data_dir, **options)
+    except ArchiveLocked as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = EXIT_LOCKED
+        raise error from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    db = open_database(database_path(data_dir))
+    run = db["crawl_runs"].get(run_id)
+    click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
+    return exit_status(run)
 
 
 @cli.command()
@@ -146,12 +162,8 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
         nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
-    from archive.runs import ArchiveLocked, format_summary, run_counts
-    from archive.schema import open_database
     from crawler.distributed import SharedQueue
-    from crawler.monitoring import EXIT_LOCKED, exit_status
     from crawler.registry import load_registry
-    from crawler.run import run_crawl
 
     if not sites_file and not start_urls:
         raise click.UsageError("give --sites FILE or at least one --start-url")
@@ -171,19 +183,12 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     try:
         sites = load_registry(sites_file) if sites_file else []
-        if start_urls:
-            sites.append({"name": "command line", "start_urls": list(start_urls)})
-        run_id = run_crawl(sites, data_dir, profile=profile, overrides=overrides, shared_queue=shared_queue)
-    except ArchiveLocked as exc:
-        error = click.ClickException(str(exc))
-        error.exit_code = EXIT_LOCKED
-        raise error from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    db = open_database(database_path(data_dir))
-    run = db["crawl_runs"].get(run_id)
-    click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
-    sys.exit(exit_status(run))
+    if start_urls:
+        sites.append({"name": "command line", "start_urls": list(start_urls)})
+    sys.exit(_crawl_and_summarise(sites, data_dir, profile=profile, overrides=overrides,
+                                  shared_queue=shared_queue))
 
 
 @cli.command()

@@ -163,3 +163,14 @@ def test_a_lock_file_left_by_a_killed_holder_is_stale(tmp_path):
     (tmp_path / "nianbao.db.lock").write_text('{"pid": 999999, "started": "2026-01-01T00:00:00Z"}\n')
     with hold_archive(path) as hold:
         assert hold.stale == {"pid": 999999, "started": "2026-01-01T00:00:00Z"}
+
+
+def test_demo_on_a_held_archive_says_so_in_one_line_like_crawl(run_nianbao, tmp_path):
+    with hold_archive(tmp_path / "nianbao.db"):  # a crawl of this process holds it
+        holder = json.loads((tmp_path / "nianbao.db.lock").read_text())
+        demo = run_nianbao("demo", "--data", tmp_path, "--profile", "test", check=False)
+    assert demo.returncode == EXIT_LOCKED, demo.stderr[-3000:]
+    assert demo.stderr.splitlines()[-1] == (
+        f"Error: another crawl is running on {tmp_path / 'nianbao.db'} (pid {holder['pid']}, started "
+        f"{holder['started']}); not starting")
+    assert "Traceback" not in demo.stderr
