@@ -2,7 +2,7 @@
 
 A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
-- the crawl did not finish (stopped by a signal, or closed for another reason);
+- the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
 - a site that yielded reports in its previous run yields none;
 - errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
   ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
@@ -35,6 +35,7 @@ import sqlite_utils
 
 from archive.runs import RUN_REPORT_IDS, logical_run_ids
 
+from .interrupts import STOPPED_BY
 from .registry import belongs_to_site, host_name
 
 # Exit statuses of `nianbao crawl`, for the scheduler.
@@ -102,7 +103,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
     checks = [
-        _finished(run["status"]),
+        _finished(run["status"], stats),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
         _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
@@ -112,9 +113,13 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
 
 
-def _finished(status: str) -> Check:
+def _finished(status: str, stats: dict) -> Check:
     if status == "finished":
         return Check("crawl finished", True, "the crawl ran to its end")
+    if status == "interrupted":
+        by = stats.get(STOPPED_BY)
+        return Check("crawl finished", False, f"the crawl stopped early (interrupted{' by ' + by if by else ''}): "
+                                              "the next crawl resumes it")
     return Check("crawl finished", False, f"the crawl stopped early ({status})")
 
 

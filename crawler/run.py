@@ -8,11 +8,12 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.runs import format_summary, hold_archive, record_monitor, run_counts
+from archive.runs import format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import open_database
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DATABASE_NAME, DISK_FULL
+from .interrupts import Interrupts
 from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
 from .notify import notify
 from .profiles import profile_settings
@@ -41,30 +42,47 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
-    running on the same archive. At the end the run's checks (``crawler.monitoring``)
-    are stored with its summary in ``crawl_runs`` and the notification hooks are called.
+    running on the same archive. Ctrl-C or SIGTERM closes the crawl early and its run is
+    recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it. At the end
+    the run's checks (``crawler.monitoring``) are stored with its summary in ``crawl_runs``
+    and the notification hooks are called.
     """
-    settings = crawl_settings(data_dir, profile, overrides)
-    if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
-        use_redis(settings, shared_queue)
-    process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    path = Path(data_dir) / DATABASE_NAME
-    with hold_archive(path) as hold:
-        if hold.stale:
-            logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
-                           "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
-        crawler = process.create_crawler(ReportSpider)
-        process.crawl(crawler, sites=sites)
-        process.start()
-        run_id = crawler.nianbao_archive.run_id
-        if crawler.stats.get_value("finish_reason") == DISK_FULL:
-            # Nothing more can be written, not even the run's checks.
-            raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
-                           "before is intact (free space and crawl again to resume)")
-        if settings.getbool("NIANBAO_MONITOR_ENABLED"):
-            check_run(path, run_id, sites, settings)
+    with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
+        settings = crawl_settings(data_dir, profile, overrides)
+        if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
+            use_redis(settings, shared_queue)
+        process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(data_dir) / DATABASE_NAME
+        with hold_archive(path) as hold:
+            if hold.stale:
+                logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
+                               "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
+            crawler = process.create_crawler(ReportSpider)
+            process.crawl(crawler, sites=sites)
+            interrupts.watch(crawler)
+            process.start(install_signal_handlers=False)
+            interrupts.stopped()
+            run_id = crawler.nianbao_archive.run_id
+            if interrupts.count > 1:  # stopped at once: the run never closed
+                close_interrupted(path)
+            if crawler.stats.get_value("finish_reason") == DISK_FULL:
+                # Nothing more can be written, not even the run's checks.
+                raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
+                               "before is intact (free space and crawl again to resume)")
+            if settings.getbool("NIANBAO_MONITOR_ENABLED"):
+                check_run(path, run_id, sites, settings)
     return run_id
+
+
+def close_interrupted(path) -> None:
+    """Mark this crawl's run ``interrupted`` when it stopped without closing (the archive's lock
+    is held: no other crawl's run is ``running``)."""
+    db = open_database(path)
+    try:
+        mark_interrupted_runs(db)
+    finally:
+        db.close()
 
 
 def check_run(path, run_id: int, sites: list[dict], settings) -> None:

@@ -83,6 +83,7 @@ def demo(data_dir, profile, archive_db):
     Example:
         nianbao demo --data ./data
     """
+    from crawler.monitoring import EXIT_CRAWL_FAILED
     from portal import DemoPortal
 
     if archive_db:
@@ -92,17 +93,19 @@ def demo(data_dir, profile, archive_db):
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
         status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
                                       profile=profile)
-    click.echo("")
-    click.echo(f"Database: {database_path(data_dir)}")
-    click.echo(f"Browse it:  nianbao serve --data {data_dir}   (Datasette on http://127.0.0.1:8001/)")
-    click.echo(f"Export it:  nianbao export-warc --data {data_dir}")
+    if status != EXIT_CRAWL_FAILED:
+        click.echo("")
+        click.echo(f"Database: {database_path(data_dir)}")
+        click.echo(f"Browse it:  nianbao serve --data {data_dir}   (Datasette on http://127.0.0.1:8001/)")
+        click.echo(f"Export it:  nianbao export-warc --data {data_dir}")
     sys.exit(status)
 
 
 def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     """Run the crawl of ``crawl`` and ``demo``, print the run's summary and end-of-run checks,
-    and return the exit status they give (crawler/monitoring.py). A crawl that cannot run is
-    one ``Error:`` line: exit 75 when another crawl holds DATA."""
+    and return the exit status they give (crawler/monitoring.py): 4 for a run interrupted by
+    Ctrl-C or SIGTERM, with a line saying so. A crawl that cannot run is one ``Error:`` line:
+    exit 75 when another crawl holds DATA."""
     from archive.runs import ArchiveLocked, format_summary, run_counts
     from archive.schema import open_database
     from crawler.monitoring import EXIT_LOCKED, exit_status
@@ -119,6 +122,9 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     db = open_database(database_path(data_dir))
     run = db["crawl_runs"].get(run_id)
     click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
+    if run["status"] == "interrupted":
+        click.echo(f"Interrupted: run {run_id} stopped before its end; run the same command again to resume it.",
+                   err=True)
     return exit_status(run)
 
 
@@ -152,7 +158,8 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
 
     One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
     and the exit status tells a scheduler how it went: 0 ok, 3 checks failed, 4 the crawl
-    stopped early, 75 another crawl is running on DATA (nothing done), 1 an error.
+    stopped early (Ctrl-C, SIGTERM: the next crawl resumes it), 75 another crawl is running
+    on DATA (nothing done), 1 an error.
 
     \b
     Example:

@@ -154,9 +154,17 @@ def test_an_unchanged_night_archives_revisits_and_passes(db):
 
 
 def test_a_crawl_stopped_early_fails(db):
-    monitor = checked(db, night(db, reports={A: 3}, status="failed: shutdown"))
-    assert failing(monitor) == {"crawl finished": "the crawl stopped early (failed: shutdown)"}
+    monitor = checked(db, night(db, reports={A: 3}, status="failed: not_seeded"))
+    assert failing(monitor) == {"crawl finished": "the crawl stopped early (failed: not_seeded)"}
     assert exit_status(db["crawl_runs"].get(1)) == EXIT_CRAWL_FAILED
+
+
+def test_an_interrupted_crawl_fails_saying_the_next_crawl_resumes_it(db):
+    run_id = night(db, reports={A: 3}, close=False)
+    finish_run(db, run_id, status="interrupted", stats={"nianbao/stopped_by": "SIGINT"})
+    assert failing(checked(db, run_id)) == {
+        "crawl finished": "the crawl stopped early (interrupted by SIGINT): the next crawl resumes it"}
+    assert exit_status(db["crawl_runs"].get(run_id)) == EXIT_CRAWL_FAILED
 
 
 def test_a_failing_hook_is_reported_not_raised(tmp_path):
