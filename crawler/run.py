@@ -43,9 +43,10 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
     running on the same archive. Ctrl-C or SIGTERM closes the crawl early and its run is
-    recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it. At the end
-    the run's checks (``crawler.monitoring``) are stored with its summary in ``crawl_runs``
-    and the notification hooks are called.
+    recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that
+    comes before the run is opened raises ``crawler.interrupts.Interrupted`` (nothing
+    recorded). At the end the run's checks (``crawler.monitoring``) are stored with its
+    summary in ``crawl_runs`` and the notification hooks are called.
     """
     with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
         settings = crawl_settings(data_dir, profile, overrides)
@@ -59,13 +60,21 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
                 logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
                                "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
             crawler = process.create_crawler(ReportSpider)
-            process.crawl(crawler, sites=sites)
+            interrupts.check()  # the last moment before anything is recorded
+            failed = []  # a crawl that could not start: raised below, not logged as unhandled
+            process.crawl(crawler, sites=sites).addErrback(failed.append)
             interrupts.watch(crawler)
             process.start(install_signal_handlers=False)
             interrupts.stopped()
-            run_id = crawler.nianbao_archive.run_id
-            if interrupts.count > 1:  # stopped at once: the run never closed
-                close_interrupted(path)
+            archive = getattr(crawler, "nianbao_archive", None)
+            if archive is not None and (failed or interrupts.count > 1):
+                close_interrupted(path)  # stopped at once, or failed to start: the run never closed
+            if failed:
+                failed[0].raiseException()
+            if archive is None:  # stopped at once before the run was opened
+                interrupts.check()
+                raise RuntimeError(f"the crawl of {path} ended before it opened its run")
+            run_id = archive.run_id
             if crawler.stats.get_value("finish_reason") == DISK_FULL:
                 # Nothing more can be written, not even the run's checks.
                 raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "

@@ -6,7 +6,9 @@ a traceback.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -69,10 +71,34 @@ def cli():
     """
 
 
+EXIT_INTERRUPTED = 4  # crawler.monitoring.EXIT_CRAWL_FAILED, known before Scrapy is imported
+
+
+def _interrupted_before_the_crawl(message: str = "interrupted before the crawl started: nothing was recorded"):
+    error = click.ClickException(message)
+    error.exit_code = EXIT_INTERRUPTED
+    return error
+
+
+def _ctrl_c_before_the_crawl(command):
+    """Ctrl-C while a crawl command starts (its imports, the demo portal, the registry), before
+    ``run_crawl`` takes the signals over (crawler/interrupts.py): one line, exit 4."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _interrupted_before_the_crawl() from None
+
+    return wrapper
+
+
 @cli.command()
 @data_option
 @click.option("--profile", default="demo", show_default=True, help="Crawler settings profile.")
 @archive_option
+@_ctrl_c_before_the_crawl
 def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
 
@@ -83,7 +109,6 @@ def demo(data_dir, profile, archive_db):
     Example:
         nianbao demo --data ./data
     """
-    from crawler.monitoring import EXIT_CRAWL_FAILED
     from portal import DemoPortal
 
     if archive_db:
@@ -93,7 +118,7 @@ def demo(data_dir, profile, archive_db):
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
         status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
                                       profile=profile)
-    if status != EXIT_CRAWL_FAILED:
+    if status != EXIT_INTERRUPTED:
         click.echo("")
         click.echo(f"Database: {database_path(data_dir)}")
         click.echo(f"Browse it:  nianbao serve --data {data_dir}   (Datasette on http://127.0.0.1:8001/)")
@@ -105,9 +130,10 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     """Run the crawl of ``crawl`` and ``demo``, print the run's summary and end-of-run checks,
     and return the exit status they give (crawler/monitoring.py): 4 for a run interrupted by
     Ctrl-C or SIGTERM, with a line saying so. A crawl that cannot run is one ``Error:`` line:
-    exit 75 when another crawl holds DATA."""
+    exit 75 when another crawl holds DATA, 4 when interrupted before it opened its run."""
     from archive.runs import ArchiveLocked, format_summary, run_counts
     from archive.schema import open_database
+    from crawler.interrupts import Interrupted
     from crawler.monitoring import EXIT_LOCKED, exit_status
     from crawler.run import run_crawl
 
@@ -117,8 +143,11 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
         error = click.ClickException(str(exc))
         error.exit_code = EXIT_LOCKED
         raise error from None
+    except Interrupted as exc:
+        raise _interrupted_before_the_crawl(str(exc)) from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl has ended: what is left is printing it
     db = open_database(database_path(data_dir))
     run = db["crawl_runs"].get(run_id)
     click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
@@ -152,6 +181,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
               help="Do not ask again for a report page or attachment whose server was asked less than "
                    "DAYS ago: use the archived answer (listed in not_asked). Default 0: ask every run.")
 @archive_option
+@_ctrl_c_before_the_crawl
 def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
           idle_close, parse_workers, recheck_after, archive_db):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.

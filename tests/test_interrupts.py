@@ -10,9 +10,12 @@ pages, and crawls again to see the run resumed.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import sys
+
+import pytest
 
 DRIVER = """
 import importlib, os, signal, sys
@@ -65,3 +68,65 @@ def test_demo_interrupted_while_it_crawls(guarded_env, tmp_path):
     assert result.stderr.splitlines()[-1] == INTERRUPTED
     assert "Browse it" not in result.stdout
     assert runs(tmp_path) == [(1, "interrupted", None)]
+
+
+NOTHING_RECORDED = "Error: interrupted before the crawl started: nothing was recorded"
+
+
+@pytest.mark.parametrize("target,recorded", [
+    ("crawler.run:run_crawl", False),          # the command starting (imports), before the crawl has the signals
+    ("crawler.run:crawl_settings", False),     # the crawl starting, before anything is recorded
+    ("crawler.spiders.reports:ReportSpider.__init__", True),  # Scrapy building the crawl, the reactor not running
+    ("crawler.extensions:start_run", True),    # the run just opened, the engine not started
+])
+def test_crawl_interrupted_while_it_starts(guarded_env, tmp_path, target, recorded):
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        result = interrupted_at(guarded_env, target, 1, "crawl", "--start-url", portal.start_url,
+                                "--data", tmp_path, "--profile", "test")
+    assert result.returncode == 4, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
+    if recorded:
+        assert result.stderr.splitlines()[-1] == INTERRUPTED
+        assert "FAIL  crawl finished: the crawl stopped early (interrupted by SIGINT)" in result.stdout
+        assert runs(tmp_path) == [(1, "interrupted", None)]
+    else:
+        assert result.stderr.splitlines()[-1] == NOTHING_RECORDED
+        assert result.stdout == ""
+        assert runs(tmp_path) == []
+
+
+def test_demo_interrupted_as_it_starts_crawling(guarded_env, tmp_path):
+    """Ctrl-C from outside as soon as the demo portal serves: wherever it lands in the start-up."""
+    env = {**guarded_env, "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen([sys.executable, "-m", "nianbao", "demo", "--data", str(tmp_path), "--profile", "test"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = demo.stdout.readline()
+        assert first.startswith("Demo portal serving at http://127.0.0.1:"), first
+        demo.send_signal(signal.SIGINT)
+        out, err = demo.communicate(timeout=120)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 4, err[-3000:]
+    assert "Traceback" not in err and "Unhandled error" not in err
+    assert err.splitlines()[-1] in (NOTHING_RECORDED, INTERRUPTED)
+    assert runs(tmp_path) in ([], [(1, "interrupted", None)])
+    assert "Browse it" not in out
+
+
+def test_demo_interrupted_once_its_crawl_has_ended_ends_as_the_crawl_did(guarded_env, tmp_path):
+    result = interrupted_at(guarded_env, "portal.server:DemoPortal.stop", 1, "demo", "--data", tmp_path,
+                            "--profile", "test")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Browse it" in result.stdout
+    assert runs(tmp_path) == [(1, "finished", None)]
+
+
+def test_the_exit_status_of_an_interrupted_crawl_is_known_before_scrapy_is_imported():
+    from crawler.monitoring import EXIT_CRAWL_FAILED
+    from nianbao.cli import EXIT_INTERRUPTED
+
+    assert EXIT_INTERRUPTED == EXIT_CRAWL_FAILED
