@@ -3,6 +3,7 @@
 A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
 - the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
+- nothing was archived but robots.txt: every request failed (however few were made);
 - a site that yielded reports in its previous run yields none;
 - errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
   ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
@@ -104,6 +105,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     ).fetchone()
     checks = [
         _finished(run["status"], stats),
+        _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
         _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
@@ -121,6 +123,23 @@ def _finished(status: str, stats: dict) -> Check:
         return Check("crawl finished", False, f"the crawl stopped early (interrupted{' by ' + by if by else ''}): "
                                               "the next crawl resumes it")
     return Check("crawl finished", False, f"the crawl stopped early ({status})")
+
+
+def _fetched(db, run_ids, marks, errors: int, shared: bool) -> Check:
+    """Something was archived besides robots.txt: a night whose every request failed fails,
+    however few requests it made (the error rate is not judged on a few pages)."""
+    name = "pages fetched"
+    pages = db.execute(f"select count(*) from snapshots where run_id in ({marks}) and kind is not 'robots'",
+                       run_ids).fetchone()[0]
+    if pages:
+        return Check(name, True, f"{pages} page(s) archived besides robots.txt")
+    if shared and not errors:
+        return Check(name, True, "none: the shared queue gave this process nothing")
+    first = db.execute(f"select url, message from errors where run_id in ({marks}) order by id limit 1",
+                       run_ids).fetchone()
+    if first is None:
+        return Check(name, False, "none: no page was archived besides robots.txt, and no request failed")
+    return Check(name, False, f"none: every request failed ({errors} error(s); the first: {first[0]}: {first[1]})")
 
 
 def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:
