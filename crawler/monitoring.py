@@ -120,9 +120,8 @@ def _finished(status: str, stats: dict) -> Check:
         return Check("crawl finished", True, "the crawl ran to its end")
     if status == "interrupted":
         by = stats.get(STOPPED_BY)
-        return Check("crawl finished", False, f"the crawl stopped early (interrupted{' by ' + by if by else ''}): "
-                                              "the next crawl resumes it")
-    return Check("crawl finished", False, f"the crawl stopped early ({status})")
+        return Check("crawl finished", False, f"no: interrupted{' by ' + by if by else ''}; the next crawl resumes it")
+    return Check("crawl finished", False, f"no: it stopped early ({status})")
 
 
 def _fetched(db, run_ids, marks, errors: int, shared: bool) -> Check:

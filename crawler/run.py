@@ -103,8 +103,8 @@ def check_run(path, run_id: int, sites: list[dict], settings) -> None:
         record = monitor.to_dict()
         record_monitor(db, run_id, record, summary)
         if not monitor.ok:
-            failed = ", ".join(c.name for c in monitor.checks if not c.ok)
-            logger.warning("Run %d failed its checks: %s", run_id, failed)
+            failed = "; ".join(f"{c.name}: {c.message}" for c in monitor.checks if not c.ok)
+            logger.warning("Run %d failed its run checks: %s", run_id, failed)
         if monitor.ok and settings.get("NIANBAO_NOTIFY_ON") == "failure":
             return
         command, url = settings.get("NIANBAO_NOTIFY_COMMAND"), settings.get("NIANBAO_NOTIFY_URL")

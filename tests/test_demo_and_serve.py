@@ -19,6 +19,7 @@ def test_demo_summarises_and_tells_how_to_browse(demo):
     assert "Demo portal serving at http://127.0.0.1:" in out
     assert "reports found:        5" in out
     assert "reports with tables:  4" in out
-    assert "failed checks:" in out
+    assert "consistency rules:    4 failed in 1 report(s)" in out
+    assert "run checks:           OK" in out
     assert "pages skipped:" in out
     assert "nianbao serve --data" in out

@@ -63,8 +63,7 @@ def test_demo_interrupted_while_it_crawls(guarded_env, tmp_path):
                             "demo", "--data", tmp_path, "--profile", "test")
     assert result.returncode == 4, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
-    assert "FAIL  crawl finished: the crawl stopped early (interrupted by SIGINT): the next crawl resumes it" \
-        in result.stdout
+    assert "FAIL  crawl finished: no: interrupted by SIGINT; the next crawl resumes it" in result.stdout
     assert result.stderr.splitlines()[-1] == INTERRUPTED
     assert "Browse it" not in result.stdout
     assert runs(tmp_path) == [(1, "interrupted", None)]
@@ -89,7 +88,7 @@ def test_crawl_interrupted_while_it_starts(guarded_env, tmp_path, target, record
     assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
     if recorded:
         assert result.stderr.splitlines()[-1] == INTERRUPTED
-        assert "FAIL  crawl finished: the crawl stopped early (interrupted by SIGINT)" in result.stdout
+        assert "FAIL  crawl finished: no: interrupted by SIGINT; the next crawl resumes it" in result.stdout
         assert runs(tmp_path) == [(1, "interrupted", None)]
     else:
         assert result.stderr.splitlines()[-1] == NOTHING_RECORDED

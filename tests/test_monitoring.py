@@ -152,6 +152,7 @@ def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_lo
     assert "FAIL  pages fetched: none: every request failed (1 error(s); the first: http://127.0.0.1:1/zfxxgknb/: " \
            "Connection was refused by other side: 111: Connection refused.)" in result.stdout
     assert "Traceback" not in result.stderr
+    assert "WARNING: Run 1 failed its run checks: pages fetched: none: every request failed" in result.stderr
     assert "[scrapy.downloadermiddlewares.robotstxt] WARNING: Could not fetch http://127.0.0.1:1/robots.txt " \
            "(Connection was refused by other side: 111: Connection refused.): the host is crawled as if it " \
            "allowed everything" in result.stderr
@@ -196,7 +197,7 @@ def test_an_unchanged_night_archives_revisits_and_passes(db):
 
 def test_a_crawl_stopped_early_fails(db):
     monitor = checked(db, night(db, reports={A: 3}, status="failed: not_seeded"))
-    assert failing(monitor) == {"crawl finished": "the crawl stopped early (failed: not_seeded)"}
+    assert failing(monitor) == {"crawl finished": "no: it stopped early (failed: not_seeded)"}
     assert exit_status(db["crawl_runs"].get(1)) == EXIT_CRAWL_FAILED
 
 
@@ -204,7 +205,7 @@ def test_an_interrupted_crawl_fails_saying_the_next_crawl_resumes_it(db):
     run_id = night(db, reports={A: 3}, close=False)
     finish_run(db, run_id, status="interrupted", stats={"nianbao/stopped_by": "SIGINT"})
     assert failing(checked(db, run_id)) == {
-        "crawl finished": "the crawl stopped early (interrupted by SIGINT): the next crawl resumes it"}
+        "crawl finished": "no: interrupted by SIGINT; the next crawl resumes it"}
     assert exit_status(db["crawl_runs"].get(run_id)) == EXIT_CRAWL_FAILED
 
 
@@ -322,7 +323,7 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     assert result.exit_code == 0, result.output
     header, third, second, first = result.stdout.splitlines()
     assert header.split() == ["run", "started", "(UTC)", "took", "status", "pages", "reports", "errors",
-                              "blocked", "checks"]
+                              "blocked", "run", "checks"]
     assert third.split()[0] == "3" and f" running (pid {os.getpid()}) " in third and third.endswith(" -")
     assert second.split()[0] == "2" and second.endswith("FAILED: sites still yielding")
     assert first.split() == ["1", "2026-11-20", "01:30:00", "41m05s", "finished", "5", "5", "1", "0", "ok"]

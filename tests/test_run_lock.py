@@ -123,8 +123,9 @@ def test_a_crawl_stopped_by_a_signal_is_interrupted_exits_4_and_the_next_crawl_r
     assert run_statuses(tmp_path) == [(1, "interrupted", None)]
     output = (tmp_path / "first.log").read_text(errors="replace")
     name = signal.Signals(signum).name
-    assert f"FAIL  crawl finished: the crawl stopped early (interrupted by {name}): the next crawl resumes it" \
-        in output
+    assert f"FAIL  crawl finished: no: interrupted by {name}; the next crawl resumes it" in output
+    assert f"WARNING: Run 1 failed its run checks: crawl finished: no: interrupted by {name}; the next crawl " \
+           "resumes it" in output
     assert output.splitlines()[-1] == \
         "Interrupted: run 1 stopped before its end; run the same command again to resume it."
     assert "Traceback" not in output
