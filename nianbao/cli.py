@@ -103,21 +103,27 @@ def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
 
     The portal imitates a TRS WCM government site whose 政府信息公开年报 column lists
-    five real reports among other documents. Everything is written under DATA.
+    five real reports among other documents. Everything is written under DATA. Run it
+    again on the same DATA and the portal serves on the same port, so the crawl does
+    what a nightly run does: unchanged pages answer 304 and nothing is archived twice.
 
     \b
     Example:
         nianbao demo --data ./data
     """
-    from portal import DemoPortal
+    from portal.demo_port import remember_port, start_on_remembered_port
 
     if archive_db:
         open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
-    with DemoPortal() as portal:
+    portal, note = start_on_remembered_port(data_dir)  # the last demo's port: this crawl is its next night
+    with portal:
+        if note:
+            click.echo(f"Note: {note}", err=True)
         click.echo(f"Demo portal serving at {portal.start_url}")
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
         status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
                                       profile=profile)
+        remember_port(data_dir, portal)
     if status != EXIT_INTERRUPTED:
         click.echo("")
         click.echo(f"Database: {database_path(data_dir)}")
