@@ -8,6 +8,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
+import shlex
+import shutil
 import signal
 import sys
 import time
@@ -125,11 +128,26 @@ def demo(data_dir, profile, archive_db):
                                       profile=profile)
         remember_port(data_dir, portal)
     if status != EXIT_INTERRUPTED:
+        nianbao, data = _this_command(), shlex.quote(str(data_dir))
         click.echo("")
         click.echo(f"Database: {database_path(data_dir)}")
-        click.echo(f"Browse it:  nianbao serve --data {data_dir}   (Datasette on http://127.0.0.1:8001/)")
-        click.echo(f"Export it:  nianbao export-warc --data {data_dir}")
+        click.echo(f"Browse it:  {nianbao} serve --data {data}   (Datasette on http://127.0.0.1:8001/)")
+        click.echo(f"Export it:  {nianbao} export-warc --data {data}")
     sys.exit(status)
+
+
+def _this_command() -> str:
+    """``nianbao`` as the user can run it again: by that name when it is on PATH and is this
+    one, else as this one was started (``.venv/bin/nianbao``, ``/path/to/python -m nianbao``)."""
+    on_path = shutil.which("nianbao")
+    started = sys.argv[0]
+    if Path(started).name == "__main__.py":  # python -m nianbao
+        if on_path and Path(on_path).parent == Path(sys.executable).parent:  # the same environment
+            return "nianbao"
+        return f"{shlex.quote(sys.executable)} -m nianbao"
+    if on_path and os.path.exists(started) and os.path.samefile(on_path, started):
+        return "nianbao"
+    return shlex.quote(started)
 
 
 def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:

@@ -62,3 +62,42 @@ def test_a_remembered_port_taken_now_is_replaced_by_a_free_one_saying_so(tmp_pat
     portal, note = start_on_remembered_port(tmp_path)  # free again: taken back, nothing to say
     with portal:
         assert (portal.port, note) == (remembered_port(tmp_path), None)
+
+
+@pytest.mark.parametrize("argv0,on_path,shown", [
+    (".venv/bin/nianbao", None, ".venv/bin/nianbao"),                       # README: no activated venv
+    ("{bin}/nianbao", "{bin}/nianbao", "nianbao"),                          # on PATH: this one
+    (".venv/bin/nianbao", "/usr/local/bin/nianbao", ".venv/bin/nianbao"),   # on PATH: another one
+    ("{pkg}/__main__.py", None, "{python} -m nianbao"),                     # python -m nianbao
+    ("{pkg}/__main__.py", "{python_bin}/nianbao", "nianbao"),               # ... of an activated venv
+    ("/opt/my tools/nianbao", None, "'/opt/my tools/nianbao'"),
+])
+def test_demo_tells_how_to_browse_with_a_command_that_runs(monkeypatch, tmp_path, argv0, on_path, shown):
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from nianbao import cli
+
+    script = tmp_path / "bin" / "nianbao"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\n")
+    python = tmp_path / "venv" / "bin" / "python"
+    names = {"bin": script.parent, "pkg": Path(cli.__file__).parent, "python": python, "python_bin": python.parent}
+    monkeypatch.setattr(sys, "argv", [argv0.format(**names), "demo"])
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setattr(shutil, "which", lambda name: on_path and on_path.format(**names))
+    assert cli._this_command() == shown.format(**names)
+
+
+def test_demo_prints_commands_that_run(demo):
+    import shutil
+    import sys
+    from pathlib import Path
+
+    data, out, _ = demo
+    on_path = shutil.which("nianbao")  # run_nianbao runs `python -m nianbao` with this PATH
+    nianbao = ("nianbao" if on_path and Path(on_path).parent == Path(sys.executable).parent
+               else f"{sys.executable} -m nianbao")
+    assert f"Browse it:  {nianbao} serve --data {data}   (Datasette" in out
+    assert f"Export it:  {nianbao} export-warc --data {data}" in out
