@@ -105,7 +105,8 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     ).fetchone()
     checks = [
         _finished(run["status"], stats),
-        _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites),
+        _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
+                 finished=run["status"] == "finished"),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
         _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
@@ -124,7 +125,7 @@ def _finished(status: str, stats: dict) -> Check:
     return Check("crawl finished", False, f"no: it stopped early ({status})")
 
 
-def _fetched(db, run_ids, marks, errors: int, shared: bool) -> Check:
+def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool) -> Check:
     """Something was archived besides robots.txt: a night whose every request failed fails,
     however few requests it made (the error rate is not judged on a few pages)."""
     name = "pages fetched"
@@ -134,6 +135,8 @@ def _fetched(db, run_ids, marks, errors: int, shared: bool) -> Check:
         return Check(name, True, f"{pages} page(s) archived besides robots.txt")
     if shared and not errors:
         return Check(name, True, "none: the shared queue gave this process nothing")
+    if not finished and not errors:  # "crawl finished" says why
+        return Check(name, True, "none: the crawl stopped before a page came")
     first = db.execute(f"select url, message from errors where run_id in ({marks}) order by id limit 1",
                        run_ids).fetchone()
     if first is None:
