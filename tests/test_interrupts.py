@@ -58,7 +58,7 @@ def runs(data):
         return [tuple(r) for r in db.execute("select id, status, resumes from crawl_runs order by id")]
 
 
-def test_demo_interrupted_while_it_crawls(guarded_env, tmp_path):
+def test_demo_interrupted_while_it_crawls_then_resumed(guarded_env, run_nianbao, tmp_path):
     result = interrupted_at(guarded_env, "crawler.middlewares.snapshots:store_snapshot", 3,
                             "demo", "--data", tmp_path, "--profile", "test")
     assert result.returncode == 4, result.stderr[-3000:]
@@ -67,6 +67,12 @@ def test_demo_interrupted_while_it_crawls(guarded_env, tmp_path):
     assert result.stderr.splitlines()[-1] == INTERRUPTED
     assert "Browse it" not in result.stdout
     assert runs(tmp_path) == [(1, "interrupted", None)]
+
+    again = run_nianbao("demo", "--data", tmp_path, "--profile", "test")
+    assert "run checks:           OK" in again.stdout
+    assert runs(tmp_path) == [(1, "interrupted", None), (2, "finished", 1)]
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("select count(*) from reports").fetchone()[0] == 5
 
 
 NOTHING_RECORDED = "Error: interrupted before the crawl started: nothing was recorded"
