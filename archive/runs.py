@@ -265,7 +265,7 @@ def format_summary(counts: RunCounts) -> str:
         f"reports found:        {counts.reports_found} ({counts.reports_new} new, "
         f"{counts.reports_new_versions} new versions)",
         f"reports with tables:  {counts.reports_with_tables}",
-        f"failed checks:        {counts.failed_checks} in {counts.reports_failing_checks} report(s)",
+        f"consistency rules:    {counts.failed_checks} failed in {counts.reports_failing_checks} report(s)",
         f"errors:               {counts.errors}",
         f"hosts blocked:        {counts.blocked}",
         f"pages skipped:        {sum(counts.skipped_by_reason.values())}",
@@ -354,7 +354,7 @@ def _parse_time(value: str) -> datetime:
 
 def format_runs(runs: list[RunLine]) -> str:
     """``runs`` as an aligned table, one line each, for a terminal."""
-    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "checks")
+    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "run checks")
     lines = [header]
     for run in runs:
         status = run.status_text

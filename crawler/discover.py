@@ -4,9 +4,11 @@ Nobody can hand-list 14,000 sites, so ``nianbao discover URL`` walks at most two
 of links from the page it is given: links named 政府信息公开 / 政务公开 lead on; links
 named like a report column (政府信息公开年报, 信息公开工作年度报告, 年度报告 — without a
 year, which would make them one report) are the columns. Each column page is fetched
-once to detect its flavour, and the result is a registry entry per site. The walk is
-polite (the crawl's own settings: robots.txt, delays) and bounded in pages; every page
-fetched is archived like any other.
+once to detect its flavour, and the result is a registry entry per site. A column linked
+both as ``col/`` and as ``col/index.html`` (or another default document) is one column,
+fetched once. The walk is polite (the crawl's own settings: robots.txt, delays) and
+bounded in pages; every page fetched is archived like any other. Like ``demo``, it logs
+warnings and errors only, unless the profile or overrides set ``LOG_LEVEL``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
 from .listing import anchor_title
 from .run import crawl_settings
-from .spiders.reports import response_text
+from .spiders.reports import directory_url, response_text
 
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
 SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")
@@ -61,7 +63,7 @@ class DiscoverSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.url = url
         self.host = urlsplit(url).hostname
-        self.requested: set[str] = set()
+        self.requested: set[str] = set()  # directory_url() of each page asked for
         self.site_name: str | None = None
         self.columns: dict[str, str] = {}       # column URL -> flavour
 
@@ -70,9 +72,9 @@ class DiscoverSpider(scrapy.Spider):
 
     def _request(self, url: str, callback, depth: int):
         limit = self.settings.getint("NIANBAO_DISCOVER_MAX_PAGES", DEFAULT_MAX_PAGES)
-        if url in self.requested or len(self.requested) >= limit:
+        if directory_url(url) in self.requested or len(self.requested) >= limit:
             return None
-        self.requested.add(url)
+        self.requested.add(directory_url(url))
         kind = "listing" if callback == self.parse_column else "page"
         return scrapy.Request(url, callback=callback, meta={"nianbao_kind": kind, "nianbao_depth": depth},
                               errback=lambda failure: None)
@@ -106,9 +108,17 @@ class DiscoverSpider(scrapy.Spider):
         return [entry]
 
 
+def discover_settings(data_dir, profile: str = "polite", overrides: dict | None = None):
+    """The crawl's settings, logging warnings and errors only unless the profile or overrides
+    say otherwise (the polite profile keeps Scrapy's INFO log for nightly crawls)."""
+    settings = crawl_settings(data_dir, profile, overrides)
+    settings.set("LOG_LEVEL", "WARNING", priority="project")  # under a profile's or override's
+    return settings
+
+
 def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | None = None) -> list[dict]:
     """Discover the report columns reachable from ``url``; blocks; once per process."""
-    process = CrawlerProcess(crawl_settings(data_dir, profile, overrides))
+    process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
     crawler = process.create_crawler(DiscoverSpider)
     process.crawl(crawler, url=url)
     process.start()

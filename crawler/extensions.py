@@ -72,6 +72,9 @@ def crawl_archive(crawler) -> CrawlArchive:
 
 
 DISK_FULL = "disk_full"  # the close reason of a crawl stopped by a full disk
+# A run's status from the crawl's close reason: Scrapy closes with "shutdown" when stopped from
+# outside (Ctrl-C, SIGTERM: crawler/interrupts.py); the next crawl resumes an interrupted run.
+RUN_STATUS = {"finished": "finished", "shutdown": "interrupted"}
 
 
 def is_disk_full(exc: BaseException | None) -> bool:
@@ -122,7 +125,7 @@ class CrawlRunExtension:
 
     def spider_closed(self, spider, reason):
         archive = crawl_archive(self.crawler)
-        status = "finished" if reason == "finished" else f"failed: {reason}"
+        status = RUN_STATUS.get(reason) or f"failed: {reason}"
         try:
             finish_run(archive.db, archive.run_id, status=status, stats=self.crawler.stats.get_stats())
         except sqlite3.OperationalError as exc:

@@ -2,7 +2,8 @@
 
 A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
-- the crawl did not finish (stopped by a signal, or closed for another reason);
+- the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
+- nothing was archived but robots.txt: every request failed (however few were made);
 - a site that yielded reports in its previous run yields none;
 - errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
   ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
@@ -35,6 +36,7 @@ import sqlite_utils
 
 from archive.runs import RUN_REPORT_IDS, logical_run_ids
 
+from .interrupts import STOPPED_BY
 from .registry import belongs_to_site, host_name
 
 # Exit statuses of `nianbao crawl`, for the scheduler.
@@ -102,7 +104,9 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
     checks = [
-        _finished(run["status"]),
+        _finished(run["status"], stats),
+        _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
+                 finished=run["status"] == "finished"),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
         _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
@@ -112,10 +116,32 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
 
 
-def _finished(status: str) -> Check:
+def _finished(status: str, stats: dict) -> Check:
     if status == "finished":
         return Check("crawl finished", True, "the crawl ran to its end")
-    return Check("crawl finished", False, f"the crawl stopped early ({status})")
+    if status == "interrupted":
+        by = stats.get(STOPPED_BY)
+        return Check("crawl finished", False, f"no: interrupted{' by ' + by if by else ''}; the next crawl resumes it")
+    return Check("crawl finished", False, f"no: it stopped early ({status})")
+
+
+def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool) -> Check:
+    """Something was archived besides robots.txt: a night whose every request failed fails,
+    however few requests it made (the error rate is not judged on a few pages)."""
+    name = "pages fetched"
+    pages = db.execute(f"select count(*) from snapshots where run_id in ({marks}) and kind is not 'robots'",
+                       run_ids).fetchone()[0]
+    if pages:
+        return Check(name, True, f"{pages} page(s) archived besides robots.txt")
+    if shared and not errors:
+        return Check(name, True, "none: the shared queue gave this process nothing")
+    if not finished and not errors:  # "crawl finished" says why
+        return Check(name, True, "none: the crawl stopped before a page came")
+    first = db.execute(f"select url, message from errors where run_id in ({marks}) order by id limit 1",
+                       run_ids).fetchone()
+    if first is None:
+        return Check(name, False, "none: no page was archived besides robots.txt, and no request failed")
+    return Check(name, False, f"none: every request failed ({errors} error(s); the first: {first[0]}: {first[1]})")
 
 
 def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:

@@ -8,11 +8,12 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.runs import format_summary, hold_archive, record_monitor, run_counts
+from archive.runs import format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import open_database
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DATABASE_NAME, DISK_FULL
+from .interrupts import Interrupts
 from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
 from .notify import notify
 from .profiles import profile_settings
@@ -41,30 +42,56 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
-    running on the same archive. At the end the run's checks (``crawler.monitoring``)
-    are stored with its summary in ``crawl_runs`` and the notification hooks are called.
+    running on the same archive. Ctrl-C or SIGTERM closes the crawl early and its run is
+    recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that
+    comes before the run is opened raises ``crawler.interrupts.Interrupted`` (nothing
+    recorded). At the end the run's checks (``crawler.monitoring``) are stored with its
+    summary in ``crawl_runs`` and the notification hooks are called.
     """
-    settings = crawl_settings(data_dir, profile, overrides)
-    if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
-        use_redis(settings, shared_queue)
-    process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    path = Path(data_dir) / DATABASE_NAME
-    with hold_archive(path) as hold:
-        if hold.stale:
-            logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
-                           "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
-        crawler = process.create_crawler(ReportSpider)
-        process.crawl(crawler, sites=sites)
-        process.start()
-        run_id = crawler.nianbao_archive.run_id
-        if crawler.stats.get_value("finish_reason") == DISK_FULL:
-            # Nothing more can be written, not even the run's checks.
-            raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
-                           "before is intact (free space and crawl again to resume)")
-        if settings.getbool("NIANBAO_MONITOR_ENABLED"):
-            check_run(path, run_id, sites, settings)
+    with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
+        settings = crawl_settings(data_dir, profile, overrides)
+        if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
+            use_redis(settings, shared_queue)
+        process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(data_dir) / DATABASE_NAME
+        with hold_archive(path) as hold:
+            if hold.stale:
+                logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
+                               "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
+            crawler = process.create_crawler(ReportSpider)
+            interrupts.check()  # the last moment before anything is recorded
+            failed = []  # a crawl that could not start: raised below, not logged as unhandled
+            process.crawl(crawler, sites=sites).addErrback(failed.append)
+            interrupts.watch(crawler)
+            process.start(install_signal_handlers=False)
+            interrupts.stopped()
+            archive = getattr(crawler, "nianbao_archive", None)
+            if archive is not None and (failed or interrupts.count > 1):
+                close_interrupted(path)  # stopped at once, or failed to start: the run never closed
+            if failed:
+                failed[0].raiseException()
+            if archive is None:  # stopped at once before the run was opened
+                interrupts.check()
+                raise RuntimeError(f"the crawl of {path} ended before it opened its run")
+            run_id = archive.run_id
+            if crawler.stats.get_value("finish_reason") == DISK_FULL:
+                # Nothing more can be written, not even the run's checks.
+                raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
+                               "before is intact (free space and crawl again to resume)")
+            if settings.getbool("NIANBAO_MONITOR_ENABLED"):
+                check_run(path, run_id, sites, settings)
     return run_id
+
+
+def close_interrupted(path) -> None:
+    """Mark this crawl's run ``interrupted`` when it stopped without closing (the archive's lock
+    is held: no other crawl's run is ``running``)."""
+    db = open_database(path)
+    try:
+        mark_interrupted_runs(db)
+    finally:
+        db.close()
 
 
 def check_run(path, run_id: int, sites: list[dict], settings) -> None:
@@ -76,8 +103,8 @@ def check_run(path, run_id: int, sites: list[dict], settings) -> None:
         record = monitor.to_dict()
         record_monitor(db, run_id, record, summary)
         if not monitor.ok:
-            failed = ", ".join(c.name for c in monitor.checks if not c.ok)
-            logger.warning("Run %d failed its checks: %s", run_id, failed)
+            failed = "; ".join(f"{c.name}: {c.message}" for c in monitor.checks if not c.ok)
+            logger.warning("Run %d failed its run checks: %s", run_id, failed)
         if monitor.ok and settings.get("NIANBAO_NOTIFY_ON") == "failure":
             return
         command, url = settings.get("NIANBAO_NOTIFY_COMMAND"), settings.get("NIANBAO_NOTIFY_URL")

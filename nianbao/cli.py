@@ -6,8 +6,11 @@ a traceback.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
+import shlex
+import shutil
 import signal
 import sqlite3
 import sys
@@ -130,41 +133,112 @@ def cli():
     """
 
 
+EXIT_INTERRUPTED = 4  # crawler.monitoring.EXIT_CRAWL_FAILED, known before Scrapy is imported
+
+
+def _interrupted_before_the_crawl(message: str = "interrupted before the crawl started: nothing was recorded"):
+    error = click.ClickException(message)
+    error.exit_code = EXIT_INTERRUPTED
+    return error
+
+
+def _ctrl_c_before_the_crawl(command):
+    """Ctrl-C while a crawl command starts (its imports, the demo portal, the registry), before
+    ``run_crawl`` takes the signals over (crawler/interrupts.py): one line, exit 4."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise _interrupted_before_the_crawl() from None
+
+    return wrapper
+
+
 @cli.command()
 @data_option
 @click.option("--profile", default="demo", show_default=True, help="Crawler settings profile.")
 @archive_option
+@_ctrl_c_before_the_crawl
 def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
 
     The portal imitates a TRS WCM government site whose 政府信息公开年报 column lists
-    five real reports among other documents. Everything is written under DATA.
+    five real reports among other documents. Everything is written under DATA. Run it
+    again on the same DATA and the portal serves on the same port, so the crawl does
+    what a nightly run does: unchanged pages answer 304 and nothing is archived twice.
 
     \b
     Example:
         nianbao demo --data ./data
     """
-    from archive.runs import format_summary, run_counts
-    from archive.schema import open_database
-    from crawler.run import run_crawl
-    from portal import DemoPortal
+    from portal.demo_port import remember_port, start_on_remembered_port
 
     if archive_db:
         open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
-    with DemoPortal() as portal:
+    portal, note = start_on_remembered_port(data_dir)  # the last demo's port: this crawl is its next night
+    with portal:
+        if note:
+            click.echo(f"Note: {note}", err=True)
         click.echo(f"Demo portal serving at {portal.start_url}")
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
-        run_id = run_crawl(
-            [{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir, profile=profile
-        )
-    path = database_path(data_dir)
-    db = open_database(path)
-    click.echo("")
-    click.echo(format_summary(run_counts(db, run_id)))
-    click.echo("")
-    click.echo(f"Database: {path}")
-    click.echo(f"Browse it:  nianbao serve --data {data_dir}   (Datasette on http://127.0.0.1:8001/)")
-    click.echo(f"Export it:  nianbao export-warc --data {data_dir}")
+        status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
+                                      profile=profile)
+        remember_port(data_dir, portal)
+    if status != EXIT_INTERRUPTED:
+        nianbao, data = _this_command(), shlex.quote(str(data_dir))
+        click.echo("")
+        click.echo(f"Database: {database_path(data_dir)}")
+        click.echo(f"Browse it:  {nianbao} serve --data {data}   (Datasette on http://127.0.0.1:8001/)")
+        click.echo(f"Export it:  {nianbao} export-warc --data {data}")
+    sys.exit(status)
+
+
+def _this_command() -> str:
+    """``nianbao`` as the user can run it again: by that name when it is on PATH and is this
+    one, else as this one was started (``.venv/bin/nianbao``, ``/path/to/python -m nianbao``)."""
+    on_path = shutil.which("nianbao")
+    started = sys.argv[0]
+    if Path(started).name == "__main__.py":  # python -m nianbao
+        if on_path and Path(on_path).parent == Path(sys.executable).parent:  # the same environment
+            return "nianbao"
+        return f"{shlex.quote(sys.executable)} -m nianbao"
+    with contextlib.suppress(OSError):  # either may be missing (a stale PATH entry)
+        if on_path and os.path.samefile(on_path, started):
+            return "nianbao"
+    return shlex.quote(started)
+
+
+def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
+    """Run the crawl of ``crawl`` and ``demo``, print the run's summary and end-of-run checks,
+    and return the exit status they give (crawler/monitoring.py): 4 for a run interrupted by
+    Ctrl-C or SIGTERM, with a line saying so. A crawl that cannot run is one ``Error:`` line:
+    exit 75 when another crawl holds DATA, 4 when interrupted before it opened its run."""
+    from archive.runs import ArchiveLocked, format_summary, run_counts
+    from archive.schema import open_database
+    from crawler.interrupts import Interrupted
+    from crawler.monitoring import EXIT_LOCKED, exit_status
+    from crawler.run import run_crawl
+
+    try:
+        run_id = run_crawl(sites, data_dir, **options)
+    except ArchiveLocked as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = EXIT_LOCKED
+        raise error from None
+    except Interrupted as exc:
+        raise _interrupted_before_the_crawl(str(exc)) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl has ended: what is left is printing it
+    db = open_database(database_path(data_dir))
+    run = db["crawl_runs"].get(run_id)
+    click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
+    if run["status"] == "interrupted":
+        click.echo(f"Interrupted: run {run_id} stopped before its end; run the same command again to resume it.",
+                   err=True)
+    return exit_status(run)
 
 
 @cli.command()
@@ -191,13 +265,15 @@ def demo(data_dir, profile, archive_db):
               help="Do not ask again for a report page or attachment whose server was asked less than "
                    "DAYS ago: use the archived answer (listed in not_asked). Default 0: ask every run.")
 @archive_option
+@_ctrl_c_before_the_crawl
 def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
           idle_close, parse_workers, recheck_after, archive_db):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
 
     One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
     and the exit status tells a scheduler how it went: 0 ok, 3 checks failed, 4 the crawl
-    stopped early, 75 another crawl is running on DATA (nothing done), 1 an error.
+    stopped early (Ctrl-C, SIGTERM: the next crawl resumes it), 75 another crawl is running
+    on DATA (nothing done), 1 an error.
 
     \b
     Example:
@@ -207,12 +283,8 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
         nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
-    from archive.runs import ArchiveLocked, format_summary, run_counts
-    from archive.schema import open_database
     from crawler.distributed import SharedQueue
-    from crawler.monitoring import EXIT_LOCKED, exit_status
     from crawler.registry import http_url, load_registry
-    from crawler.run import run_crawl
 
     if not sites_file and not start_urls:
         raise click.UsageError("give --sites FILE or at least one --start-url")
@@ -234,17 +306,10 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
             sites.append({"name": "command line", "start_urls": [http_url(u, "--start-url") for u in start_urls]})
-        run_id = run_crawl(sites, data_dir, profile=profile, overrides=overrides, shared_queue=shared_queue)
-    except ArchiveLocked as exc:
-        error = click.ClickException(str(exc))
-        error.exit_code = EXIT_LOCKED
-        raise error from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    db = open_database(database_path(data_dir))
-    run = db["crawl_runs"].get(run_id)
-    click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
-    sys.exit(exit_status(run))
+    sys.exit(_crawl_and_summarise(sites, data_dir, profile=profile, overrides=overrides,
+                                  shared_queue=shared_queue))
 
 
 @cli.command()

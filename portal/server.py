@@ -235,6 +235,12 @@ class DemoPortal:
             self._sent.append(response)
 
     @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("DemoPortal is not started")
+        return self._server.server_address[1]
+
+    @property
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("DemoPortal is not started")

@@ -116,6 +116,48 @@ def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
     assert monitor.sites[B]["reports"] == 2
 
 
+def checks_by_name(monitor) -> dict:
+    return {c.name: c.message for c in monitor.checks}
+
+
+def test_a_night_whose_every_request_failed_fails_however_few_they_were(db):
+    monitor = checked(db, night(db, errors=1))
+    assert failing(monitor) == {"pages fetched": f"none: every request failed (1 error(s); the first: "
+                                                 f"{base(A)}/gone_0.html: HTTP 404)"}
+    assert checks_by_name(monitor)["error rate"].endswith("not judged under 20 pages")
+    assert exit_status(db["crawl_runs"].get(1)) == EXIT_CHECKS_FAILED
+
+
+def test_a_night_that_archived_only_robots_txt_fails(db):
+    run_id = night(db, close=False)
+    store(db, run_id, base(A) + "/robots.txt", b"User-agent: *\n", kind="robots")
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": 1})
+    assert failing(checked(db, run_id)) == {
+        "pages fetched": "none: no page was archived besides robots.txt, and no request failed"}
+
+
+def test_one_of_several_processes_given_nothing_by_the_shared_queue_passes(db):
+    from scrapy.settings import Settings
+
+    shared = Thresholds.from_settings(Settings({"REDIS_URL": "redis://127.0.0.1:6379/0"}))
+    monitor = monitor_run(db, night(db), SITES, shared)
+    assert monitor.ok and checks_by_name(monitor)["pages fetched"] == "none: the shared queue gave this process nothing"
+
+
+def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_log_lines(run_nianbao, tmp_path):
+    result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path,
+                         "--profile", "test", check=False)
+    assert result.returncode == EXIT_CHECKS_FAILED, result.stderr[-3000:]
+    assert "run checks:           FAILED (1 of 6)" in result.stdout
+    assert "FAIL  pages fetched: none: every request failed (1 error(s); the first: http://127.0.0.1:1/zfxxgknb/: " \
+           "Connection was refused by other side: 111: Connection refused.)" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert "WARNING: Run 1 failed its run checks: pages fetched: none: every request failed" in result.stderr
+    assert "[scrapy.downloadermiddlewares.robotstxt] WARNING: Could not fetch http://127.0.0.1:1/robots.txt " \
+           "(Connection was refused by other side: 111: Connection refused.): the host is crawled as if it " \
+           "allowed everything" in result.stderr
+
+
 def test_an_error_rate_over_the_threshold_fails(db):
     monitor = checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=5))
     assert failing(monitor) == {"error rate": "5 error(s) for 25 page(s) fetched (16.7%; at most 10.0%)"}
@@ -127,7 +169,7 @@ def test_an_error_rate_over_the_threshold_fails(db):
 def test_a_small_runs_error_rate_is_not_judged(db):
     monitor = checked(db, night(db, pages={A: 2}, errors=1))
     assert monitor.ok
-    assert "not judged under 20 pages" in monitor.checks[2].message
+    assert "not judged under 20 pages" in checks_by_name(monitor)["error rate"]
 
 
 def test_blocked_hosts_fail(db):
@@ -154,9 +196,17 @@ def test_an_unchanged_night_archives_revisits_and_passes(db):
 
 
 def test_a_crawl_stopped_early_fails(db):
-    monitor = checked(db, night(db, reports={A: 3}, status="failed: shutdown"))
-    assert failing(monitor) == {"crawl finished": "the crawl stopped early (failed: shutdown)"}
+    monitor = checked(db, night(db, reports={A: 3}, status="failed: not_seeded"))
+    assert failing(monitor) == {"crawl finished": "no: it stopped early (failed: not_seeded)"}
     assert exit_status(db["crawl_runs"].get(1)) == EXIT_CRAWL_FAILED
+
+
+def test_an_interrupted_crawl_fails_saying_the_next_crawl_resumes_it(db):
+    run_id = night(db, reports={A: 3}, close=False)
+    finish_run(db, run_id, status="interrupted", stats={"nianbao/stopped_by": "SIGINT"})
+    assert failing(checked(db, run_id)) == {
+        "crawl finished": "no: interrupted by SIGINT; the next crawl resumes it"}
+    assert exit_status(db["crawl_runs"].get(run_id)) == EXIT_CRAWL_FAILED
 
 
 def test_a_failing_hook_is_reported_not_raised(tmp_path):
@@ -226,7 +276,8 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         assert posted["run_id"] == 1 and posted["ok"] is True and posted["exit_status"] == EXIT_OK
         assert posted["summary"] + "\n" == first.stdout
         assert [c["name"] for c in posted["checks"]] == [
-            "crawl finished", "sites still yielding", "error rate", "hosts blocked", "archive growing"]
+            "crawl finished", "pages fetched", "sites still yielding", "error rate", "hosts blocked",
+            "archive growing"]
 
         second = run_nianbao(*crawl, *hooks, "--notify-on", "failure")  # the unchanged next night
         assert "run checks:           OK" in second.stdout
@@ -235,7 +286,7 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         portal.site = SilentSite(dict(build_site()), portal.site.start_path)
         third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
     assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 5)" in third.stdout
+    assert "run checks:           FAILED (1 of 6)" in third.stdout
     assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now: " \
            "demo (5 in run 2)" in third.stdout
     assert len(received) == 2 and received[1][1]["exit_status"] == EXIT_CHECKS_FAILED
@@ -252,7 +303,7 @@ def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
     shared = Thresholds.from_settings(Settings({"REDIS_URL": "redis://127.0.0.1:6379/0"}))
     monitor = monitor_run(db, night(db, reports={A: 3}), SITES, shared)
     assert monitor.ok
-    assert monitor.checks[1].message == "not judged: one of several processes on a shared queue"
+    assert checks_by_name(monitor)["sites still yielding"] == "not judged: one of several processes on a shared queue"
     assert not monitor_run(db, 2, SITES, Thresholds.from_settings(Settings())).ok
 
 
@@ -272,7 +323,7 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     assert result.exit_code == 0, result.output
     header, third, second, first = result.stdout.splitlines()
     assert header.split() == ["run", "started", "(UTC)", "took", "status", "pages", "reports", "errors",
-                              "blocked", "checks"]
+                              "blocked", "run", "checks"]
     assert third.split()[0] == "3" and f" running (pid {os.getpid()}) " in third and third.endswith(" -")
     assert second.split()[0] == "2" and second.endswith("FAILED: sites still yielding")
     assert first.split() == ["1", "2026-11-20", "01:30:00", "41m05s", "finished", "5", "5", "1", "0", "ok"]

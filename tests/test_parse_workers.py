@@ -341,7 +341,7 @@ def test_sigterm_stores_the_parses_in_flight_and_leaves_no_worker(slow_world, gu
     # `systemctl stop`: Scrapy closes gracefully
     assert crawl_stopped_midway(env, sites, data, lambda process: process.send_signal(signal.SIGTERM)) == 0
     assert wait_until_gone(marker) == []
-    assert query(data / "nianbao.db", "select status from crawl_runs") == [("failed: shutdown",)]
+    assert query(data / "nianbao.db", "select status from crawl_runs") == [("interrupted",)]
     # Scrapy waited for the items in flight: every page fetched was parsed and stored.
     assert report_pages_unparsed(data) == 0
     assert query(data / "nianbao.db", "pragma integrity_check") == [("ok",)]

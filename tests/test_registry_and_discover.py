@@ -146,3 +146,42 @@ def test_discover_reports_when_nothing_is_found(world, run_nianbao, tmp_path):
     result = run_nianbao("discover", world["department"].base_url + "/robots.txt", "--data", tmp_path,
                          "--profile", "test", check=False)
     assert result.returncode != 0 and "no report column found" in result.stderr
+
+
+def test_discover_takes_a_column_linked_as_its_directory_and_its_index_page_for_one(run_nianbao, tmp_path):
+    from portal import DemoPortal
+
+    out = tmp_path / "found.yaml"
+    with DemoPortal() as portal:  # its pages link the column as /zwgk/zfxxgknb/ and .../index.html
+        result = run_nianbao("discover", portal.base_url + "/", "--out", out, "--data", tmp_path, "--profile",
+                             "test")
+        column = portal.url("/zwgk/zfxxgknb/")
+    (entry,) = load_registry(out)
+    assert entry["start_urls"] == [column]
+    db = sqlite3.connect(tmp_path / "nianbao.db")
+    fetched = [u for (u,) in db.execute("select url from snapshots where url like '%/zfxxgknb/%'")]
+    assert fetched == [column]  # asked for once
+    assert "start_urls:" in result.stdout
+
+
+@pytest.mark.parametrize("url,same", [
+    ("http://h/col/index.html", "http://h/col/"),
+    ("http://h/col/index.shtml#top", "http://h/col/"),
+    ("http://h/col/Default.aspx", "http://h/col/"),
+    ("http://h/col/index.jsp", "http://h/col/"),
+    ("http://h/col/", "http://h/col/"),
+    ("http://h/list.asp?classid=12&page=1", "http://h/list.asp?classid=12&page=1"),
+    ("http://h/col/index_1.html", "http://h/col/index_1.html"),
+    ("http://h/col/t20240130_1.html", "http://h/col/t20240130_1.html"),
+])
+def test_a_default_document_is_its_directory(url, same):
+    from crawler.spiders.reports import directory_url
+
+    assert directory_url(url) == same
+
+
+def test_discover_logs_warnings_only_unless_told_otherwise(tmp_path):
+    from crawler.discover import discover_settings
+
+    assert discover_settings(tmp_path)["LOG_LEVEL"] == "WARNING"  # polite: the crawl's INFO log is for nightly runs
+    assert discover_settings(tmp_path, overrides={"LOG_LEVEL": "INFO"})["LOG_LEVEL"] == "INFO"

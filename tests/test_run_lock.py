@@ -106,11 +106,13 @@ def test_second_crawl_refuses_then_a_killed_crawls_lock_is_cleared(gated_portal,
         assert db.execute("select count(*) from reports").fetchone()[0] == 5
 
 
-def test_a_crawl_stopped_by_sigterm_exits_4(gated_portal, guarded_env, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])  # `systemctl stop`; Ctrl-C
+def test_a_crawl_stopped_by_a_signal_is_interrupted_exits_4_and_the_next_crawl_resumes_it(
+        gated_portal, guarded_env, tmp_path, signum):
     portal, site = gated_portal
     first, log = start_held_crawl(portal, site, tmp_path, guarded_env)
     try:
-        first.send_signal(signal.SIGTERM)  # what `systemctl stop` sends: Scrapy closes gracefully
+        first.send_signal(signum)  # the crawl closes: the requests in flight end, their pages are stored
         time.sleep(0.5)
         site.gate.set()
         assert first.wait(timeout=60) == EXIT_CRAWL_FAILED, (tmp_path / "first.log").read_text(errors="replace")
@@ -118,9 +120,22 @@ def test_a_crawl_stopped_by_sigterm_exits_4(gated_portal, guarded_env, tmp_path)
         if first.poll() is None:
             first.kill()
         log.close()
-    assert run_statuses(tmp_path) == [(1, "failed: shutdown", None)]
+    assert run_statuses(tmp_path) == [(1, "interrupted", None)]
     output = (tmp_path / "first.log").read_text(errors="replace")
-    assert "FAIL  crawl finished: the crawl stopped early (failed: shutdown)" in output
+    name = signal.Signals(signum).name
+    assert f"FAIL  crawl finished: no: interrupted by {name}; the next crawl resumes it" in output
+    assert f"WARNING: Run 1 failed its run checks: crawl finished: no: interrupted by {name}; the next crawl " \
+           "resumes it" in output
+    assert output.splitlines()[-1] == \
+        "Interrupted: run 1 stopped before its end; run the same command again to resume it."
+    assert "Traceback" not in output
+
+    again = subprocess.run(crawl_command(portal, tmp_path), env=guarded_env, capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert run_statuses(tmp_path) == [(1, "interrupted", None), (2, "finished", 1)]
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("select count(*) from reports").fetchone()[0] == 5
 
 
 # The pieces underneath, in this process.
@@ -163,3 +178,14 @@ def test_a_lock_file_left_by_a_killed_holder_is_stale(tmp_path):
     (tmp_path / "nianbao.db.lock").write_text('{"pid": 999999, "started": "2026-01-01T00:00:00Z"}\n')
     with hold_archive(path) as hold:
         assert hold.stale == {"pid": 999999, "started": "2026-01-01T00:00:00Z"}
+
+
+def test_demo_on_a_held_archive_says_so_in_one_line_like_crawl(run_nianbao, tmp_path):
+    with hold_archive(tmp_path / "nianbao.db"):  # a crawl of this process holds it
+        holder = json.loads((tmp_path / "nianbao.db.lock").read_text())
+        demo = run_nianbao("demo", "--data", tmp_path, "--profile", "test", check=False)
+    assert demo.returncode == EXIT_LOCKED, demo.stderr[-3000:]
+    assert demo.stderr.splitlines()[-1] == (
+        f"Error: another crawl is running on {tmp_path / 'nianbao.db'} (pid {holder['pid']}, started "
+        f"{holder['started']}); not starting")
+    assert "Traceback" not in demo.stderr

@@ -58,14 +58,20 @@ def failure_message(failure) -> str:
     return str(value)[:500] or failure.type.__name__
 
 
-_DIRECTORY_INDEX = re.compile(r"/index\.s?html?$")
+# A directory's default document: index.html, index.htm, index.shtml, default.htm, index.jsp …
+_DEFAULT_DOCUMENT = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
+
+
+def directory_url(url: str) -> str:
+    """``url`` without its fragment, and without a trailing default document when it has no
+    query: ``col/`` and ``col/index.html`` are one page."""
+    url = url.split("#", 1)[0]
+    return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
 
 
 def listing_key(request) -> tuple:
     """Listing requests that fetch the same page: ``col/`` and ``col/index.html`` are one."""
-    url = request.url.split("#", 1)[0]
-    if request.method == "GET" and "?" not in url:
-        url = _DIRECTORY_INDEX.sub("/", url)
+    url = directory_url(request.url) if request.method == "GET" else request.url.split("#", 1)[0]
     return (request.method, url, request.body)
 
 
