@@ -32,8 +32,8 @@ import sqlite_utils
 from .snapshots import read_snapshot
 
 CHUNK = 4  # ids per task: fewer round trips, still a smooth progress bar
-# The one writer takes ~3.7 ms a report against ~5.5 ms to read and parse it (bench/README.md):
-# past a few workers it is the limit, and each more worker only costs its memory.
+# The one writer takes ~2.3 ms a report against ~5 ms to read and parse it (bench/README.md):
+# past two or three workers it is the limit, and each more worker only costs its memory.
 MAX_DEFAULT_WORKERS = 4
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
