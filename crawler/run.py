@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
+import os
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -27,13 +29,76 @@ class DiskFull(ValueError):
     reports it in one line and exits 1, like any crawl it could not run)."""
 
 
-def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = None) -> Settings:
+class SettingError(ValueError):
+    """A setting given on the command line (``-s NAME=VALUE``) or in the environment that a
+    crawl cannot take: an unknown name, or a value its setting cannot read."""
+
+
+def known_settings() -> dict:
+    """Every setting a crawl reads, with its default: crawler/settings.py over Scrapy's own."""
+    from scrapy.settings import default_settings
+
+    from . import settings as ours
+
+    return {name: getattr(module, name) for module in (default_settings, ours)
+            for name in dir(module) if name.isupper()}
+
+
+def environment_settings(environ=None) -> dict:
+    """The ``NIANBAO_*`` settings of crawler/settings.py that the environment sets, by the same
+    name (systemd's ``Environment=``, ``EnvironmentFile=``); other variables are not read."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in known_settings() if name.startswith("NIANBAO_") and name in environ}
+
+
+def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = None,
+                   environ=None) -> Settings:
+    """The crawl's settings, each taken from the first that sets it: ``overrides`` (the command
+    line: its options and ``-s NAME=VALUE``), the environment (``NIANBAO_*``), the profile
+    (crawler/profiles.py), crawler/settings.py, Scrapy's defaults. ``data_dir`` is
+    ``NIANBAO_DATA_DIR``. Raises ``SettingError`` for an unknown name or a value its setting
+    cannot read, before anything starts."""
+    overrides = dict(overrides or {})
+    known = known_settings()
+    for name in overrides:
+        if name == "NIANBAO_DATA_DIR":
+            raise SettingError("NIANBAO_DATA_DIR is where the archive lives: give it as --data DIR")
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            raise SettingError(f"unknown setting {name!r} (not in crawler/settings.py or Scrapy's settings)"
+                               + (f"; did you mean {close[0]}?" if close else ""))
+    from_environment = environment_settings(environ)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    # One priority, applied from the weakest source to the strongest: the last one set wins.
     settings.setdict(profile_settings(profile), priority="cmdline")
+    settings.setdict(from_environment, priority="cmdline")
     settings.set("NIANBAO_DATA_DIR", str(Path(data_dir)), priority="cmdline")
-    settings.setdict(overrides or {}, priority="cmdline")
+    settings.setdict(overrides, priority="cmdline")
+    for source, given in (("environment variable", from_environment), ("-s", overrides)):
+        for name, value in given.items():
+            _check_value(settings, name, value, known[name], source)
     return settings
+
+
+def _check_value(settings, name: str, value, default, source: str) -> None:
+    """A text value (from the environment or ``-s``) must read as its setting's type, or the
+    crawl would fail deep inside Scrapy."""
+    if not isinstance(value, str):
+        return
+    try:
+        if isinstance(default, bool):
+            settings.getbool(name)
+        elif isinstance(default, (int, float)):
+            float(value)
+        elif isinstance(default, dict):
+            settings.getdict(name)
+        else:
+            return
+    except ValueError:
+        kind = ("true or false (1 or 0)" if isinstance(default, bool) else "a number"
+                if isinstance(default, (int, float)) else "a JSON object")
+        raise SettingError(f"{source} {name}={value!r}: not {kind}") from None
 
 
 def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,
