@@ -102,12 +102,14 @@ def _check_value(settings, name: str, value, default, source: str) -> None:
 
 
 def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,
-              shared_queue: SharedQueue | None = None) -> int:
-    """Crawl ``sites`` (dicts with ``name`` and ``start_urls``) into DATA_DIR/nianbao.db.
+              shared_queue: SharedQueue | None = None, archive_db=None) -> int:
+    """Crawl ``sites`` (dicts with ``name`` and ``start_urls``) into DATA_DIR/nianbao.db
+    (its raw bodies in ``archive_db`` when given: ``--archive-db``).
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
-    running on the same archive. Ctrl-C or SIGTERM closes the crawl early and its run is
+    running on the same archive, and what ``prepare_archive`` raises for a database that cannot
+    be opened, before the crawl starts. Ctrl-C or SIGTERM closes the crawl early and its run is
     recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that
     comes before the run is opened raises ``crawler.interrupts.Interrupted`` (nothing
     recorded). At the end the run's checks (``crawler.monitoring``) are stored with its
@@ -124,6 +126,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
             if hold.stale:
                 logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
                                "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
+            prepare_archive(path, archive_db)
             crawler = process.create_crawler(ReportSpider)
             interrupts.check()  # the last moment before anything is recorded
             failed = []  # a crawl that could not start: raised below, not logged as unhandled
@@ -147,6 +150,14 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
             if settings.getbool("NIANBAO_MONITOR_ENABLED"):
                 check_run(path, run_id, sites, settings)
     return run_id
+
+
+def prepare_archive(path, archive_db=None) -> None:
+    """Open the archive once before the crawl starts, creating it or recording its raw store
+    (``archive_db``), so that a file that is no database (``sqlite3.DatabaseError``) or a raw
+    store that moved (``archive.raw_store.RawStoreError``) is raised to the caller: inside the
+    reactor it would only be logged, as tracebacks."""
+    open_database(path, archive=archive_db).close()
 
 
 def close_interrupted(path) -> None:

@@ -201,8 +201,6 @@ def demo(data_dir, profile, archive_db):
     """
     from portal.demo_port import remember_port, start_on_remembered_port
 
-    if archive_db:
-        open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     portal, note = start_on_remembered_port(data_dir)  # the last demo's port: this crawl is its next night
     with portal:
         if note:
@@ -210,7 +208,7 @@ def demo(data_dir, profile, archive_db):
         click.echo(f"Demo portal serving at {portal.start_url}")
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
         status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
-                                      profile=profile)
+                                      profile=profile, archive_db=archive_db)
         remember_port(data_dir, portal)
     if status != EXIT_INTERRUPTED:
         nianbao, data = _this_command(), shlex.quote(str(data_dir))
@@ -336,8 +334,6 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         overrides["NIANBAO_PARSE_WORKERS"] = parse_workers
     if recheck_after is not None:
         overrides["NIANBAO_RECHECK_AFTER_DAYS"] = recheck_after
-    if archive_db:
-        open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     try:
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
@@ -345,7 +341,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(_crawl_and_summarise(sites, data_dir, profile=profile, overrides=overrides,
-                                  shared_queue=shared_queue))
+                                  shared_queue=shared_queue, archive_db=archive_db))
 
 
 @cli.command()
@@ -353,8 +349,9 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
 @click.option("--out", "out_file", type=OutputPath(), help="Also write the entries to this YAML file.")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
+@archive_option
 @set_option
-def discover(url, out_file, data_dir, profile, settings):
+def discover(url, out_file, data_dir, profile, archive_db, settings):
     """Find the report column(s) of the site at URL (its home or 政府信息公开 page)
     and print registry entries for `nianbao crawl --sites`.
 
@@ -371,9 +368,9 @@ def discover(url, out_file, data_dir, profile, settings):
     from crawler.discover import run_discover
 
     try:
-        entries = run_discover(url, data_dir, profile=profile, overrides=settings)
-    except ValueError as exc:  # a setting it cannot take (crawler.run.SettingError), a bad profile
-        raise click.ClickException(str(exc)) from None
+        entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
+    except ValueError as exc:  # a setting it cannot take (crawler.run.SettingError), a bad profile, a moved
+        raise click.ClickException(str(exc)) from None  # raw store (RawStoreError)
     if not entries:
         raise click.ClickException(f"no report column found from {url}")
     text = yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
