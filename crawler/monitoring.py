@@ -4,7 +4,8 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
 - the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
-- a site that yielded reports in its previous run yields none;
+- a site that yielded reports in an earlier run has yielded none since: every night until it
+  yields again, saying when it last did and for how many runs it has not;
 - errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
   ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
 - more than ``NIANBAO_MONITOR_MAX_BLOCKED_HOSTS`` hosts were blocked;
@@ -20,7 +21,8 @@ close), so a check can be tried on a constructed archive. The counts span the lo
 crawl: this run and the killed runs it resumes. Reports are attributed to the registry
 site whose start URLs share their host and port, else whose hosts they belong to
 (``crawler.registry.belongs_to_site``); per-site counts are kept in the run's
-``monitor`` JSON, which is where the next run finds "its previous run".
+``monitor`` JSON, with the run a silent site last yielded in, which is where the next run
+finds them.
 
 Spidermon 1.27 runs under Scrapy 2.19, but it would be a new dependency to assert
 over Scrapy stats, and these checks need the archive and earlier runs, not stats.
@@ -182,28 +184,38 @@ def _site_attribution(sites):
 
 
 def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) -> Check:
+    """A site that yielded reports in an earlier run and none since fails, every night until it
+    yields again. Each run's per-site counts keep, for such a site, the run it last yielded in
+    (``silent_since``: run, started, reports, and how many checked runs found none since), so
+    only the last checked run before this crawl is read: one row, however large the registry
+    and however old the archive. ``per_site`` gets this run's ``silent_since`` entries."""
     name = "sites still yielding"
-    silent = {site for site, n in per_site.items() if n["reports"] == 0}
-    previous: dict[str, tuple[int, int]] = {}  # site -> (run, reports) of its previous run
-    if silent:
-        earlier = db.execute(
-            "select id, monitor from crawl_runs where id < ? and monitor is not null order by id desc",
-            [first_of_crawl],
-        )
-        for earlier_id, monitor in earlier:
-            for site, n in (json.loads(monitor).get("sites") or {}).items():
-                if site in silent and site not in previous:
-                    previous[site] = (earlier_id, n.get("reports", 0))
-            if len(previous) == len(silent):
-                break
-    stopped = sorted((site, run, n) for site, (run, n) in previous.items() if n > 0)
+    silent = sorted(site for site, n in per_site.items() if n["reports"] == 0)
+    stopped = []
+    last = db.execute(
+        "select id, started, monitor from crawl_runs where id < ? and monitor is not null order by id desc limit 1",
+        [first_of_crawl],
+    ).fetchone() if silent else None
+    if last is not None:
+        earlier = json.loads(last[2]).get("sites") or {}
+        for site in silent:
+            before = earlier.get(site) or {}
+            if before.get("reports"):
+                since = {"run": last[0], "started": last[1], "reports": before["reports"], "runs": 1}
+            elif before.get("silent_since"):
+                since = {**before["silent_since"], "runs": before["silent_since"].get("runs", 1) + 1}
+            else:
+                continue  # never seen yielding (a new site, or silent since before these records)
+            per_site[site]["silent_since"] = since
+            stopped.append((site, since))
     if not stopped:
         return Check(name, True, f"{len(per_site) - len(silent)} of {len(per_site)} site(s) yielded reports; "
                                  "none that yielded before fell silent")
-    listed = "; ".join(f"{site} ({n} in run {run})" for site, run, n in stopped[:10])
+    listed = "; ".join(f"{site} ({since['reports']} in run {since['run']} of {(since.get('started') or '?')[:10]}; "
+                       f"none in {since['runs']} run{'s' if since['runs'] > 1 else ''} since)"
+                       for site, since in stopped[:10])
     more = f" and {len(stopped) - 10} more" if len(stopped) > 10 else ""
-    return Check(name, False, f"{len(stopped)} site(s) yielded reports in their previous run and none now: "
-                              f"{listed}{more}")
+    return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
 def _error_rate(errors: int, pages: int, limit: float, min_pages: int) -> Check:

@@ -91,15 +91,47 @@ def test_a_normal_first_night_passes_with_per_site_counts(db):
     assert exit_status(db["crawl_runs"].get(1)) == EXIT_OK
 
 
-def test_a_site_that_yielded_reports_before_and_none_now_fails(db):
+def started(db, run_id) -> str:
+    return db["crawl_runs"].get(run_id)["started"][:10]
+
+
+def test_a_site_that_yielded_reports_before_fails_every_night_until_it_yields_again(db):
     checked(db, night(db, reports={A: 3, B: 2}))
     second = checked(db, night(db, reports={A: 3}, pages={B: 2}))
-    assert failing(second) == {
-        "sites still yielding": f"1 site(s) yielded reports in their previous run and none now: {B} (2 in run 1)"
-    }
+    day = started(db, 1)
+    assert failing(second) == {"sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                                       f"{B} (2 in run 1 of {day}; none in 1 run since)"}
     assert exit_status(db["crawl_runs"].get(2)) == EXIT_CHECKS_FAILED
-    # The run after compares with run 2, where the site already yielded none: no new alarm.
-    assert checked(db, night(db, reports={A: 3}, pages={B: 2})).ok
+    # Still silent the night after, and the one after that: still failing, counting the nights.
+    third = checked(db, night(db, reports={A: 3}, pages={B: 2}))
+    assert failing(third) == {"sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                                      f"{B} (2 in run 1 of {day}; none in 2 runs since)"}
+    assert "none in 3 runs since" in failing(checked(db, night(db, reports={A: 3})))["sites still yielding"]
+    assert exit_status(db["crawl_runs"].get(4)) == EXIT_CHECKS_FAILED
+    # A run without checks (NIANBAO_MONITOR_ENABLED off) is skipped, not taken for a silent night.
+    night(db, reports={A: 3})
+    assert "none in 4 runs since" in failing(checked(db, night(db, reports={A: 3})))["sites still yielding"]
+    # It yields again: ok; silent again: counted from that run.
+    assert checked(db, night(db, reports={A: 3, B: 1})).ok
+    assert failing(checked(db, night(db, reports={A: 3}))) == {
+        "sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                f"{B} (1 in run 7 of {started(db, 7)}; none in 1 run since)"}
+
+
+def test_silent_sites_are_judged_from_the_last_checked_run_alone(db):
+    """One row read, whatever the registry's size and the archive's age: the per-site counts of
+    the last checked run carry when each silent site last yielded."""
+    checked(db, night(db, reports={A: 3, B: 2}))
+    checked(db, night(db, reports={A: 3}))
+    monitor = checked(db, night(db, reports={A: 3}))
+    assert monitor.sites[B] == {"pages": 0, "reports": 0, "silent_since": {
+        "run": 1, "started": db["crawl_runs"].get(1)["started"], "reports": 2, "runs": 2}}
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    monitor_run(db, night(db, reports={A: 3}), SITES)
+    db.conn.set_trace_callback(None)
+    read = [sql for sql in statements if "from crawl_runs" in sql and "monitor" in sql]
+    assert len(read) == 1 and "limit 1" in read[0], read
 
 
 def test_a_site_never_seen_yielding_may_yield_none(db):
@@ -285,15 +317,20 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
 
         portal.site = SilentSite(dict(build_site()), portal.site.start_path)
         third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
+        fourth = run_nianbao(*crawl, check=False)  # the site still down the night after
     assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
     assert "run checks:           FAILED (1 of 6)" in third.stdout
-    assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now: " \
-           "demo (5 in run 2)" in third.stdout
+    db = open_database(data / "nianbao.db")
+    day = db["crawl_runs"].get(2)["started"][:10]
+    assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
+           f"demo (5 in run 2 of {day}; none in 1 run since)" in third.stdout
     assert len(received) == 2 and received[1][1]["exit_status"] == EXIT_CHECKS_FAILED
     assert stdin_file.read_text(encoding="utf-8") == third.stdout
-    db = open_database(data / "nianbao.db")
     stored = [(r["id"], json.loads(r["monitor"])["ok"], r["summary"] + "\n") for r in db["crawl_runs"].rows]
-    assert stored == [(1, True, first.stdout), (2, True, second.stdout), (3, False, third.stdout)]
+    assert stored[:3] == [(1, True, first.stdout), (2, True, second.stdout), (3, False, third.stdout)]
+    assert fourth.returncode == EXIT_CHECKS_FAILED, fourth.stderr[-3000:]
+    assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
+           f"demo (5 in run 2 of {day}; none in 2 runs since)" in fourth.stdout
 
 
 def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
@@ -331,7 +368,8 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     assert CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout.count("\n") == 2
     shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "2"]).stdout
     assert shown.splitlines()[1].split()[0] == "2"
-    assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now" in shown
+    assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
+           f"{B} (2 in run 1 of " in shown
     missing = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "9"])
     assert missing.exit_code == 1 and "no crawl run 9" in missing.stderr
 
