@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from archive.runs import RUN_REPORT_IDS, logical_run_ids
+from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 
 from .interrupts import STOPPED_BY
 from .registry import belongs_to_site, host_name
@@ -102,18 +102,22 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     per_site = _per_site(db, run_ids, marks, sites)
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
+    # The counts span the logical crawl; after a resume, the messages name its runs (the
+    # summary's counts are the run's own).
+    span = f" in {runs_named(run_ids)}" if len(run_ids) > 1 else ""
     first_crawl = not db.execute(
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
     checks = [
         _finished(run["status"], stats),
         _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
-                 finished=run["status"] == "finished"),
+                 finished=run["status"] == "finished", span=span),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
-        _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
+        _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
         _blocked(db, run_ids, marks, thresholds.max_blocked_hosts),
-        _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share),
+        _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share,
+                         f" in run {run_id}" if span else ""),
     ]
     return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
 
@@ -127,14 +131,14 @@ def _finished(status: str, stats: dict) -> Check:
     return Check("crawl finished", False, f"no: it stopped early ({status})")
 
 
-def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool) -> Check:
+def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool, span: str = "") -> Check:
     """Something was archived besides robots.txt: a night whose every request failed fails,
     however few requests it made (the error rate is not judged on a few pages)."""
     name = "pages fetched"
     pages = db.execute(f"select count(*) from snapshots where run_id in ({marks}) and kind is not 'robots'",
                        run_ids).fetchone()[0]
     if pages:
-        return Check(name, True, f"{pages} page(s) archived besides robots.txt")
+        return Check(name, True, f"{pages} page(s) archived besides robots.txt{span}")
     if shared and not errors:
         return Check(name, True, "none: the shared queue gave this process nothing")
     if not finished and not errors:  # "crawl finished" says why
@@ -218,9 +222,9 @@ def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) ->
     return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
-def _error_rate(errors: int, pages: int, limit: float, min_pages: int) -> Check:
+def _error_rate(errors: int, pages: int, limit: float, min_pages: int, span: str = "") -> Check:
     rate = errors / (pages + errors) if errors else 0.0
-    message = f"{errors} error(s) for {pages} page(s) fetched ({rate:.1%}; at most {limit:.1%})"
+    message = f"{errors} error(s) for {pages} page(s) fetched{span} ({rate:.1%}; at most {limit:.1%})"
     if pages + errors < min_pages:
         return Check("error rate", True, message + f", not judged under {min_pages} pages")
     return Check("error rate", rate <= limit, message)
@@ -237,14 +241,14 @@ def _blocked(db, run_ids, marks, limit: int) -> Check:
     return Check("hosts blocked", False, f"{len(rows)} host(s) blocked (at most {limit}): {listed}")
 
 
-def _archive_growing(db, run_id, stats, first_crawl, min_share) -> Check:
+def _archive_growing(db, run_id, stats, first_crawl, min_share, span: str = "") -> Check:
     name = "archive growing"
     # Pages taken from the archive unasked (a recheck interval) pass the downloader's
     # counters as answers: no server sent them, so none was to be archived.
     not_asked = db.execute("select count(*) from not_asked where run_id = ?", [run_id]).fetchone()[0]
     answers = (stats.get("downloader/response_count") or 0) - not_asked
     archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
-    message = f"{archived} of {answers} answer(s) received archived"
+    message = f"{archived} of {answers} answer(s) received archived{span}"
     if answers and archived < answers * min_share:
         return Check(name, False, message + (" on a first crawl" if first_crawl else ""))
     revisits = db.execute("select count(*) from snapshots where run_id = ? and revisit_of is not null",

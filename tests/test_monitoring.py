@@ -17,7 +17,7 @@ import pytest
 from archive.blocks import record_block
 from archive.records import record_error
 from archive.reparse import parse_pending
-from archive.runs import finish_run, record_monitor, start_run
+from archive.runs import finish_run, format_summary, record_monitor, run_counts, start_run
 from archive.schema import open_database
 from archive.snapshots import store_snapshot
 from crawler.monitoring import (
@@ -146,6 +146,43 @@ def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
     monitor = checked(db, resumed)
     assert monitor.ok, failing(monitor)
     assert monitor.sites[B]["reports"] == 2
+
+
+def test_after_a_resume_the_summary_names_the_run_it_resumes_and_the_checks_count_both(db):
+    killed = night(db, reports={A: 2}, close=False)  # 2 report pages
+    db["crawl_runs"].update(killed, {"status": "interrupted"})
+    resumed = night(db, reports={A: 3}, pages={A: 1}, errors=1, resumes=killed)  # 3 report pages, 1 listing
+    summary = format_summary(run_counts(db, resumed))
+    assert summary.splitlines()[:2] == [
+        "resumed:              run 1 (interrupted): the counts below are run 2's, the run checks count runs 1 and 2",
+        f"pages fetched:        4 ({run_counts(db, resumed).bytes_received:,} bytes)"]
+    messages = checks_by_name(checked(db, resumed))
+    assert messages["pages fetched"] == "6 page(s) archived besides robots.txt in runs 1 and 2"
+    assert messages["error rate"] == "1 error(s) for 6 page(s) fetched in runs 1 and 2 (14.3%; at most 10.0%), " \
+                                     "not judged under 20 pages"
+    assert messages["archive growing"] == "4 of 4 answer(s) received archived in run 2, 2 of them unchanged"
+    # A run of its own: no such line, no runs named.
+    assert not format_summary(run_counts(db, killed)).startswith("resumed")
+
+
+def test_the_summary_lists_the_most_frequent_errors_with_an_example_and_where_to_see_them_all(db):
+    run_id = night(db, pages={A: 1}, close=False)
+    for i, (stage, error, message) in enumerate([("fetch", "HttpError", "HTTP 404")] * 4
+                                                + [("fetch", "HttpError", "HTTP 500")]
+                                                + [("fetch", "TimeoutError", "  took longer\nthan 10.0 seconds")] * 2
+                                                + [("parse", "ParseError", "x" * 150), ("store", "DownloadTooLarge", "")]):
+        record_error(db, url=f"{base(A)}/p{i}.html", stage=stage, error=error, message=message, run_id=run_id)
+    lines = format_summary(run_counts(db, run_id)).splitlines()
+    at = lines.index("errors:               9")
+    assert lines[at + 1:at + 6] == [
+        f"  5 x fetch HttpError, e.g. {base(A)}/p0.html: HTTP 404",
+        f"  2 x fetch TimeoutError, e.g. {base(A)}/p5.html: took longer than 10.0 seconds",
+        f"  1 x parse ParseError, e.g. {base(A)}/p7.html: {'x' * 99}…",
+        "  and 1 more kind(s)",
+        "  all of them: `nianbao serve`, then http://127.0.0.1:8001/nianbao/errors?run_id=1 "
+        "(or `nianbao export --table errors`)",
+    ]
+    assert lines[at + 6].startswith("hosts blocked:")
 
 
 def checks_by_name(monitor) -> dict:
