@@ -338,6 +338,7 @@ class RunLine:
     resumes: int | None
     pid: int | None  # the crawling process, while it runs
     failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
+    notify_failed: list[str] = field(default_factory=list)  # the hooks that failed, one line each
 
     @property
     def seconds(self) -> float | None:
@@ -373,7 +374,9 @@ def run_line(db: sqlite_utils.Database, run_id: int) -> RunLine | None:
 
 
 def _run_line(row) -> RunLine:
-    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]))
+    monitor = json.loads(row[-1]) if row[-1] else {}
+    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]),
+                   notify_failed=list(monitor.get("notify_failed") or ()))
 
 
 def _failed_checks(monitor: str | None) -> list[str] | None:
@@ -405,6 +408,8 @@ def format_runs(runs: list[RunLine]) -> str:
         status = run.status_text
         checks = ("-" if run.failed_checks is None
                   else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
+        if run.notify_failed:
+            checks += "; NOTIFY FAILED"
         lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,
                       *(_count(n) for n in (run.pages_fetched, run.reports_found, run.errors, run.blocked)),
                       checks))

@@ -5,19 +5,23 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.runs import format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts
+from archive.runs import (
+    ArchiveLocked, format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts,
+)
 from archive.schema import open_database
+from archive.snapshots import utc_now
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DATABASE_NAME, DISK_FULL
-from .interrupts import Interrupts
-from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
-from .notify import notify
+from .interrupts import Interrupted, Interrupts
+from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run
+from .notify import outcome, tell
 from .profiles import profile_settings
 from .spiders.reports import ReportSpider
 
@@ -113,43 +117,73 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that
     comes before the run is opened raises ``crawler.interrupts.Interrupted`` (nothing
     recorded). At the end the run's checks (``crawler.monitoring``) are stored with its
-    summary in ``crawl_runs`` and the notification hooks are called.
+    summary in ``crawl_runs`` and the notification hooks are called; a crawl that ends
+    without them (any of the errors above, a full disk, a crash) calls them with its error.
     """
+    started = utc_now()
     with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
         settings = crawl_settings(data_dir, profile, overrides)
-        if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
-            use_redis(settings, shared_queue)
-        process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
         path = Path(data_dir) / DATABASE_NAME
-        with hold_archive(path) as hold:
-            if hold.stale:
-                logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
-                               "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
-            prepare_archive(path, archive_db)
-            crawler = process.create_crawler(ReportSpider)
-            interrupts.check()  # the last moment before anything is recorded
-            failed = []  # a crawl that could not start: raised below, not logged as unhandled
-            process.crawl(crawler, sites=sites).addErrback(failed.append)
-            interrupts.watch(crawler)
-            process.start(install_signal_handlers=False)
-            interrupts.stopped()
-            archive = getattr(crawler, "nianbao_archive", None)
-            if archive is not None and (failed or interrupts.count > 1):
-                close_interrupted(path)  # stopped at once, or failed to start: the run never closed
-            if failed:
-                failed[0].raiseException()
-            if archive is None:  # stopped at once before the run was opened
-                interrupts.check()
-                raise RuntimeError(f"the crawl of {path} ended before it opened its run")
-            run_id = archive.run_id
-            if crawler.stats.get_value("finish_reason") == DISK_FULL:
-                # Nothing more can be written, not even the run's checks.
-                raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
-                               "before is intact (free space and crawl again to resume)")
-            if settings.getbool("NIANBAO_MONITOR_ENABLED"):
-                check_run(path, run_id, sites, settings)
+        run_id = None
+        try:
+            if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
+                use_redis(settings, shared_queue)
+            process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+            with hold_archive(path) as hold:
+                if hold.stale:
+                    logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
+                                   "its run is resumed", path, hold.stale.get("pid", "?"),
+                                   hold.stale.get("started", "?"))
+                prepare_archive(path, archive_db)
+                crawler = process.create_crawler(ReportSpider)
+                interrupts.check()  # the last moment before anything is recorded
+                failed = []  # a crawl that could not start: raised below, not logged as unhandled
+                process.crawl(crawler, sites=sites).addErrback(failed.append)
+                interrupts.watch(crawler)
+                process.start(install_signal_handlers=False)
+                interrupts.stopped()
+                archive = getattr(crawler, "nianbao_archive", None)
+                if archive is not None:
+                    run_id = archive.run_id
+                    if failed or interrupts.count > 1:
+                        close_interrupted(path)  # stopped at once, or failed to start: the run never closed
+                if failed:
+                    failed[0].raiseException()
+                if archive is None:  # stopped at once before the run was opened
+                    interrupts.check()
+                    raise RuntimeError(f"the crawl of {path} ended before it opened its run")
+                if crawler.stats.get_value("finish_reason") == DISK_FULL:
+                    # Nothing more can be written, not even the run's checks.
+                    raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
+                                   "before is intact (free space and crawl again to resume)")
+                if settings.getbool("NIANBAO_MONITOR_ENABLED"):
+                    check_run(path, run_id, sites, settings)
+        except Exception as exc:
+            tell_failure(settings, path, exc, run_id=run_id, started=started)
+            raise
     return run_id
+
+
+def tell_failure(settings, path, exc: Exception, *, run_id: int | None, started: str) -> None:
+    """Call the hooks for a crawl that ended without its run checks, with the ``Error:`` line
+    ``nianbao crawl`` prints and the status it exits with: another crawl holds the archive
+    (75), interrupted before it opened its run (4), it could not run or crashed (1)."""
+    if isinstance(exc, ArchiveLocked):
+        status, code = "locked", EXIT_LOCKED
+    elif isinstance(exc, Interrupted):
+        status, code = "interrupted", EXIT_CRAWL_FAILED
+    else:
+        status, code = (f"failed: {DISK_FULL}" if isinstance(exc, DiskFull) else "error"), 1
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        line = f"{Path(path).resolve()}: {exc}"  # the file that is not a database, as the command says
+    elif isinstance(exc, (ValueError, RuntimeError, Interrupted)):  # ours: ArchiveLocked, DiskFull, RawStoreError …
+        line = str(exc)
+    else:  # a crash
+        line = f"{type(exc).__name__}: {exc}"
+    tell(settings, f"Error: {line}", outcome(run_id=run_id, ok=False, status=status, exit_status=code, archive=path,
+                                             started=started, finished=utc_now(), summary=f"Error: {line}",
+                                             error=line))
 
 
 def prepare_archive(path, archive_db=None) -> None:
@@ -181,17 +215,11 @@ def check_run(path, run_id: int, sites: list[dict], settings) -> None:
         if not monitor.ok:
             failed = "; ".join(f"{c.name}: {c.message}" for c in monitor.checks if not c.ok)
             logger.warning("Run %d failed its run checks: %s", run_id, failed)
-        if monitor.ok and settings.get("NIANBAO_NOTIFY_ON") == "failure":
-            return
-        command, url = settings.get("NIANBAO_NOTIFY_COMMAND"), settings.get("NIANBAO_NOTIFY_URL")
-        if command or url:
-            run = db["crawl_runs"].get(run_id)
-            payload = {"run_id": run_id, "ok": monitor.ok,
-                       "status": run["status"], "exit_status": exit_status(run), "archive": str(path),
-                       "summary": summary, "checks": record["checks"]}
-            problems = notify(summary, payload, command=command, url=url,
-                              timeout=settings.getfloat("NIANBAO_NOTIFY_TIMEOUT"))
-            if problems:
-                record_monitor(db, run_id, {**record, "notify_failed": problems}, summary)
+        run = db["crawl_runs"].get(run_id)
+        problems = tell(settings, summary, outcome(
+            run_id=run_id, ok=monitor.ok, status=run["status"], exit_status=exit_status(run), archive=path,
+            started=run["started"], finished=run["finished"], summary=summary, checks=record["checks"]))
+        if problems:
+            record_monitor(db, run_id, {**record, "notify_failed": problems}, summary)
     finally:
         db.close()

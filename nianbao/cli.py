@@ -679,7 +679,8 @@ def runs(data_dir, run_id, last, archive_db):
 
     The list gives each run's start, duration, status, pages fetched, reports
     found, errors, blocked hosts and its end-of-run checks (ok, or the ones that
-    failed). With RUN_ID: the summary the run printed when it ended, with its checks.
+    failed; NOTIFY FAILED when a --notify hook failed). With RUN_ID: the summary the
+    run printed when it ended, with its checks, and each hook that failed.
 
     \b
     Example:
@@ -700,6 +701,8 @@ def runs(data_dir, run_id, last, archive_db):
     click.echo("")
     summary = db.execute("select summary from crawl_runs where id = ?", [run_id]).fetchone()[0]
     click.echo(summary or format_summary(run_counts(db, run_id)))
+    for problem in line.notify_failed:
+        click.echo(f"notification failed: {problem}")
 
 
 @cli.command("rebuild-wide-tables")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,7 @@ from archive.runs import finish_run, format_summary, record_monitor, run_counts,
 from archive.schema import open_database
 from archive.snapshots import store_snapshot
 from crawler.monitoring import (
-    EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK, Thresholds, exit_status, format_monitor, monitor_run,
+    EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK, Thresholds, exit_status, format_monitor, monitor_run,
 )
 from crawler.notify import notify
 from portal.site import Site, build_site
@@ -344,6 +345,10 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         assert content_type == "application/json; charset=utf-8"
         assert posted["run_id"] == 1 and posted["ok"] is True and posted["exit_status"] == EXIT_OK
         assert posted["summary"] + "\n" == first.stdout
+        # Which machine, which archive (wherever the command was started), when.
+        run = open_database(data / "nianbao.db")["crawl_runs"].get(1)
+        assert (posted["host"], posted["archive"], posted["started"], posted["finished"]) == (
+            socket.gethostname(), str((data / "nianbao.db").resolve()), run["started"], run["finished"])
         assert [c["name"] for c in posted["checks"]] == [
             "crawl finished", "pages fetched", "sites still yielding", "error rate", "hosts blocked",
             "archive growing"]
@@ -417,3 +422,57 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     db.conn.commit()
     listed = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout
     assert f" running (pid {gone.pid} gone: killed? the next crawl resumes it) " in listed
+
+
+# Every outcome of `nianbao crawl` is told, not only a run that ended with its checks.
+
+def test_a_crawl_that_finds_the_archive_held_tells_the_hooks(run_nianbao, tmp_path, webhook):
+    from archive.runs import hold_archive
+
+    url, received = webhook
+    told = tmp_path / "told.txt"
+    data = tmp_path / "data"
+    data.mkdir()
+    with hold_archive(data / "nianbao.db"):  # another crawl runs
+        result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", data, "--profile",
+                             "test", "--notify-on", "failure", "--notify-url", url,
+                             "--notify-command", f"cat > {shlex.quote(str(told))}", check=False)
+    assert result.returncode == EXIT_LOCKED, result.stderr[-3000:]
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith(f"Error: another crawl is running on {data / 'nianbao.db'} (pid ")
+    assert told.read_text(encoding="utf-8") == error + "\n"  # what the command said, on stdin
+    (_, posted), = received
+    assert {key: posted[key] for key in ("run_id", "ok", "status", "exit_status", "summary", "checks")} == {
+        "run_id": None, "ok": False, "status": "locked", "exit_status": EXIT_LOCKED, "summary": error, "checks": []}
+    assert posted["error"] == error.removeprefix("Error: ")
+    assert posted["archive"] == str((data / "nianbao.db").resolve()) and posted["host"] == socket.gethostname()
+    assert posted["started"] <= posted["finished"]
+
+
+def test_a_crawl_that_cannot_open_its_archive_tells_the_hooks(run_nianbao, tmp_path, webhook):
+    url, received = webhook
+    (tmp_path / "nianbao.db").write_text("hello\n")
+    result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path, "--profile",
+                         "test", "--notify-url", url, check=False)
+    assert (result.returncode, result.stderr) == (1, f"Error: {tmp_path / 'nianbao.db'}: file is not a database\n")
+    (_, posted), = received
+    assert (posted["status"], posted["exit_status"], posted["error"]) == (
+        "error", 1, f"{(tmp_path / 'nianbao.db').resolve()}: file is not a database")
+
+
+def test_a_hook_that_failed_shows_in_runs(run_nianbao, tmp_path):
+    from click.testing import CliRunner
+
+    from nianbao.cli import cli
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        result = run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test",
+                             "--notify-url", "http://127.0.0.1:1/hook", "--notify-command", "exit 7")
+    assert "run checks:           OK" in result.stdout
+    assert "WARNING: Notification failed: command 'exit 7' exited 7" in result.stderr
+    listed = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path)]).stdout
+    assert listed.splitlines()[1].endswith(" ok; NOTIFY FAILED")
+    shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "1"]).stdout.splitlines()
+    assert shown[-2] == "notification failed: command 'exit 7' exited 7"
+    assert shown[-1].startswith("notification failed: POST http://127.0.0.1:1/hook: URLError")
