@@ -196,8 +196,14 @@ class RunCounts:
     reports_failing_checks: int = 0
     failed_checks: int = 0
     errors: int = 0
+    # The most frequent kinds of error, (stage, error, count, an example's URL, its message),
+    # and how many kinds there are in all.
+    error_kinds: list = field(default_factory=list)
+    error_kind_count: int = 0
     blocked: int = 0  # hosts given up on for the run (see blocks)
     skipped_by_reason: dict = field(default_factory=dict)
+    run_id: int | None = None
+    resumed: list = field(default_factory=list)  # the interrupted runs this run continues, newest first
 
 
 # The report versions runs (:runs, a JSON list of ids) fetched: a snapshot of the run at the URL of the version's
@@ -245,6 +251,13 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
         f"select count(*) from checks where status = 'fail' and report_id in (select id from ({reports}))"
     )
     counts.errors = one("select count(*) from errors where run_id = ?")
+    # SQLite gives the bare columns of the row min(id) chose: each kind's first error.
+    kinds = db.execute("select stage, error, count(*), url, message, min(id) from errors where run_id = ? "
+                       "group by stage, error order by 3 desc, 6", [run_id]).fetchall()
+    counts.error_kinds = [tuple(kind[:5]) for kind in kinds[:ERROR_KINDS_SHOWN]]
+    counts.error_kind_count = len(kinds)
+    counts.run_id = run_id
+    counts.resumed = logical_run_ids(db, run_id)[1:]
     counts.blocked = one("select count(distinct host) from blocks where run_id = ?")
     counts.skipped_by_reason = dict(
         db.execute(
@@ -255,9 +268,19 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
     return counts
 
 
+ERROR_KINDS_SHOWN = 3
+SERVE_URL = "http://127.0.0.1:8001/nianbao"  # where `nianbao serve` shows nianbao.db by default
+
+
 def format_summary(counts: RunCounts) -> str:
-    """The short human summary printed at the end of a crawl."""
-    lines = [
+    """The short human summary printed at the end of a crawl. Its counts are the run's own;
+    after a resumed run, its first line says so (the run checks count the whole crawl)."""
+    lines = []
+    if counts.resumed:
+        spanned = runs_named(counts.resumed + [counts.run_id])
+        lines.append(f"resumed:              run {counts.resumed[0]} (interrupted): the counts below are run "
+                     f"{counts.run_id}'s, the run checks count {spanned}")
+    lines += [
         f"pages fetched:        {counts.pages_fetched} ({counts.bytes_received:,} bytes)",
         f"  unchanged:          {counts.not_modified} not modified (304), {counts.unchanged} same body",
         *([f"not asked:            {counts.not_asked} (asked within the recheck interval; archived answer used)"]
@@ -267,12 +290,34 @@ def format_summary(counts: RunCounts) -> str:
         f"reports with tables:  {counts.reports_with_tables}",
         f"consistency rules:    {counts.failed_checks} failed in {counts.reports_failing_checks} report(s)",
         f"errors:               {counts.errors}",
+        *_error_lines(counts),
         f"hosts blocked:        {counts.blocked}",
         f"pages skipped:        {sum(counts.skipped_by_reason.values())}",
     ]
     for reason, n in counts.skipped_by_reason.items():
         lines.append(f"  {n} x {reason}")
     return "\n".join(lines)
+
+
+def _error_lines(counts: RunCounts) -> list[str]:
+    """The most frequent kinds of error, each with an example, and where to see them all."""
+    lines = []
+    for stage, error, n, url, message in counts.error_kinds:
+        said = " ".join((message or "").split())
+        said = said if len(said) <= 100 else said[:99] + "…"
+        lines.append(f"  {n} x {stage} {error}, e.g. {url}" + (f": {said}" if said else ""))
+    if counts.error_kind_count > len(counts.error_kinds):
+        lines.append(f"  and {counts.error_kind_count - len(counts.error_kinds)} more kind(s)")
+    if counts.error_kinds and counts.run_id is not None:
+        lines.append(f"  all of them: `nianbao serve`, then {SERVE_URL}/errors?run_id={counts.run_id} "
+                     "(or `nianbao export --table errors`)")
+    return lines
+
+
+def runs_named(run_ids) -> str:
+    """``runs 1, 2 and 3``."""
+    ids = [str(i) for i in sorted(run_ids)]
+    return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(ids[:-1])} and {ids[-1]}"
 
 
 # ---- the runs an operator looks back at (``nianbao runs``) ------------------------------
@@ -293,6 +338,7 @@ class RunLine:
     resumes: int | None
     pid: int | None  # the crawling process, while it runs
     failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
+    notify_failed: list[str] = field(default_factory=list)  # the hooks that failed, one line each
 
     @property
     def seconds(self) -> float | None:
@@ -328,7 +374,9 @@ def run_line(db: sqlite_utils.Database, run_id: int) -> RunLine | None:
 
 
 def _run_line(row) -> RunLine:
-    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]))
+    monitor = json.loads(row[-1]) if row[-1] else {}
+    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]),
+                   notify_failed=list(monitor.get("notify_failed") or ()))
 
 
 def _failed_checks(monitor: str | None) -> list[str] | None:
@@ -360,6 +408,8 @@ def format_runs(runs: list[RunLine]) -> str:
         status = run.status_text
         checks = ("-" if run.failed_checks is None
                   else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
+        if run.notify_failed:
+            checks += "; NOTIFY FAILED"
         lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,
                       *(_count(n) for n in (run.pages_fetched, run.reports_found, run.errors, run.blocked)),
                       checks))

@@ -14,6 +14,7 @@ warnings and errors only, unless the profile or overrides set ``LOG_LEVEL``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -24,7 +25,8 @@ from parsers.recognize import title_year
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
 from .listing import anchor_title
-from .run import crawl_settings
+from .extensions import DATABASE_NAME
+from .run import crawl_settings, prepare_archive
 from .spiders.reports import directory_url, response_text
 
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
@@ -116,9 +118,14 @@ def discover_settings(data_dir, profile: str = "polite", overrides: dict | None 
     return settings
 
 
-def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | None = None) -> list[dict]:
-    """Discover the report columns reachable from ``url``; blocks; once per process."""
+def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | None = None,
+                 archive_db=None) -> list[dict]:
+    """Discover the report columns reachable from ``url``; blocks; once per process. The
+    pages are archived in DATA_DIR/nianbao.db (raw bodies in ``archive_db`` when given),
+    opened before the walk starts so that its errors reach the caller (``run.prepare_archive``)."""
     process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    prepare_archive(Path(data_dir) / DATABASE_NAME, archive_db)
     crawler = process.create_crawler(DiscoverSpider)
     process.crawl(crawler, url=url)
     process.start()

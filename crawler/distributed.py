@@ -42,6 +42,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from scrapy import signals
@@ -100,7 +101,17 @@ def check_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=10).ping()
     except (redis.RedisError, ValueError) as exc:
-        raise ValueError(f"no Redis at {url}: {exc}") from None
+        raise ValueError(f"no Redis at {without_password(url)}: {exc}") from None
+
+
+def without_password(url: str) -> str:
+    """URL as it may be printed: its password (``redis://:SECRET@host``) replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***" if parts.username else ":***"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
 
 
 class RequestCodec:

@@ -4,7 +4,8 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
 - the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
-- a site that yielded reports in its previous run yields none;
+- a site that yielded reports in an earlier run has yielded none since: every night until it
+  yields again, saying when it last did and for how many runs it has not;
 - errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
   ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
 - more than ``NIANBAO_MONITOR_MAX_BLOCKED_HOSTS`` hosts were blocked;
@@ -20,7 +21,8 @@ close), so a check can be tried on a constructed archive. The counts span the lo
 crawl: this run and the killed runs it resumes. Reports are attributed to the registry
 site whose start URLs share their host and port, else whose hosts they belong to
 (``crawler.registry.belongs_to_site``); per-site counts are kept in the run's
-``monitor`` JSON, which is where the next run finds "its previous run".
+``monitor`` JSON, with the run a silent site last yielded in, which is where the next run
+finds them.
 
 Spidermon 1.27 runs under Scrapy 2.19, but it would be a new dependency to assert
 over Scrapy stats, and these checks need the archive and earlier runs, not stats.
@@ -34,7 +36,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from archive.runs import RUN_REPORT_IDS, logical_run_ids
+from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 
 from .interrupts import STOPPED_BY
 from .registry import belongs_to_site, host_name
@@ -100,18 +102,22 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     per_site = _per_site(db, run_ids, marks, sites)
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
+    # The counts span the logical crawl; after a resume, the messages name its runs (the
+    # summary's counts are the run's own).
+    span = f" in {runs_named(run_ids)}" if len(run_ids) > 1 else ""
     first_crawl = not db.execute(
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
     checks = [
         _finished(run["status"], stats),
         _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
-                 finished=run["status"] == "finished"),
+                 finished=run["status"] == "finished", span=span),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
-        _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages),
+        _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
         _blocked(db, run_ids, marks, thresholds.max_blocked_hosts),
-        _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share),
+        _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share,
+                         f" in run {run_id}" if span else ""),
     ]
     return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
 
@@ -125,14 +131,14 @@ def _finished(status: str, stats: dict) -> Check:
     return Check("crawl finished", False, f"no: it stopped early ({status})")
 
 
-def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool) -> Check:
+def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool, span: str = "") -> Check:
     """Something was archived besides robots.txt: a night whose every request failed fails,
     however few requests it made (the error rate is not judged on a few pages)."""
     name = "pages fetched"
     pages = db.execute(f"select count(*) from snapshots where run_id in ({marks}) and kind is not 'robots'",
                        run_ids).fetchone()[0]
     if pages:
-        return Check(name, True, f"{pages} page(s) archived besides robots.txt")
+        return Check(name, True, f"{pages} page(s) archived besides robots.txt{span}")
     if shared and not errors:
         return Check(name, True, "none: the shared queue gave this process nothing")
     if not finished and not errors:  # "crawl finished" says why
@@ -182,33 +188,43 @@ def _site_attribution(sites):
 
 
 def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) -> Check:
+    """A site that yielded reports in an earlier run and none since fails, every night until it
+    yields again. Each run's per-site counts keep, for such a site, the run it last yielded in
+    (``silent_since``: run, started, reports, and how many checked runs found none since), so
+    only the last checked run before this crawl is read: one row, however large the registry
+    and however old the archive. ``per_site`` gets this run's ``silent_since`` entries."""
     name = "sites still yielding"
-    silent = {site for site, n in per_site.items() if n["reports"] == 0}
-    previous: dict[str, tuple[int, int]] = {}  # site -> (run, reports) of its previous run
-    if silent:
-        earlier = db.execute(
-            "select id, monitor from crawl_runs where id < ? and monitor is not null order by id desc",
-            [first_of_crawl],
-        )
-        for earlier_id, monitor in earlier:
-            for site, n in (json.loads(monitor).get("sites") or {}).items():
-                if site in silent and site not in previous:
-                    previous[site] = (earlier_id, n.get("reports", 0))
-            if len(previous) == len(silent):
-                break
-    stopped = sorted((site, run, n) for site, (run, n) in previous.items() if n > 0)
+    silent = sorted(site for site, n in per_site.items() if n["reports"] == 0)
+    stopped = []
+    last = db.execute(
+        "select id, started, monitor from crawl_runs where id < ? and monitor is not null order by id desc limit 1",
+        [first_of_crawl],
+    ).fetchone() if silent else None
+    if last is not None:
+        earlier = json.loads(last[2]).get("sites") or {}
+        for site in silent:
+            before = earlier.get(site) or {}
+            if before.get("reports"):
+                since = {"run": last[0], "started": last[1], "reports": before["reports"], "runs": 1}
+            elif before.get("silent_since"):
+                since = {**before["silent_since"], "runs": before["silent_since"].get("runs", 1) + 1}
+            else:
+                continue  # never seen yielding (a new site, or silent since before these records)
+            per_site[site]["silent_since"] = since
+            stopped.append((site, since))
     if not stopped:
         return Check(name, True, f"{len(per_site) - len(silent)} of {len(per_site)} site(s) yielded reports; "
                                  "none that yielded before fell silent")
-    listed = "; ".join(f"{site} ({n} in run {run})" for site, run, n in stopped[:10])
+    listed = "; ".join(f"{site} ({since['reports']} in run {since['run']} of {(since.get('started') or '?')[:10]}; "
+                       f"none in {since['runs']} run{'s' if since['runs'] > 1 else ''} since)"
+                       for site, since in stopped[:10])
     more = f" and {len(stopped) - 10} more" if len(stopped) > 10 else ""
-    return Check(name, False, f"{len(stopped)} site(s) yielded reports in their previous run and none now: "
-                              f"{listed}{more}")
+    return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
-def _error_rate(errors: int, pages: int, limit: float, min_pages: int) -> Check:
+def _error_rate(errors: int, pages: int, limit: float, min_pages: int, span: str = "") -> Check:
     rate = errors / (pages + errors) if errors else 0.0
-    message = f"{errors} error(s) for {pages} page(s) fetched ({rate:.1%}; at most {limit:.1%})"
+    message = f"{errors} error(s) for {pages} page(s) fetched{span} ({rate:.1%}; at most {limit:.1%})"
     if pages + errors < min_pages:
         return Check("error rate", True, message + f", not judged under {min_pages} pages")
     return Check("error rate", rate <= limit, message)
@@ -225,14 +241,14 @@ def _blocked(db, run_ids, marks, limit: int) -> Check:
     return Check("hosts blocked", False, f"{len(rows)} host(s) blocked (at most {limit}): {listed}")
 
 
-def _archive_growing(db, run_id, stats, first_crawl, min_share) -> Check:
+def _archive_growing(db, run_id, stats, first_crawl, min_share, span: str = "") -> Check:
     name = "archive growing"
     # Pages taken from the archive unasked (a recheck interval) pass the downloader's
     # counters as answers: no server sent them, so none was to be archived.
     not_asked = db.execute("select count(*) from not_asked where run_id = ?", [run_id]).fetchone()[0]
     answers = (stats.get("downloader/response_count") or 0) - not_asked
     archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
-    message = f"{archived} of {answers} answer(s) received archived"
+    message = f"{archived} of {answers} answer(s) received archived{span}"
     if answers and archived < answers * min_share:
         return Check(name, False, message + (" on a first crawl" if first_crawl else ""))
     revisits = db.execute("select count(*) from snapshots where run_id = ? and revisit_of is not null",

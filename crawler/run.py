@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
+import os
+import sqlite3
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.runs import format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts
+from archive.runs import (
+    ArchiveLocked, format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts,
+)
 from archive.schema import open_database
+from archive.snapshots import utc_now
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DATABASE_NAME, DISK_FULL
-from .interrupts import Interrupts
-from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
-from .notify import notify
+from .interrupts import Interrupted, Interrupts
+from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run
+from .notify import outcome, tell
 from .profiles import profile_settings
 from .spiders.reports import ReportSpider
 
@@ -27,61 +33,165 @@ class DiskFull(ValueError):
     reports it in one line and exits 1, like any crawl it could not run)."""
 
 
-def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = None) -> Settings:
+class SettingError(ValueError):
+    """A setting given on the command line (``-s NAME=VALUE``) or in the environment that a
+    crawl cannot take: an unknown name, or a value its setting cannot read."""
+
+
+def known_settings() -> dict:
+    """Every setting a crawl reads, with its default: crawler/settings.py over Scrapy's own."""
+    from scrapy.settings import default_settings
+
+    from . import settings as ours
+
+    return {name: getattr(module, name) for module in (default_settings, ours)
+            for name in dir(module) if name.isupper()}
+
+
+def environment_settings(environ=None) -> dict:
+    """The ``NIANBAO_*`` settings of crawler/settings.py that the environment sets, by the same
+    name (systemd's ``Environment=``, ``EnvironmentFile=``); other variables are not read."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in known_settings() if name.startswith("NIANBAO_") and name in environ}
+
+
+def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = None,
+                   environ=None) -> Settings:
+    """The crawl's settings, each taken from the first that sets it: ``overrides`` (the command
+    line: its options and ``-s NAME=VALUE``), the environment (``NIANBAO_*``), the profile
+    (crawler/profiles.py), crawler/settings.py, Scrapy's defaults. ``data_dir`` is
+    ``NIANBAO_DATA_DIR``. Raises ``SettingError`` for an unknown name or a value its setting
+    cannot read, before anything starts."""
+    overrides = dict(overrides or {})
+    known = known_settings()
+    for name in overrides:
+        if name == "NIANBAO_DATA_DIR":
+            raise SettingError("NIANBAO_DATA_DIR is where the archive lives: give it as --data DIR")
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            raise SettingError(f"unknown setting {name!r} (not in crawler/settings.py or Scrapy's settings)"
+                               + (f"; did you mean {close[0]}?" if close else ""))
+    from_environment = environment_settings(environ)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    # One priority, applied from the weakest source to the strongest: the last one set wins.
     settings.setdict(profile_settings(profile), priority="cmdline")
+    settings.setdict(from_environment, priority="cmdline")
     settings.set("NIANBAO_DATA_DIR", str(Path(data_dir)), priority="cmdline")
-    settings.setdict(overrides or {}, priority="cmdline")
+    settings.setdict(overrides, priority="cmdline")
+    for source, given in (("environment variable", from_environment), ("-s", overrides)):
+        for name, value in given.items():
+            _check_value(settings, name, value, known[name], source)
     return settings
 
 
+def _check_value(settings, name: str, value, default, source: str) -> None:
+    """A text value (from the environment or ``-s``) must read as its setting's type, or the
+    crawl would fail deep inside Scrapy."""
+    if not isinstance(value, str):
+        return
+    try:
+        if isinstance(default, bool):
+            settings.getbool(name)
+        elif isinstance(default, (int, float)):
+            float(value)
+        elif isinstance(default, dict):
+            settings.getdict(name)
+        else:
+            return
+    except ValueError:
+        kind = ("true or false (1 or 0)" if isinstance(default, bool) else "a number"
+                if isinstance(default, (int, float)) else "a JSON object")
+        raise SettingError(f"{source} {name}={value!r}: not {kind}") from None
+
+
 def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,
-              shared_queue: SharedQueue | None = None) -> int:
-    """Crawl ``sites`` (dicts with ``name`` and ``start_urls``) into DATA_DIR/nianbao.db.
+              shared_queue: SharedQueue | None = None, archive_db=None) -> int:
+    """Crawl ``sites`` (dicts with ``name`` and ``start_urls``) into DATA_DIR/nianbao.db
+    (its raw bodies in ``archive_db`` when given: ``--archive-db``).
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
-    running on the same archive. Ctrl-C or SIGTERM closes the crawl early and its run is
+    running on the same archive, and what ``prepare_archive`` raises for a database that cannot
+    be opened, before the crawl starts. Ctrl-C or SIGTERM closes the crawl early and its run is
     recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that
     comes before the run is opened raises ``crawler.interrupts.Interrupted`` (nothing
     recorded). At the end the run's checks (``crawler.monitoring``) are stored with its
-    summary in ``crawl_runs`` and the notification hooks are called.
+    summary in ``crawl_runs`` and the notification hooks are called; a crawl that ends
+    without them (any of the errors above, a full disk, a crash) calls them with its error.
     """
+    started = utc_now()
     with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
         settings = crawl_settings(data_dir, profile, overrides)
-        if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
-            use_redis(settings, shared_queue)
-        process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
         path = Path(data_dir) / DATABASE_NAME
-        with hold_archive(path) as hold:
-            if hold.stale:
-                logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
-                               "its run is resumed", path, hold.stale.get("pid", "?"), hold.stale.get("started", "?"))
-            crawler = process.create_crawler(ReportSpider)
-            interrupts.check()  # the last moment before anything is recorded
-            failed = []  # a crawl that could not start: raised below, not logged as unhandled
-            process.crawl(crawler, sites=sites).addErrback(failed.append)
-            interrupts.watch(crawler)
-            process.start(install_signal_handlers=False)
-            interrupts.stopped()
-            archive = getattr(crawler, "nianbao_archive", None)
-            if archive is not None and (failed or interrupts.count > 1):
-                close_interrupted(path)  # stopped at once, or failed to start: the run never closed
-            if failed:
-                failed[0].raiseException()
-            if archive is None:  # stopped at once before the run was opened
-                interrupts.check()
-                raise RuntimeError(f"the crawl of {path} ended before it opened its run")
-            run_id = archive.run_id
-            if crawler.stats.get_value("finish_reason") == DISK_FULL:
-                # Nothing more can be written, not even the run's checks.
-                raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
-                               "before is intact (free space and crawl again to resume)")
-            if settings.getbool("NIANBAO_MONITOR_ENABLED"):
-                check_run(path, run_id, sites, settings)
+        run_id = None
+        try:
+            if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
+                use_redis(settings, shared_queue)
+            process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+            with hold_archive(path) as hold:
+                if hold.stale:
+                    logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
+                                   "its run is resumed", path, hold.stale.get("pid", "?"),
+                                   hold.stale.get("started", "?"))
+                prepare_archive(path, archive_db)
+                crawler = process.create_crawler(ReportSpider)
+                interrupts.check()  # the last moment before anything is recorded
+                failed = []  # a crawl that could not start: raised below, not logged as unhandled
+                process.crawl(crawler, sites=sites).addErrback(failed.append)
+                interrupts.watch(crawler)
+                process.start(install_signal_handlers=False)
+                interrupts.stopped()
+                archive = getattr(crawler, "nianbao_archive", None)
+                if archive is not None:
+                    run_id = archive.run_id
+                    if failed or interrupts.count > 1:
+                        close_interrupted(path)  # stopped at once, or failed to start: the run never closed
+                if failed:
+                    failed[0].raiseException()
+                if archive is None:  # stopped at once before the run was opened
+                    interrupts.check()
+                    raise RuntimeError(f"the crawl of {path} ended before it opened its run")
+                if crawler.stats.get_value("finish_reason") == DISK_FULL:
+                    # Nothing more can be written, not even the run's checks.
+                    raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
+                                   "before is intact (free space and crawl again to resume)")
+                if settings.getbool("NIANBAO_MONITOR_ENABLED"):
+                    check_run(path, run_id, sites, settings)
+        except Exception as exc:
+            tell_failure(settings, path, exc, run_id=run_id, started=started)
+            raise
     return run_id
+
+
+def tell_failure(settings, path, exc: Exception, *, run_id: int | None, started: str) -> None:
+    """Call the hooks for a crawl that ended without its run checks, with the ``Error:`` line
+    ``nianbao crawl`` prints and the status it exits with: another crawl holds the archive
+    (75), interrupted before it opened its run (4), it could not run or crashed (1)."""
+    if isinstance(exc, ArchiveLocked):
+        status, code = "locked", EXIT_LOCKED
+    elif isinstance(exc, Interrupted):
+        status, code = "interrupted", EXIT_CRAWL_FAILED
+    else:
+        status, code = (f"failed: {DISK_FULL}" if isinstance(exc, DiskFull) else "error"), 1
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        line = f"{Path(path).resolve()}: {exc}"  # the file that is not a database, as the command says
+    elif isinstance(exc, (ValueError, RuntimeError, Interrupted)):  # ours: ArchiveLocked, DiskFull, RawStoreError …
+        line = str(exc)
+    else:  # a crash
+        line = f"{type(exc).__name__}: {exc}"
+    tell(settings, f"Error: {line}", outcome(run_id=run_id, ok=False, status=status, exit_status=code, archive=path,
+                                             started=started, finished=utc_now(), summary=f"Error: {line}",
+                                             error=line))
+
+
+def prepare_archive(path, archive_db=None) -> None:
+    """Open the archive once before the crawl starts, creating it or recording its raw store
+    (``archive_db``), so that a file that is no database (``sqlite3.DatabaseError``) or a raw
+    store that moved (``archive.raw_store.RawStoreError``) is raised to the caller: inside the
+    reactor it would only be logged, as tracebacks."""
+    open_database(path, archive=archive_db).close()
 
 
 def close_interrupted(path) -> None:
@@ -105,17 +215,11 @@ def check_run(path, run_id: int, sites: list[dict], settings) -> None:
         if not monitor.ok:
             failed = "; ".join(f"{c.name}: {c.message}" for c in monitor.checks if not c.ok)
             logger.warning("Run %d failed its run checks: %s", run_id, failed)
-        if monitor.ok and settings.get("NIANBAO_NOTIFY_ON") == "failure":
-            return
-        command, url = settings.get("NIANBAO_NOTIFY_COMMAND"), settings.get("NIANBAO_NOTIFY_URL")
-        if command or url:
-            run = db["crawl_runs"].get(run_id)
-            payload = {"run_id": run_id, "ok": monitor.ok,
-                       "status": run["status"], "exit_status": exit_status(run), "archive": str(path),
-                       "summary": summary, "checks": record["checks"]}
-            problems = notify(summary, payload, command=command, url=url,
-                              timeout=settings.getfloat("NIANBAO_NOTIFY_TIMEOUT"))
-            if problems:
-                record_monitor(db, run_id, {**record, "notify_failed": problems}, summary)
+        run = db["crawl_runs"].get(run_id)
+        problems = tell(settings, summary, outcome(
+            run_id=run_id, ok=monitor.ok, status=run["status"], exit_status=exit_status(run), archive=path,
+            started=run["started"], finished=run["finished"], summary=summary, checks=record["checks"]))
+        if problems:
+            record_monitor(db, run_id, {**record, "notify_failed": problems}, summary)
     finally:
         db.close()

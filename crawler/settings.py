@@ -29,11 +29,13 @@ DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 RETRY_TIMES = 2
 # Hostile answers (crawler/middlewares/challenges.py, retry_after.py): a host that
 # answers with a script challenge, refuses this many requests in a row (403/429), or
-# asks to wait longer than this many seconds is blocked for the rest of the run.
+# asks to wait longer than this many seconds is blocked for the rest of the run (False: never).
+NIANBAO_BLOCK_HOSTS = True
 NIANBAO_BLOCK_AFTER_REFUSALS = 3
 NIANBAO_RETRY_AFTER_MAX = 300.0
 # robots.txt Crawl-delay is obeyed up to this many seconds; no host's delay is under the
 # minimum, without which Scrapy does not keep the per-host concurrency (crawler/politeness.py).
+NIANBAO_OBEY_CRAWL_DELAY = True
 NIANBAO_CRAWL_DELAY_MAX = 60.0
 NIANBAO_MIN_SLOT_DELAY = 0.001
 
@@ -41,6 +43,13 @@ NIANBAO_MIN_SLOT_DELAY = 0.001
 # asked again: the run uses the archived answer (crawler/middlewares/conditional.py,
 # table not_asked). 0: ask for every page on every run (conditionally).
 NIANBAO_RECHECK_AFTER_DAYS = 0
+# False: report pages are downloaded in full every run (no If-None-Match / If-Modified-Since,
+# no recheck interval).
+NIANBAO_CONDITIONAL_REQUESTS = True
+# Listing pages followed per report column (a runaway pager stops here); pages `nianbao
+# discover` fetches from a site's home page.
+NIANBAO_MAX_LISTING_PAGES = 500
+NIANBAO_DISCOVER_MAX_PAGES = 30
 
 # Raw snapshots are recorded where the HTTP cache would sit (900): after
 # HttpCompressionMiddleware (590) in the response path is *not* yet applied, so the
@@ -90,8 +99,12 @@ EXTENSIONS = {
 }
 NIANBAO_PROGRESS_INTERVAL = 10.0
 
-# Where the archive lives: DIR/nianbao.db
+# Where the archive lives: DIR/nianbao.db (`--data DIR`)
 NIANBAO_DATA_DIR = "data"
+
+# `nianbao crawl --redis URL` (crawler/distributed.py): how often a process with nothing
+# to do asks the shared queue, in seconds (--seed and --idle set the rest).
+NIANBAO_REDIS_POLL = 1.0
 
 # Checks at the end of each run (crawler/monitoring.py); one failing makes `nianbao crawl`
 # exit 3. Errors per page fetched; hosts blocked (challenges, refusals, long Retry-After);

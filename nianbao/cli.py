@@ -38,9 +38,35 @@ data_option = click.option(
     "data_dir",
     default="data",
     show_default=True,
+    envvar="NIANBAO_DATA_DIR",
+    show_envvar=True,
     type=click.Path(file_okay=False),
     callback=_remember_database,
     help="Directory holding nianbao.db (the archive and the normalized tables).",
+)
+
+
+def _settings_given(ctx, param, values) -> dict:
+    """``-s NAME=VALUE`` (repeatable) as a dict; the crawl refuses names it does not know."""
+    settings = {}
+    for value in values:
+        name, equals, setting = value.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{value!r}: give NAME=VALUE, e.g. -s DOWNLOAD_DELAY=2", ctx, param)
+        settings[name.strip()] = setting
+    return settings
+
+
+set_option = click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_settings_given,
+    help="Set a crawler setting, as Scrapy's -s (repeatable): any in crawler/settings.py or Scrapy's own, "
+    "e.g. -s DOWNLOAD_DELAY=2. Wins over the environment (NIANBAO_* variables) and the profile; "
+    "this command's own options win over it.",
 )
 
 
@@ -175,8 +201,6 @@ def demo(data_dir, profile, archive_db):
     """
     from portal.demo_port import remember_port, start_on_remembered_port
 
-    if archive_db:
-        open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     portal, note = start_on_remembered_port(data_dir)  # the last demo's port: this crawl is its next night
     with portal:
         if note:
@@ -184,7 +208,7 @@ def demo(data_dir, profile, archive_db):
         click.echo(f"Demo portal serving at {portal.start_url}")
         click.echo("Crawling (robots.txt, listing pages, reports) ...")
         status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
-                                      profile=profile)
+                                      profile=profile, archive_db=archive_db)
         remember_port(data_dir, portal)
     if status != EXIT_INTERRUPTED:
         nianbao, data = _this_command(), shlex.quote(str(data_dir))
@@ -249,11 +273,12 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
 @click.option("--notify-command", metavar="CMD", help="Shell command run at the end with the summary on stdin.")
 @click.option("--notify-url", metavar="URL", help="URL the run's summary and checks are POSTed to as JSON.")
-@click.option("--notify-on", type=click.Choice(["always", "failure"]), default="always", show_default=True,
-              help="Call the hooks after every run, or only when it fails.")
-@click.option("--redis", "redis_url", metavar="URL",
+@click.option("--notify-on", type=click.Choice(["always", "failure"]),
+              help="Call the hooks after every run, or only when it fails.  [default: always]")
+@click.option("--redis", "redis_url", metavar="URL", envvar="NIANBAO_REDIS_URL", show_envvar=True,
               help="Share one request queue and duplicate filter with other crawler processes "
-                   "through Redis (redis://HOST:6379/0); each process keeps its own DATA.")
+                   "through Redis (redis://HOST:6379/0); each process keeps its own DATA. From the "
+                   "environment, a password in it stays out of the process list.")
 @click.option("--seed", is_flag=True, help="With --redis: start a new shared crawl (clear the last one's "
               "queue, enqueue the start URLs). One process seeds; the others join.")
 @click.option("--idle", "idle_close", type=float, default=30.0, show_default=True, metavar="SECONDS",
@@ -265,9 +290,10 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
               help="Do not ask again for a report page or attachment whose server was asked less than "
                    "DAYS ago: use the archived answer (listed in not_asked). Default 0: ask every run.")
 @archive_option
+@set_option
 @_ctrl_c_before_the_crawl
 def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
-          idle_close, parse_workers, recheck_after, archive_db):
+          idle_close, parse_workers, recheck_after, archive_db, settings):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
 
     One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
@@ -275,12 +301,18 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     stopped early (Ctrl-C, SIGTERM: the next crawl resumes it), 75 another crawl is running
     on DATA (nothing done), 1 an error.
 
+    Settings (crawler/settings.py lists them) come from this command's options, then
+    -s NAME=VALUE, then environment variables of the same name (NIANBAO_* settings only),
+    then the profile.
+
     \b
     Example:
         nianbao crawl --sites sites/demo.yaml --data ./data
         nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
         nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
+        nianbao crawl --sites sites.yaml -s DOWNLOAD_DELAY=3 -s CONCURRENT_REQUESTS_PER_DOMAIN=1
+        NIANBAO_MONITOR_MAX_ERROR_RATE=0.2 nianbao crawl --sites sites.yaml
         nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
     from crawler.distributed import SharedQueue
@@ -289,9 +321,11 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     if not sites_file and not start_urls:
         raise click.UsageError("give --sites FILE or at least one --start-url")
     if seed and not redis_url:
-        raise click.UsageError("--seed starts a crawl shared through Redis: give --redis URL too")
+        raise click.UsageError("--seed starts a crawl shared through Redis: give --redis URL (or NIANBAO_REDIS_URL) too")
     shared_queue = SharedQueue(redis_url, seed=seed, idle_close=idle_close) if redis_url else None
-    overrides = {"NIANBAO_NOTIFY_ON": notify_on}
+    overrides = dict(settings)  # -s; the named options below win, as in Scrapy
+    if notify_on:
+        overrides["NIANBAO_NOTIFY_ON"] = notify_on
     if notify_command:
         overrides["NIANBAO_NOTIFY_COMMAND"] = notify_command
     if notify_url:
@@ -300,8 +334,6 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         overrides["NIANBAO_PARSE_WORKERS"] = parse_workers
     if recheck_after is not None:
         overrides["NIANBAO_RECHECK_AFTER_DAYS"] = recheck_after
-    if archive_db:
-        open_archive(data_dir, archive_db, must_exist=False).close()  # the crawl finds the raw store it records
     try:
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
@@ -309,7 +341,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(_crawl_and_summarise(sites, data_dir, profile=profile, overrides=overrides,
-                                  shared_queue=shared_queue))
+                                  shared_queue=shared_queue, archive_db=archive_db))
 
 
 @cli.command()
@@ -317,19 +349,28 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
 @click.option("--out", "out_file", type=OutputPath(), help="Also write the entries to this YAML file.")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
-def discover(url, out_file, data_dir, profile):
+@archive_option
+@set_option
+def discover(url, out_file, data_dir, profile, archive_db, settings):
     """Find the report column(s) of the site at URL (its home or 政府信息公开 page)
     and print registry entries for `nianbao crawl --sites`.
+
+    The walk is a small crawl, archived in DATA, with the crawl's settings (-s and the
+    environment as for crawl).
 
     \b
     Example:
         nianbao discover http://127.0.0.1:8000/ --out sites/found.yaml
+        nianbao discover http://127.0.0.1:8000/ -s NIANBAO_DISCOVER_MAX_PAGES=60
     """
     import yaml
 
     from crawler.discover import run_discover
 
-    entries = run_discover(url, data_dir, profile=profile)
+    try:
+        entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
+    except ValueError as exc:  # a setting it cannot take (crawler.run.SettingError), a bad profile, a moved
+        raise click.ClickException(str(exc)) from None  # raw store (RawStoreError)
     if not entries:
         raise click.ClickException(f"no report column found from {url}")
     text = yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
@@ -638,7 +679,8 @@ def runs(data_dir, run_id, last, archive_db):
 
     The list gives each run's start, duration, status, pages fetched, reports
     found, errors, blocked hosts and its end-of-run checks (ok, or the ones that
-    failed). With RUN_ID: the summary the run printed when it ended, with its checks.
+    failed; NOTIFY FAILED when a --notify hook failed). With RUN_ID: the summary the
+    run printed when it ended, with its checks, and each hook that failed.
 
     \b
     Example:
@@ -659,6 +701,8 @@ def runs(data_dir, run_id, last, archive_db):
     click.echo("")
     summary = db.execute("select summary from crawl_runs where id = ?", [run_id]).fetchone()[0]
     click.echo(summary or format_summary(run_counts(db, run_id)))
+    for problem in line.notify_failed:
+        click.echo(f"notification failed: {problem}")
 
 
 @cli.command("rebuild-wide-tables")

@@ -179,3 +179,31 @@ def test_portal_on_a_port_that_is_taken_is_one_line():
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["portal", "--port", str(port)])
     assert (result.exit_code, result.output) == (1, f"Error: cannot serve on 127.0.0.1:{port}: Address already in use\n")
+
+
+# crawl and discover open the archive before the crawl starts, so its errors reach this edge
+# (inside Twisted's reactor they were logged as tracebacks).
+
+CRAWLS = [["crawl", "--start-url", "http://127.0.0.1:9/zfxxgknb/"], ["discover", "http://127.0.0.1:9/"]]
+
+
+@pytest.mark.parametrize("command", CRAWLS, ids=lambda command: command[0])
+def test_a_crawl_into_a_file_that_is_not_a_database_is_one_line(run_nianbao, tmp_path, command):
+    (tmp_path / "nianbao.db").write_text("hello\n")
+    result = run_nianbao(*command, "--data", tmp_path, "--profile", "test", check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", f"Error: {tmp_path / 'nianbao.db'}: file is not a database\n")
+
+
+@pytest.mark.parametrize("command", CRAWLS, ids=lambda command: command[0])
+def test_a_crawl_whose_raw_store_moved_is_one_line_and_finds_it_with_archive_db(run_nianbao, tmp_path, command):
+    data, moved = moved_raw_store(tmp_path)
+    result = run_nianbao(*command, "--data", data, "--profile", "test", check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1, "", f"Error: {data / 'nianbao.db'} keeps its raw bodies in {tmp_path / 'raw.db'}, which does not "
+               "exist; give its new place with --archive-db\n")
+    again = run_nianbao(*command, "--data", data, "--profile", "test", "--archive-db", moved, check=False)
+    assert "Traceback" not in again.stderr and "raw bodies" not in again.stderr, again.stderr[-3000:]
+    with sqlite3.connect(data / "nianbao.db") as db:  # it crawled, and recorded where the bodies are now
+        assert db.execute("select count(*) from crawl_runs").fetchone()[0] == 1
+        assert db.execute("select path from raw_store").fetchone()[0] == str(moved.resolve())

@@ -4,7 +4,8 @@ The archive lives on a small tmpfs (mounting one needs root: skipped otherwise).
 lists 30 attachments of 300 kB of incompressible bytes, nine megabytes for a four-megabyte
 disk, so a write fails part-way through the crawl. ``nianbao crawl`` must then stop at once
 with exit status 1 and a one-line message naming the full disk; the database must pass
-``PRAGMA integrity_check`` and every body it stored must read back as the bytes served."""
+``PRAGMA integrity_check`` and every body it stored must read back as the bytes served; the
+notification hooks are told, with that line."""
 
 from __future__ import annotations
 
@@ -60,14 +61,17 @@ def test_a_full_disk_stops_the_crawl_and_keeps_the_archive_readable(small_disk, 
         sites = tmp_path / "sites.yaml"
         sites.write_text(yaml.safe_dump([{"name": "full disk", "start_urls": [portal.start_url], "flavour": "trs"}],
                                         allow_unicode=True), encoding="utf-8")
-        result = run_nianbao("crawl", "--sites", sites, "--data", data, "--profile", "test", check=False,
-                             timeout=120)
+        told = tmp_path / "told.txt"  # the hook is told on another disk
+        result = run_nianbao("crawl", "--sites", sites, "--data", data, "--profile", "test",
+                             "--notify-command", f'{{ echo "exit $NIANBAO_EXIT_STATUS"; cat; }} > {told}',
+                             check=False, timeout=120)
         served = {portal.url(s.path): s.body for s in portal.sent if s.status == 200}
 
     assert result.returncode == 1, result.stderr[-3000:]
     # The last word is one line saying why (Scrapy has logged the writes in flight that failed).
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: the disk holding") and "is full: run 1 stopped" in last, last
+    assert told.read_text(encoding="utf-8") == f"exit 1\n{last}\n"  # the hooks hear it too
 
     db = sqlite3.connect(data / "nianbao.db")
     try:

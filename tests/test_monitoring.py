@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,11 +18,11 @@ import pytest
 from archive.blocks import record_block
 from archive.records import record_error
 from archive.reparse import parse_pending
-from archive.runs import finish_run, record_monitor, start_run
+from archive.runs import finish_run, format_summary, record_monitor, run_counts, start_run
 from archive.schema import open_database
 from archive.snapshots import store_snapshot
 from crawler.monitoring import (
-    EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK, Thresholds, exit_status, format_monitor, monitor_run,
+    EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK, Thresholds, exit_status, format_monitor, monitor_run,
 )
 from crawler.notify import notify
 from portal.site import Site, build_site
@@ -91,15 +92,47 @@ def test_a_normal_first_night_passes_with_per_site_counts(db):
     assert exit_status(db["crawl_runs"].get(1)) == EXIT_OK
 
 
-def test_a_site_that_yielded_reports_before_and_none_now_fails(db):
+def started(db, run_id) -> str:
+    return db["crawl_runs"].get(run_id)["started"][:10]
+
+
+def test_a_site_that_yielded_reports_before_fails_every_night_until_it_yields_again(db):
     checked(db, night(db, reports={A: 3, B: 2}))
     second = checked(db, night(db, reports={A: 3}, pages={B: 2}))
-    assert failing(second) == {
-        "sites still yielding": f"1 site(s) yielded reports in their previous run and none now: {B} (2 in run 1)"
-    }
+    day = started(db, 1)
+    assert failing(second) == {"sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                                       f"{B} (2 in run 1 of {day}; none in 1 run since)"}
     assert exit_status(db["crawl_runs"].get(2)) == EXIT_CHECKS_FAILED
-    # The run after compares with run 2, where the site already yielded none: no new alarm.
-    assert checked(db, night(db, reports={A: 3}, pages={B: 2})).ok
+    # Still silent the night after, and the one after that: still failing, counting the nights.
+    third = checked(db, night(db, reports={A: 3}, pages={B: 2}))
+    assert failing(third) == {"sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                                      f"{B} (2 in run 1 of {day}; none in 2 runs since)"}
+    assert "none in 3 runs since" in failing(checked(db, night(db, reports={A: 3})))["sites still yielding"]
+    assert exit_status(db["crawl_runs"].get(4)) == EXIT_CHECKS_FAILED
+    # A run without checks (NIANBAO_MONITOR_ENABLED off) is skipped, not taken for a silent night.
+    night(db, reports={A: 3})
+    assert "none in 4 runs since" in failing(checked(db, night(db, reports={A: 3})))["sites still yielding"]
+    # It yields again: ok; silent again: counted from that run.
+    assert checked(db, night(db, reports={A: 3, B: 1})).ok
+    assert failing(checked(db, night(db, reports={A: 3}))) == {
+        "sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                f"{B} (1 in run 7 of {started(db, 7)}; none in 1 run since)"}
+
+
+def test_silent_sites_are_judged_from_the_last_checked_run_alone(db):
+    """One row read, whatever the registry's size and the archive's age: the per-site counts of
+    the last checked run carry when each silent site last yielded."""
+    checked(db, night(db, reports={A: 3, B: 2}))
+    checked(db, night(db, reports={A: 3}))
+    monitor = checked(db, night(db, reports={A: 3}))
+    assert monitor.sites[B] == {"pages": 0, "reports": 0, "silent_since": {
+        "run": 1, "started": db["crawl_runs"].get(1)["started"], "reports": 2, "runs": 2}}
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    monitor_run(db, night(db, reports={A: 3}), SITES)
+    db.conn.set_trace_callback(None)
+    read = [sql for sql in statements if "from crawl_runs" in sql and "monitor" in sql]
+    assert len(read) == 1 and "limit 1" in read[0], read
 
 
 def test_a_site_never_seen_yielding_may_yield_none(db):
@@ -114,6 +147,43 @@ def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
     monitor = checked(db, resumed)
     assert monitor.ok, failing(monitor)
     assert monitor.sites[B]["reports"] == 2
+
+
+def test_after_a_resume_the_summary_names_the_run_it_resumes_and_the_checks_count_both(db):
+    killed = night(db, reports={A: 2}, close=False)  # 2 report pages
+    db["crawl_runs"].update(killed, {"status": "interrupted"})
+    resumed = night(db, reports={A: 3}, pages={A: 1}, errors=1, resumes=killed)  # 3 report pages, 1 listing
+    summary = format_summary(run_counts(db, resumed))
+    assert summary.splitlines()[:2] == [
+        "resumed:              run 1 (interrupted): the counts below are run 2's, the run checks count runs 1 and 2",
+        f"pages fetched:        4 ({run_counts(db, resumed).bytes_received:,} bytes)"]
+    messages = checks_by_name(checked(db, resumed))
+    assert messages["pages fetched"] == "6 page(s) archived besides robots.txt in runs 1 and 2"
+    assert messages["error rate"] == "1 error(s) for 6 page(s) fetched in runs 1 and 2 (14.3%; at most 10.0%), " \
+                                     "not judged under 20 pages"
+    assert messages["archive growing"] == "4 of 4 answer(s) received archived in run 2, 2 of them unchanged"
+    # A run of its own: no such line, no runs named.
+    assert not format_summary(run_counts(db, killed)).startswith("resumed")
+
+
+def test_the_summary_lists_the_most_frequent_errors_with_an_example_and_where_to_see_them_all(db):
+    run_id = night(db, pages={A: 1}, close=False)
+    for i, (stage, error, message) in enumerate([("fetch", "HttpError", "HTTP 404")] * 4
+                                                + [("fetch", "HttpError", "HTTP 500")]
+                                                + [("fetch", "TimeoutError", "  took longer\nthan 10.0 seconds")] * 2
+                                                + [("parse", "ParseError", "x" * 150), ("store", "DownloadTooLarge", "")]):
+        record_error(db, url=f"{base(A)}/p{i}.html", stage=stage, error=error, message=message, run_id=run_id)
+    lines = format_summary(run_counts(db, run_id)).splitlines()
+    at = lines.index("errors:               9")
+    assert lines[at + 1:at + 6] == [
+        f"  5 x fetch HttpError, e.g. {base(A)}/p0.html: HTTP 404",
+        f"  2 x fetch TimeoutError, e.g. {base(A)}/p5.html: took longer than 10.0 seconds",
+        f"  1 x parse ParseError, e.g. {base(A)}/p7.html: {'x' * 99}…",
+        "  and 1 more kind(s)",
+        "  all of them: `nianbao serve`, then http://127.0.0.1:8001/nianbao/errors?run_id=1 "
+        "(or `nianbao export --table errors`)",
+    ]
+    assert lines[at + 6].startswith("hosts blocked:")
 
 
 def checks_by_name(monitor) -> dict:
@@ -275,6 +345,10 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         assert content_type == "application/json; charset=utf-8"
         assert posted["run_id"] == 1 and posted["ok"] is True and posted["exit_status"] == EXIT_OK
         assert posted["summary"] + "\n" == first.stdout
+        # Which machine, which archive (wherever the command was started), when.
+        run = open_database(data / "nianbao.db")["crawl_runs"].get(1)
+        assert (posted["host"], posted["archive"], posted["started"], posted["finished"]) == (
+            socket.gethostname(), str((data / "nianbao.db").resolve()), run["started"], run["finished"])
         assert [c["name"] for c in posted["checks"]] == [
             "crawl finished", "pages fetched", "sites still yielding", "error rate", "hosts blocked",
             "archive growing"]
@@ -285,15 +359,20 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
 
         portal.site = SilentSite(dict(build_site()), portal.site.start_path)
         third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
+        fourth = run_nianbao(*crawl, check=False)  # the site still down the night after
     assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
     assert "run checks:           FAILED (1 of 6)" in third.stdout
-    assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now: " \
-           "demo (5 in run 2)" in third.stdout
+    db = open_database(data / "nianbao.db")
+    day = db["crawl_runs"].get(2)["started"][:10]
+    assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
+           f"demo (5 in run 2 of {day}; none in 1 run since)" in third.stdout
     assert len(received) == 2 and received[1][1]["exit_status"] == EXIT_CHECKS_FAILED
     assert stdin_file.read_text(encoding="utf-8") == third.stdout
-    db = open_database(data / "nianbao.db")
     stored = [(r["id"], json.loads(r["monitor"])["ok"], r["summary"] + "\n") for r in db["crawl_runs"].rows]
-    assert stored == [(1, True, first.stdout), (2, True, second.stdout), (3, False, third.stdout)]
+    assert stored[:3] == [(1, True, first.stdout), (2, True, second.stdout), (3, False, third.stdout)]
+    assert fourth.returncode == EXIT_CHECKS_FAILED, fourth.stderr[-3000:]
+    assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
+           f"demo (5 in run 2 of {day}; none in 2 runs since)" in fourth.stdout
 
 
 def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
@@ -331,7 +410,8 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     assert CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout.count("\n") == 2
     shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "2"]).stdout
     assert shown.splitlines()[1].split()[0] == "2"
-    assert "FAIL  sites still yielding: 1 site(s) yielded reports in their previous run and none now" in shown
+    assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
+           f"{B} (2 in run 1 of " in shown
     missing = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "9"])
     assert missing.exit_code == 1 and "no crawl run 9" in missing.stderr
 
@@ -342,3 +422,57 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     db.conn.commit()
     listed = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout
     assert f" running (pid {gone.pid} gone: killed? the next crawl resumes it) " in listed
+
+
+# Every outcome of `nianbao crawl` is told, not only a run that ended with its checks.
+
+def test_a_crawl_that_finds_the_archive_held_tells_the_hooks(run_nianbao, tmp_path, webhook):
+    from archive.runs import hold_archive
+
+    url, received = webhook
+    told = tmp_path / "told.txt"
+    data = tmp_path / "data"
+    data.mkdir()
+    with hold_archive(data / "nianbao.db"):  # another crawl runs
+        result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", data, "--profile",
+                             "test", "--notify-on", "failure", "--notify-url", url,
+                             "--notify-command", f"cat > {shlex.quote(str(told))}", check=False)
+    assert result.returncode == EXIT_LOCKED, result.stderr[-3000:]
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith(f"Error: another crawl is running on {data / 'nianbao.db'} (pid ")
+    assert told.read_text(encoding="utf-8") == error + "\n"  # what the command said, on stdin
+    (_, posted), = received
+    assert {key: posted[key] for key in ("run_id", "ok", "status", "exit_status", "summary", "checks")} == {
+        "run_id": None, "ok": False, "status": "locked", "exit_status": EXIT_LOCKED, "summary": error, "checks": []}
+    assert posted["error"] == error.removeprefix("Error: ")
+    assert posted["archive"] == str((data / "nianbao.db").resolve()) and posted["host"] == socket.gethostname()
+    assert posted["started"] <= posted["finished"]
+
+
+def test_a_crawl_that_cannot_open_its_archive_tells_the_hooks(run_nianbao, tmp_path, webhook):
+    url, received = webhook
+    (tmp_path / "nianbao.db").write_text("hello\n")
+    result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path, "--profile",
+                         "test", "--notify-url", url, check=False)
+    assert (result.returncode, result.stderr) == (1, f"Error: {tmp_path / 'nianbao.db'}: file is not a database\n")
+    (_, posted), = received
+    assert (posted["status"], posted["exit_status"], posted["error"]) == (
+        "error", 1, f"{(tmp_path / 'nianbao.db').resolve()}: file is not a database")
+
+
+def test_a_hook_that_failed_shows_in_runs(run_nianbao, tmp_path):
+    from click.testing import CliRunner
+
+    from nianbao.cli import cli
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        result = run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test",
+                             "--notify-url", "http://127.0.0.1:1/hook", "--notify-command", "exit 7")
+    assert "run checks:           OK" in result.stdout
+    assert "WARNING: Notification failed: command 'exit 7' exited 7" in result.stderr
+    listed = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path)]).stdout
+    assert listed.splitlines()[1].endswith(" ok; NOTIFY FAILED")
+    shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "1"]).stdout.splitlines()
+    assert shown[-2] == "notification failed: command 'exit 7' exited 7"
+    assert shown[-1].startswith("notification failed: POST http://127.0.0.1:1/hook: URLError")
