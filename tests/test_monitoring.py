@@ -460,6 +460,18 @@ def test_a_crawl_that_cannot_open_its_archive_tells_the_hooks(run_nianbao, tmp_p
         "error", 1, f"{(tmp_path / 'nianbao.db').resolve()}: file is not a database")
 
 
+def test_a_registry_the_crawl_cannot_start_from_tells_the_hooks(run_nianbao, tmp_path, webhook):
+    url, received = webhook
+    registry = tmp_path / "sites.yaml"
+    registry.write_text("- name: demo\n  start_urls: [notaurl]\n", encoding="utf-8")
+    result = run_nianbao("crawl", "--sites", registry, "--data", tmp_path / "data", "--profile", "test",
+                         "--notify-on", "failure", "--notify-url", url, check=False)
+    error = result.stderr.splitlines()[-1]
+    assert result.returncode == 1 and error.startswith("Error: ") and "not an http(s) URL" in error
+    (_, posted), = received
+    assert (posted["status"], posted["exit_status"], posted["summary"]) == ("error", 1, error)
+
+
 def test_a_hook_that_failed_shows_in_runs(run_nianbao, tmp_path):
     from click.testing import CliRunner
 
