@@ -136,11 +136,13 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
     mapped = MappedTable({})
     for table in tables:
         header: list[str] = []
+        header_units: dict[str, str] = {}  # amount column -> the unit its header names
         for row in table.rows:
             keys = _label_keys(row)
             columns = [c for k in keys for c in fmt.columns_named(k)]
             if columns:
                 header = columns
+                header_units = _header_units(row)
                 mapped.layout_votes |= _active_layout_votes(columns)
             row_key = fmt.first_match(fmt.ACTIVE_ROWS, keys[-1]) if keys else None
             if not row_key or not _has_data(row, table) or row_key in mapped.values:
@@ -148,10 +150,48 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
             names = header or _default_columns(layout, row_key)
             if not names:
                 continue
+            recorded = len(mapped.cells)
             values = _take_row(mapped, fmt.ACTIVE_DISCLOSURE, row_key, names, table, row)
             if values is not None:
                 mapped.values[row_key] = values
+                _note_amount_units(mapped, mapped.cells[recorded:], header_units)
     return mapped
+
+
+# The unit an amount is printed in: 元, 万元, 千元, 亿元 (in a header often as "（单位：万元）").
+_UNIT = re.compile(r"[亿万千]?元")
+# The unit each amount column's key promises; None: the format names none (2019 （九）, "often 元").
+_AMOUNT_UNITS = {"amount_10k_yuan": "万元", "amount": None}
+
+
+def _header_units(row: LabelledRow) -> dict[str, str]:
+    """The unit each amount column's header label names, if any."""
+    units = {}
+    for label in row.labels:
+        key = label_key(label)  # simplified, pinyin off: 萬元 is 万元
+        unit = _UNIT.search(key)
+        for column in fmt.columns_named(strip_numbering(key)) if unit else ():
+            if column in _AMOUNT_UNITS:
+                units[column] = unit.group(0)
+    return units
+
+
+def _note_amount_units(mapped: MappedTable, cells: list[dict], header_units: dict[str, str]) -> None:
+    """An amount printed in another unit than its column's key says (元 under
+    ``amount_10k_yuan``), or whose unit only the header gives, is kept as printed (never
+    converted) and noted as an ``amount_unit`` problem, so that no one sums 元 with 万元."""
+    for cell in cells:
+        if cell["column"] not in _AMOUNT_UNITS or not cell["value"]:
+            continue  # nothing read, or 0 (in any unit)
+        printed = _UNIT.search(to_simplified(cell["text"]))
+        unit = printed.group(0) if printed else header_units.get(cell["column"])
+        promised = _AMOUNT_UNITS[cell["column"]]
+        if unit is None or unit == promised or (printed and promised is None):
+            continue  # as the key says, or printed beside the number (cells.text keeps it)
+        source = "in the cell" if printed else "in the column's header"
+        detail = f"{cell['row']}.{cell['column']} = {cell['text']} is in {unit} ({source})"
+        detail += f", not {promised}: kept as printed" if promised else ": kept as printed, without its unit"
+        mapped.problems.append(_problem("amount_unit", fmt.ACTIVE_DISCLOSURE, detail))
 
 
 def map_applications(tables: list[RawTable]) -> MappedTable:

@@ -343,3 +343,48 @@ def test_a_page_that_only_links_the_report_file_says_attachment_only():
     assert kinds == {"attachment_only"}
     assert "http://portal.test/uploads/2024/nb2023.pdf" in report.problems[0]["detail"]
     assert report.applications is None and report.failing_rules is None
+
+
+# Amounts are kept as printed, never converted; one in another unit than its column's key
+# names (元 under amount_10k_yuan) is noted, so that no one sums 元 with 万元.
+
+def _unit_problems(report):
+    return [p["detail"] for p in report.problems if p["kind"] == "amount_unit"]
+
+
+def test_an_amount_in_yuan_under_the_10k_yuan_column_is_kept_and_noted():
+    expected = seed_expected("003")  # fees: 1681.0 万元
+    page = report_page(expected)
+    fees = expected["active_disclosure"]["fees"]["amount_10k_yuan"]
+    printed = td(fees, colspan=3)  # as active_table prints it
+    assert page.count(printed) == 1
+    header = td("本年收费金额（单位：万元）", colspan=3)
+    assert page.count(header) == 1
+    in_yuan = parse_report(page.replace(header, td("本年收费金额（单位：元）", colspan=3)).encode("utf-8"))
+    assert in_yuan.active_disclosure["fees"]["amount_10k_yuan"] == fees  # as printed
+    assert _unit_problems(in_yuan) == [
+        f"fees.amount_10k_yuan = {fees} is in 元 (in the column's header), not 万元: kept as printed"]
+    # The number printed with its unit beside it, under a 万元 header: noted from the cell.
+    in_cell = parse_report(page.replace(printed, td(f"{fees}元", colspan=3)).encode("utf-8"))
+    assert _unit_problems(in_cell) == [
+        f"fees.amount_10k_yuan = {fees}元 is in 元 (in the cell), not 万元: kept as printed"]
+    assert _unit_problems(parse_report(page.encode("utf-8"))) == []  # 万元, as the key says
+
+
+def _procurement_page(header: str, amount: str) -> bytes:
+    """A 2019-layout table 二 with its （九） block only."""
+    rows = [[td("第二十条第（九）项", colspan=3)], [td("信息内容"), td("采购项目数量"), td(header)],
+            [td("政府集中采购"), td("395"), td(amount)]]
+    return (f"<html><head><title>某区2020年政府信息公开工作年度报告</title></head><body>"
+            f"<p>一、总体情况</p><p>二、主动公开政府信息情况</p>{table(rows)}"
+            f"<p>三、收到和处理政府信息公开申请情况</p></body></html>").encode("utf-8")
+
+
+def test_a_2019_amount_whose_unit_only_the_header_gives_is_noted():
+    with_unit = parse_report(_procurement_page("采购总金额", "73802895.90元"))
+    assert with_unit.active_disclosure["procurement"] == {"items": 395, "amount": pytest.approx(73802895.90)}
+    assert _unit_problems(with_unit) == []  # cells.text keeps "73802895.90元"
+    in_header = parse_report(_procurement_page("采购总金额（万元）", "7380.29"))
+    assert in_header.active_disclosure["procurement"]["amount"] == pytest.approx(7380.29)
+    assert _unit_problems(in_header) == [
+        "procurement.amount = 7380.29 is in 万元 (in the column's header): kept as printed, without its unit"]
