@@ -189,6 +189,15 @@ def test_a_bodys_series_across_years(datasette):
     assert {r["year"]: r["new_received"] for r in series} == wide
     assert all(r["raw_page"].startswith("/-/raw/") for r in series)
     assert query(datasette, "body_series", agency="") == []
+    # The outcome groups add up to the handled total where the report's own R1 holds, the
+    # single （六）其他处理 row (江夏区's 2021 report prints only that) included.
+    outcomes = ("granted", "partially_granted", "withheld", "unable", "rejected", "other")
+    for row in series + query(datasette, "body_series", agency="江夏区"):
+        if "R1" not in (row["failing_rules"] or ""):
+            assert sum(row[o] for o in outcomes) == row["handled"], row
+    jiangxia, = query(datasette, "body_series", agency="江夏区")
+    other, = query(datasette, "applications", agency="江夏区", row_key="other")
+    assert jiangxia["other"] == other["total"]
 
 
 def test_bodies_missing_a_year(datasette):
