@@ -13,7 +13,9 @@ correction shows in ``corrections_flagged`` for someone to look at again.
 The value is given as text and read like a printed cell (``parsers.cells.read_cell``):
 a number (``48``, ``1,234``, ``12.5万元``), ``0``, ``/`` (not applicable, as are ``-``,
 ``—``, ``无``, ``不涉及``), or an empty string for a blank. Anything else, text included, is
-refused: a correction says what the cell holds; the source's wording goes in ``why``.
+refused: a correction says what the cell holds; the source's wording goes in ``why``. As
+in the format, counts are whole numbers, only the amounts have decimals, and only
+``items_change`` (本年增/减) is negative.
 The correction in effect for the cell made again (same report, value, who and why) is
 not recorded twice: ``CorrectionInEffect`` names it.
 """
@@ -63,6 +65,7 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
     cell = read_cell(value)
     if cell.kind not in (NUMBER, ZERO, EMPTY, NOT_APPLICABLE):
         raise CorrectionError(f"value {value!r} is not a cell value; give {VALUES}")
+    _check_number(cell.value, value, column)
     in_effect = db.execute(
         "select k.id, k.report_id, k.text, k.who, k.why from corrections k join reports r on r.id = k.report_id "
         "where (k.report_id = ? or r.group_id = ?) and k.table_name = ? and k.row_key = ? and k.column_key = ? "
@@ -98,6 +101,22 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
             wide_tables.refresh(db, {report[0]})
             run_cross_checks(db, with_next_years(db, {report[0]}))
     return correction_id
+
+
+# The format's numbers (report-format.md, "Cell values"): counts are whole, amounts (万元,
+# 元) may have decimals, and only 本年增/减 may be negative.
+DECIMAL_COLUMNS = ("amount_10k_yuan", "amount")
+SIGNED_COLUMNS = ("items_change",)
+
+
+def _check_number(number, value: str, column: str) -> None:
+    if number is None:
+        return
+    if number < 0 and column not in SIGNED_COLUMNS:
+        raise CorrectionError(f"value {value!r}: {column} cannot be negative (only items_change, 本年增/减, can)")
+    if number != int(number) and column not in DECIMAL_COLUMNS:
+        raise CorrectionError(f"value {value!r}: {column} is a count, a whole number "
+                              f"(only the amounts, {' and '.join(DECIMAL_COLUMNS)}, have decimals)")
 
 
 def corrections_flagged(db) -> list[dict]:

@@ -750,7 +750,8 @@ def rebuild_wide_tables(data_dir, archive_db):
 @click.option("--row", required=True, help="Canonical row key, e.g. new_received.")
 @click.option("--column", required=True, help="Canonical column key, e.g. total.")
 @click.option("--value", required=True, help="The right cell as it should read: a number (48, 1,234), 0, / (not "
-              "applicable; also -, 无, 不涉及), or '' (blank). Other text is refused: put the source's words in --why.")
+              "applicable; also -, 无, 不涉及), or '' (blank). Counts are whole; only the amounts have decimals, "
+              "and only items_change is negative. Other text is refused: put the source's words in --why.")
 @click.option("--who", required=True, help="Who makes the correction.")
 @click.option("--why", required=True, help="Why: what the source got wrong, or what the parser could not read.")
 @data_option
@@ -759,7 +760,8 @@ def correct(report_id, table, row, column, value, who, why, data_dir, archive_db
     """Correct one cell of a report. The views show the corrected value; reparse never
     overwrites it; it is flagged (corrections_flagged) if the parsed cell later changes.
     The correction in effect made again (same report, value, who and why) records nothing
-    and says so.
+    and says so. The report's own consistency rules (R1, R3-R5 in checks and failing_rules)
+    stay those of the cells as parsed; R6 and R7, between years, use the corrected values.
 
     \b
     Example:

@@ -100,6 +100,10 @@ def test_a_correction_follows_the_logical_report_to_a_new_version(db):
     ({"value": "abc"}, "value 'abc' is not a cell value; give a number, 0, / (not applicable) or '' (blank)"),
     ({"value": "55（含自然失效29件）"}, "value '55（含自然失效29件）' is not a cell value; give a number, 0, "
                                    "/ (not applicable) or '' (blank)"),
+    # As the format has them: counts are whole, and only 本年增/减 is negative.
+    ({"value": "-3"}, "value '-3': total cannot be negative (only items_change, 本年增/减, can)"),
+    ({"value": "2.5"}, "value '2.5': total is a count, a whole number (only the amounts, amount_10k_yuan and "
+                       "amount, have decimals)"),
 ])
 def test_what_cannot_be_recorded(db, change, message):
     arguments = dict(report_id=db.report, table="applications", row="new_received", column="total",
@@ -128,13 +132,23 @@ def test_the_correct_command(tmp_path):
 
 
 @pytest.mark.parametrize("value, kind, number", [
-    ("48", "number", 48.0), ("1,234", "number", 1234.0), ("12.5万元", "number", 12.5), ("0", "zero", 0.0),
+    ("48", "number", 48.0), ("1,234", "number", 1234.0), ("0", "zero", 0.0),
     ("/", "not_applicable", None), ("-", "not_applicable", None), ("无", "not_applicable", None),
     ("不涉及", "not_applicable", None), ("", "empty", None), (" ", "empty", None),
 ])
 def test_a_value_is_read_as_the_spec_reads_a_printed_cell(db, value, kind, number):
     (row,) = db.query("select kind, value, text from corrections where id = ?", [correct(db, value=value)])
     assert row == {"kind": kind, "value": number, "text": value}
+
+
+def test_amounts_have_decimals_and_a_change_in_items_a_sign(db):
+    def active(row, column, value):
+        return add_correction(db, report_id=db.report, table="active_disclosure", row=row, column=column,
+                              value=value, who="李伟", why="the PDF")
+
+    fees, change = active("fees", "amount_10k_yuan", "12.5万元"), active("penalty", "items_change", "-18")
+    assert [r["value"] for r in db.query("select value from corrections where id in (?, ?) order by id",
+                                         [fees, change])] == [12.5, -18.0]
 
 
 def test_the_correction_in_effect_made_again_is_not_recorded_twice(db):
