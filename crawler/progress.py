@@ -1,6 +1,6 @@
 """A periodic progress line on stderr while a crawl runs, whatever the log level.
 
-    nianbao: 120 pages fetched (3,400 KiB), 18 reports parsed, 40 skipped, 0 errors
+    nianbao: 120 pages fetched (3.3 MiB), 18 reports parsed, 40 skipped, 0 errors
 
 Every NIANBAO_PROGRESS_INTERVAL seconds (0 switches it off), and once at the end.
 """
@@ -33,10 +33,9 @@ class ProgressExtension:
 
     def line(self) -> str:
         get = self.stats.get_value
-        kb = (get("nianbao/bytes_stored") or 0) / 1024
         errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_failed/", "nianbao/parse_error/")))
         return (
-            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({kb:,.0f} KiB), "
+            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({size(get('nianbao/bytes_stored') or 0)}), "
             f"{get('nianbao/reports_parsed') or 0} reports parsed, {get('nianbao/skipped') or 0} skipped, "
             f"{errors} errors"
         )
@@ -52,3 +51,15 @@ class ProgressExtension:
         if self.loop and self.loop.running:
             self.loop.stop()
         self.report()
+
+
+def size(count: int) -> str:
+    """Bytes as a person reads them: 711 bytes, 1.7 KiB, 44 KiB, 3.2 MiB, 1.2 GiB."""
+    if count < 1024:
+        return f"{count:,} bytes"
+    value, unit = count / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:,.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"

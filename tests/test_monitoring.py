@@ -488,3 +488,33 @@ def test_a_hook_that_failed_shows_in_runs(run_nianbao, tmp_path):
     shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "1"]).stdout.splitlines()
     assert shown[-2] == "notification failed: command 'exit 7' exited 7"
     assert shown[-1].startswith("notification failed: POST http://127.0.0.1:1/hook: URLError")
+
+
+# ---- the progress line ----------------------------------------------------------------
+
+
+class _Stats(dict):
+    def get_value(self, key):
+        return self.get(key)
+
+    def get_stats(self):
+        return self
+
+
+def test_the_progress_line_counts_pages_bytes_reports_skips_and_errors():
+    from crawler.progress import ProgressExtension
+
+    stats = _Stats({"nianbao/snapshots_stored": 9, "nianbao/bytes_stored": 1711, "nianbao/reports_parsed": 5,
+                    "nianbao/skipped": 3, "nianbao/fetch_failed/TimeoutError": 1, "nianbao/parse_error/ParseError": 1})
+    assert ProgressExtension(stats, 10).line() == (
+        "nianbao: 9 pages fetched (1.7 KiB), 5 reports parsed, 3 skipped, 2 errors")
+
+
+@pytest.mark.parametrize("count, shown", [
+    (0, "0 bytes"), (711, "711 bytes"), (1711, "1.7 KiB"), (45_000, "43.9 KiB"), (3_400_000, "3.2 MiB"),
+    (102_900_000, "98.1 MiB"), (5 * 1024 ** 3, "5.0 GiB"), (2000 * 1024 ** 3, "2,000 GiB"),
+])
+def test_sizes_read_as_a_person_reads_them(count, shown):
+    from crawler.progress import size
+
+    assert size(count) == shown
