@@ -252,6 +252,15 @@ def test_reports_link_to_their_raw_page(datasette):
         assert f'href="/-/raw/{snapshot}"' in html, page
 
 
+def test_counts_show_as_whole_numbers_on_the_pages_and_stay_real_in_json(datasette):
+    (row,) = query(datasette, "applications", agency="合作市", row_key="new_received")
+    assert isinstance(row["total"], float) and row["total"].is_integer()  # REAL, as stored
+    html = fetch(f"{datasette}/nianbao/applications?agency=合作市&row_key=new_received".replace(
+        "合作市", urllib.parse.quote("合作市")))[2].decode("utf-8")
+    assert f'class="col-total type-float">{int(row["total"])}</td>' in html
+    assert f'>{row["total"]}</td>' not in html
+
+
 def test_charts_page_draws_svg(datasette):
     html = fetch(f"{datasette}/-/charts")[2].decode("utf-8")
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="nianbao-chart"') == 2

@@ -111,12 +111,16 @@ def _raw_link(datasette, snapshot_id) -> str:
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """Snapshot ids link to the raw page as well as to the snapshot's row; so does a
-    snapshot's URL."""
+    """Whole numbers show without ".0"; snapshot ids link to the raw page as well as to the
+    snapshot's row; so does a snapshot's URL."""
     if isinstance(value, dict):  # an expanded foreign key: {"value": …, "label": …}
         value = value.get("value")
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        # Counts are stored as REAL beside the amounts' decimals: 23, not 23.0, on the page
+        # (the JSON and CSV keep the stored value).
+        return str(int(value))
     if column == "raw_page":
         snapshot_id = str(value).rsplit("/", 1)[-1]
         return Markup(_raw_link(datasette, snapshot_id)) if snapshot_id.isdigit() else None
