@@ -187,31 +187,43 @@ def _site_attribution(sites):
     return site_of
 
 
+# How many checked runs back a silent site is looked for, when the runs since did not crawl it
+# (a one-off --start-url crawl into the same archive, registries crawled in turn): a month of
+# nights, each run's row read once, however large the registry.
+LOOK_BACK_RUNS = 31
+
+
 def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) -> Check:
     """A site that yielded reports in an earlier run and none since fails, every night until it
     yields again. Each run's per-site counts keep, for such a site, the run it last yielded in
     (``silent_since``: run, started, reports, and how many checked runs found none since), so
-    only the last checked run before this crawl is read: one row, however large the registry
-    and however old the archive. ``per_site`` gets this run's ``silent_since`` entries."""
+    for each silent site only the last checked run that crawled it is read: usually the run
+    before, one row, however large the registry and however old the archive (at most
+    ``LOOK_BACK_RUNS`` back). ``per_site`` gets this run's ``silent_since`` entries."""
     name = "sites still yielding"
     silent = sorted(site for site, n in per_site.items() if n["reports"] == 0)
     stopped = []
-    last = db.execute(
-        "select id, started, monitor from crawl_runs where id < ? and monitor is not null order by id desc limit 1",
-        [first_of_crawl],
-    ).fetchone() if silent else None
-    if last is not None:
-        earlier = json.loads(last[2]).get("sites") or {}
-        for site in silent:
-            before = earlier.get(site) or {}
+    pending = set(silent)
+    runs = db.execute(
+        "select id, started, monitor from crawl_runs where id < ? and monitor is not null order by id desc limit ?",
+        [first_of_crawl, LOOK_BACK_RUNS],
+    ) if silent else ()
+    for run_id, started, monitor in runs:
+        earlier = json.loads(monitor).get("sites") or {}
+        for site in sorted(pending & earlier.keys()):
+            pending.discard(site)
+            before = earlier[site]
             if before.get("reports"):
-                since = {"run": last[0], "started": last[1], "reports": before["reports"], "runs": 1}
+                since = {"run": run_id, "started": started, "reports": before["reports"], "runs": 1}
             elif before.get("silent_since"):
                 since = {**before["silent_since"], "runs": before["silent_since"].get("runs", 1) + 1}
             else:
-                continue  # never seen yielding (a new site, or silent since before these records)
+                continue  # crawled then, and silent: never seen yielding (or since before these records)
             per_site[site]["silent_since"] = since
             stopped.append((site, since))
+        if not pending:
+            break
+    stopped.sort()
     if not stopped:
         return Check(name, True, f"{len(per_site) - len(silent)} of {len(per_site)} site(s) yielded reports; "
                                  "none that yielded before fell silent")

@@ -132,7 +132,19 @@ def test_silent_sites_are_judged_from_the_last_checked_run_alone(db):
     monitor_run(db, night(db, reports={A: 3}), SITES)
     db.conn.set_trace_callback(None)
     read = [sql for sql in statements if "from crawl_runs" in sql and "monitor" in sql]
-    assert len(read) == 1 and "limit 1" in read[0], read
+    assert len(read) == 1, read
+
+
+def test_a_run_of_other_sites_in_between_does_not_hide_a_silent_site(db):
+    """A one-off `nianbao crawl --start-url …` into the same archive crawls none of the
+    registry's sites: a silent site is judged from the last run that crawled it."""
+    checked(db, night(db, reports={A: 3, B: 2}))
+    one_off = night(db, reports={A: 1})
+    monitor = monitor_run(db, one_off, [{"name": "command line", "start_urls": SITE_A["start_urls"]}])
+    record_monitor(db, one_off, monitor.to_dict(), format_monitor(monitor))
+    assert failing(checked(db, night(db, reports={A: 3}))) == {
+        "sites still yielding": f"1 site(s) that yielded reports before yield none now: "
+                                f"{B} (2 in run 1 of {started(db, 1)}; none in 1 run since)"}
 
 
 def test_a_site_never_seen_yielding_may_yield_none(db):
