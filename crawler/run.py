@@ -122,7 +122,11 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     """
     started = utc_now()
     with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
-        settings = crawl_settings(data_dir, profile, overrides)
+        try:
+            settings = crawl_settings(data_dir, profile, overrides)
+        except ValueError as exc:  # an unknown profile, a setting that cannot be read
+            tell_without_a_crawl(data_dir, profile, overrides, exc)
+            raise
         path = Path(data_dir) / DATABASE_NAME
         run_id = None
         try:
@@ -184,6 +188,23 @@ def tell_failure(settings, path, exc: Exception, *, run_id: int | None, started:
     tell(settings, f"Error: {line}", outcome(run_id=run_id, ok=False, status=status, exit_status=code, archive=path,
                                              started=started, finished=utc_now(), summary=f"Error: {line}",
                                              error=line))
+
+
+def tell_without_a_crawl(data_dir, profile: str, overrides: dict | None, exc: Exception) -> None:
+    """Call the hooks for a crawl that could not start from what it was given: a registry
+    that cannot be read, an unknown profile, a setting that cannot be read (a mistyped value
+    in systemd's EnvironmentFile). Those hooks are the crawl's settings' when they can be
+    read, else the ``NIANBAO_NOTIFY_*`` ones of the command line and the environment alone."""
+    hooks = {name: value for name, value in (overrides or {}).items() if name.startswith("NIANBAO_NOTIFY_")}
+    environ = {name: value for name, value in os.environ.items() if name.startswith("NIANBAO_NOTIFY_")}
+    for attempt in (lambda: crawl_settings(data_dir, profile, overrides),
+                    lambda: crawl_settings(data_dir, "polite", hooks, environ=environ)):
+        try:
+            settings = attempt()
+        except ValueError:
+            continue
+        tell_failure(settings, Path(data_dir) / DATABASE_NAME, exc, run_id=None, started=utc_now())
+        return
 
 
 def prepare_archive(path, archive_db=None) -> None:

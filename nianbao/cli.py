@@ -234,20 +234,6 @@ def _this_command() -> str:
     return shlex.quote(started)
 
 
-def _tell_hooks_before_the_crawl(data_dir: str, profile: str, overrides: dict, exc: Exception) -> None:
-    """A registry the crawl cannot start from (a night's sites.yaml edited wrong) is told to
-    the notification hooks too, as the crawl's own errors are: the operator who watches the
-    webhook would otherwise hear nothing. (Settings that cannot be read name no hooks.)"""
-    from archive.snapshots import utc_now
-    from crawler.run import SettingError, crawl_settings, tell_failure
-
-    try:
-        settings = crawl_settings(data_dir, profile, overrides)
-    except SettingError:
-        return
-    tell_failure(settings, Path(data_dir) / DATABASE_NAME, exc, run_id=None, started=utc_now())
-
-
 def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     """Run the crawl of ``crawl`` and ``demo``, print the run's summary and end-of-run checks,
     and return the exit status they give (crawler/monitoring.py): 4 for a run interrupted by
@@ -352,8 +338,10 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         sites = load_registry(sites_file) if sites_file else []
         if start_urls:
             sites.append({"name": "command line", "start_urls": [http_url(u, "--start-url") for u in start_urls]})
-    except ValueError as exc:
-        _tell_hooks_before_the_crawl(data_dir, profile, overrides, exc)
+    except ValueError as exc:  # a registry the crawl cannot start from: told to the hooks too
+        from crawler.run import tell_without_a_crawl
+
+        tell_without_a_crawl(data_dir, profile, overrides, exc)
         raise click.ClickException(str(exc)) from None
     sys.exit(_crawl_and_summarise(sites, data_dir, profile=profile, overrides=overrides,
                                   shared_queue=shared_queue, archive_db=archive_db))

@@ -484,6 +484,23 @@ def test_a_registry_the_crawl_cannot_start_from_tells_the_hooks(run_nianbao, tmp
     assert (posted["status"], posted["exit_status"], posted["summary"]) == ("error", 1, error)
 
 
+@pytest.mark.parametrize("environment, options, error", [
+    ({"NIANBAO_MONITOR_ENABLED": "maybe"}, [], "environment variable NIANBAO_MONITOR_ENABLED='maybe'"),
+    ({}, ["--profile", "nosuch"], "unknown settings profile 'nosuch'"),
+], ids=["a mistyped value in the environment", "an unknown profile"])
+def test_settings_the_crawl_cannot_read_tell_the_hooks(run_nianbao, tmp_path, webhook, guarded_env, monkeypatch,
+                                                       environment, options, error):
+    url, received = webhook
+    for name, value in {**environment, "NIANBAO_NOTIFY_URL": url}.items():
+        monkeypatch.setitem(guarded_env, name, value)
+    result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path / "data",
+                         *options, check=False)
+    line = result.stderr.splitlines()[-1]
+    assert result.returncode == 1 and line.startswith("Error: ") and error in line, result.stderr[-2000:]
+    (_, posted), = received
+    assert (posted["status"], posted["exit_status"], posted["summary"]) == ("error", 1, line)
+
+
 def test_a_hook_that_failed_shows_in_runs(run_nianbao, tmp_path):
     from click.testing import CliRunner
 
