@@ -17,12 +17,15 @@ refused: a correction says what the cell holds; the source's wording goes in ``w
 in the format, counts are whole numbers, only the amounts have decimals, and only
 ``items_change`` (本年增/减) is negative.
 The correction in effect for the cell made again (same report, value, who and why) is
-not recorded twice: ``CorrectionInEffect`` names it.
+not recorded twice: ``CorrectionInEffect`` names it; unless the parsed cell changed since,
+when it is made anew over what is parsed now (and leaves ``corrections_flagged``). A unit
+given must be the one the column holds (``AMOUNT_UNITS``).
 """
 
 from __future__ import annotations
 
-from parsers.cells import EMPTY, NOT_APPLICABLE, NUMBER, ZERO, read_cell
+from parsers.cells import EMPTY, NOT_APPLICABLE, NUMBER, ZERO, printed_unit, read_cell
+from parsers.national_format import AMOUNT_UNITS
 
 from . import wide_tables
 from .cross_checks import run_cross_checks, with_next_years
@@ -66,19 +69,23 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
     if cell.kind not in (NUMBER, ZERO, EMPTY, NOT_APPLICABLE):
         raise CorrectionError(f"value {value!r} is not a cell value; give {VALUES}")
     _check_number(cell.value, value, column)
+    _check_unit(value, column)
     in_effect = db.execute(
-        "select k.id, k.report_id, k.text, k.who, k.why from corrections k join reports r on r.id = k.report_id "
+        "select k.id, k.report_id, k.text, k.who, k.why, k.parsed_value, k.parsed_text, k.parsed_kind "
+        "from corrections k join reports r on r.id = k.report_id "
         "where (k.report_id = ? or r.group_id = ?) and k.table_name = ? and k.row_key = ? and k.column_key = ? "
         "order by k.id desc limit 1",
         [report_id, report[0], table, row, column],
     ).fetchone()
-    if in_effect and in_effect[1:] == (report_id, value, who.strip(), why.strip()):
-        raise CorrectionInEffect(f"correction {in_effect[0]} already says so", in_effect[0])
     parsed = db.execute(
         "select value, text, kind from cells where report_id = ? and table_name = ? and row_key = ? "
         "and column_key = ?",
         [report_id, table, row, column],
     ).fetchone() or (None, None, None)
+    # The same correction again records nothing, unless the parsed cell changed since: then it
+    # is made anew over what is parsed now (so it leaves corrections_flagged).
+    if in_effect and in_effect[1:5] == (report_id, value, who.strip(), why.strip()) and in_effect[5:] == parsed:
+        raise CorrectionInEffect(f"correction {in_effect[0]} already says so", in_effect[0])
     with db.atomic():
         correction_id = db["corrections"].insert(
             {
@@ -105,7 +112,7 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
 
 # The format's numbers (report-format.md, "Cell values"): counts are whole, amounts (万元,
 # 元) may have decimals, and only 本年增/减 may be negative.
-DECIMAL_COLUMNS = ("amount_10k_yuan", "amount")
+DECIMAL_COLUMNS = tuple(AMOUNT_UNITS)
 SIGNED_COLUMNS = ("items_change",)
 
 
@@ -117,6 +124,19 @@ def _check_number(number, value: str, column: str) -> None:
     if number != int(number) and column not in DECIMAL_COLUMNS:
         raise CorrectionError(f"value {value!r}: {column} is a count, a whole number "
                               f"(only the amounts, {' and '.join(DECIMAL_COLUMNS)}, have decimals)")
+
+
+def _check_unit(value: str, column: str) -> None:
+    """A unit given must be the one the column holds: the value is stored as a number, and
+    125000元 under amount_10k_yuan (万元) would be stored as 125,000 万元."""
+    unit = printed_unit(value)
+    if unit is None:
+        return
+    if column not in AMOUNT_UNITS:
+        raise CorrectionError(f"value {value!r}: {column} is a count, not an amount in {unit}")
+    if unit != AMOUNT_UNITS[column]:
+        raise CorrectionError(f"value {value!r}: {column} holds {AMOUNT_UNITS[column]}; "
+                              f"give the amount in {AMOUNT_UNITS[column]}")
 
 
 def corrections_flagged(db) -> list[dict]:

@@ -748,7 +748,7 @@ def correct(report_id, table, row, column, value, who, why, data_dir, archive_db
     """Correct one cell of a report. The views show the corrected value; reparse never
     overwrites it; it is flagged (corrections_flagged) if the parsed cell later changes.
     The correction in effect made again (same report, value, who and why) records nothing
-    and says so. The report's own consistency rules (R1, R3-R5 in checks and failing_rules)
+    and says so, unless its parsed cell changed since (then it is made anew over it). The report's own consistency rules (R1, R3-R5 in checks and failing_rules)
     stay those of the cells as parsed; R6 and R7, between years, use the corrected values.
 
     \b

@@ -45,8 +45,8 @@ PARSER_VERSION = "5"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only;
 # 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit;
 # base64 data: images elided from pages, pages over 8 million characters refused;
-# 5: an amount in another unit than its column's key (元 under amount_10k_yuan), or whose unit
-# only the header gives, noted as amount_unit
+# 5: an amount in another unit than its column holds (元 under amount_10k_yuan, 万元 under amount)
+# noted as amount_unit
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",

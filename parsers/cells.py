@@ -34,6 +34,15 @@ class CellValue:
     value: int | float | None
 
 
+_UNIT = re.compile(r"[亿万千]?元")
+
+
+def printed_unit(text: str) -> str | None:
+    """The money unit a cell or a header prints (元, 万元, 千元, 亿元; 萬元 read as 万元), if any."""
+    found = _UNIT.search(to_simplified(text))
+    return found.group(0) if found else None
+
+
 @lru_cache(maxsize=8192)  # the same cell texts recur in every table and every report
 def read_cell(text: str) -> CellValue:
     """Classify a cell by its printed text."""

@@ -76,6 +76,10 @@ ACTIVE_DEFAULT_COLUMNS = {
     },
 }
 
+# The unit each amount column holds: 万元 by the 2021 table 二's header (本年收费金额（单位：万元）),
+# 元 the usual one of the 2019 （九） 采购总金额. A value printed in another is kept as printed
+# and noted (``amount_unit``), never converted.
+AMOUNT_UNITS = {"amount_10k_yuan": "万元", "amount": "元"}
 LAYOUT_2019_COLUMNS = {"made", "published", "public_total", "items_prev_year", "items_change", "items", "amount"}
 LAYOUT_2021_COLUMNS = {"issued", "repealed", "in_force", "amount_10k_yuan"}
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 import re
 
 from . import national_format as fmt
-from .cells import EMPTY, INFERRED, TEXT, read_cell
+from .cells import EMPTY, INFERRED, TEXT, printed_unit, read_cell
 from .glued_digits import plain_cells, split_by_sums
 from .indicators import INDICATOR_WORDS, INDICATORS, is_indicator_header
 from .normalize import label_key, strip_numbering, to_simplified
@@ -158,40 +158,34 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
     return mapped
 
 
-# The unit an amount is printed in: 元, 万元, 千元, 亿元 (in a header often as "（单位：万元）").
-_UNIT = re.compile(r"[亿万千]?元")
-# The unit each amount column's key promises; None: the format names none (2019 （九）, "often 元").
-_AMOUNT_UNITS = {"amount_10k_yuan": "万元", "amount": None}
-
-
 def _header_units(row: LabelledRow) -> dict[str, str]:
     """The unit each amount column's header label names, if any."""
     units = {}
     for label in row.labels:
         key = label_key(label)  # simplified, pinyin off: 萬元 is 万元
-        unit = _UNIT.search(key)
+        unit = printed_unit(key)
         for column in fmt.columns_named(strip_numbering(key)) if unit else ():
-            if column in _AMOUNT_UNITS:
-                units[column] = unit.group(0)
+            if column in fmt.AMOUNT_UNITS:
+                units[column] = unit
     return units
 
 
 def _note_amount_units(mapped: MappedTable, cells: list[dict], header_units: dict[str, str]) -> None:
-    """An amount printed in another unit than its column's key says (元 under
-    ``amount_10k_yuan``), or whose unit only the header gives, is kept as printed (never
-    converted) and noted as an ``amount_unit`` problem, so that no one sums 元 with 万元."""
+    """An amount in another unit than its column holds (元 under ``amount_10k_yuan``, 万元
+    under ``amount``), by its cell or its header, is kept as printed (never converted) and
+    noted as an ``amount_unit`` problem, so that no one sums 元 with 万元."""
     for cell in cells:
-        if cell["column"] not in _AMOUNT_UNITS or not cell["value"]:
+        if cell["column"] not in fmt.AMOUNT_UNITS or not cell["value"]:
             continue  # nothing read, or 0 (in any unit)
-        printed = _UNIT.search(to_simplified(cell["text"]))
-        unit = printed.group(0) if printed else header_units.get(cell["column"])
-        promised = _AMOUNT_UNITS[cell["column"]]
-        if unit is None or unit == promised or (printed and promised is None):
-            continue  # as the key says, or printed beside the number (cells.text keeps it)
+        printed = printed_unit(cell["text"])
+        unit = printed or header_units.get(cell["column"])
+        held = fmt.AMOUNT_UNITS[cell["column"]]
+        if unit is None or unit == held:
+            continue
         source = "in the cell" if printed else "in the column's header"
-        detail = f"{cell['row']}.{cell['column']} = {cell['text']} is in {unit} ({source})"
-        detail += f", not {promised}: kept as printed" if promised else ": kept as printed, without its unit"
-        mapped.problems.append(_problem("amount_unit", fmt.ACTIVE_DISCLOSURE, detail))
+        mapped.problems.append(_problem("amount_unit", fmt.ACTIVE_DISCLOSURE,
+                                        f"{cell['row']}.{cell['column']} = {cell['text']} is in {unit} ({source}), "
+                                        f"not {held}: kept as printed"))
 
 
 def map_applications(tables: list[RawTable]) -> MappedTable:

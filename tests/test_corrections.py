@@ -104,6 +104,7 @@ def test_a_correction_follows_the_logical_report_to_a_new_version(db):
     ({"value": "-3"}, "value '-3': total cannot be negative (only items_change, 本年增/减, can)"),
     ({"value": "2.5"}, "value '2.5': total is a count, a whole number (only the amounts, amount_10k_yuan and "
                        "amount, have decimals)"),
+    ({"value": "48元"}, "value '48元': total is a count, not an amount in 元"),
 ])
 def test_what_cannot_be_recorded(db, change, message):
     arguments = dict(report_id=db.report, table="applications", row="new_received", column="total",
@@ -149,6 +150,10 @@ def test_amounts_have_decimals_and_a_change_in_items_a_sign(db):
     fees, change = active("fees", "amount_10k_yuan", "12.5万元"), active("penalty", "items_change", "-18")
     assert [r["value"] for r in db.query("select value from corrections where id in (?, ?) order by id",
                                          [fees, change])] == [12.5, -18.0]
+    # A unit given must be the column's: the value is stored as a number of that unit.
+    with pytest.raises(CorrectionError) as refused:
+        active("fees", "amount_10k_yuan", "125000元")
+    assert str(refused.value) == "value '125000元': amount_10k_yuan holds 万元; give the amount in 万元"
 
 
 def test_the_correction_in_effect_made_again_is_not_recorded_twice(db):
@@ -160,6 +165,17 @@ def test_the_correction_in_effect_made_again_is_not_recorded_twice(db):
     correct(db, value="49")
     assert correct(db, value="48") == first + 3  # 48 again over 49: in effect once more
     assert db["corrections"].count == 4
+
+
+def test_the_same_correction_over_a_parsed_cell_that_changed_is_made_anew(db):
+    """Made again after the parser or the source changed the cell (it shows in
+    corrections_flagged), the correction is recorded over what is parsed now, and leaves the list."""
+    first = correct(db)
+    changed = dict(APPLICATIONS, new_received={"natural_person": 40, "total": 50})
+    store(db, URL, agency=BODY, year=2022, applications=changed, body=b"page")  # a parser that reads 50
+    assert [r["correction_id"] for r in corrections_flagged(db)] == [first]
+    assert correct(db) == first + 1
+    assert corrections_flagged(db) == []
 
 
 def test_the_correct_command_refuses_junk_and_says_when_nothing_is_recorded(tmp_path):

@@ -380,11 +380,13 @@ def _procurement_page(header: str, amount: str) -> bytes:
             f"<p>三、收到和处理政府信息公开申请情况</p></body></html>").encode("utf-8")
 
 
-def test_a_2019_amount_whose_unit_only_the_header_gives_is_noted():
-    with_unit = parse_report(_procurement_page("采购总金额", "73802895.90元"))
-    assert with_unit.active_disclosure["procurement"] == {"items": 395, "amount": pytest.approx(73802895.90)}
-    assert _unit_problems(with_unit) == []  # cells.text keeps "73802895.90元"
+def test_a_2019_amount_in_10k_yuan_is_noted_by_its_header_or_its_cell():
+    in_yuan = parse_report(_procurement_page("采购总金额", "73802895.90元"))
+    assert in_yuan.active_disclosure["procurement"] == {"items": 395, "amount": pytest.approx(73802895.90)}
+    assert _unit_problems(in_yuan) == []  # 元, as amount holds
     in_header = parse_report(_procurement_page("采购总金额（万元）", "7380.29"))
     assert in_header.active_disclosure["procurement"]["amount"] == pytest.approx(7380.29)
     assert _unit_problems(in_header) == [
-        "procurement.amount = 7380.29 is in 万元 (in the column's header): kept as printed, without its unit"]
+        "procurement.amount = 7380.29 is in 万元 (in the column's header), not 元: kept as printed"]
+    assert _unit_problems(parse_report(_procurement_page("采购总金额", "7380.29万元"))) == [
+        "procurement.amount = 7380.29万元 is in 万元 (in the cell), not 元: kept as printed"]
