@@ -35,6 +35,12 @@ SCHEMA_VERSION = 6  # 2: checks.detail, indicators; 3: revisits, report versions
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes
 
 
+# SQLite's answers when a file cannot be opened as a database at all (sqlite3.Error's
+# sqlite_errorname): a wrong or damaged file, or a place that cannot hold one. Commands say
+# so in one line; other errors are bugs or the disk.
+NOT_OPENED = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
+
+
 def open_database(path, archive=None) -> sqlite_utils.Database:
     """Open (creating if needed) a nianbao database with the full schema.
 

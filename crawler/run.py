@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 from archive.runs import (
     ArchiveLocked, format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts,
 )
-from archive.schema import open_database
+from archive.schema import NOT_OPENED, open_database
 from archive.snapshots import utc_now
 
 from .distributed import SharedQueue, use_redis
@@ -179,8 +179,8 @@ def tell_failure(settings, path, exc: Exception, *, run_id: int | None, started:
         status, code = "interrupted", EXIT_CRAWL_FAILED
     else:
         status, code = (f"failed: {DISK_FULL}" if isinstance(exc, DiskFull) else "error"), 1
-    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-        line = f"{Path(path).resolve()}: {exc}"  # the file that is not a database, as the command says
+    if isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorname", None) in NOT_OPENED:
+        line = f"{path}: {exc}"  # the file that cannot be opened as a database, as the command says
     elif isinstance(exc, (ValueError, RuntimeError, Interrupted)):  # ours: ArchiveLocked, DiskFull, RawStoreError …
         line = str(exc)
     else:  # a crash

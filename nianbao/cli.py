@@ -9,6 +9,7 @@ import contextlib
 import functools
 import json
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -22,9 +23,6 @@ import click
 from . import __version__
 
 DATABASE_NAME = "nianbao.db"
-# SQLite's answers when a file cannot be opened as a database at all (other errors keep
-# their traceback: they are bugs or the disk, not a wrong file).
-NOT_OPENED = {"SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CANTOPEN"}
 
 
 def _remember_database(ctx, param, data_dir):
@@ -128,6 +126,7 @@ class Nianbao(click.Group):
 
     def invoke(self, ctx):
         from archive.raw_store import RawStoreError
+        from archive.schema import NOT_OPENED
 
         try:
             return super().invoke(ctx)
@@ -139,11 +138,23 @@ class Nianbao(click.Group):
             database = ctx.meta.get("nianbao.database")
             raise click.ClickException(f"{database}: {exc}" if database else str(exc)) from None
         except BrokenPipeError:
+            if not _stdout_is_broken():  # a socket or another pipe: not the reader gone
+                raise
             # Standard output's reader stopped early (`| head`): end quietly, with the status
             # of a command killed by SIGPIPE, as Unix tools do (Python ignores the signal).
             with contextlib.suppress(OSError, ValueError):  # no flush of what is left at exit
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(128 + signal.SIGPIPE)
+
+
+def _stdout_is_broken() -> bool:
+    """Whether standard output is a pipe or socket whose reader is gone (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's runner)
+        return False
 
 
 @click.group(cls=Nianbao, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,12 +170,12 @@ def cli():
     """
 
 
-EXIT_INTERRUPTED = 4  # crawler.monitoring.EXIT_CRAWL_FAILED, known before Scrapy is imported
+EXIT_CRAWL_FAILED = 4  # crawler.monitoring's (interrupted, failed), known before Scrapy is imported
 
 
 def _interrupted_before_the_crawl(message: str = "interrupted before the crawl started: nothing was recorded"):
     error = click.ClickException(message)
-    error.exit_code = EXIT_INTERRUPTED
+    error.exit_code = EXIT_CRAWL_FAILED
     return error
 
 
@@ -210,7 +221,7 @@ def demo(data_dir, profile, archive_db):
         status = _crawl_and_summarise([{"name": "demo portal", "start_urls": [portal.start_url]}], data_dir,
                                       profile=profile, archive_db=archive_db)
         remember_port(data_dir, portal)
-    if status != EXIT_INTERRUPTED:
+    if status != EXIT_CRAWL_FAILED:
         nianbao, data = _this_command(), shlex.quote(str(data_dir))
         click.echo("")
         click.echo(f"Database: {database_path(data_dir)}")

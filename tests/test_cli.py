@@ -159,6 +159,24 @@ def test_merge_makes_the_directory_of_its_output(tmp_path):
     assert (tmp_path / "data" / "nianbao.db").exists()
 
 
+def test_a_broken_pipe_that_is_not_standard_output_is_not_hidden():
+    """A webhook's socket or a child's pipe closing is an error to see, not `| head`."""
+    import click
+
+    from nianbao.cli import Nianbao
+
+    @click.group(cls=Nianbao)
+    def group():
+        pass
+
+    @group.command()
+    def post():
+        raise BrokenPipeError("the webhook's socket")
+
+    result = CliRunner().invoke(group, ["post"])
+    assert isinstance(result.exception, BrokenPipeError) and result.exit_code == 1
+
+
 @pytest.mark.parametrize("command", [["runs"], ["export", "--table", "crawl_runs", "-o", "-"]],
                          ids=lambda command: command[0])
 def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path, guarded_env, command):

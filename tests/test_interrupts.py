@@ -132,7 +132,7 @@ def test_demo_interrupted_once_its_crawl_has_ended_ends_as_the_crawl_did(guarded
 
 
 def test_the_exit_status_of_an_interrupted_crawl_is_known_before_scrapy_is_imported():
-    from crawler.monitoring import EXIT_CRAWL_FAILED
-    from nianbao.cli import EXIT_INTERRUPTED
+    from crawler import monitoring
+    from nianbao import cli
 
-    assert EXIT_INTERRUPTED == EXIT_CRAWL_FAILED
+    assert cli.EXIT_CRAWL_FAILED == monitoring.EXIT_CRAWL_FAILED

@@ -37,7 +37,7 @@ def test_cookie_middleware_uses_the_bundled_public_suffix_list():
 
 
 @pytest.mark.parametrize("profile", ["polite", "demo", "test"])
-def test_a_crawl_opens_no_listening_port(profile):
+def test_every_profile_switches_off_scrapys_listening_consoles(profile):
     """No telnet console and no remote-control server (Scrapy 2.19 starts one by default)."""
     from crawler.run import crawl_settings
 

@@ -113,7 +113,10 @@ def test_a_crawl_stopped_by_a_signal_is_interrupted_exits_4_and_the_next_crawl_r
     first, log = start_held_crawl(portal, site, tmp_path, guarded_env)
     try:
         first.send_signal(signum)  # the crawl closes: the requests in flight end, their pages are stored
-        time.sleep(0.5)
+        closing = f"Received {signal.Signals(signum).name}: closing the crawl"
+        deadline = time.monotonic() + 60  # the signal taken, whatever the machine's load, before the pages come
+        while closing not in (tmp_path / "first.log").read_text(errors="replace") and time.monotonic() < deadline:
+            time.sleep(0.02)
         site.gate.set()
         assert first.wait(timeout=60) == EXIT_CRAWL_FAILED, (tmp_path / "first.log").read_text(errors="replace")
     finally:
