@@ -35,7 +35,7 @@ class ProgressExtension:
         get = self.stats.get_value
         errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_failed/", "nianbao/parse_error/")))
         return (
-            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({size(get('nianbao/bytes_stored') or 0)}), "
+            f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({size(get('nianbao/bytes_received') or 0)}), "
             f"{get('nianbao/reports_parsed') or 0} reports parsed, {get('nianbao/skipped') or 0} skipped, "
             f"{errors} errors"
         )

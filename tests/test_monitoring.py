@@ -533,7 +533,7 @@ class _Stats(dict):
 def test_the_progress_line_counts_pages_bytes_reports_skips_and_errors():
     from crawler.progress import ProgressExtension
 
-    stats = _Stats({"nianbao/snapshots_stored": 9, "nianbao/bytes_stored": 1711, "nianbao/reports_parsed": 5,
+    stats = _Stats({"nianbao/snapshots_stored": 9, "nianbao/bytes_received": 1711, "nianbao/reports_parsed": 5,
                     "nianbao/skipped": 3, "nianbao/fetch_failed/TimeoutError": 1, "nianbao/parse_error/ParseError": 1})
     assert ProgressExtension(stats, 10).line() == (
         "nianbao: 9 pages fetched (1.7 KiB), 5 reports parsed, 3 skipped, 2 errors")

@@ -110,6 +110,7 @@ class SnapshotMiddleware:
         )
         unchanged = self._remember(request, archive.db, snapshot_id)
         self.stats.inc_value("nianbao/snapshots_stored")
+        self.stats.inc_value("nianbao/bytes_received", len(response.body))  # as the run's summary counts them
         if unchanged:
             self.stats.inc_value("nianbao/snapshots_unchanged")
         else:
