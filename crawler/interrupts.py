@@ -13,7 +13,9 @@ and Twisted's handlers (which it starts the reactor without):
   run being opened) the signal is only noted, and the crawl is closed as soon as its
   engine starts: a signal never lands in the middle of the start-up;
 - a second signal stops the reactor at once; ``run_crawl`` then marks the run
-  ``interrupted`` itself.
+  ``interrupted`` itself;
+- a signal once the crawl has ended, while the run's checks and hooks run, raises
+  ``CutShort`` there: they stop, and the command says so.
 
 The signal's name is kept in the crawl's stats (``nianbao/stopped_by``), so the run's
 checks can say what stopped it.
@@ -38,6 +40,16 @@ class Interrupted(Exception):
     """A signal came before the crawl opened its run: nothing was recorded."""
 
 
+class CutShort(Exception):
+    """A signal came after the crawl had ended, while its run's checks or hooks ran: they stop
+    there (a webhook could otherwise hold the command for NIANBAO_NOTIFY_TIMEOUT seconds)."""
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.run_id: int | None = None
+
+
 class Interrupts:
     """SIGINT and SIGTERM for the length of a ``with`` block (see the module's docstring)."""
 
@@ -49,6 +61,7 @@ class Interrupts:
         self._reactor = None  # set while the reactor runs: signals act through it
         self._stopping = False
         self._started = False  # the engine has started
+        self._ended = False  # the reactor has stopped: a signal cuts what follows short
 
     @property
     def name(self) -> str | None:
@@ -79,12 +92,16 @@ class Interrupts:
         reactor.callWhenRunning(self._running, reactor)
 
     def stopped(self) -> None:
-        """The reactor has stopped: signals from now on are only counted."""
+        """The reactor has stopped: a signal from now on raises ``CutShort`` where it lands
+        (the run's checks, the hooks)."""
         self._reactor = None
+        self._ended = True
 
     def _received(self, signum, frame) -> None:
         self.count += 1
         self.signum = self.signum or signum
+        if self._ended:
+            raise CutShort(signal.Signals(signum).name)
         if self._reactor is not None:
             self._reactor.callFromThread(self._stop)
 

@@ -19,7 +19,7 @@ from archive.snapshots import utc_now
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DATABASE_NAME, DISK_FULL
-from .interrupts import Interrupted, Interrupts
+from .interrupts import CutShort, Interrupted, Interrupts
 from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run
 from .notify import outcome, tell
 from .profiles import profile_settings
@@ -163,6 +163,9 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
                                    "before is intact (free space and crawl again to resume)")
                 if settings.getbool("NIANBAO_MONITOR_ENABLED"):
                     check_run(path, run_id, sites, settings)
+        except CutShort as exc:  # Ctrl-C while the checks or hooks ran: no more hooks
+            exc.run_id = run_id
+            raise
         except Exception as exc:
             tell_failure(settings, path, exc, run_id=run_id, started=started)
             raise

@@ -252,7 +252,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     exit 75 when another crawl holds DATA, 4 when interrupted before it opened its run."""
     from archive.runs import ArchiveLocked, format_summary, run_counts
     from archive.schema import open_database
-    from crawler.interrupts import Interrupted
+    from crawler.interrupts import CutShort, Interrupted
     from crawler.monitoring import EXIT_LOCKED, exit_status
     from crawler.run import run_crawl
 
@@ -264,6 +264,10 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
         raise error from None
     except Interrupted as exc:
         raise _interrupted_before_the_crawl(str(exc)) from None
+    except CutShort as exc:
+        raise _interrupted_before_the_crawl(
+            f"{exc.signal_name} after run {exc.run_id} ended: its run checks and notifications were cut short "
+            f"(`nianbao runs {exc.run_id}` shows the run)") from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl has ended: what is left is printing it

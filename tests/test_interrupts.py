@@ -131,6 +131,22 @@ def test_demo_interrupted_once_its_crawl_has_ended_ends_as_the_crawl_did(guarded
     assert runs(tmp_path) == [(1, "finished", None)]
 
 
+@pytest.mark.parametrize("target", ["crawler.run:check_run", "crawler.run:tell"])
+def test_a_signal_while_the_run_is_checked_or_told_cuts_that_short(guarded_env, tmp_path, target):
+    """Once the crawl has ended, Ctrl-C stops its checks and hooks (a webhook may hang for
+    NIANBAO_NOTIFY_TIMEOUT seconds): the run stays as the crawl left it."""
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        result = interrupted_at(guarded_env, target, 1, "crawl", "--start-url", portal.start_url,
+                                "--data", tmp_path, "--profile", "test", "--notify-url", "http://127.0.0.1:9/")
+    assert result.returncode == 4, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == ("Error: SIGINT after run 1 ended: its run checks and notifications "
+                                              "were cut short (`nianbao runs 1` shows the run)")
+    assert runs(tmp_path) == [(1, "finished", None)]
+
+
 def test_the_exit_status_of_an_interrupted_crawl_is_known_before_scrapy_is_imported():
     from crawler import monitoring
     from nianbao import cli
