@@ -136,7 +136,10 @@ class Nianbao(click.Group):
             if getattr(exc, "sqlite_errorname", None) not in NOT_OPENED:
                 raise
             database = ctx.meta.get("nianbao.database")
-            raise click.ClickException(f"{database}: {exc}" if database else str(exc)) from None
+            message = f"{database}: {exc}" if database else str(exc)
+            if exc.sqlite_errorname == "SQLITE_CORRUPT":  # in nianbao.db or in the raw store it attaches
+                message += " (in it or in its raw store: `nianbao verify` checks both)"
+            raise click.ClickException(message) from None
         except BrokenPipeError:
             if not _stdout_is_broken():  # a socket or another pipe: not the reader gone
                 raise

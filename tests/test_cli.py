@@ -149,6 +149,17 @@ def test_an_output_in_a_missing_directory_is_refused_before_any_work(tmp_path, c
                                               f"directory '{output.parent}' does not exist.")
 
 
+def test_a_damaged_database_is_one_line_that_says_where_to_look(tmp_path):
+    """SQLite does not say which file is damaged: nianbao.db or the raw store it attaches."""
+    open_database(tmp_path / "nianbao.db").close()
+    with open(tmp_path / "nianbao.db", "r+b") as damaged:
+        damaged.seek(4096)
+        damaged.write(b"\xff" * ((tmp_path / "nianbao.db").stat().st_size - 4096))
+    result = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path)])
+    assert (result.exit_code, result.output) == (1, f"Error: {tmp_path / 'nianbao.db'}: database disk image is "
+                                                    "malformed (in it or in its raw store: `nianbao verify` checks both)\n")
+
+
 def test_merge_makes_the_directory_of_its_output(tmp_path):
     """As crawl makes DATA: `nianbao merge data/nianbao.db part-a/nianbao.db` on a fresh machine."""
     part = tmp_path / "part-a" / "nianbao.db"
