@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from .snapshots import read_snapshot
+from .snapshots import DamagedBody, read_snapshot
 
 CHUNK = 4  # ids per task: fewer round trips, still a smooth progress bar
 # The one writer takes ~2.3 ms a report against ~5 ms to read and parse it (bench/README.md):
@@ -56,7 +56,11 @@ def parse_one(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
 
     from .reparse import parse_snapshot
 
-    snapshot = read_snapshot(db, snapshot_id)
+    try:
+        snapshot = read_snapshot(db, snapshot_id)
+    except DamagedBody as exc:  # recorded as what it is, not as a page the parser could not read
+        damaged = exc.snapshot
+        return Parsed(damaged.id, damaged.url, damaged.payload_digest, error="DamagedBody", message=str(exc))
     done = dict(snapshot_id=snapshot.id, url=snapshot.url, payload_digest=snapshot.payload_digest)
     try:
         report = parse_snapshot(snapshot)

@@ -46,6 +46,17 @@ class Snapshot:
     request_body: bytes | None = None
     revisit_of: int | None = None
     revisit_profile: str | None = None
+    damage: str | None = None  # why the body cannot be read as stored (then body is b"")
+
+
+class DamagedBody(ValueError):
+    """A snapshot whose stored body is missing, cannot be decompressed, or is not the body its
+    payload digest names: never handed on as if it were what was received."""
+
+    def __init__(self, snapshot: Snapshot):
+        super().__init__(f"snapshot {snapshot.id} ({snapshot.url}): its stored body {snapshot.damage}; "
+                         "`nianbao verify` lists the damage")
+        self.snapshot = snapshot
 
 
 def store_payload(db: sqlite_utils.Database, body: bytes, url: str | None = None) -> str:
@@ -209,27 +220,46 @@ def store_not_modified(
 
 
 def read_snapshot(db: sqlite_utils.Database, snapshot_id: int) -> Snapshot:
+    """One snapshot, its body checked against its payload digest (``DamagedBody`` if it is
+    missing or not what was received; ``KeyError`` if there is no such snapshot)."""
     rows = list(_select(db, "where s.id = ?", [snapshot_id]))
     if not rows:
         raise KeyError(f"no snapshot {snapshot_id}")
+    if rows[0].damage:
+        raise DamagedBody(rows[0])
     return rows[0]
 
 
 def iter_snapshots(db: sqlite_utils.Database, where: str = "", params=()):
-    """Yield every snapshot in id order, streaming (one body in memory at a time)."""
+    """Yield every snapshot in id order, streaming (one body in memory at a time). A snapshot
+    whose body cannot be read as stored comes with ``damage`` saying why, and an empty body."""
     yield from _select(db, where, params)
+
+
+def _body(db, r: dict) -> tuple[bytes, str | None]:
+    """(body, None), or (b"", why it cannot be read as stored)."""
+    if r["data"] is None:
+        return b"", f"is missing (no payload {r['payload_digest']})"
+    try:
+        body = raw_store.decode(db, r["data"], r["codec"], r["dict_id"])
+    except Exception as exc:  # a damaged compressed row, a lost dictionary
+        return b"", f"cannot be decompressed ({type(exc).__name__}: {exc})"
+    if raw_store.payload_digest(body) != r["payload_digest"]:
+        return b"", f"does not match its digest {r['payload_digest']}"
+    return body, None
 
 
 def _select(db, where, params):
     sql = f"""
         select s.*, p.data, p.codec, p.dict_id from snapshots s
-        join payloads p on p.digest = s.payload_digest
+        left join payloads p on p.digest = s.payload_digest
         {where} order by s.id
     """
     cursor = db.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     for values in cursor:
         r = dict(zip(names, values))
+        body, damage = _body(db, r)
         yield Snapshot(
             id=r["id"],
             url=r["url"],
@@ -239,7 +269,7 @@ def _select(db, where, params):
             response_headers=json.loads(r["response_headers"] or "[]"),
             fetched_at=r["fetched_at"],
             payload_digest=r["payload_digest"],
-            body=raw_store.decode(db, r["data"], r["codec"], r["dict_id"]),
+            body=body,
             content_type=r["content_type"],
             content_encoding=r["content_encoding"],
             encoding=r["encoding"],
@@ -248,4 +278,5 @@ def _select(db, where, params):
             request_body=r["request_body"],
             revisit_of=r.get("revisit_of"),
             revisit_profile=r.get("revisit_profile"),
+            damage=damage,
         )

@@ -50,8 +50,13 @@ def export_wacz(db, output: Path, *, progress=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="nianbao-wacz-") as tmp:
         # The WARC keeps this name inside the WACZ (archive/<name>).
         warc_path = Path(tmp) / (output.name.removesuffix(".wacz") + ".warc.gz")
+        left_out: list = []
         with open(warc_path, "wb") as stream:
-            exchanges = export_warc(db, stream, filename=warc_path.name, progress=progress)
+            exchanges = export_warc(db, stream, filename=warc_path.name, progress=progress, left_out=left_out)
+        if left_out:  # a package is read as complete: not one with captures missing
+            listed = "; ".join(why for _, _, why in left_out[:5])
+            raise WaczError(f"{len(left_out)} snapshot(s) cannot be exported: {listed}"
+                            + (" …" if len(left_out) > 5 else ""))
         pages = report_pages(db)
         pages_path = Path(tmp) / "pages.jsonl"
         _write_pages(pages, pages_path)

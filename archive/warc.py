@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from .snapshots import Snapshot, iter_snapshots, read_snapshot
+from .snapshots import DamagedBody, Snapshot, iter_snapshots, read_snapshot
 
 SOFTWARE = "nianbao (https://github.com/nianbao/nianbao)"
 
@@ -57,7 +57,7 @@ def _request_headers(snapshot: Snapshot) -> StatusAndHeaders:
     parts = urlsplit(snapshot.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return StatusAndHeaders(
-        f"{snapshot.method} {target}",
+        f"{snapshot.method} {target} HTTP/1.1",  # with is_http_request, warcio takes the line whole
         [tuple(pair) for pair in snapshot.request_headers],
         protocol="HTTP/1.1",
         is_http_request=True,
@@ -131,15 +131,20 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | 
 
 def _original_of(db, snapshot: Snapshot) -> Snapshot | None:
     """The capture holding a revisit's payload (followed to the end, should a revisit
-    ever point at another revisit)."""
+    ever point at another revisit). Raises ``DamagedBody`` when its body is."""
     original = None
     while snapshot.revisit_of:
         original = snapshot = read_snapshot(db, snapshot.revisit_of)
     return original
 
 
-def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None) -> int:
-    """Write every snapshot in ``db`` to the binary ``stream``; return the count."""
+def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
+                left_out: list | None = None) -> int:
+    """Write every snapshot in ``db`` to the binary ``stream``; return the count.
+
+    A snapshot whose stored body is missing or damaged (``snapshots.DamagedBody``), or a
+    revisit of one, is left out rather than written with a body that is not what was
+    received; each is appended to ``left_out`` as ``(snapshot id, url, why)``."""
     writer = WARCWriter(stream, gzip=True, warc_version="1.1")
     writer.write_record(
         writer.create_warcinfo_record(
@@ -148,13 +153,20 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None)
     )
     count = 0
     for snapshot in iter_snapshots(db):
-        # Originals come first (a revisit points at an earlier id), so the record it
-        # refers to is always already in the file.
-        original = _original_of(db, snapshot)
-        write_exchange(writer, snapshot, original)
-        count += 1
         if progress:
             progress(1)
+        try:
+            if snapshot.damage:
+                raise DamagedBody(snapshot)
+            # Originals come first (a revisit points at an earlier id), so the record it
+            # refers to is always already in the file.
+            original = _original_of(db, snapshot)
+        except DamagedBody as exc:
+            if left_out is not None:
+                left_out.append((snapshot.id, snapshot.url, str(exc)))
+            continue
+        write_exchange(writer, snapshot, original)
+        count += 1
     return count
 
 

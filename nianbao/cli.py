@@ -443,11 +443,17 @@ def export_warc(data_dir, output, archive_db):
     db = open_archive(data_dir, archive_db)
     output = Path(output or Path(data_dir) / "nianbao.warc.gz")
     total = db.execute("select count(*) from snapshots").fetchone()[0]
+    left_out: list = []
     with open(output, "wb") as stream, click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
-        count = write_warc(db, stream, filename=output.name, progress=bar.update)
+        count = write_warc(db, stream, filename=output.name, progress=bar.update, left_out=left_out)
     index = cdxj_path_for(output)
     write_cdxj(output, index)
     click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}, index {index}")
+    if left_out:  # what was intact is written; the rest is said, and the command fails
+        for _, _, why in left_out[:10]:
+            click.echo(f"Left out: {why}", err=True)
+        raise click.ClickException(f"{len(left_out)} snapshot(s) left out of {output}: their stored bodies are "
+                                   "missing or damaged (`nianbao verify` lists the damage)")
 
 
 @cli.command("export-wacz")

@@ -160,6 +160,27 @@ def test_a_damaged_database_is_one_line_that_says_where_to_look(tmp_path):
                                                     "malformed (in it or in its raw store: `nianbao verify` checks both)\n")
 
 
+def test_export_warc_writes_what_is_intact_and_fails_naming_what_it_left_out(tmp_path):
+    from archive.snapshots import store_snapshot
+
+    db = open_database(tmp_path / "nianbao.db")
+    for name in ("a", "b"):
+        store_snapshot(db, url=f"http://127.0.0.1:1/{name}.html", method="GET", request_headers=[], status=200,
+                       response_headers=[["Content-Type", "text/html"]], body=f"<p>{name}</p>".encode())
+    db.execute("pragma foreign_keys = off")
+    with db.conn:
+        db.execute("delete from payloads where digest = (select payload_digest from snapshots where id = 1)")
+    db.close()
+    result = CliRunner().invoke(cli, ["export-warc", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Wrote 1 exchanges (3 records)")
+    assert result.stderr.splitlines()[-2].startswith("Left out: snapshot 1 (http://127.0.0.1:1/a.html): its stored "
+                                                      "body is missing (no payload sha1:")
+    assert result.stderr.splitlines()[-1] == ("Error: 1 snapshot(s) left out of "
+                                              f"{tmp_path / 'nianbao.warc.gz'}: their stored bodies are missing or "
+                                              "damaged (`nianbao verify` lists the damage)")
+
+
 def test_merge_makes_the_directory_of_its_output(tmp_path):
     """As crawl makes DATA: `nianbao merge data/nianbao.db part-a/nianbao.db` on a fresh machine."""
     part = tmp_path / "part-a" / "nianbao.db"

@@ -184,6 +184,20 @@ def test_changed_numbers_and_flipped_checks_are_recorded(data):
     assert tables(data) == crawl
 
 
+def test_a_damaged_body_is_recorded_as_such_and_its_rows_are_kept(data):
+    """A body that no longer matches its digest is not parsed as if it were the page:
+    the error says so, and the rows read from it before stay."""
+    (snapshot, digest), = query(data, "select s.id, s.payload_digest from reports r join snapshots s "
+                                      "on s.id = r.snapshot_id order by r.id limit 1")
+    cells = query(data, "select count(*) from cells")
+    execute(data, "update payloads set data = x'00', codec = 'identity', dict_id = null where digest = ?", digest)
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert "errors:               1" in out
+    (error, message), = query(data, "select error, message from errors where snapshot_id = ?", snapshot)
+    assert error == "DamagedBody" and f"its stored body does not match its digest {digest}" in message
+    assert query(data, "select count(*) from cells") == cells
+
+
 def test_site_and_since_choose_the_pages(data):
     assert "5 selected" in reparse("--data", data, "--force", "--site", "demo portal")
     assert "5 selected" in reparse("--data", data, "--force", "--site", "127.0.0.1")

@@ -63,6 +63,44 @@ def test_export_writes_a_request_and_a_response_per_exchange(tmp_path):
     assert [s.url for s in iter_snapshots(db)] == [records[1][1]["WARC-Target-URI"], records[3][1]["WARC-Target-URI"]]
 
 
+def test_request_records_keep_the_http_version_of_their_request_line(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt?x=1", encoding=None)
+    out = io.BytesIO()
+    export_warc(db, out)
+    request = records_of(out)[2]
+    assert request[0] == "request" and request[2].to_str().startswith("GET /robots.txt?x=1 HTTP/1.1\r\n")
+
+
+def test_a_body_missing_or_not_as_received_is_left_out_and_named(tmp_path):
+    """Nothing is exported as if it were what was received: a payload row deleted, or a byte
+    changed (the stored digest no longer matches), and the snapshot and its revisits are left
+    out, each named; the rest is written."""
+    from archive.snapshots import DamagedBody
+
+    db = open_database(tmp_path / "n.db")
+    gone = store(db, gzip.compress(PAGE, mtime=0), url="http://127.0.0.1:1/gone.html")
+    store(db, gzip.compress(PAGE, mtime=0), url="http://127.0.0.1:1/again.html")  # a revisit of it
+    changed = store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)
+    kept = store(db, b"<p>kept</p>", url="http://127.0.0.1:1/kept.html", encoding=None)
+    digest_gone, digest_changed = (read_snapshot(db, i).payload_digest for i in (gone, changed))
+    db.execute("pragma foreign_keys = off")  # as a damaged or hand-edited file may be
+    with db.conn:
+        db.execute("delete from payloads where digest = ?", [digest_gone])
+        db.execute("update payloads set data = ?, codec = 'identity', dict_id = null where digest = ?",
+                   [b"User-agent: evil\n", digest_changed])
+    with pytest.raises(DamagedBody) as damaged:
+        read_snapshot(db, changed)
+    assert f"its stored body does not match its digest {digest_changed}" in str(damaged.value)
+    out, left_out = io.BytesIO(), []
+    assert export_warc(db, out, left_out=left_out) == 1
+    assert [r[1]["WARC-Target-URI"] for r in records_of(out) if r[0] == "response"] == [
+        read_snapshot(db, kept).url]
+    assert [(i, why.split(": its stored body ")[1].split(";")[0]) for i, _, why in left_out] == [
+        (gone, f"is missing (no payload {digest_gone})"), (gone + 1, f"is missing (no payload {digest_gone})"),
+        (changed, f"does not match its digest {digest_changed}")]
+
+
 def test_a_repeated_payload_is_a_revisit_naming_the_capture_that_holds_it(tmp_path):
     db = open_database(tmp_path / "n.db")
     body = gzip.compress(PAGE, mtime=0)
