@@ -147,14 +147,27 @@ def _bodies(conn, result: Verification, progress) -> None:
         try:
             body = raw_store.decode(conn, data, codec, dict_id)
         except Exception as exc:  # zstd checksum, zlib stream, unknown codec or dictionary
-            result.add("corrupt-body", where, f"cannot decompress ({codec}): {exc}")
+            result.add("corrupt-body", where, f"cannot decompress ({codec}): {exc}{_used_by(conn, digest)}")
             continue
         result.counts["bytes"] += len(body)
         actual = payload_digest(body)
         if actual != digest:
-            result.add("digest-mismatch", where, f"the body's digest is {actual}")
+            result.add("digest-mismatch", where, f"the body's digest is {actual}{_used_by(conn, digest)}")
         elif size != len(body):
             result.add("size-mismatch", where, f"size {size}, the body has {len(body)} bytes")
+
+
+def _used_by(conn, digest: str) -> str:
+    """Which captures hold a damaged body: what an archivist looks up next."""
+    if not _exists(conn, "snapshots"):
+        return ""
+    (count,) = conn.execute("select count(*) from snapshots where payload_digest = ?", [digest]).fetchone()
+    first = conn.execute("select id, url from snapshots where payload_digest = ? order by id limit 3",
+                         [digest]).fetchall()
+    if not count:
+        return "; no snapshot holds it"
+    listed = ", ".join(f"{snapshot_id} ({url})" for snapshot_id, url in first)
+    return f"; held by {count} snapshot(s): {listed}" + (", …" if count > len(first) else "")
 
 
 def _references(conn, result: Verification) -> None:

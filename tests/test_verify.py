@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 import zstandard
@@ -86,7 +87,10 @@ def test_a_digest_that_does_not_match(data, run_nianbao):
     result = run_nianbao("verify", "--data", data, check=False)
     assert result.returncode == 1
     expected = raw_store.payload_digest(b"<html>another body</html>")
-    assert f"digest-mismatch: payloads {digest}: the body's digest is {expected}" in result.stdout
+    assert f"digest-mismatch: payloads {digest}: the body's digest is {expected}; held by " in result.stdout
+    with sqlite3.connect(Path(data) / "nianbao.db") as db:  # the captures it names, to look up next
+        first = db.execute("select id, url from snapshots where payload_digest = ? order by id", [digest]).fetchone()
+    assert f"snapshot(s): {first[0]} ({first[1]})" in result.stdout
 
 
 def test_dangling_references_among_the_normalized_rows(data):
