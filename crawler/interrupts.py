@@ -40,9 +40,10 @@ class Interrupted(Exception):
     """A signal came before the crawl opened its run: nothing was recorded."""
 
 
-class CutShort(Exception):
+class CutShort(BaseException):
     """A signal came after the crawl had ended, while its run's checks or hooks ran: they stop
-    there (a webhook could otherwise hold the command for NIANBAO_NOTIFY_TIMEOUT seconds)."""
+    there (a webhook could otherwise hold the command for NIANBAO_NOTIFY_TIMEOUT seconds).
+    A BaseException, as KeyboardInterrupt is: no ``except Exception`` on the way swallows it."""
 
     def __init__(self, signal_name: str):
         super().__init__(signal_name)

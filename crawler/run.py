@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
@@ -167,7 +168,8 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
             exc.run_id = run_id
             raise
         except Exception as exc:
-            tell_failure(settings, path, exc, run_id=run_id, started=started)
+            with contextlib.suppress(CutShort):  # Ctrl-C while the hooks hear it: the error still shows
+                tell_failure(settings, path, exc, run_id=run_id, started=started)
             raise
     return run_id
 

@@ -39,7 +39,7 @@ _UNIT = re.compile(r"[亿万千]?元")
 
 def printed_unit(text: str) -> str | None:
     """The money unit a cell or a header prints (元, 万元, 千元, 亿元; 萬元 read as 万元), if any."""
-    found = _UNIT.search(to_simplified(text))
+    found = _UNIT.search(re.sub(r"\s+", "", to_simplified(text)))  # "7380.29 万 元" from spaced PDF text
     return found.group(0) if found else None
 
 

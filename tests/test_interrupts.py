@@ -147,6 +147,22 @@ def test_a_signal_while_the_run_is_checked_or_told_cuts_that_short(guarded_env, 
     assert runs(tmp_path) == [(1, "finished", None)]
 
 
+def test_a_signal_during_a_hook_is_not_taken_for_the_hook_failing(monkeypatch):
+    """The hooks catch their own failures (a refused webhook is noted, not raised); a Ctrl-C
+    landing in one is not a failure of it, and goes on up."""
+    import urllib.request
+
+    from crawler.interrupts import CutShort
+    from crawler.notify import notify
+
+    def hangs_until_interrupted(*args, **kwargs):
+        raise CutShort("SIGINT")
+
+    monkeypatch.setattr(urllib.request, "urlopen", hangs_until_interrupted)
+    with pytest.raises(CutShort):
+        notify("summary", {"ok": True, "run_id": 1, "exit_status": 0}, url="http://127.0.0.1:9/")
+
+
 def test_the_exit_status_of_an_interrupted_crawl_is_known_before_scrapy_is_imported():
     from crawler import monitoring
     from nianbao import cli

@@ -390,3 +390,5 @@ def test_a_2019_amount_in_10k_yuan_is_noted_by_its_header_or_its_cell():
         "procurement.amount = 7380.29 is in 万元 (in the column's header), not 元: kept as printed"]
     assert _unit_problems(parse_report(_procurement_page("采购总金额", "7380.29万元"))) == [
         "procurement.amount = 7380.29万元 is in 万元 (in the cell), not 元: kept as printed"]
+    assert _unit_problems(parse_report(_procurement_page("采购总金额", "7380.29 万 元"))) == [  # PDF spacing
+        "procurement.amount = 7380.29 万 元 is in 万元 (in the cell), not 元: kept as printed"]
