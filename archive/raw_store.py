@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import sqlite3
 import uuid
 from pathlib import Path
@@ -30,6 +31,8 @@ from pathlib import Path
 from datetime import datetime, timezone
 
 from . import codecs
+
+logger = logging.getLogger(__name__)
 
 ARCHIVE_SCHEMA = "archive"
 SHARED = ""  # codec_dicts.site of the archive-wide dictionary
@@ -191,18 +194,32 @@ def store_payload(db, body: bytes, *, site: str | None = None) -> str:
     ``site`` (the URL's host) picks the dictionary and counts toward training that site's.
     """
     digest = payload_digest(body)
-    if db.execute("select 1 from payloads where digest = ?", [digest]).fetchone():
+    stored = db.execute("select data, codec, dict_id from payloads where digest = ?", [digest]).fetchone()
+    if stored is not None and _holds(db, stored, digest):
         return digest
     dict_id, dictionary = _dictionary_for(db, site) if codecs.looks_textual(body) else (None, None)
     codec, data = codecs.compress(body, dictionary)
     if codec != "zstd":
         dict_id = None
+    if stored is not None:  # a damaged copy: the body just received is the one its digest names
+        logger.warning("The archived body %s was damaged; the copy just received replaces it", digest)
+        db.execute("update payloads set size = ?, codec = ?, stored_size = ?, data = ?, dict_id = ? where digest = ?",
+                   [len(body), codec, len(data), data, dict_id, digest])
+        return digest
     db.execute(
         "insert into payloads (digest, size, codec, stored_size, data, dict_id, site) values (?, ?, ?, ?, ?, ?, ?)",
         [digest, len(body), codec, len(data), data, dict_id, site],
     )
     _maybe_train(db, site)
     return digest
+
+
+def _holds(db, stored: tuple, digest: str) -> bool:
+    """Whether a payload row still decodes to the body its digest names."""
+    try:
+        return payload_digest(decode(db, *stored)) == digest
+    except Exception:  # a damaged compressed row, a lost dictionary
+        return False
 
 
 def read_payload(db, digest: str) -> bytes:

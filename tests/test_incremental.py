@@ -302,3 +302,28 @@ def test_a_recheck_interval_leaves_recently_asked_reports_unasked(tmp_path, run_
                           "--recheck-after", "7").stdout
         assert {s.path for s in portal.sent if s.status == 304} >= reports
         assert "not asked" not in out and "reports found:        5 (0 new, 0 new versions)" in out
+
+
+def test_a_damaged_archived_body_is_asked_for_again_in_full_and_put_right(tmp_path, run_nianbao):
+    """A 304 for a page whose archived body is damaged is not answered from the archive: the
+    page is asked for again without validators, and the intact body puts the stored copy right."""
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        crawl_once(run_nianbao, portal, tmp_path)
+        with sqlite3.connect(tmp_path / "nianbao.db") as db:
+            digest, url = db.execute("select s.payload_digest, s.url from reports r join snapshots s "
+                                     "on s.id = r.snapshot_id order by r.id limit 1").fetchone()
+            db.execute("update payloads set data = x'00', codec = 'identity', dict_id = null where digest = ?",
+                       [digest])
+        damaged = run_nianbao("verify", "--data", tmp_path, check=False)
+        assert damaged.returncode == 1 and f"payloads {digest}" in damaged.stdout
+        portal.clear_sent()
+        night = run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test")
+        path = url.split(portal.start_url.split("/zwgk/")[0], 1)[1]
+        answers = [(s.status, {name.lower() for name, _ in s.request_headers}) for s in portal.sent if s.path == path]
+    assert "asking for" in night.stderr and "again in full" in night.stderr
+    assert [status for status, _ in answers] == [304, 200]  # asked as usual, then in full
+    assert "if-none-match" in answers[0][1] and not {"if-none-match", "if-modified-since"} & answers[1][1]
+    assert run_nianbao("verify", "--data", tmp_path).returncode == 0
+    assert run_nianbao("export-warc", "--data", tmp_path).returncode == 0

@@ -14,6 +14,10 @@ pages (meta ``nianbao_column_start``) are always fetched in full: that is where 
 report shows first, and one page per column a night is cheap insurance against a server
 whose validators say "not modified" about a page that changed.
 
+An archived answer whose body is damaged (``archive.snapshots.DamagedBody``) is never handed
+on: the page is asked for again in full, and the intact body received puts the archive's
+copy right (``raw_store.store_payload``).
+
 A file cancelled for its size has no snapshot: it is asked for with the validators its
 cancelled answer carried (``oversize_files``), and a 304 ends as the same error as
 before, saying the file is unchanged, without a byte of it downloaded again.
@@ -33,6 +37,7 @@ body, which is kept as received (still content-encoded).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 from scrapy.exceptions import NotConfigured
@@ -40,12 +45,15 @@ from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 
 from archive.oversize import known_oversize, unchanged_message
-from archive.snapshots import last_asked, newest_fetch, read_snapshot, record_not_asked
+from archive.snapshots import DamagedBody, last_asked, newest_fetch, read_snapshot, record_not_asked
 
 from ..extensions import crawl_archive
 from .oversize import DownloadTooLarge
 
+logger = logging.getLogger(__name__)
+
 CONDITIONAL_KINDS = ("listing", "report", "attachment")
+ASK_IN_FULL = "nianbao_ask_in_full"  # meta: no validators, no archived answer (its body is damaged)
 RECHECKED_KINDS = ("report", "attachment")  # what a recheck interval may leave unasked
 
 
@@ -65,7 +73,7 @@ class ConditionalRequestMiddleware:
     def process_request(self, request):
         if request.method != "GET" or request.meta.get("nianbao_kind") not in CONDITIONAL_KINDS:
             return None
-        if request.meta.get("nianbao_column_start"):
+        if request.meta.get("nianbao_column_start") or request.meta.get(ASK_IN_FULL):
             return None  # always read in full (see above)
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return None  # the caller chose its own validators
@@ -89,13 +97,26 @@ class ConditionalRequestMiddleware:
         return None
 
     def _answer_from_archive(self, db, request, snapshot_id: int, asked: str):
+        try:
+            response = archived_response(db, snapshot_id, request)
+        except DamagedBody as exc:
+            return self._ask_in_full(request, exc)
         archive = crawl_archive(self.crawler)
         record_not_asked(db, run_id=archive.run_id, url=request.url, kind=request.meta.get("nianbao_kind"),
                          snapshot_id=snapshot_id, last_asked=asked)
         request.meta["nianbao_not_asked"] = snapshot_id  # the snapshot middleware stores nothing
         request.meta["nianbao_unchanged"] = True
         self.stats.inc_value("nianbao/conditional/not_asked")
-        return archived_response(db, snapshot_id, request)
+        return response
+
+    def _ask_in_full(self, request, exc: DamagedBody):
+        """The archived answer's body is damaged: ask for the page again without validators,
+        so the server sends the body (and the archive takes the intact copy back)."""
+        logger.warning("%s; asking for %s again in full", exc, request.url)
+        self.stats.inc_value("nianbao/conditional/damaged")
+        headers = {k: v for k, v in request.headers.items() if k not in (b"If-None-Match", b"If-Modified-Since")}
+        meta = {k: v for k, v in request.meta.items() if k not in ("nianbao_validated_from", "nianbao_unchanged")}
+        return request.replace(headers=headers, meta={**meta, ASK_IN_FULL: True}, dont_filter=True)
 
     def _ask_for_oversize_file(self, db, request) -> None:
         known = known_oversize(db, request.url, self._size_limit(request))
@@ -122,8 +143,12 @@ class ConditionalRequestMiddleware:
         if response.status != 304 or validated_from is None:
             return response
         self.stats.inc_value("nianbao/conditional/not_modified")
+        try:
+            archived = archived_response(crawl_archive(self.crawler).db, validated_from, request)
+        except DamagedBody as exc:
+            return self._ask_in_full(request, exc)
         request.meta["nianbao_unchanged"] = True
-        return archived_response(crawl_archive(self.crawler).db, validated_from, request)
+        return archived
 
 
 def _age(fetched_at: str) -> timedelta:
