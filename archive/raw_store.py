@@ -195,7 +195,7 @@ def store_payload(db, body: bytes, *, site: str | None = None) -> str:
     """
     digest = payload_digest(body)
     stored = db.execute("select data, codec, dict_id from payloads where digest = ?", [digest]).fetchone()
-    if stored is not None and _holds(db, stored, digest):
+    if stored is not None and decode_checked(db, *stored, digest)[1] is None:
         return digest
     dict_id, dictionary = _dictionary_for(db, site) if codecs.looks_textual(body) else (None, None)
     codec, data = codecs.compress(body, dictionary)
@@ -214,12 +214,6 @@ def store_payload(db, body: bytes, *, site: str | None = None) -> str:
     return digest
 
 
-def _holds(db, stored: tuple, digest: str) -> bool:
-    """Whether a payload row still decodes to the body its digest names."""
-    try:
-        return payload_digest(decode(db, *stored)) == digest
-    except Exception:  # a damaged compressed row, a lost dictionary
-        return False
 
 
 def read_payload(db, digest: str) -> bytes:
@@ -227,6 +221,18 @@ def read_payload(db, digest: str) -> bytes:
     if row is None:
         raise KeyError(f"no payload {digest}")
     return decode(db, *row)
+
+
+def decode_checked(db, data: bytes, codec: str, dict_id: int | None, digest: str) -> tuple[bytes, str | None]:
+    """(the body a payload row holds, None), or (b"", why it does not hold the body its
+    ``digest`` names): a damaged compressed row, a lost dictionary, other bytes."""
+    try:
+        body = decode(db, data, codec, dict_id)
+    except Exception as exc:
+        return b"", f"cannot be decompressed ({type(exc).__name__}: {exc})"
+    if payload_digest(body) != digest:
+        return b"", f"does not match its digest {digest}"
+    return body, None
 
 
 def decode(db, data: bytes, codec: str, dict_id: int | None) -> bytes:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 import parsers
-from parsers import ParseError, Report, decode_http_body, parse_report
+from parsers import Report, decode_http_body, parse_report
 from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables

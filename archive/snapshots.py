@@ -240,13 +240,7 @@ def _body(db, r: dict) -> tuple[bytes, str | None]:
     """(body, None), or (b"", why it cannot be read as stored)."""
     if r["data"] is None:
         return b"", f"is missing (no payload {r['payload_digest']})"
-    try:
-        body = raw_store.decode(db, r["data"], r["codec"], r["dict_id"])
-    except Exception as exc:  # a damaged compressed row, a lost dictionary
-        return b"", f"cannot be decompressed ({type(exc).__name__}: {exc})"
-    if raw_store.payload_digest(body) != r["payload_digest"]:
-        return b"", f"does not match its digest {r['payload_digest']}"
-    return body, None
+    return raw_store.decode_checked(db, r["data"], r["codec"], r["dict_id"], r["payload_digest"])
 
 
 def _select(db, where, params):
