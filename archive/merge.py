@@ -20,7 +20,9 @@ So merging the same input twice adds nothing. Report versions are recomputed aft
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
 ``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
 nothing about time across databases); then the logical reports (``report_groups``, not
-copied: their keys hold agency ids) are regrouped. Full-text indexes follow by trigger.
+copied: their keys hold agency ids) are regrouped, and the cross-year rules R6/R7 of the
+logical reports touched and of their following years are made again. Full-text indexes
+follow by trigger.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import raw_store, report_groups
+from .cross_checks import run_cross_checks, with_next_years
 from .records import version_fetches
 from .schema import open_database
 from .wide_tables import WIDE_TABLES
@@ -210,7 +213,12 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
             renumber_versions(db, url)
         if "report_groups" in out_tables:  # logical reports: the new versions, and the URLs' groups
             touched = report_groups.regroup(db, sorted(new["reports"]))
-            report_groups.choose_current(db, set().union(*(report_groups.groups_of_url(db, u) for u in urls)) - touched)
+            others = set().union(*(report_groups.groups_of_url(db, u) for u in urls)) - touched
+            report_groups.choose_current(db, others)
+            # R6/R7 compare a logical report with the body's year before. Those copied in were
+            # made against one input's reports alone (a year only another input holds was
+            # missing, an older version counted): made again here, as a crawl would make them.
+            run_cross_checks(db, with_next_years(db, touched | others))
 
 
 _BATCH = 5000  # rows inserted per executemany, and read per progress call

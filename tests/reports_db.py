@@ -32,8 +32,9 @@ def cells(table: str, rows: dict) -> list[dict]:
 
 
 def store(db, url: str, *, agency=None, year=None, applications=None, active=None, reviews=None,
-          text="", title=None, body=None, attachment=False, layout="2021") -> int:
-    """Archive a body for ``url`` and store its parsed report; return the report id."""
+          text="", title=None, body=None, attachment=False, layout="2021", fetched_at=None) -> int:
+    """Archive a body for ``url`` (fetched now, or at ``fetched_at``) and store its parsed
+    report; return the report id."""
     all_cells = (cells("applications", applications or {}) + cells("active_disclosure", active or {})
                  + cells("reviews_litigation", reviews or {}))
     report = {
@@ -46,6 +47,6 @@ def store(db, url: str, *, agency=None, year=None, applications=None, active=Non
         db, url=url, method="GET", request_headers=[], status=200,
         response_headers=PDF if attachment else HTML,
         body=body if body is not None else f"{url} {text} {applications} {active}".encode(),
-        kind="attachment" if attachment else "report",
+        kind="attachment" if attachment else "report", fetched_at=fetched_at,
     )
     return store_report(db, url=url, snapshot_id=snapshot_id, report=report, parser_version="t", text=text)

@@ -378,3 +378,34 @@ def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypa
     late.__dict__.update(joiner.__dict__, seen_seeded=False, idle_since=None)
     seeded[0], joiner = False, late
     assert idle_after(0) == "waits" and idle_after(601) == "closes: not_seeded"
+
+
+def test_merge_checks_the_cross_year_rules_again_over_what_it_brings_together(tmp_path):
+    """R6 compares a body's carried_over with its carried_forward of the year before. Each
+    process could check only the reports it held itself; the merge checks again: one year
+    from each process, and a newer version of the year before from another night."""
+    from archive.merge import merge_databases
+    from archive.schema import open_database
+    from reports_db import store
+
+    a, b, out = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "out.db"
+    with open_database(a) as db:
+        store(db, "http://s/jia2022.html", agency="甲县人民政府", year=2022, body=b"first night",
+              applications={"carried_forward": {"total": 0}}, fetched_at="2026-01-01T00:00:00.000Z")
+        store(db, "http://s/jia2023.html", agency="甲县人民政府", year=2023,
+              applications={"carried_over": {"total": 0}})  # R6 passes here: 0 = 0
+        store(db, "http://s/yi2021.html", agency="乙县人民政府", year=2021,
+              applications={"carried_forward": {"total": 1}})
+    with open_database(b) as db:
+        store(db, "http://s/jia2022.html", agency="甲县人民政府", year=2022, body=b"second night",
+              applications={"carried_forward": {"total": 5}}, fetched_at="2026-01-02T00:00:00.000Z")
+        store(db, "http://s/yi2022.html", agency="乙县人民政府", year=2022,
+              applications={"carried_over": {"total": 4}})  # no 2021 here: no R6 at all
+    merge_databases(out, [a, b])
+    r6 = query(out, "select a.name, g.year, c.status, c.left, c.right from checks c "
+                    "join report_groups g on g.report_id = c.report_id join agencies a on a.id = g.agency_id "
+                    "where c.rule = 'R6' and c.[where] = 'total' order by 1, 2")
+    assert r6 == [("乙县人民政府", 2022, "warn", 4.0, 1.0),   # against a year the other process held
+                  ("甲县人民政府", 2023, "warn", 0.0, 5.0)]   # against the 2022 version counted now
+    assert query(out, "select count(*) from checks c join reports r on r.id = c.report_id "
+                      "where c.rule in ('R6', 'R7') and r.is_current = 0") == [(0,)]
