@@ -8,6 +8,7 @@ from archive.records import store_report
 from archive.schema import open_database
 from archive.snapshots import store_snapshot
 from conftest import get_test_file
+from parsers.cells import read_cell
 
 HTML = [["Content-Type", "text/html; charset=utf-8"]]
 PDF = [["Content-Type", "application/pdf"]]
@@ -21,14 +22,20 @@ def v3_database(tmp_path):
 
 
 def cells(table: str, rows: dict) -> list[dict]:
-    """{row: {column: value}} -> parser cells; a value of None is an empty cell."""
+    """{row: {column: value}} -> parser cells; a value of None is an empty cell, and a
+    string is the cell as printed, read as the parser reads it ('/', '12.50', '见附件')."""
     return [
-        {"table": table, "row": row, "column": column, "value": value,
-         "text": "" if value is None else str(value),
-         "kind": "empty" if value is None else "zero" if value == 0 else "number",
-         "where": f"{table} {row}/{column}"}
+        {"table": table, "row": row, "column": column, "where": f"{table} {row}/{column}", **_read(value)}
         for row, columns in rows.items() for column, value in columns.items()
     ]
+
+
+def _read(value) -> dict:
+    if isinstance(value, str):
+        cell = read_cell(value)
+        return {"value": cell.value, "text": value, "kind": cell.kind}
+    return {"value": value, "text": "" if value is None else str(value),
+            "kind": "empty" if value is None else "zero" if value == 0 else "number"}
 
 
 def store(db, url: str, *, agency=None, year=None, applications=None, active=None, reviews=None,

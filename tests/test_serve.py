@@ -8,6 +8,7 @@ missing years, province facets and the cross-year rules R6/R7 have something to 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -92,12 +93,13 @@ def query(base, name, **params):
     return get_json(f"{base}/nianbao/{name}.json?" + urllib.parse.urlencode({**params, "_shape": "array"}))
 
 
-@pytest.fixture(scope="module")
-def datasette(data, guarded_env):
+@contextlib.contextmanager
+def running_datasette(data, env):
+    """`nianbao serve --data DATA` in a subprocess, until the block ends: its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "nianbao", "serve", "--data", str(data), "--port", str(port)],
-        env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -110,10 +112,18 @@ def datasette(data, guarded_env):
                 process.kill()
                 raise AssertionError(f"datasette did not start: {process.stdout.read().decode()}")
             time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-    process.stdout.close()
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def datasette(data, guarded_env):
+    with running_datasette(data, guarded_env) as base:
+        yield base
 
 
 def snapshot_of(base, agency, year):
