@@ -188,8 +188,11 @@ def mark_current_version(db, url: str, groups=()) -> None:
         # another version: re-choose (which refreshes their rows in the wide tables), and
         # re-run R6/R7 there and in the following years.
         touched = report_groups.groups_of_url(db, url) | set(groups)
+        # The following years first: a group a version left may be left empty and go in
+        # choose_current, and the year after it must not keep R6/R7 made against it.
+        checked = with_next_years(db, touched)
         report_groups.choose_current(db, touched)
-        run_cross_checks(db, with_next_years(db, touched))
+        run_cross_checks(db, checked)
 
 
 def _only_current(db, url: str) -> int | None:

@@ -99,3 +99,17 @@ def test_a_schema_3_database_gets_its_cross_checks_on_migration(tmp_path):
     assert found[(4, "R7", "regulations")] == ("pass", 6.0, 6.0, 0.0)
     assert found[(4, "R7", "normative_documents")] == ("warn", 45.0, 43.0, 2.0)
     assert not any(key[0] == 3 for key in found)  # the 2021 PDF is not the counted version
+
+
+def test_a_report_reparsed_into_another_year_leaves_no_check_made_against_it(tmp_path):
+    """The 2022 report was in fact the 2021 one (a reparse reads its year right): the 2023
+    report has no year before it any more, and keeps no R6 made against the old reading."""
+    db = open_database(tmp_path / "nianbao.db")
+    misread = store(db, BASE + "a.html", agency=BODY, year=2022, body=b"a",
+                    applications={"carried_forward": {"total": 3}})
+    later = store(db, BASE + "b.html", agency=BODY, year=2023, applications={"carried_over": {"total": 3}})
+    assert cross_checks(db)[(later, "R6", "total")] == ("pass", 3.0, 3.0, 0.0)
+    assert store(db, BASE + "a.html", agency=BODY, year=2021, body=b"a",  # the same body, parsed again
+                 applications={"carried_forward": {"total": 3}}) == misread
+    assert cross_checks(db) == {}
+    assert run_cross_checks(db) == 0  # what a full run gives
