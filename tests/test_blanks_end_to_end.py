@@ -82,3 +82,18 @@ def test_blank_and_not_applicable_cells_show_empty_and_amounts_keep_their_decima
     assert '<td class="col-in_force type-none">&nbsp;</td>' in html  # blank, not 0
     assert '<td class="col-repealed type-none">&nbsp;</td>' in html  # not applicable, not 0
     assert '<td class="col-amount_10k_yuan type-float">12.5</td>' in html  # the decimals stay
+
+
+def test_a_number_read_as_blank_on_reparse_leaves_no_stale_number_behind(tmp_path):
+    """The same body parsed again reads a cell as blank: the wide table's value goes to
+    null, and the rule of the year after that needed it is no longer assessed."""
+    db = open_database(tmp_path / "nianbao.db")
+    earlier = dict(url="http://127.0.0.1:9/2022.html", agency=BODY, year=2022, body=b"2022")
+    store(db, **earlier, active={"regulations": {"issued": "1", "repealed": "0", "in_force": "9"}})
+    later = store(db, "http://127.0.0.1:9/2023.html", agency=BODY, year=2023,
+                  active={"regulations": {"issued": "1", "repealed": "0", "in_force": "10"}})
+    r7 = "select status, [left], [right] from checks where rule = 'R7' and report_id = ? and [where] = 'regulations'"
+    assert db.execute(r7, [later]).fetchall() == [("pass", 10.0, 10.0)]
+    store(db, **earlier, active={"regulations": {"issued": "1", "repealed": "0", "in_force": ""}})
+    assert db.execute("select in_force from active_disclosure where year = 2022").fetchall() == [(None,)]
+    assert db.execute(r7, [later]).fetchall() == [("not_assessable", 10.0, None)]
