@@ -29,10 +29,12 @@ from __future__ import annotations
 import sqlite_utils
 
 from . import oversize, raw_store, reparse_runs, research_schema
+from .cross_checks import run_cross_checks
 
-SCHEMA_VERSION = 6  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 7  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
-# 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes
+# 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
+# 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale)
 
 
 # SQLite's answers when a file cannot be opened as a database at all (sqlite3.Error's
@@ -61,6 +63,7 @@ def open_database(path, archive=None) -> sqlite_utils.Database:
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create every table, index and view that is missing. Idempotent."""
+    version = db.execute("pragma user_version").fetchone()[0]
     _raw_tables(db)
     _normalized_tables(db)
     _add_missing_columns(db)
@@ -70,6 +73,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     oversize.ensure_table(db)
     research_schema.ensure(db)
     _views(db)
+    if version < 7:
+        # Checks R6/R7 made against a year another input held, or against a report since
+        # reparsed into another year: made again from the cells (a fresh database has none).
+        run_cross_checks(db)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 

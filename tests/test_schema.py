@@ -99,7 +99,7 @@ def test_a_schema_5_database_gets_wide_tables_with_the_views_rows(tmp_path):
     assert len(views["applications"][0]) == 11 and len(views["active_disclosure"][0]) == 5
 
     db = open_database(path)
-    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 7
     for table in WIDE:
         assert table in db.table_names() and table not in db.view_names()
         cursor = db.execute(f"select * from {table}")
@@ -312,3 +312,25 @@ def test_indexes_for_the_common_filters(tmp_path, fresh):
         ("cells", ("report_id", "table_name")), ("corrections", ("report_id", "table_name", "row_key", "column_key")),
         *((t, c) for t in WIDE for c in (("report_id",), ("agency_id", "year"), ("year",), ("row_key", "year"))),
     } <= indexed
+
+
+def test_a_schema_6_database_gets_its_cross_year_rules_made_again(tmp_path):
+    """Before schema 7, `nianbao merge` and a report reparsed into another year could leave
+    R6/R7 made against a report that is not the body's year before (or none where it is):
+    opening the database makes them again, once."""
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
+          applications={"carried_forward": {"total": 5}})
+    later = store(db, "http://127.0.0.1:9/2023.html", agency="甲县人民政府", year=2023,
+                  applications={"carried_over": {"total": 0}})
+    r6 = f"select status, [left], [right] from checks where rule = 'R6' and [where] = 'total' and report_id = {later}"
+    assert rows(db, r6) == [("warn", 0.0, 5.0)]
+    # What such a database holds: a check made against another 2022, and the schema 6 mark.
+    db.execute("update checks set status = 'pass', [right] = 0, delta = 0 where rule = 'R6' and [where] = 'total'")
+    db.execute("pragma user_version = 6")
+    db.conn.commit()
+    db.close()
+    db = open_database(path)
+    assert rows(db, r6) == [("warn", 0.0, 5.0)]
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
