@@ -436,6 +436,30 @@ def _docx_with(member: str, data: bytes, *, replacing: bool = True) -> bytes:
     return out.getvalue()
 
 
+def test_a_zip_bomb_docx_is_refused_by_its_unpacked_size_even_when_it_lies():
+    """A 200 KB DOCX whose document.xml is followed by 200 MB of spaces is refused from the zip
+    directory before anything unpacks; one whose headers say the member is 1 KB (zipfile would
+    inflate all 200 MB, then cut them to 1 KB: 459 MB held) is counted as it unpacks, and
+    refused at 100 MB holding a few MB."""
+    with zipfile.ZipFile(get_test_file("attachments", "report_2021.docx")) as docx_zip:
+        document = docx_zip.read("word/document.xml")
+    honest = _docx_with("word/document.xml", document + b" " * (200 << 20))
+    assert len(honest) < 300_000
+    peak, raised = _peak_memory(lambda: parse_report(honest, url="http://x/a.docx"))
+    assert str(raised) == "unreadable DOCX: unpacks to 210.6 MB, more than a report holds" and peak < 5_000_000
+    lying = bytearray(honest)
+    member = zipfile.ZipFile(io.BytesIO(honest)).getinfo("word/document.xml")
+    central = lying.index(b"PK\x01\x02", lying.index(b"PK\x05\x06") - 4096)
+    while lying[central + 46:central + 46 + len(b"word/document.xml")] != b"word/document.xml":
+        central = lying.index(b"PK\x01\x02", central + 4)
+    for offset in (member.header_offset + 22, central + 24):  # uncompressed size, local and central
+        lying[offset:offset + 4] = (1024).to_bytes(4, "little")
+    peak, raised = _peak_memory(lambda: parse_report(bytes(lying), url="http://x/a.docx"))
+    assert str(raised) == ("unreadable DOCX: unpacks to more than 100 MB, more than a report holds "
+                           "(its zip directory says less)")
+    assert peak < 5_000_000
+
+
 LAUGHS = ('<!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa">'
           + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)) + "]>")
 XXE = '<!DOCTYPE w:document [<!ENTITY secret SYSTEM "file://{path}">]>'
