@@ -8,6 +8,13 @@ table first asks SQLite which storage classes each column holds (``typeof``), an
 column becomes int64 (only integers), float64 (integers and reals), string (any text:
 numbers in it are written as text), or binary (blobs). A column of nulls only takes its
 declared type. CSV writes a blob as base64, the way the Parquet file keeps it as bytes.
+
+Text read from portals (titles, names, cells as printed, URLs) may begin with ``=``, ``+``,
+``-`` or ``@``, which a spreadsheet opening the CSV runs as a formula (``=HYPERLINK(…)``
+sends what is beside it to a server; older Excel ran ``=cmd|…`` through DDE). CSV keeps every
+value exactly by default: researchers read it with pandas or R, and ``-`` and ``/`` printed in
+a cell are data. ``excel_safe`` (``nianbao export --excel-safe``) writes such a text value with
+``'`` before it, as OWASP advises for files meant for Excel; numbers are left as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from pathlib import Path
 
 BATCH_ROWS = 20_000
 FORMATS = ("csv", "parquet")
+# What a spreadsheet reads as the start of a formula (tab and CR: Excel drops them, then reads on).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(ValueError):
@@ -59,17 +68,24 @@ def _rows(db, table: str):
     return columns, batches()
 
 
-def export_csv(db, table: str, stream, *, progress=None) -> int:
-    """Write ``table`` as CSV (header row first) to a text stream; return the rows written."""
+def _csv_value(value, excel_safe: bool):
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if excel_safe and isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def export_csv(db, table: str, stream, *, progress=None, excel_safe: bool = False) -> int:
+    """Write ``table`` as CSV (header row first) to a text stream; return the rows written.
+    ``excel_safe``: text that a spreadsheet would run as a formula gets a ``'`` before it."""
     check_table(db, table)
     columns, batches = _rows(db, table)
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(columns)
     count = 0
     for batch in batches:
-        writer.writerows(
-            [base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v for v in row] for row in batch
-        )
+        writer.writerows([_csv_value(v, excel_safe) for v in row] for row in batch)
         count += len(batch)
         if progress:
             progress(len(batch))
@@ -144,13 +160,13 @@ def export_parquet(db, table: str, path, *, progress=None) -> int:
     return count
 
 
-def export_table(db, table: str, fmt: str, output, *, progress=None) -> int:
+def export_table(db, table: str, fmt: str, output, *, progress=None, excel_safe: bool = False) -> int:
     """Export ``table`` as ``fmt`` to ``output`` (a path; for CSV also an open text stream)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if fmt == "parquet":
         return export_parquet(db, table, output, progress=progress)
     if hasattr(output, "write"):
-        return export_csv(db, table, output, progress=progress)
+        return export_csv(db, table, output, progress=progress, excel_safe=excel_safe)
     with open(Path(output), "w", encoding="utf-8", newline="") as stream:
-        return export_csv(db, table, stream, progress=progress)
+        return export_csv(db, table, stream, progress=progress, excel_safe=excel_safe)

@@ -33,6 +33,20 @@ PROFILES = {
     "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
 }
 
+class _ReceivedHeaders(StatusAndHeaders):
+    """HTTP headers written back as the bytes they came as. The archive keeps them decoded as
+    Latin-1 (crawler/middlewares/snapshots.py), so encoding them so gives those bytes; warcio
+    would instead %-encode a value that is not ASCII (a GBK filename in Content-Disposition)
+    and fail the whole export on a name that is not (a server's ``X-\xdc: 1``)."""
+
+    def to_ascii_bytes(self, filter_func=None):
+        text = self.to_str(filter_func)
+        try:
+            return text.encode("latin-1") + b"\r\n"
+        except UnicodeEncodeError:  # not from a crawl: a database written by hand
+            return text.encode("utf-8") + b"\r\n"
+
+
 # Headers describing a transfer framing the stored body no longer has: replay tools
 # would try to de-chunk it. pywb's convention is to keep them under this prefix.
 _FRAMING_HEADERS = {"transfer-encoding"}
@@ -50,13 +64,13 @@ def _response_headers(snapshot: Snapshot) -> StatusAndHeaders:
         (f"X-Archive-Orig-{name}" if name.lower() in _FRAMING_HEADERS else name, value)
         for name, value in snapshot.response_headers
     ]
-    return StatusAndHeaders(_status_line(snapshot.status), headers, protocol="HTTP/1.1")
+    return _ReceivedHeaders(_status_line(snapshot.status), headers, protocol="HTTP/1.1")
 
 
 def _request_headers(snapshot: Snapshot) -> StatusAndHeaders:
     parts = urlsplit(snapshot.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return StatusAndHeaders(
+    return _ReceivedHeaders(
         f"{snapshot.method} {target} HTTP/1.1",  # with is_http_request, warcio takes the line whole
         [tuple(pair) for pair in snapshot.request_headers],
         protocol="HTTP/1.1",

@@ -27,6 +27,10 @@ SCHEDULER_PRIORITY_QUEUE = "crawler.scheduling.IdleSlotFirstQueue"
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 RETRY_TIMES = 2
+# Only HTTP(S) is ever fetched: Scrapy would also read file:// (a local file, whatever host the
+# URL names), data:, ftp:// and s3:// URLs, and a crawled page chooses its links' schemes. A
+# request for one fails with "Unsupported URL scheme" (the spider does not ask: reports.py).
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # Hostile answers (crawler/middlewares/challenges.py, retry_after.py): a host that
 # answers with a script challenge, refuses this many requests in a row (403/429), or
 # asks to wait longer than this many seconds is blocked for the rest of the run (False: never).

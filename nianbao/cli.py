@@ -618,9 +618,12 @@ def serve(data_dir, host, port, archive_db):
 @data_option
 @click.option("-o", "--output", type=OutputPath(allow_dash=True), help="Default: DATA/TABLE.csv or DATA/TABLE.parquet; '-' writes CSV to stdout.")
 @click.option("--bom", is_flag=True, help="Begin the CSV with a UTF-8 byte-order mark (Excel then reads Chinese right).")
+@click.option("--excel-safe", is_flag=True,
+              help="Text beginning with = + - @ (a formula to a spreadsheet; portals' text can) gets a ' before it. "
+                   "Off by default: the CSV keeps every value exactly.")
 @click.option("-s", "--silent", is_flag=True, help="No progress bar.")
 @archive_option
-def export(table, fmt, data_dir, output, bom, silent, archive_db):
+def export(table, fmt, data_dir, output, bom, excel_safe, silent, archive_db):
     """Export a table or view to CSV or Parquet, for analysis outside Datasette.
 
     Rows stream in batches, so memory stays flat however big the table.
@@ -629,11 +632,14 @@ def export(table, fmt, data_dir, output, bom, silent, archive_db):
     Example:
         nianbao export --table applications --format parquet -o applications.parquet
         nianbao export --table report_list -o - | head
+        nianbao export --table report_list --bom --excel-safe -o reports.csv   # for Excel
     """
     from archive.export import ExportError, check_table, export_table
 
     if output == "-" and fmt != "csv":
         raise click.UsageError("only CSV can be written to stdout; give -o FILE for parquet")
+    if excel_safe and fmt != "csv":
+        raise click.UsageError("--excel-safe is for CSV; Parquet keeps values typed")
     db = open_archive(data_dir, archive_db)
     try:
         check_table(db, table)
@@ -644,14 +650,14 @@ def export(table, fmt, data_dir, output, bom, silent, archive_db):
         stream = sys.stdout
         if bom:
             stream.write("\ufeff")
-        export_table(db, table, fmt, stream)
+        export_table(db, table, fmt, stream, excel_safe=excel_safe)
         stream.flush()  # a reader gone shows here, inside the command
         return
     total = 0 if silent else db.execute(f"select count(*) from [{table}]").fetchone()[0]
     with click.progressbar(length=total, label=f"Exporting {table}", file=sys.stderr, hidden=silent) as bar:
         if fmt == "csv":
             with open(target, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
-                count = export_table(db, table, fmt, stream, progress=bar.update)
+                count = export_table(db, table, fmt, stream, progress=bar.update, excel_safe=excel_safe)
         else:
             count = export_table(db, table, fmt, target, progress=bar.update)
     click.echo(f"Wrote {count} rows of {table} to {target}")

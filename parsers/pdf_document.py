@@ -25,6 +25,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .document_content import CellGrid, DocumentContent, flatten
 from .errors import ParseError, UnreadableFormat
+from .pdf_streams import inflate_budget
 
 MAX_PAGES = 100           # reports have 3-30 pages
 # pdfminer interprets page content at about 10 µs a byte (a page of ruled tables is 20-30 KB):
@@ -34,6 +35,9 @@ MAX_CONTENT_BYTES = 3_000_000
 # dense with text within the byte budget took 90 s. The corpus's reports hold 3,000-6,200
 # characters (not counting spaces); past this, reading stops (~15 s at most).
 MAX_CHARS = 200_000
+# What all the streams pdfminer unpacks may add up to (pdf_streams.py): a report's fonts, maps
+# and pages come to a few MB, a whole embedded CJK font to ~20 MB.
+MAX_INFLATED_BYTES = 200_000_000
 _MAX_PAGE_CHARS = 40_000  # more than ten pages' worth of prose on one page: not a report page
 _MAX_PAGE_EDGES = 4_000   # merging ruling lines: a page of more is not searched for tables
 # pdfplumber finds cells in time quadratic in the crossings of ruling lines: 30,000 (a
@@ -84,7 +88,7 @@ def read_pdf(body: bytes) -> DocumentContent:
         raise ParseError("unreadable PDF: truncated (no %%EOF at the end)")
     content = DocumentContent("pdf")
     try:
-        with pdfplumber.open(io.BytesIO(body)) as pdf:
+        with inflate_budget(MAX_INFLATED_BYTES), pdfplumber.open(io.BytesIO(body)) as pdf:
             pages = _read_pages(pdf, content)
     except PdfminerException as exc:  # pdfplumber's wrapper: say what pdfminer said
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc

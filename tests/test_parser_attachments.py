@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import sys
+import tracemalloc
 import zipfile
+import zlib
 
 import pytest
 from hypothesis import given, settings
@@ -316,14 +318,18 @@ def _ruled_pdf(horizontal: int, vertical: int) -> bytes:
     lines += [f"{20 + i * 560 / vertical:.2f} 20 m {20 + i * 560 / vertical:.2f} 820 l S" for i in range(vertical)]
     lines.append("BT /F1 12 Tf 30 830 Td (2024 report) Tj ET")
     stream = "\n".join(lines).encode()
-    objects = [
+    return _pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
+    ])
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (1 0 obj, 2 0 obj, …; the first the catalog), xref and trailer."""
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -333,6 +339,167 @@ def _ruled_pdf(horizontal: int, vertical: int) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+# ---- hostile attachments: compression bombs and XML entities ----
+
+def _stream(data: bytes, filters: str) -> bytes:
+    return b"<< /Length %d /Filter %s >>\nstream\n" % (len(data), filters.encode()) + data + b"\nendstream"
+
+
+def _deflated_spaces(size: int) -> bytes:
+    packer, megabyte = zlib.compressobj(9), b" " * (1 << 20)
+    return b"".join(packer.compress(megabyte) for _ in range(size >> 20)) + packer.flush()
+
+
+def _pdf_drawing_form(form: bytes) -> bytes:
+    """One page whose small content stream draws a form XObject: ``form``, a stream object."""
+    page = b"q /Fm1 Do Q"
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /Fm1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream",
+        form.replace(b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] ", 1),
+    ])
+
+
+def _peak_memory(call) -> tuple[int, BaseException | None]:
+    """The most memory ``call()`` held at once (bytes, as tracemalloc counts), and what it raised."""
+    tracemalloc.start()
+    try:
+        call()
+        raised = None
+    except Exception as exc:  # noqa: BLE001 - returned for the test to judge
+        raised = exc
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, raised
+
+
+@pytest.mark.parametrize("where", ["page content", "form XObject"])
+def test_a_pdf_flate_bomb_is_refused_before_it_unpacks(where):
+    """A 1 MB PDF whose stream inflates to 1 GB: pdfminer would hold the whole GB (a 256 MB one
+    took 571 MB) wherever the stream sits. Refused once 200 MB would be passed, counted a chunk
+    at a time: the reading holds a few MB, and the archive records the ParseError."""
+    bomb = _deflated_spaces(1 << 30)
+    if where == "page content":
+        pdf = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+                    _stream(bomb, "/FlateDecode")])
+    else:
+        pdf = _pdf_drawing_form(_stream(bomb, "/FlateDecode"))
+    assert len(pdf) < 1_100_000
+    peak, raised = _peak_memory(lambda: parse_report(pdf, url="http://x/a.pdf"))
+    assert isinstance(raised, ParseError)
+    assert str(raised) == ("unreadable PDF: its compressed streams unpack to more than 200 MB (a Flate stream), "
+                           "more than a report holds")
+    assert peak < 20_000_000
+
+
+def test_a_pdf_that_chains_filters_or_uses_runlength_or_lzw_is_bounded_too(monkeypatch):
+    """Each decoder pdfminer uses counts against one budget per document: a Flate stream inside
+    a Flate stream, a RunLength one (128 bytes from 2), an LZW one (the PDF Reference's example,
+    \"-----A---B\", 10 bytes from 9)."""
+    twice = zlib.compress(_deflated_spaces(300 << 20), 9)  # 1 KB → 300 KB → 300 MB
+    peak, raised = _peak_memory(lambda: parse_report(
+        _pdf_drawing_form(_stream(twice, "[/FlateDecode /FlateDecode]")), url="http://x/a.pdf"))
+    assert "(a Flate stream)" in str(raised) and peak < 20_000_000
+    runs = b"\x81 " * (2 << 20)  # 2 Mi runs of 128 spaces: 256 MB
+    with pytest.raises(ParseError, match=r"more than 200 MB \(a RunLength stream\)"):
+        parse_report(_pdf_drawing_form(_stream(runs, "/RunLengthDecode")), url="http://x/a.pdf")
+    lzw = bytes.fromhex("800B6050220C0C8501")
+    monkeypatch.setattr(pdf_document, "MAX_INFLATED_BYTES", 9)
+    with pytest.raises(ParseError, match=r"more than 0 MB \(an LZW stream\)"):
+        parse_report(_pdf_drawing_form(_stream(lzw, "/LZWDecode")), url="http://x/a.pdf")
+
+
+def test_outside_nianbao_reading_pdfminer_decodes_as_before():
+    """The bound applies inside read_pdf only: pdfminer's decoders elsewhere are unchanged."""
+    from pdfminer.pdftypes import PDFStream
+    from pdfminer.psparser import LIT
+
+    assert PDFStream({"Filter": LIT("LZWDecode")}, bytes.fromhex("800B6050220C0C8501")).get_data() == b"-----A---B"
+    assert PDFStream({"Filter": LIT("FlateDecode")}, _deflated_spaces(3 << 20)).get_data() == b" " * (3 << 20)
+
+
+def _docx_with(member: str, data: bytes, *, replacing: bool = True) -> bytes:
+    """The DOCX fixture with ``member`` replaced (or added)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(get_test_file("attachments", "report_2021.docx").read_bytes())) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            if not (replacing and info.filename == member):
+                copy.writestr(info.filename, source.read(info.filename))
+        copy.writestr(member, data)
+    return out.getvalue()
+
+
+def test_a_zip_bomb_docx_is_refused_by_its_unpacked_size_even_when_it_lies():
+    """A 200 KB DOCX whose document.xml is followed by 200 MB of spaces is refused from the zip
+    directory before anything unpacks; one whose headers say the member is 1 KB (zipfile would
+    inflate all 200 MB, then cut them to 1 KB: 459 MB held) is counted as it unpacks, and
+    refused at 100 MB holding a few MB."""
+    with zipfile.ZipFile(get_test_file("attachments", "report_2021.docx")) as docx_zip:
+        document = docx_zip.read("word/document.xml")
+    honest = _docx_with("word/document.xml", document + b" " * (200 << 20))
+    assert len(honest) < 300_000
+    peak, raised = _peak_memory(lambda: parse_report(honest, url="http://x/a.docx"))
+    assert str(raised) == "unreadable DOCX: unpacks to 210.6 MB, more than a report holds" and peak < 5_000_000
+    lying = bytearray(honest)
+    member = zipfile.ZipFile(io.BytesIO(honest)).getinfo("word/document.xml")
+    central = lying.index(b"PK\x01\x02", lying.index(b"PK\x05\x06") - 4096)
+    while lying[central + 46:central + 46 + len(b"word/document.xml")] != b"word/document.xml":
+        central = lying.index(b"PK\x01\x02", central + 4)
+    for offset in (member.header_offset + 22, central + 24):  # uncompressed size, local and central
+        lying[offset:offset + 4] = (1024).to_bytes(4, "little")
+    peak, raised = _peak_memory(lambda: parse_report(bytes(lying), url="http://x/a.docx"))
+    assert str(raised) == ("unreadable DOCX: unpacks to more than 100 MB, more than a report holds "
+                           "(its zip directory says less)")
+    assert peak < 5_000_000
+
+
+LAUGHS = ('<!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa">'
+          + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)) + "]>")
+XXE = '<!DOCTYPE w:document [<!ENTITY secret SYSTEM "file://{path}">]>'
+
+
+def _with_doctype(xml: bytes, doctype: str, reference: str, after: str) -> bytes:
+    text = xml.decode("utf-8")
+    declaration_end = text.index("?>") + 2 if text.startswith("<?xml") else 0
+    assert after in text
+    return (text[:declaration_end] + doctype + text[declaration_end:]).replace(after, after + reference, 1).encode()
+
+
+def test_xml_entities_in_docx_and_xlsx_neither_expand_nor_read_files(tmp_path):
+    """Billion laughs (10^10 bytes from 10 levels of entities) and an external entity naming a
+    local file: python-docx parses with entities unresolved and libxml2 caps amplification;
+    openpyxl parses through defusedxml, which refuses entity declarations. Either the entity is
+    left out of the text or the file is refused: never expanded, never the file's content."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("LOCAL-SECRET", encoding="utf-8")
+    with zipfile.ZipFile(get_test_file("attachments", "report_2021.docx")) as docx_zip:
+        document = docx_zip.read("word/document.xml")
+    with zipfile.ZipFile(get_test_file("attachments", "report_2023.xlsx")) as xlsx_zip:
+        sheet = xlsx_zip.read("xl/worksheets/sheet1.xml")
+    title = "2021年江夏区政府信息公开工作年度报告"
+    laughs = _docx_with("word/document.xml", _with_doctype(document, LAUGHS, "&j;", title))
+    with pytest.raises(ParseError, match="amplification"):
+        parse_report(laughs, url="http://x/a.docx")
+    external = parse_report(_docx_with("word/document.xml", _with_doctype(
+        document, XXE.format(path=secret), "&secret;", title)), url="http://x/a.docx")
+    assert external.title == title and "LOCAL-SECRET" not in json.dumps(external.to_dict(), ensure_ascii=False)
+    for doctype in (LAUGHS, XXE.format(path=secret)):
+        xlsx = io.BytesIO()
+        with zipfile.ZipFile(get_test_file("attachments", "report_2023.xlsx")) as source, \
+                zipfile.ZipFile(xlsx, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in source.infolist():
+                data = source.read(info.filename)
+                copy.writestr(info.filename, _with_doctype(data, doctype, "", "<worksheet")
+                              if info.filename == "xl/worksheets/sheet1.xml" else data)
+        with pytest.raises(ParseError, match="unreadable XLSX"):
+            parse_report(xlsx.getvalue(), url="http://x/a.xlsx")
 
 
 # ---- property: any table 三 written into a DOCX comes back exactly ----

@@ -72,6 +72,28 @@ def test_request_records_keep_the_http_version_of_their_request_line(tmp_path):
     assert request[0] == "request" and request[2].to_str().startswith("GET /robots.txt?x=1 HTTP/1.1\r\n")
 
 
+def test_headers_a_server_sent_in_other_bytes_than_ascii_are_written_as_received(tmp_path):
+    """A GBK filename in Content-Disposition (common) and a header name that is not ASCII (a
+    broken or hostile server: Twisted takes any bytes) once made warcio %-encode the first and
+    fail the whole export on the second. The HTTP block holds the bytes the server sent."""
+    from scrapy.http.headers import Headers
+
+    from crawler.middlewares.snapshots import header_pairs
+
+    filename = 'attachment; filename="2024年报.pdf"'.encode("gbk")
+    received = Headers({b"Content-Type": b"application/pdf", b"Content-Disposition": filename, b"X-\xdc\xdc": b"1"})
+    db = open_database(tmp_path / "n.db")
+    store_snapshot(db, url="http://127.0.0.1:1/a.pdf", method="GET", request_headers=[["Accept", "*/*"]],
+                   status=200, response_headers=header_pairs(received), body=b"%PDF-1.4 ...")
+    warc = tmp_path / "n.warc.gz"
+    with open(warc, "wb") as stream:
+        assert export_warc(db, stream) == 1
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(warc)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    block = gzip.decompress(warc.read_bytes())
+    assert b"\r\nContent-Disposition: " + filename + b"\r\n" in block and b"\r\nX-\xdc\xdc: 1\r\n" in block
+
+
 def test_a_body_missing_or_not_as_received_is_left_out_and_named(tmp_path):
     """Nothing is exported as if it were what was received: a payload row deleted, or a byte
     changed (the stored digest no longer matches), and the snapshot and its revisits are left

@@ -5,12 +5,14 @@ The spider only dispatches: the site's flavour adapter (``crawler.flavours``, de
 from the page when the registry names none) reads items and further pages; report
 recognition is ``crawler.recognize.classify_title``; which hosts are followed is
 ``crawler.registry.belongs_to_site``. Items that are not reports, and links to unrelated
-hosts, are recorded in ``skipped`` with the reason and not fetched.
+hosts or other schemes than http(s) (a page may link ``file:///etc/passwd``), are recorded in
+``skipped`` with the reason and not fetched; so are listing pages (next-page and year links).
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import DownloadFailedError, ResponseDataLossError
@@ -27,6 +29,7 @@ from ..recognize import classify_title
 from ..registry import belongs_to_site
 
 UNRELATED_HOST = "on an unrelated host (not followed)"
+NOT_HTTP = "not an http(s) URL (not followed)"
 COMMAND_LINE = "command line"  # the site of start URLs given without a registry
 
 
@@ -67,6 +70,15 @@ def directory_url(url: str) -> str:
     query: ``col/`` and ``col/index.html`` are one page."""
     url = url.split("#", 1)[0]
     return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
+
+
+def unfollowed(site: dict, url: str) -> str | None:
+    """Why a link found on one of ``site``'s pages is not followed, or None: it is."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return NOT_HTTP
+    if not belongs_to_site(site, url):
+        return UNRELATED_HOST
+    return None
 
 
 def listing_key(request) -> tuple:
@@ -147,11 +159,14 @@ class ReportSpider(scrapy.Spider):
             recognition = classify_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
-            elif not belongs_to_site(site, item.url):
-                yield SkippedPage(url=item.url, title=item.title, reason=UNRELATED_HOST, found_on=response.url)
+            elif reason := unfollowed(site, item.url):
+                yield SkippedPage(url=item.url, title=item.title, reason=reason, found_on=response.url)
             else:
                 yield self._document_request(item.url, site, flavour, item.title, response.url)
         for request in adapter.listing_requests(response, text, self._max_pages()):
+            if reason := unfollowed(site, request.url):
+                yield SkippedPage(url=request.url, title=None, reason=reason, found_on=response.url)
+                continue
             request = self._listing_request(request, site, flavour)
             if request is not None:
                 yield request
@@ -167,9 +182,8 @@ class ReportSpider(scrapy.Spider):
         site = self._site(response)
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
         for document in flavour_module(flavour).attachments(response, text):
-            if not belongs_to_site(site, document.url):
-                yield SkippedPage(url=document.url, title=document.title, reason=UNRELATED_HOST,
-                                  found_on=response.url)
+            if reason := unfollowed(site, document.url):
+                yield SkippedPage(url=document.url, title=document.title, reason=reason, found_on=response.url)
                 continue
             yield self._document_request(document.url, site, flavour, document.title, response.url,
                                          attachment_of=response.url)

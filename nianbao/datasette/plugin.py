@@ -128,8 +128,11 @@ def render_cell(row, value, column, table, database, datasette):
         row_href = datasette.urls.table(database, "snapshots") + f"/{value}"
         return Markup(f'<a href="{escape(row_href)}">{value}</a> · {_raw_link(datasette, value)}')
     if column == "url" and table == "snapshots" and row is not None and "id" in row.keys():
-        return Markup(f'<a href="{escape(value)}" rel="noopener noreferrer">{escape(value)}</a> · '
-                      f'{_raw_link(datasette, row["id"])}')
+        # Only an http(s) URL is a link: an archive may hold what a page linked (an older crawl
+        # fetched file: and data: URLs), and a javascript: one would run in Datasette's origin.
+        shown = (f'<a href="{escape(value)}" rel="noopener noreferrer">{escape(value)}</a>'
+                 if str(value).startswith(("http://", "https://")) else str(escape(value)))
+        return Markup(f'{shown} · {_raw_link(datasette, row["id"])}')
     return None
 
 
