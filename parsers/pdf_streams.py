@@ -25,6 +25,7 @@ from pdfminer.runlength import rldecode
 
 from .errors import ParseError
 
+
 class InflateLimit(ParseError):
     """The PDF's streams unpack to more than a report's."""
 

@@ -5,16 +5,13 @@ shown; only http(s) URLs become links."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from test_serve import free_port, get_json
+from test_serve import get_json, running_datasette
 
 from archive.reparse import parse_stored_snapshot
 from archive.schema import open_database
@@ -52,24 +49,8 @@ def served(tmp_path_factory, guarded_env):
     assert parse_stored_snapshot(db, ids["report"]).report_id
     ids["javascript url"] = store(db, "javascript:alert(document.cookie)", "text/plain", b"x", kind="page")
     db.close()
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "nianbao", "serve", "--data", str(path.parent),
-                                "--port", str(port)], env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            get_json(f"{base}/-/versions.json")
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"datasette did not start: {process.stdout.read().decode()}")
-            time.sleep(0.2)
-    yield base, ids
-    process.terminate()
-    process.wait(timeout=10)
-    process.stdout.close()
+    with running_datasette(path.parent, guarded_env) as base:
+        yield base, ids
 
 
 def answer(url, method="GET"):
