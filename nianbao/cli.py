@@ -662,7 +662,8 @@ def export(table, fmt, data_dir, output, bom, silent, archive_db):
 @archive_option
 def verify(data_dir, archive_db):
     """Check the archive without changing it: every body's digest, every reference,
-    and SQLite's integrity check of nianbao.db and of the raw store file.
+    SQLite's integrity check of nianbao.db and of the raw store file, and that what is
+    derived from the cells (the wide tables, the cross-year checks R6/R7) agrees with them.
 
     Exit status 0 when clean, 1 when there are problems (each is listed).
 
@@ -684,7 +685,8 @@ def verify(data_dir, archive_db):
     counts = result.counts
     click.echo(f"Checked {counts['payloads']} bodies ({counts['bytes'] / 1e6:.1f} MB), "
                f"{counts['snapshots']} snapshots, {counts['references']} kinds of reference, "
-               f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s)")
+               f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s), "
+               f"{counts['wide_tables']} wide tables and {counts['cross_checks']} R6/R7 checks against the cells")
     for problem in result.problems:
         click.echo(str(problem))
     for kind, more in sorted(result.not_listed.items()):
