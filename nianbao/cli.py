@@ -695,6 +695,8 @@ def verify(data_dir, archive_db):
         click.echo(f"{result.problem_count()} problem(s)")
         if any(problem.kind == "wide-table-mismatch" for problem in result.problems):
             click.echo("The wide tables are derived from the cells: `nianbao rebuild-wide-tables` recomputes them.")
+        if any(problem.kind == "cross-check-mismatch" for problem in result.problems):
+            click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         sys.exit(1)
     click.echo("No problems found.")
 
@@ -757,6 +759,27 @@ def rebuild_wide_tables(data_dir, archive_db):
 
     click.echo("Rebuilding in one transaction (nothing changes until the last table is filled) ...", err=True)
     wide_tables.rebuild(db, progress=filled)
+
+
+@cli.command("rebuild-cross-checks")
+@data_option
+@archive_option
+def rebuild_cross_checks(data_dir, archive_db):
+    """Recompute the cross-year checks R6 and R7 (in checks) of every logical report from
+    the cells and corrections, in one transaction: after `nianbao verify` reports a
+    cross-check-mismatch. Nothing else changes.
+
+    \b
+    Example:
+        nianbao rebuild-cross-checks --data ./data
+    """
+    from archive.cross_checks import run_cross_checks
+
+    db = open_archive(data_dir, archive_db)
+    started = time.perf_counter()
+    click.echo("Recomputing in one transaction (nothing changes until every check is made) ...", err=True)
+    written = run_cross_checks(db)
+    click.echo(f"R6/R7: {written} checks ({time.perf_counter() - started:.1f}s)")
 
 
 @cli.command()

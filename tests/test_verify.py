@@ -193,6 +193,12 @@ def test_r6_r7_checks_that_disagree_with_the_cells(two_years, run_nianbao):
     result = run_nianbao("verify", "--data", two_years, check=False)
     assert result.returncode == 1
     assert "3 problem(s)" in result.stdout
+    assert "`nianbao rebuild-cross-checks` recomputes them" in result.stdout
+    # Recomputed from the cells: what the archive held before the damage, and verify is clean.
+    rebuilt = run_nianbao("rebuild-cross-checks", "--data", two_years)
+    assert rebuilt.stdout.startswith("R6/R7: 8 checks (")
+    assert r6_r7(two_years) == made
+    assert "No problems found." in run_nianbao("verify", "--data", two_years).stdout
 
 
 def test_a_damaged_body_in_a_separate_raw_store(tmp_path):
