@@ -12,7 +12,9 @@ no report for the year before, or the later report lacks the table.
 
 ``store_report``, ``mark_current_version`` and ``add_correction`` re-run them for the
 groups they touched and the next year's; ``run_cross_checks(db)`` re-runs them all
-(after a crawl or a reparse that wrote rows some other way).
+(after a crawl or a reparse that wrote rows some other way; ``nianbao rebuild-cross-checks``).
+Both write what ``due_checks`` computes; ``nianbao verify`` compares ``checks`` with it
+(``disagreements``), read-only.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ def run_cross_checks(db, group_ids=None) -> int:
     with db.atomic():
         if group_ids is None:
             db.execute("delete from checks where rule in ('R6', 'R7')")
-            groups = [r[0] for r in db.execute("select id from report_groups where report_id is not null")]
             held = []
         else:
             groups = sorted(set(group_ids))
@@ -47,9 +48,7 @@ def run_cross_checks(db, group_ids=None) -> int:
                 f"(select id from reports where group_id in ({marks}))",
                 groups,
             ).fetchall()
-        rows = Counter()
-        for group in groups:
-            rows.update(tuple(check[c] for c in _COLUMNS) for check in _group_checks(db, group))
+        rows = due_checks(db, group_ids)
         # Checks that come out as they were stay (most do: a reparse, a neighbouring year's
         # new version); the others go, and what is new comes in.
         gone = []
@@ -62,6 +61,45 @@ def run_cross_checks(db, group_ids=None) -> int:
         db.conn.executemany(f"insert into checks ({_NAMES}) values ({', '.join('?' * len(_COLUMNS))})",
                             rows.elements())
     return sum(rows.values())
+
+
+def due_checks(db, group_ids=None) -> Counter:
+    """The R6 and R7 checks the cells, with corrections, give now for these logical reports
+    (all when None): a multiset of rows in ``_COLUMNS`` order. Reads only: ``db`` may be a
+    sqlite_utils Database or a plain (read-only) sqlite3.Connection."""
+    if group_ids is None:
+        group_ids = [r[0] for r in db.execute("select id from report_groups where report_id is not null")]
+    rows = Counter()
+    for group in sorted(set(group_ids)):
+        rows.update(tuple(check[c] for c in _COLUMNS) for check in _group_checks(db, group))
+    return rows
+
+
+def disagreements(conn) -> list[tuple[int, str, str, str, dict | None, dict | None]]:
+    """(report id, rule, where, what is wrong, the check stored, the check due) for each R6/R7
+    of ``checks`` that is not what ``due_checks`` gives now: ``stale`` (other values, or made
+    against another report), ``extra`` (none is due there: not the counted version, no year
+    before; nothing due), ``missing`` (nothing stored). The checks are dicts. Read-only."""
+    due = due_checks(conn)
+    held = Counter(tuple(r) for r in conn.execute(f"select {_NAMES} from checks where rule in ('R6', 'R7')"))
+    # Paired by the check's place (report, rule, where): what is held there against what is due.
+    places = {}
+    for rows, side in ((held - due, 0), (due - held, 1)):
+        for row in rows.elements():
+            places.setdefault(row[:3], ([], []))[side].append(dict(zip(_COLUMNS, row)))
+    found = []
+    for place, (stored, given) in sorted(places.items(), key=lambda item: _place_order(item[0])):
+        for index in range(max(len(stored), len(given))):
+            old = stored[index] if index < len(stored) else None
+            new = given[index] if index < len(given) else None
+            what = "stale" if old and new else "extra" if old else "missing"
+            found.append((*place, what, old, new))
+    return found
+
+
+def _place_order(place) -> tuple:
+    """Report, rule, where; None (a damaged row) first rather than a TypeError."""
+    return tuple((value is not None, value if value is not None else 0) for value in place)
 
 
 def with_next_years(db, group_ids) -> set[int]:

@@ -9,7 +9,10 @@
   revisit's payload is its original's, payload -> dictionary;
 - ``PRAGMA integrity_check`` on nianbao.db and on the raw store file;
 - the wide tables (applications, …): each row what the counted cells, with corrections,
-  give (archive/wide_tables.py), none missing.
+  give (archive/wide_tables.py), none missing;
+- the cross-year checks R6/R7 in ``checks``: each what the cells, with corrections, give
+  now (archive/cross_checks.py: the computation ``run_cross_checks`` writes), none
+  missing, none left on a report no longer counted or made against another year.
 
 Both files are opened read-only (``mode=ro``); a problem is reported, never repaired.
 Memory stays flat: bodies are streamed one at a time, and only the first problems of
@@ -23,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import codecs, raw_store, wide_tables
+from . import codecs, cross_checks, raw_store, wide_tables
 from .raw_store import payload_digest
 
 KEEP_PER_KIND = 100
@@ -96,6 +99,7 @@ def verify(path, archive=None, progress=None) -> Verification:
         _references(conn, result)
         _revisits(conn, result)
         _wide_tables(conn, result)
+        _cross_checks(conn, result)
         if _exists(conn, "snapshots"):
             result.counts["snapshots"] = conn.execute("select count(*) from snapshots").fetchone()[0]
     finally:
@@ -228,6 +232,40 @@ def _wide_tables(conn, result: Verification) -> None:
         result.counts["wide_tables"] += 1
         for group, row_key, what in wide_tables.disagreements(conn, table):
             result.add("wide-table-mismatch", f"{table} group {group} row {row_key}", explain[what])
+
+
+CROSS_CHECK_INPUTS = ("checks", "reports", "cells", "report_groups", "corrections")
+
+
+def _cross_checks(conn, result: Verification) -> None:
+    if not all(_exists(conn, t) for t in CROSS_CHECK_INPUTS):
+        return
+    (result.counts["cross_checks"],) = conn.execute(
+        "select count(*) from checks where rule in ('R6', 'R7')").fetchone()
+    for report_id, rule, where, what, stored, due in cross_checks.disagreements(conn):
+        group = conn.execute("select group_id from reports where id = ?", [report_id]).fetchone()
+        place = f"{rule} {where} of report {report_id} (group {group[0] if group else 'none'})"
+        if what == "stale":
+            detail = f"stale: holds {_described(stored)}; the cells give {_described(due)}"
+        elif what == "extra":
+            detail = f"extra: holds {_described(stored)}; the cells give no such check"
+        else:
+            detail = f"missing: the cells give {_described(due)}"
+        result.add("cross-check-mismatch", place, detail)
+
+
+def _described(check: dict) -> str:
+    """'warn (left 3, right: carried_forward of report 7 (2020) = 4)'"""
+    right = check["detail"] or "right"
+    return f"{check['status']} (left {_number(check['left'])}, {right} = {_number(check['right'])})"
+
+
+def _number(value) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _exists(conn, table: str) -> bool:

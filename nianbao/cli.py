@@ -668,7 +668,8 @@ def export(table, fmt, data_dir, output, bom, excel_safe, silent, archive_db):
 @archive_option
 def verify(data_dir, archive_db):
     """Check the archive without changing it: every body's digest, every reference,
-    and SQLite's integrity check of nianbao.db and of the raw store file.
+    SQLite's integrity check of nianbao.db and of the raw store file, and that what is
+    derived from the cells (the wide tables, the cross-year checks R6/R7) agrees with them.
 
     Exit status 0 when clean, 1 when there are problems (each is listed).
 
@@ -690,7 +691,8 @@ def verify(data_dir, archive_db):
     counts = result.counts
     click.echo(f"Checked {counts['payloads']} bodies ({counts['bytes'] / 1e6:.1f} MB), "
                f"{counts['snapshots']} snapshots, {counts['references']} kinds of reference, "
-               f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s)")
+               f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s), "
+               f"{counts['wide_tables']} wide tables and {counts['cross_checks']} R6/R7 checks against the cells")
     for problem in result.problems:
         click.echo(str(problem))
     for kind, more in sorted(result.not_listed.items()):
@@ -699,6 +701,8 @@ def verify(data_dir, archive_db):
         click.echo(f"{result.problem_count()} problem(s)")
         if any(problem.kind == "wide-table-mismatch" for problem in result.problems):
             click.echo("The wide tables are derived from the cells: `nianbao rebuild-wide-tables` recomputes them.")
+        if any(problem.kind == "cross-check-mismatch" for problem in result.problems):
+            click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         sys.exit(1)
     click.echo("No problems found.")
 
@@ -761,6 +765,27 @@ def rebuild_wide_tables(data_dir, archive_db):
 
     click.echo("Rebuilding in one transaction (nothing changes until the last table is filled) ...", err=True)
     wide_tables.rebuild(db, progress=filled)
+
+
+@cli.command("rebuild-cross-checks")
+@data_option
+@archive_option
+def rebuild_cross_checks(data_dir, archive_db):
+    """Recompute the cross-year checks R6 and R7 (in checks) of every logical report from
+    the cells and corrections, in one transaction: after `nianbao verify` reports a
+    cross-check-mismatch. Nothing else changes.
+
+    \b
+    Example:
+        nianbao rebuild-cross-checks --data ./data
+    """
+    from archive.cross_checks import run_cross_checks
+
+    db = open_archive(data_dir, archive_db)
+    started = time.perf_counter()
+    click.echo("Recomputing in one transaction (nothing changes until every check is made) ...", err=True)
+    written = run_cross_checks(db)
+    click.echo(f"R6/R7: {written} checks ({time.perf_counter() - started:.1f}s)")
 
 
 @cli.command()

@@ -80,7 +80,8 @@ CORRECT = ["correct", "--report", "1", "--table", "applications", "--row", "new_
 
 
 @pytest.mark.parametrize("command", [["runs"], ["serve"], ["reparse"], ["export-warc"], ["export-wacz"],
-                                     ["export", "--table", "cells"], ["rebuild-wide-tables"], CORRECT],
+                                     ["export", "--table", "cells"], ["rebuild-wide-tables"], ["rebuild-cross-checks"],
+                                     CORRECT],
                          ids=lambda command: command[0])
 def test_a_file_that_is_not_a_database_is_one_line(tmp_path, command):
     (tmp_path / "nianbao.db").write_text("hello\n")

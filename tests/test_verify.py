@@ -57,6 +57,7 @@ def test_clean_after_a_normal_crawl(data, run_nianbao):
     checked = verify(data / "nianbao.db")
     assert checked.ok and checked.counts["payloads"] > 5 and checked.counts["references"] >= 10
     assert checked.counts["wide_tables"] == 3  # each held what its cells give
+    assert checked.counts["cross_checks"] == 0  # the demo has no body with two consecutive years
 
 
 def test_a_flipped_byte_in_a_stored_body(data, run_nianbao):
@@ -132,6 +133,72 @@ def test_a_wide_table_that_disagrees_with_the_cells(data, run_nianbao):
                               [group]).fetchone()
     db.close()
     assert decisions == 99
+
+
+BODY = "示范县人民政府"
+
+
+@pytest.fixture
+def two_years(tmp_path):
+    """A body's 2021 and 2022 reports, stored as a crawl stores them: R6 and R7 on 2022."""
+    from archive.schema import open_database
+    from reports_db import store
+
+    data = tmp_path / "data"
+    data.mkdir()
+    db = open_database(data / "nianbao.db")
+    store(db, "http://a.gov.cn/2021.html", agency=BODY, year=2021,
+          applications={"carried_forward": {"natural_person": 2, "total": 4}},
+          active={"regulations": {"issued": 1, "repealed": 0, "in_force": 10}})
+    store(db, "http://a.gov.cn/2022.html", agency=BODY, year=2022,
+          applications={"carried_over": {"natural_person": 2, "total": 3}},
+          active={"regulations": {"issued": 2, "repealed": 1, "in_force": 11}})
+    db.close()
+    return data
+
+
+def r6_r7(data) -> list[tuple]:
+    with sqlite3.connect(data / "nianbao.db") as db:
+        return db.execute("select report_id, rule, [where], status, left, right, delta, detail from checks "
+                          "where rule in ('R6', 'R7') order by 1, 2, 3").fetchall()
+
+
+def test_a_fresh_archive_with_cross_year_checks_verifies_clean(two_years):
+    checked = verify(two_years / "nianbao.db")
+    assert checked.ok
+    assert checked.counts["cross_checks"] == len(r6_r7(two_years)) == 7 + 1  # R6 per applicant column, R7 regulations
+
+
+def test_r6_r7_checks_that_disagree_with_the_cells(two_years, run_nianbao):
+    made = r6_r7(two_years)
+    first, later = 1, 2  # the 2021 and 2022 reports, each its own logical report (groups 1 and 2)
+    # Stale: made against another report; missing: deleted; extra: one on the first year, which has no year before.
+    damage(two_years, "update checks set right = 3, status = 'pass', delta = 0, "
+                      "detail = 'right: carried_forward of report 9 (2021)' "
+                      "where rule = 'R6' and [where] = 'total' and report_id = ?", [later])
+    damage(two_years, "delete from checks where rule = 'R7' and report_id = ?", [later])
+    damage(two_years, "insert into checks (report_id, rule, [where], status, left, right, delta, detail) values "
+                      "(?, 'R6', 'natural_person', 'pass', 2, 2, 0, 'right: carried_forward of report 9 (2020)')",
+           [first])
+    problems = {(p.kind, p.where, p.detail) for p in verify(two_years / "nianbao.db").problems}
+    assert problems == {
+        ("cross-check-mismatch", f"R6 natural_person of report {first} (group 1)",
+         "extra: holds pass (left 2, right: carried_forward of report 9 (2020) = 2); the cells give no such check"),
+        ("cross-check-mismatch", f"R6 total of report {later} (group 2)",
+         "stale: holds pass (left 3, right: carried_forward of report 9 (2021) = 3); "
+         "the cells give warn (left 3, right: carried_forward of report 1 (2021) = 4)"),
+        ("cross-check-mismatch", f"R7 regulations of report {later} (group 2)",
+         "missing: the cells give pass (left 11, right: in_force of report 1 (2021) + issued - repealed = 11)"),
+    }
+    result = run_nianbao("verify", "--data", two_years, check=False)
+    assert result.returncode == 1
+    assert "3 problem(s)" in result.stdout
+    assert "`nianbao rebuild-cross-checks` recomputes them" in result.stdout
+    # Recomputed from the cells: what the archive held before the damage, and verify is clean.
+    rebuilt = run_nianbao("rebuild-cross-checks", "--data", two_years)
+    assert rebuilt.stdout.startswith("R6/R7: 8 checks (")
+    assert r6_r7(two_years) == made
+    assert "No problems found." in run_nianbao("verify", "--data", two_years).stdout
 
 
 def test_a_damaged_body_in_a_separate_raw_store(tmp_path):
