@@ -37,6 +37,7 @@ import ipaddress
 import re
 import socket
 
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.misc import load_object
 from twisted.internet.error import DNSLookupError
@@ -133,7 +134,8 @@ def allowed_networks(values) -> list:
 
 def check_settings(settings) -> None:
     """Raise ``ValueError`` when the settings would not refuse what they say they do: an allowed
-    network that cannot be read, or another DNS resolver than ours (host names go unchecked)."""
+    network that cannot be read, another DNS resolver than ours or an HTTP download handler that
+    does not use it (host names would go unchecked)."""
     if AddressPolicy.from_settings(settings) is None:
         return
     resolver = settings["TWISTED_DNS_RESOLVER"]
@@ -143,6 +145,12 @@ def check_settings(settings) -> None:
         raise ValueError(f"NIANBAO_REFUSE_PRIVATE_ADDRESSES needs TWISTED_DNS_RESOLVER to be "
                          f"crawler.private_addresses.PrivateAddressRefusingResolver (or a subclass), not {resolver}: "
                          "host names are checked there")
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    for scheme in ("http", "https"):  # other handlers (httpx, aiohttp) resolve names without Twisted's resolver
+        handler = handlers.get(scheme)
+        if handler is not None and not issubclass(load_object(handler), HTTP11DownloadHandler):
+            raise ValueError(f"NIANBAO_REFUSE_PRIVATE_ADDRESSES needs Scrapy's HTTP/1.1 download handler for {scheme}, "
+                             f"not {handler}: host names are checked by the resolver it uses")
 
 
 # Host name -> why it is refused, for the middleware to record against the request whose

@@ -101,6 +101,9 @@ def test_the_setting_is_on_unless_the_profile_crawls_loopback():
      "NIANBAO_REFUSE_PRIVATE_ADDRESSES needs TWISTED_DNS_RESOLVER to be "
      "crawler.private_addresses.PrivateAddressRefusingResolver (or a subclass), not "
      "scrapy.resolver.CachingThreadedResolver: host names are checked there"),
+    ({"DOWNLOAD_HANDLERS": '{"https": "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler"}'},
+     "NIANBAO_REFUSE_PRIVATE_ADDRESSES needs Scrapy's HTTP/1.1 download handler for https, not "
+     "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler: host names are checked by the resolver it uses"),
 ])
 def test_settings_that_would_not_refuse_are_refused_before_anything_starts(overrides, message):
     from crawler.run import SettingError, crawl_settings
