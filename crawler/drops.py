@@ -37,6 +37,11 @@ class DisallowedByRobots(RequestDropped):
     """robots.txt disallows the URL for our user agent."""
 
 
+class PrivateAddressRefused(RequestDropped):
+    """The URL's host is, or resolves to, a loopback, private, link-local … address
+    (``NIANBAO_REFUSE_PRIVATE_ADDRESSES``: crawler/private_addresses.py)."""
+
+
 def host_of(request) -> str:
     return (urlsplit(request.url).hostname or "").lower()
 

@@ -23,6 +23,7 @@ from .extensions import DATABASE_NAME, DISK_FULL
 from .interrupts import CutShort, Interrupted, Interrupts
 from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run
 from .notify import outcome, tell
+from .private_addresses import check_settings as check_private_addresses
 from .profiles import profile_settings
 from .spiders.reports import ReportSpider
 
@@ -83,6 +84,10 @@ def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = N
     for source, given in (("environment variable", from_environment), ("-s", overrides)):
         for name, value in given.items():
             _check_value(settings, name, value, known[name], source)
+    try:
+        check_private_addresses(settings)
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
     return settings
 
 

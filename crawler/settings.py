@@ -31,6 +31,23 @@ RETRY_TIMES = 2
 # URL names), data:, ftp:// and s3:// URLs, and a crawled page chooses its links' schemes. A
 # request for one fails with "Unsupported URL scheme" (the spider does not ask: reports.py).
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Nor is anything fetched from the crawling machine's own networks: a page may redirect to
+# http://169.254.169.254/ (a cloud VM's metadata) or http://10.0.0.5/, a host name may resolve
+# to 127.0.0.1. Refused: loopback, private (RFC 1918, fc00::/7), link-local, carrier-grade NAT
+# (100.64/10), unspecified, multicast and every other address Python's ipaddress does not call
+# global, also inside IPv6 (::ffff:a.b.c.d, 64:ff9b::/96, 2002::/16). An address literal, in
+# any spelling (2852039166, 0xa9fea9fe), is refused before it is sent, redirects included; a
+# host name when the resolver below answers such an address (the address then connected to).
+# A refused request is a `skipped` row saying why (crawler/private_addresses.py). Off in the
+# demo and test profiles, which crawl 127.0.0.x.
+NIANBAO_REFUSE_PRIVATE_ADDRESSES = True
+# Addresses and networks crawled all the same (an intranet mirror), e.g. "10.1.2.0/24,10.9.0.7"
+# (a list; comma-separated with -s or in the environment). Host names are not accepted.
+NIANBAO_ALLOWED_PRIVATE_NETWORKS = []
+# Scrapy's default resolver (IPv4, cached) refusing private answers; required while
+# NIANBAO_REFUSE_PRIVATE_ADDRESSES is on. Behind a proxy (http_proxy) the proxy resolves host
+# names: only address literals are checked, and the proxy's own address must be allowed.
+TWISTED_DNS_RESOLVER = "crawler.private_addresses.PrivateAddressRefusingResolver"
 # Hostile answers (crawler/middlewares/challenges.py, retry_after.py): a host that
 # answers with a script challenge, refuses this many requests in a row (403/429), or
 # asks to wait longer than this many seconds is blocked for the rest of the run (False: never).
@@ -78,6 +95,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.challenges.ChallengeMiddleware": 585,
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 570,
     "crawler.middlewares.oversize.OversizeMiddleware": 560,  # DOWNLOAD_MAXSIZE: an errors row
+    # NIANBAO_REFUSE_PRIVATE_ADDRESSES: a `skipped` row; before RetryMiddleware (550) in the
+    # exception path, so a refused lookup is not retried.
+    "crawler.middlewares.private_addresses.PrivateAddressMiddleware": 555,
 }
 ITEM_PIPELINES = {
     "pipelines.reports.ReportPipeline": 300,

@@ -22,6 +22,8 @@ CRAWL_DELAY = 0.3
 LATENCY = 0.25
 # The polite profile's own values, with absolute delays shrunk to keep the test short.
 SHORT_DELAYS = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_START_DELAY": 0.05, "AUTOTHROTTLE_MAX_DELAY": 1.0}
+# The polite profile refuses private addresses: the portals' own are allowed.
+PORTALS_ALLOWED = {"NIANBAO_ALLOWED_PRIVATE_NETWORKS": list(ADDRESSES.values())}
 SLACK = 0.03  # loopback: request dispatched -> request line read by the server
 
 
@@ -47,7 +49,7 @@ def crawl_sites(env, tmp, names, overrides):
     portals = {name: DemoPortal(sites[name], host=ADDRESSES[name]).start() for name in names}
     try:
         entries = [{"name": name, "start_urls": [p.start_url]} for name, p in portals.items()]
-        run_crawl_subprocess(env, entries, tmp / "data", "polite", overrides)
+        run_crawl_subprocess(env, entries, tmp / "data", "polite", {**PORTALS_ALLOWED, **overrides})
     finally:
         for portal in portals.values():
             portal.stop()

@@ -1,0 +1,70 @@
+"""Requests to the crawling machine's own networks are refused: a ``skipped`` row saying why.
+
+With ``NIANBAO_REFUSE_PRIVATE_ADDRESSES`` on (crawler/private_addresses.py says what is
+refused), a request is dropped before it is sent when its host is an address literal the
+policy refuses, or a host name the resolver already refused in this run; a host name's first
+refused lookup fails the download, and that failure is turned into the same drop here. A
+redirected request passes here again (RedirectMiddleware schedules it anew), so a 3xx to such
+an address is refused too, and recorded against the URL first asked for.
+
+Sits at 555: in the request path after robots.txt (100), whose fetch for such a host is
+dropped here like any request (silently: robots.txt fetches are not recorded); in the
+exception path before RetryMiddleware (550), so a refused lookup is not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.exceptions import CannotResolveHostError, NotConfigured
+from twisted.internet.error import DNSLookupError
+
+from ..drops import PrivateAddressRefused, drop, host_of
+from ..private_addresses import AddressPolicy, a_kind, literal_address, refused_names
+
+logger = logging.getLogger(__name__)
+
+SETTING = "NIANBAO_REFUSE_PRIVATE_ADDRESSES"
+
+
+def refused_reason(request, why: str) -> tuple[str, str]:
+    """(URL the row belongs to, reason): a redirect's refusal belongs to the URL first asked for."""
+    chain = request.meta.get("redirect_urls")
+    if chain:
+        return chain[0], f"redirects to {request.url}: {why}: not fetched ({SETTING})"
+    return request.url, f"{why}: not fetched ({SETTING})"
+
+
+class PrivateAddressMiddleware:
+    def __init__(self, crawler, policy: AddressPolicy):
+        self.crawler = crawler
+        self.policy = policy
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        policy = AddressPolicy.from_settings(crawler.settings)
+        if policy is None:
+            raise NotConfigured(f"{SETTING} is off")
+        return cls(crawler, policy)
+
+    def process_request(self, request):
+        host = host_of(request)
+        address = literal_address(host)
+        if address is not None:
+            kind = self.policy.refused_kind(address)
+            if kind is not None:
+                self._refuse(request, f"{address} is {a_kind(kind)}")
+        elif host in refused_names:
+            self._refuse(request, refused_names[host])
+        return None
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, (CannotResolveHostError, DNSLookupError)) and host_of(request) in refused_names:
+            self._refuse(request, refused_names[host_of(request)])
+        return None
+
+    def _refuse(self, request, why: str):
+        url, reason = refused_reason(request, why)
+        self.crawler.stats.inc_value("nianbao/private_addresses")
+        logger.warning("Refused %s: %s", request.url, reason)
+        drop(self.crawler, request, PrivateAddressRefused, reason, url=url)

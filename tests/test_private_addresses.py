@@ -1,0 +1,206 @@
+"""A crawl never fetches the crawling machine's own networks unless told to (SSRF).
+
+A compromised government page that answers ``302 → http://169.254.169.254/latest/meta-data/``,
+or a host name that resolves to 127.0.0.1, would otherwise be fetched, archived and published.
+``NIANBAO_REFUSE_PRIVATE_ADDRESSES`` is on in the ``polite`` profile and off in ``demo`` and
+``test``, whose portals serve on 127.0.0.x. Here it is turned on with the portal's own address
+allowed (``NIANBAO_ALLOWED_PRIVATE_NETWORKS``), and the portal's reports redirect to another
+loopback address, spelled as a dotted quad and as a decimal number, and to ``localhost`` (a host
+name the resolver answers 127.0.0.1 for, from /etc/hosts: no DNS). A server listens on each
+target and is asked nothing, not even robots.txt; each refusal is a ``skipped`` row saying why,
+and the rest of the site is crawled.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sqlite3
+
+import pytest
+
+from conftest import run_crawl_subprocess
+
+from crawler.private_addresses import AddressPolicy, address_kind, literal_address
+
+PORTAL = "127.0.0.66"  # allowed
+TRAP = "127.0.0.67"    # not allowed: a server listens here to show nothing reaches it
+SETTING = "NIANBAO_REFUSE_PRIVATE_ADDRESSES"
+REFUSING = {SETTING: True, "NIANBAO_ALLOWED_PRIVATE_NETWORKS": [PORTAL]}
+METADATA = "/latest/meta-data/"
+
+
+@pytest.mark.parametrize("host, address, kind", [
+    ("127.0.0.99", "127.0.0.99", "loopback"),
+    ("::1", "::1", "loopback"),
+    ("10.0.0.5", "10.0.0.5", "private"),
+    ("172.16.8.1", "172.16.8.1", "private"),
+    ("192.168.1.1", "192.168.1.1", "private"),
+    ("fd12::1", "fd12::1", "private"),  # unique-local
+    ("169.254.169.254", "169.254.169.254", "link-local"),  # cloud metadata
+    ("fe80::1%eth0", "fe80::1", "link-local"),
+    ("100.64.0.1", "100.64.0.1", "carrier-grade NAT"),
+    ("0.0.0.0", "0.0.0.0", "unspecified"),
+    ("::", "::", "unspecified"),
+    ("224.0.0.1", "224.0.0.1", "multicast"),
+    ("ff02::1", "ff02::1", "multicast"),
+    ("192.0.2.1", "192.0.2.1", "special-purpose"),  # documentation
+    ("240.0.0.1", "240.0.0.1", "special-purpose"),  # reserved
+    # Spellings the system resolver reads as IPv4 (inet_aton), which Twisted connects to.
+    ("2852039166", "169.254.169.254", "link-local"),
+    ("0xa9fea9fe", "169.254.169.254", "link-local"),
+    ("0251.0376.0251.0376", "169.254.169.254", "link-local"),
+    ("169.254.43518", "169.254.169.254", "link-local"),
+    ("0x7f.1", "127.0.0.1", "loopback"),
+    # IPv6 addresses carrying an IPv4 one are judged by it.
+    ("::ffff:169.254.169.254", "::ffff:169.254.169.254", "link-local"),  # IPv4-mapped
+    ("64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "link-local"),  # NAT64
+    ("2002:a00:5::", "2002:a00:5::", "private"),  # 6to4 of 10.0.0.5
+    # Public addresses.
+    ("8.8.8.8", "8.8.8.8", None),
+    ("::ffff:8.8.8.8", "::ffff:8.8.8.8", None),
+    ("2001:4860::8888", "2001:4860::8888", None),
+])
+def test_address_literals_and_what_kind_of_address_they_are(host, address, kind):
+    assert literal_address(host) == ipaddress.ip_address(address)
+    assert address_kind(literal_address(host)) == kind
+
+
+@pytest.mark.parametrize("host", ["www.gov.cn", "localhost", "999.1.1.1", "0x", "1e100.net"])
+def test_host_names_are_no_literals(host):
+    assert literal_address(host) is None  # judged on the resolver's answer instead
+
+
+def test_allowed_networks_are_crawled_all_the_same():
+    from scrapy.settings import Settings
+
+    policy = AddressPolicy.from_settings(Settings({SETTING: True, "NIANBAO_ALLOWED_PRIVATE_NETWORKS": ["10.1.2.0/24"]}))
+    assert policy.refused_kind("10.1.2.7") is None
+    assert policy.refused_kind("::ffff:10.1.2.7") is None
+    assert policy.refused_kind("10.1.3.7") == "private"
+    assert AddressPolicy.from_settings(Settings({SETTING: False})) is None
+
+
+def test_the_setting_is_on_unless_the_profile_crawls_loopback():
+    from crawler.run import crawl_settings
+
+    assert crawl_settings("unused", "polite").getbool(SETTING)
+    assert not crawl_settings("unused", "demo").getbool(SETTING)
+    assert not crawl_settings("unused", "test").getbool(SETTING)
+    assert not crawl_settings("unused", "polite", environ={SETTING: "0"}).getbool(SETTING)
+    settings = crawl_settings("unused", "test", {SETTING: "1"},
+                              environ={"NIANBAO_ALLOWED_PRIVATE_NETWORKS": "10.1.2.0/24,10.9.0.7"})
+    assert settings.getbool(SETTING)
+    assert AddressPolicy.from_settings(settings).refused_kind("10.9.0.7") is None
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"NIANBAO_ALLOWED_PRIVATE_NETWORKS": "intranet.local"},
+     "NIANBAO_ALLOWED_PRIVATE_NETWORKS: 'intranet.local' is not an address or network "
+     "(e.g. 10.1.2.0/24; host names are not accepted)"),
+    ({"TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingThreadedResolver"},
+     "NIANBAO_REFUSE_PRIVATE_ADDRESSES needs TWISTED_DNS_RESOLVER to be "
+     "crawler.private_addresses.PrivateAddressRefusingResolver (or a subclass), not "
+     "scrapy.resolver.CachingThreadedResolver: host names are checked there"),
+    ({"DOWNLOAD_HANDLERS": '{"https": "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler"}'},
+     "NIANBAO_REFUSE_PRIVATE_ADDRESSES needs Scrapy's HTTP/1.1 download handler for https, not "
+     "scrapy.core.downloader.handlers._httpx.HttpxDownloadHandler: host names are checked by the resolver it uses"),
+])
+def test_settings_that_would_not_refuse_are_refused_before_anything_starts(overrides, message):
+    from crawler.run import SettingError, crawl_settings
+
+    with pytest.raises(SettingError) as refused:
+        crawl_settings("unused", "polite", overrides)
+    assert str(refused.value) == message
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory, guarded_env):
+    from portal import DemoPortal, Site, build_site
+    from portal.hostile import HostileSite, redirect
+
+    tmp = tmp_path_factory.mktemp("private-addresses")
+    demo = build_site()
+    reports = sorted(demo.paths("report"))
+    with DemoPortal(Site({}), host=TRAP) as trap, DemoPortal(Site({}), host="127.0.0.1") as local:
+        decimal = int(ipaddress.IPv4Address(TRAP))
+        targets = {
+            reports[0]: f"http://{TRAP}:{trap.port}{METADATA}",
+            reports[1]: f"http://{decimal}:{trap.port}{METADATA}",
+            reports[2]: f"http://localhost:{local.port}{METADATA}",
+        }
+        site = HostileSite.from_site(demo, [redirect(path, target) for path, target in targets.items()])
+        with DemoPortal(site, host=PORTAL) as portal:
+            result = run_crawl_subprocess(guarded_env, [{"name": "demo", "start_urls": [portal.start_url]}],
+                                          tmp / "data", "test", REFUSING)
+            base = portal.base_url
+        asked = trap.sent + local.sent
+    db = sqlite3.connect(tmp / "data" / "nianbao.db")
+    yield {"db": db, "base": base, "reports": reports, "targets": targets, "asked": asked, "stderr": result.stderr}
+    db.close()
+
+
+def test_nothing_is_asked_of_a_refused_address(crawl):
+    assert crawl["asked"] == []  # not a page, not a robots.txt
+
+
+def refusals(crawl) -> dict:
+    """What the crawl should have recorded: each refusal against the report that redirected."""
+    reports, base, targets = crawl["reports"], crawl["base"], crawl["targets"]
+    return {
+        base + reports[0]: f"redirects to {targets[reports[0]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
+        base + reports[1]: f"redirects to {targets[reports[1]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
+        base + reports[2]: f"redirects to {targets[reports[2]]}: "
+                           f"localhost resolves to 127.0.0.1, a loopback address: not fetched ({SETTING})",
+    }
+
+
+def test_each_refused_redirect_is_skipped_saying_why(crawl):
+    assert crawl["targets"][crawl["reports"][1]].startswith("http://2130706499:")  # 127.0.0.67 as one number
+    skipped = dict(crawl["db"].execute("select url, reason from skipped where reason like ?", [f"%{SETTING}%"]))
+    assert skipped == refusals(crawl)
+    assert crawl["db"].execute("select url, error, message from errors").fetchall() == []
+    assert "Traceback" not in crawl["stderr"]
+
+
+def test_the_rest_of_the_site_is_crawled_and_the_run_summary_counts_the_refusals(crawl):
+    reports, base = crawl["reports"], crawl["base"]
+    found = {url for (url,) in crawl["db"].execute("select url from reports")}
+    assert found == {base + path for path in reports[3:]}
+    redirected = {url for (url,) in crawl["db"].execute("select url from snapshots where status = 302")}
+    assert redirected == {base + path for path in reports[:3]}  # the 3xx answers are archived
+    status, summary = crawl["db"].execute("select status, summary from crawl_runs").fetchone()
+    assert status == "finished" and "run checks:           OK" in summary
+    for reason in refusals(crawl).values():
+        assert f"1 x {reason}" in summary
+
+
+def test_discover_refuses_a_private_address_by_default(run_nianbao, tmp_path):
+    """The polite profile (the default): the URL given is not fetched when it names a private address."""
+    from portal import DemoPortal
+
+    with DemoPortal(host=TRAP) as trap:
+        url = trap.base_url + "/"
+        result = run_nianbao("discover", url, "--data", tmp_path, check=False)
+        asked = trap.sent
+    assert asked == []
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (1, f"Error: no report column found from {url}")
+    assert "Traceback" not in result.stderr
+    db = sqlite3.connect(tmp_path / "nianbao.db")
+    assert db.execute("select url, reason from skipped").fetchall() == [
+        (url, f"{TRAP} is a loopback address: not fetched ({SETTING})")]
+    db.close()
+
+
+def test_discover_refuses_a_host_name_that_resolves_to_a_private_address(run_nianbao, tmp_path):
+    from portal import DemoPortal
+
+    with DemoPortal(host="127.0.0.1") as local:
+        url = f"http://localhost:{local.port}/"
+        result = run_nianbao("discover", url, "--data", tmp_path, "--profile", "test", "-s", f"{SETTING}=true",
+                             check=False)
+        asked = local.sent
+    assert asked == [] and result.returncode == 1
+    db = sqlite3.connect(tmp_path / "nianbao.db")
+    assert db.execute("select url, reason from skipped").fetchall() == [
+        (url, f"localhost resolves to 127.0.0.1, a loopback address: not fetched ({SETTING})")]
+    db.close()
