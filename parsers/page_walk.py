@@ -10,8 +10,9 @@ and each link that may be an attachment. ``walk_page`` cuts the marks out
 again: what remains is exactly ``chrome.render_text`` of the page.
 
 The marks are private-use characters next to U+F8FF, which no report uses (those
-of Chinese fonts sit lower, from U+E000); a page that holds one anyway has them
-replaced first (``unmarked``), so they only ever mean what the walk meant.
+of Chinese fonts sit lower, from U+E000); a page that holds one anyway, as a
+character or as a character reference (``&#xF8F5;``, which libxml2 decodes), has
+them replaced first (``unmarked``), so they only ever mean what the walk meant.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ SPAN = "\r"  # inside a cell's record: SPAN rowspan SPAN colspan SPAN (attribute
 # written &#13; in the stylesheet, where a raw carriage return would be read as a line feed
 _SPACE_NOT_SEPARATOR = re.compile(r"[ \f\v]+")
 _MARKS = re.compile("[" + "".join(MARKS) + "]")
+# A mark written as a character reference, in the forms libxml2 decodes: hex or decimal,
+# leading zeros, the semicolon optional (the number then ends at the first non-digit).
+_MARK_REFERENCES = re.compile(
+    "&#(?:x0*(?:" + "|".join(f"{ord(mark):x}" for mark in MARKS) + ")(?![0-9a-f])"
+    "|0*(?:" + "|".join(str(ord(mark)) for mark in MARKS) + ")(?![0-9]));?",
+    re.IGNORECASE,
+)
 
 # Attachment links are kept when the href holds one of these (case-insensitively);
 # attachments.is_attachment decides.
@@ -189,9 +197,12 @@ def strip_marks(marked: str) -> str:
 
 
 def unmarked(text: str) -> str:
-    """The page with any character the walk uses as a mark replaced (U+FFFD)."""
+    """The page with any character the walk uses as a mark, or a reference to one, replaced
+    (U+FFFD). The page itself when it holds none (the caller tells by identity)."""
     if any(mark in text for mark in MARKS):  # a str.find per mark: far faster than a regex scan
-        return _MARKS.sub("\ufffd", text)
+        text = _MARKS.sub("\ufffd", text)
+    if "&#" in text:  # re.sub hands back the same string when nothing matches
+        text = _MARK_REFERENCES.sub("\ufffd", text)
     return text
 
 

@@ -93,6 +93,32 @@ def test_a_page_holding_a_mark_character_still_parses():
     assert parse_report(marked.encode("utf-8")).applications == parse_report(page.encode("utf-8")).applications
 
 
+@pytest.mark.parametrize("reference", ["&#xF8F0;", "&#63733;", "&#XF8F5", "&#x00f8f6;", "&#63738"])
+def test_a_page_holding_a_mark_as_a_character_reference_still_parses(reference):
+    """libxml2 decodes references after ``unmarked`` looked at the text: a CANDIDATE mark
+    from ``&#xF8F0;`` left a record without its CLOSE (an AttributeError; found by fuzzing)."""
+    page = (DATA / "corpus" / "pingtan_2020_report_page.html").read_text("utf-8")
+    marked = page.replace("总体情况</span>", "总体情况" + reference + "</span>", 1)  # in the body
+    assert marked != page
+    assert parse_report(marked.encode("utf-8")).applications == parse_report(page.encode("utf-8")).applications
+
+
+def test_a_cell_written_with_mark_references_is_not_read_as_cells():
+    """``&#xF8F5;7&#xF8F6;1`` printed in a cell made a cell record of its own: 7, a number
+    the page never printed as a cell."""
+    cells = "".join(f"<td>{value}</td>" for value in ["&#xF8F5;7&#xF8F6;1"] + ["0"] * 14)
+    page = ("<html><body><div class='TRS_Editor'><p>2020年政府信息公开工作年度报告</p><p>一、总体情况</p>"
+            "<p>四、政府信息公开行政复议、行政诉讼情况</p><table>" + REVIEW_HEADER + f"<tr>{cells}</tr></table></div></body></html>")
+    report = parse_report(page.encode("utf-8"), content_type="text/html; charset=utf-8")
+    assert all(cell["value"] != 7 for cell in report.cells)
+
+
+REVIEW_HEADER = """<tr><td colspan=5>行政复议</td><td colspan=10>行政诉讼</td></tr>
+<tr><td rowspan=2>结果维持</td><td rowspan=2>结果纠正</td><td rowspan=2>其他结果</td><td rowspan=2>尚未审结</td>
+<td rowspan=2>总计</td><td colspan=5>未经复议直接起诉</td><td colspan=5>复议后起诉</td></tr>
+<tr>""" + "<td>结果维持</td><td>结果纠正</td><td>其他结果</td><td>尚未审结</td><td>总计</td>" * 2 + "</tr>"
+
+
 def test_tables_ruled_out_cheaply_are_tables_nobody_would_take(docs):
     """``may_be_report_table`` is exact: every table it rules out, the full reading rejects too."""
     ruled_out = 0
