@@ -253,6 +253,39 @@ def test_size_guards(monkeypatch):
         parse_report(get_test_file("attachments", "report_2023.xlsx").read_bytes())
 
 
+def _xlsx_with_sheet1(change) -> bytes:
+    """report_2023.xlsx with its first worksheet's XML passed through ``change``."""
+    source = zipfile.ZipFile(get_test_file("attachments", "report_2023.xlsx"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            archive.writestr(info.filename, change(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("xml, message", [
+    # found by fuzzing: 3 million unclosed tags (9 MB, 19 KB zipped) took expat under openpyxl past 500 MB
+    (b"<a>" * 3_000_000, "nests elements more than 256 deep"),
+    # openpyxl builds a cell object for each cell of a merged range: this one took 10 s and 435 MB
+    (b'<mergeCells count="1"><mergeCell ref="A1:A1048576"/></mergeCells>', "merged ranges cover 1,048,[0-9]{3} cells"),
+    (b'<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>', "merged ranges cover 17,179,869,[0-9]{3} cells"),
+])
+def test_an_xlsx_whose_sheet_openpyxl_would_build_without_bound_is_refused_quickly(xml, message):
+    body = _xlsx_with_sheet1(lambda sheet: sheet.replace(b"</sheetData>", b"</sheetData>" + xml, 1))
+    with pytest.raises(ParseError, match="unreadable XLSX: .*" + message):
+        parse_report(body)
+
+
+def test_an_xlsx_with_merged_ranges_of_a_report_still_reads():
+    """The check counts only what the ranges cover: the fixture's own merged cells pass."""
+    merged = b'<mergeCells count="1"><mergeCell ref="A40:C41"/></mergeCells>'
+    body = _xlsx_with_sheet1(lambda sheet: sheet.replace(b"</sheetData>", b"</sheetData>" + merged, 1)
+                             if b"<mergeCells" not in sheet else sheet)
+    assert parse_report(body).applications == parse_report(get_test_file("attachments", "report_2023.xlsx")
+                                                           .read_bytes()).applications
+
+
 def test_a_pdf_denser_than_a_report_is_read_only_so_far_and_says_where_it_stopped(monkeypatch):
     """Reading a PDF costs time in its characters and in the crossings of its ruling lines;
     past what a report holds, reading stops (deterministically: not by the clock), and each
