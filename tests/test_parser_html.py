@@ -408,3 +408,22 @@ def test_a_page_repeated_many_times_without_a_body_container_parses_in_linear_ti
     report = parse_report((page * 100).encode("utf-8"))
     assert time.process_time() - started < 2.0
     assert report.title == "2023年政府信息公开工作年度报告"
+
+
+def test_cell_and_label_texts_longer_than_a_cell_are_not_kept_by_the_caches():
+    """Found by fuzzing: the per-text caches kept every distinct text, however long. A cell
+    holding pages of text (an unclosed tag swallowed the page) stayed in memory, up to
+    8,192 of them per cache: 300 such pages grew a process by 126 MB. Long texts are now
+    computed each time; the results are the same."""
+    from parsers.cells import looks_like_value, read_cell
+    from parsers.html_tables import _cell_kind
+    from parsers.normalize import LONGEST_CACHED_TEXT, cell_text, label_key
+
+    long_text = "5" * 10 + "本机关认真贯彻落实条例。" * (LONGEST_CACHED_TEXT // 10)
+    for function in (read_cell, looks_like_value, label_key, cell_text, _cell_kind):
+        misses = function.cache_info().misses
+        assert function(long_text) == function.__wrapped__(long_text)
+        assert function.cache_info().misses == misses, function.__name__  # the cache was not asked
+        short = f"{function.__name__} 7"
+        function(short)
+        assert function.cache_info().misses == misses + 1  # short texts still are
