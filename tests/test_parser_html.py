@@ -346,6 +346,18 @@ def test_a_page_that_only_links_the_report_file_says_attachment_only():
     assert report.applications is None and report.failing_rules is None
 
 
+
+@pytest.mark.parametrize("href", ["http://[endif]/nb2023.pdf", "http://[/nb2023.pdf", "//x]/nb2023.pdf"])
+def test_a_link_whose_url_cannot_be_split_is_no_attachment(href):
+    """Found by fuzzing (a truncated <!--[if …]> around a link): urlsplit raises ValueError
+    for a bracketed host that is no IP address, and it escaped parse_report."""
+    page = f"""<html><head><meta charset="utf-8"><title>XX县人民政府2023年政府信息公开工作年度报告</title></head>
+<body><div class="TRS_Editor"><p>XX县人民政府2023年政府信息公开工作年度报告</p>
+<p>附件：<a href="{href}">年度报告.pdf</a> <a href="/uploads/2024/nb2023.pdf">年度报告.pdf</a></p></div>
+</body></html>"""
+    report = parse_report(page.encode("utf-8"), url="http://portal.test/zwgk/nb/t20240110_1.html")
+    assert report.attachments == [{"url": "http://portal.test/uploads/2024/nb2023.pdf", "title": "年度报告.pdf"}]
+
 # Amounts are kept as printed, never converted; one in another unit than its column's key
 # names (元 under amount_10k_yuan) is noted, so that no one sums 元 with 万元.
 
