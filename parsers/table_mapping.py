@@ -147,7 +147,7 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
             row_key = fmt.first_match(fmt.ACTIVE_ROWS, keys[-1]) if keys else None
             if not row_key or not _has_data(row, table) or row_key in mapped.values:
                 continue
-            names = header or _default_columns(layout, row_key)
+            names = header if _header_fits(header, row_key) else _default_columns(layout, row_key)
             if not names:
                 continue
             recorded = len(mapped.cells)
@@ -370,6 +370,18 @@ def _trim_blanks(cells: list[RawCell]) -> list[RawCell]:
     while end > start and cells[end - 1].blank:
         end -= 1
     return list(cells[start:end])
+
+
+# The columns a row of table 二 has in either layout.
+_ROW_COLUMNS = {row: {column for columns in fmt.ACTIVE_DEFAULT_COLUMNS.values() for column in columns.get(row, ())}
+                for rows in fmt.ACTIVE_DEFAULT_COLUMNS.values() for row in rows}
+
+
+def _header_fits(header: list[str], row_key: str) -> bool:
+    """Does the last header read name only columns this row has? A block whose own header
+    was lost (a line dropped by a converter) is not read under the block's before it: 收费
+    金额 under 本年处理决定数量 would make an amount in 万元 a count of decisions."""
+    return bool(header) and set(header) <= _ROW_COLUMNS.get(row_key, set())
 
 
 def _default_columns(layout: str, row_key: str) -> tuple[str, ...]:

@@ -103,3 +103,15 @@ def test_complete_tables_report_no_problems(seed):
     report, expected = seed
     if expected["applications"] is not None:
         assert report.problems == []
+
+
+def test_a_block_whose_header_line_is_lost_is_not_read_under_the_block_before():
+    """Found by fuzzing (one line of seed 000 deleted): without its own header line
+    (本年收费金额), the 行政事业性收费 row was read under the (六) block's 本年处理决定数量,
+    an amount in 万元 reported as fees.decisions, with no problem said. A header naming
+    columns the row does not have is not its header: the row's own columns apply."""
+    lines = (SEEDS / "000_a7e6a703afb669e1.txt").read_text(encoding="utf-8").split("\n")
+    lines.remove("本年收费金额(单位:万元) |")
+    report = parse_report("\n".join(lines).encode("utf-8"))
+    assert report.active_disclosure["fees"] == {"amount_10k_yuan": 90}
+    assert report.active_disclosure["coercion"] == {"decisions": 30}
