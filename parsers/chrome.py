@@ -272,7 +272,9 @@ def _heading_elements(doc) -> list:
     """Elements whose text is a section heading (the heading may be split over spans)."""
     found = []
     for text in _HEADING_TEXTS(doc):
-        el = text.getparent()
+        el = text.getparent()  # for a tail text, the node it follows
+        if el is not None and not isinstance(el.tag, str):  # a comment's (<!--[endif]-->总体情况)
+            el = el.getparent()
         for _ in range(3):  # climb out of <span>/<strong> wrappers
             if el is None:
                 break

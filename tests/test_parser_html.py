@@ -453,3 +453,15 @@ def test_a_lost_other_item_row_is_reported_missing():
     report = parse_report(page.encode("utf-8"))
     assert "other_unpaid_fee" not in report.applications
     assert {"kind": "rows_missing", "table": "applications", "detail": "other_unpaid_fee"} in report.problems
+
+
+def test_a_heading_after_a_word_comment_in_a_page_of_no_known_container():
+    """Found by fuzzing: the text after <!--[endif]--> (Word's list markup) is the comment's
+    tail, and the search for headings asked the comment for its text: a ValueError out of
+    parse_report, on any page whose body no container names and whose heading is so marked."""
+    page = """<html><head><title>2023年政府信息公开工作年度报告</title></head><body><div class="x">
+<p><!--[if !supportLists]-->一、<!--[endif]-->总体情况</p><p>本机关认真贯彻落实条例。</p>
+<p>二、主动公开政府信息情况</p><p>三、收到和处理政府信息公开申请情况</p></div></body></html>"""
+    report = parse_report(page.encode("utf-8"))
+    assert report.title == "2023年政府信息公开工作年度报告"
+    assert "总体情况" in report.text
