@@ -119,6 +119,19 @@ REVIEW_HEADER = """<tr><td colspan=5>行政复议</td><td colspan=10>行政诉�
 <tr>""" + "<td>结果维持</td><td>结果纠正</td><td>其他结果</td><td>尚未审结</td><td>总计</td>" * 2 + "</tr>"
 
 
+def test_the_text_of_nested_tables_is_recorded_once_not_once_per_level():
+    """Found by fuzzing (a page repeated with unclosed tags, 291 MB for 4 MB): each cell's
+    record held its whole text, so a cell's text was recorded again in the record of every
+    cell around it. Cells holding a table belong to no leaf table and record none."""
+    text = "本机关认真贯彻落实条例。" * 10_000
+    page = ("<html><body>" + "<table><tr><td>x</td><td>" * 40 + f"<table><tr><td>一、总体情况</td><td>{text}</td></tr>"
+            "<tr><td>7</td><td>8</td></tr></table>" + "</td></tr></table>" * 40 + "</body></html>")
+    walk = walk_page(etree.fromstring(page, etree.HTMLParser()))
+    assert len(walk.marked) < 3 * len(text)  # 40 times that before
+    (leaf,) = walk.tables
+    assert leaf.rows == [(["一、总体情况", text], {}), (["7", "8"], {})]
+
+
 def test_tables_ruled_out_cheaply_are_tables_nobody_would_take(docs):
     """``may_be_report_table`` is exact: every table it rules out, the full reading rejects too."""
     ruled_out = 0
