@@ -75,11 +75,14 @@ def is_blank(text: str) -> bool:
 
 def _number(integer: str, decimals: str | None) -> int | float | None:
     """The number printed, or None when no count or amount could be that long: past
-    Python's int-string limit (4300 digits, ``int()`` refuses) or a float's range."""
+    Python's int-string limit (4300 digits, ``int()`` refuses) or a float's range (an
+    integer past it cannot be summed with a decimal: the checks raised OverflowError)."""
     if decimals:
         number = float(integer + decimals)
         return number if math.isfinite(number) else None
     try:
-        return int(integer)
-    except ValueError:
+        number = int(integer)
+        float(number)
+    except (ValueError, OverflowError):
         return None
+    return number

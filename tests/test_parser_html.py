@@ -480,3 +480,19 @@ def test_a_page_libxml2_stops_reading_says_where():
     assert limit["detail"].endswith(" only: Excessive depth in document: 256")
     whole = parse_report(page.replace("<div>", "<p>").encode("utf-8"))
     assert not [p for p in whole.problems if p["kind"] == "document_limit"]
+
+
+def test_an_integer_past_a_floats_range_is_text_not_a_number():
+    """Found by fuzzing: a cell of 401 digits read as an int, and a '0.0' in the same column
+    of table 三: R3's sum of an int past a float's range with a float raised OverflowError
+    out of parse_report. No count is that long: the cell is text, its rules not assessable."""
+    expected = seed_expected("000")
+    apps = expected["applications"]
+    apps = dict(apps, granted=dict(apps["granted"], commercial_enterprise="1" + "0" * 400),
+                partially_granted=dict(apps["partially_granted"], commercial_enterprise="0.0"))
+    report = parse_report(report_page(dict(expected, applications=apps)).encode("utf-8"))
+    assert report.applications["granted"]["commercial_enterprise"] is None
+    (cell,) = [c for c in report.cells if c["row"] == "granted" and c["column"] == "commercial_enterprise"]
+    assert cell["kind"] == "text" and cell["text"] == "1" + "0" * 400
+    r3 = [c for c in report.checks if c.rule == "R3" and c.where == "commercial_enterprise"]
+    assert [c.status for c in r3] == ["not_assessable"]
