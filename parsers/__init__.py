@@ -50,7 +50,8 @@ PARSER_VERSION = "6"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # a table 二 row is not read under a header naming columns it lacks, a (六) item row lost beside the
 # others is rows_missing, an HTML page libxml2 read short says so (document_limit), XLSX past
 # openpyxl's bounds (nesting, merged cells) refused, links with unsplittable URLs and headings after
-# comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced)
+# comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced);
+# an integer past a float's range is text
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",
