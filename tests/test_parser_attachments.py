@@ -390,3 +390,25 @@ def test_random_table_three_in_docx_comes_back_exactly(printed_rows):
                 assert (got, kind) == (printed, "zero" if printed == 0 else "number"), (row, column)
             else:
                 assert (got, kind) == (None, "empty" if printed is None else "not_applicable"), (row, column)
+
+
+def test_text_drawn_again_in_place_is_read_once():
+    """Found by fuzzing (a PDF's drawing instructions repeated): pdfplumber gives each glyph
+    drawn, so text drawn two or three times in place, as WPS and others make bold, read
+    '24' as '222444', a number the page never printed. Overprinted characters are read once."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.setFont("STSong-Light", 12)
+    page.drawString(100, 700, "一、本年新收政府信息公开申请数量")
+    for nudge in (0, 0.2, 0.4):  # fake bold
+        page.drawString(330 + nudge, 700, "24")
+    page.drawString(100, 680, "二、上年结转政府信息公开申请数量")
+    page.drawString(330, 680, "22")  # the same digit twice, side by side: both are read
+    page.save()
+    assert pdf_document.read_pdf(out.getvalue()).lines == [
+        "一、本年新收政府信息公开申请数量 24", "二、上年结转政府信息公开申请数量 22"]
