@@ -205,9 +205,22 @@ def unmarked(text: str) -> str:
     (U+FFFD). The page itself when it holds none (the caller tells by identity)."""
     if any(mark in text for mark in MARKS):  # a str.find per mark: far faster than a regex scan
         text = _MARKS.sub("\ufffd", text)
-    if "&#" in text:  # re.sub hands back the same string when nothing matches
+    if _has_reference(text):  # re.sub hands back the same string when nothing matches
         text = _MARK_REFERENCES.sub("\ufffd", text)
     return text
+
+
+def _has_reference(text: str) -> bool:
+    """``"&#" in text``, looked for at the text's first '&'s (each found by memchr): a search
+    for two characters scans a page six times slower than that, and pages hold few '&'s."""
+    at = text.find("&")
+    for _ in range(64):
+        if at == -1:
+            return False
+        if text.startswith("#", at + 1):
+            return True
+        at = text.find("&", at + 1)
+    return "&#" in text[at:]
 
 
 def walk_page(doc) -> PageWalk | None:

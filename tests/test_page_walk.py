@@ -9,7 +9,7 @@ from parsers import parse_report
 from parsers.chrome import body_from_anchors, choose_body, find_body, render_text, short_text_content, text_content
 from parsers.html_page import PageTable, _parse
 from parsers.html_tables import element_rows, leaf_tables
-from parsers.page_walk import CELL, walk_page
+from parsers.page_walk import CELL, unmarked, walk_page
 from parsers.table_mapping import classify_rows, continues_table, may_be_report_table
 from portal.site import build_site
 
@@ -101,6 +101,12 @@ def test_a_page_holding_a_mark_as_a_character_reference_still_parses(reference):
     marked = page.replace("总体情况</span>", "总体情况" + reference + "</span>", 1)  # in the body
     assert marked != page
     assert parse_report(marked.encode("utf-8")).applications == parse_report(page.encode("utf-8")).applications
+
+
+@pytest.mark.parametrize("before", ["", "&amp;", "&nbsp;" * 100])  # the first '&'s are looked at one by one
+def test_a_mark_reference_is_found_after_any_number_of_other_references(before):
+    assert unmarked(before + "&#xF8F5;7") == before + "\ufffd7"
+    assert unmarked(before + "&#160;7") == before + "&#160;7"
 
 
 def test_a_cell_written_with_mark_references_is_not_read_as_cells():
