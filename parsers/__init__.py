@@ -41,12 +41,17 @@ from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
 # Bump when parsing changes the output, so archived snapshots can be reparsed.
-PARSER_VERSION = "5"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
+PARSER_VERSION = "6"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
 # glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only;
 # 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit;
 # base64 data: images elided from pages, pages over 8 million characters refused;
 # 5: an amount in another unit than its column holds (元 under amount_10k_yuan, 万元 under amount)
-# noted as amount_unit
+# noted as amount_unit; 6: mark characters written as references (&#xF8F5;) no longer make cells,
+# a table 二 row is not read under a header naming columns it lacks, a (六) item row lost beside the
+# others is rows_missing, an HTML page libxml2 read short says so (document_limit), XLSX past
+# openpyxl's bounds (nesting, merged cells) refused, links with unsplittable URLs and headings after
+# comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced);
+# an integer past a float's range is text; PDF text drawn again in place (fake bold) is read once
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",

@@ -41,7 +41,10 @@ def _attachments(links, base_url: str | None) -> list[dict]:
 
 
 def _is_attachment(href: str) -> bool:
-    parts = urlsplit(href)
+    try:
+        parts = urlsplit(href)
+    except ValueError:  # "http://[endif]/a.pdf", "http://[x/a.pdf": a bracketed host that is no IP address
+        return False  # no URL anyone could fetch
     if parts.path.lower().endswith(ATTACHMENT_EXTENSIONS):
         return True
     # Hanweb: /module/download/downfile.jsp?classid=0&filename=<hex>.pdf; PDF viewers: ?file=...

@@ -10,9 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
-from .normalize import cell_text, to_simplified
+from .normalize import cell_text, text_cache, to_simplified
 
 NUMBER = "number"
 ZERO = "zero"
@@ -43,7 +41,7 @@ def printed_unit(text: str) -> str | None:
     return found.group(0) if found else None
 
 
-@lru_cache(maxsize=8192)  # the same cell texts recur in every table and every report
+@text_cache(maxsize=8192)  # the same cell texts recur in every table and every report
 def read_cell(text: str) -> CellValue:
     """Classify a cell by its printed text."""
     compact = cell_text(text)
@@ -65,7 +63,7 @@ def read_cell(text: str) -> CellValue:
     return CellValue(TEXT, None)
 
 
-@lru_cache(maxsize=8192)
+@text_cache(maxsize=8192)
 def looks_like_value(text: str) -> bool:
     """True when a token can sit in a value cell (used to tell values from labels)."""
     return read_cell(text).kind != TEXT or bool(_LEADING_NUMBER.match(cell_text(text)))
@@ -77,11 +75,14 @@ def is_blank(text: str) -> bool:
 
 def _number(integer: str, decimals: str | None) -> int | float | None:
     """The number printed, or None when no count or amount could be that long: past
-    Python's int-string limit (4300 digits, ``int()`` refuses) or a float's range."""
+    Python's int-string limit (4300 digits, ``int()`` refuses) or a float's range (an
+    integer past it cannot be summed with a decimal: the checks raised OverflowError)."""
     if decimals:
         number = float(integer + decimals)
         return number if math.isfinite(number) else None
     try:
-        return int(integer)
-    except ValueError:
+        number = int(integer)
+        float(number)
+    except (ValueError, OverflowError):
         return None
+    return number

@@ -62,7 +62,13 @@ class PageTable:
 def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Page:
     """``utf8``: ``text`` as UTF-8 bytes when the caller has them (the body as received)."""
     page_text = unmarked(text)
-    doc = _parse(page_text, utf8 if page_text is text else None)
+    doc, limits = _parse_page(page_text, utf8 if page_text is text else None)
+    page = _read_page(doc, url)
+    page.problems += [{"kind": "document_limit", "table": None, "detail": limit} for limit in limits]
+    return page
+
+
+def _read_page(doc, url: str | None) -> Page:
     walk = walk_page(doc)
     if walk is None:
         return _read_by_elements(doc, url)
@@ -130,16 +136,29 @@ def _candidate_element(doc, index: int):
 
 
 def _parse(text: str, utf8: bytes | None = None):
+    return _parse_page(text, utf8)[0]
+
+
+def _parse_page(text: str, utf8: bytes | None = None) -> tuple[object, list[str]]:
+    """The page's tree, and where libxml2 stopped reading it short, if it did: past one of
+    its resource limits (elements nested more than 256 deep: a <div> per line never closed)
+    it drops the rest of the page, tables included, and says so only in its error log."""
     try:
         if utf8 is not None and not _XML_DECLARATION.match(text):
-            doc = etree.fromstring(utf8, _UTF8_PARSER)
+            parser = _UTF8_PARSER
+            doc = etree.fromstring(utf8, parser)
         else:
-            doc = etree.fromstring(_XML_DECLARATION.sub("", text, count=1), _HTML_PARSER)
+            parser = _HTML_PARSER
+            doc = etree.fromstring(_XML_DECLARATION.sub("", text, count=1), parser)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"unreadable HTML: {exc}") from None
     if doc is None:  # what lxml.html.document_fromstring reports as "Document is empty"
         raise ParseError("unreadable HTML: Document is empty")
-    return doc
+    limits = [f"read the page up to line {error.line}, column {error.column} only: "
+              f"{error.message.split(', use XML_PARSE_HUGE')[0]}"
+              for error in parser.error_log.filter_from_fatals()
+              if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT]
+    return doc, limits
 
 
 def _meta_tags(doc) -> dict[str, str]:

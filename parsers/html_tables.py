@@ -9,13 +9,14 @@ then values", the form the text readers also produce.
 from __future__ import annotations
 
 import re
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import NamedTuple
 
 from lxml import etree
 
 from .cells import is_blank, looks_like_value
 from .chrome import text_content
+from .normalize import text_cache
 from .rows import LabelledRow, RawCell, RawTable, is_label
 
 _MAX_SPAN = 200  # guards against rowspan="9999" in broken pages
@@ -202,7 +203,7 @@ def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]
     return cells[start:end], cells[end:]
 
 
-@lru_cache(maxsize=16384)  # cell texts recur in every row, table and report
+@text_cache(maxsize=16384)  # cell texts recur in every row, table and report
 def _cell_kind(text: str) -> tuple[bool, bool]:
     """(is a label, is a filled value)."""
     return is_label(text), looks_like_value(text) and not is_blank(text)

@@ -10,7 +10,7 @@ original text is kept for display.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import opencc
 
@@ -194,13 +194,34 @@ def line_indexes(pattern: re.Pattern, text: str):
         yield index
 
 
-@lru_cache(maxsize=8192)
+# Texts longer than this are not kept by the caches of per-text functions: a cell or label
+# holding pages of text (an unclosed tag swallowed the page) would otherwise stay in memory
+# for as long as the process runs, up to maxsize of them per cache.
+LONGEST_CACHED_TEXT = 1000
+
+
+def text_cache(maxsize: int):
+    """``lru_cache`` for a function of one text, for texts up to LONGEST_CACHED_TEXT
+    characters; a longer one is computed each time (it hardly ever recurs)."""
+    def decorate(function):
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def call(text: str):
+            return cached(text) if len(text) <= LONGEST_CACHED_TEXT else function(text)
+
+        call.cache_info, call.cache_clear = cached.cache_info, cached.cache_clear
+        return call
+    return decorate
+
+
+@text_cache(maxsize=8192)
 def label_key(text: str) -> str:
     """The form of a table label used for matching: no spaces, no noise, simplified."""
     return _SPACES.sub("", clean_line(text))
 
 
-@lru_cache(maxsize=8192)
+@text_cache(maxsize=8192)
 def cell_text(text: str) -> str:
     """A value cell's text prepared for number parsing (keeps the minus sign and dots)."""
     text = to_halfwidth(text)

@@ -10,8 +10,9 @@ and each link that may be an attachment. ``walk_page`` cuts the marks out
 again: what remains is exactly ``chrome.render_text`` of the page.
 
 The marks are private-use characters next to U+F8FF, which no report uses (those
-of Chinese fonts sit lower, from U+E000); a page that holds one anyway has them
-replaced first (``unmarked``), so they only ever mean what the walk meant.
+of Chinese fonts sit lower, from U+E000); a page that holds one anyway, as a
+character or as a character reference (``&#xF8F5;``, which libxml2 decodes), has
+them replaced first (``unmarked``), so they only ever mean what the walk meant.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ SPAN = "\r"  # inside a cell's record: SPAN rowspan SPAN colspan SPAN (attribute
 # written &#13; in the stylesheet, where a raw carriage return would be read as a line feed
 _SPACE_NOT_SEPARATOR = re.compile(r"[ \f\v]+")
 _MARKS = re.compile("[" + "".join(MARKS) + "]")
+# A mark written as a character reference, in the forms libxml2 decodes: hex or decimal,
+# leading zeros, the semicolon optional (the number then ends at the first non-digit).
+_MARK_REFERENCES = re.compile(
+    "&#(?:x0*(?:" + "|".join(f"{ord(mark):x}" for mark in MARKS) + ")(?![0-9a-f])"
+    "|0*(?:" + "|".join(str(ord(mark)) for mark in MARKS) + ")(?![0-9]));?",
+    re.IGNORECASE,
+)
 
 # Attachment links are kept when the href holds one of these (case-insensitively);
 # attachments.is_attachment decides.
@@ -56,7 +64,10 @@ def _walk_stylesheet() -> etree.XSLT:
     """Two modes render alike: the default one (outside any candidate) and "body" (inside
     one, where attachment links are also recorded). An XPath test costs libxslt more
     than rendering a node, so tests are few: candidates are looked for on <div>s with a
-    class or id only, links inside candidates only."""
+    class or id only, links inside candidates only. A cell holding a table records no
+    text: its table is no leaf table, whose cells are never read, and the text of nested
+    cells was recorded once per level (50 tables nested around 1 MB of text: 50 MB of
+    records, 513 MB of memory)."""
     lower = "translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
     link_test = " or ".join(f"contains($href, '{hint}')" for hint in _LINK_HINTS)
     strip = "'&#9;&#10;&#13;', '   '"
@@ -79,7 +90,8 @@ def _walk_stylesheet() -> etree.XSLT:
       <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@colspan, {strip})"/>
       <xsl:text>&#13;</xsl:text>
     </xsl:if>
-    <xsl:value-of select="normalize-space(.)"/><xsl:text>{CELL_END}</xsl:text>
+    <xsl:if test="not(.//table)"><xsl:value-of select="normalize-space(.)"/></xsl:if>
+    <xsl:text>{CELL_END}</xsl:text>
     {apply}<xsl:text>&#9;</xsl:text>
   </xsl:template>
   <xsl:template match="{'|'.join(sorted(BLOCK_TAGS - SKIPPED_TAGS - {'table', 'tr'}))}"{in_mode}>
@@ -189,10 +201,26 @@ def strip_marks(marked: str) -> str:
 
 
 def unmarked(text: str) -> str:
-    """The page with any character the walk uses as a mark replaced (U+FFFD)."""
+    """The page with any character the walk uses as a mark, or a reference to one, replaced
+    (U+FFFD). The page itself when it holds none (the caller tells by identity)."""
     if any(mark in text for mark in MARKS):  # a str.find per mark: far faster than a regex scan
-        return _MARKS.sub("\ufffd", text)
+        text = _MARKS.sub("\ufffd", text)
+    if _has_reference(text):  # re.sub hands back the same string when nothing matches
+        text = _MARK_REFERENCES.sub("\ufffd", text)
     return text
+
+
+def _has_reference(text: str) -> bool:
+    """``"&#" in text``, looked for at the text's first '&'s (each found by memchr): a search
+    for two characters scans a page six times slower than that, and pages hold few '&'s."""
+    at = text.find("&")
+    for _ in range(64):
+        if at == -1:
+            return False
+        if text.startswith("#", at + 1):
+            return True
+        at = text.find("&", at + 1)
+    return "&#" in text[at:]
 
 
 def walk_page(doc) -> PageWalk | None:

@@ -109,13 +109,16 @@ _WAYS = ways_to_a_table()
 
 
 def take_cells(cells: list[RawCell], expected: int, blanks_are_cells: bool,
-               values_last: bool = False) -> list[RawCell | None]:
-    """Pick ``expected`` cells from a row's value tokens.
+               values_last: bool = False) -> list[RawCell | None] | None:
+    """Pick ``expected`` cells from a row's value tokens; None when they cannot be placed.
 
     Text forms leave spacer tokens where cells were merged: blank tokens are
     spacers only when the non-blank tokens are exactly as many as the format's
     cells; otherwise blanks are EMPTY cells (report-format.md, "Cell values"),
     read by position in a tab or pipe row (``values_last``: see ``rows.by_position``).
+    More filled tokens than cells, and no tab or pipe line to place them by, cannot
+    be placed: which one is extra (a line repeated, a header line lost) is unknown,
+    and taking the first ones put values under columns that did not print them.
     """
     if not blanks_are_cells:
         filled = [c for c in cells if not c.blank]
@@ -124,6 +127,8 @@ def take_cells(cells: list[RawCell], expected: int, blanks_are_cells: bool,
         positioned = by_position(cells, expected, values_last)
         if positioned is not None:
             return positioned
+        if len(filled) > expected:
+            return None
     if len(cells) == expected:
         return list(cells)
     trimmed = _trim_blanks(cells)
@@ -147,7 +152,7 @@ def map_active_disclosure(tables: list[RawTable], layout: str) -> MappedTable:
             row_key = fmt.first_match(fmt.ACTIVE_ROWS, keys[-1]) if keys else None
             if not row_key or not _has_data(row, table) or row_key in mapped.values:
                 continue
-            names = header or _default_columns(layout, row_key)
+            names = header if _header_fits(header, row_key) else _default_columns(layout, row_key)
             if not names:
                 continue
             recorded = len(mapped.cells)
@@ -238,7 +243,8 @@ def map_reviews(tables: list[RawTable]) -> MappedTable:
     cells = row.cells
     if sum(not c.blank for c in cells) < fmt.REVIEW_CELL_COUNT and len(candidates) > 1:
         cells = [cell for candidate, _ in candidates for cell in candidate.cells]
-    taken = take_cells(cells, fmt.REVIEW_CELL_COUNT, table.blanks_are_cells)
+    taken = _taken_or_unplaced(mapped, fmt.REVIEWS_LITIGATION, "the row", cells, fmt.REVIEW_CELL_COUNT,
+                               table.blanks_are_cells)
     width = len(fmt.REVIEW_OUTCOMES)
     for i, group in enumerate(fmt.REVIEW_GROUPS):
         part = taken[i * width:(i + 1) * width]
@@ -265,8 +271,22 @@ def _take_row(mapped: MappedTable, table_name: str, row_key: str, names, table: 
         if plain_cells(run, len(names)) is None:  # the spaces do not separate the cells
             return _glued_row(mapped, table_name, row_key, names, run, row, sums)
         cells = [c for c in cells if not c.blank]
-    taken = take_cells(cells, len(names), table.blanks_are_cells, values_last)
+    taken = _taken_or_unplaced(mapped, table_name, row_key, cells, len(names), table.blanks_are_cells, values_last)
     return _record(mapped, table_name, row_key, names, taken, row, placed)
+
+
+def _taken_or_unplaced(mapped: MappedTable, table_name: str, row_key: str, cells: list[RawCell], expected: int,
+                       blanks_are_cells: bool, values_last: bool = False) -> list[RawCell | None]:
+    """``take_cells``; cells it cannot place are named in a cells_unplaced problem and
+    the row's values are left missing."""
+    taken = take_cells(cells, expected, blanks_are_cells, values_last)
+    if taken is not None:
+        return taken
+    filled = [c for c in cells if not c.blank]
+    mapped.problems.append(_problem("cells_unplaced", table_name,
+                                    f"{row_key}: {len(filled)} values where the format has {expected}: "
+                                    + ", ".join(f"'{c.text}' at {c.where}" for c in filled)))
+    return [None] * expected
 
 
 def _glued_row(mapped: MappedTable, table_name: str, row_key: str, names, run: str, row: LabelledRow,
@@ -370,6 +390,18 @@ def _trim_blanks(cells: list[RawCell]) -> list[RawCell]:
     while end > start and cells[end - 1].blank:
         end -= 1
     return list(cells[start:end])
+
+
+# The columns a row of table 二 has in either layout.
+_ROW_COLUMNS = {row: {column for columns in fmt.ACTIVE_DEFAULT_COLUMNS.values() for column in columns.get(row, ())}
+                for rows in fmt.ACTIVE_DEFAULT_COLUMNS.values() for row in rows}
+
+
+def _header_fits(header: list[str], row_key: str) -> bool:
+    """Does the last header read name only columns this row has? A block whose own header
+    was lost (a line dropped by a converter) is not read under the block's before it: 收费
+    金额 under 本年处理决定数量 would make an amount in 万元 a count of decisions."""
+    return bool(header) and set(header) <= _ROW_COLUMNS.get(row_key, set())
 
 
 def _default_columns(layout: str, row_key: str) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from parsers import parse_report
 from parsers.chrome import body_from_anchors, choose_body, find_body, render_text, short_text_content, text_content
 from parsers.html_page import PageTable, _parse
 from parsers.html_tables import element_rows, leaf_tables
-from parsers.page_walk import CELL, walk_page
+from parsers.page_walk import CELL, unmarked, walk_page
 from parsers.table_mapping import classify_rows, continues_table, may_be_report_table
 from portal.site import build_site
 
@@ -91,6 +91,51 @@ def test_a_page_holding_a_mark_character_still_parses():
     page = (DATA / "corpus" / "pingtan_2020_report_page.html").read_text("utf-8")
     marked = page.replace("政府信息公开工作年度报告", "政府信息公开工作年度报告" + CELL, 1)
     assert parse_report(marked.encode("utf-8")).applications == parse_report(page.encode("utf-8")).applications
+
+
+@pytest.mark.parametrize("reference", ["&#xF8F0;", "&#63733;", "&#XF8F5", "&#x00f8f6;", "&#63738"])
+def test_a_page_holding_a_mark_as_a_character_reference_still_parses(reference):
+    """libxml2 decodes references after ``unmarked`` looked at the text: a CANDIDATE mark
+    from ``&#xF8F0;`` left a record without its CLOSE (an AttributeError; found by fuzzing)."""
+    page = (DATA / "corpus" / "pingtan_2020_report_page.html").read_text("utf-8")
+    marked = page.replace("总体情况</span>", "总体情况" + reference + "</span>", 1)  # in the body
+    assert marked != page
+    assert parse_report(marked.encode("utf-8")).applications == parse_report(page.encode("utf-8")).applications
+
+
+@pytest.mark.parametrize("before", ["", "&amp;", "&nbsp;" * 100])  # the first '&'s are looked at one by one
+def test_a_mark_reference_is_found_after_any_number_of_other_references(before):
+    assert unmarked(before + "&#xF8F5;7") == before + "\ufffd7"
+    assert unmarked(before + "&#160;7") == before + "&#160;7"
+
+
+def test_a_cell_written_with_mark_references_is_not_read_as_cells():
+    """``&#xF8F5;7&#xF8F6;1`` printed in a cell made a cell record of its own: 7, a number
+    the page never printed as a cell."""
+    cells = "".join(f"<td>{value}</td>" for value in ["&#xF8F5;7&#xF8F6;1"] + ["0"] * 14)
+    page = ("<html><body><div class='TRS_Editor'><p>2020年政府信息公开工作年度报告</p><p>一、总体情况</p>"
+            "<p>四、政府信息公开行政复议、行政诉讼情况</p><table>" + REVIEW_HEADER + f"<tr>{cells}</tr></table></div></body></html>")
+    report = parse_report(page.encode("utf-8"), content_type="text/html; charset=utf-8")
+    assert all(cell["value"] != 7 for cell in report.cells)
+
+
+REVIEW_HEADER = """<tr><td colspan=5>行政复议</td><td colspan=10>行政诉讼</td></tr>
+<tr><td rowspan=2>结果维持</td><td rowspan=2>结果纠正</td><td rowspan=2>其他结果</td><td rowspan=2>尚未审结</td>
+<td rowspan=2>总计</td><td colspan=5>未经复议直接起诉</td><td colspan=5>复议后起诉</td></tr>
+<tr>""" + "<td>结果维持</td><td>结果纠正</td><td>其他结果</td><td>尚未审结</td><td>总计</td>" * 2 + "</tr>"
+
+
+def test_the_text_of_nested_tables_is_recorded_once_not_once_per_level():
+    """Found by fuzzing (a page repeated with unclosed tags, 291 MB for 4 MB): each cell's
+    record held its whole text, so a cell's text was recorded again in the record of every
+    cell around it. Cells holding a table belong to no leaf table and record none."""
+    text = "本机关认真贯彻落实条例。" * 10_000
+    page = ("<html><body>" + "<table><tr><td>x</td><td>" * 40 + f"<table><tr><td>一、总体情况</td><td>{text}</td></tr>"
+            "<tr><td>7</td><td>8</td></tr></table>" + "</td></tr></table>" * 40 + "</body></html>")
+    walk = walk_page(etree.fromstring(page, etree.HTMLParser()))
+    assert len(walk.marked) < 3 * len(text)  # 40 times that before
+    (leaf,) = walk.tables
+    assert leaf.rows == [(["一、总体情况", text], {}), (["7", "8"], {})]
 
 
 def test_tables_ruled_out_cheaply_are_tables_nobody_would_take(docs):

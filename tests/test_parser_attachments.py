@@ -255,6 +255,39 @@ def test_size_guards(monkeypatch):
         parse_report(get_test_file("attachments", "report_2023.xlsx").read_bytes())
 
 
+def _xlsx_with_sheet1(change) -> bytes:
+    """report_2023.xlsx with its first worksheet's XML passed through ``change``."""
+    source = zipfile.ZipFile(get_test_file("attachments", "report_2023.xlsx"))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            archive.writestr(info.filename, change(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("xml, message", [
+    # found by fuzzing: 3 million unclosed tags (9 MB, 19 KB zipped) took expat under openpyxl past 500 MB
+    (b"<a>" * 3_000_000, "nests elements more than 256 deep"),
+    # openpyxl builds a cell object for each cell of a merged range: this one took 10 s and 435 MB
+    (b'<mergeCells count="1"><mergeCell ref="A1:A1048576"/></mergeCells>', "merged ranges cover 1,048,[0-9]{3} cells"),
+    (b'<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>', "merged ranges cover 17,179,869,[0-9]{3} cells"),
+])
+def test_an_xlsx_whose_sheet_openpyxl_would_build_without_bound_is_refused_quickly(xml, message):
+    body = _xlsx_with_sheet1(lambda sheet: sheet.replace(b"</sheetData>", b"</sheetData>" + xml, 1))
+    with pytest.raises(ParseError, match="unreadable XLSX: .*" + message):
+        parse_report(body)
+
+
+def test_an_xlsx_with_merged_ranges_of_a_report_still_reads():
+    """The check counts only what the ranges cover: the fixture's own merged cells pass."""
+    merged = b'<mergeCells count="1"><mergeCell ref="A40:C41"/></mergeCells>'
+    body = _xlsx_with_sheet1(lambda sheet: sheet.replace(b"</sheetData>", b"</sheetData>" + merged, 1)
+                             if b"<mergeCells" not in sheet else sheet)
+    assert parse_report(body).applications == parse_report(get_test_file("attachments", "report_2023.xlsx")
+                                                           .read_bytes()).applications
+
+
 def test_a_pdf_denser_than_a_report_is_read_only_so_far_and_says_where_it_stopped(monkeypatch):
     """Reading a PDF costs time in its characters and in the crossings of its ruling lines;
     past what a report holds, reading stops (deterministically: not by the clock), and each
@@ -524,3 +557,25 @@ def test_random_table_three_in_docx_comes_back_exactly(printed_rows):
                 assert (got, kind) == (printed, "zero" if printed == 0 else "number"), (row, column)
             else:
                 assert (got, kind) == (None, "empty" if printed is None else "not_applicable"), (row, column)
+
+
+def test_text_drawn_again_in_place_is_read_once():
+    """Found by fuzzing (a PDF's drawing instructions repeated): pdfplumber gives each glyph
+    drawn, so text drawn two or three times in place, as WPS and others make bold, read
+    '24' as '222444', a number the page never printed. Overprinted characters are read once."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.setFont("STSong-Light", 12)
+    page.drawString(100, 700, "一、本年新收政府信息公开申请数量")
+    for nudge in (0, 0.2, 0.4):  # fake bold
+        page.drawString(330 + nudge, 700, "24")
+    page.drawString(100, 680, "二、上年结转政府信息公开申请数量")
+    page.drawString(330, 680, "22")  # the same digit twice, side by side: both are read
+    page.save()
+    assert pdf_document.read_pdf(out.getvalue()).lines == [
+        "一、本年新收政府信息公开申请数量 24", "二、上年结转政府信息公开申请数量 22"]

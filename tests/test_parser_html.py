@@ -1,6 +1,7 @@
 """HTML pages: Word-pasted tables with rowspan/colspan, chrome around the body, real pages."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -345,6 +346,18 @@ def test_a_page_that_only_links_the_report_file_says_attachment_only():
     assert report.applications is None and report.failing_rules is None
 
 
+
+@pytest.mark.parametrize("href", ["http://[endif]/nb2023.pdf", "http://[/nb2023.pdf", "//x]/nb2023.pdf"])
+def test_a_link_whose_url_cannot_be_split_is_no_attachment(href):
+    """Found by fuzzing (a truncated <!--[if …]> around a link): urlsplit raises ValueError
+    for a bracketed host that is no IP address, and it escaped parse_report."""
+    page = f"""<html><head><meta charset="utf-8"><title>XX县人民政府2023年政府信息公开工作年度报告</title></head>
+<body><div class="TRS_Editor"><p>XX县人民政府2023年政府信息公开工作年度报告</p>
+<p>附件：<a href="{href}">年度报告.pdf</a> <a href="/uploads/2024/nb2023.pdf">年度报告.pdf</a></p></div>
+</body></html>"""
+    report = parse_report(page.encode("utf-8"), url="http://portal.test/zwgk/nb/t20240110_1.html")
+    assert report.attachments == [{"url": "http://portal.test/uploads/2024/nb2023.pdf", "title": "年度报告.pdf"}]
+
 # Amounts are kept as printed, never converted; one in another unit than its column's key
 # names (元 under amount_10k_yuan) is noted, so that no one sums 元 with 万元.
 
@@ -392,3 +405,94 @@ def test_a_2019_amount_in_10k_yuan_is_noted_by_its_header_or_its_cell():
         "procurement.amount = 7380.29万元 is in 万元 (in the cell), not 元: kept as printed"]
     assert _unit_problems(parse_report(_procurement_page("采购总金额", "7380.29 万 元"))) == [  # PDF spacing
         "procurement.amount = 7380.29 万 元 is in 万元 (in the cell), not 元: kept as printed"]
+
+
+def test_a_page_repeated_many_times_without_a_body_container_parses_in_linear_time():
+    """Found by fuzzing: each copy of a page is a root element of its own, and the search for
+    heading texts (no container names the body) merged its matches quadratically: 100 copies
+    of a 13 KB page took 7.4 s. Now a few tens of milliseconds; the bound leaves room for a busy machine."""
+    headings = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+                "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+    body = "".join(f"<p><span>{heading}</span></p>" + "<p><span>本机关</span><span>认真贯彻</span></p>" * 40
+                   for heading in headings)
+    page = f"<html><head><title>2023年政府信息公开工作年度报告</title></head><body><div>{body}</div></body></html>"
+    started = time.process_time()
+    report = parse_report((page * 100).encode("utf-8"))
+    assert time.process_time() - started < 2.0
+    assert report.title == "2023年政府信息公开工作年度报告"
+
+
+def test_cell_and_label_texts_longer_than_a_cell_are_not_kept_by_the_caches():
+    """Found by fuzzing: the per-text caches kept every distinct text, however long. A cell
+    holding pages of text (an unclosed tag swallowed the page) stayed in memory, up to
+    8,192 of them per cache: 300 such pages grew a process by 126 MB. Long texts are now
+    computed each time; the results are the same."""
+    from parsers.cells import looks_like_value, read_cell
+    from parsers.html_tables import _cell_kind
+    from parsers.normalize import LONGEST_CACHED_TEXT, cell_text, label_key
+
+    long_text = "5" * 10 + "本机关认真贯彻落实条例。" * (LONGEST_CACHED_TEXT // 10)
+    for function in (read_cell, looks_like_value, label_key, cell_text, _cell_kind):
+        misses = function.cache_info().misses
+        assert function(long_text) == function.__wrapped__(long_text)
+        assert function.cache_info().misses == misses, function.__name__  # the cache was not asked
+        short = f"{function.__name__} 7"
+        function(short)
+        assert function.cache_info().misses == misses + 1  # short texts still are
+
+
+def test_a_lost_other_item_row_is_reported_missing():
+    """Found by fuzzing (one value cell of a bench page changed to '1e9'): a (六) item row whose
+    first value is not a number reads that value as part of its label, no row key matches,
+    and the row was dropped without a word, its zeros then leaving R3 whole. The three
+    items come together: one absent beside the others is rows_missing."""
+    expected = seed_expected("000")
+    first = COLUMNS[0]
+    unreadable = dict(expected["applications"]["other_unpaid_fee"], **{first: "1e9"})
+    page = report_page(dict(expected, applications=dict(expected["applications"], other_unpaid_fee=unreadable)))
+    report = parse_report(page.encode("utf-8"))
+    assert "other_unpaid_fee" not in report.applications
+    assert {"kind": "rows_missing", "table": "applications", "detail": "other_unpaid_fee"} in report.problems
+
+
+def test_a_heading_after_a_word_comment_in_a_page_of_no_known_container():
+    """Found by fuzzing: the text after <!--[endif]--> (Word's list markup) is the comment's
+    tail, and the search for headings asked the comment for its text: a ValueError out of
+    parse_report, on any page whose body no container names and whose heading is so marked."""
+    page = """<html><head><title>2023年政府信息公开工作年度报告</title></head><body><div class="x">
+<p><!--[if !supportLists]-->一、<!--[endif]-->总体情况</p><p>本机关认真贯彻落实条例。</p>
+<p>二、主动公开政府信息情况</p><p>三、收到和处理政府信息公开申请情况</p></div></body></html>"""
+    report = parse_report(page.encode("utf-8"))
+    assert report.title == "2023年政府信息公开工作年度报告"
+    assert "总体情况" in report.text
+
+
+def test_a_page_libxml2_stops_reading_says_where():
+    """Found by fuzzing (10,000 nested tags): libxml2 drops everything after elements nested
+    more than 256 deep (a <div> opened per line and never closed), tables included, and said
+    so only in its error log: the tables were then 'missing', with no word of why."""
+    page = ("<html><head><title>2023年政府信息公开工作年度报告</title></head><body><div class='TRS_Editor'>"
+            "<p>一、总体情况</p>" + "<div>本机关认真贯彻落实条例。" * 300 + "<p>二、主动公开政府信息情况</p>"
+            "<p>三、收到和处理政府信息公开申请情况</p></div></body></html>")
+    report = parse_report(page.encode("utf-8"))
+    (limit,) = [p for p in report.problems if p["kind"] == "document_limit"]
+    assert limit["detail"].startswith("read the page up to line 1, column ")
+    assert limit["detail"].endswith(" only: Excessive depth in document: 256")
+    whole = parse_report(page.replace("<div>", "<p>").encode("utf-8"))
+    assert not [p for p in whole.problems if p["kind"] == "document_limit"]
+
+
+def test_an_integer_past_a_floats_range_is_text_not_a_number():
+    """Found by fuzzing: a cell of 401 digits read as an int, and a '0.0' in the same column
+    of table 三: R3's sum of an int past a float's range with a float raised OverflowError
+    out of parse_report. No count is that long: the cell is text, its rules not assessable."""
+    expected = seed_expected("000")
+    apps = expected["applications"]
+    apps = dict(apps, granted=dict(apps["granted"], commercial_enterprise="1" + "0" * 400),
+                partially_granted=dict(apps["partially_granted"], commercial_enterprise="0.0"))
+    report = parse_report(report_page(dict(expected, applications=apps)).encode("utf-8"))
+    assert report.applications["granted"]["commercial_enterprise"] is None
+    (cell,) = [c for c in report.cells if c["row"] == "granted" and c["column"] == "commercial_enterprise"]
+    assert cell["kind"] == "text" and cell["text"] == "1" + "0" * 400
+    r3 = [c for c in report.checks if c.rule == "R3" and c.where == "commercial_enterprise"]
+    assert [c.status for c in r3] == ["not_assessable"]

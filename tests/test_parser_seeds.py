@@ -103,3 +103,39 @@ def test_complete_tables_report_no_problems(seed):
     report, expected = seed
     if expected["applications"] is not None:
         assert report.problems == []
+
+
+def test_a_block_whose_header_line_is_lost_is_not_read_under_the_block_before():
+    """Found by fuzzing (one line of seed 000 deleted): without its own header line
+    (本年收费金额), the 行政事业性收费 row was read under the (六) block's 本年处理决定数量,
+    an amount in 万元 reported as fees.decisions, with no problem said. A header naming
+    columns the row does not have is not its header: the row's own columns apply."""
+    lines = (SEEDS / "000_a7e6a703afb669e1.txt").read_text(encoding="utf-8").split("\n")
+    lines.remove("本年收费金额(单位:万元) |")
+    report = parse_report("\n".join(lines).encode("utf-8"))
+    assert report.active_disclosure["fees"] == {"amount_10k_yuan": 90}
+    assert report.active_disclosure["coercion"] == {"decisions": 30}
+
+
+@pytest.mark.parametrize("change", ["repeat a value line", "lose a header line"])
+def test_a_text_row_of_more_values_than_columns_is_not_placed(change):
+    """Found by a line fuzz of seed 000 (one cell per line): a value line repeated, or a
+    column's header line lost, left a row with more values than columns, and the first ones
+    were taken: normative_documents read 1, 1, 2 for the printed 1, 2, 8, with no problem
+    said. Which value is extra is unknown: the row's values are missing, and the cells named."""
+    lines = (SEEDS / "000_a7e6a703afb669e1.txt").read_text(encoding="utf-8").split("\n")
+    row = lines.index("行政规范性文件 |")
+    assert lines[row + 1:row + 4] == ["1 |", "2 |", "8 |"]
+    if change == "repeat a value line":
+        lines.insert(row + 1, "1 |")
+    else:
+        lines.remove("本年制发件数 |")
+    report = parse_report("\n".join(lines).encode("utf-8"))
+    assert set(report.active_disclosure["normative_documents"].values()) == {None}
+    unplaced = [p["detail"] for p in report.problems if p["kind"] == "cells_unplaced"]
+    if change == "repeat a value line":
+        assert report.active_disclosure["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
+        assert unplaced == [f"normative_documents: 4 values where the format has 3: '1' at line {row + 2}, "
+                            f"'1' at line {row + 3}, '2' at line {row + 4}, '8' at line {row + 5}"]
+    else:  # both rows of the block are read under two columns now
+        assert [detail.split(":")[0] for detail in unplaced] == ["regulations", "normative_documents"]
