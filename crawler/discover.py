@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
@@ -24,7 +24,7 @@ from parsers.recognize import title_year
 
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
-from .listing import anchor_title
+from .listing import absolute_url, anchor_title
 from .extensions import DATABASE_NAME
 from .run import crawl_settings, prepare_archive
 from .spiders.reports import directory_url, response_text
@@ -54,8 +54,9 @@ def page_links(url: str, text: str):
         return
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if href and not href.startswith(("javascript:", "#", "mailto:")):
-            yield urljoin(url, href), anchor_title(anchor)
+        absolute = absolute_url(url, href) if href and not href.startswith(("javascript:", "#", "mailto:")) else None
+        if absolute:
+            yield absolute, anchor_title(anchor)
 
 
 class DiscoverSpider(scrapy.Spider):

@@ -30,6 +30,19 @@ ITEM_CHARS = 2_000  # a listing item's <li>/<tr> holds a title, a date, a few mo
 PAGER_WORDS = frozenset({"首页", "上一页", "下一页", "尾页", "末页", "下页", "上页", "最后一页", "第一页"})
 
 
+def absolute_url(base: str, href) -> str | None:
+    """``href`` as an absolute URL against ``base``; None when it cannot be one. A page
+    chooses its links: urllib raises ValueError on a bracketed host that is no IP address
+    (``http://[endif]/a.pdf``, Word's conditional comments pasted into an href), and a JSON
+    list may give a number. One such link must not cost the page its other links."""
+    if not isinstance(href, str):
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class ListingItem:
     url: str
@@ -95,7 +108,7 @@ def extract_listing_items(url: str, html: str) -> list[ListingItem]:
         date = _item_date(anchor, texts)
         if not _DOCUMENT_HREF.search(href.split("?")[0]) and date is None:
             continue
-        absolute = urljoin(url, href)
+        absolute = absolute_url(url, href) or href  # as written: the spider skips it, saying why
         if absolute in seen:
             continue
         seen.add(absolute)

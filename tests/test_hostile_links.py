@@ -21,13 +21,15 @@ from conftest import run_crawl_subprocess
 
 from archive.schema import open_database
 from archive.snapshots import iter_snapshots
-from crawler.spiders.reports import NOT_HTTP, UNRELATED_HOST
+from crawler.spiders.reports import NOT_A_URL, NOT_HTTP, UNRELATED_HOST
 
 HOST = "127.0.0.61"
 OTHER_HOST = "http://127.0.0.62:9/zwgk/zfxxgknb/index.html"  # nothing listens there
 SECRET = "LOCAL-SECRET-3f9c2a"
 HTML = "text/html; charset=utf-8"
 MODIFIED = "Mon, 20 Jan 2025 02:12:00 GMT"
+# What Word's conditional comments leave in an href: urllib refuses the bracketed host.
+NO_URL = "http://[endif]/202101/t20210120_3.html"
 
 
 def hostile_links_site(secret_dir):
@@ -39,10 +41,13 @@ def hostile_links_site(secret_dir):
 <li><a href="data:text/html,{SECRET}">示范区人民政府2023年政府信息公开工作年度报告</a><span>2024-01-20</span></li>
 <li><a href="./202301/t20230120_1.html">示范区人民政府2022年政府信息公开工作年度报告</a><span>2023-01-20</span></li>
 <li><a href="./202201/t20220120_2.html">示范区人民政府2021年政府信息公开工作年度报告</a><span>2022-01-20</span></li>
-</ul><a href="file://{secret_dir}/listing.html">下一页</a> <a href="{OTHER_HOST}">下一页</a></body></html>"""
+<li><a href="{NO_URL}">示范区人民政府2020年政府信息公开工作年度报告</a><span>2021-01-20</span></li>
+</ul><a href="file://{secret_dir}/listing.html">下一页</a> <a href="{OTHER_HOST}">下一页</a>
+<a href="http://[x/index_1.html">下一页</a></body></html>"""
     report = f"""<html><head><meta charset="utf-8"><title>示范区人民政府2022年政府信息公开工作年度报告</title></head>
 <body><h1>示范区人民政府2022年政府信息公开工作年度报告</h1>
-<p>附件：<a href="file://{HOST}{secret_dir}/report.pdf">年度报告全文.pdf</a></p></body></html>"""
+<p>附件：<a href="file://{HOST}{secret_dir}/report.pdf">年度报告全文.pdf</a>
+<a href="http://[endif]/附件.pdf">附件.pdf</a></p></body></html>"""
     resources = {
         START_PATH: Resource(listing.encode("utf-8"), HTML, MODIFIED, "listing"),
         COLUMN_PATH + "202301/t20230120_1.html": Resource(report.encode("utf-8"), HTML, MODIFIED, "report"),
@@ -82,13 +87,23 @@ def test_each_link_not_followed_is_skipped_saying_why(crawl):
     secret_dir = crawl["secret_dir"]
     assert {url: skipped.get(url) for url in [
         f"file://{HOST}{secret_dir}/report.html", f"data:text/html,{SECRET}", f"file://{secret_dir}/listing.html",
-        f"file://{HOST}{secret_dir}/report.pdf", OTHER_HOST]} == {
+        f"file://{HOST}{secret_dir}/report.pdf", OTHER_HOST, NO_URL]} == {
         f"file://{HOST}{secret_dir}/report.html": NOT_HTTP,  # a listed report
         f"data:text/html,{SECRET}": NOT_HTTP,
         f"file://{secret_dir}/listing.html": NOT_HTTP,        # the next page
         f"file://{HOST}{secret_dir}/report.pdf": NOT_HTTP,  # a report's attachment
         OTHER_HOST: UNRELATED_HOST,                          # a next page elsewhere
+        NO_URL: NOT_A_URL,                                   # a listed report whose link is no URL
     }
+
+
+def test_links_that_are_no_urls_cost_the_page_nothing_else(crawl):
+    """urllib raises on ``http://[endif]/…``: the listing page, with such a report link and
+    next-page link, and the report page, with such an attachment link, are read all the same."""
+    pages = {url.split("/", 3)[3]: kind for url, kind in crawl["db"].execute("select url, kind from snapshots")}
+    assert pages.get("zwgk/zfxxgknb/202301/t20230120_1.html") == "report"
+    (report_id,) = crawl["db"].execute("select id from reports").fetchone()
+    assert report_id
 
 
 def test_a_redirect_to_a_local_file_is_not_followed(crawl):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
-
 import scrapy
 from lxml import html as lxml_html
 
 from parsers.attachments import _is_attachment as is_attachment_href
 
-from ..listing import ListingItem, anchor_title
+from ..listing import ListingItem, absolute_url, anchor_title
 
 # Bound every column: a pager that claims a million pages is a trap, not a column.
 DEFAULT_MAX_PAGES = 500
@@ -66,8 +64,9 @@ def linked_documents(base_url: str, text: str) -> list[ListingItem]:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")) or not is_attachment_href(href):
             continue
-        url = urljoin(base_url, href)
-        found.setdefault(url, ListingItem(url=url, title=anchor_title(anchor), date=None))
+        url = absolute_url(base_url, href)
+        if url:
+            found.setdefault(url, ListingItem(url=url, title=anchor_title(anchor), date=None))
     return list(found.values())
 
 
@@ -82,6 +81,7 @@ def script_documents(base_url: str, text: str) -> list[ListingItem]:
     for script in between(text[:text.rfind(">") + 1], _SCRIPT_OPEN, _SCRIPT_CLOSE):
         for href in _SCRIPT_HREF.findall(script):
             if is_attachment_href(href):
-                url = urljoin(base_url, href)
-                found.setdefault(url, ListingItem(url=url, title=href.rsplit("/", 1)[-1], date=None))
+                url = absolute_url(base_url, href)
+                if url:
+                    found.setdefault(url, ListingItem(url=url, title=href.rsplit("/", 1)[-1], date=None))
     return list(found.values())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from ..listing import anchor_title, extract_listing_items
+from ..listing import absolute_url, anchor_title, extract_listing_items
 from .common import linked_documents, listing_request, page_tree
 
 NAME = "generic"
@@ -58,7 +58,9 @@ def listing_page_urls(url: str, text: str, max_pages: int) -> list[str]:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
-        absolute = urljoin(url, href)
+        absolute = absolute_url(url, href)
+        if absolute is None:
+            continue
         if anchor_title(anchor) in NEXT_WORDS:
             next_links.append(absolute)
         if _page_param(absolute) and urlsplit(absolute).path == urlsplit(url).path:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import scrapy
 
-from ..listing import extract_listing_items
+from ..listing import absolute_url, extract_listing_items
 from .common import between, linked_documents, listing_request
 
 NAME = "hanweb"
@@ -123,7 +123,9 @@ def get_pages(response, text: str, max_pages: int) -> list[scrapy.Request]:
     href = _HREF.search(group) if group is not None else None
     if not href or "dataproxy.jsp" not in href.group(1):
         return []
-    next_url = urljoin(response.url, href.group(1).replace("&amp;", "&"))
+    next_url = absolute_url(response.url, href.group(1).replace("&amp;", "&"))
+    if next_url is None:
+        return []
     page = dict(parse_qsl(urlsplit(next_url).query)).get("page", "")
     total = _TOTAL_PAGE.search(text)
     if not page.isdigit() or not total:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from ..listing import extract_listing_items
+from ..listing import absolute_url, extract_listing_items
 from .common import linked_documents, listing_request, page_tree, script_documents
 
 NAME = "trs"
@@ -87,8 +87,8 @@ def year_column_urls(url: str, html: str) -> list[str]:
     found = []
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if href and _YEAR_COLUMN.search(urlsplit(href).path):
-            absolute = urljoin(url, href)
+        absolute = absolute_url(url, href) if href else None
+        if absolute and _YEAR_COLUMN.search(urlsplit(absolute).path):
             if absolute not in found and absolute != url:
                 found.append(absolute)
     return found

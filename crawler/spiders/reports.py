@@ -30,6 +30,7 @@ from ..registry import belongs_to_site
 
 UNRELATED_HOST = "on an unrelated host (not followed)"
 NOT_HTTP = "not an http(s) URL (not followed)"
+NOT_A_URL = "not a URL anyone could fetch, e.g. a bracketed host that is no IP address (not followed)"
 COMMAND_LINE = "command line"  # the site of start URLs given without a registry
 
 
@@ -74,7 +75,11 @@ def directory_url(url: str) -> str:
 
 def unfollowed(site: dict, url: str) -> str | None:
     """Why a link found on one of ``site``'s pages is not followed, or None: it is."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:  # a link kept as the page wrote it (crawler.listing.absolute_url)
+        return NOT_A_URL
+    if scheme not in ("http", "https"):
         return NOT_HTTP
     if not belongs_to_site(site, url):
         return UNRELATED_HOST
