@@ -23,6 +23,7 @@ import sqlite_utils
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.records import record_error
 from archive.reparse import parse_pending
 from archive.runs import finish_run, lock_archive, logical_run_ids, mark_interrupted_runs, start_run
 from archive.schema import open_database
@@ -112,6 +113,19 @@ class CrawlRunExtension:
 
     def spider_error(self, failure, response, spider):
         self._stop_if_disk_full(failure.value)
+        if not self.disk_full:
+            self._record_spider_error(failure.value, response)
+
+    def _record_spider_error(self, exc, response) -> None:
+        """A callback that raised lost what its page would have given (the reports a listing
+        page lists): an ``errors`` row for that page says so, not only a log line. The
+        crawl goes on."""
+        archive = crawl_archive(self.crawler)
+        request = getattr(response, "request", None)
+        record_error(archive.db, url=response.url, stage="spider", error=type(exc).__name__,
+                     message=str(exc)[:1000] or None, run_id=archive.run_id,
+                     snapshot_id=request.meta.get("nianbao_snapshot_id") if request is not None else None)
+        self.crawler.stats.inc_value("nianbao/spider_errors")
 
     def _stop_if_disk_full(self, exc) -> None:
         if self.disk_full or not is_disk_full(exc):

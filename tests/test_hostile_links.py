@@ -113,3 +113,28 @@ def test_a_redirect_to_a_local_file_is_not_followed(crawl):
     assert redirected.endswith("/zwgk/zfxxgknb/202201/t20220120_2.html")
     assert crawl["db"].execute("select url, error, message from errors").fetchall() == [
         (redirected, "HttpError", "HTTP 302")]
+
+
+def test_a_callback_that_raises_is_an_error_row_for_its_page(tmp_path):
+    """Whatever still makes a spider callback raise (a page no test foresaw) costs that page
+    what it would have given: the run records it in ``errors``, not only in the log."""
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from crawler.extensions import CrawlRunExtension
+    from crawler.spiders.reports import ReportSpider
+
+    crawler = get_crawler(ReportSpider, {"NIANBAO_DATA_DIR": str(tmp_path)})
+    extension = CrawlRunExtension(crawler)
+    url = f"http://{HOST}/zwgk/zfxxgknb/index.html"
+    response = HtmlResponse(url, body=b"<html></html>", request=Request(url))
+    try:
+        raise ValueError("'endif' does not appear to be an IPv4 or IPv6 address")
+    except ValueError:
+        extension.spider_error(Failure(), response, None)
+    db = crawler.nianbao_archive.db
+    assert db.execute("select url, stage, error, message, snapshot_id from errors").fetchall() == [
+        (url, "spider", "ValueError", "'endif' does not appear to be an IPv4 or IPv6 address", None)]
+    assert crawler.stats.get_value("nianbao/spider_errors") == 1
+    db.close()
