@@ -168,6 +168,7 @@ class PrivateAddressRefusingResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler, reactor):
         resolver = super().from_crawler(crawler, reactor)
         resolver.policy = AddressPolicy.from_settings(crawler.settings)
+        refused_names.clear()  # a crawl's own refusals: another crawl in this process has its own policy
         return resolver
 
     def getHostByName(self, name, timeout=()):

@@ -5,11 +5,14 @@ fonts, ToUnicode maps, object and cross-reference streams), and keeps it. A 261 
 one page is a Flate stream of 256 MB of spaces took 571 MB of memory before any size check
 could see the page; within the 64 MiB download limit, a stream unpacks to ~64 GB.
 
-Inside ``inflate_budget(n)`` (``read_pdf``), the Flate, LZW and RunLength decoders pdfminer
-calls unpack at most ``n`` bytes in all; the stream that would pass it raises
-``InflateLimit`` (a ParseError) before its bytes exist. Outside, they are pdfminer's own.
-ASCII85 and ASCIIHex need no bound of their own: they unpack at most 4 bytes per byte of
-their input, which is the file or another decoder's bounded output.
+Inside ``inflate_budget(n)`` (``read_pdf``), the Flate, LZW, RunLength and ASCII85 decoders
+pdfminer calls unpack at most ``n`` bytes in all; the stream that would pass it raises
+``InflateLimit`` (a ParseError), Flate and RunLength before their bytes exist. ASCII85 makes
+at most 5 bytes of 4 after another decoder (charged after it ran); ASCIIHex halves its input.
+A CCITT fax stream is refused: it holds a scanned image, which nothing nianbao reads needs
+(page contents, fonts and maps never use it), and pdfminer decodes it pixel by pixel in
+Python, a row of ``/Columns`` pixels per input bit (735 bytes took 9.7 s). Outside the
+budget, every decoder is pdfminer's own.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import zlib
 from io import BytesIO
 
 import pdfminer.pdftypes
+from pdfminer.ascii85 import ascii85decode
+from pdfminer.ccitt import ccittfaxdecode
 from pdfminer.lzw import LZWDecoder
 from pdfminer.runlength import rldecode
 
@@ -91,9 +96,41 @@ def _lzwdecode(data: bytes) -> bytes:
 
 def _rldecode(data: bytes) -> bytes:
     budget = _budget.get()
+    if budget is None:
+        return rldecode(data)
+    budget.charge(_runlength_size(data, budget.remaining), "a RunLength stream")
+    return _runlength_decoded(data)
+
+
+def _runlength_decoded(data: bytes) -> bytes:
+    """``rldecode(data)`` into a bytearray: pdfminer's builds a list of ints, about 8.5
+    bytes of memory a byte out (20.5 MB out took 175 MB). A truncated run gives what is there."""
+    out, position = bytearray(), 0
+    while position < len(data):
+        length = data[position]
+        if length == 128:  # end of data
+            break
+        if length < 128:  # the next length + 1 bytes, literally
+            out += data[position + 1:position + length + 2]
+            position += length + 2
+        else:  # the next byte, 257 - length times
+            out += data[position + 1:position + 2] * (257 - length)
+            position += 2
+    return bytes(out)
+
+
+def _ascii85decode(data: bytes) -> bytes:
+    decoded = ascii85decode(data)
+    budget = _budget.get()
     if budget is not None:
-        budget.charge(_runlength_size(data, budget.remaining), "a RunLength stream")
-    return rldecode(data)
+        budget.charge(len(decoded), "an ASCII85 stream")
+    return decoded
+
+
+def _ccittfaxdecode(data: bytes, params) -> bytes:
+    if _budget.get() is not None:
+        raise InflateLimit("unreadable PDF: a CCITT fax stream (a scanned image) where text is read")
+    return ccittfaxdecode(data, params)
 
 
 def _runlength_size(data: bytes, stop: int) -> int:
@@ -123,6 +160,8 @@ def install() -> None:
     pdfminer.pdftypes.zlib = _BoundedZlib
     pdfminer.pdftypes.lzwdecode = _lzwdecode
     pdfminer.pdftypes.rldecode = _rldecode
+    pdfminer.pdftypes.ascii85decode = _ascii85decode
+    pdfminer.pdftypes.ccittfaxdecode = _ccittfaxdecode
 
 
 install()
