@@ -50,7 +50,7 @@ PARSER_VERSION = "6"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # a table 二 row is not read under a header naming columns it lacks, a (六) item row lost beside the
 # others is rows_missing, an HTML page libxml2 read short says so (document_limit), XLSX past
 # openpyxl's bounds (nesting, merged cells) refused, links with unsplittable URLs and headings after
-# comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced);
+# comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced; no cell of it recorded, no cell_missing);
 # an integer past a float's range is text; PDF text drawn again in place (fake bold) is read once
 
 __all__ = [

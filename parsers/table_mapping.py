@@ -278,7 +278,8 @@ def _take_row(mapped: MappedTable, table_name: str, row_key: str, names, table: 
 def _taken_or_unplaced(mapped: MappedTable, table_name: str, row_key: str, cells: list[RawCell], expected: int,
                        blanks_are_cells: bool, values_last: bool = False) -> list[RawCell | None]:
     """``take_cells``; cells it cannot place are named in a cells_unplaced problem and
-    the row's values are left missing."""
+    the row's values are left missing (UNPLACED: no cell of the row is recorded, since
+    none was printed blank, and no cell_missing is said, since none is missing)."""
     taken = take_cells(cells, expected, blanks_are_cells, values_last)
     if taken is not None:
         return taken
@@ -286,7 +287,11 @@ def _taken_or_unplaced(mapped: MappedTable, table_name: str, row_key: str, cells
     mapped.problems.append(_problem("cells_unplaced", table_name,
                                     f"{row_key}: {len(filled)} values where the format has {expected}: "
                                     + ", ".join(f"'{c.text}' at {c.where}" for c in filled)))
-    return [None] * expected
+    return [UNPLACED] * expected
+
+
+# A value cell whose value is unknown because its row could not be placed (cells_unplaced).
+UNPLACED = object()
 
 
 def _glued_row(mapped: MappedTable, table_name: str, row_key: str, names, run: str, row: LabelledRow,
@@ -352,6 +357,9 @@ def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: La
         if cell is None:
             mapped.problems.append(_problem("cell_missing", table, f"{row_name}.{column} at {row.where}"))
             records.append(_cell_record(table, row_name, column, "", None, EMPTY, row.where))
+            values[name] = None
+            continue
+        if cell is UNPLACED:
             values[name] = None
             continue
         text = cell.text

@@ -132,6 +132,9 @@ def test_a_text_row_of_more_values_than_columns_is_not_placed(change):
         lines.remove("本年制发件数 |")
     report = parse_report("\n".join(lines).encode("utf-8"))
     assert set(report.active_disclosure["normative_documents"].values()) == {None}
+    # Not printed blank, nor missing: no cell is recorded for the row, and no cell_missing said.
+    assert not [c for c in report.cells if c["row"] == "normative_documents"]
+    assert not [p for p in report.problems if p["kind"] == "cell_missing" and "normative_documents" in p["detail"]]
     unplaced = [p["detail"] for p in report.problems if p["kind"] == "cells_unplaced"]
     if change == "repeat a value line":
         assert report.active_disclosure["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
