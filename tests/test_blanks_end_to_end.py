@@ -13,12 +13,16 @@ import urllib.parse
 import pytest
 
 from archive.schema import open_database
+from parsers.national_format import APPLICATION_REQUIRED_ROWS
 from reports_db import store
 from test_serve import fetch, query, running_datasette
 
 BODY = "甲县人民政府"
 APPLICANTS = ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_org",
               "legal_service_org", "other_org", "total")
+
+
+WITHHELD_ITEMS = [key for key in APPLICATION_REQUIRED_ROWS if key.startswith("withheld_")]
 
 
 def row(*printed):
@@ -42,6 +46,8 @@ def datasette(tmp_path_factory, guarded_env):
         "withheld_state_secret": row("", "", "", "", "", "", ""),
         "withheld_third_party_rights": row("3", "0", "0", "0", "0", "0", "3"),
         "unable_not_held": row("2", "0", "0", "0", "0", "0", "2"),
+        "unable_needs_creation": row("0", "0", "0", "0", "0", "0", "0"),
+        "unable_unclear": row("0", "0", "0", "0", "0", "0", "0"),
         "rejected_duplicate": row("/", "/", "/", "/", "/", "/", "/"),
         "rejected_publication": row("1", "0", "0", "0", "0", "0", "1"),
         "other": row("1", "0", "0", "0", "0", "0", "1"),
@@ -50,11 +56,13 @@ def datasette(tmp_path_factory, guarded_env):
     }, active={"regulations": {"issued": "1", "repealed": "/", "in_force": ""},
                "fees": {"amount_10k_yuan": "12.50"}},
         reviews=reviews("", "2"))
-    # 2023: every cell a number, zeros included.
+    # 2023: every cell a number, zeros included; of 不予处理 one item row alone (the table
+    # lost the other four: rows_missing).
     store(db, "http://127.0.0.1:9/2023.html", agency=BODY, year=2023, applications={
         "new_received": row("4", "0", "0", "0", "0", "0", "4"),
-        "withheld_state_secret": row("0", "0", "0", "0", "0", "0", "0"),
+        **{key: row("0", "0", "0", "0", "0", "0", "0") for key in WITHHELD_ITEMS},
         "withheld_third_party_rights": row("1", "0", "0", "0", "0", "0", "1"),
+        "rejected_duplicate": row("1", "0", "0", "0", "0", "0", "1"),
     }, reviews=reviews("0", "2"))
     db.close()
     with running_datasette(data, guarded_env) as base:
@@ -64,7 +72,8 @@ def datasette(tmp_path_factory, guarded_env):
 def test_a_bodys_series_adds_up_a_group_only_when_every_item_is_a_number(datasette):
     series = {r["year"]: r for r in query(datasette, "body_series", agency="甲县")}
     blanks, numbers = series[2022], series[2023]
-    assert (numbers["withheld"], numbers["lawsuits"]) == (1, 2)  # 0 + 1, and 0 + 2
+    assert (numbers["withheld"], numbers["lawsuits"]) == (1, 2)  # 0 + … + 1 over all 8 items, and 0 + 2
+    assert numbers["rejected"] is None  # 1 of 5 items printed: the others are not 0
     assert blanks["withheld"] is None  # 3 + a blank item is not 3
     assert blanks["rejected"] is None  # 1 + a not-applicable item is not 1
     assert blanks["lawsuits"] is None  # 2 + a blank total is not 2
