@@ -452,6 +452,55 @@ def test_a_lost_other_item_row_is_reported_missing():
     assert {"kind": "rows_missing", "table": "applications", "detail": "other_unpaid_fee"} in report.problems
 
 
+REVIEW_COLUMNS = [(group, outcome) for group in ("review", "litigation_direct", "litigation_after_review")
+                  for outcome in OUTCOMES]
+
+
+def cells_by_column(report, table_name):
+    return {(c["row"], c["column"]): c for c in report.cells if c["table"] == table_name}
+
+
+def with_cell(expected, table_name, row, column, text):
+    """The seed's numbers with one cell printed as ``text``."""
+    table = {key: dict(values) for key, values in expected[table_name].items()}
+    table[row][column] = text
+    return dict(expected, **{table_name: table})
+
+
+def assert_only_that_cell_is_text(expected, table_name, row, column, text):
+    """Text printed where a number belongs is a ``text`` cell in the column it was printed
+    in, and every other cell of the table is read exactly as without it."""
+    plain = parse_report(report_page(expected).encode("utf-8"))
+    marked = parse_report(report_page(with_cell(expected, table_name, row, column, text)).encode("utf-8"))
+    before, after = cells_by_column(plain, table_name), cells_by_column(marked, table_name)
+    cell = after.pop((row, column))
+    assert (cell["text"], cell["kind"], cell["value"]) == (text, "text", None)
+    assert cell["where"] == before.pop((row, column))["where"]  # the grid position it was printed at
+    assert after == before
+    assert getattr(marked, table_name) == with_cell(expected, table_name, row, column, None)[table_name]
+    assert not [p for p in marked.problems if p["kind"] in ("cell_missing", "rows_missing", "cells_unplaced")]
+
+
+@pytest.mark.parametrize("position, text", [(0, "约5"), (7, "五"), (14, "〇")], ids=["first", "middle", "last"])
+def test_text_in_a_table_four_value_column_stays_in_that_column(position, text):
+    """Found by fuzzing: a row's cells were told apart by their text alone, so text first
+    in table 四's row of 15 values (no label of its own) was taken for its label, and the 14
+    numbers after it were read one column to the left (only ``cell_missing`` and R5 showed
+    it). In a grid the columns are known: a header cell (行政复议) spans that column with
+    columns holding numbers, so it is a value column and the text a value."""
+    group, outcome = REVIEW_COLUMNS[position]
+    assert_only_that_cell_is_text(seed_expected("000"), "reviews_litigation", group, outcome, text)
+
+
+@pytest.mark.parametrize("row, text", [("new_received", "约5"), ("other_unpaid_fee", "1e9")])
+def test_text_in_a_table_three_value_column_stays_in_that_column(row, text):
+    """Found by fuzzing (one value cell of a bench page changed to '1e9'): text in a row's
+    first value column was read as the end of its label, no row key matched that label, and
+    the row was lost (rows_missing). The other rows hold numbers in that column, and only
+    this row has a label there: it is a value column, the text one of the row's values."""
+    assert_only_that_cell_is_text(seed_expected("000"), "applications", row, "natural_person", text)
+
+
 def test_a_heading_after_a_word_comment_in_a_page_of_no_known_container():
     """Found by fuzzing: the text after <!--[endif]--> (Word's list markup) is the comment's
     tail, and the search for headings asked the comment for its text: a ValueError out of
