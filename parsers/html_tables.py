@@ -9,6 +9,7 @@ then values", the form the text readers also produce.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cached_property
 from typing import NamedTuple
 
@@ -212,30 +213,32 @@ def _values_by_column(lines: list[list[GridCell]], split: list[tuple[list[GridCe
     ``_split_labels`` reads a row alone, by its cells' texts: ``约5``, ``五`` or ``〇`` just
     after the labels (or first in a row without labels: table 四) reads as a label, and each
     value after it would be taken one column left. The grid knows the columns. A column is
-    a value column when a labelled row holds a number there, or when a header cell over
-    such a column spans it too (行政复议 over table 四's first five columns; a cell across
-    the whole table is a title or a block heading, not a column's). The label cells that
-    end a row and sit in value columns are values, unless another row has a label in that
-    column: then the column holds labels, and the text stays one.
+    a value column when more of the labelled rows hold a number there than a label (a unit
+    column, 条 in most rows, holds labels), or when a header cell spans it together with a
+    column of numbers and no other row has a label there (行政复议 over table 四's first
+    five columns; a cell across the whole table is a title or a block heading). The label
+    cells that end a row and sit in value columns are values.
     """
-    label_rows: dict[int, set[int]] = {}  # column -> the rows with a label there
+    label_votes: Counter[int] = Counter()  # column -> labelled rows with a label there
     data_rows = []
     for index, (_, labels, values) in enumerate(split):
         if labels and any(_cell_kind(c[_TEXT])[1] for c in values):  # not a header row
             data_rows.append(index)
-            for cell in labels:
-                label_rows.setdefault(cell[_COL], set()).add(index)
-    # only a row's own label can be a misread value: a column where other rows print labels holds labels
-    suspects = [i for i in data_rows if label_rows[split[i][1][-1][_COL]] == {i}]
-    if not suspects:
-        return split  # nearly every table: its rows' last labels share their columns
-    value_columns = {c[_COL] for i in data_rows for c in split[i][2] if read_cell(c[_TEXT]).kind in (NUMBER, ZERO)}
-    value_columns |= _headed_with(lines, split, value_columns)
+            label_votes.update({c[_COL] for c in labels})
+    ending = {split[i][1][-1][_COL] for i in data_rows}  # the columns a misread value could sit in
+    number_votes = Counter(c[_COL] for i in data_rows for c in split[i][2]
+                           if c[_COL] in ending and read_cell(c[_TEXT]).kind in (NUMBER, ZERO))
+    value_columns = {column for column in ending if number_votes[column] > label_votes[column]}
+    if any(label_votes[column] == 1 for column in ending - value_columns):  # only then can a header decide
+        numbers = {c[_COL] for i in data_rows for c in split[i][2] if read_cell(c[_TEXT]).kind in (NUMBER, ZERO)}
+        value_columns |= {column for column in _headed_with(lines, split, numbers) if label_votes[column] == 1}
+    if not value_columns:
+        return split  # nearly every table: its rows end their labels in label columns
     fixed = list(split)
-    for index in suspects:
+    for index in data_rows:
         unique, labels, values = split[index]
         end = len(labels)
-        while end and labels[end - 1][_COL] in value_columns and label_rows[labels[end - 1][_COL]] == {index}:
+        while end and labels[end - 1][_COL] in value_columns:
             end -= 1
         if end == 0:  # no label left: blanks before the values are EMPTY cells, as in any row without labels
             fixed[index] = (unique, [], unique)
