@@ -9,12 +9,13 @@ then values", the form the text readers also produce.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import cached_property
 from typing import NamedTuple
 
 from lxml import etree
 
-from .cells import is_blank, looks_like_value
+from .cells import NUMBER, ZERO, is_blank, looks_like_value, read_cell
 from .chrome import text_content
 from .normalize import text_cache
 from .rows import LabelledRow, RawCell, RawTable, is_label
@@ -131,7 +132,7 @@ class TableGrid:
         for index, line in enumerate(self.rows):
             unique = _unique(line) if index in spanned else line
             split.append((unique, *_split_labels(unique)))
-        return split
+        return _values_by_column(self.rows, split)
 
     def to_raw_table(self) -> RawTable:
         return RawTable(None, self.labelled_rows(), blanks_are_cells=True)
@@ -187,6 +188,8 @@ def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]
     Position decides, not content: once the first value appears, the rest are
     values even when they are text (``55（含自然失效29件）``, a stray word).
     A row with no value at all is a header row: every non-blank cell is a label.
+    Text before the first value is read here as a label; the grid's columns may say it
+    is a value (``_values_by_column``).
     """
     flags = [_cell_kind(cell[_TEXT]) for cell in cells]
     start = 0
@@ -201,6 +204,64 @@ def _split_labels(cells: list[GridCell]) -> tuple[list[GridCell], list[GridCell]
     if not any(value for _, value in rest) and any(label for label, _ in rest):
         return [c for c, (label, _) in zip(cells, flags) if label], []
     return cells[start:end], cells[end:]
+
+
+def _values_by_column(lines: list[list[GridCell]], split: list[tuple[list[GridCell], list[GridCell], list[GridCell]]]
+                      ) -> list[tuple[list[GridCell], list[GridCell], list[GridCell]]]:
+    """Give back to the values the text ``_split_labels`` took for a label in a value column.
+
+    ``_split_labels`` reads a row alone, by its cells' texts: ``约5``, ``五`` or ``〇`` just
+    after the labels (or first in a row without labels: table 四) reads as a label, and each
+    value after it would be taken one column left. The grid knows the columns. A column is
+    a value column when more of the labelled rows hold a number there than a label (a unit
+    column, 条 in most rows, holds labels), or when a header cell spans it together with a
+    column of numbers and no other row has a label there (行政复议 over table 四's first
+    five columns; a cell across the whole table is a title or a block heading). The label
+    cells that end a row and sit in value columns are values.
+    """
+    label_votes: Counter[int] = Counter()  # column -> labelled rows with a label there
+    data_rows = []
+    for index, (_, labels, values) in enumerate(split):
+        if labels and any(_cell_kind(c[_TEXT])[1] for c in values):  # not a header row
+            data_rows.append(index)
+            label_votes.update({c[_COL] for c in labels})
+    ending = {split[i][1][-1][_COL] for i in data_rows}  # the columns a misread value could sit in
+    number_votes = Counter(c[_COL] for i in data_rows for c in split[i][2]
+                           if c[_COL] in ending and read_cell(c[_TEXT]).kind in (NUMBER, ZERO))
+    value_columns = {column for column in ending if number_votes[column] > label_votes[column]}
+    if any(label_votes[column] == 1 for column in ending - value_columns):  # only then can a header decide
+        numbers = {c[_COL] for i in data_rows for c in split[i][2] if read_cell(c[_TEXT]).kind in (NUMBER, ZERO)}
+        value_columns |= {column for column in _headed_with(lines, split, numbers) if label_votes[column] == 1}
+    if not value_columns:
+        return split  # nearly every table: its rows end their labels in label columns
+    fixed = list(split)
+    for index in data_rows:
+        unique, labels, values = split[index]
+        end = len(labels)
+        while end and labels[end - 1][_COL] in value_columns:
+            end -= 1
+        if end == 0:  # no label left: blanks before the values are EMPTY cells, as in any row without labels
+            fixed[index] = (unique, [], unique)
+        elif end < len(labels):
+            fixed[index] = (unique, labels[:end], labels[end:] + values)
+    return fixed
+
+
+def _headed_with(lines: list[list[GridCell]], split, value_columns: set[int]) -> set[int]:
+    """The columns under a header cell (a cell of a row without values) that also spans a
+    value column, unless it spans the whole table (a title or a block heading)."""
+    width = max(map(len, lines), default=0)
+    headed: set[int] = set()
+    for line, (_, _, values) in zip(lines, split):
+        if values:
+            continue
+        spans: dict[int, list[int]] = {}  # cell id -> the columns it covers in this row
+        for column, cell in enumerate(line, start=1):
+            spans.setdefault(cell[_ID], []).append(column)
+        for columns in spans.values():
+            if len(columns) < width and not value_columns.isdisjoint(columns):
+                headed.update(columns)
+    return headed
 
 
 @text_cache(maxsize=16384)  # cell texts recur in every row, table and report

@@ -442,17 +442,71 @@ def test_cell_and_label_texts_longer_than_a_cell_are_not_kept_by_the_caches():
 
 
 def test_a_lost_other_item_row_is_reported_missing():
-    """Found by fuzzing (one value cell of a bench page changed to '1e9'): a (六) item row whose
-    first value is not a number reads that value as part of its label, no row key matches,
-    and the row was dropped without a word, its zeros then leaving R3 whole. The three
-    items come together: one absent beside the others is rows_missing."""
-    expected = seed_expected("000")
-    first = COLUMNS[0]
-    unreadable = dict(expected["applications"]["other_unpaid_fee"], **{first: "1e9"})
-    page = report_page(dict(expected, applications=dict(expected["applications"], other_unpaid_fee=unreadable)))
-    report = parse_report(page.encode("utf-8"))
+    """The three (六) items come together: one absent beside the others (a row lost on the
+    way to the page) is rows_missing, not a row of nothing said."""
+    rows = report_page(seed_expected("000")).split("<tr>")
+    kept = [row for row in rows if "按收" not in row]  # 2.申请人逾期未按收费通知要求缴纳费用…
+    assert len(kept) == len(rows) - 1
+    report = parse_report("<tr>".join(kept).encode("utf-8"))
     assert "other_unpaid_fee" not in report.applications
     assert {"kind": "rows_missing", "table": "applications", "detail": "other_unpaid_fee"} in report.problems
+
+
+REVIEW_COLUMNS = [(group, outcome) for group in ("review", "litigation_direct", "litigation_after_review")
+                  for outcome in OUTCOMES]
+
+
+def cells_by_column(report, table_name):
+    return {(c["row"], c["column"]): c for c in report.cells if c["table"] == table_name}
+
+
+def with_text(expected, table_name, places, text):
+    """The seed's numbers with the cells at ``places`` (row, column) printed as ``text``."""
+    table = {key: dict(values) for key, values in expected[table_name].items()}
+    for row, column in places:
+        table[row][column] = text
+    return dict(expected, **{table_name: table})
+
+
+def assert_only_those_cells_are_text(expected, table_name, places, text):
+    """Text printed where a number belongs is a ``text`` cell in the column it was printed
+    in, and every other cell of the table is read exactly as without it."""
+    plain = parse_report(report_page(expected).encode("utf-8"))
+    marked = parse_report(report_page(with_text(expected, table_name, places, text)).encode("utf-8"))
+    before, after = cells_by_column(plain, table_name), cells_by_column(marked, table_name)
+    for place in places:
+        cell = after.pop(place)
+        assert (cell["text"], cell["kind"], cell["value"]) == (text, "text", None)
+        assert cell["where"] == before.pop(place)["where"]  # the grid position it was printed at
+    assert after == before
+    assert getattr(marked, table_name) == with_text(expected, table_name, places, None)[table_name]
+    assert not [p for p in marked.problems if p["kind"] in ("cell_missing", "rows_missing", "cells_unplaced")]
+
+
+@pytest.mark.parametrize("position, text", [(0, "约5"), (7, "五"), (14, "〇")], ids=["first", "middle", "last"])
+def test_text_in_a_table_four_value_column_stays_in_that_column(position, text):
+    """Found by fuzzing: a row's cells were told apart by their text alone, so text first
+    in table 四's row of 15 values (no label of its own) was taken for its label, and the 14
+    numbers after it were read one column to the left (only ``cell_missing`` and R5 showed
+    it). In a grid the columns are known: a header cell (行政复议) spans that column with
+    columns holding numbers, so it is a value column and the text a value."""
+    assert_only_those_cells_are_text(seed_expected("000"), "reviews_litigation", [REVIEW_COLUMNS[position]], text)
+
+
+@pytest.mark.parametrize("row, text", [("new_received", "约5"), ("other_unpaid_fee", "1e9")])
+def test_text_in_a_table_three_value_column_stays_in_that_column(row, text):
+    """Found by fuzzing (one value cell of a bench page changed to '1e9'): text in a row's
+    first value column was read as the end of its label, no row key matched that label, and
+    the row was lost (rows_missing). The other rows hold numbers in that column: it is a
+    value column, and the text one of the row's values."""
+    assert_only_those_cells_are_text(seed_expected("000"), "applications", [(row, "natural_person")], text)
+
+
+def test_a_column_printing_text_in_several_rows_is_still_a_value_column():
+    """Some reports print 〇 for nothing, in row after row. Where most rows hold numbers in
+    a column, each 〇 there is a text cell of that column, not a label of its row."""
+    places = [(row, "natural_person") for row in ("new_received", "granted", "unable_not_held", "carried_forward")]
+    assert_only_those_cells_are_text(seed_expected("000"), "applications", places, "〇")
 
 
 def test_a_heading_after_a_word_comment_in_a_page_of_no_known_container():
