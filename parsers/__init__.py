@@ -51,7 +51,7 @@ PARSER_VERSION = "6"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # others is rows_missing, an HTML page libxml2 read short says so (document_limit), XLSX past
 # openpyxl's bounds (nesting, merged cells) refused, links with unsplittable URLs and headings after
 # comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced; no cell of it recorded, no cell_missing);
-# an integer past a float's range is text; PDF text drawn again in place (fake bold) is read once
+# an integer past a float's range is text; PDF text drawn again in place (fake bold) is read once;
 # text in a grid's value column (约5 first in table 四's row) is a text cell in that column, not a label
 
 __all__ = [
