@@ -214,11 +214,13 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
         if "report_groups" in out_tables:  # logical reports: the new versions, and the URLs' groups
             touched = report_groups.regroup(db, sorted(new["reports"]))
             others = set().union(*(report_groups.groups_of_url(db, u) for u in urls)) - touched
-            report_groups.choose_current(db, others)
             # R6/R7 compare a logical report with the body's year before. Those copied in were
             # made against one input's reports alone (a year only another input holds was
             # missing, an older version counted): made again here, as a crawl would make them.
-            run_cross_checks(db, with_next_years(db, touched | others))
+            # The following years are found first, as in records.mark_current_version.
+            checked = with_next_years(db, touched | others)
+            report_groups.choose_current(db, others)
+            run_cross_checks(db, checked)
 
 
 _BATCH = 5000  # rows inserted per executemany, and read per progress call

@@ -135,10 +135,6 @@ def _candidate_element(doc, index: int):
     return found[index] if index < len(found) else doc
 
 
-def _parse(text: str, utf8: bytes | None = None):
-    return _parse_page(text, utf8)[0]
-
-
 def _parse_page(text: str, utf8: bytes | None = None) -> tuple[object, list[str]]:
     """The page's tree, and where libxml2 stopped reading it short, if it did: past one of
     its resource limits (elements nested more than 256 deep: a <div> per line never closed)

@@ -7,7 +7,7 @@ from lxml import etree
 
 from parsers import parse_report
 from parsers.chrome import body_from_anchors, choose_body, find_body, render_text, short_text_content, text_content
-from parsers.html_page import PageTable, _parse
+from parsers.html_page import PageTable, _parse_page
 from parsers.html_tables import element_rows, leaf_tables
 from parsers.page_walk import CELL, unmarked, walk_page
 from parsers.table_mapping import classify_rows, continues_table, may_be_report_table
@@ -25,7 +25,7 @@ def html_pages() -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def docs():
-    return [_parse(page.decode("utf-8", "replace"), page) for page in html_pages() if page.isascii() or _utf8(page)]
+    return [_parse_page(page.decode("utf-8", "replace"), page)[0] for page in html_pages() if page.isascii() or _utf8(page)]
 
 
 def _utf8(page: bytes) -> bool:
