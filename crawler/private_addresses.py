@@ -12,7 +12,9 @@ profiles, which crawl 127.0.0.x) an address is refused when ``address_kind`` nam
   192.168/16, unique-local fc00::/7), and every other address Python's ``ipaddress`` does not
   call global (documentation, benchmarking, 0/8, 240/4, broadcast …: "special-purpose");
 - an IPv6 address that carries an IPv4 one (IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible
-  ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged by the IPv4 address it carries.
+  ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged by the IPv4 address it carries;
+- the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215), which Python calls global, is
+  special-purpose whatever it carries: it exists only inside an operator's own network.
 
 ``NIANBAO_ALLOWED_PRIVATE_NETWORKS`` lists addresses and networks that are crawled all the
 same (an intranet mirror; the tests' portals): addresses only, never host names, whose answers
@@ -48,6 +50,7 @@ _CARRIER_GRADE_NAT = ipaddress.ip_network("100.64.0.0/10")
 _RFC1918_AND_UNIQUE_LOCAL = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                                 "fc00::/7")]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_USE_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # What inet_aton reads as an IPv4 address besides dotted quads: 1 to 4 parts, each decimal,
 # octal (leading 0) or hex (0x): 2852039166, 0xa9fea9fe, 0251.0376.0251.0376, 169.254.43518.
@@ -72,7 +75,7 @@ def address_kind(address: Address) -> str | None:
                        ("link-local", address.is_link_local), ("multicast", address.is_multicast),
                        ("carrier-grade NAT", address in _CARRIER_GRADE_NAT),
                        ("private", any(address in network for network in _RFC1918_AND_UNIQUE_LOCAL)),
-                       ("special-purpose", not address.is_global)):
+                       ("special-purpose", not address.is_global or address in _LOCAL_USE_NAT64)):
         if test:
             return kind
     return None

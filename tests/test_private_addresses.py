@@ -55,6 +55,7 @@ METADATA = "/latest/meta-data/"
     ("::ffff:169.254.169.254", "::ffff:169.254.169.254", "link-local"),  # IPv4-mapped
     ("64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "link-local"),  # NAT64
     ("2002:a00:5::", "2002:a00:5::", "private"),  # 6to4 of 10.0.0.5
+    ("64:ff9b:1::808:808", "64:ff9b:1::808:808", "special-purpose"),  # local-use NAT64 (RFC 8215), even of 8.8.8.8
     # Public addresses.
     ("8.8.8.8", "8.8.8.8", None),
     ("::ffff:8.8.8.8", "::ffff:8.8.8.8", None),
