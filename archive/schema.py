@@ -251,7 +251,7 @@ def _normalized_tables(db):
             "run_id": int,
             "snapshot_id": int,
             "url": str,
-            "stage": str,  # fetch | parse | store
+            "stage": str,  # fetch | parse | spider
             "error": str,
             "message": str,
             "at": str,

@@ -4,6 +4,8 @@ queried over HTTP and rendered in headless Chromium.
 The database is the demo crawl (five reports: 合作市 fails R1 and R3; its page is GB18030
 and gzip'd) plus synthetic reports of three bodies over several years, so that series,
 missing years, province facets and the cross-year rules R6/R7 have something to show.
+The metadata is checked against the schema of a new database, and every canned query runs
+on a new database as well as on this one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import functools
 import http.server
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -27,6 +30,7 @@ import pytest
 import yaml
 
 from archive.cross_checks import run_cross_checks
+from archive.export import exportable_names
 from archive.reparse import parse_stored_snapshot
 from archive.schema import open_database
 from archive.sites import attach_site, record_sites
@@ -158,24 +162,105 @@ def test_report_list_facets_by_year_layout_and_province(datasette):
     assert years == {2021: 3, 2022: 1, 2023: 4, 2024: 3}
 
 
-def test_metadata_describes_every_table_and_column(datasette, data):
-    metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
-    tables = metadata["databases"]["nianbao"]["tables"]
+METADATA = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["nianbao"]
+
+
+def schema_columns(path: Path, archive: Path | None = None) -> dict[str, list[str]]:
+    """Each table and view of a new database's own file (what Datasette serves: not the FTS
+    index, not an attached raw store), with its columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = open_database(path, archive=archive)
+    try:
+        return {name: [c[1] for c in db.execute(f"pragma main.table_info([{name}])")] for name in exportable_names(db)}
+    finally:
+        db.close()
+
+
+def test_metadata_describes_exactly_the_schema(tmp_path):
+    """Every table, view and column of a new database is described, and nothing else is:
+    the bodies in nianbao.db (payloads, codec_dicts) or in a second file (raw_store)."""
+    schema = {**schema_columns(tmp_path / "one" / "nianbao.db"),
+              **schema_columns(tmp_path / "two" / "nianbao.db", archive=tmp_path / "two" / "raw.db")}
+    tables = METADATA["tables"]
+    assert sorted(tables) == sorted(schema)
+    wrong = []
+    for name, columns in schema.items():
+        table = tables[name]
+        described = table.get("columns") or {}
+        wrong += [f"{name}: no description"] * (not table.get("description"))
+        wrong += [f"{name}.{c}: not described" for c in columns if not described.get(c)]
+        wrong += [f"{name}.{c}: described, no such column" for c in described if c not in columns]
+        named = [*table.get("facets", []), *table.get("sortable_columns", []),
+                 *(table[k] for k in ("label_column", "sort", "sort_desc", "fts_pk") if k in table)]
+        wrong += [f"{name}: names no such column {c}" for c in named if c not in columns]
+    assert wrong == []
+
+
+def test_datasette_serves_what_the_metadata_describes(datasette):
     served = get_json(f"{datasette}/nianbao.json")
-    names = [t["name"] for t in served["tables"] if not t["hidden"]] + [v["name"] for v in served["views"]]
-    db = open_database(data / "nianbao.db")
-    missing = []
-    for name in names:
-        if name not in tables or not tables[name].get("description"):
-            missing.append(name)
-            continue
-        described = tables[name].get("columns") or {}
-        missing += [f"{name}.{c}" for c in db[name].columns_dict if c not in described and c != "id"]
-    assert missing == []
+    names = {t["name"] for t in served["tables"] if not t["name"].startswith("reports_fts")}
+    names |= {v["name"] for v in served["views"]}
+    assert names == set(METADATA["tables"]) - {"raw_store"}  # raw_store: only with --archive-db
     assert get_json(f"{datasette}/-/metadata.json")["license"]
 
 
 # ---- canned queries -------------------------------------------------------------------
+
+# Parameters that give each canned query rows on the test database; every query is here.
+CANNED_EXAMPLES = {
+    "rules_summary": {},
+    "rule_failures": {"rule": "R1"},
+    "body_series": {"agency": "教育局"},
+    "bodies_missing_a_year": {"until": "2023"},
+    "top_bodies_by_applications": {"year": "2023"},
+    "search_reports": {"term": "复议"},
+}
+
+
+def run_canned(base, name, params) -> dict:
+    """A canned query's JSON page; a SQL error (HTTP 400) fails with Datasette's message."""
+    try:
+        return get_json(f"{base}/nianbao/{name}.json?" + urllib.parse.urlencode({**params, "_shape": "objects"}))
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"{name} {params}: HTTP {error.code}: {json.loads(error.read())['error']}") from None
+
+
+def canned_queries(base) -> dict[str, list[str]]:
+    """The canned queries Datasette serves (the metadata's and the plugin's), each with its
+    parameters, as a query run without them (each then empty) names them."""
+    names = [q["name"] for q in get_json(f"{base}/nianbao.json")["queries"]]
+    return {name: sorted(run_canned(base, name, {})["query"]["params"]) for name in names}
+
+
+@pytest.fixture(scope="module")
+def new_datasette(tmp_path_factory, guarded_env):
+    """`nianbao serve` on a new database: the schema, nothing crawled."""
+    data = tmp_path_factory.mktemp("new")
+    open_database(data / "nianbao.db").close()
+    with running_datasette(data, guarded_env) as base:
+        yield base
+
+
+def test_every_canned_query_runs_on_a_new_database(new_datasette):
+    queries = canned_queries(new_datasette)  # each run with its parameters empty
+    assert set(queries) == set(CANNED_EXAMPLES)
+    for name in queries:
+        assert run_canned(new_datasette, name, CANNED_EXAMPLES[name])["rows"] == [], name
+
+
+def test_every_canned_query_gives_rows_linked_to_their_pages(datasette):
+    queries = canned_queries(datasette)  # each run with its parameters empty
+    assert set(queries) == set(CANNED_EXAMPLES)
+    for name, params in queries.items():
+        assert sorted(CANNED_EXAMPLES[name]) == params, name
+        rows = run_canned(datasette, name, CANNED_EXAMPLES[name])["rows"]
+        assert rows, name
+        for page in {r["raw_page"] for r in rows if "raw_page" in r}:
+            assert fetch(datasette + page)[0] == 200, (name, page)
+    # An empty year is the latest one with a count; spaces around a term are no part of it.
+    latest = max(r["year"] for r in query(datasette, "applications", row_key="new_received"))
+    assert {r["year"] for r in query(datasette, "top_bodies_by_applications", year="")} == {latest}
+    assert query(datasette, "search_reports", term=" 复议 ") == query(datasette, "search_reports", term="复议")
 
 
 def test_rule_failures_give_the_delta(datasette):
@@ -199,11 +284,11 @@ def test_a_bodys_series_across_years(datasette):
     assert {r["year"]: r["new_received"] for r in series} == wide
     assert all(r["raw_page"].startswith("/-/raw/") for r in series)
     assert query(datasette, "body_series", agency="") == []
-    # The outcome groups add up to the handled total where the report's own R1 holds, the
+    # The outcome groups add up to the handled total where the report's own R3 holds, the
     # single （六）其他处理 row (江夏区's 2021 report prints only that) included.
     outcomes = ("granted", "partially_granted", "withheld", "unable", "rejected", "other")
     for row in series + query(datasette, "body_series", agency="江夏区"):
-        if "R1" not in (row["failing_rules"] or ""):
+        if "R3" not in (row["failing_rules"] or ""):
             assert sum(row[o] for o in outcomes) == row["handled"], row
     jiangxia, = query(datasette, "body_series", agency="江夏区")
     other, = query(datasette, "applications", agency="江夏区", row_key="other")
@@ -231,6 +316,25 @@ def test_search_reports_finds_two_and_four_character_terms(datasette):
     assert {r["agency"] for r in query(datasette, "search_reports", term="教育局")} == {"示范县教育局"}
     assert {r["agency"] for r in query(datasette, "search_reports", term="海淀")} == {"北京市海淀区人民政府"}
     assert len(query(datasette, "search_reports", term="复议")) >= 1
+
+
+def readme_sql() -> str:
+    """The SQL example of README.md's "Browsing the data"."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Browsing the data\n", 1)[1].split("\n## ", 1)[0]
+    (sql,) = re.findall(r"```sql\n(.*?)```", section, re.S)
+    return sql
+
+
+def test_readme_sql_gives_every_bodys_applications_with_their_pages(datasette):
+    rows = get_json(f"{datasette}/nianbao.json?" + urllib.parse.urlencode(
+        {"sql": readme_sql(), "_shape": "array", "_size": "max"}))
+    wide = query(datasette, "applications", row_key="new_received", _size="max")
+    assert sorted((r["agency"], r["year"], r["applications_received"]) for r in rows) == sorted(
+        (r["agency"], r["year"], r["total"]) for r in wide)
+    assert all(r["printed"] and r["location"] for r in rows)
+    for page in {r["raw_page"] for r in rows}:
+        assert fetch(datasette + page)[0] == 200, page
 
 
 # ---- raw pages ------------------------------------------------------------------------
