@@ -7,7 +7,7 @@ characters; a MATCH finds nothing), so those are looked for with ``instr`` over 
 instead (a scan, but of current reports only).
 
 ``SEARCH_SQL`` is the same search as one statement with a ``:term`` parameter (spaces around
-it trimmed: a term typed in Datasette's form keeps them), for Datasette's canned query
+it trimmed, ASCII and full-width: a term typed in Datasette's form keeps them), for Datasette's canned query
 ``search_reports``.
 """
 
@@ -19,9 +19,9 @@ SEARCH_SQL = """
 select r.id as report_id, a.name as agency, r.year, r.title, r.url
 from current_reports r
 left join agencies a on a.id = r.agency_id
-where case when length(trim(:term)) >= 3
-  then r.id in (select rowid from reports_fts where reports_fts match '"' || replace(trim(:term), '"', '""') || '"')
-  else length(trim(:term)) > 0 and (instr(r.text, trim(:term)) > 0 or instr(r.title, trim(:term)) > 0)
+where case when length(trim(:term, ' 　')) >= 3
+  then r.id in (select rowid from reports_fts where reports_fts match '"' || replace(trim(:term, ' 　'), '"', '""') || '"')
+  else length(trim(:term, ' 　')) > 0 and (instr(r.text, trim(:term, ' 　')) > 0 or instr(r.title, trim(:term, ' 　')) > 0)
 end
 order by r.year desc, r.id
 """.strip()

@@ -261,6 +261,7 @@ def test_every_canned_query_gives_rows_linked_to_their_pages(datasette):
     latest = max(r["year"] for r in query(datasette, "applications", row_key="new_received"))
     assert {r["year"] for r in query(datasette, "top_bodies_by_applications", year="")} == {latest}
     assert query(datasette, "search_reports", term=" 复议 ") == query(datasette, "search_reports", term="复议")
+    assert query(datasette, "search_reports", term="\u3000复议\u3000") == query(datasette, "search_reports", term="复议")
 
 
 def test_rule_failures_give_the_delta(datasette):
