@@ -245,6 +245,7 @@ def _normalized_tables(db):
         if_not_exists=True,
     )
     db["skipped"].create_index(["url"], unique=True, if_not_exists=True)
+    db["skipped"].create_index(["run_id"], if_not_exists=True)  # a run's rows, counted every progress line
     db["errors"].create(
         {
             "id": int,
@@ -261,6 +262,7 @@ def _normalized_tables(db):
         if_not_exists=True,
     )
     db["errors"].create_index(["url"], if_not_exists=True)
+    db["errors"].create_index(["run_id"], if_not_exists=True)
     # Hosts given up on for the rest of a run (script challenge, repeated refusals);
     # snapshot_id is the archived answer that decided it (archive/blocks.py).
     db["blocks"].create(

@@ -24,7 +24,7 @@ from parsers.recognize import title_year
 
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
-from .listing import absolute_url, anchor_title
+from .listing import absolute_url, anchor_title, is_url
 from .extensions import DATABASE_NAME
 from .run import crawl_settings, prepare_archive
 from .spiders.reports import directory_url, response_text
@@ -48,14 +48,16 @@ def site_name(text: str) -> str | None:
 
 
 def page_links(url: str, text: str):
-    """(absolute URL, title) of every followable anchor on the page."""
+    """(absolute URL, title) of every followable anchor on the page: one that is no URL a
+    request can be made for (a port of 99999 on the site's own host) is passed over, not
+    made a request that raises and costs the page its other links."""
     tree = page_tree(text)
     if tree is None:
         return
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
         absolute = absolute_url(url, href) if href and not href.startswith(("javascript:", "#", "mailto:")) else None
-        if absolute:
+        if absolute and is_url(absolute):
             yield absolute, anchor_title(anchor)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
@@ -41,6 +41,44 @@ def absolute_url(base: str, href) -> str | None:
         return urljoin(base, href)
     except ValueError:
         return None
+
+
+def link_url(base: str, href) -> str:
+    """``href`` as an absolute URL against ``base``, or as the page wrote it when it cannot
+    be one: a link the crawler does not follow is still recorded, saying why
+    (``crawler.spiders.reports.unfollowed``), never dropped unseen."""
+    return absolute_url(base, href) or str(href)
+
+
+def is_url(url: str) -> bool:
+    """Whether a request can be made for ``url``: urllib reads it, it names a host, with no
+    space or control character in it, and its port is a port (Scrapy refuses ``:99999``, and
+    ``:abc``, when the request is made: in a callback, that cost the page its other links)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # reading it checks it
+    except (ValueError, TypeError):
+        return False
+    host = parts.hostname
+    return bool(host) and not any(c.isspace() or ord(c) < 32 or c == "\x7f" for c in host)
+
+
+def url_path(url: str) -> str:
+    """The path of ``url``; of a link urllib cannot read, what precedes its query, as
+    written (``http://[endif]/2021n/`` reads as a year column all the same)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return url.split("#", 1)[0].split("?", 1)[0]
+
+
+@dataclass(frozen=True)
+class LinkAsWritten:
+    """A link to another page of a column that no request can be made for (``is_url``), kept
+    as the page wrote it: a flavour returns it among its requests, and the spider records it
+    in ``skipped``, saying why, as it does with links it will not follow."""
+
+    url: str
 
 
 @dataclass(frozen=True)
@@ -108,7 +146,7 @@ def extract_listing_items(url: str, html: str) -> list[ListingItem]:
         date = _item_date(anchor, texts)
         if not _DOCUMENT_HREF.search(href.split("?")[0]) and date is None:
             continue
-        absolute = absolute_url(url, href) or href  # as written: the spider skips it, saying why
+        absolute = link_url(url, href)
         if absolute in seen:
             continue
         seen.add(absolute)

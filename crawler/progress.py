@@ -3,6 +3,13 @@
     nianbao: 120 pages fetched (3.3 MiB), 18 reports parsed, 40 skipped, 0 errors
 
 Every NIANBAO_PROGRESS_INTERVAL seconds (0 switches it off), and once at the end.
+
+Pages and reports are the crawl's stats; skipped and errors are the run's rows in the
+archive, as the end-of-run summary counts them (``archive.runs.rows_of_run``): every link
+the spider did not follow and every request a middleware dropped (robots.txt, a private
+address, a blocked host, a mirror, a withdrawn document) is one row per URL, however often
+it was met. (Counting the pipeline's items counted a link each time a page listed it, and
+no request a middleware dropped.)
 """
 
 from __future__ import annotations
@@ -13,10 +20,14 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from archive.runs import rows_of_run
+
+from .extensions import crawl_archive
+
 
 class ProgressExtension:
-    def __init__(self, stats, interval: float, stream=None):
-        self.stats = stats
+    def __init__(self, crawler, interval: float, stream=None):
+        self.crawler = crawler
         self.interval = interval
         self.stream = stream or sys.stderr
         self.loop = None
@@ -26,18 +37,20 @@ class ProgressExtension:
         interval = crawler.settings.getfloat("NIANBAO_PROGRESS_INTERVAL", 10.0)
         if interval <= 0:
             raise NotConfigured
-        ext = cls(crawler.stats, interval)
+        ext = cls(crawler, interval)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        # Its last line reads the archive, which CrawlRunExtension closes on spider_closed:
+        # EXTENSIONS loads this one first, so it hears the signal first.
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def line(self) -> str:
-        get = self.stats.get_value
-        errors = sum(v for k, v in self.stats.get_stats().items() if k.startswith(("nianbao/fetch_failed/", "nianbao/parse_error/")))
+        get = self.crawler.stats.get_value
+        archive = crawl_archive(self.crawler)
+        skipped, errors = (rows_of_run(archive.db, table, archive.run_id) for table in ("skipped", "errors"))
         return (
             f"nianbao: {get('nianbao/snapshots_stored') or 0} pages fetched ({size(get('nianbao/bytes_received') or 0)}), "
-            f"{get('nianbao/reports_parsed') or 0} reports parsed, {get('nianbao/skipped') or 0} skipped, "
-            f"{errors} errors"
+            f"{get('nianbao/reports_parsed') or 0} reports parsed, {skipped} skipped, {errors} errors"
         )
 
     def report(self):

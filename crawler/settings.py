@@ -67,8 +67,8 @@ NIANBAO_RECHECK_AFTER_DAYS = 0
 # False: report pages are downloaded in full every run (no If-None-Match / If-Modified-Since,
 # no recheck interval).
 NIANBAO_CONDITIONAL_REQUESTS = True
-# Listing pages followed per report column (a runaway pager stops here); pages `nianbao
-# discover` fetches from a site's home page.
+# Listing pages followed per report column (a runaway pager stops here: the pages past it are
+# `skipped` rows); pages `nianbao discover` fetches from a site's home page.
 NIANBAO_MAX_LISTING_PAGES = 500
 NIANBAO_DISCOVER_MAX_PAGES = 30
 
@@ -115,7 +115,8 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 NIANBAO_PARSE_WORKERS = None
 EXTENSIONS = {
     "crawler.extensions.CrawlRunExtension": 100,
-    "crawler.progress.ProgressExtension": 500,
+    # Before CrawlRunExtension: its last line reads the archive that one closes.
+    "crawler.progress.ProgressExtension": 90,
     # Per-host delay floors (robots.txt Crawl-delay, 1 ms minimum); AutoThrottle keeps them.
     "crawler.politeness.SlotDelays": 200,
     "scrapy.extensions.throttle.AutoThrottle": None,

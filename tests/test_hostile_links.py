@@ -30,6 +30,7 @@ HTML = "text/html; charset=utf-8"
 MODIFIED = "Mon, 20 Jan 2025 02:12:00 GMT"
 # What Word's conditional comments leave in an href: urllib refuses the bracketed host.
 NO_URL = "http://[endif]/202101/t20210120_3.html"
+NO_URL_NEXT, NO_URL_ATTACHMENT = "http://[x/index_1.html", "http://[endif]/附件.pdf"
 
 
 def hostile_links_site(secret_dir):
@@ -43,11 +44,11 @@ def hostile_links_site(secret_dir):
 <li><a href="./202201/t20220120_2.html">示范区人民政府2021年政府信息公开工作年度报告</a><span>2022-01-20</span></li>
 <li><a href="{NO_URL}">示范区人民政府2020年政府信息公开工作年度报告</a><span>2021-01-20</span></li>
 </ul><a href="file://{secret_dir}/listing.html">下一页</a> <a href="{OTHER_HOST}">下一页</a>
-<a href="http://[x/index_1.html">下一页</a></body></html>"""
+<a href="{NO_URL_NEXT}">下一页</a></body></html>"""
     report = f"""<html><head><meta charset="utf-8"><title>示范区人民政府2022年政府信息公开工作年度报告</title></head>
 <body><h1>示范区人民政府2022年政府信息公开工作年度报告</h1>
 <p>附件：<a href="file://{HOST}{secret_dir}/report.pdf">年度报告全文.pdf</a>
-<a href="http://[endif]/附件.pdf">附件.pdf</a></p></body></html>"""
+<a href="{NO_URL_ATTACHMENT}">附件.pdf</a></p></body></html>"""
     resources = {
         START_PATH: Resource(listing.encode("utf-8"), HTML, MODIFIED, "listing"),
         COLUMN_PATH + "202301/t20230120_1.html": Resource(report.encode("utf-8"), HTML, MODIFIED, "report"),
@@ -87,13 +88,15 @@ def test_each_link_not_followed_is_skipped_saying_why(crawl):
     secret_dir = crawl["secret_dir"]
     assert {url: skipped.get(url) for url in [
         f"file://{HOST}{secret_dir}/report.html", f"data:text/html,{SECRET}", f"file://{secret_dir}/listing.html",
-        f"file://{HOST}{secret_dir}/report.pdf", OTHER_HOST, NO_URL]} == {
+        f"file://{HOST}{secret_dir}/report.pdf", OTHER_HOST, NO_URL, NO_URL_NEXT, NO_URL_ATTACHMENT]} == {
         f"file://{HOST}{secret_dir}/report.html": NOT_HTTP,  # a listed report
         f"data:text/html,{SECRET}": NOT_HTTP,
         f"file://{secret_dir}/listing.html": NOT_HTTP,        # the next page
         f"file://{HOST}{secret_dir}/report.pdf": NOT_HTTP,  # a report's attachment
         OTHER_HOST: UNRELATED_HOST,                          # a next page elsewhere
         NO_URL: NOT_A_URL,                                   # a listed report whose link is no URL
+        NO_URL_NEXT: NOT_A_URL,                              # a next page whose link is no URL
+        NO_URL_ATTACHMENT: NOT_A_URL,                        # an attachment whose link is no URL
     }
 
 

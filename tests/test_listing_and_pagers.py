@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.listing import extract_listing_items
 from crawler.pagers import listing_page_urls, trs_page_names
 
@@ -88,3 +90,34 @@ def test_a_page_of_anchors_under_one_parent_is_read_in_one_pass():
             "extract_listing_items('http://x/', '<a href=\"共</a>\\n' * 180_000)\n")
     # About a second now; ~140 s before.
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+
+
+@pytest.mark.parametrize("href, url, requestable", [
+    ("./t20240120_1.html", "http://gov.example/col/t20240120_1.html", True),
+    ("http://[::1]:8080/a.html", "http://[::1]:8080/a.html", True),
+    ("http://gov.example:/a b.html", "http://gov.example:/a b.html", True),  # Scrapy quotes the space
+    ("http://[::1", "http://[::1", False),                                   # urllib cannot read it
+    ("http://[endif]/a.pdf", "http://[endif]/a.pdf", False),
+    ("http://gov.example:99999/a.html", "http://gov.example:99999/a.html", False),  # Scrapy refuses the port
+    ("http://gov.example:abc/a.html", "http://gov.example:abc/a.html", False),
+    ("http://exa mple.com/", "http://exa mple.com/", False),                 # no host has a space
+    ("http://ex\x00ample.com/", "http://ex\x00ample.com/", False),
+    ("file:///etc/passwd", "file:///etc/passwd", False),                      # no host: the spider says NOT_HTTP
+    (12345, "12345", False),                                                  # a JSON list's number
+])
+def test_a_link_is_kept_as_written_and_is_a_url_when_a_request_can_be_made_for_it(href, url, requestable):
+    """``is_url`` answers what Scrapy's Request would: a link it says no to is recorded in
+    ``skipped`` instead of raising in the spider's callback."""
+    import scrapy
+
+    from crawler.listing import is_url, link_url
+    from crawler.spiders.reports import NOT_A_URL, NOT_HTTP, unfollowed
+
+    assert link_url("http://gov.example/col/index.html", href) == url
+    assert is_url(url) is requestable
+    site = {"name": "gov", "start_urls": ["http://gov.example/col/"]}
+    if requestable:
+        scrapy.Request(url)
+        assert unfollowed(site, url) in (None, "on an unrelated host (not followed)")
+    else:
+        assert unfollowed(site, url) == (NOT_HTTP if url.startswith("file:") else NOT_A_URL)

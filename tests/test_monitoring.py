@@ -522,21 +522,28 @@ def test_a_hook_that_failed_shows_in_runs(run_nianbao, tmp_path):
 # ---- the progress line ----------------------------------------------------------------
 
 
-class _Stats(dict):
-    def get_value(self, key):
-        return self.get(key)
+def test_the_progress_line_counts_pages_bytes_reports_skips_and_errors(tmp_path):
+    """Pages and reports from the crawl's stats; skips and errors are the run's rows, as its
+    summary counts them: a link met twice is one row, a row of another run is not counted."""
+    from scrapy.utils.test import get_crawler
 
-    def get_stats(self):
-        return self
-
-
-def test_the_progress_line_counts_pages_bytes_reports_skips_and_errors():
+    from archive.records import record_error, record_skipped
+    from crawler.extensions import crawl_archive
     from crawler.progress import ProgressExtension
+    from crawler.spiders.reports import ReportSpider
 
-    stats = _Stats({"nianbao/snapshots_stored": 9, "nianbao/bytes_received": 1711, "nianbao/reports_parsed": 5,
-                    "nianbao/skipped": 3, "nianbao/fetch_failed/TimeoutError": 1, "nianbao/parse_error/ParseError": 1})
-    assert ProgressExtension(stats, 10).line() == (
+    crawler = get_crawler(ReportSpider, {"NIANBAO_DATA_DIR": str(tmp_path)})
+    archive = crawl_archive(crawler)
+    for url, run_id in [("http://a/1", archive.run_id), ("http://a/1", archive.run_id), ("http://a/2", archive.run_id),
+                        ("http://a/3", archive.run_id), ("http://a/4", None)]:
+        record_skipped(archive.db, url=url, title=None, reason="work plan (工作要点)", found_on=None, run_id=run_id)
+    record_error(archive.db, url="http://a/5", stage="fetch", error="TimeoutError", message="", run_id=archive.run_id)
+    record_error(archive.db, url="http://a/6", stage="spider", error="ValueError", message="", run_id=archive.run_id)
+    for key, value in {"nianbao/snapshots_stored": 9, "nianbao/bytes_received": 1711, "nianbao/reports_parsed": 5}.items():
+        crawler.stats.set_value(key, value)
+    assert ProgressExtension(crawler, 10).line() == (
         "nianbao: 9 pages fetched (1.7 KiB), 5 reports parsed, 3 skipped, 2 errors")
+    archive.close()
 
 
 @pytest.mark.parametrize("count, shown", [

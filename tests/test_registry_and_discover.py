@@ -185,3 +185,13 @@ def test_discover_logs_warnings_only_unless_told_otherwise(tmp_path):
 
     assert discover_settings(tmp_path)["LOG_LEVEL"] == "WARNING"  # polite: the crawl's INFO log is for nightly runs
     assert discover_settings(tmp_path, overrides={"LOG_LEVEL": "INFO"})["LOG_LEVEL"] == "INFO"
+
+
+def test_discover_passes_over_a_link_no_request_can_be_made_for():
+    """Scrapy refuses a port of 99999 when the request is made: in the callback, that cost the
+    home page every column it links."""
+    from crawler.discover import page_links
+
+    page = ('<a href="http://gov.example:99999/zwgk/nb/">政府信息公开年报</a><a href="http://[::1/nb/">年报</a>'
+            '<a href="/zwgk/zfxxgknb/">政府信息公开年报</a>')
+    assert list(page_links("http://gov.example/", page)) == [("http://gov.example/zwgk/zfxxgknb/", "政府信息公开年报")]

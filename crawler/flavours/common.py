@@ -6,18 +6,22 @@ import re
 import scrapy
 from lxml import html as lxml_html
 
+from parsers.attachments import ATTACHMENT_EXTENSIONS
 from parsers.attachments import _is_attachment as is_attachment_href
 
-from ..listing import ListingItem, absolute_url, anchor_title
+from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url, url_path
 
 # Bound every column: a pager that claims a million pages is a trap, not a column.
 DEFAULT_MAX_PAGES = 500
 
 
-def listing_request(url: str, **kwargs) -> scrapy.Request:
-    """A request for another page of the column; the spider adds callbacks and site meta."""
+def listing_request(url: str, request_class=scrapy.Request, **kwargs) -> scrapy.Request | LinkAsWritten:
+    """A request for another page of the column; the spider adds callbacks and site meta.
+    A link no request can be made for comes back as written, for the spider to record."""
+    if not is_url(url):
+        return LinkAsWritten(url)
     meta = {"nianbao_kind": "listing", **kwargs.pop("meta", {})}
-    return scrapy.Request(url, meta=meta, **kwargs)
+    return request_class(url, meta=meta, **kwargs)
 
 
 def page_tree(text: str):
@@ -52,6 +56,12 @@ def may_link_documents(text: str) -> bool:
     return "&#" in text or "&period" in text or _ATTACHMENT_HINT.search(text) is not None
 
 
+def is_attachment_link(href: str) -> bool:
+    """Does ``href`` link an attachment? Also when urllib cannot read it (``http://[endif]/附件.pdf``,
+    which the parser passes over): the spider records that one in ``skipped``."""
+    return is_attachment_href(href) or url_path(href).lower().endswith(ATTACHMENT_EXTENSIONS)
+
+
 def linked_documents(base_url: str, text: str) -> list[ListingItem]:
     """Every attachment (PDF, DOC(X), WPS, XLS(X), OFD, …) an HTML page links to, each once."""
     if not may_link_documents(text):
@@ -62,11 +72,10 @@ def linked_documents(base_url: str, text: str) -> list[ListingItem]:
     found: dict[str, ListingItem] = {}
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")) or not is_attachment_href(href):
+        if not href or href.startswith(("javascript:", "mailto:", "#")) or not is_attachment_link(href):
             continue
-        url = absolute_url(base_url, href)
-        if url:
-            found.setdefault(url, ListingItem(url=url, title=anchor_title(anchor), date=None))
+        url = link_url(base_url, href)
+        found.setdefault(url, ListingItem(url=url, title=anchor_title(anchor), date=None))
     return list(found.values())
 
 
@@ -80,8 +89,7 @@ def script_documents(base_url: str, text: str) -> list[ListingItem]:
     # Cut after the last ">": the opening's [^>]* must not scan to the end from each "<script".
     for script in between(text[:text.rfind(">") + 1], _SCRIPT_OPEN, _SCRIPT_CLOSE):
         for href in _SCRIPT_HREF.findall(script):
-            if is_attachment_href(href):
-                url = absolute_url(base_url, href)
-                if url:
-                    found.setdefault(url, ListingItem(url=url, title=href.rsplit("/", 1)[-1], date=None))
+            if is_attachment_link(href):
+                url = link_url(base_url, href)
+                found.setdefault(url, ListingItem(url=url, title=href.rsplit("/", 1)[-1], date=None))
     return list(found.values())

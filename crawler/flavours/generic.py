@@ -5,6 +5,9 @@
   variable gives the last page, and every page in between is asked for at once.
 - ``countPage = 5`` beside an ``index.html`` column: pages ``index_1.html`` … as TRS names them.
 - Otherwise the 下一页 link is followed, page by page (the dupe filter ends loops).
+
+A next or page-number link that is no URL (``http://[::1``, a port of 99999) is returned as
+written, for the spider to record in ``skipped``; it is never a template for the others.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from ..listing import absolute_url, anchor_title, extract_listing_items
+from ..listing import anchor_title, extract_listing_items, is_url, link_url
 from .common import linked_documents, listing_request, page_tree
 
 NAME = "generic"
@@ -32,7 +35,8 @@ def listing_items(response, text: str):
 
 
 def _page_param(url: str) -> tuple[str, int] | None:
-    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+    query = url.split("#", 1)[0].partition("?")[2]  # also of a link urllib cannot read
+    for key, value in parse_qsl(query, keep_blank_values=True):
         if _PAGE_PARAM.match(key) and value.isdigit():
             return key, int(value)
     return None
@@ -53,18 +57,26 @@ def listing_page_urls(url: str, text: str, max_pages: int) -> list[str]:
     tree = page_tree(text)
     if tree is None:
         return []
-    pager_links, next_links = [], []
+    pager_links, next_links, unusable = [], [], []
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
-        absolute = absolute_url(url, href)
-        if absolute is None:
+        absolute = link_url(url, href)
+        is_next = anchor_title(anchor) in NEXT_WORDS
+        if not is_url(absolute):
+            if is_next or _page_param(absolute):
+                unusable.append(absolute)  # no page to ask for: the spider records it as written
             continue
-        if anchor_title(anchor) in NEXT_WORDS:
+        if is_next:
             next_links.append(absolute)
         if _page_param(absolute) and urlsplit(absolute).path == urlsplit(url).path:
             pager_links.append(absolute)
+    return list(dict.fromkeys(unusable))[:max_pages] + _pages(url, text, pager_links, next_links, max_pages)
+
+
+def _pages(url: str, text: str, pager_links: list[str], next_links: list[str], max_pages: int) -> list[str]:
+    """The column's pages, from its page-number links, else its page count, else its next links."""
     count = page_count(text)
     numbered = [(link, *_page_param(link)) for link in pager_links]
     if numbered:

@@ -21,7 +21,7 @@ from parsers.embedded_body import attachment_list as _attachment_list
 from parsers.embedded_body import detail, gkmlpt_report_body
 from parsers.embedded_body import publish_date as _date
 
-from ..listing import ListingItem, absolute_url
+from ..listing import ListingItem, link_url
 from .common import listing_request
 
 NAME = "gkmlpt"
@@ -68,7 +68,7 @@ def listing_items(response, text: str):
     for article in _answer(text).get("articles") or ():
         if isinstance(article, dict) and article.get("url"):
             items.append(ListingItem(
-                url=absolute_url(response.url, article["url"]) or str(article["url"]),  # the spider skips it
+                url=link_url(response.url, article["url"]),
                 title=" ".join(str(article.get("title") or "").split()),
                 date=_date(article.get("display_publish_time")),
             ))
@@ -97,8 +97,8 @@ def listing_requests(response, text: str, max_pages: int):
 
 def attachments(response, text: str):
     record = detail(text) or {}
-    return [ListingItem(url=url, title=a["name"], date=None)
-            for a in _attachment_list(record) if (url := absolute_url(response.url, a["url"]))]
+    return [ListingItem(url=link_url(response.url, a["url"]), title=str(a["name"]), date=None)
+            for a in _attachment_list(record)]
 
 
 def report_body(url, text: str) -> str | None:

@@ -15,11 +15,11 @@ Later batches come from ``dataproxy.jsp`` (its path differs by version:
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 
-from ..listing import absolute_url, extract_listing_items
+from ..listing import LinkAsWritten, extract_listing_items, is_url, link_url
 from .common import between, linked_documents, listing_request
 
 NAME = "hanweb"
@@ -96,16 +96,17 @@ def post_batches(response, text: str, max_pages: int) -> list[scrapy.Request]:
         return []
     step = settings["per_page"] * settings["group_size"]
     start = sum(1 for _ in between(text, *_RECORD)) + 1
-    proxy = urljoin(response.url, settings["proxy_url"])
+    proxy = link_url(response.url, settings["proxy_url"])
+    if not is_url(proxy):
+        return [LinkAsWritten(proxy)]  # one row for it, not one per batch
     requests = []
     while start <= settings["total"] and len(requests) < max_pages:
         end = min(start + step - 1, settings["total"])
         query = urlencode({"startrecord": start, "endrecord": end, "perpage": settings["per_page"]})
-        requests.append(scrapy.FormRequest(
-            f"{proxy}?{query}",
+        requests.append(listing_request(
+            f"{proxy}?{query}", scrapy.FormRequest,
             formdata={k: str(v) for k, v in settings["ajax_param"].items()},
             headers={"Referer": response.url},
-            meta={"nianbao_kind": "listing"},
         ))
         start = end + 1
     return requests
@@ -123,9 +124,9 @@ def get_pages(response, text: str, max_pages: int) -> list[scrapy.Request]:
     href = _HREF.search(group) if group is not None else None
     if not href or "dataproxy.jsp" not in href.group(1):
         return []
-    next_url = absolute_url(response.url, href.group(1).replace("&amp;", "&"))
-    if next_url is None:
-        return []
+    next_url = link_url(response.url, href.group(1).replace("&amp;", "&"))
+    if not is_url(next_url):
+        return [LinkAsWritten(next_url)]
     page = dict(parse_qsl(urlsplit(next_url).query)).get("page", "")
     total = _TOTAL_PAGE.search(text)
     if not page.isdigit() or not total:

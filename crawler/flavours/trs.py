@@ -18,9 +18,8 @@ an inline ``document.write``.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
 
-from ..listing import absolute_url, extract_listing_items
+from ..listing import extract_listing_items, link_url, url_path
 from .common import linked_documents, listing_request, page_tree, script_documents
 
 NAME = "trs"
@@ -73,7 +72,7 @@ def listing_page_urls(url: str, html: str, max_pages: int) -> list[str]:
     names = trs_page_names(html)
     if not names:
         return []
-    urls = [urljoin(url, name) for name in names[:max_pages]]
+    urls = [link_url(url, name) for name in names[:max_pages]]  # the call's prefix is the page's to choose
     if url.endswith("/"):  # the column fetched as its directory: that is its first page, not another
         urls[0] = url
     return urls
@@ -87,8 +86,8 @@ def year_column_urls(url: str, html: str) -> list[str]:
     found = []
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
-        absolute = absolute_url(url, href) if href else None
-        if absolute and _YEAR_COLUMN.search(urlsplit(absolute).path):
+        absolute = link_url(url, href) if href else None  # one that is no URL: the spider records it
+        if absolute and _YEAR_COLUMN.search(url_path(absolute)):
             if absolute not in found and absolute != url:
                 found.append(absolute)
     return found

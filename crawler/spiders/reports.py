@@ -3,10 +3,14 @@ every document a report page links to.
 
 The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
 from the page when the registry names none) reads items and further pages; report
-recognition is ``crawler.recognize.classify_title``; which hosts are followed is
-``crawler.registry.belongs_to_site``. Items that are not reports, and links to unrelated
-hosts or other schemes than http(s) (a page may link ``file:///etc/passwd``), are recorded in
-``skipped`` with the reason and not fetched; so are listing pages (next-page and year links).
+recognition is ``crawler.recognize.classify_title``; which links are followed is
+``unfollowed`` below. Every link the spider does not follow is a ``skipped`` row with the
+reason: items that are not reports, and any link (a listed report, a next page, a year
+column, a page of a JS or XML/JSON pager, an attachment) to an unrelated host, in another
+scheme than http(s) (a page may link ``file:///etc/passwd``), that is no URL a request can be
+made for (``http://[endif]/``, a port of 99999), longer than ``URLLENGTH_LIMIT``, or a listing
+page past the column's bound. (Requests a downloader middleware drops are recorded there too:
+crawler/drops.py.)
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.exceptions import DownloadFailedError, ResponseDataLossError
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from w3lib.url import safe_url_string
 
 from parsers import detect_encoding
 
@@ -25,12 +30,16 @@ from ..flavours import flavour_module
 from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
+from ..listing import is_url
 from ..recognize import classify_title
 from ..registry import belongs_to_site
 
+# Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own).
 UNRELATED_HOST = "on an unrelated host (not followed)"
 NOT_HTTP = "not an http(s) URL (not followed)"
 NOT_A_URL = "not a URL anyone could fetch, e.g. a bracketed host that is no IP address (not followed)"
+TOO_LONG = "URL longer than URLLENGTH_LIMIT characters (not followed)"
+PAST_THE_BOUND = "listing page past the column's bound, NIANBAO_MAX_LISTING_PAGES (not followed)"
 COMMAND_LINE = "command line"  # the site of start URLs given without a registry
 
 
@@ -73,14 +82,22 @@ def directory_url(url: str) -> str:
     return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
 
 
-def unfollowed(site: dict, url: str) -> str | None:
-    """Why a link found on one of ``site``'s pages is not followed, or None: it is."""
+def unfollowed(site: dict, url: str, max_length: int = 0) -> str | None:
+    """Why a link found on one of ``site``'s pages is not followed, or None: it is.
+    ``max_length``: Scrapy's ``URLLENGTH_LIMIT`` (0: none), which its UrlLengthMiddleware
+    would otherwise enforce by dropping the request unseen."""
     try:
         scheme = urlsplit(url).scheme
-    except ValueError:  # a link kept as the page wrote it (crawler.listing.absolute_url)
+    except ValueError:  # a link kept as the page wrote it (crawler.listing.link_url)
+        return NOT_A_URL
+    if not scheme:  # a link kept as written, not joined to its page's URL: a JSON list's number
         return NOT_A_URL
     if scheme not in ("http", "https"):
         return NOT_HTTP
+    if not is_url(url):
+        return NOT_A_URL
+    if max_length and len(safe_url_string(url)) > max_length:  # as the request will spell it
+        return TOO_LONG
     if not belongs_to_site(site, url):
         return UNRELATED_HOST
     return None
@@ -125,15 +142,22 @@ class ReportSpider(scrapy.Spider):
     def _max_pages(self) -> int:
         return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", DEFAULT_MAX_PAGES)
 
-    def _listing_request(self, request, site: dict, flavour: str):
-        """An adapter's request for another listing page, bounded per site."""
+    def _unfollowed(self, site: dict, url: str) -> str | None:
+        return unfollowed(site, url, self.settings.getint("URLLENGTH_LIMIT"))
+
+    def _listing_request(self, request, site: dict, flavour: str, found_on: str):
+        """An adapter's request for another listing page (or a ``LinkAsWritten``): the request
+        to make, a ``SkippedPage`` saying why not, or None when it was asked for already (as
+        itself, or as its directory). Bounded per site."""
+        if reason := self._unfollowed(site, request.url):
+            return SkippedPage(url=request.url, title=None, reason=reason, found_on=found_on)
         seen = self.listing_pages.setdefault(site["name"], set())
         key = listing_key(request)
         if key in seen:
-            return None  # asked for already (as itself, or as its directory)
+            return None
         if len(seen) >= self._max_pages() * len(site["start_urls"]):
             self.crawler.stats.inc_value("nianbao/listing_pages_over_bound")
-            return None
+            return SkippedPage(url=request.url, title=None, reason=PAST_THE_BOUND, found_on=found_on)
         seen.add(key)
         request.meta.update(self._meta("listing", site, flavour))
         return request.replace(callback=self.parse_listing, errback=self.record_failure)
@@ -164,17 +188,13 @@ class ReportSpider(scrapy.Spider):
             recognition = classify_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
-            elif reason := unfollowed(site, item.url):
+            elif reason := self._unfollowed(site, item.url):
                 yield SkippedPage(url=item.url, title=item.title, reason=reason, found_on=response.url)
             else:
                 yield self._document_request(item.url, site, flavour, item.title, response.url)
         for request in adapter.listing_requests(response, text, self._max_pages()):
-            if reason := unfollowed(site, request.url):
-                yield SkippedPage(url=request.url, title=None, reason=reason, found_on=response.url)
-                continue
-            request = self._listing_request(request, site, flavour)
-            if request is not None:
-                yield request
+            if (made := self._listing_request(request, site, flavour, response.url)) is not None:
+                yield made
 
     def parse_report(self, response, listing_title=None, found_on=None, attachment_of=None):
         snapshot_id = response.meta.get("nianbao_snapshot_id")
@@ -187,7 +207,7 @@ class ReportSpider(scrapy.Spider):
         site = self._site(response)
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
         for document in flavour_module(flavour).attachments(response, text):
-            if reason := unfollowed(site, document.url):
+            if reason := self._unfollowed(site, document.url):
                 yield SkippedPage(url=document.url, title=document.title, reason=reason, found_on=response.url)
                 continue
             yield self._document_request(document.url, site, flavour, document.title, response.url,
