@@ -24,10 +24,10 @@ from parsers.recognize import title_year
 
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
-from .listing import absolute_url, anchor_title
+from .listing import absolute_url, anchor_title, directory_url
 from .extensions import DATABASE_NAME
 from .run import crawl_settings, prepare_archive
-from .spiders.reports import directory_url, response_text
+from .spiders.reports import response_text
 
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
 SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")

@@ -175,7 +175,7 @@ def test_discover_takes_a_column_linked_as_its_directory_and_its_index_page_for_
     ("http://h/col/t20240130_1.html", "http://h/col/t20240130_1.html"),
 ])
 def test_a_default_document_is_its_directory(url, same):
-    from crawler.spiders.reports import directory_url
+    from crawler.listing import directory_url
 
     assert directory_url(url) == same
 

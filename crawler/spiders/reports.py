@@ -11,7 +11,6 @@ hosts or other schemes than http(s) (a page may link ``file:///etc/passwd``), ar
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import scrapy
@@ -25,6 +24,7 @@ from ..flavours import flavour_module
 from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
+from ..listing import directory_url
 from ..recognize import classify_title
 from ..registry import belongs_to_site
 
@@ -60,17 +60,6 @@ def failure_message(failure) -> str:
     if failure.check(DownloadFailedError) and any(r.check(ConnectionLost, ConnectionDone) for r in reasons):
         return "connection lost before the answer was complete (reset or closed by the server)"
     return str(value)[:500] or failure.type.__name__
-
-
-# A directory's default document: index.html, index.htm, index.shtml, default.htm, index.jsp …
-_DEFAULT_DOCUMENT = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
-
-
-def directory_url(url: str) -> str:
-    """``url`` without its fragment, and without a trailing default document when it has no
-    query: ``col/`` and ``col/index.html`` are one page."""
-    url = url.split("#", 1)[0]
-    return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
 
 
 def unfollowed(site: dict, url: str) -> str | None:
