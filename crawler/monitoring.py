@@ -2,6 +2,8 @@
 
 A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
+- an entry of the registry was refused (crawler/registry.py): it was not crawled, the others were
+  (the check ``registry`` is listed only then);
 - the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
 - a site that yielded reports in an earlier run has yielded none since: every night until it
@@ -39,7 +41,7 @@ import sqlite_utils
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 
 from .interrupts import STOPPED_BY
-from .registry import belongs_to_site, host_name
+from .registry import Registry, belongs_to_site, host_name
 
 # Exit statuses of `nianbao crawl`, for the scheduler.
 EXIT_OK = 0
@@ -92,7 +94,7 @@ class RunMonitor:
 
 
 def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
-                thresholds: Thresholds | None = None) -> RunMonitor:
+                thresholds: Thresholds | None = None, refused: list[str] = ()) -> RunMonitor:
     thresholds = thresholds or Thresholds()
     run_ids = logical_run_ids(db, run_id)
     marks = ",".join("?" * len(run_ids))
@@ -109,6 +111,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
     checks = [
+        *([_refused_entries(refused)] if refused else []),  # shown only when an entry was refused
         _finished(run["status"], stats),
         _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
                  finished=run["status"] == "finished", span=span),
@@ -120,6 +123,14 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
                          f" in run {run_id}" if span else ""),
     ]
     return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
+
+
+def _refused_entries(refused: list[str]) -> Check:
+    """Registry entries refused before the crawl (crawler/registry.py): the night went on
+    without them, but not unnoticed."""
+    problems = Registry(problems=list(refused)).error("`nianbao check-sites`")
+    return Check("registry", False, f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'} refused, "
+                                    f"not crawled: {problems}")
 
 
 def _finished(status: str, stats: dict) -> Check:
