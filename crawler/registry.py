@@ -110,18 +110,45 @@ def validate_registry(data, source: str = "registry") -> list[dict]:
     return registry.sites
 
 
-def parse_registry(text: str, source: str) -> Registry:
-    """Check a registry file's text (``source`` names it in the problems)."""
+def text_to_add_to(path) -> str:
+    """The text of the registry file ``path``, to add entries to: "" when it is missing; a
+    file of comments alone is fine. ``RegistryError`` when it has a problem."""
+    path = Path(path)
+    if not path.exists():
+        return ""
+    text = _file_text(path)
     try:
-        return _checked(_text_entries(text, source))
-    except RegistryError as exc:
-        return Registry(problems=[str(exc)])
+        empty = yaml.safe_load(text) is None
+    except yaml.YAMLError:
+        empty = False  # load_registry says where
+    if not empty:
+        load_registry(path)
+    return text + ("" if text.endswith("\n") or not text else "\n")
+
+
+def add_entries(path, entries: list[dict]) -> None:
+    """Add ``entries`` at the end of the registry file ``path`` (made when missing), keeping
+    what it holds, comments included. ``RegistryError`` when the file has a problem already,
+    or would with them (a name or start URL it holds): then nothing is written."""
+    text = text_to_add_to(path) + yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
+    try:
+        registry = _checked(_text_entries(text, str(path)))
+    except RegistryError as exc:  # e.g. a file in the ``sites:`` form: a list cannot follow it
+        raise RegistryError(f"{exc}; nothing added to {path}") from None
+    if registry.problems:
+        raise RegistryError(f"{registry.error()}; nothing added to {path} (the entries are printed above)")
+    Path(path).write_text(text, encoding="utf-8")
 
 
 # ---- reading: entries with their lines --------------------------------------------------------
 
 
 def _file_entries(path) -> list[_Entry]:
+    return _text_entries(_file_text(path), str(path))
+
+
+def _file_text(path) -> str:
+    """The file's text, or a RegistryError: unreadable, not UTF-8, not YAML."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -133,7 +160,7 @@ def _file_entries(path) -> list[_Entry]:
         line = data[:exc.start].count(b"\n") + 1
         raise RegistryError(f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x}); save the file as UTF-8, "
                             f"e.g. iconv -f gb18030 -t utf-8") from None
-    return _text_entries(text, str(path))
+    return text
 
 
 def _text_entries(text: str, source: str) -> list[_Entry]:

@@ -397,7 +397,9 @@ def check_sites(files):
 
 @cli.command()
 @click.argument("url")
-@click.option("--out", "out_file", type=OutputPath(), help="Also write the entries to this YAML file.")
+@click.option("--out", "out_file", type=OutputPath(),
+              help="Also add the entries to this registry file (made when missing; what it holds is kept). "
+                   "Nothing is added when it would then hold a name or start URL twice.")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
 @archive_option
@@ -407,7 +409,9 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     and print registry entries for `nianbao crawl --sites`.
 
     The walk is a small crawl, archived in DATA, with the crawl's settings (-s and the
-    environment as for crawl).
+    environment as for crawl). Check the entries before crawling them: the name is the
+    site's own (its SiteName meta tag or title), and hosts, agency and region are left
+    for you to add (sites/README.md).
 
     \b
     Example:
@@ -417,17 +421,22 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     import yaml
 
     from crawler.discover import run_discover
+    from crawler.registry import add_entries, text_to_add_to
 
     try:
+        if out_file:
+            text_to_add_to(out_file)  # a registry to add to, before any page is fetched
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
-    except ValueError as exc:  # a setting it cannot take (crawler.run.SettingError), a bad profile, a moved
-        raise click.ClickException(str(exc)) from None  # raw store (RawStoreError)
+    except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
+        raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
     if not entries:
         raise click.ClickException(f"no report column found from {url}")
-    text = yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
+    click.echo(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), nl=False)
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
-    click.echo(text, nl=False)
+        try:
+            add_entries(out_file, entries)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @cli.command()

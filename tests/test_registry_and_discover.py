@@ -315,3 +315,39 @@ def test_a_bad_entry_is_not_crawled_and_fails_the_run_checks_while_the_others_ar
     assert world["trs"].base_url.split("//")[1] in hosts
     assert world["hanweb"].base_url.split("//")[1] not in hosts
     assert db.execute("select count(*) from reports").fetchone()[0] > 0
+
+
+def test_discover_adds_to_a_registry_and_refuses_a_site_it_holds(world, run_nianbao, tmp_path):
+    out = tmp_path / "province.yaml"
+    kept = "# 示范省: checked by hand\n- name: 示范区人民政府 (hanweb)\n  start_urls: [%s]\n" % (
+        world["hanweb"].url("/col/col12377/index.html"))
+    out.write_text(kept, encoding="utf-8")
+    run_nianbao("discover", world["trs"].base_url + "/", "--out", out, "--data", tmp_path, "--profile", "test")
+    assert out.read_text(encoding="utf-8").startswith(kept)  # comments and entries kept
+    assert [site["name"] for site in load_registry(out)] == ["示范区人民政府 (hanweb)", "示范区人民政府"]
+    before = out.read_text(encoding="utf-8")
+    again = run_nianbao("discover", world["trs"].base_url + "/", "--out", out, "--data", tmp_path, "--profile", "test",
+                        check=False)
+    assert again.returncode == 1 and "start_urls:" in again.stdout  # the entries are still shown
+    assert again.stderr.endswith(f"Error: {out}:8: site 3 (示范区人民政府): name: '示范区人民政府' is already the name "
+                                 f"of site 2 (line 4); nothing added to {out} (the entries are printed above)\n")
+    assert out.read_text(encoding="utf-8") == before
+
+
+def test_discover_refuses_a_bad_registry_to_add_to_before_fetching(world, run_nianbao, tmp_path):
+    out = write(tmp_path, "- name: A\n\tstart_urls: [http://a.gov.cn/]\n")
+    result = run_nianbao("discover", world["trs"].base_url + "/", "--out", out, "--data", tmp_path / "data",
+                         "--profile", "test", check=False)
+    assert (result.returncode, result.stderr) == (1, f"Error: {out}:2: not valid YAML: found character '\\t' that "
+                                                     "cannot start any token (indent with spaces: YAML refuses tabs)\n")
+    assert not (tmp_path / "data").exists()  # nothing fetched
+
+
+def test_discover_names_a_flavour_only_when_the_columns_share_it():
+    from crawler.discover import DiscoverSpider
+
+    spider = DiscoverSpider("http://x.gov.cn/")
+    spider.columns = {"http://x.gov.cn/col/col1/index.html": "hanweb", "http://x.gov.cn/col/col2/index.html": "hanweb"}
+    assert spider.entries()[0]["flavour"] == "hanweb"
+    spider.columns["http://x.gov.cn/xxgk/ndbg/"] = "generic"
+    assert "flavour" not in spider.entries()[0]  # the crawl detects each column's
