@@ -21,7 +21,8 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 Everything is read from the database (the run's rows and the Scrapy stats stored at
 close), so a check can be tried on a constructed archive. The counts span the logical
 crawl: this run and the killed runs it resumes. Reports are attributed to the registry
-site whose start URLs share their host and port, else whose hosts they belong to
+site they were found for (``reports.site_id``); pages, and reports of an archive older than
+that, to the site whose start URLs share their host and port, else whose hosts they belong to
 (``crawler.registry.belongs_to_site``); per-site counts are kept in the run's
 ``monitor`` JSON, with the run a silent site last yielded in, which is where the next run
 finds them.
@@ -168,10 +169,12 @@ def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:
         if (name := site_of(url)) is not None:
             counts[name]["pages"] += 1
     # Report versions the run fetched, confirmed unchanged or took from the archive unasked
-    # (as archive.runs.run_counts).
-    reports = f"select id, url from reports where id in ({RUN_REPORT_IDS})"
-    for _, url in db.execute(reports, {"runs": json.dumps(list(run_ids))}):
-        if (name := site_of(url)) is not None:
+    # (as archive.runs.run_counts), each for the site it was found for (two sites may share a
+    # host: a county portal holds its departments' columns), else by its host.
+    reports = (f"select found.url, s.name from reports found left join sites s on s.id = found.site_id "
+               f"where found.id in ({RUN_REPORT_IDS})")
+    for url, found_for in db.execute(reports, {"runs": json.dumps(list(run_ids))}):
+        if (name := found_for if found_for in counts else site_of(url)) is not None:
             counts[name]["reports"] += 1
     return counts
 

@@ -351,3 +351,19 @@ def test_discover_names_a_flavour_only_when_the_columns_share_it():
     assert spider.entries()[0]["flavour"] == "hanweb"
     spider.columns["http://x.gov.cn/xxgk/ndbg/"] = "generic"
     assert "flavour" not in spider.entries()[0]  # the crawl detects each column's
+
+
+def test_two_sites_on_one_host_are_counted_each_for_its_own_reports(world, run_nianbao, tmp_path):
+    """Per-site counts (and so "sites still yielding") follow the site a report was found
+    for, not its host: on one host the second site counted none, and could never fall silent."""
+    import json
+
+    path = write(tmp_path, f"- name: 县政府\n  start_urls: [{world['hanweb'].url('/col/col12377/index.html')}]\n"
+                           f"- name: 县教育局\n  start_urls: [{world['hanweb'].url('/col/col12378/index.html')}]\n")
+    run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test")
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    found = dict(db.execute("select s.name, count(*) from reports r join sites s on s.id = r.site_id group by s.name"))
+    (monitor,) = db.execute("select monitor from crawl_runs").fetchone()
+    per_site = json.loads(monitor)["sites"]
+    assert {name: counts["reports"] for name, counts in per_site.items()} == found
+    assert found["县教育局"] > 0
