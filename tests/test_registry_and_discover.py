@@ -367,3 +367,14 @@ def test_two_sites_on_one_host_are_counted_each_for_its_own_reports(world, run_n
     per_site = json.loads(monitor)["sites"]
     assert {name: counts["reports"] for name, counts in per_site.items()} == found
     assert found["县教育局"] > 0
+
+
+def test_a_wrong_flavour_is_an_error_not_a_quiet_night(world, run_nianbao, tmp_path):
+    column = world["hanweb"].url("/col/col12377/index.html")
+    path = write(tmp_path, f"- name: 县政府\n  start_urls: [{column}]\n  flavour: trs\n")
+    result = run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test")
+    assert "1 x fetch WrongFlavour, e.g. " + column in result.stdout
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    assert db.execute("select url, error, message from errors").fetchall() == [(
+        column, "WrongFlavour", "flavour trs found nothing here, a hanweb page: correct the flavour of site '县政府' "
+                                "in the registry, or leave it out (detected)")]

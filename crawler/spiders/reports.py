@@ -149,7 +149,9 @@ class ReportSpider(scrapy.Spider):
         site = self._site(response)
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
         adapter = flavour_module(flavour)
+        found = False
         for item in adapter.listing_items(response, text):
+            found = True
             recognition = classify_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
@@ -158,12 +160,19 @@ class ReportSpider(scrapy.Spider):
             else:
                 yield self._document_request(item.url, site, flavour, item.title, response.url)
         for request in adapter.listing_requests(response, text, self._max_pages()):
+            found = True
             if reason := unfollowed(site, request.url):
                 yield SkippedPage(url=request.url, title=None, reason=reason, found_on=response.url)
                 continue
             request = self._listing_request(request, site, flavour)
             if request is not None:
                 yield request
+        if not found and response.meta.get("nianbao_column_start") and site.get("flavour") == flavour:
+            if (detected := detect_flavour(response.url, text)) != flavour:
+                # The registry's flavour read nothing here: a night of no reports would pass unnoticed.
+                yield FailedPage(url=response.url, error="WrongFlavour", snapshot_id=response.meta.get(
+                    "nianbao_snapshot_id"), message=f"flavour {flavour} found nothing here, a {detected} page: "
+                    f"correct the flavour of site {site['name']!r} in the registry, or leave it out (detected)")
 
     def parse_report(self, response, listing_title=None, found_on=None, attachment_of=None):
         snapshot_id = response.meta.get("nianbao_snapshot_id")
