@@ -174,6 +174,8 @@ def _text_entries(text: str, source: str) -> list[_Entry]:
         problem = getattr(exc, "problem", None) or str(exc).replace("\n", " ")
         if "\\t" in problem:
             problem += " (indent with spaces: YAML refuses tabs)"
+        elif "got '?'" in problem:  # PyYAML ends an unquoted text inside [ ] at a ?
+            problem += ' (inside [ ], quote a URL with a ? in it: ["http://…/list.asp?page=1"])'
         raise RegistryError(f"{where}: not valid YAML: {problem}") from None
     finally:
         loader.dispose()

@@ -86,6 +86,9 @@ BAD_ENTRIES = [
     ("- name: A\n\tstart_urls: [http://a.gov.cn/]\n",
      "{f}:2: not valid YAML: found character '\\t' that cannot start any token (indent with spaces: YAML refuses tabs)"),
     ("- name: A\n  start_urls: [http://a.gov.cn/\n", "{f}:3: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/list.asp?page=1]\n",
+     "{f}:2: not valid YAML: expected ',' or ']', but got '?' (inside [ ], quote a URL with a ? in it: "
+     '["http://…/list.asp?page=1"])'),
     ("name: A\nstart_urls: [http://a.gov.cn/]\n", "{f}: expected a list of sites, each beginning `- name: …`, got keys"),
     ("", "{f}: expected a list of sites, each beginning `- name: …`, got nothing"),
 ]
@@ -378,3 +381,21 @@ def test_a_wrong_flavour_is_an_error_not_a_quiet_night(world, run_nianbao, tmp_p
     assert db.execute("select url, error, message from errors").fetchall() == [(
         column, "WrongFlavour", "flavour trs found nothing here, a hanweb page: correct the flavour of site '县政府' "
                                 "in the registry, or leave it out (detected)")]
+
+
+def test_the_examples_in_the_sites_readme_are_good_entries(tmp_path):
+    import re
+
+    readme = (REPO / "sites" / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert len(blocks) == 2
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}.yaml"
+        path.write_text(block, encoding="utf-8")
+        assert read_registries([path]).problems == []
+    flavours = {site.get("flavour") for site in load_registry(tmp_path / "example1.yaml")}
+    assert flavours == {"trs", "hanweb", "gkmlpt", "generic"}  # one example per flavour
+    # every key is explained
+    from crawler.registry import KEYS
+
+    assert all(f"| `{key}` |" in readme for key in KEYS)
