@@ -23,7 +23,7 @@ close), so a check can be tried on a constructed archive. The counts span the lo
 crawl: this run and the killed runs it resumes. Reports are attributed to the registry
 site they were found for (``reports.site_id``); pages, and reports of an archive older than
 that, to the site whose start URLs share their host and port, else whose hosts they belong to
-(``crawler.registry.belongs_to_site``); per-site counts are kept in the run's
+(``crawler.site_hosts.belongs_to_site``); per-site counts are kept in the run's
 ``monitor`` JSON, with the run a silent site last yielded in, which is where the next run
 finds them.
 
@@ -42,7 +42,8 @@ import sqlite_utils
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 
 from .interrupts import STOPPED_BY
-from .registry import Registry, belongs_to_site, host_name
+from .registry import Registry
+from .site_hosts import belongs_to_site, host_name
 
 # Exit statuses of `nianbao crawl`, for the scheduler.
 EXIT_OK = 0

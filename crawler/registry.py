@@ -16,8 +16,7 @@ fetch, are unique across all the files read together: a page is crawled for one 
 ``nianbao crawl``, which crawls the good entries and fails its run checks for the refused);
 ``load_registry`` refuses a file with any problem.
 
-Also here: which hosts belong to a site (its start URLs' hosts, its ``hosts``, and any
-host under the same registered domain, by the bundled public-suffix list).
+Which hosts belong to a site is ``crawler.site_hosts``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import yaml
 
 from .flavours import FLAVOURS
 from .listing import directory_url
-from .offline_psl import offline_extract
+from .site_hosts import host_name
 
 KEYS = ("name", "start_urls", "flavour", "agency", "region", "hosts", "verified", "notes")
 _REGION = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
@@ -136,7 +135,7 @@ def add_entries(path, entries: list[dict]) -> None:
     except RegistryError as exc:  # e.g. a file in the ``sites:`` form: a list cannot follow it
         raise RegistryError(f"{exc}; nothing added to {path}") from None
     if registry.problems:
-        raise RegistryError(f"{registry.error()}; nothing added to {path} (the entries are printed above)")
+        raise RegistryError(f"{registry.error()}; nothing added to {path}")
     Path(path).write_text(text, encoding="utf-8")
 
 
@@ -358,48 +357,16 @@ def http_url(url, where: str) -> str:
 
 def url_problem(url) -> str | None:
     """Why ``url`` is no http(s) URL with a host, or None."""
+    if not isinstance(url, str):
+        return f"not an http(s) URL: {url!r}"
+    if re.search(r",\s*https?://", url):
+        return f"not one URL: {url!r} (several? write a list: [URL, URL])"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (a port that is no number raises ValueError)
-        fine = parts.scheme in ("http", "https") and bool(parts.hostname) and not re.search(r"\s", url)
-    except (TypeError, ValueError, AttributeError):
-        fine = False
-    if fine and url.count("://") == 1:
-        return None
-    hint = ""
-    if isinstance(url, str) and url.count("://") > 1:
-        hint = " (several URLs? write a list: [URL, URL])"
-    elif isinstance(url, str) and "://" not in url and "." in url.split("/", 1)[0]:
-        hint = ": begin it with http:// or https://"
-    return f"not an http(s) URL: {url!r}{hint}"
-
-
-def host_name(value: str) -> str | None:
-    """``www.example.gov.cn``, ``127.0.0.2:8000`` or a URL → the lower-case host name."""
-    value = value.strip()
-    try:
-        return urlsplit(value if "//" in value else "//" + value).hostname
     except ValueError:
+        parts = None
+    if parts and parts.scheme in ("http", "https") and parts.hostname and not re.search(r"\s", url):
         return None
-
-
-def _registered_domain(host: str) -> str:
-    return offline_extract(host).top_domain_under_public_suffix or ""
-
-
-def site_hosts(site: dict) -> set[str]:
-    hosts = {urlsplit(u).hostname for u in site.get("start_urls", ())}
-    hosts |= {host_name(h) for h in site.get("hosts", ())}
-    return {h for h in hosts if h}
-
-
-def belongs_to_site(site: dict, url: str) -> bool:
-    """Is ``url`` on one of the site's hosts, or under the same registered domain?"""
-    host = urlsplit(url).hostname
-    if not host:
-        return False
-    hosts = site_hosts(site)
-    if host in hosts:
-        return True
-    domain = _registered_domain(host)
-    return bool(domain) and domain in {_registered_domain(h) for h in hosts}
+    hint = ": begin it with http:// or https://" if "://" not in url and "." in url.split("/", 1)[0] else ""
+    return f"not an http(s) URL: {url!r}{hint}"

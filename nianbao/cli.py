@@ -436,7 +436,7 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
         try:
             add_entries(out_file, entries)
         except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(f"{exc} (the entries are printed above)") from None
 
 
 @cli.command()

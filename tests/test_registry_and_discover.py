@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, belongs_to_site, load_registry, read_registries, validate_registry
+from crawler.registry import RegistryError, load_registry, read_registries, validate_registry
+from crawler.site_hosts import belongs_to_site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,6 +54,9 @@ BAD_ENTRIES = [
     ("- name: A\n  start_urls: [www.a.gov.cn/zwgk/]\n",
      "{f}:2: site 1 (A): start_urls: not an http(s) URL: 'www.a.gov.cn/zwgk/': begin it with http:// or https://"),
     ("- name: A\n  start_urls: [ftp://a.gov.cn/x]\n", "{f}:2: site 1 (A): start_urls: not an http(s) URL: 'ftp://a.gov.cn/x'"),
+    ("- name: A\n  start_urls: http://a.gov.cn/x/,http://a.gov.cn/y/\n",
+     "{f}:2: site 1 (A): start_urls: not one URL: 'http://a.gov.cn/x/,http://a.gov.cn/y/' (several? write a list: "
+     "[URL, URL])"),
     ("- name: A\n  start_urls: []\n",
      "{f}:2: site 1 (A): start_urls: missing: each site needs the URL(s) of its report column, "
      "start_urls: [http://…/index.html]"),
@@ -141,6 +145,11 @@ def test_names_and_columns_are_unique_across_files(tmp_path):
         f"{second}:4: site 2 (B): start_urls: http://a.gov.cn/nb/ is already a start URL of site 1 (A, {first}:1); "
         "the crawl fetches a page once, for one site",
     ]
+
+
+def test_a_url_may_hold_another_in_its_query(tmp_path):
+    url = "http://a.gov.cn/generic/web/viewer.html?file=http://a.gov.cn/nb/2024.pdf"
+    assert load_registry(write(tmp_path, f"- name: A\n  start_urls:\n    - {url}\n"))[0]["start_urls"] == [url]
 
 
 def test_one_host_may_hold_several_sites_columns(tmp_path):

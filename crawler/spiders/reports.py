@@ -4,7 +4,7 @@ every document a report page links to.
 The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
 from the page when the registry names none) reads items and further pages; report
 recognition is ``crawler.recognize.classify_title``; which hosts are followed is
-``crawler.registry.belongs_to_site``. Items that are not reports, and links to unrelated
+``crawler.site_hosts.belongs_to_site``. Items that are not reports, and links to unrelated
 hosts or other schemes than http(s) (a page may link ``file:///etc/passwd``), are recorded in
 ``skipped`` with the reason and not fetched; so are listing pages (next-page and year links).
 """
@@ -26,7 +26,7 @@ from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import directory_url
 from ..recognize import classify_title
-from ..registry import belongs_to_site
+from ..site_hosts import belongs_to_site
 
 UNRELATED_HOST = "on an unrelated host (not followed)"
 NOT_HTTP = "not an http(s) URL (not followed)"
