@@ -4,7 +4,8 @@ Nobody can hand-list 14,000 sites, so ``nianbao discover URL`` walks at most two
 of links from the page it is given: links named 政府信息公开 / 政务公开 lead on; links
 named like a report column (政府信息公开年报, 信息公开工作年度报告, 年度报告 — without a
 year, which would make them one report) are the columns. Each column page is fetched
-once to detect its flavour, and the result is a registry entry per site. A column linked
+once to detect its flavour, and the result is a registry entry per site (with the flavour
+when all its columns share one). A column linked
 both as ``col/`` and as ``col/index.html`` (or another default document) is one column,
 fetched once. The walk is polite (the crawl's own settings: robots.txt, delays) and
 bounded in pages; every page fetched is archived like any other. Like ``demo``, it logs
@@ -24,10 +25,10 @@ from parsers.recognize import title_year
 
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
-from .listing import absolute_url, anchor_title, is_url
+from .listing import absolute_url, anchor_title, directory_url, is_url
 from .extensions import DATABASE_NAME
 from .run import crawl_settings, prepare_archive
-from .spiders.reports import directory_url, response_text
+from .spiders.reports import response_text
 
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
 SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")
@@ -105,11 +106,14 @@ class DiscoverSpider(scrapy.Spider):
         self.columns[response.url] = detect_flavour(response.url, text)
 
     def entries(self) -> list[dict]:
-        """Registry entries: one per site, its columns as start URLs (flavour of the first)."""
+        """Registry entries: one per site, its columns as start URLs, and their flavour when
+        they share one (else none: the crawl detects each column's)."""
         if not self.columns:
             return []
         urls = sorted(self.columns)
-        entry = {"name": self.site_name or self.host, "start_urls": urls, "flavour": self.columns[urls[0]]}
+        entry = {"name": self.site_name or self.host, "start_urls": urls}
+        if len(set(self.columns.values())) == 1:
+            entry["flavour"] = self.columns[urls[0]]
         return [entry]
 
 

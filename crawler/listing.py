@@ -81,6 +81,17 @@ class LinkAsWritten:
     url: str
 
 
+# A directory's default document: index.html, index.htm, index.shtml, default.htm, index.jsp …
+_DEFAULT_DOCUMENT = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
+
+
+def directory_url(url: str) -> str:
+    """``url`` without its fragment, and without a trailing default document when it has no
+    query: ``col/`` and ``col/index.html`` are one page."""
+    url = url.split("#", 1)[0]
+    return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
+
+
 @dataclass(frozen=True)
 class ListingItem:
     url: str

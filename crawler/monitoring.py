@@ -2,6 +2,8 @@
 
 A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
+- an entry of the registry was refused (crawler/registry.py): it was not crawled, the others were
+  (the check ``registry`` is listed only then);
 - the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
 - a site that yielded reports in an earlier run has yielded none since: every night until it
@@ -19,8 +21,9 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 Everything is read from the database (the run's rows and the Scrapy stats stored at
 close), so a check can be tried on a constructed archive. The counts span the logical
 crawl: this run and the killed runs it resumes. Reports are attributed to the registry
-site whose start URLs share their host and port, else whose hosts they belong to
-(``crawler.registry.belongs_to_site``); per-site counts are kept in the run's
+site they were found for (``reports.site_id``); pages, and reports of an archive older than
+that, to the site whose start URLs share their host and port, else whose hosts they belong to
+(``crawler.site_hosts.belongs_to_site``); per-site counts are kept in the run's
 ``monitor`` JSON, with the run a silent site last yielded in, which is where the next run
 finds them.
 
@@ -39,7 +42,8 @@ import sqlite_utils
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 
 from .interrupts import STOPPED_BY
-from .registry import belongs_to_site, host_name
+from .registry import Registry
+from .site_hosts import belongs_to_site, host_name
 
 # Exit statuses of `nianbao crawl`, for the scheduler.
 EXIT_OK = 0
@@ -92,7 +96,7 @@ class RunMonitor:
 
 
 def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
-                thresholds: Thresholds | None = None) -> RunMonitor:
+                thresholds: Thresholds | None = None, refused: list[str] = ()) -> RunMonitor:
     thresholds = thresholds or Thresholds()
     run_ids = logical_run_ids(db, run_id)
     marks = ",".join("?" * len(run_ids))
@@ -109,6 +113,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
     checks = [
+        *([_refused_entries(refused)] if refused else []),  # shown only when an entry was refused
         _finished(run["status"], stats),
         _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
                  finished=run["status"] == "finished", span=span),
@@ -120,6 +125,14 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
                          f" in run {run_id}" if span else ""),
     ]
     return RunMonitor(run_id=run_id, checks=checks, sites=per_site, first_crawl=first_crawl)
+
+
+def _refused_entries(refused: list[str]) -> Check:
+    """Registry entries refused before the crawl (crawler/registry.py): the night went on
+    without them, but not unnoticed."""
+    problems = Registry(problems=list(refused)).error("`nianbao check-sites`")
+    return Check("registry", False, f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'} refused, "
+                                    f"not crawled: {problems}")
 
 
 def _finished(status: str, stats: dict) -> Check:
@@ -157,10 +170,12 @@ def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:
         if (name := site_of(url)) is not None:
             counts[name]["pages"] += 1
     # Report versions the run fetched, confirmed unchanged or took from the archive unasked
-    # (as archive.runs.run_counts).
-    reports = f"select id, url from reports where id in ({RUN_REPORT_IDS})"
-    for _, url in db.execute(reports, {"runs": json.dumps(list(run_ids))}):
-        if (name := site_of(url)) is not None:
+    # (as archive.runs.run_counts), each for the site it was found for (two sites may share a
+    # host: a county portal holds its departments' columns), else by its host.
+    reports = (f"select found.url, s.name from reports found left join sites s on s.id = found.site_id "
+               f"where found.id in ({RUN_REPORT_IDS})")
+    for url, found_for in db.execute(reports, {"runs": json.dumps(list(run_ids))}):
+        if (name := found_for if found_for in counts else site_of(url)) is not None:
             counts[name]["reports"] += 1
     return counts
 

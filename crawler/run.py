@@ -112,9 +112,11 @@ def _check_value(settings, name: str, value, default, source: str) -> None:
 
 
 def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,
-              shared_queue: SharedQueue | None = None, archive_db=None) -> int:
+              shared_queue: SharedQueue | None = None, archive_db=None, refused: list[str] = ()) -> int:
     """Crawl ``sites`` (dicts with ``name`` and ``start_urls``) into DATA_DIR/nianbao.db
-    (its raw bodies in ``archive_db`` when given: ``--archive-db``).
+    (its raw bodies in ``archive_db`` when given: ``--archive-db``). ``refused``: the
+    registry's problems (``crawler.registry.Registry``), entries not crawled, which fail the
+    run's checks.
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
@@ -168,7 +170,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
                     raise DiskFull(f"the disk holding {path} is full: run {run_id} stopped; everything stored "
                                    "before is intact (free space and crawl again to resume)")
                 if settings.getbool("NIANBAO_MONITOR_ENABLED"):
-                    check_run(path, run_id, sites, settings)
+                    check_run(path, run_id, sites, settings, refused)
         except CutShort as exc:  # Ctrl-C while the checks or hooks ran: no more hooks
             exc.run_id = run_id
             raise
@@ -235,11 +237,11 @@ def close_interrupted(path) -> None:
         db.close()
 
 
-def check_run(path, run_id: int, sites: list[dict], settings) -> None:
+def check_run(path, run_id: int, sites: list[dict], settings, refused: list[str] = ()) -> None:
     """Run the end-of-run checks, store them and the summary, call the hooks."""
     db = open_database(path)
     try:
-        monitor = monitor_run(db, run_id, sites, Thresholds.from_settings(settings))
+        monitor = monitor_run(db, run_id, sites, Thresholds.from_settings(settings), refused=refused)
         summary = format_summary(run_counts(db, run_id)) + "\n" + format_monitor(monitor)
         record = monitor.to_dict()
         record_monitor(db, run_id, record, summary)

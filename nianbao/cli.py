@@ -284,8 +284,9 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
 
 
 @cli.command()
-@click.option("--sites", "sites_file", type=click.Path(dir_okay=False),
-              help="A YAML site registry (see sites/README.md).")
+@click.option("--sites", "sites_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A YAML site registry (see sites/README.md); repeatable, the files are one registry. "
+                   "A bad entry is not crawled and fails the run's checks; the others are crawled.")
 @click.option("--start-url", "start_urls", multiple=True, help="A report column URL (repeatable).")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
@@ -310,7 +311,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
 @archive_option
 @set_option
 @_ctrl_c_before_the_crawl
-def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
+def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
           idle_close, parse_workers, recheck_after, archive_db, settings):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
 
@@ -326,6 +327,7 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
     \b
     Example:
         nianbao crawl --sites sites/demo.yaml --data ./data
+        nianbao crawl --sites sites/cn-unverified.yaml --sites sites/mine.yaml
         nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
         nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
@@ -334,9 +336,9 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
     from crawler.distributed import SharedQueue
-    from crawler.registry import http_url, load_registry
+    from crawler.registry import http_url, read_registries
 
-    if not sites_file and not start_urls:
+    if not sites_files and not start_urls:
         raise click.UsageError("give --sites FILE or at least one --start-url")
     if seed and not redis_url:
         raise click.UsageError("--seed starts a crawl shared through Redis: give --redis URL (or NIANBAO_REDIS_URL) too")
@@ -352,22 +354,52 @@ def crawl(sites_file, start_urls, data_dir, profile, notify_command, notify_url,
         overrides["NIANBAO_PARSE_WORKERS"] = parse_workers
     if recheck_after is not None:
         overrides["NIANBAO_RECHECK_AFTER_DAYS"] = recheck_after
+    registry = read_registries(sites_files)
     try:
-        sites = load_registry(sites_file) if sites_file else []
+        sites = registry.sites
         if start_urls:
             sites.append({"name": "command line", "start_urls": [http_url(u, "--start-url") for u in start_urls]})
-    except ValueError as exc:  # a registry the crawl cannot start from: told to the hooks too
+        if not sites:  # every entry refused: nothing to crawl
+            raise registry.error("`nianbao check-sites`")
+    except ValueError as exc:  # a crawl that cannot start from what it was given: told to the hooks too
         from crawler.run import tell_without_a_crawl
 
         tell_without_a_crawl(data_dir, profile, overrides, exc)
         raise click.ClickException(str(exc)) from None
+    for problem in registry.problems:  # the night goes on without them; the run's checks fail
+        click.echo(f"Warning: not crawled: {problem}", err=True)
     sys.exit(_crawl_and_summarise(sites, data_dir, profile=profile, overrides=overrides,
-                                  shared_queue=shared_queue, archive_db=archive_db))
+                                  shared_queue=shared_queue, archive_db=archive_db, refused=registry.problems))
+
+
+@cli.command("check-sites")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check_sites(files):
+    """Check site registries (sites/*.yaml) without crawling anything.
+
+    Every entry is checked as `nianbao crawl --sites` checks it: its keys and values, and
+    names and start URLs unique across all the FILES. Prints one line per problem, naming
+    the file, line, site and key; exits 1 when there is one.
+
+    \b
+    Example:
+        nianbao check-sites sites/*.yaml
+    """
+    from crawler.registry import read_registries
+
+    registry = read_registries(files)
+    for problem in registry.problems:
+        click.echo(problem)
+    if registry.problems:
+        raise click.ClickException(f"{len(registry.problems)} problem(s); {len(registry.sites)} site(s) fine")
+    click.echo(f"{len(registry.sites)} site(s) fine")
 
 
 @cli.command()
 @click.argument("url")
-@click.option("--out", "out_file", type=OutputPath(), help="Also write the entries to this YAML file.")
+@click.option("--out", "out_file", type=OutputPath(),
+              help="Also add the entries to this registry file (made when missing; what it holds is kept). "
+                   "Nothing is added when it would then hold a name or start URL twice.")
 @data_option
 @click.option("--profile", default="polite", show_default=True, help="Crawler settings profile: polite, demo or test.")
 @archive_option
@@ -377,7 +409,9 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     and print registry entries for `nianbao crawl --sites`.
 
     The walk is a small crawl, archived in DATA, with the crawl's settings (-s and the
-    environment as for crawl).
+    environment as for crawl). Check the entries before crawling them: the name is the
+    site's own (its SiteName meta tag or title), and hosts, agency and region are left
+    for you to add (sites/README.md).
 
     \b
     Example:
@@ -387,17 +421,22 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     import yaml
 
     from crawler.discover import run_discover
+    from crawler.registry import add_entries, text_to_add_to
 
     try:
+        if out_file:
+            text_to_add_to(out_file)  # a registry to add to, before any page is fetched
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
-    except ValueError as exc:  # a setting it cannot take (crawler.run.SettingError), a bad profile, a moved
-        raise click.ClickException(str(exc)) from None  # raw store (RawStoreError)
+    except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
+        raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
     if not entries:
         raise click.ClickException(f"no report column found from {url}")
-    text = yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
+    click.echo(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), nl=False)
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
-    click.echo(text, nl=False)
+        try:
+            add_entries(out_file, entries)
+        except ValueError as exc:
+            raise click.ClickException(f"{exc} (the entries are printed above)") from None
 
 
 @cli.command()

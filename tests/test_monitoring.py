@@ -92,6 +92,16 @@ def test_a_normal_first_night_passes_with_per_site_counts(db):
     assert exit_status(db["crawl_runs"].get(1)) == EXIT_OK
 
 
+def test_refused_registry_entries_fail_the_night_that_crawled_the_others(db):
+    refused = ["sites.yaml:5: site 3 (乙): flavor: unknown key; did you mean flavour?",
+               "sites.yaml:9: site 4 (丙): start_urls: not an http(s) URL: 'x'"]
+    monitor = monitor_run(db, night(db, reports={A: 3, B: 2}), SITES, refused=refused)
+    assert failing(monitor) == {"registry": "2 entries refused, not crawled: sites.yaml:5: site 3 (乙): flavor: "
+                                            "unknown key; did you mean flavour? (and 1 more: `nianbao check-sites` "
+                                            "lists them)"}
+    assert "registry" not in {c.name for c in monitor_run(db, 1, SITES).checks}  # listed only when it fails
+
+
 def started(db, run_id) -> str:
     return db["crawl_runs"].get(run_id)["started"][:10]
 

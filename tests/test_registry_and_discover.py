@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, belongs_to_site, load_registry, validate_registry
+from crawler.registry import RegistryError, load_registry, read_registries, validate_registry
+from crawler.site_hosts import belongs_to_site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,24 +35,128 @@ def test_a_full_entry_is_read(tmp_path):
                     "hosts": ["xxgk.example.gov.cn"], "verified": False}
 
 
-@pytest.mark.parametrize("text,message", [
-    ("- start_urls: [http://a.gov.cn/]", "site 1: missing name"),
-    ("- name: A\n  start_urls: []", "site 1 (A): start_urls must be a non-empty list"),
-    ("- name: A\n  start_urls: [ftp://a.gov.cn/x]", "site 1 (A): start_urls: not an http(s) URL: 'ftp://a.gov.cn/x'"),
-    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  flavour: joomla", "site 1 (A): unknown flavour 'joomla'"),
-    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  regoin: '110000'", "site 1 (A): unknown field 'regoin'"),
-    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  region: '11'", "site 1 (A): region must be a 6, 9 or 12-digit"),
-    ("- name: A\n  start_urls: [http://a.gov.cn/]\n- name: A\n  start_urls: [http://b.gov.cn/]",
-     "site 2: duplicate name 'A'"),
-    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  verified: 'no'", "verified must be true or false"),
-    ("name: A", "expected a non-empty list of sites"),
-    ("- name: A\n  start_urls: [http://a.gov.cn/\n", "not valid YAML"),
-])
-def test_bad_registries_are_refused_in_one_line(tmp_path, text, message):
+# The mistakes a contributor makes, each one line naming the file, the line, the site and the key.
+BAD_ENTRIES = [
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  flavor: trs\n",
+     "{f}:3: site 1 (A): flavor: unknown key; did you mean flavour?"),
+    ("- name: A\n  start_url: http://a.gov.cn/\n",
+     "{f}:2: site 1 (A): start_url: unknown key; did you mean start_urls?"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  regoin: '110000'\n",
+     "{f}:3: site 1 (A): regoin: unknown key; did you mean region?"),
+    ("- name: A\n  start_urls: http://a.gov.cn/x/, http://a.gov.cn/y/\n",
+     "{f}:2: site 1 (A): start_urls: 'http://a.gov.cn/x/, http://a.gov.cn/y/' is not one item: write a list, "
+     "[a, b], or one `- a` line each"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  hosts: xxgk.a.gov.cn, b.gov.cn\n",
+     "{f}:3: site 1 (A): hosts: 'xxgk.a.gov.cn, b.gov.cn' is not one item: write a list, [a, b], or one `- a` "
+     "line each"),
+    ("- name: A\n  start_urls: {url: http://a.gov.cn/}\n",
+     "{f}:2: site 1 (A): start_urls: must be a list of URLs of the report column page(s), got keys"),
+    ("- name: A\n  start_urls: [www.a.gov.cn/zwgk/]\n",
+     "{f}:2: site 1 (A): start_urls: not an http(s) URL: 'www.a.gov.cn/zwgk/': begin it with http:// or https://"),
+    ("- name: A\n  start_urls: [ftp://a.gov.cn/x]\n", "{f}:2: site 1 (A): start_urls: not an http(s) URL: 'ftp://a.gov.cn/x'"),
+    ("- name: A\n  start_urls: http://a.gov.cn/x/,http://a.gov.cn/y/\n",
+     "{f}:2: site 1 (A): start_urls: not one URL: 'http://a.gov.cn/x/,http://a.gov.cn/y/' (several? write a list: "
+     "[URL, URL])"),
+    ("- name: A\n  start_urls: []\n",
+     "{f}:2: site 1 (A): start_urls: missing: each site needs the URL(s) of its report column, "
+     "start_urls: [http://…/index.html]"),
+    ("- name: A\n", "{f}:1: site 1 (A): start_urls: missing: each site needs the URL(s) of its report column, "
+                    "start_urls: [http://…/index.html]"),
+    ("- start_urls: [http://a.gov.cn/]\n", "{f}:1: site 1: no name: each site needs `name: …`"),
+    ("- name: 2024\n  start_urls: [http://a.gov.cn/]\n",
+     '{f}:1: site 1: name: must be text, got the number 2024 (quote it: name: "2024")'),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  name: B\n",
+     "{f}:3: site 1 (B): name: given twice in this entry, at lines 1 and 3"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  flavour: jcms\n",
+     "{f}:3: site 1 (A): flavour: unknown flavour 'jcms'; choose from trs, hanweb, gkmlpt, generic "
+     "(or leave it out: detected)"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  flavour: TRS\n",
+     "{f}:3: site 1 (A): flavour: unknown flavour 'TRS'; did you mean trs? (or leave it out: detected)"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  region: '11'\n",
+     "{f}:3: site 1 (A): region: must be a 6, 9 or 12-digit division code, got '11'"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  region: 0110000\n",
+     "{f}:3: site 1 (A): region: must be a 6, 9 or 12-digit division code, got 36864 (quote it: a number with a "
+     "leading 0 reads as octal)"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n  verified: 'no'\n",
+     "{f}:3: site 1 (A): verified: must be true or false, got 'no'"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n- name: A\n  start_urls: [http://b.gov.cn/]\n",
+     "{f}:3: site 2 (A): name: 'A' is already the name of site 1 (line 1)"),
+    # one column under two names: the crawl would fetch it once, for the first
+    ("- name: A\n  start_urls: [http://a.gov.cn/nb/index.html]\n- name: B\n  start_urls: [http://A.gov.cn/nb/]\n",
+     "{f}:4: site 2 (B): start_urls: http://A.gov.cn/nb/ is the same page as http://a.gov.cn/nb/index.html, "
+     "a start URL of site 1 (A, line 1); the crawl fetches a page once, for one site"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/]\n- http://b.gov.cn/\n",
+     "{f}:3: site 2: expected keys (`name: …`, `start_urls: […]`), got text"),
+    ("- name: A\n\tstart_urls: [http://a.gov.cn/]\n",
+     "{f}:2: not valid YAML: found character '\\t' that cannot start any token (indent with spaces: YAML refuses tabs)"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/\n", "{f}:3: not valid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/list.asp?page=1]\n",
+     "{f}:2: not valid YAML: expected ',' or ']', but got '?' (inside [ ], quote a URL with a ? in it: "
+     '["http://…/list.asp?page=1"])'),
+    ("name: A\nstart_urls: [http://a.gov.cn/]\n", "{f}: expected a list of sites, each beginning `- name: …`, got keys"),
+    ("", "{f}: expected a list of sites, each beginning `- name: …`, got nothing"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD_ENTRIES)
+def test_each_mistake_is_one_line_naming_file_line_site_and_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    assert read_registries([path]).problems == [message.format(f=path)]
     with pytest.raises(RegistryError) as info:
-        load_registry(write(tmp_path, text))
-    assert message in str(info.value)
-    assert "\n" not in str(info.value)
+        load_registry(path)
+    assert str(info.value) == message.format(f=path)
+
+
+@pytest.mark.parametrize("encoded,message", [
+    ("- name: 城中区\n  start_urls: [http://a.gov.cn/]\n".encode("gbk"),
+     "{f}:1: not UTF-8 (byte 0xb3); save the file as UTF-8, e.g. iconv -f gb18030 -t utf-8"),
+    (b"\xef\xbb\xbf" + "- name: 城中区\n  start_urls: [http://a.gov.cn/]\n".encode(), None),  # a BOM is fine
+])
+def test_a_registry_is_utf8(tmp_path, encoded, message):
+    path = tmp_path / "sites.yaml"
+    path.write_bytes(encoded)
+    registry = read_registries([path])
+    if message:
+        assert registry.problems == [message.format(f=path)] and registry.sites == []
+    else:
+        assert registry.problems == [] and registry.sites[0]["name"] == "城中区"
+
+
+def test_a_bad_entry_leaves_the_others(tmp_path):
+    path = write(tmp_path, "- name: A\n  start_urls: [http://a.gov.cn/]\n"
+                           "- name: B\n  start_urls: [http://b.gov.cn/]\n  flavor: trs\n"
+                           "- name: C\n  start_urls: [http://c.gov.cn/]\n")
+    registry = read_registries([path])
+    assert [site["name"] for site in registry.sites] == ["A", "C"]
+    assert registry.problems == [f"{path}:5: site 2 (B): flavor: unknown key; did you mean flavour?"]
+    with pytest.raises(RegistryError, match="flavor: unknown key"):
+        load_registry(path)  # strict: the file is refused
+
+
+def test_names_and_columns_are_unique_across_files(tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("- name: A\n  start_urls: [http://a.gov.cn/nb/]\n", encoding="utf-8")
+    second.write_text("- name: A\n  start_urls: [http://b.gov.cn/nb/]\n"
+                      "- name: B\n  start_urls: [http://a.gov.cn/nb/]\n", encoding="utf-8")
+    registry = read_registries([first, second, first])  # a file named twice is read once
+    assert [site["name"] for site in registry.sites] == ["A"]
+    assert registry.problems == [
+        f"{second}:1: site 1 (A): name: 'A' is already the name of site 1 ({first}:1)",
+        f"{second}:4: site 2 (B): start_urls: http://a.gov.cn/nb/ is already a start URL of site 1 (A, {first}:1); "
+        "the crawl fetches a page once, for one site",
+    ]
+
+
+def test_a_url_may_hold_another_in_its_query(tmp_path):
+    url = "http://a.gov.cn/generic/web/viewer.html?file=http://a.gov.cn/nb/2024.pdf"
+    assert load_registry(write(tmp_path, f"- name: A\n  start_urls:\n    - {url}\n"))[0]["start_urls"] == [url]
+
+
+def test_one_host_may_hold_several_sites_columns(tmp_path):
+    """A county portal holds its departments' report columns: one host, several sites."""
+    registry = read_registries([write(tmp_path, "- name: 县政府\n  start_urls: [http://x.gov.cn/col/col1/]\n"
+                                                "- name: 县教育局\n  start_urls: [http://x.gov.cn/col/col2/]\n")])
+    assert registry.problems == [] and len(registry.sites) == 2
 
 
 def test_shipped_registries_load():
@@ -75,14 +180,33 @@ def test_hosts_of_a_site():
     assert not belongs_to_site(other, "http://www.ndrc.gov.cn/x.html")
 
 
-def test_crawl_refuses_a_bad_registry_in_one_line(run_nianbao, tmp_path):
+def test_crawl_refuses_a_registry_without_one_good_entry_in_one_line(run_nianbao, tmp_path):
     path = write(tmp_path, "- name: A\n  start_urls: [http://a.gov.cn/]\n  flavour: joomla\n")
-    result = run_nianbao("crawl", "--sites", path, "--data", tmp_path, check=False)
-    assert result.returncode != 0
-    assert "Error:" in result.stderr and "unknown flavour 'joomla'" in result.stderr
-    assert "Traceback" not in result.stderr
+    result = run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", check=False)
+    assert (result.returncode, result.stderr) == (1, f"Error: {path}:3: site 1 (A): flavour: unknown flavour "
+                                                     "'joomla'; choose from trs, hanweb, gkmlpt, generic (or leave "
+                                                     "it out: detected)\n")
+    assert not (tmp_path / "data").exists()  # refused before anything was opened or fetched
     result = run_nianbao("crawl", "--data", tmp_path, check=False)
     assert result.returncode != 0 and "--sites FILE or at least one --start-url" in result.stderr
+
+
+def test_check_sites_lists_every_problem_without_crawling(tmp_path):
+    from click.testing import CliRunner
+
+    from nianbao.cli import cli
+
+    path = write(tmp_path, "- name: A\n  start_urls: [http://a.gov.cn/]\n  flavor: trs\n"
+                           "- name: B\n  start_urls: [http://b.gov.cn/]\n"
+                           "- name: C\n  start_urls: [b.gov.cn/c/]\n")
+    result = CliRunner().invoke(cli, ["check-sites", str(path)])
+    assert (result.exit_code, result.output) == (1, (
+        f"{path}:3: site 1 (A): flavor: unknown key; did you mean flavour?\n"
+        f"{path}:7: site 3 (C): start_urls: not an http(s) URL: 'b.gov.cn/c/': begin it with http:// or https://\n"
+        "Error: 2 problem(s); 1 site(s) fine\n"))
+    shipped = sorted(str(p) for p in (REPO / "sites").glob("*.yaml"))
+    result = CliRunner().invoke(cli, ["check-sites", *shipped])
+    assert (result.exit_code, result.output) == (0, f"{len(read_registries(shipped).sites)} site(s) fine\n")
 
 
 def test_crawl_refuses_a_start_url_as_the_registry_does(run_nianbao, tmp_path):
@@ -175,7 +299,7 @@ def test_discover_takes_a_column_linked_as_its_directory_and_its_index_page_for_
     ("http://h/col/t20240130_1.html", "http://h/col/t20240130_1.html"),
 ])
 def test_a_default_document_is_its_directory(url, same):
-    from crawler.spiders.reports import directory_url
+    from crawler.listing import directory_url
 
     assert directory_url(url) == same
 
@@ -195,3 +319,102 @@ def test_discover_passes_over_a_link_no_request_can_be_made_for():
     page = ('<a href="http://gov.example:99999/zwgk/nb/">政府信息公开年报</a><a href="http://[::1/nb/">年报</a>'
             '<a href="/zwgk/zfxxgknb/">政府信息公开年报</a>')
     assert list(page_links("http://gov.example/", page)) == [("http://gov.example/zwgk/zfxxgknb/", "政府信息公开年报")]
+
+
+def test_a_bad_entry_is_not_crawled_and_fails_the_run_checks_while_the_others_are_crawled(world, run_nianbao,
+                                                                                           tmp_path):
+    """An operator's night is not lost to one contributor's typo, nor is the typo unnoticed."""
+    column = world["trs"].url("/zwgk/zfxxgknb/index.html")
+    path = write(tmp_path, f"- name: good\n  start_urls: [{column}]\n"
+                           f"- name: bad\n  start_url: [{world['hanweb'].url('/col/col12377/index.html')}]\n")
+    result = run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test", check=False)
+    problem = f"{path}:4: site 2 (bad): start_url: unknown key; did you mean start_urls?"
+    assert result.returncode == 3, result.stderr[-2000:]  # a run check failed
+    assert result.stderr.startswith(f"Warning: not crawled: {problem}\n")  # said before the crawl
+    assert f"FAIL  registry: 1 entry refused, not crawled: {problem}\n" in result.stdout
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    hosts = {url.split("/")[2] for (url,) in db.execute("select url from snapshots")}
+    assert world["trs"].base_url.split("//")[1] in hosts
+    assert world["hanweb"].base_url.split("//")[1] not in hosts
+    assert db.execute("select count(*) from reports").fetchone()[0] > 0
+
+
+def test_discover_adds_to_a_registry_and_refuses_a_site_it_holds(world, run_nianbao, tmp_path):
+    out = tmp_path / "province.yaml"
+    kept = "# 示范省: checked by hand\n- name: 示范区人民政府 (hanweb)\n  start_urls: [%s]\n" % (
+        world["hanweb"].url("/col/col12377/index.html"))
+    out.write_text(kept, encoding="utf-8")
+    run_nianbao("discover", world["trs"].base_url + "/", "--out", out, "--data", tmp_path, "--profile", "test")
+    assert out.read_text(encoding="utf-8").startswith(kept)  # comments and entries kept
+    assert [site["name"] for site in load_registry(out)] == ["示范区人民政府 (hanweb)", "示范区人民政府"]
+    before = out.read_text(encoding="utf-8")
+    again = run_nianbao("discover", world["trs"].base_url + "/", "--out", out, "--data", tmp_path, "--profile", "test",
+                        check=False)
+    assert again.returncode == 1 and "start_urls:" in again.stdout  # the entries are still shown
+    assert again.stderr.endswith(f"Error: {out}:8: site 3 (示范区人民政府): name: '示范区人民政府' is already the name "
+                                 f"of site 2 (line 4); nothing added to {out} (the entries are printed above)\n")
+    assert out.read_text(encoding="utf-8") == before
+
+
+def test_discover_refuses_a_bad_registry_to_add_to_before_fetching(world, run_nianbao, tmp_path):
+    out = write(tmp_path, "- name: A\n\tstart_urls: [http://a.gov.cn/]\n")
+    result = run_nianbao("discover", world["trs"].base_url + "/", "--out", out, "--data", tmp_path / "data",
+                         "--profile", "test", check=False)
+    assert (result.returncode, result.stderr) == (1, f"Error: {out}:2: not valid YAML: found character '\\t' that "
+                                                     "cannot start any token (indent with spaces: YAML refuses tabs)\n")
+    assert not (tmp_path / "data").exists()  # nothing fetched
+
+
+def test_discover_names_a_flavour_only_when_the_columns_share_it():
+    from crawler.discover import DiscoverSpider
+
+    spider = DiscoverSpider("http://x.gov.cn/")
+    spider.columns = {"http://x.gov.cn/col/col1/index.html": "hanweb", "http://x.gov.cn/col/col2/index.html": "hanweb"}
+    assert spider.entries()[0]["flavour"] == "hanweb"
+    spider.columns["http://x.gov.cn/xxgk/ndbg/"] = "generic"
+    assert "flavour" not in spider.entries()[0]  # the crawl detects each column's
+
+
+def test_two_sites_on_one_host_are_counted_each_for_its_own_reports(world, run_nianbao, tmp_path):
+    """Per-site counts (and so "sites still yielding") follow the site a report was found
+    for, not its host: on one host the second site counted none, and could never fall silent."""
+    import json
+
+    path = write(tmp_path, f"- name: 县政府\n  start_urls: [{world['hanweb'].url('/col/col12377/index.html')}]\n"
+                           f"- name: 县教育局\n  start_urls: [{world['hanweb'].url('/col/col12378/index.html')}]\n")
+    run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test")
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    found = dict(db.execute("select s.name, count(*) from reports r join sites s on s.id = r.site_id group by s.name"))
+    (monitor,) = db.execute("select monitor from crawl_runs").fetchone()
+    per_site = json.loads(monitor)["sites"]
+    assert {name: counts["reports"] for name, counts in per_site.items()} == found
+    assert found["县教育局"] > 0
+
+
+def test_a_wrong_flavour_is_an_error_not_a_quiet_night(world, run_nianbao, tmp_path):
+    column = world["hanweb"].url("/col/col12377/index.html")
+    path = write(tmp_path, f"- name: 县政府\n  start_urls: [{column}]\n  flavour: trs\n")
+    result = run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test")
+    assert "1 x fetch WrongFlavour, e.g. " + column in result.stdout
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    assert db.execute("select url, error, message from errors").fetchall() == [(
+        column, "WrongFlavour", "flavour trs found nothing here, a hanweb page: correct the flavour of site '县政府' "
+                                "in the registry, or leave it out (detected)")]
+
+
+def test_the_examples_in_the_sites_readme_are_good_entries(tmp_path):
+    import re
+
+    readme = (REPO / "sites" / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert len(blocks) == 2
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}.yaml"
+        path.write_text(block, encoding="utf-8")
+        assert read_registries([path]).problems == []
+    flavours = {site.get("flavour") for site in load_registry(tmp_path / "example1.yaml")}
+    assert flavours == {"trs", "hanweb", "gkmlpt", "generic"}  # one example per flavour
+    # every key is explained
+    from crawler.registry import KEYS
+
+    assert all(f"| `{key}` |" in readme for key in KEYS)

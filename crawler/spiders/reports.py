@@ -3,8 +3,9 @@ every document a report page links to.
 
 The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
 from the page when the registry names none) reads items and further pages; report
-recognition is ``crawler.recognize.classify_title``; which links are followed is
-``unfollowed`` below. Every link the spider does not follow is a ``skipped`` row with the
+recognition is ``crawler.recognize.classify_title``; which hosts are followed is
+``crawler.site_hosts.belongs_to_site``; which links are followed is ``unfollowed``
+below. Every link the spider does not follow is a ``skipped`` row with the
 reason: items that are not reports, and any link (a listed report, a next page, a year
 column, a page of a JS or XML/JSON pager, an attachment) to an unrelated host, in another
 scheme than http(s) (a page may link ``file:///etc/passwd``), that is no URL a request can be
@@ -15,7 +16,6 @@ crawler/drops.py.)
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import scrapy
@@ -30,9 +30,9 @@ from ..flavours import flavour_module
 from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
-from ..listing import is_url
+from ..listing import directory_url, is_url
 from ..recognize import classify_title
-from ..registry import belongs_to_site
+from ..site_hosts import belongs_to_site
 
 # Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own).
 UNRELATED_HOST = "on an unrelated host (not followed)"
@@ -69,17 +69,6 @@ def failure_message(failure) -> str:
     if failure.check(DownloadFailedError) and any(r.check(ConnectionLost, ConnectionDone) for r in reasons):
         return "connection lost before the answer was complete (reset or closed by the server)"
     return str(value)[:500] or failure.type.__name__
-
-
-# A directory's default document: index.html, index.htm, index.shtml, default.htm, index.jsp …
-_DEFAULT_DOCUMENT = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.I)
-
-
-def directory_url(url: str) -> str:
-    """``url`` without its fragment, and without a trailing default document when it has no
-    query: ``col/`` and ``col/index.html`` are one page."""
-    url = url.split("#", 1)[0]
-    return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
 
 
 def unfollowed(site: dict, url: str, max_length: int = 0) -> str | None:
@@ -184,7 +173,9 @@ class ReportSpider(scrapy.Spider):
         site = self._site(response)
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)
         adapter = flavour_module(flavour)
+        found = False
         for item in adapter.listing_items(response, text):
+            found = True
             recognition = classify_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
@@ -193,8 +184,15 @@ class ReportSpider(scrapy.Spider):
             else:
                 yield self._document_request(item.url, site, flavour, item.title, response.url)
         for request in adapter.listing_requests(response, text, self._max_pages()):
+            found = True
             if (made := self._listing_request(request, site, flavour, response.url)) is not None:
                 yield made
+        if not found and response.meta.get("nianbao_column_start") and site.get("flavour") == flavour:
+            if (detected := detect_flavour(response.url, text)) != flavour:
+                # The registry's flavour read nothing here: a night of no reports would pass unnoticed.
+                yield FailedPage(url=response.url, error="WrongFlavour", snapshot_id=response.meta.get(
+                    "nianbao_snapshot_id"), message=f"flavour {flavour} found nothing here, a {detected} page: "
+                    f"correct the flavour of site {site['name']!r} in the registry, or leave it out (detected)")
 
     def parse_report(self, response, listing_title=None, found_on=None, attachment_of=None):
         snapshot_id = response.meta.get("nianbao_snapshot_id")
