@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .normalize import clean_line, clean_lines, line_indexes
+from .normalize import clean_lines, line_indexes
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -217,17 +217,6 @@ def _chrome_texts(candidates: list[str]) -> set[str]:
         return {line for line, clean in zip(candidates, cleaned) if _is_chrome_text(clean)}
     return {candidates[index]
             for pattern in (_CHROME_LINES, _META_LINES) for index in line_indexes(pattern, text)}
-
-
-def is_chrome(line: str) -> bool:
-    stripped = line.strip()
-    if not _may_be_chrome(stripped):
-        return False
-    return _is_chrome_text(clean_line(stripped))  # 發布日期 → 发布日期
-
-
-def _may_be_chrome(stripped: str) -> bool:
-    return bool(stripped) and len(stripped) <= _MAX_CHROME_LINE
 
 
 def _is_chrome_text(cleaned: str) -> bool:
