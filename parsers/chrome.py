@@ -91,28 +91,15 @@ _SELECTOR_QUERIES = {
     )
     for attribute, value in BODY_SELECTORS
 }
-# Character references could spell a selector in an attribute ("TRS&#95;Editor").
-_SPELLED_OUT = ("&#", "&lowbar", "&UnderBar")
-# What each selector's name holds, scanned for once for all selectors sharing it.
-_SELECTOR_HINTS = {value: next(hint for hint in ("TRS_", "_content", value) if hint in value)
-                   for _, value in BODY_SELECTORS}
 
 
-def find_body(doc, report_tables: list, source: str | None = None):
+def find_body(doc, report_tables: list):
     """The element holding the report; ``report_tables`` are tables already known to be report tables.
 
-    ``source``: the page's HTML; selectors whose name it never mentions are not looked for.
-    (``html_page`` reads the candidates off its one walk of the page instead: ``choose_body``.)
+    Used for a page too deep for libxslt: ``html_page`` otherwise reads the candidates
+    off its one walk of the page (``choose_body``).
     """
-    spelled_out = source is None or any(ref in source for ref in _SPELLED_OUT)
-    hints: dict[str, bool] = {}
     for selector in BODY_SELECTORS:
-        if not spelled_out:
-            hint = _SELECTOR_HINTS[selector[1]]
-            if hint not in hints:
-                hints[hint] = hint in source
-            if not hints[hint]:
-                continue
         sized = [(el, _text_length(el)) for el in _SELECTOR_QUERIES[selector](doc)]
         sized = [(el, length) for el, length in sized if length >= _MIN_BODY_TEXT]
         if sized:
