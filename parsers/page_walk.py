@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .attachments import ATTACHMENT_EXTENSIONS
 from .chrome import BLOCK_TAGS, BODY_SELECTORS, SKIPPED_TAGS
 from .html_tables import RawRow
 
@@ -46,8 +47,9 @@ _MARK_REFERENCES = re.compile(
 )
 
 # Attachment links are kept when the href holds one of these (case-insensitively);
-# attachments.is_attachment decides.
-_LINK_HINTS = (".pdf", ".doc", ".xls", ".wps", ".ofd", ".zip")
+# attachments.is_attachment decides. ".doc" stands for ".docx" too: one test fewer.
+_LINK_HINTS = tuple(extension for extension in ATTACHMENT_EXTENSIONS
+                    if not any(other != extension and extension.startswith(other) for other in ATTACHMENT_EXTENSIONS))
 
 
 def candidate_test() -> str:
