@@ -42,19 +42,19 @@ RawRow = tuple[list[str], dict[int, tuple[str, str]]]
 
 
 class TableGrid:
-    """A ``<table>`` with rowspan/colspan expanded into ``rows[r][c]``."""
+    """A table with rowspan/colspan (or merged cells) expanded into ``rows[r][c]``."""
 
-    def __init__(self, table, number: int):
-        self.number = number  # 1-based position among the report's tables
+    def __init__(self, number: int, spanned: set[int] | None = None):
+        # The N of "table N, row r, col c" in a cell's where: 1-based among all the leaf tables
+        # of the body (report tables or not) or of the document, as a reader counts them.
+        self.number = number
         self.rows: list[list[GridCell]] = []
-        self._spanned: set[int] = set()  # indexes of rows where a cell fills several positions
-        self._expand(element_rows(table))
+        self._spanned = spanned or set()  # indexes of rows where a cell fills several positions
 
     @classmethod
     def from_rows(cls, rows: list[RawRow], number: int) -> TableGrid:
         """A grid from cells already read off the page (``page_walk`` or ``element_rows``)."""
-        grid = cls.__new__(cls)
-        grid.number, grid.rows, grid._spanned = number, [], set()
+        grid = cls(number)
         grid._expand(rows)
         return grid
 
@@ -98,9 +98,7 @@ class TableGrid:
         ``(cell id, text)``; a merged cell repeats its id over the positions it covers, so
         it is read once per row like a spanned ``<td>``. ``where(row, col)`` names a
         position in that format's terms ("pdf page 3, table 1, row 4, col 2")."""
-        grid = cls.__new__(cls)
-        grid.number, grid.rows = number, []
-        grid._spanned = set(range(len(rows)))  # merged cells may repeat anywhere
+        grid = cls(number, spanned=set(range(len(rows))))  # merged cells may repeat anywhere
         first: dict[int, GridCell] = {}
         for r, line in enumerate(rows, start=1):
             for c, (cell_id, text) in enumerate(line, start=1):
