@@ -139,8 +139,9 @@ class TableGrid:
         return f"table {self.number}, row {cell[_ROW]}, col {cell[_COL]}"
 
 
-def cell_text(td) -> str:
-    """All text in a cell, spans and ``<o:p>`` flattened, whitespace collapsed (nbsp kept as blank)."""
+def _td_text(td) -> str:
+    """All text in a ``<td>``, spans and ``<o:p>`` flattened, whitespace collapsed (nbsp kept as blank).
+    Not ``normalize.cell_text``, which compacts a value's text to read it as a number."""
     return _SPACE.sub(" ", text_content(td)).strip(" ")
 
 
@@ -156,7 +157,7 @@ def element_rows(table) -> list[RawRow]:
         tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
         spans = {index: (td.get("rowspan", ""), td.get("colspan", "")) for index, td in enumerate(tds)
                  if td.get("rowspan", "1") != "1" or td.get("colspan", "1") != "1"}
-        rows.append(([cell_text(td) for td in tds], spans))
+        rows.append(([_td_text(td) for td in tds], spans))
     return rows
 
 
