@@ -1,9 +1,11 @@
-"""Read Word-pasted HTML tables into a grid, then into labelled rows.
+"""Read a table into a grid, then into labelled rows: HTML tables, and the cell grids
+of PDF, DOCX and spreadsheets (``TableGrid.from_texts``).
 
 Word tables carry rowspan/colspan, text split over many ``<span>``s,
 ``<o:p>`` and ``&nbsp;`` padding. ``TableGrid`` expands spans so every cell
 has a grid position; ``labelled_rows`` turns each grid row into "labels,
-then values", the form the text readers also produce.
+then values", the form the text readers also produce. Which cells of a row
+are values is decided here (``_split_labels``, ``_values_by_column``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """``parse_report``: bytes of a report page or text file in, a ``Report`` out.
 
 Pure: no file or network I/O, so a reparse from the archive and a live crawl
-run the same code. Both input forms (HTML, text) reduce to raw tables of
-labelled rows; one mapping step gives canonical keys.
+run the same code. Each input form (HTML, text, a PDF/DOCX/XLS(X) attachment)
+is read into a ``Page`` holding raw tables of labelled rows; ``_report`` then maps
+them to canonical keys and checks them, whatever the form.
 """
 
 from __future__ import annotations
