@@ -6,6 +6,12 @@ with its kind and position so a number can be traced back to the page.
 Text-form rows that lost their labels are placed by ``row_alignment``; rows
 of flattened crawler text whose cells ran together are split by
 ``glued_digits`` only where the row's own sum allows one split.
+
+To find why a cell holds what it holds: its row key comes from ``_application_key``
+(table 三) or ``ACTIVE_ROWS`` (table 二, in ``map_active_disclosure``), its column from
+``take_cells`` (which of the row's value cells), its value from ``_record``.
+Which cells of a row are values was decided before, by the reader
+(``html_tables._split_labels`` for grids, ``rows.rows_from_tokens`` for text).
 """
 
 from __future__ import annotations
@@ -350,6 +356,10 @@ def _group_of(row_key: str) -> str | None:
 
 def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: LabelledRow,
             placed: str | None = None) -> dict:
+    """Where a table cell's value is decided: ``names[i]`` (a column) gets ``taken[i]``, the
+    cell ``take_cells`` placed there, read by ``cells.read_cell``. Each cell is recorded in
+    ``mapped.cells``; returns the row's values by column. ``placed``: why the row's key was
+    given by its position (``row_alignment``), added to each cell's where."""
     values = {}
     records = mapped.cells
     for name, cell in zip(names, taken):
