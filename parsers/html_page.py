@@ -105,8 +105,8 @@ def _read_by_elements(doc, url: str | None, page_text: str | None = None, tables
 
 
 def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachments: list[dict],
-          body_element) -> Page:
-    """``tables``: the body's leaf tables, in page order."""
+          find_body_element) -> Page:
+    """``tables``: the body's leaf tables, in page order; ``find_body_element``: see ``Page``."""
     raw_tables: dict[str, list] = {}
     previous = None  # the kind of the table just before: Word splits long tables at page breaks
     for number, table in enumerate(tables, start=1):
@@ -125,7 +125,7 @@ def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachme
 
     return Page(
         meta=_meta_tags(doc), page_lines=text_lines("\n".join(lines_matching(PAGE_FIELD_CHARS, page_text))), body_lines=body_lines, raw_tables=raw_tables,
-        html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=body_element,
+        html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=find_body_element,
     )
 
 
