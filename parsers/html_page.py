@@ -123,8 +123,10 @@ def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachme
         for kind, table in text_tables(body_lines).items():
             raw_tables.setdefault(kind, [table])
 
+    # Of the whole page, metadata reads only the lines that may hold a date or a source (发布时间, 来源).
+    page_lines = text_lines("\n".join(lines_matching(PAGE_FIELD_CHARS, page_text)))
     return Page(
-        meta=_meta_tags(doc), page_lines=text_lines("\n".join(lines_matching(PAGE_FIELD_CHARS, page_text))), body_lines=body_lines, raw_tables=raw_tables,
+        meta=_meta_tags(doc), page_lines=page_lines, body_lines=body_lines, raw_tables=raw_tables,
         html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=find_body_element,
     )
 
