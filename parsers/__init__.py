@@ -12,7 +12,8 @@ Bytes to text:
 Text, or a document, to a Page (page.py): the report's lines and raw tables of labelled rows:
 - html_page.py       an HTML page, through:
     page_walk.py     one libxslt pass over the tree: its text, leaf tables, body candidates, links
-    chrome.py        which element is the report body; text rendering; navigation, 打印本页, footers blanked
+    html_text.py     the text of an element: blocks on lines of their own, cells tab-separated
+    chrome.py        which element is the report body; navigation, 打印本页, footers blanked
     attachments.py   links to PDF/DOC/… in the body
 - text_page.py       a plain-text page (crawler text, the seed files)
 - documents.py       an attachment read into the same Page: PDF, DOCX, XLSX, XLS; other formats refused by name

@@ -14,11 +14,10 @@ from functools import cached_property
 from lxml import etree
 
 from .attachments import attachments_from_links, find_attachments
-from .chrome import (
-    SKIPPED_TAGS, blank_chrome_lines, body_from_anchors, choose_body, find_body, render_text, text_lines,
-)
+from .chrome import blank_chrome_lines, body_from_anchors, choose_body, find_body
 from .errors import ParseError
 from .html_tables import RawRow, TableGrid, element_rows, leaf_tables
+from .html_text import SKIPPED_TAGS, render_text, text_lines
 from .metadata import PAGE_FIELD_CHARS
 from .normalize import lines_matching
 from .page import Page

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from .cells import NUMBER, ZERO, is_blank, looks_like_value, read_cell
-from .chrome import text_content
+from .html_text import text_content
 from .normalize import text_cache
 from .rows import LabelledRow, RawCell, RawTable, is_label
 

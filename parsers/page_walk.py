@@ -7,7 +7,7 @@ the page's text and, in the same pass, marks in it what the rest of the parser
 needs: each body-container candidate (``chrome.BODY_SELECTORS``), each table,
 row and cell (with the cell's text as ``normalize-space(.)`` and its spans),
 and each link that may be an attachment. ``walk_page`` cuts the marks out
-again: what remains is exactly ``chrome.render_text`` of the page.
+again: what remains is exactly ``html_text.render_text`` of the page.
 
 The marks are private-use characters next to U+F8FF, which no report uses (those
 of Chinese fonts sit lower, from U+E000); a page that holds one anyway, as a
@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .attachments import ATTACHMENT_EXTENSIONS
-from .chrome import BLOCK_TAGS, BODY_SELECTORS, SKIPPED_TAGS
+from .chrome import BODY_SELECTORS
 from .html_tables import RawRow
+from .html_text import BLOCK_TAGS, SKIPPED_TAGS
 
 # The marks. CANDIDATE opens a body candidate: class, id and text length follow,
 # separated by FIELD and closed by CLOSE; CANDIDATE_END closes it.
