@@ -1,37 +1,53 @@
 """Parsers for 政府信息公开工作年度报告: bytes in, a ``Report`` out. Pure: no I/O,
 no Scrapy, so a live crawl and a reparse of the archive run the same code.
 
-Reading a page, in order:
+Start at report.py: ``parse_report`` takes the steps below in this order. To find why
+a cell holds its value, the docstring of table_mapping.py says where each part is decided.
+
+Bytes to text:
+- report.py          parse_report, which ties the steps together, and Report
 - content_coding.py  undo gzip/deflate/br (archived bodies are stored as received)
 - sniff.py           binary, HTML or plain text?
-- encoding.py        detect_encoding: BOM, header, <meta>, detection; GB2312/GBK as gb18030
-- chrome.py          find the report body, drop navigation, breadcrumbs, 打印本页, footers
-- page_walk.py       one libxslt pass over an HTML page: its text, leaf tables, body candidates, links
-- html_page.py / text_page.py / page.py   the two readers and what they hand over
-- documents.py       attachments read into the same Page: PDF, DOCX, XLSX, XLS; other formats refused by name
-- document_kind.py   which document a binary is (DOCX/XLSX/OFD inside a ZIP, DOC/XLS/WPS inside OLE, images)
-- document_content.py / pdf_document.py / word_document.py / spreadsheet.py   the document readers
-                     (pdfplumber, python-docx, openpyxl, xlrd) and the lines and cell grids they hand over
-- html_tables.py     TableGrid: rowspan/colspan expanded into a grid
+- encoding.py        read_body (detect_encoding): BOM, header, <meta>, detection; GB2312/GBK as gb18030
+Text, or a document, to a Page (page.py): the report's lines and raw tables of labelled rows:
+- html_page.py       an HTML page, through:
+    page_walk.py     one libxslt pass over the tree: its text, leaf tables, body candidates, links
+    html_text.py     the text of an element: blocks on lines of their own, cells tab-separated
+    chrome.py        which element is the report body; navigation, 打印本页, footers blanked
+    attachments.py   links to PDF/DOC/… in the body
+- text_page.py       a plain-text page (crawler text, the seed files)
+- documents.py       an attachment read into the same Page: PDF, DOCX, XLSX, XLS; other formats refused by name
+    document_kind.py which document a binary is (DOCX/XLSX/OFD inside a ZIP, DOC/XLS/WPS inside OLE, images)
+    pdf_document.py, word_document.py, spreadsheet.py   the readers (pdfplumber, python-docx, openpyxl,
+                     xlrd); pdf_streams.py bounds what a PDF's streams inflate to
+    document_content.py  what those readers hand over: lines and cell grids
+- html_tables.py     TableGrid: an HTML table or a document's grid, spans expanded, rows split into labels and values
 - text_tables.py     the text forms (one cell per line, tabs, pipes, markdown, PDF lines)
-- flattened_text.py  crawler text with a whole report on one line: cut at headings, rows found by printed labels
+    flattened_text.py    crawler text with a whole report on one line: cut at headings, rows found by printed labels
+- sections.py        the report's section headings (一、总体情况 …), which locate the tables in text
 - rows.py            the shared intermediate: labels followed by value cells
-- sections.py        the report's section headings (一、总体情况 …)
-- national_format.py the canonical keys and the labels that mean them
-- table_mapping.py   rows -> canonical keys for tables 二, 三, 四, each cell with its location
-- row_alignment.py   anchor-and-fill: table 三 value rows that lost their labels, placed only when certain
-- glued_digits.py    a run of glued digits split only where the row's own sum (R4/R5) admits one split
-- indicators.py      the pre-2019 统计表 as indicator rows (indicator, unit, this year, cumulative)
-- cells.py           number, zero, empty, not applicable, text (a blank is never 0)
-- normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
-- layout.py          2021, 2019 trial or pre-2019
+Page to Report (report._report):
 - metadata.py        title, agency, year, published, source
-- attachments.py     links to PDF/DOC/… in the body
-- narrative.py       numbers the prose states (共收到申请N件), for the soft rule R8
-- images.py          images where a missing table should be (tables_as_images)
+- layout.py          2021, 2019 trial or pre-2019
+- national_format.py the canonical keys and the labels that mean them (the national format itself)
+- table_mapping.py   rows -> canonical keys for tables 二, 三, 四, each cell with its location
+    row_alignment.py anchor-and-fill: table 三 value rows that lost their labels, placed only when certain
+    glued_digits.py  a run of glued digits split only where the row's own sum (R4/R5) admits one split
+    cells.py         number, zero, empty, not applicable, text (a blank is never 0); an entry of Report.cells
+- indicators.py      the pre-2019 统计表 as indicator rows (indicator, unit, this year, cumulative)
 - checks.py          consistency rules R1, R3, R4, R5 (hard) and R8 (soft, warn)
-- report.py          Report and parse_report, which ties the above together
-- recognize.py       classify_listing_title: is a listing item a report?
+    narrative.py     numbers the prose states (共收到申请N件), for R8
+- images.py          images where a missing table should be (tables_as_images)
+Used throughout:
+- normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
+- recognize.py       classify_listing_title: is a listing item (or a page's title line) a report?
+- errors.py          ParseError, UnreadableFormat
+Before parse_report, by its callers (archive/reparse.py, the crawler's gkmlpt flavour):
+- embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
+
+Besides ``__all__``, other packages import: recognize (title_year, Recognition), normalize
+(to_simplified), attachments (ATTACHMENT_EXTENSIONS, is_attachment) and embedded_body from
+crawler/; cells and national_format from archive/corrections.py.
 """
 
 from .content_coding import decode_http_body

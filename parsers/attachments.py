@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from .chrome import text_content
+from .html_text import text_content
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip")
 _SPACES = re.compile(r"\s+")
@@ -29,7 +29,7 @@ def _attachments(links, base_url: str | None) -> list[dict]:
         href = href.strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
-        if not _is_attachment(href):
+        if not is_attachment(href):
             continue
         url = urljoin(base_url, href) if base_url else href
         if url in seen:
@@ -40,7 +40,9 @@ def _attachments(links, base_url: str | None) -> list[dict]:
     return found
 
 
-def _is_attachment(href: str) -> bool:
+def is_attachment(href: str) -> bool:
+    """Does the link lead to a document file (by its path, or a file named in its query)?
+    The crawler asks it too, of the links it follows (crawler/flavours/common.py)."""
     try:
         parts = urlsplit(href)
     except ValueError:  # "http://[endif]/a.pdf", "http://[x/a.pdf": a bracketed host that is no IP address
@@ -52,6 +54,10 @@ def _is_attachment(href: str) -> bool:
         if any(v.lower().split("?")[0].endswith(ATTACHMENT_EXTENSIONS) for v in values):
             return True
     return False
+
+
+# The old name, still imported by crawler/flavours/common.py.
+_is_attachment = is_attachment
 
 
 def _filename(href: str) -> str:

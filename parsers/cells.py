@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+
 from .normalize import cell_text, text_cache, to_simplified
 
 NUMBER = "number"
@@ -61,6 +62,12 @@ def read_cell(text: str) -> CellValue:
         whole, _, frac = match.group(1).partition(".")
         return CellValue(TEXT, _number(whole, "." + frac if frac else None))
     return CellValue(TEXT, None)
+
+
+def cell_record(table: str, row: str, column: str, text: str, value, kind: str, where: str) -> dict:
+    """One entry of ``Report.cells`` (a row of the archive's ``cells`` table): the value read,
+    its kind, the text as printed and ``where`` it was printed ("table 2, row 6, col 10")."""
+    return {"table": table, "row": row, "column": column, "value": value, "text": text, "kind": kind, "where": where}
 
 
 @text_cache(maxsize=8192)

@@ -3,7 +3,8 @@
 HTML: find the body container the CMS uses (TRS_Editor, #zoom, …); when none
 holds the report, take the smallest element holding the report's tables and
 section headings. Text (both rendered HTML and text files): blank out lines
-that are navigation, print/close buttons, counters and footers.
+that are navigation, print/close buttons, counters and footers. (How an HTML
+element becomes text is ``html_text``.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 
 from lxml import etree
 
-from .normalize import clean_line, clean_lines, line_indexes
+from .html_text import short_text_content, text_content
+from .normalize import clean_lines, line_indexes
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -22,12 +24,6 @@ BODY_SELECTORS = [
     ("class", "article_content"), ("id", "ivs_content"),
 ]
 _MIN_BODY_TEXT = 200
-
-SKIPPED_TAGS = {"script", "style", "noscript", "template", "iframe", "select", "button",
-                 "textarea", "head", "title", "object", "svg", "input", "option"}
-BLOCK_TAGS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-               "section", "article", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "hr",
-               "center", "form", "header", "footer", "nav", "caption", "tbody", "thead", "body"}
 
 _CHROME_LINE = re.compile(
     r"打印本页|关闭窗口|【打印】|【关闭】|返回顶部|分享到|字号\s*[:：]|【[大中小]】|\[[大中小]\]|当前位置|您的位置|"
@@ -40,49 +36,8 @@ _CHROME_LINES = re.compile(_CHROME_LINE.pattern.replace(r"\s", r"[^\S\n]"), re.M
 _META_LINES = re.compile(_META_LINE.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
 _MAX_CHROME_LINE = 120
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath's normalize-space() collapses
-_SPACE_RUN = re.compile(r"[ \r\f\v]+")
 
 
-def text_content(element) -> str:
-    """All text under an element, as XPath ``string()`` and lxml.html's ``text_content()``
-    give it (the same libxml2 call, without an XPath evaluation per element)."""
-    return etree.tostring(element, method="text", encoding=str, with_tail=False)
-
-
-def short_text_content(element, limit: int) -> str | None:
-    """``text_content(element).strip()``, or None when that is longer than ``limit``: read
-    text node by text node, stopping early, so that asking it of an element holding the
-    whole page costs no more than of a heading (a page of thousands of headings in a
-    long <body> made ``text_content`` quadratic: 3.5 s for 4 MB)."""
-    parts, visible = [], 0
-    for text in element.itertext():  # the same text as text_content (libxml2's text output)
-        parts.append(text)
-        visible += sum(map(len, text.split()))  # characters other than spaces, which the
-        if visible > limit:  # stripped text holds all of: it is longer than the limit too
-            return None
-    content = "".join(parts).strip()
-    return content if len(content) <= limit else None
-
-
-def _text_stylesheet() -> etree.XSLT:
-    """``render_text`` as XSLT: libxslt walks the tree in C, many times faster than a
-    Python walk. Text nodes are copied (comment text is not, the text after it is)."""
-    skipped = "|".join(sorted(SKIPPED_TAGS))
-    blocks = "|".join(sorted(BLOCK_TAGS - SKIPPED_TAGS))
-    return etree.XSLT(etree.XML(f"""\
-<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-  <xsl:output method="text" encoding="UTF-8"/>
-  <!-- The element rendered only: a root <html> may have a second <html> beside it. -->
-  <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
-  <xsl:template match="{skipped}"/>
-  <xsl:template match="{blocks}">
-    <xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text>
-  </xsl:template>
-  <xsl:template match="td|th"><xsl:apply-templates/><xsl:text>&#9;</xsl:text></xsl:template>
-</xsl:stylesheet>"""))
-
-
-_RENDER = _text_stylesheet()
 # One query per selector, over the attributes only (far cheaper than a test on every element).
 _SELECTOR_QUERIES = {
     (attribute, value): etree.XPath(
@@ -91,28 +46,15 @@ _SELECTOR_QUERIES = {
     )
     for attribute, value in BODY_SELECTORS
 }
-# Character references could spell a selector in an attribute ("TRS&#95;Editor").
-_SPELLED_OUT = ("&#", "&lowbar", "&UnderBar")
-# What each selector's name holds, scanned for once for all selectors sharing it.
-_SELECTOR_HINTS = {value: next(hint for hint in ("TRS_", "_content", value) if hint in value)
-                   for _, value in BODY_SELECTORS}
 
 
-def find_body(doc, report_tables: list, source: str | None = None):
+def find_body(doc, report_tables: list):
     """The element holding the report; ``report_tables`` are tables already known to be report tables.
 
-    ``source``: the page's HTML; selectors whose name it never mentions are not looked for.
-    (``html_page`` reads the candidates off its one walk of the page instead: ``choose_body``.)
+    Used for a page too deep for libxslt: ``html_page`` otherwise reads the candidates
+    off its one walk of the page (``choose_body``).
     """
-    spelled_out = source is None or any(ref in source for ref in _SPELLED_OUT)
-    hints: dict[str, bool] = {}
     for selector in BODY_SELECTORS:
-        if not spelled_out:
-            hint = _SELECTOR_HINTS[selector[1]]
-            if hint not in hints:
-                hints[hint] = hint in source
-            if not hints[hint]:
-                continue
         sized = [(el, _text_length(el)) for el in _SELECTOR_QUERIES[selector](doc)]
         sized = [(el, length) for el, length in sized if length >= _MIN_BODY_TEXT]
         if sized:
@@ -149,56 +91,6 @@ def body_from_anchors(doc, report_tables: list):
     return body if body is not None else doc
 
 
-def render_text(element) -> str:
-    """Text of an element with block elements on their own lines and table cells tab-separated."""
-    try:
-        return str(_RENDER(element))
-    except etree.XSLTApplyError:  # libxslt's recursion limit: a pathologically deep tree
-        return _render_by_walk(element)
-
-
-def _render_by_walk(element) -> str:
-    """``render_text`` in Python, for trees too deep for libxslt."""
-    parts: list[str] = []
-    # Comments and processing instructions have no start/end events, only their own;
-    # their tails are text (Word pages put <!--[if …]--> in mid-sentence).
-    walker = etree.iterwalk(element, events=("start", "end", "comment", "pi"))
-    for event, el in walker:
-        if event in ("comment", "pi"):
-            if el.tail:
-                parts.append(el.tail)
-            continue
-        tag = el.tag if isinstance(el.tag, str) else None
-        if event == "start":
-            if tag is None or tag.lower() in SKIPPED_TAGS:
-                walker.skip_subtree()
-                if el is not element and el.tail:
-                    parts.append(el.tail)
-                continue
-            if tag in BLOCK_TAGS:
-                parts.append("\n")
-            if el.text:
-                parts.append(el.text)
-        else:
-            if tag is None or tag.lower() in SKIPPED_TAGS:
-                continue
-            if tag in ("td", "th"):
-                parts.append("\t")
-            elif tag in BLOCK_TAGS:
-                parts.append("\n")
-            if el is not element and el.tail:
-                parts.append(el.tail)
-    return "".join(parts)
-
-
-def text_lines(text: str) -> list[str]:
-    """Lines with runs of spaces collapsed (tabs kept: they separate cells)."""
-    # C calls over the whole text, not a strip per line: runs become one space, then
-    # the single spaces left beside line breaks go.
-    text = _SPACE_RUN.sub(" ", text).replace(" \n", "\n").replace("\n ", "\n")
-    return text.strip(" ").split("\n")
-
-
 def blank_chrome_lines(lines: list[str]) -> list[str]:
     """Chrome lines become empty strings, so line numbers stay those of the input."""
     distinct = {line: line.strip() for line in set(lines)}
@@ -217,17 +109,6 @@ def _chrome_texts(candidates: list[str]) -> set[str]:
         return {line for line, clean in zip(candidates, cleaned) if _is_chrome_text(clean)}
     return {candidates[index]
             for pattern in (_CHROME_LINES, _META_LINES) for index in line_indexes(pattern, text)}
-
-
-def is_chrome(line: str) -> bool:
-    stripped = line.strip()
-    if not _may_be_chrome(stripped):
-        return False
-    return _is_chrome_text(clean_line(stripped))  # 發布日期 → 发布日期
-
-
-def _may_be_chrome(stripped: str) -> bool:
-    return bool(stripped) and len(stripped) <= _MAX_CHROME_LINE
 
 
 def _is_chrome_text(cleaned: str) -> bool:

@@ -14,11 +14,10 @@ from functools import cached_property
 from lxml import etree
 
 from .attachments import attachments_from_links, find_attachments
-from .chrome import (
-    SKIPPED_TAGS, blank_chrome_lines, body_from_anchors, choose_body, find_body, render_text, text_lines,
-)
+from .chrome import blank_chrome_lines, body_from_anchors, choose_body, find_body
 from .errors import ParseError
 from .html_tables import RawRow, TableGrid, element_rows, leaf_tables
+from .html_text import SKIPPED_TAGS, render_text, text_lines
 from .metadata import PAGE_FIELD_CHARS
 from .normalize import lines_matching
 from .page import Page
@@ -105,8 +104,8 @@ def _read_by_elements(doc, url: str | None, page_text: str | None = None, tables
 
 
 def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachments: list[dict],
-          body_element) -> Page:
-    """``tables``: the body's leaf tables, in page order."""
+          find_body_element) -> Page:
+    """``tables``: the body's leaf tables, in page order; ``find_body_element``: see ``Page``."""
     raw_tables: dict[str, list] = {}
     previous = None  # the kind of the table just before: Word splits long tables at page breaks
     for number, table in enumerate(tables, start=1):
@@ -123,9 +122,11 @@ def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachme
         for kind, table in text_tables(body_lines).items():
             raw_tables.setdefault(kind, [table])
 
+    # Of the whole page, metadata reads only the lines that may hold a date or a source (发布时间, 来源).
+    page_lines = text_lines("\n".join(lines_matching(PAGE_FIELD_CHARS, page_text)))
     return Page(
-        meta=_meta_tags(doc), page_lines=text_lines("\n".join(lines_matching(PAGE_FIELD_CHARS, page_text))), body_lines=body_lines, raw_tables=raw_tables,
-        html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=body_element,
+        meta=_meta_tags(doc), page_lines=page_lines, body_lines=body_lines, raw_tables=raw_tables,
+        html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=find_body_element,
     )
 
 

@@ -1,9 +1,11 @@
-"""Read Word-pasted HTML tables into a grid, then into labelled rows.
+"""Read a table into a grid, then into labelled rows: HTML tables, and the cell grids
+of PDF, DOCX and spreadsheets (``TableGrid.from_texts``).
 
 Word tables carry rowspan/colspan, text split over many ``<span>``s,
 ``<o:p>`` and ``&nbsp;`` padding. ``TableGrid`` expands spans so every cell
 has a grid position; ``labelled_rows`` turns each grid row into "labels,
-then values", the form the text readers also produce.
+then values", the form the text readers also produce. Which cells of a row
+are values is decided here (``_split_labels``, ``_values_by_column``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from .cells import NUMBER, ZERO, is_blank, looks_like_value, read_cell
-from .chrome import text_content
+from .html_text import text_content
 from .normalize import text_cache
 from .rows import LabelledRow, RawCell, RawTable, is_label
 
@@ -42,19 +44,19 @@ RawRow = tuple[list[str], dict[int, tuple[str, str]]]
 
 
 class TableGrid:
-    """A ``<table>`` with rowspan/colspan expanded into ``rows[r][c]``."""
+    """A table with rowspan/colspan (or merged cells) expanded into ``rows[r][c]``."""
 
-    def __init__(self, table, number: int):
-        self.number = number  # 1-based position among the report's tables
+    def __init__(self, number: int, spanned: set[int] | None = None):
+        # The N of "table N, row r, col c" in a cell's where: 1-based among all the leaf tables
+        # of the body (report tables or not) or of the document, as a reader counts them.
+        self.number = number
         self.rows: list[list[GridCell]] = []
-        self._spanned: set[int] = set()  # indexes of rows where a cell fills several positions
-        self._expand(element_rows(table))
+        self._spanned = spanned or set()  # indexes of rows where a cell fills several positions
 
     @classmethod
     def from_rows(cls, rows: list[RawRow], number: int) -> TableGrid:
         """A grid from cells already read off the page (``page_walk`` or ``element_rows``)."""
-        grid = cls.__new__(cls)
-        grid.number, grid.rows, grid._spanned = number, [], set()
+        grid = cls(number)
         grid._expand(rows)
         return grid
 
@@ -98,9 +100,7 @@ class TableGrid:
         ``(cell id, text)``; a merged cell repeats its id over the positions it covers, so
         it is read once per row like a spanned ``<td>``. ``where(row, col)`` names a
         position in that format's terms ("pdf page 3, table 1, row 4, col 2")."""
-        grid = cls.__new__(cls)
-        grid.number, grid.rows = number, []
-        grid._spanned = set(range(len(rows)))  # merged cells may repeat anywhere
+        grid = cls(number, spanned=set(range(len(rows))))  # merged cells may repeat anywhere
         first: dict[int, GridCell] = {}
         for r, line in enumerate(rows, start=1):
             for c, (cell_id, text) in enumerate(line, start=1):
@@ -141,8 +141,9 @@ class TableGrid:
         return f"table {self.number}, row {cell[_ROW]}, col {cell[_COL]}"
 
 
-def cell_text(td) -> str:
-    """All text in a cell, spans and ``<o:p>`` flattened, whitespace collapsed (nbsp kept as blank)."""
+def _td_text(td) -> str:
+    """All text in a ``<td>``, spans and ``<o:p>`` flattened, whitespace collapsed (nbsp kept as blank).
+    Not ``normalize.cell_text``, which compacts a value's text to read it as a number."""
     return _SPACE.sub(" ", text_content(td)).strip(" ")
 
 
@@ -158,7 +159,7 @@ def element_rows(table) -> list[RawRow]:
         tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
         spans = {index: (td.get("rowspan", ""), td.get("colspan", "")) for index, td in enumerate(tds)
                  if td.get("rowspan", "1") != "1" or td.get("colspan", "1") != "1"}
-        rows.append(([cell_text(td) for td in tds], spans))
+        rows.append(([_td_text(td) for td in tds], spans))
     return rows
 
 

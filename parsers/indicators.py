@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .cells import EMPTY, TEXT, read_cell
+from .cells import EMPTY, TEXT, cell_record, read_cell
 from .glued_digits import plain_cells
 from .normalize import label_key
 from .rows import LabelledRow, RawCell, RawTable
@@ -102,7 +102,8 @@ def _indicator_row(mapped: MappedIndicators, indicator: str, unit, cells: list[R
         mapped.problems.append({"kind": "glued_digits", "table": INDICATORS,
                                 "detail": f"{indicator}: '{run}' has no sum to split it by"})
         for column in COLUMNS:
-            mapped.cells.append(_cell(indicator, column, None, run, TEXT, f"{row.where} (glued '{run}' unreadable)"))
+            mapped.cells.append(cell_record(INDICATORS, indicator, column, run, None, TEXT,
+                                            f"{row.where} (glued '{run}' unreadable)"))
             record[column] = None
         return record
     if table.glued:
@@ -110,11 +111,11 @@ def _indicator_row(mapped: MappedIndicators, indicator: str, unit, cells: list[R
     for i, column in enumerate(COLUMNS):
         cell = cells[i] if i < len(cells) else None
         if cell is None:
-            mapped.cells.append(_cell(indicator, column, None, "", EMPTY, row.where))
+            mapped.cells.append(cell_record(INDICATORS, indicator, column, "", None, EMPTY, row.where))
             record[column] = None
             continue
         value = read_cell(cell.text)
-        mapped.cells.append(_cell(indicator, column, value.value, cell.text, value.kind, cell.where))
+        mapped.cells.append(cell_record(INDICATORS, indicator, column, cell.text, value.value, value.kind, cell.where))
         record[column] = value.value
     return record
 
@@ -129,8 +130,3 @@ def _unit_of(labels: list[str]) -> tuple[list[str], str | None]:
     if head and tail in UNITS:
         return labels[:-1] + [head], tail
     return labels, None
-
-
-def _cell(row, column, value, text, kind, where) -> dict:
-    return {"table": INDICATORS, "row": row, "column": column, "value": value, "text": text, "kind": kind,
-            "where": where}

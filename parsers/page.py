@@ -1,4 +1,4 @@
-"""What the HTML and text readers hand to ``parse_report``."""
+"""What the readers (HTML, text, documents) hand to ``parse_report``."""
 
 from __future__ import annotations
 

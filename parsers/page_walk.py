@@ -7,7 +7,7 @@ the page's text and, in the same pass, marks in it what the rest of the parser
 needs: each body-container candidate (``chrome.BODY_SELECTORS``), each table,
 row and cell (with the cell's text as ``normalize-space(.)`` and its spans),
 and each link that may be an attachment. ``walk_page`` cuts the marks out
-again: what remains is exactly ``chrome.render_text`` of the page.
+again: what remains is exactly ``html_text.render_text`` of the page.
 
 The marks are private-use characters next to U+F8FF, which no report uses (those
 of Chinese fonts sit lower, from U+E000); a page that holds one anyway, as a
@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .chrome import BLOCK_TAGS, BODY_SELECTORS, SKIPPED_TAGS
+from .attachments import ATTACHMENT_EXTENSIONS
+from .chrome import BODY_SELECTORS
 from .html_tables import RawRow
+from .html_text import BLOCK_TAGS, SKIPPED_TAGS
 
 # The marks. CANDIDATE opens a body candidate: class, id and text length follow,
 # separated by FIELD and closed by CLOSE; CANDIDATE_END closes it.
@@ -46,8 +48,9 @@ _MARK_REFERENCES = re.compile(
 )
 
 # Attachment links are kept when the href holds one of these (case-insensitively);
-# attachments.is_attachment decides.
-_LINK_HINTS = (".pdf", ".doc", ".xls", ".wps", ".ofd", ".zip")
+# attachments.is_attachment decides. ".doc" stands for ".docx" too: one test fewer.
+_LINK_HINTS = tuple(extension for extension in ATTACHMENT_EXTENSIONS
+                    if not any(other != extension and extension.startswith(other) for other in ATTACHMENT_EXTENSIONS))
 
 
 def candidate_test() -> str:

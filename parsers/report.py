@@ -1,8 +1,9 @@
 """``parse_report``: bytes of a report page or text file in, a ``Report`` out.
 
 Pure: no file or network I/O, so a reparse from the archive and a live crawl
-run the same code. Both input forms (HTML, text) reduce to raw tables of
-labelled rows; one mapping step gives canonical keys.
+run the same code. Each input form (HTML, text, a PDF/DOCX/XLS(X) attachment)
+is read into a ``Page`` holding raw tables of labelled rows; ``_report`` then maps
+them to canonical keys and checks them, whatever the form.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
         body = decode_http_body(body, "gzip")
         kind = binary_kind(body)
     if kind:  # an attachment: PDF, DOCX, XLS(X) are read; other formats raise a ParseError naming them
-        page, text_form = read_document(body, url) or _not_a_document(kind)
+        document = read_document(body, url)
+        if document is None:  # binary, but no document format: NUL bytes, a gzip body still encoded
+            raise ParseError(f"binary input ({kind}), not a text or HTML page")
+        page, text_form = document
         return _report(page, text_form, DOCUMENT_TEXT)
     decoded = read_body(body, content_type)  # detect and decode in one pass over the bytes
     guess, text = decoded.guess, decoded.text
@@ -150,10 +154,6 @@ def elide_inline_data(text: str) -> str:
     """``data:image/png;base64,iVBOR…`` runs of more than 1,000 characters shortened to
     ``data:image/png;base64,…(N characters)``: what an image was, without its bytes."""
     return _INLINE_DATA.sub(lambda m: f"{m.group(1)}…({len(m.group(2)):,} characters)", text)
-
-
-def _not_a_document(kind: str):
-    raise ParseError(f"binary input ({kind}), not a text or HTML page")
 
 
 def _is_report(page, title: str | None, headings: list, body_text: str) -> bool:

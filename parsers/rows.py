@@ -1,10 +1,10 @@
-"""The intermediate both table readers produce: rows of labels followed by value cells.
+"""The intermediate every table reader produces: rows of labels followed by value cells.
 
-HTML grids and the text forms (one cell per line, tab rows, pipe rows) look
-nothing alike, but each reduces to "these labels, then these cells". One
-mapping step (``table_mapping``) turns such rows into canonical keys. Tab and
-pipe rows keep each cell's field position, so a row with EMPTY cells among
-merged-cell spacers is read by position (``by_position``).
+Grids (HTML, PDF, DOCX, spreadsheets) and the text forms (one cell per line,
+tab rows, pipe rows) look nothing alike, but each reduces to "these labels,
+then these cells". One mapping step (``table_mapping``) turns such rows into
+canonical keys. Tab and pipe rows keep each cell's field position, so a row
+with EMPTY cells among merged-cell spacers is read by position (``by_position``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,12 @@ with its kind and position so a number can be traced back to the page.
 Text-form rows that lost their labels are placed by ``row_alignment``; rows
 of flattened crawler text whose cells ran together are split by
 ``glued_digits`` only where the row's own sum allows one split.
+
+To find why a cell holds what it holds: its row key comes from ``_application_key``
+(table 三) or ``ACTIVE_ROWS`` (table 二, in ``map_active_disclosure``), its column from
+``take_cells`` (which of the row's value cells), its value from ``_record``.
+Which cells of a row are values was decided before, by the reader
+(``html_tables._split_labels`` for grids, ``rows.rows_from_tokens`` for text).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from functools import lru_cache
 import re
 
 from . import national_format as fmt
-from .cells import EMPTY, INFERRED, TEXT, printed_unit, read_cell
+from .cells import EMPTY, INFERRED, TEXT, cell_record, printed_unit, read_cell
 from .glued_digits import plain_cells, split_by_sums
 from .indicators import INDICATOR_WORDS, INDICATORS, is_indicator_header
 from .normalize import label_key, strip_numbering, to_simplified
@@ -302,13 +308,13 @@ def _glued_row(mapped: MappedTable, table_name: str, row_key: str, names, run: s
         where = f"{row.where} (glued '{run}' split by {sums[1]})"
         values = {}
         for name, value in zip(names, split.values):
-            mapped.cells.append(_cell_record(table_name, *_row_column(row_key, name), run, value, INFERRED, where))
+            mapped.cells.append(cell_record(table_name, *_row_column(row_key, name), run, value, INFERRED, where))
             values[name] = value
         return values
     detail = split.describe() if split is not None else f"'{run}' has no sum to split it by"
     mapped.problems.append(_problem("glued_digits", table_name, f"{row_key}: {detail}"))
     for name in names:  # nothing printed is lost, though nothing is read from it
-        mapped.cells.append(_cell_record(table_name, *_row_column(row_key, name), run, None, TEXT,
+        mapped.cells.append(cell_record(table_name, *_row_column(row_key, name), run, None, TEXT,
                                          f"{row.where} (glued '{run}' unreadable)"))
     return None
 
@@ -350,13 +356,17 @@ def _group_of(row_key: str) -> str | None:
 
 def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: LabelledRow,
             placed: str | None = None) -> dict:
+    """Where a table cell's value is decided: ``names[i]`` (a column) gets ``taken[i]``, the
+    cell ``take_cells`` placed there, read by ``cells.read_cell``. Each cell is recorded in
+    ``mapped.cells``; returns the row's values by column. ``placed``: why the row's key was
+    given by its position (``row_alignment``), added to each cell's where."""
     values = {}
     records = mapped.cells
     for name, cell in zip(names, taken):
         row_name, column = name if name.__class__ is tuple else (row_key, name)  # _row_column, inline
         if cell is None:
             mapped.problems.append(_problem("cell_missing", table, f"{row_name}.{column} at {row.where}"))
-            records.append(_cell_record(table, row_name, column, "", None, EMPTY, row.where))
+            records.append(cell_record(table, row_name, column, "", None, EMPTY, row.where))
             values[name] = None
             continue
         if cell is UNPLACED:
@@ -364,15 +374,11 @@ def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: La
             continue
         text = cell.text
         value = read_cell(text)
-        # the dict of _cell_record, written out: a report has hundreds of cells
+        # cells.cell_record, written out: a report has hundreds of cells
         records.append({"table": table, "row": row_name, "column": column, "value": value.value, "text": text,
                         "kind": value.kind, "where": f"{cell.where} ({placed})" if placed else cell.where})
         values[name] = value.value
     return values
-
-
-def _cell_record(table, row, column, text, value, kind, where) -> dict:
-    return {"table": table, "row": row, "column": column, "value": value, "text": text, "kind": kind, "where": where}
 
 
 def _problem(kind: str, table: str, detail: str) -> dict:

@@ -41,8 +41,9 @@ def default_workers() -> int:
     return max(1, reparse_default_workers())
 
 
-def parse_workers(settings) -> int:
-    """``NIANBAO_PARSE_WORKERS``: a number (0: parse in the crawling process), or unset."""
+def configured_workers(settings) -> int:
+    """How many parse workers ``NIANBAO_PARSE_WORKERS`` asks for (0: parse in the crawling
+    process); ``default_workers()`` when it is unset."""
     value = settings.get("NIANBAO_PARSE_WORKERS")
     if value is None or value == "":
         return default_workers()

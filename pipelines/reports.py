@@ -26,7 +26,7 @@ from crawler.extensions import crawl_archive
 from crawler.items import FailedPage, ReportPage, SkippedPage
 from crawler.spiders.reports import COMMAND_LINE
 
-from .parse_workers import IN_PROCESS, LOST, ParseQueue, parse_workers
+from .parse_workers import IN_PROCESS, LOST, ParseQueue, configured_workers
 
 logger = logging.getLogger(__name__)
 # pdfminer logs every token it reads at DEBUG. Scrapy's root handler drops those records,
@@ -44,7 +44,7 @@ class ReportPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, parse_workers(crawler.settings))
+        return cls(crawler, configured_workers(crawler.settings))
 
     def open_spider(self):
         archive = crawl_archive(self.crawler)

@@ -6,9 +6,10 @@ import pytest
 from lxml import etree
 
 from parsers import parse_report
-from parsers.chrome import body_from_anchors, choose_body, find_body, render_text, short_text_content, text_content
+from parsers.chrome import body_from_anchors, choose_body, find_body
 from parsers.html_page import PageTable, _parse_page
 from parsers.html_tables import element_rows, leaf_tables
+from parsers.html_text import render_text, short_text_content, text_content
 from parsers.page_walk import CELL, unmarked, walk_page
 from parsers.table_mapping import classify_rows, continues_table, may_be_report_table
 from portal.site import build_site

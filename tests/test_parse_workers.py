@@ -161,12 +161,12 @@ def test_a_failed_store_fails_its_item_only(archive, pumped):
 def test_default_workers_leave_a_cpu_to_the_crawl():
     from scrapy.settings import Settings
 
-    from pipelines.parse_workers import default_workers, parse_workers
+    from pipelines.parse_workers import configured_workers, default_workers
 
     assert 1 <= default_workers() <= 4
-    assert parse_workers(Settings({"NIANBAO_PARSE_WORKERS": None})) == default_workers()
-    assert parse_workers(Settings({"NIANBAO_PARSE_WORKERS": "0"})) == 0
-    assert parse_workers(Settings({"NIANBAO_PARSE_WORKERS": 3})) == 3
+    assert configured_workers(Settings({"NIANBAO_PARSE_WORKERS": None})) == default_workers()
+    assert configured_workers(Settings({"NIANBAO_PARSE_WORKERS": "0"})) == 0
+    assert configured_workers(Settings({"NIANBAO_PARSE_WORKERS": 3})) == 3
 
 
 def test_no_spider_callback_is_a_generator_returning_a_value():

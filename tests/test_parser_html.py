@@ -291,7 +291,7 @@ def test_html_row_of_empty_cells_is_kept_as_empty_values():
 def test_text_after_an_html_comment_is_kept():
     from lxml import etree
 
-    from parsers.chrome import render_text
+    from parsers.html_text import render_text
 
     tree = etree.fromstring(
         "<div><p>共收到申请<!--[if gte mso 9]><xml></xml><![endif]-->80件<?xml:namespace prefix=o ?>。</p></div>",
