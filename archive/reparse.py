@@ -85,7 +85,7 @@ def embedded_report(snapshot: Snapshot, body: bytes | None = None) -> str | None
         body = decode_http_body(snapshot.body, snapshot.content_encoding)
     if not may_embed_a_report(body, snapshot.encoding):
         return None
-    return extracted_report_body(snapshot.url, body.decode(snapshot.encoding, errors="replace"))
+    return extracted_report_body(body.decode(snapshot.encoding, errors="replace"))
 
 
 def parse_stored_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from parsers import classify_listing_title
 from parsers.normalize import to_simplified
-from parsers.recognize import Recognition
+from parsers import Recognition
 
 _WORDS = (("资讯公开", "信息公开"),)
 

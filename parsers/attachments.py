@@ -56,9 +56,6 @@ def is_attachment(href: str) -> bool:
     return False
 
 
-# The old name, still imported by crawler/flavours/common.py.
-_is_attachment = is_attachment
-
 
 def _filename(href: str) -> str:
     return urlsplit(href).path.rsplit("/", 1)[-1]

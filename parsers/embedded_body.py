@@ -18,7 +18,7 @@ _DETAIL = re.compile(r"""["']?DETAIL["']?\s*:\s*""")
 _BEIJING = timezone(timedelta(hours=8))
 
 
-def extracted_report_body(url: str | None, text: str) -> str | None:
+def extracted_report_body(text: str) -> str | None:
     """The report HTML embedded in the page ``text`` (None: parse the page as it is)."""
     return gkmlpt_report_body(text)
 

@@ -212,13 +212,13 @@ def test_gkmlpt_report_body_from_detail_json():
     inline = json.dumps(detail, ensure_ascii=False).replace("<", "\\u003C").replace(">", "\\u003E")
     page = f"<html><head><script>window._CONFIG = {{SID:'1', DETAIL:{inline}}};</script></head><body></body></html>"
     url = "http://www.example.gov.cn/gkmlpt/content/2/2580/post_7.html"
-    body = extracted_report_body(url, page)
+    body = extracted_report_body(page)
     assert "<table><tr><td>1</td></tr></table>" in body
     assert '<meta name="ArticleTitle" content="某市2023年政府信息公开工作年度报告">' in body
     assert '<meta name="PubDate" content="2024-01-15">' in body
     (att,) = gkmlpt.attachments(response(url, page), page)
     assert att.url == "http://www.example.gov.cn/attachment/0/1/7.pdf" and att.title == "年报.pdf"
-    assert extracted_report_body(url, "<html><body>DETAIL: none here</body></html>") is None
+    assert extracted_report_body("<html><body>DETAIL: none here</body></html>") is None
 
 
 # ---- generic -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import scrapy
 from lxml import html as lxml_html
 
 from parsers.attachments import ATTACHMENT_EXTENSIONS
-from parsers.attachments import _is_attachment as is_attachment_href
+from parsers.attachments import is_attachment as is_attachment_href
 
 from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url, url_path
 
