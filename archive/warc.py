@@ -70,9 +70,17 @@ def _response_headers(snapshot: Snapshot) -> StatusAndHeaders:
 def _request_headers(snapshot: Snapshot) -> StatusAndHeaders:
     parts = urlsplit(snapshot.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = [tuple(pair) for pair in snapshot.request_headers]
+    body = snapshot.request_body or b""
+    framed = any(name.lower() in ("content-length", "transfer-encoding") for name, _ in headers)
+    if not framed and (body or snapshot.method in ("POST", "PUT")):
+        # Twisted sends this right after the request line (0 for an empty POST or PUT); the
+        # headers the archive keeps are Scrapy's, which never had it. Without it the block
+        # is a request with no body, and the form sent reads as the start of another request.
+        headers.insert(0, ("Content-Length", str(len(body))))
     return _ReceivedHeaders(
         f"{snapshot.method} {target} HTTP/1.1",  # with is_http_request, warcio takes the line whole
-        [tuple(pair) for pair in snapshot.request_headers],
+        headers,
         protocol="HTTP/1.1",
         is_http_request=True,
     )
