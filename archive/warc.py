@@ -6,15 +6,20 @@ warcio never re-parses headers out of the payload. Payloads are written exactly 
 received (still content-encoded), with their payload digests.
 
 Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
-holds it (WARC-Refers-To-Target-URI / -Date) and its payload digest. A 304 answer is a
-server-not-modified revisit whose block is the stored response as that 304 renewed it
-(status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb replays a revisit
-whose block says 304 as an empty 304 whatever its profile, and this one replays the page.
-The conditional request itself stays exact in the request record.
+holds it (WARC-Refers-To its record, WARC-Refers-To-Target-URI / -Date) and its payload
+digest. A 304 answer is a server-not-modified revisit whose block is the stored response as
+that 304 renewed it (status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb
+replays a revisit whose block says 304 as an empty 304 whatever its profile, and this one
+replays the page. The conditional request itself stays exact in the request record.
+
+The same archive exports to the same bytes: a record's WARC-Record-ID is a name-based UUID
+of what the record is (its snapshot, type, URI, date and block digest), and the warcinfo
+record is dated by the archive's newest capture, the moment the file's contents are as of.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from http import HTTPStatus
 from io import BytesIO
@@ -24,9 +29,15 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from nianbao import __version__
+
+from .raw_store import utc_now
 from .snapshots import DamagedBody, Snapshot, iter_snapshots, read_snapshot
 
-SOFTWARE = "nianbao (https://github.com/nianbao/nianbao)"
+SOFTWARE = f"nianbao/{__version__} (https://github.com/nianbao/nianbao)"
+
+# The namespace of nianbao's name-based record IDs (a fixed random UUID: never change it).
+RECORD_ID_NAMESPACE = uuid.UUID("6b1f3c0e-5d7a-4a43-9f0e-2c8d1e4b7a95")
 
 PROFILES = {
     "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
@@ -86,8 +97,20 @@ def _request_headers(snapshot: Snapshot) -> StatusAndHeaders:
     )
 
 
+def _name_record(writer: WARCWriter, record, snapshot_id: int | str):
+    """Give ``record`` its ID: a UUID named by the snapshot it comes from and what the record
+    holds. Unique in the file (one record of a type per snapshot), the same on every export,
+    and the block digest in the name keeps a record written otherwise from sharing the ID."""
+    writer.ensure_digest(record, block=True, payload=True)
+    headers = record.rec_headers
+    name = " ".join([str(snapshot_id), headers.get_header("WARC-Type"), headers.get_header("WARC-Target-URI") or "",
+                     headers.get_header("WARC-Date"), headers.get_header("WARC-Block-Digest")])
+    headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.uuid5(RECORD_ID_NAMESPACE, name)}>")
+    return record
+
+
 def _response_record(writer: WARCWriter, snapshot: Snapshot):
-    return writer.create_warc_record(
+    record = writer.create_warc_record(
         snapshot.url,
         "response",
         payload=BytesIO(snapshot.body),
@@ -95,6 +118,7 @@ def _response_record(writer: WARCWriter, snapshot: Snapshot):
         http_headers=_response_headers(snapshot),
         warc_headers_dict={"WARC-Date": snapshot.fetched_at},
     )
+    return _name_record(writer, record, snapshot.id)
 
 
 # Never taken from a 304 into the stored response (RFC 9111 3.2): they describe the
@@ -126,7 +150,11 @@ def _revisit_record(writer: WARCWriter, snapshot: Snapshot, original: Snapshot):
     )
     profile = PROFILES.get(snapshot.revisit_profile or "", PROFILES["identical-payload-digest"])
     record.rec_headers.replace_header("WARC-Profile", profile)
-    return record
+    # The original's response record, as written earlier in this file (its ID is named
+    # by its content, so building it again gives the same one).
+    original_id = _response_record(writer, original).rec_headers.get_header("WARC-Record-ID")
+    record.rec_headers.add_header("WARC-Refers-To", original_id)
+    return _name_record(writer, record, snapshot.id)
 
 
 def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | None = None) -> None:
@@ -147,6 +175,7 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | 
             "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
         },
     )
+    _name_record(writer, request, snapshot.id)
     writer.write_record(response)
     writer.write_record(request)
 
@@ -168,11 +197,10 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
     revisit of one, is left out rather than written with a body that is not what was
     received; each is appended to ``left_out`` as ``(snapshot id, url, why)``."""
     writer = WARCWriter(stream, gzip=True, warc_version="1.1")
-    writer.write_record(
-        writer.create_warcinfo_record(
-            filename, {"software": SOFTWARE, "format": "WARC File Format 1.1"}
-        )
-    )
+    warcinfo = writer.create_warcinfo_record(filename, {"software": SOFTWARE, "format": "WARC File Format 1.1"})
+    (newest,) = db.execute("select max(fetched_at) from snapshots").fetchone()
+    warcinfo.rec_headers.replace_header("WARC-Date", newest or utc_now())
+    writer.write_record(_name_record(writer, warcinfo, f"warcinfo {filename}"))
     count = 0
     for snapshot in iter_snapshots(db):
         if progress:

@@ -140,6 +140,7 @@ def test_a_repeated_payload_is_a_revisit_naming_the_capture_that_holds_it(tmp_pa
     assert headers["WARC-Payload-Digest"] == first.payload_digest
     assert http.get_statuscode() == "200" and http["Date"] == "Mon, 02 Mar 2026 00:00:00 GMT"  # its own headers
     assert block == b""  # no payload: it is the original's
+    assert headers["WARC-Refers-To"] == records_of(out)[1][1]["WARC-Record-ID"]  # the record that holds it
 
 
 def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page(tmp_path):
@@ -158,6 +159,7 @@ def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page
     assert rec_type == "revisit"
     assert headers["WARC-Profile"] == PROFILES["server-not-modified"]
     assert headers["WARC-Refers-To-Date"] == first.fetched_at
+    assert headers["WARC-Refers-To"] == records[1][1]["WARC-Record-ID"]
     assert headers["WARC-Date"] == read_snapshot(db, not_modified).fetched_at
     # The stored response as the 304 renewed it: status and encoding of the original,
     # Date from the 304, the original's Content-Length (the 304's 0 describes itself).
@@ -214,6 +216,30 @@ def test_a_request_with_a_body_is_written_as_the_message_that_was_sent(tmp_path)
 def block_of(record) -> bytes:
     """A record's whole block: its HTTP headers as written, then its payload."""
     return record[2].to_bytes() + record[3] if record[2] else record[3]
+
+
+def test_the_same_archive_exported_twice_is_the_same_file(tmp_path):
+    """Record IDs come from what each record is, and the warcinfo record is dated by the newest
+    capture, so an unchanged archive exports to the same bytes (a checksum or a sync tool sees
+    no change); every record still has its own ID."""
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first = read_snapshot(db, store(db, body, headers=[["ETag", '"v1"']]))
+    store(db, body)
+    store_not_modified(db, revisit_of=first.id, url=URL, method="GET", request_headers=[["If-None-Match", '"v1"']],
+                       status=304, response_headers=[["ETag", '"v1"']])
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)
+    exports = []
+    for _ in range(2):
+        out = io.BytesIO()
+        export_warc(db, out, filename="n.warc.gz")
+        exports.append(out.getvalue())
+    assert exports[0] == exports[1]
+    records = records_of(io.BytesIO(exports[0]))
+    ids = [headers["WARC-Record-ID"] for _, headers, _, _ in records]
+    assert len(set(ids)) == len(ids) == 9
+    newest = max(s.fetched_at for s in iter_snapshots(db))
+    assert records[0][0] == "warcinfo" and records[0][1]["WARC-Date"] == newest
 
 
 def test_cdxj_index_lies_beside_the_warc():
