@@ -1,4 +1,5 @@
-"""Export snapshots as gzip WARC 1.1, with a CDXJ index beside it.
+"""Export snapshots as WARC 1.1 (gzip'd record by record unless the file is named
+``.warc``), with a CDXJ index beside it.
 
 One exchange becomes a response record (or a revisit record) and its concurrent
 request record. Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
@@ -191,12 +192,13 @@ def _original_of(db, snapshot: Snapshot) -> Snapshot | None:
 
 def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
                 left_out: list | None = None) -> int:
-    """Write every snapshot in ``db`` to the binary ``stream``; return the count.
+    """Write every snapshot in ``db`` to the binary ``stream``; return the count. The file
+    is gzip'd (one member per record) unless ``filename`` ends in ``.warc``.
 
     A snapshot whose stored body is missing or damaged (``snapshots.DamagedBody``), or a
     revisit of one, is left out rather than written with a body that is not what was
     received; each is appended to ``left_out`` as ``(snapshot id, url, why)``."""
-    writer = WARCWriter(stream, gzip=True, warc_version="1.1")
+    writer = WARCWriter(stream, gzip=not filename.endswith(".warc"), warc_version="1.1")
     warcinfo = writer.create_warcinfo_record(filename, {"software": SOFTWARE, "format": "WARC File Format 1.1"})
     (newest,) = db.execute("select max(fetched_at) from snapshots").fetchone()
     warcinfo.rec_headers.replace_header("WARC-Date", newest or utc_now())

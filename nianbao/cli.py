@@ -428,7 +428,8 @@ def parse(file, url, cells):
 @click.option("-o", "--output", type=OutputPath(), help="Default: DATA/nianbao.warc.gz")
 @archive_option
 def export_warc(data_dir, output, archive_db):
-    """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it.
+    """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it
+    (a FILE named .warc is written uncompressed).
 
     Repeated payloads and 304 answers become revisit records. The index (FILE.cdxj) is
     what pywb or ReplayWeb.page replay the WARC from.

@@ -319,6 +319,20 @@ def test_export_passes_warcio_check_and_index(crawl, export):
             assert block == snapshot.body == sent_body(crawl, snapshot.url)  # as received, still gzip'd
 
 
+def test_a_warc_named_so_is_written_uncompressed(crawl, run_nianbao, tmp_path):
+    """``-o FILE.warc`` is a plain WARC, as the name says (``.warc.gz`` is the gzip one)."""
+    run_nianbao("export-warc", "--data", crawl["data"], "-o", tmp_path / "plain.warc")
+    warc = tmp_path / "plain.warc"
+    assert warc.read_bytes().startswith(b"WARC/1.1\r\n")
+    result = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warc)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(warc, "rb") as fh:
+        assert len([r for r in records_of(fh) if r[0] != "warcinfo"]) == 2 * len(crawl["snapshots"])
+    lines = (tmp_path / "plain.cdxj").read_text().splitlines()
+    assert len(lines) == len(crawl["snapshots"])
+    assert {json.loads(line.split(" ", 2)[2])["filename"] for line in lines} == {"plain.warc"}
+
+
 def test_cdxj_index_lists_every_capture(crawl, export):
     lines = (export / "demo.cdxj").read_text().splitlines()
     assert lines == sorted(lines)
