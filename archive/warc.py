@@ -117,7 +117,8 @@ def _response_record(writer: WARCWriter, snapshot: Snapshot):
         payload=BytesIO(snapshot.body),
         length=len(snapshot.body),  # known: lets warcio digest without a temp file
         http_headers=_response_headers(snapshot),
-        warc_headers_dict={"WARC-Date": snapshot.fetched_at},
+        # The body was checked against this digest when read: no need to hash it again.
+        warc_headers_dict={"WARC-Date": snapshot.fetched_at, "WARC-Payload-Digest": snapshot.payload_digest},
     )
     return _name_record(writer, record, snapshot.id)
 
