@@ -32,6 +32,7 @@ from warcio.warcwriter import WARCWriter
 
 from nianbao import __version__
 
+from .killpoints import kill_point
 from .raw_store import utc_now
 from .snapshots import DamagedBody, Snapshot, iter_snapshots, read_snapshot
 
@@ -218,17 +219,20 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
             if left_out is not None:
                 left_out.append((snapshot.id, snapshot.url, str(exc)))
             continue
+        kill_point("warc-exchange")
         write_exchange(writer, snapshot, original)
         count += 1
     return count
 
 
-def write_cdxj(warc_path: Path, cdxj_path: Path) -> None:
+def write_cdxj(warc_path: Path, cdxj_path: Path, filename: str | None = None) -> None:
     """Index ``warc_path`` with cdxj-indexer, sorted, as pywb and ReplayWeb.page read it
-    (a non-GET request's method and body go into its key); the WARC is named by file name."""
+    (a non-GET request's method and body go into its key); the WARC is named by
+    ``filename``, by default its file name."""
     from cdxj_indexer.main import CDXJIndexer
 
-    CDXJIndexer(output=str(cdxj_path), inputs=[str(warc_path)], sort=True, post_append=True).process_all()
+    CDXJIndexer(output=str(cdxj_path), inputs=[str(warc_path)], sort=True, post_append=True,
+                filename=filename or warc_path.name).process_all()
 
 
 def cdxj_path_for(warc_path: Path) -> Path:

@@ -242,6 +242,30 @@ def test_the_same_archive_exported_twice_is_the_same_file(tmp_path):
     assert records[0][0] == "warcinfo" and records[0][1]["WARC-Date"] == newest
 
 
+@pytest.mark.parametrize("command, outputs, kill_at", [
+    ("export-warc", ("x.warc.gz", "x.cdxj"), "warc-exchange:3"),
+    ("export-wacz", ("x.wacz",), "warc-exchange:3"),
+    ("export-wacz", ("x.wacz",), "wacz-written"),
+])
+def test_an_export_cut_short_leaves_the_previous_one_whole(tmp_path, guarded_env, command, outputs, kill_at):
+    """A WARC is written for minutes on a big archive. Killed half-way (``kill -9``, a full
+    disk, a power cut), the export must not leave a WARC cut short, nor a WARC beside the
+    index of another: the previous export stays as it was."""
+    db = open_database(tmp_path / "nianbao.db")
+    for name in ("a", "b", "c"):
+        store(db, f"<p>{name}</p>".encode(), url=f"http://127.0.0.1:1/{name}.html", encoding=None)
+    db.close()
+    export = [sys.executable, "-m", "nianbao", command, "--data", str(tmp_path), "-o", str(tmp_path / outputs[0])]
+    subprocess.run(export, env=guarded_env, check=True, capture_output=True)
+    before = {name: (tmp_path / name).read_bytes() for name in outputs}
+    db = open_database(tmp_path / "nianbao.db")
+    store(db, b"<p>d</p>", url="http://127.0.0.1:1/d.html", encoding=None)
+    db.close()
+    killed = subprocess.run(export, env={**guarded_env, "NIANBAO_TEST_KILL_AT": kill_at}, capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    assert {name: (tmp_path / name).read_bytes() for name in outputs} == before
+
+
 def test_cdxj_index_lies_beside_the_warc():
     assert cdxj_path_for(Path("/x/reports.warc.gz")) == Path("/x/reports.cdxj")
     assert cdxj_path_for(Path("reports.warc")) == Path("reports.cdxj")
