@@ -10,6 +10,8 @@ Points:
     snapshot          inside a snapshot's transaction (payload written, snapshot not yet)
     snapshot-stored   just after a snapshot's transaction committed
     report            inside a report's transaction (cells written, not yet committed)
+    warc-exchange     an export, before each exchange is written to the WARC
+    wacz-written      export-wacz, the package made but not yet in place
 """
 
 from __future__ import annotations

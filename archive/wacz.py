@@ -14,6 +14,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from .killpoints import kill_point
 from .warc import export_warc
 
 TITLE = "nianbao: government information-disclosure annual reports (政府信息公开工作年度报告)"
@@ -43,10 +44,13 @@ def _write_pages(pages: list[dict], path: Path) -> None:
 
 
 def export_wacz(db, output: Path, *, progress=None) -> dict:
-    """Write ``output`` (a .wacz); return counts: exchanges, pages."""
+    """Write ``output`` (a .wacz); return counts: exchanges, pages. It is made under a
+    ``.partial`` name and put in place when whole: an export that fails or is cut short
+    leaves the previous package as it was."""
     from wacz.main import main as wacz_main
 
     output = Path(output)
+    partial = output.with_name(output.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="nianbao-wacz-") as tmp:
         # The WARC keeps this name inside the WACZ (archive/<name>).
         warc_path = Path(tmp) / (output.name.removesuffix(".wacz") + ".warc.gz")
@@ -62,14 +66,18 @@ def export_wacz(db, output: Path, *, progress=None) -> dict:
         _write_pages(pages, pages_path)
         # wacz matches each page to its capture (and names those it cannot); with no
         # report at all, the header alone is copied so pages.jsonl is still there.
-        args = ["create", "-o", str(output), "--title", TITLE, "-p", str(pages_path), str(warc_path)]
+        args = ["create", "-o", str(partial), "--title", TITLE, "-p", str(pages_path), str(warc_path)]
         if not pages:
             args.insert(-1, "--copy-pages")
         said = io.StringIO()
-        with contextlib.redirect_stdout(said):
-            code = wacz_main(args)
-        unmatched = [line for line in said.getvalue().splitlines() if "Invalid passed page" in line]
-        if code != 0 or unmatched:
-            output.unlink(missing_ok=True)
-            raise WaczError(f"wacz create failed ({code}): {said.getvalue().strip()[-2000:]}")
+        try:
+            with contextlib.redirect_stdout(said):
+                code = wacz_main(args)
+            unmatched = [line for line in said.getvalue().splitlines() if "Invalid passed page" in line]
+            if code != 0 or unmatched:
+                raise WaczError(f"wacz create failed ({code}): {said.getvalue().strip()[-2000:]}")
+            kill_point("wacz-written")
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     return {"exchanges": exchanges, "pages": len(pages)}

@@ -1,4 +1,5 @@
-"""Export snapshots as gzip WARC 1.1, with a CDXJ index beside it.
+"""Export snapshots as WARC 1.1 (gzip'd record by record unless the file is named
+``.warc``), with a CDXJ index beside it.
 
 One exchange becomes a response record (or a revisit record) and its concurrent
 request record. Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
@@ -6,15 +7,20 @@ warcio never re-parses headers out of the payload. Payloads are written exactly 
 received (still content-encoded), with their payload digests.
 
 Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
-holds it (WARC-Refers-To-Target-URI / -Date) and its payload digest. A 304 answer is a
-server-not-modified revisit whose block is the stored response as that 304 renewed it
-(status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb replays a revisit
-whose block says 304 as an empty 304 whatever its profile, and this one replays the page.
-The conditional request itself stays exact in the request record.
+holds it (WARC-Refers-To its record, WARC-Refers-To-Target-URI / -Date) and its payload
+digest. A 304 answer is a server-not-modified revisit whose block is the stored response as
+that 304 renewed it (status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb
+replays a revisit whose block says 304 as an empty 304 whatever its profile, and this one
+replays the page. The conditional request itself stays exact in the request record.
+
+The same archive exports to the same bytes: a record's WARC-Record-ID is a name-based UUID
+of what the record is (its snapshot, type, URI, date and block digest), and the warcinfo
+record is dated by the archive's newest capture, the moment the file's contents are as of.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from http import HTTPStatus
 from io import BytesIO
@@ -24,9 +30,16 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from nianbao import __version__
+
+from .killpoints import kill_point
+from .raw_store import utc_now
 from .snapshots import DamagedBody, Snapshot, iter_snapshots, read_snapshot
 
-SOFTWARE = "nianbao (https://github.com/nianbao/nianbao)"
+SOFTWARE = f"nianbao/{__version__} (https://github.com/nianbao/nianbao)"
+
+# The namespace of nianbao's name-based record IDs (a fixed random UUID: never change it).
+RECORD_ID_NAMESPACE = uuid.UUID("6b1f3c0e-5d7a-4a43-9f0e-2c8d1e4b7a95")
 
 PROFILES = {
     "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
@@ -70,23 +83,45 @@ def _response_headers(snapshot: Snapshot) -> StatusAndHeaders:
 def _request_headers(snapshot: Snapshot) -> StatusAndHeaders:
     parts = urlsplit(snapshot.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = [tuple(pair) for pair in snapshot.request_headers]
+    body = snapshot.request_body or b""
+    framed = any(name.lower() in ("content-length", "transfer-encoding") for name, _ in headers)
+    if not framed and (body or snapshot.method in ("POST", "PUT")):
+        # Twisted sends this right after the request line (0 for an empty POST or PUT); the
+        # headers the archive keeps are Scrapy's, which never had it. Without it the block
+        # is a request with no body, and the form sent reads as the start of another request.
+        headers.insert(0, ("Content-Length", str(len(body))))
     return _ReceivedHeaders(
         f"{snapshot.method} {target} HTTP/1.1",  # with is_http_request, warcio takes the line whole
-        [tuple(pair) for pair in snapshot.request_headers],
+        headers,
         protocol="HTTP/1.1",
         is_http_request=True,
     )
 
 
+def _name_record(writer: WARCWriter, record, snapshot_id: int | str):
+    """Give ``record`` its ID: a UUID named by the snapshot it comes from and what the record
+    holds. Unique in the file (one record of a type per snapshot), the same on every export,
+    and the block digest in the name keeps a record written otherwise from sharing the ID."""
+    writer.ensure_digest(record, block=True, payload=True)
+    headers = record.rec_headers
+    name = " ".join([str(snapshot_id), headers.get_header("WARC-Type"), headers.get_header("WARC-Target-URI") or "",
+                     headers.get_header("WARC-Date"), headers.get_header("WARC-Block-Digest")])
+    headers.replace_header("WARC-Record-ID", f"<urn:uuid:{uuid.uuid5(RECORD_ID_NAMESPACE, name)}>")
+    return record
+
+
 def _response_record(writer: WARCWriter, snapshot: Snapshot):
-    return writer.create_warc_record(
+    record = writer.create_warc_record(
         snapshot.url,
         "response",
         payload=BytesIO(snapshot.body),
         length=len(snapshot.body),  # known: lets warcio digest without a temp file
         http_headers=_response_headers(snapshot),
-        warc_headers_dict={"WARC-Date": snapshot.fetched_at},
+        # The body was checked against this digest when read: no need to hash it again.
+        warc_headers_dict={"WARC-Date": snapshot.fetched_at, "WARC-Payload-Digest": snapshot.payload_digest},
     )
+    return _name_record(writer, record, snapshot.id)
 
 
 # Never taken from a 304 into the stored response (RFC 9111 3.2): they describe the
@@ -118,7 +153,11 @@ def _revisit_record(writer: WARCWriter, snapshot: Snapshot, original: Snapshot):
     )
     profile = PROFILES.get(snapshot.revisit_profile or "", PROFILES["identical-payload-digest"])
     record.rec_headers.replace_header("WARC-Profile", profile)
-    return record
+    # The original's response record, as written earlier in this file (its ID is named
+    # by its content, so building it again gives the same one).
+    original_id = _response_record(writer, original).rec_headers.get_header("WARC-Record-ID")
+    record.rec_headers.add_header("WARC-Refers-To", original_id)
+    return _name_record(writer, record, snapshot.id)
 
 
 def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | None = None) -> None:
@@ -139,6 +178,7 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | 
             "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
         },
     )
+    _name_record(writer, request, snapshot.id)
     writer.write_record(response)
     writer.write_record(request)
 
@@ -154,17 +194,17 @@ def _original_of(db, snapshot: Snapshot) -> Snapshot | None:
 
 def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
                 left_out: list | None = None) -> int:
-    """Write every snapshot in ``db`` to the binary ``stream``; return the count.
+    """Write every snapshot in ``db`` to the binary ``stream``; return the count. The file
+    is gzip'd (one member per record) unless ``filename`` ends in ``.warc``.
 
     A snapshot whose stored body is missing or damaged (``snapshots.DamagedBody``), or a
     revisit of one, is left out rather than written with a body that is not what was
     received; each is appended to ``left_out`` as ``(snapshot id, url, why)``."""
-    writer = WARCWriter(stream, gzip=True, warc_version="1.1")
-    writer.write_record(
-        writer.create_warcinfo_record(
-            filename, {"software": SOFTWARE, "format": "WARC File Format 1.1"}
-        )
-    )
+    writer = WARCWriter(stream, gzip=not filename.endswith(".warc"), warc_version="1.1")
+    warcinfo = writer.create_warcinfo_record(filename, {"software": SOFTWARE, "format": "WARC File Format 1.1"})
+    (newest,) = db.execute("select max(fetched_at) from snapshots").fetchone()
+    warcinfo.rec_headers.replace_header("WARC-Date", newest or utc_now())
+    writer.write_record(_name_record(writer, warcinfo, f"warcinfo {filename}"))
     count = 0
     for snapshot in iter_snapshots(db):
         if progress:
@@ -179,17 +219,20 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
             if left_out is not None:
                 left_out.append((snapshot.id, snapshot.url, str(exc)))
             continue
+        kill_point("warc-exchange")
         write_exchange(writer, snapshot, original)
         count += 1
     return count
 
 
-def write_cdxj(warc_path: Path, cdxj_path: Path) -> None:
+def write_cdxj(warc_path: Path, cdxj_path: Path, filename: str | None = None) -> None:
     """Index ``warc_path`` with cdxj-indexer, sorted, as pywb and ReplayWeb.page read it
-    (a non-GET request's method and body go into its key); the WARC is named by file name."""
+    (a non-GET request's method and body go into its key); the WARC is named by
+    ``filename``, by default its file name."""
     from cdxj_indexer.main import CDXJIndexer
 
-    CDXJIndexer(output=str(cdxj_path), inputs=[str(warc_path)], sort=True, post_append=True).process_all()
+    CDXJIndexer(output=str(cdxj_path), inputs=[str(warc_path)], sort=True, post_append=True,
+                filename=filename or warc_path.name).process_all()
 
 
 def cdxj_path_for(warc_path: Path) -> Path:

@@ -467,7 +467,8 @@ def parse(file, url, cells):
 @click.option("-o", "--output", type=OutputPath(), help="Default: DATA/nianbao.warc.gz")
 @archive_option
 def export_warc(data_dir, output, archive_db):
-    """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it.
+    """Export every archived exchange as a gzip WARC 1.1 file, with a CDXJ index beside it
+    (a FILE named .warc is written uncompressed).
 
     Repeated payloads and 304 answers become revisit records. The index (FILE.cdxj) is
     what pywb or ReplayWeb.page replay the WARC from.
@@ -481,12 +482,23 @@ def export_warc(data_dir, output, archive_db):
 
     db = open_archive(data_dir, archive_db)
     output = Path(output or Path(data_dir) / "nianbao.warc.gz")
+    index = cdxj_path_for(output)
+    # Both are written under .partial names and put in place when whole: an export cut
+    # short leaves the previous WARC and index as they were, never a WARC cut short, nor
+    # a WARC beside the index of another.
+    warc_partial, index_partial = (path.with_name(path.name + ".partial") for path in (output, index))
     total = db.execute("select count(*) from snapshots").fetchone()[0]
     left_out: list = []
-    with open(output, "wb") as stream, click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
-        count = write_warc(db, stream, filename=output.name, progress=bar.update, left_out=left_out)
-    index = cdxj_path_for(output)
-    write_cdxj(output, index)
+    try:
+        with open(warc_partial, "wb") as stream, \
+                click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
+            count = write_warc(db, stream, filename=output.name, progress=bar.update, left_out=left_out)
+        write_cdxj(warc_partial, index_partial, filename=output.name)
+        warc_partial.replace(output)
+        index_partial.replace(index)
+    finally:
+        warc_partial.unlink(missing_ok=True)
+        index_partial.unlink(missing_ok=True)
     click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}, index {index}")
     if left_out:  # what was intact is written; the rest is said, and the command fails
         for _, _, why in left_out[:10]:

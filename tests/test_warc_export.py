@@ -140,6 +140,7 @@ def test_a_repeated_payload_is_a_revisit_naming_the_capture_that_holds_it(tmp_pa
     assert headers["WARC-Payload-Digest"] == first.payload_digest
     assert http.get_statuscode() == "200" and http["Date"] == "Mon, 02 Mar 2026 00:00:00 GMT"  # its own headers
     assert block == b""  # no payload: it is the original's
+    assert headers["WARC-Refers-To"] == records_of(out)[1][1]["WARC-Record-ID"]  # the record that holds it
 
 
 def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page(tmp_path):
@@ -158,6 +159,7 @@ def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page
     assert rec_type == "revisit"
     assert headers["WARC-Profile"] == PROFILES["server-not-modified"]
     assert headers["WARC-Refers-To-Date"] == first.fetched_at
+    assert headers["WARC-Refers-To"] == records[1][1]["WARC-Record-ID"]
     assert headers["WARC-Date"] == read_snapshot(db, not_modified).fetched_at
     # The stored response as the 304 renewed it: status and encoding of the original,
     # Date from the 304, the original's Content-Length (the 304's 0 describes itself).
@@ -168,6 +170,100 @@ def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page
     assert block == b""
     # The conditional request stays exactly as sent.
     assert records[4][0] == "request" and records[4][2]["If-None-Match"] == '"v1"'
+
+
+def http_message(block: bytes, role=None) -> list:
+    """What a strict HTTP/1.1 parser (h11, as a server reads a request) makes of ``block``:
+    its events, the body as one bytes value, up to the end of the first message."""
+    import h11
+
+    connection = h11.Connection(role or h11.SERVER)
+    connection.receive_data(block)
+    events = []
+    while not events or type(events[-1]) is not h11.EndOfMessage:
+        event = connection.next_event()
+        assert event is not h11.NEED_DATA, f"the message is cut short after {events}"
+        events.append(event)
+    body = b"".join(bytes(e.data) for e in events if type(e) is h11.Data)
+    return [type(e).__name__ for e in events if type(e) is not h11.Data], body, connection.trailing_data[0]
+
+
+def test_a_request_with_a_body_is_written_as_the_message_that_was_sent(tmp_path):
+    """Twisted frames a POST body with Content-Length on the wire; the headers the archive
+    keeps are Scrapy's, which never had it. Without it a request record's block is a request
+    with no body followed by stray bytes: a parser reads the form as the next request."""
+    db = open_database(tmp_path / "n.db")
+    form = "col=1&webname=示范区".encode("utf-8")
+    store_snapshot(db, url="http://127.0.0.1:1/dataproxy.jsp?startrecord=1", method="POST",
+                   request_headers=[["Host", "127.0.0.1:1"], ["Content-Type", "application/x-www-form-urlencoded"]],
+                   request_body=form, status=200, response_headers=[["Content-Type", "text/xml"]], body=b"<datastore/>")
+    store_snapshot(db, url="http://127.0.0.1:1/empty.jsp", method="POST", request_headers=[["Host", "127.0.0.1:1"]],
+                   status=200, response_headers=[["Content-Type", "text/xml"]], body=b"<datastore/>")
+    store_snapshot(db, url="http://127.0.0.1:1/robots.txt", method="GET", request_headers=[["Host", "127.0.0.1:1"]],
+                   status=200, response_headers=[["Content-Type", "text/plain"]], body=b"User-agent: *\n")
+    out = io.BytesIO()
+    export_warc(db, out)
+    requests = [block_of(r) for r in records_of(out) if r[0] == "request"]
+    assert [http_message(block) for block in requests] == [
+        (["Request", "EndOfMessage"], form, b""),
+        (["Request", "EndOfMessage"], b"", b""),
+        (["Request", "EndOfMessage"], b"", b""),
+    ]
+    assert b"\r\nContent-Length: 0\r\n" in requests[1]  # as Twisted sends it for an empty POST
+    assert b"Content-Length" not in requests[2]  # a GET goes without
+
+
+def block_of(record) -> bytes:
+    """A record's whole block: its HTTP headers as written, then its payload."""
+    return record[2].to_bytes() + record[3] if record[2] else record[3]
+
+
+def test_the_same_archive_exported_twice_is_the_same_file(tmp_path):
+    """Record IDs come from what each record is, and the warcinfo record is dated by the newest
+    capture, so an unchanged archive exports to the same bytes (a checksum or a sync tool sees
+    no change); every record still has its own ID."""
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first = read_snapshot(db, store(db, body, headers=[["ETag", '"v1"']]))
+    store(db, body)
+    store_not_modified(db, revisit_of=first.id, url=URL, method="GET", request_headers=[["If-None-Match", '"v1"']],
+                       status=304, response_headers=[["ETag", '"v1"']])
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)
+    exports = []
+    for _ in range(2):
+        out = io.BytesIO()
+        export_warc(db, out, filename="n.warc.gz")
+        exports.append(out.getvalue())
+    assert exports[0] == exports[1]
+    records = records_of(io.BytesIO(exports[0]))
+    ids = [headers["WARC-Record-ID"] for _, headers, _, _ in records]
+    assert len(set(ids)) == len(ids) == 9
+    newest = max(s.fetched_at for s in iter_snapshots(db))
+    assert records[0][0] == "warcinfo" and records[0][1]["WARC-Date"] == newest
+
+
+@pytest.mark.parametrize("command, outputs, kill_at", [
+    ("export-warc", ("x.warc.gz", "x.cdxj"), "warc-exchange:3"),
+    ("export-wacz", ("x.wacz",), "warc-exchange:3"),
+    ("export-wacz", ("x.wacz",), "wacz-written"),
+])
+def test_an_export_cut_short_leaves_the_previous_one_whole(tmp_path, guarded_env, command, outputs, kill_at):
+    """A WARC is written for minutes on a big archive. Killed half-way (``kill -9``, a full
+    disk, a power cut), the export must not leave a WARC cut short, nor a WARC beside the
+    index of another: the previous export stays as it was."""
+    db = open_database(tmp_path / "nianbao.db")
+    for name in ("a", "b", "c"):
+        store(db, f"<p>{name}</p>".encode(), url=f"http://127.0.0.1:1/{name}.html", encoding=None)
+    db.close()
+    export = [sys.executable, "-m", "nianbao", command, "--data", str(tmp_path), "-o", str(tmp_path / outputs[0])]
+    subprocess.run(export, env=guarded_env, check=True, capture_output=True)
+    before = {name: (tmp_path / name).read_bytes() for name in outputs}
+    db = open_database(tmp_path / "nianbao.db")
+    store(db, b"<p>d</p>", url="http://127.0.0.1:1/d.html", encoding=None)
+    db.close()
+    killed = subprocess.run(export, env={**guarded_env, "NIANBAO_TEST_KILL_AT": kill_at}, capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    assert {name: (tmp_path / name).read_bytes() for name in outputs} == before
 
 
 def test_cdxj_index_lies_beside_the_warc():
@@ -245,6 +341,20 @@ def test_export_passes_warcio_check_and_index(crawl, export):
         assert req_headers["WARC-Concurrent-To"] == headers["WARC-Record-ID"]
         if rec_type == "response":
             assert block == snapshot.body == sent_body(crawl, snapshot.url)  # as received, still gzip'd
+
+
+def test_a_warc_named_so_is_written_uncompressed(crawl, run_nianbao, tmp_path):
+    """``-o FILE.warc`` is a plain WARC, as the name says (``.warc.gz`` is the gzip one)."""
+    run_nianbao("export-warc", "--data", crawl["data"], "-o", tmp_path / "plain.warc")
+    warc = tmp_path / "plain.warc"
+    assert warc.read_bytes().startswith(b"WARC/1.1\r\n")
+    result = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warc)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(warc, "rb") as fh:
+        assert len([r for r in records_of(fh) if r[0] != "warcinfo"]) == 2 * len(crawl["snapshots"])
+    lines = (tmp_path / "plain.cdxj").read_text().splitlines()
+    assert len(lines) == len(crawl["snapshots"])
+    assert {json.loads(line.split(" ", 2)[2])["filename"] for line in lines} == {"plain.warc"}
 
 
 def test_cdxj_index_lists_every_capture(crawl, export):
