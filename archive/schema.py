@@ -77,7 +77,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         # Checks R6/R7 made against a year another input held, or against a report since
         # reparsed into another year: made again from the cells (a fresh database has none).
         run_cross_checks(db)
-    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    if version != SCHEMA_VERSION:  # setting it writes the file even when it is the same
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def _raw_tables(db):
@@ -390,4 +391,6 @@ left join agencies a on a.id = r.agency_id
 """,
     }
     for name, sql in views.items():
-        db.create_view(name, sql, replace=True)
+        # SQLite stores a view's SQL without trailing whitespace: given so, a view that has
+        # not changed is found equal and left alone (no schema change on every open).
+        db.create_view(name, sql.rstrip(), replace=True)
