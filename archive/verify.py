@@ -14,14 +14,14 @@
   now (archive/cross_checks.py: the computation ``run_cross_checks`` writes), none
   missing, none left on a report no longer counted or made against another year.
 
-Both files are opened read-only (``mode=ro``); a problem is reported, never repaired.
+Both files are opened so that nothing can be written to them and nothing is left beside
+them (raw_store.open_read_only); a problem is reported, never repaired.
 Memory stays flat: bodies are streamed one at a time, and only the first problems of
 each kind are kept (the rest are counted).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,28 +70,10 @@ class Verification:
         return len(self.problems) + sum(self.not_listed.values())
 
 
-def open_read_only(path, archive=None) -> sqlite3.Connection:
-    """nianbao.db and its raw store (given, or the one it records), both read-only."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no database at {path}")
-    conn = sqlite3.connect(_read_only_uri(path), uri=True)
-    archive_file = raw_store.archive_path(conn, path, archive)
-    if archive_file is not None:
-        if not archive_file.exists():
-            raise FileNotFoundError(f"no raw store at {archive_file}")
-        conn.execute(f"attach database ? as {raw_store.ARCHIVE_SCHEMA}", [_read_only_uri(archive_file)])
-    return conn
-
-
-def _read_only_uri(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro"
-
-
 def verify(path, archive=None, progress=None) -> Verification:
     """Verify the archive at ``path`` (nianbao.db); ``progress(n)`` is told of each body."""
     result = Verification()
-    conn = open_read_only(path, archive)
+    conn = raw_store.open_read_only(path, archive)
     try:
         _integrity(conn, result)
         _dictionaries(conn, result)
@@ -108,7 +90,7 @@ def verify(path, archive=None, progress=None) -> Verification:
 
 
 def payload_count(path, archive=None) -> int:
-    conn = open_read_only(path, archive)
+    conn = raw_store.open_read_only(path, archive)
     try:
         return conn.execute("select count(*) from payloads").fetchone()[0] if _exists(conn, "payloads") else 0
     finally:
