@@ -37,6 +37,17 @@ SCHEMA_VERSION = 7  # 2: checks.detail, indicators; 3: revisits, report versions
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale)
 
 
+# What opening a database older than a schema version makes again from the cells
+# (ensure_schema): `nianbao verify` does not check it in such a database, where it would
+# report as damage what bringing the database up to date repairs.
+REMADE_BELOW = {"the wide tables": 6, "R6/R7": 7}
+
+
+def remade_on_upgrade(version: int) -> list[str]:
+    """What opening a database at schema ``version`` makes again (``REMADE_BELOW``)."""
+    return [what for what, below in REMADE_BELOW.items() if version < below]
+
+
 # SQLite's answers when a file cannot be opened as a database at all (sqlite3.Error's
 # sqlite_errorname): a wrong or damaged file, or a place that cannot hold one. Commands say
 # so in one line; other errors are bugs or the disk.

@@ -671,6 +671,9 @@ def verify(data_dir, archive_db):
     SQLite's integrity check of nianbao.db and of the raw store file, and that what is
     derived from the cells (the wide tables, the cross-year checks R6/R7) agrees with them.
 
+    An archive at an older schema is not brought up to date: what that would make again
+    from the cells (R6/R7 before schema 7) is left unchecked, and a line says so.
+
     Exit status 0 when clean, 1 when there are problems (each is listed).
 
     \b
@@ -693,6 +696,9 @@ def verify(data_dir, archive_db):
                f"{counts['snapshots']} snapshots, {counts['references']} kinds of reference, "
                f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s), "
                f"{counts['wide_tables']} wide tables and {counts['cross_checks']} R6/R7 checks against the cells")
+    note = _schema_note(path, result, data_dir, archive_db)
+    if note:
+        click.echo(note)
     for problem in result.problems:
         click.echo(str(problem))
     for kind, more in sorted(result.not_listed.items()):
@@ -705,6 +711,25 @@ def verify(data_dir, archive_db):
             click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         sys.exit(1)
     click.echo("No problems found.")
+
+
+def _schema_note(path: Path, result, data_dir: str, archive_db: str | None) -> str | None:
+    """What verify left unchecked in an archive at another schema than this nianbao's, and
+    what to do about it; None at this nianbao's schema."""
+    from archive.schema import SCHEMA_VERSION
+
+    if result.schema > SCHEMA_VERSION:
+        return (f"{path} is at schema {result.schema}, newer than this nianbao's ({SCHEMA_VERSION}): "
+                "a newer nianbao checks what this one does not know of.")
+    if not result.not_checked:
+        return None
+    at = f"is at schema {result.schema}" if result.schema else "has no schema version (made before schema 2)"
+    upgrade = f"{_this_command()} rebuild-cross-checks --data {shlex.quote(str(data_dir))}" + (
+        f" --archive-db {shlex.quote(str(archive_db))}" if archive_db else "")
+    return (f"{path} {at}; this nianbao's is {SCHEMA_VERSION}. Not checked: {' and '.join(result.not_checked)}, "
+            "which bringing it up to date makes again from the cells.\n"
+            f"Bring it up to date with `{upgrade}` (or any command that writes to it: crawl, reparse, "
+            "serve), then verify again.")
 
 
 @cli.command()
@@ -773,7 +798,8 @@ def rebuild_wide_tables(data_dir, archive_db):
 def rebuild_cross_checks(data_dir, archive_db):
     """Recompute the cross-year checks R6 and R7 (in checks) of every logical report from
     the cells and corrections, in one transaction: after `nianbao verify` reports a
-    cross-check-mismatch. Nothing else changes.
+    cross-check-mismatch. Nothing else changes (but an archive at an older schema is first
+    brought up to date, as by any command that writes to it).
 
     \b
     Example:
