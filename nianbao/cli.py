@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, EXIT_INTERRUPTED, NOTHING_RECORDED, __version__
 
 DATABASE_NAME = "nianbao.db"
 
@@ -124,12 +124,21 @@ class Nianbao(click.Group):
     """The command group: library errors any command can meet become ``Error: …`` here,
     once, instead of in every command."""
 
+    def parse_args(self, ctx, args):
+        ctx.meta["nianbao.command"] = args[0] if args else None  # for Ctrl-C before click resolves it
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
-        from archive.raw_store import RawStoreError
-        from archive.schema import NOT_OPENED
+        try:
+            from archive.raw_store import RawStoreError
+            from archive.schema import NOT_OPENED
+        except KeyboardInterrupt:
+            _interrupted(ctx.meta["nianbao.command"])
 
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C in a command that does not say more itself (reparse does)
+            _interrupted(ctx.meta["nianbao.command"])
         except RawStoreError as exc:
             raise click.ClickException(str(exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -148,6 +157,16 @@ class Nianbao(click.Group):
             with contextlib.suppress(OSError, ValueError):  # no flush of what is left at exit
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(128 + signal.SIGPIPE)
+
+
+def _interrupted(command: str | None):
+    """Ctrl-C: one line, as __main__.py says it while the command line loads. crawl and demo
+    exit 4, as when stopped before their crawl started; the others say click's word, with the
+    status a shell gives a command that SIGINT ended (click's own is 1)."""
+    if command in CRAWL_COMMANDS:
+        raise _interrupted_before_the_crawl()
+    click.echo("Aborted!", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _stdout_is_broken() -> bool:
@@ -173,10 +192,7 @@ def cli():
     """
 
 
-EXIT_CRAWL_FAILED = 4  # crawler.monitoring's (interrupted, failed), known before Scrapy is imported
-
-
-def _interrupted_before_the_crawl(message: str = "interrupted before the crawl started: nothing was recorded"):
+def _interrupted_before_the_crawl(message: str = NOTHING_RECORDED):
     error = click.ClickException(message)
     error.exit_code = EXIT_CRAWL_FAILED
     return error
@@ -387,9 +403,14 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     import yaml
 
     from crawler.discover import run_discover
+    from crawler.interrupts import Interrupted
 
     try:
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
+    except Interrupted as exc:  # Ctrl-C: no entries, which would be taken for the site's
+        error = click.ClickException(str(exc))
+        error.exit_code = EXIT_INTERRUPTED
+        raise error from None
     except ValueError as exc:  # a setting it cannot take (crawler.run.SettingError), a bad profile, a moved
         raise click.ClickException(str(exc)) from None  # raw store (RawStoreError)
     if not entries:
