@@ -88,7 +88,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         # Checks R6/R7 made against a year another input held, or against a report since
         # reparsed into another year: made again from the cells (a fresh database has none).
         run_cross_checks(db)
-    if version != SCHEMA_VERSION:  # setting it writes the file even when it is the same
+    if version < SCHEMA_VERSION:  # setting it writes the file even when it is the same; a newer one stays
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 

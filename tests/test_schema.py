@@ -350,3 +350,15 @@ def test_opening_a_database_at_the_current_schema_changes_nothing(tmp_path):
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     open_database(path).close()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_database_of_a_newer_schema_keeps_its_mark(tmp_path):
+    """Opened by an older nianbao, it is not marked as of the older schema (which would have
+    the newer nianbao take it for one and skip its own migrations)."""
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    db.execute(f"pragma user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    db = open_database(path)
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    db.close()
