@@ -72,7 +72,7 @@ def merge_databases(out_path, in_paths, *, archive=None, progress=None) -> Merge
     result = MergeResult()
     try:
         for path in in_paths:
-            source = _open_input(path)
+            source = raw_store.open_read_only(path)
             try:
                 with db.atomic():
                     _merge_one(db, source, result, progress)
@@ -109,7 +109,7 @@ def rows_to_read(in_paths) -> int:
     """The rows ``merge_databases`` reads from these inputs (for a progress bar)."""
     total = 0
     for path in in_paths:
-        source = _open_input(path)
+        source = raw_store.open_read_only(path)
         try:
             for name, schema in _tables(source).items():
                 if name not in NOT_MERGED | DERIVED:
@@ -117,14 +117,6 @@ def rows_to_read(in_paths) -> int:
         finally:
             source.close()
     return total
-
-
-def _open_input(path) -> sqlite3.Connection:
-    source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-    archive = raw_store.recorded_archive(source, path)
-    if archive is not None:
-        source.execute(f"attach database ? as {raw_store.ARCHIVE_SCHEMA}", [f"file:{archive.resolve()}?mode=ro"])
-    return source
 
 
 def _tables(conn) -> dict[str, str]:

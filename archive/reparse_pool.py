@@ -20,15 +20,14 @@ import ctypes
 import multiprocessing
 import os
 import signal
-import sqlite3
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from urllib.parse import quote
 
 import sqlite_utils
 
+from . import raw_store
 from .snapshots import DamagedBody, read_snapshot
 
 CHUNK = 4  # ids per task: fewer round trips, still a smooth progress bar
@@ -79,9 +78,9 @@ def database_files(db: sqlite_utils.Database) -> list[tuple[str, str]]:
 
 
 def open_read_only(files: list[tuple[str, str]]) -> sqlite_utils.Database:
-    conn = sqlite3.connect(f"file:{quote(files[0][1])}?mode=ro", uri=True, check_same_thread=False)
+    conn = raw_store.connect_read_only(files[0][1], check_same_thread=False)
     for name, path in files[1:]:
-        conn.execute(f"attach database ? as [{name}]", [f"file:{quote(path)}?mode=ro"])
+        raw_store.attach_read_only(conn, path, name)
     return sqlite_utils.Database(conn)
 
 

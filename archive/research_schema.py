@@ -46,7 +46,7 @@ def ensure(db) -> None:
         _backfill_source_kind(db)
         if refresh_report_groups(db):  # versions from before schema 5: their R6/R7 too
             for name, sql in VIEWS.items():
-                db.create_view(name, sql, replace=True)
+                db.create_view(name, sql.rstrip(), replace=True)  # as schema._views
             run_cross_checks(db)
         _fill_agency_regions(db)
     _foreign_keys(db)

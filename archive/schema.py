@@ -37,6 +37,17 @@ SCHEMA_VERSION = 7  # 2: checks.detail, indicators; 3: revisits, report versions
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale)
 
 
+# What opening a database older than a schema version makes again from the cells
+# (ensure_schema): `nianbao verify` does not check it in such a database, where it would
+# report as damage what bringing the database up to date repairs.
+REMADE_BELOW = {"the wide tables": 6, "R6/R7": 7}
+
+
+def remade_on_upgrade(version: int) -> list[str]:
+    """What opening a database at schema ``version`` makes again (``REMADE_BELOW``)."""
+    return [what for what, below in REMADE_BELOW.items() if version < below]
+
+
 # SQLite's answers when a file cannot be opened as a database at all (sqlite3.Error's
 # sqlite_errorname): a wrong or damaged file, or a place that cannot hold one. Commands say
 # so in one line; other errors are bugs or the disk.
@@ -77,7 +88,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         # Checks R6/R7 made against a year another input held, or against a report since
         # reparsed into another year: made again from the cells (a fresh database has none).
         run_cross_checks(db)
-    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    if version < SCHEMA_VERSION:  # setting it writes the file even when it is the same; a newer one stays
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def _raw_tables(db):
@@ -392,4 +404,6 @@ left join agencies a on a.id = r.agency_id
 """,
     }
     for name, sql in views.items():
-        db.create_view(name, sql, replace=True)
+        # SQLite stores a view's SQL without trailing whitespace: given so, a view that has
+        # not changed is found equal and left alone (no schema change on every open).
+        db.create_view(name, sql.rstrip(), replace=True)

@@ -14,20 +14,26 @@
   now (archive/cross_checks.py: the computation ``run_cross_checks`` writes), none
   missing, none left on a report no longer counted or made against another year.
 
-Both files are opened read-only (``mode=ro``); a problem is reported, never repaired.
+An archive at an older schema is checked as it is, without migrating it: what bringing it
+up to date makes again from the cells (schema.REMADE_BELOW: R6/R7 below schema 7) is not
+checked there, and ``Verification.not_checked`` says so; its bodies, references and
+integrity are.
+
+Both files are opened so that nothing can be written to them and nothing is left beside
+them (raw_store.open_read_only); a problem is reported, never repaired.
 Memory stays flat: bodies are streamed one at a time, and only the first problems of
 each kind are kept (the rest are counted).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import codecs, cross_checks, raw_store, wide_tables
 from .raw_store import payload_digest
+from .schema import SCHEMA_VERSION, remade_on_upgrade
 
 KEEP_PER_KIND = 100
 
@@ -55,6 +61,8 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
     not_listed: Counter = field(default_factory=Counter)  # problems past KEEP_PER_KIND, by kind
     counts: Counter = field(default_factory=Counter)  # payloads, bytes, snapshots, references, files
+    schema: int = SCHEMA_VERSION  # the archive's (user_version)
+    not_checked: list[str] = field(default_factory=list)  # what bringing it up to date makes again
 
     @property
     def ok(self) -> bool:
@@ -70,36 +78,22 @@ class Verification:
         return len(self.problems) + sum(self.not_listed.values())
 
 
-def open_read_only(path, archive=None) -> sqlite3.Connection:
-    """nianbao.db and its raw store (given, or the one it records), both read-only."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no database at {path}")
-    conn = sqlite3.connect(_read_only_uri(path), uri=True)
-    archive_file = raw_store.archive_path(conn, path, archive)
-    if archive_file is not None:
-        if not archive_file.exists():
-            raise FileNotFoundError(f"no raw store at {archive_file}")
-        conn.execute(f"attach database ? as {raw_store.ARCHIVE_SCHEMA}", [_read_only_uri(archive_file)])
-    return conn
-
-
-def _read_only_uri(path: Path) -> str:
-    return path.resolve().as_uri() + "?mode=ro"
-
-
 def verify(path, archive=None, progress=None) -> Verification:
     """Verify the archive at ``path`` (nianbao.db); ``progress(n)`` is told of each body."""
     result = Verification()
-    conn = open_read_only(path, archive)
+    conn = raw_store.open_read_only(path, archive)
     try:
+        (result.schema,) = conn.execute("pragma user_version").fetchone()
+        result.not_checked = remade_on_upgrade(result.schema)
         _integrity(conn, result)
         _dictionaries(conn, result)
         _bodies(conn, result, progress)
         _references(conn, result)
         _revisits(conn, result)
-        _wide_tables(conn, result)
-        _cross_checks(conn, result)
+        if "the wide tables" not in result.not_checked:
+            _wide_tables(conn, result)
+        if "R6/R7" not in result.not_checked:
+            _cross_checks(conn, result)
         if _exists(conn, "snapshots"):
             result.counts["snapshots"] = conn.execute("select count(*) from snapshots").fetchone()[0]
     finally:
@@ -108,7 +102,7 @@ def verify(path, archive=None, progress=None) -> Verification:
 
 
 def payload_count(path, archive=None) -> int:
-    conn = open_read_only(path, archive)
+    conn = raw_store.open_read_only(path, archive)
     try:
         return conn.execute("select count(*) from payloads").fetchone()[0] if _exists(conn, "payloads") else 0
     finally:
@@ -139,7 +133,8 @@ def _bodies(conn, result: Verification, progress) -> None:
     if not _exists(conn, "payloads"):
         result.add("missing-table", "payloads", "the raw store has no payloads table")
         return
-    rows = conn.execute("select digest, size, codec, stored_size, dict_id, data from payloads")
+    dict_id = "dict_id" if _has_column(conn, "payloads", "dict_id") else "null"  # none before dictionaries
+    rows = conn.execute(f"select digest, size, codec, stored_size, {dict_id}, data from payloads")
     for digest, size, codec, stored_size, dict_id, data in rows:
         where = f"payloads {digest}"
         result.counts["payloads"] += 1

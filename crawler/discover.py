@@ -27,6 +27,7 @@ from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
 from .listing import absolute_url, anchor_title, directory_url, is_url
 from .extensions import DATABASE_NAME
+from .interrupts import Interrupted, Interrupts
 from .run import crawl_settings, prepare_archive
 from .spiders.reports import response_text
 
@@ -129,11 +130,24 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
                  archive_db=None) -> list[dict]:
     """Discover the report columns reachable from ``url``; blocks; once per process. The
     pages are archived in DATA_DIR/nianbao.db (raw bodies in ``archive_db`` when given),
-    opened before the walk starts so that its errors reach the caller (``run.prepare_archive``)."""
-    process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    prepare_archive(Path(data_dir) / DATABASE_NAME, archive_db)
-    crawler = process.create_crawler(DiscoverSpider)
-    process.crawl(crawler, url=url)
-    process.start()
+    opened before the walk starts so that its errors reach the caller (``run.prepare_archive``).
+
+    Ctrl-C or SIGTERM closes the walk as it closes a crawl (crawler/interrupts.py) and raises
+    ``Interrupted``: the columns found so far are not all the site's, and are not returned."""
+    with Interrupts() as interrupts:
+        process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        prepare_archive(Path(data_dir) / DATABASE_NAME, archive_db)
+        crawler = process.create_crawler(DiscoverSpider)
+        interrupts.check()  # the last moment before anything is recorded
+        failed = []  # a walk that could not start: raised below, not logged as unhandled
+        process.crawl(crawler, url=url).addErrback(failed.append)
+        interrupts.watch(crawler)
+        process.start(install_signal_handlers=False)
+        interrupts.stopped()
+    if failed:
+        failed[0].raiseException()
+    if interrupts.count:
+        raise Interrupted(f"{interrupts.name}: the walk from {url} stopped before its end, its report columns "
+                          "not all found (the pages it fetched are archived)")
     return crawler.spider.entries()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import difflib
 import logging
+import math
 import os
 import sqlite3
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import BaseSettings, Settings
 
 from archive.runs import (
     ArchiveLocked, format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts,
@@ -74,6 +75,9 @@ def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = N
             raise SettingError(f"unknown setting {name!r} (not in crawler/settings.py or Scrapy's settings)"
                                + (f"; did you mean {close[0]}?" if close else ""))
     from_environment = environment_settings(environ)
+    for source, given in (("environment variable", from_environment), ("-s", overrides)):
+        for name, value in given.items():
+            _check_value(name, value, known[name], source)  # before Scrapy reads a JSON object
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     # One priority, applied from the weakest source to the strongest: the last one set wins.
@@ -81,9 +85,6 @@ def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = N
     settings.setdict(from_environment, priority="cmdline")
     settings.set("NIANBAO_DATA_DIR", str(Path(data_dir)), priority="cmdline")
     settings.setdict(overrides, priority="cmdline")
-    for source, given in (("environment variable", from_environment), ("-s", overrides)):
-        for name, value in given.items():
-            _check_value(settings, name, value, known[name], source)
     try:
         check_private_addresses(settings)
     except ValueError as exc:
@@ -91,24 +92,44 @@ def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = N
     return settings
 
 
-def _check_value(settings, name: str, value, default, source: str) -> None:
-    """A text value (from the environment or ``-s``) must read as its setting's type, or the
-    crawl would fail deep inside Scrapy."""
-    if not isinstance(value, str):
+# Settings not read as their default's type: Scrapy reads two whole-number defaults as
+# seconds, fractions allowed (getfloat); two whole-number settings are unset (None) unless
+# given. tests/test_settings.py checks this against every getint and getfloat.
+READ_AS = {"DOWNLOAD_TIMEOUT": float, "DNS_TIMEOUT": float,
+           "NIANBAO_PARSE_WORKERS": int, "AWS_MAX_POOL_CONNECTIONS": int}
+
+TYPE_NAMES = {bool: "true or false (1 or 0)", int: "a whole number", float: "a number", dict: "a JSON object"}
+
+
+def setting_type(name: str, default) -> type | None:
+    """What a setting's value is read as: bool, int, float or dict (None: text, a list, a
+    class path, taken as given). Its default's type, but for the few in ``READ_AS``."""
+    if name in READ_AS:
+        return READ_AS[name]
+    for kind in (bool, int, float, dict):  # bool first: True is an int too
+        if isinstance(default, kind):
+            return kind
+    return None
+
+
+def _check_value(name: str, value, default, source: str) -> None:
+    """A text value (from the environment or ``-s``) must read as its setting's type, as the
+    crawl reads it (Scrapy's getint, getfloat, …): a whole number for a count (2.5 requests
+    at once is no setting), a finite number for a delay or a threshold. Else the crawl would
+    fail deep inside Scrapy, or only once it has run (its run checks)."""
+    kind = setting_type(name, default)
+    if not isinstance(value, str) or kind is None:
         return
+    if default is None and not value.strip():  # NIANBAO_PARSE_WORKERS= : left unset
+        return
+    given = BaseSettings({name: value})
+    read = {bool: given.getbool, int: given.getint, float: given.getfloat, dict: given.getdict}[kind]
     try:
-        if isinstance(default, bool):
-            settings.getbool(name)
-        elif isinstance(default, (int, float)):
-            float(value)
-        elif isinstance(default, dict):
-            settings.getdict(name)
-        else:
-            return
+        value_read = read(name)
+        if kind is float and not math.isfinite(value_read):  # nan, inf: a delay never over, no threshold
+            raise ValueError(value)
     except ValueError:
-        kind = ("true or false (1 or 0)" if isinstance(default, bool) else "a number"
-                if isinstance(default, (int, float)) else "a JSON object")
-        raise SettingError(f"{source} {name}={value!r}: not {kind}") from None
+        raise SettingError(f"{source} {name}={value!r}: not {TYPE_NAMES[kind]}") from None
 
 
 def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,

@@ -63,7 +63,7 @@ NIANBAO_MIN_SLOT_DELAY = 0.001
 # Report pages and attachments whose server was asked less than this many days ago are not
 # asked again: the run uses the archived answer (crawler/middlewares/conditional.py,
 # table not_asked). 0: ask for every page on every run (conditionally).
-NIANBAO_RECHECK_AFTER_DAYS = 0
+NIANBAO_RECHECK_AFTER_DAYS = 0.0
 # False: report pages are downloaded in full every run (no If-None-Match / If-Modified-Since,
 # no recheck interval).
 NIANBAO_CONDITIONAL_REQUESTS = True

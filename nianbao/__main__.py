@@ -1,3 +1,32 @@
-from .cli import cli
+"""``python -m nianbao``, and the ``nianbao`` command (pyproject.toml's entry point: ``main``)."""
 
-cli()
+import sys
+
+from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, EXIT_INTERRUPTED, NOTHING_RECORDED
+
+
+def main() -> None:
+    try:
+        try:
+            from .cli import cli
+        except KeyboardInterrupt:  # Ctrl-C while the command line loads (click): nothing has started
+            if sys.argv[1:2] and sys.argv[1] in CRAWL_COMMANDS:
+                print(f"Error: {NOTHING_RECORDED}", file=sys.stderr)
+                sys.exit(EXIT_CRAWL_FAILED)
+            print("Aborted!", file=sys.stderr)
+            sys.exit(EXIT_INTERRUPTED)
+        cli()
+    finally:
+        _forget_a_handled_ctrl_c()
+
+
+def _forget_a_handled_ctrl_c() -> None:
+    """Under ``python -m``, CPython ends the process by SIGINT at exit, whatever status the
+    command chose, once a Ctrl-C has ended a string exec or eval (dataclasses and namedtuple
+    make their methods so while modules load), even one that was caught and handled
+    (run_eval_code_obj marks it). A string exec that ends well clears the mark."""
+    exec("")
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, EXIT_INTERRUPTED, NOTHING_RECORDED, __version__
 
 DATABASE_NAME = "nianbao.db"
 
@@ -124,12 +124,21 @@ class Nianbao(click.Group):
     """The command group: library errors any command can meet become ``Error: …`` here,
     once, instead of in every command."""
 
+    def parse_args(self, ctx, args):
+        ctx.meta["nianbao.command"] = args[0] if args else None  # for Ctrl-C before click resolves it
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
-        from archive.raw_store import RawStoreError
-        from archive.schema import NOT_OPENED
+        try:
+            from archive.raw_store import RawStoreError
+            from archive.schema import NOT_OPENED
+        except KeyboardInterrupt:
+            _interrupted(ctx.meta["nianbao.command"])
 
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C in a command that does not say more itself (reparse does)
+            _interrupted(ctx.meta["nianbao.command"])
         except RawStoreError as exc:
             raise click.ClickException(str(exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -148,6 +157,16 @@ class Nianbao(click.Group):
             with contextlib.suppress(OSError, ValueError):  # no flush of what is left at exit
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(128 + signal.SIGPIPE)
+
+
+def _interrupted(command: str | None):
+    """Ctrl-C: one line, as __main__.py says it while the command line loads. crawl and demo
+    exit 4, as when stopped before their crawl started; the others say click's word, with the
+    status a shell gives a command that SIGINT ended (click's own is 1)."""
+    if command in CRAWL_COMMANDS:
+        raise _interrupted_before_the_crawl()
+    click.echo("Aborted!", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _stdout_is_broken() -> bool:
@@ -173,10 +192,7 @@ def cli():
     """
 
 
-EXIT_CRAWL_FAILED = 4  # crawler.monitoring's (interrupted, failed), known before Scrapy is imported
-
-
-def _interrupted_before_the_crawl(message: str = "interrupted before the crawl started: nothing was recorded"):
+def _interrupted_before_the_crawl(message: str = NOTHING_RECORDED):
     error = click.ClickException(message)
     error.exit_code = EXIT_CRAWL_FAILED
     return error
@@ -421,12 +437,17 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     import yaml
 
     from crawler.discover import run_discover
+    from crawler.interrupts import Interrupted
     from crawler.registry import add_entries, text_to_add_to
 
     try:
         if out_file:
             text_to_add_to(out_file)  # a registry to add to, before any page is fetched
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
+    except Interrupted as exc:  # Ctrl-C: no entries, which would be taken for the site's
+        error = click.ClickException(str(exc))
+        error.exit_code = EXIT_INTERRUPTED
+        raise error from None
     except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
         raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
     if not entries:
@@ -722,6 +743,9 @@ def verify(data_dir, archive_db):
     SQLite's integrity check of nianbao.db and of the raw store file, and that what is
     derived from the cells (the wide tables, the cross-year checks R6/R7) agrees with them.
 
+    An archive at an older schema is not brought up to date: what that would make again
+    from the cells (R6/R7 before schema 7) is left unchecked, and a line says so.
+
     Exit status 0 when clean, 1 when there are problems (each is listed).
 
     \b
@@ -744,6 +768,9 @@ def verify(data_dir, archive_db):
                f"{counts['snapshots']} snapshots, {counts['references']} kinds of reference, "
                f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s), "
                f"{counts['wide_tables']} wide tables and {counts['cross_checks']} R6/R7 checks against the cells")
+    note = _schema_note(path, result, data_dir, archive_db)
+    if note:
+        click.echo(note)
     for problem in result.problems:
         click.echo(str(problem))
     for kind, more in sorted(result.not_listed.items()):
@@ -756,6 +783,25 @@ def verify(data_dir, archive_db):
             click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         sys.exit(1)
     click.echo("No problems found.")
+
+
+def _schema_note(path: Path, result, data_dir: str, archive_db: str | None) -> str | None:
+    """What verify left unchecked in an archive at another schema than this nianbao's, and
+    what to do about it; None at this nianbao's schema."""
+    from archive.schema import SCHEMA_VERSION
+
+    if result.schema > SCHEMA_VERSION:
+        return (f"{path} is at schema {result.schema}, newer than this nianbao's ({SCHEMA_VERSION}): "
+                "a newer nianbao checks what this one does not know of.")
+    if not result.not_checked:
+        return None
+    at = f"is at schema {result.schema}" if result.schema else "has no schema version (made before schema 2)"
+    upgrade = f"{_this_command()} rebuild-cross-checks --data {shlex.quote(str(data_dir))}" + (
+        f" --archive-db {shlex.quote(str(archive_db))}" if archive_db else "")
+    return (f"{path} {at}; this nianbao's is {SCHEMA_VERSION}. Not checked: {' and '.join(result.not_checked)}, "
+            "which bringing it up to date makes again from the cells.\n"
+            f"Bring it up to date with `{upgrade}` (or any command that writes to it: crawl, reparse, "
+            "serve), then verify again.")
 
 
 @cli.command()
@@ -824,7 +870,8 @@ def rebuild_wide_tables(data_dir, archive_db):
 def rebuild_cross_checks(data_dir, archive_db):
     """Recompute the cross-year checks R6 and R7 (in checks) of every logical report from
     the cells and corrections, in one transaction: after `nianbao verify` reports a
-    cross-check-mismatch. Nothing else changes.
+    cross-check-mismatch. Nothing else changes (but an archive at an older schema is first
+    brought up to date, as by any command that writes to it).
 
     \b
     Example:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import sqlite3
@@ -258,3 +259,74 @@ def test_a_crawl_whose_raw_store_moved_is_one_line_and_finds_it_with_archive_db(
     with sqlite3.connect(data / "nianbao.db") as db:  # it crawled, and recorded where the bodies are now
         assert db.execute("select count(*) from crawl_runs").fetchone()[0] == 1
         assert db.execute("select path from raw_store").fetchone()[0] == str(moved.resolve())
+
+
+# ---- commands that only read leave DATA as they found it ------------------------------------
+
+def data_listing(data: Path) -> dict[str, str]:
+    """Every file in DATA with a digest of its bytes: what a command that only reads must leave as it was."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(data.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory) -> Path:
+    """Two reports of consecutive years, their bodies in a raw store beside nianbao.db."""
+    from reports_db import store
+
+    data = tmp_path_factory.mktemp("reading") / "data"
+    data.mkdir()
+    db = open_database(data / "nianbao.db", archive=data / "raw.db")
+    for year, total in ((2021, 4), (2022, 3)):
+        store(db, f"http://127.0.0.1:9/{year}.html", agency="示范县人民政府", year=year,
+              applications={"carried_forward" if year == 2021 else "carried_over": {"total": total}})
+    db.close()
+    return data
+
+
+READING = [
+    ["verify"],
+    ["runs"],
+    ["runs", "7"],  # no such run: an error after the database is open
+    ["export", "--table", "report_list", "-o", "OUT/reports.csv"],
+    ["export", "--table", "no_such_table"],  # refused after the database is open
+    ["export-warc", "-o", "OUT/archive.warc.gz"],
+    ["export-wacz", "-o", "OUT/archive.wacz"],
+    ["merge", "OUT/merged.db", "DATA/nianbao.db"],  # DATA is an input: only read
+]
+
+
+@pytest.mark.parametrize("command", READING, ids=["verify", "runs", "runs-missing", "export", "export-refused",
+                                                  "export-warc", "export-wacz", "merge-input"])
+def test_a_command_that_only_reads_leaves_data_as_it_found_it(small_archive, tmp_path, run_nianbao, command):
+    """No -wal or -shm left beside nianbao.db or its raw store, and not a byte of either
+    changed (a reader of a WAL database makes those files; only a writer removes them)."""
+    import shutil
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    shutil.copytree(small_archive, data)
+    out.mkdir()
+    before = data_listing(data)
+    args = [arg.replace("OUT", str(out)).replace("DATA", str(data)) for arg in command]
+    result = run_nianbao(*args, *([] if command[0] == "merge" else ["--data", data]), check=False)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == (1 if command[1:] in (["7"], ["--table", "no_such_table"]) else 0), result.stderr
+    after = data_listing(data)
+    assert list(after) == list(before)  # no file left beside them
+    assert after == before  # and not a byte changed
+
+
+def test_verify_leaves_the_files_of_another_connection_to_it(small_archive, tmp_path, run_nianbao):
+    """A crawl (here: this test) has nianbao.db open: its -wal and -shm are its own, and stay."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(small_archive, data)
+    db = open_database(data / "nianbao.db")
+    try:
+        assert (data / "nianbao.db-wal").exists()
+        assert "No problems found." in run_nianbao("verify", "--data", data).stdout
+        assert (data / "nianbao.db-wal").exists() and (data / "nianbao.db-shm").exists()
+        assert db.execute("select count(*) from reports").fetchone()[0] == 2  # still its to use
+    finally:
+        db.close()
+    assert not (data / "nianbao.db-wal").exists()

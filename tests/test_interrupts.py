@@ -10,10 +10,12 @@ pages, and crawls again to see the run resumed.
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +170,137 @@ def test_the_exit_status_of_an_interrupted_crawl_is_known_before_scrapy_is_impor
     from nianbao import cli
 
     assert cli.EXIT_CRAWL_FAILED == monitoring.EXIT_CRAWL_FAILED
+
+
+# ---- Ctrl-C in the other commands, and before any command has started --------------------
+
+LOADING_DRIVER = """
+import importlib.abc, os, signal, sys
+
+module = sys.argv[1]
+
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == module:
+            sys.meta_path.remove(self)
+            # Ctrl-C as the module is imported, landing in a string exec (as dataclasses' do)
+            exec("os.kill(os.getpid(), signal.SIGINT); [None for _ in range(1000)]")
+        return None
+
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["nianbao", *sys.argv[2:]]
+from nianbao.__main__ import main
+
+main()
+"""
+
+
+def interrupted_loading(env, folder, module: str, *args):
+    """``python -m nianbao ARGS`` (a driver of that name in ``folder``), sending itself SIGINT
+    as ``module`` is imported."""
+    (folder / "ctrl_c_driver").mkdir()
+    (folder / "ctrl_c_driver" / "__main__.py").write_text(LOADING_DRIVER, encoding="utf-8")
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(folder), str(Path(__file__).parent.parent), env["PYTHONPATH"]])}
+    return subprocess.run([sys.executable, "-m", "ctrl_c_driver", module, *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("module, command, status, last_line", [
+    ("click", ["verify", "--data", "DATA"], 130, "Aborted!"),  # the command line loading
+    ("click", ["crawl", "--start-url", "http://127.0.0.1:9/", "--data", "DATA"], 4, NOTHING_RECORDED),
+    ("archive.schema", ["runs", "--data", "DATA"], 130, "Aborted!"),  # the group's own imports
+    ("archive.schema", ["demo", "--data", "DATA"], 4, NOTHING_RECORDED),
+    ("archive.merge", ["merge", "OUT", "DATA/nianbao.db"], 130, "Aborted!"),  # the command's imports
+    ("archive.verify", ["verify", "--data", "DATA"], 130, "Aborted!"),
+], ids=["loading-verify", "loading-crawl", "group-runs", "group-demo", "merge", "verify"])
+def test_ctrl_c_as_a_command_starts_is_one_line(guarded_env, tmp_path, module, command, status, last_line):
+    """And with the status the command chose: under ``python -m`` CPython ended the process by
+    SIGINT (exit status -2) when the Ctrl-C had landed in a string exec, though handled."""
+    from archive.schema import open_database
+
+    data = tmp_path / "data"
+    data.mkdir()
+    open_database(data / "nianbao.db").close()
+    args = [arg.replace("OUT", str(tmp_path / "out.db")).replace("DATA", str(data)) for arg in command]
+    result = interrupted_loading(guarded_env, tmp_path, module, *args)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (status, last_line)
+    assert runs(data) == []
+    assert not (tmp_path / "out.db").exists()
+
+
+@pytest.fixture(scope="module")
+def two_archives(tmp_path_factory):
+    """Two crawl processes' archives of two bodies' reports, to merge."""
+    from archive.schema import open_database
+    from reports_db import store
+
+    folder = tmp_path_factory.mktemp("parts")
+    for part in ("a", "b"):
+        (folder / part).mkdir()
+        db = open_database(folder / part / "nianbao.db")
+        for year in (2021, 2022):
+            store(db, f"http://127.0.0.1:9/{part}/{year}.html", agency=f"{part}县人民政府", year=year,
+                  applications={"carried_forward": {"total": 4}, "carried_over": {"total": year - 2018}})
+        db.close()
+    return folder
+
+
+def test_ctrl_c_between_two_merged_inputs_keeps_the_first_whole(guarded_env, tmp_path, two_archives, run_nianbao):
+    """Each input is merged in one transaction: Ctrl-C as the second begins leaves the first's
+    rows whole in OUTPUT, and merging again adds the second's."""
+    output = tmp_path / "merged" / "nianbao.db"
+    inputs = [two_archives / "a" / "nianbao.db", two_archives / "b" / "nianbao.db"]
+    result = interrupted_at(guarded_env, "archive.merge:_merge_one", 2, "merge", "-s", output, *inputs)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (130, "Aborted!")
+    with sqlite3.connect(output) as db:
+        assert db.execute("select url from reports order by url").fetchall() == [
+            ("http://127.0.0.1:9/a/2021.html",), ("http://127.0.0.1:9/a/2022.html",)]
+    assert "No problems found." in run_nianbao("verify", "--data", output.parent).stdout
+    run_nianbao("merge", "-s", output, *inputs)
+    with sqlite3.connect(output) as db:
+        assert db.execute("select count(*) from reports").fetchone()[0] == 4
+
+
+@pytest.mark.parametrize("command, target", [
+    (["verify"], "archive.verify:_references"),
+    (["export-warc", "-o", "OUT"], "archive.warc:write_cdxj"),
+    (["rebuild-cross-checks"], "archive.cross_checks:due_checks"),  # after it deleted them: rolled back
+], ids=lambda value: value[0] if isinstance(value, list) else "")
+def test_ctrl_c_in_a_command_at_work_is_one_line_and_changes_nothing(guarded_env, tmp_path, two_archives,
+                                                                     command, target):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(two_archives / "a", data)
+    with sqlite3.connect(data / "nianbao.db") as db:
+        before = db.execute("select * from checks order by id").fetchall()
+    assert any(check[2] == "R6" for check in before)
+    args = [str(tmp_path / "out.warc.gz") if arg == "OUT" else arg for arg in command]
+    result = interrupted_at(guarded_env, target, 1, *args, "--data", data)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (130, "Aborted!")
+    with sqlite3.connect(data / "nianbao.db") as db:
+        assert db.execute("select * from checks order by id").fetchall() == before
+
+
+def test_discover_interrupted_gives_no_entries(guarded_env, tmp_path):
+    """Ctrl-C while discover walks a site: the columns found so far are not the site's, so
+    none are printed (they were, as if the walk had ended, with exit status 0); while Scrapy
+    builds the walk, no traceback of Twisted's."""
+    from portal import DemoPortal
+
+    with DemoPortal() as portal:
+        home = portal.start_url.split("/zwgk/")[0] + "/"
+        walking = interrupted_at(guarded_env, "crawler.middlewares.snapshots:store_snapshot", 1, "discover", home,
+                                 "--data", tmp_path / "walking", "--profile", "test")
+        starting = interrupted_at(guarded_env, "crawler.discover:DiscoverSpider.__init__", 1, "discover", home,
+                                  "--data", tmp_path / "starting", "--profile", "test")
+    for result in (walking, starting):
+        assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr, result.stderr[-3000:]
+        assert result.returncode == 130 and result.stdout == ""
+    assert walking.stderr.splitlines()[-1] == (f"Error: SIGINT: the walk from {home} stopped before its end, its "
+                                               "report columns not all found (the pages it fetched are archived)")

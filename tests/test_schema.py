@@ -334,3 +334,31 @@ def test_a_schema_6_database_gets_its_cross_year_rules_made_again(tmp_path):
     db = open_database(path)
     assert rows(db, r6) == [("warn", 0.0, 5.0)]
     assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_opening_a_database_at_the_current_schema_changes_nothing(tmp_path):
+    """Commands that only read (runs, export) open through open_database: nothing is
+    rewritten there, not the views nor the schema version (a write, a schema change that
+    every other connection then sees, and a busy wait beside a crawl's transaction)."""
+    import hashlib
+
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
+          applications={"carried_forward": {"total": 5}})
+    db.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    open_database(path).close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_a_database_of_a_newer_schema_keeps_its_mark(tmp_path):
+    """Opened by an older nianbao, it is not marked as of the older schema (which would have
+    the newer nianbao take it for one and skip its own migrations)."""
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    db.execute(f"pragma user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    db = open_database(path)
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    db.close()

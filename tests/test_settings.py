@@ -42,6 +42,15 @@ def test_each_source_wins_over_the_ones_below(monkeypatch, tmp_path):
      "unknown setting 'CONCURRENT_REQUEST_PER_DOMAIN' (not in crawler/settings.py or Scrapy's settings); "
      "did you mean CONCURRENT_REQUESTS_PER_DOMAIN?"),
     ({"DOWNLOAD_DELAY": "fast"}, {}, "-s DOWNLOAD_DELAY='fast': not a number"),
+    # A count is a whole number: 2.5 requests at once is no setting (Scrapy's int() fails on it).
+    ({"CONCURRENT_REQUESTS": "2.5"}, {}, "-s CONCURRENT_REQUESTS='2.5': not a whole number"),
+    ({}, {"NIANBAO_MAX_LISTING_PAGES": "1e3"},
+     "environment variable NIANBAO_MAX_LISTING_PAGES='1e3': not a whole number"),
+    ({"NIANBAO_PARSE_WORKERS": "1.5"}, {}, "-s NIANBAO_PARSE_WORKERS='1.5': not a whole number"),  # unset by default
+    ({"NIANBAO_MONITOR_MAX_BLOCKED_HOSTS": "0.5"}, {}, "-s NIANBAO_MONITOR_MAX_BLOCKED_HOSTS='0.5': not a whole number"),
+    ({"DOWNLOAD_DELAY": "nan"}, {}, "-s DOWNLOAD_DELAY='nan': not a number"),
+    ({"DOWNLOAD_DELAY": "inf"}, {}, "-s DOWNLOAD_DELAY='inf': not a number"),  # a delay never over
+    ({"DOWNLOAD_HANDLERS": "{"}, {}, "-s DOWNLOAD_HANDLERS='{': not a JSON object"),
     ({}, {"NIANBAO_MONITOR_ENABLED": "maybe"},
      "environment variable NIANBAO_MONITOR_ENABLED='maybe': not true or false (1 or 0)"),
     ({"NIANBAO_DATA_DIR": "/elsewhere"}, {}, "NIANBAO_DATA_DIR is where the archive lives: give it as --data DIR"),
@@ -65,6 +74,41 @@ def test_an_unknown_setting_is_one_line_before_anything_starts(tmp_path, command
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == \
         "Error: Invalid value for '-s' / '--set': 'DOWNLOAD_DELAY': give NAME=VALUE, e.g. -s DOWNLOAD_DELAY=2"
+
+
+def test_a_setting_is_read_as_its_type(tmp_path):
+    """Whole numbers for counts, fractions where the setting takes them (Scrapy's timeouts
+    have whole-number defaults but are seconds; the recheck interval is in days)."""
+    settings = crawl_settings(tmp_path, "test", {"CONCURRENT_REQUESTS": "3", "DOWNLOAD_TIMEOUT": "2.5",
+                                                 "DNS_TIMEOUT": "0.5", "NIANBAO_RECHECK_AFTER_DAYS": "0.25",
+                                                 "DOWNLOAD_DELAY": "2", "NIANBAO_PARSE_WORKERS": ""})
+    assert settings.getint("CONCURRENT_REQUESTS") == 3
+    assert (settings.getfloat("DOWNLOAD_TIMEOUT"), settings.getfloat("DNS_TIMEOUT")) == (2.5, 0.5)
+    assert settings.getfloat("NIANBAO_RECHECK_AFTER_DAYS") == 0.25
+    assert settings.getfloat("DOWNLOAD_DELAY") == 2.0
+
+
+def test_each_setting_is_checked_as_the_crawl_reads_it():
+    """The type a -s value is checked as (its default's, or crawler.run.READ_AS) is the one
+    the code reads it as: every getint and getfloat of a setting in nianbao and in Scrapy.
+    And each profile's values are of their setting's type."""
+    import scrapy
+
+    from crawler.run import known_settings, setting_type
+
+    known = known_settings()
+    sources = [path for folder in ("crawler", "pipelines") for path in (Path(__file__).parent.parent / folder).rglob("*.py")]
+    sources += Path(scrapy.__file__).parent.rglob("*.py")
+    reads = {}
+    for path in sources:
+        for reader, name in re.findall(r"\.get(int|float)\(\s*[\"']([A-Z_0-9]+)[\"']", path.read_text(encoding="utf-8")):
+            reads.setdefault(name, set()).add({"int": int, "float": float}[reader])
+    checked = {name: setting_type(name, known[name]) for name in reads if name in known}
+    assert {name: kinds for name, kinds in reads.items() if name in known and kinds != {checked[name]}} == {}
+    for profile in PROFILES.values():
+        for name, value in profile.items():
+            kind = setting_type(name, known[name]) or str
+            assert isinstance(value, kind) or (kind is float and type(value) is int), (name, value)
 
 
 def test_the_redis_url_comes_from_the_environment_and_its_password_is_never_printed(tmp_path):

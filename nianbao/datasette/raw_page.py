@@ -21,10 +21,7 @@ attached read-only when the bodies live in a second file (archive/raw_store.py).
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import quote
 
 import sqlite_utils
 
@@ -58,13 +55,7 @@ class RawPage:
 
 def open_read_only(path) -> sqlite_utils.Database:
     """``nianbao.db`` read-only, with its raw store (if it records one) attached read-only."""
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
-    archive = raw_store.recorded_archive(db, path)
-    if archive is not None:
-        db.execute(f"attach database ? as {raw_store.ARCHIVE_SCHEMA}",
-                   [f"file:{quote(str(Path(archive).resolve()))}?mode=ro"])
-    return db
+    return sqlite_utils.Database(raw_store.open_read_only(path, check_same_thread=False))
 
 
 def raw_page(db_path, snapshot_id: int) -> RawPage:
