@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .killpoints import kill_point
 from .warc import export_warc
+from .whole_files import written_whole
 
 TITLE = "nianbao: government information-disclosure annual reports (政府信息公开工作年度报告)"
 
@@ -50,8 +51,7 @@ def export_wacz(db, output: Path, *, progress=None) -> dict:
     from wacz.main import main as wacz_main
 
     output = Path(output)
-    partial = output.with_name(output.name + ".partial")
-    with tempfile.TemporaryDirectory(prefix="nianbao-wacz-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="nianbao-wacz-") as tmp, written_whole(output) as partial:
         # The WARC keeps this name inside the WACZ (archive/<name>).
         warc_path = Path(tmp) / (output.name.removesuffix(".wacz") + ".warc.gz")
         left_out: list = []
@@ -70,14 +70,10 @@ def export_wacz(db, output: Path, *, progress=None) -> dict:
         if not pages:
             args.insert(-1, "--copy-pages")
         said = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(said):
-                code = wacz_main(args)
-            unmatched = [line for line in said.getvalue().splitlines() if "Invalid passed page" in line]
-            if code != 0 or unmatched:
-                raise WaczError(f"wacz create failed ({code}): {said.getvalue().strip()[-2000:]}")
-            kill_point("wacz-written")
-            partial.replace(output)
-        finally:
-            partial.unlink(missing_ok=True)
+        with contextlib.redirect_stdout(said):
+            code = wacz_main(args)
+        unmatched = [line for line in said.getvalue().splitlines() if "Invalid passed page" in line]
+        if code != 0 or unmatched:
+            raise WaczError(f"wacz create failed ({code}): {said.getvalue().strip()[-2000:]}")
+        kill_point("wacz-written")
     return {"exchanges": exchanges, "pages": len(pages)}

@@ -500,26 +500,20 @@ def export_warc(data_dir, output, archive_db):
     """
     from archive.warc import cdxj_path_for, write_cdxj
     from archive.warc import export_warc as write_warc
+    from archive.whole_files import written_whole
 
     db = open_archive(data_dir, archive_db)
     output = Path(output or Path(data_dir) / "nianbao.warc.gz")
     index = cdxj_path_for(output)
-    # Both are written under .partial names and put in place when whole: an export cut
-    # short leaves the previous WARC and index as they were, never a WARC cut short, nor
-    # a WARC beside the index of another.
-    warc_partial, index_partial = (path.with_name(path.name + ".partial") for path in (output, index))
     total = db.execute("select count(*) from snapshots").fetchone()[0]
     left_out: list = []
-    try:
+    # An export cut short leaves the previous WARC and index as they were, never a WARC cut
+    # short, nor a WARC beside the index of another.
+    with written_whole(output, index) as (warc_partial, index_partial):
         with open(warc_partial, "wb") as stream, \
                 click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
             count = write_warc(db, stream, filename=output.name, progress=bar.update, left_out=left_out)
         write_cdxj(warc_partial, index_partial, filename=output.name)
-        warc_partial.replace(output)
-        index_partial.replace(index)
-    finally:
-        warc_partial.unlink(missing_ok=True)
-        index_partial.unlink(missing_ok=True)
     click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}, index {index}")
     if left_out:  # what was intact is written; the rest is said, and the command fails
         for _, _, why in left_out[:10]:
@@ -707,6 +701,7 @@ def export(table, fmt, data_dir, output, bom, excel_safe, silent, archive_db):
         nianbao export --table report_list --bom --excel-safe -o reports.csv   # for Excel
     """
     from archive.export import ExportError, check_table, export_table
+    from archive.whole_files import written_whole
 
     if output == "-" and fmt != "csv":
         raise click.UsageError("only CSV can be written to stdout; give -o FILE for parquet")
@@ -726,12 +721,14 @@ def export(table, fmt, data_dir, output, bom, excel_safe, silent, archive_db):
         stream.flush()  # a reader gone shows here, inside the command
         return
     total = 0 if silent else db.execute(f"select count(*) from [{table}]").fetchone()[0]
-    with click.progressbar(length=total, label=f"Exporting {table}", file=sys.stderr, hidden=silent) as bar:
+    # Cut short, it leaves the previous file as it was, never a file that looks complete.
+    with click.progressbar(length=total, label=f"Exporting {table}", file=sys.stderr, hidden=silent) as bar, \
+            written_whole(target) as partial:
         if fmt == "csv":
-            with open(target, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
+            with open(partial, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as stream:
                 count = export_table(db, table, fmt, stream, progress=bar.update, excel_safe=excel_safe)
         else:
-            count = export_table(db, table, fmt, target, progress=bar.update)
+            count = export_table(db, table, fmt, partial, progress=bar.update)
     click.echo(f"Wrote {count} rows of {table} to {target}")
 
 

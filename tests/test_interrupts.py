@@ -304,3 +304,17 @@ def test_discover_interrupted_gives_no_entries(guarded_env, tmp_path):
         assert result.returncode == 130 and result.stdout == ""
     assert walking.stderr.splitlines()[-1] == (f"Error: SIGINT: the walk from {home} stopped before its end, its "
                                                "report columns not all found (the pages it fetched are archived)")
+
+
+@pytest.mark.parametrize("fmt, target", [("csv", "archive.export:export_csv"),
+                                         ("parquet", "archive.export:export_parquet")])
+def test_an_export_cut_short_leaves_the_previous_file_as_it_was(guarded_env, tmp_path, two_archives, fmt, target):
+    """No file that looks complete and is not: the export is written beside, then renamed."""
+    output = tmp_path / f"applications.{fmt}"
+    output.write_bytes(b"the previous export")
+    result = interrupted_at(guarded_env, target, 1, "export", "--table", "applications", "--format", fmt,
+                            "-o", output, "--data", two_archives / "a")
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (130, "Aborted!")
+    assert output.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [output.name]  # no .partial left
