@@ -125,15 +125,17 @@ def hold_archive(db_path) -> ArchiveHold:
     return ArchiveHold(db_path, handle, stale)
 
 
-def mark_interrupted_runs(db: sqlite_utils.Database) -> int | None:
+def mark_interrupted_runs(db: sqlite_utils.Database, spider: str | None = None) -> int | None:
     """Mark every ``running`` run interrupted (call only while holding the archive lock);
-    return the newest such run, the one a new run resumes, if it was the last run."""
+    return the newest such run, the one a new run resumes, if it was the last run (of
+    ``spider``'s runs, when given: a crawl does not resume an interrupted ``nianbao discover``)."""
     running = [r[0] for r in db.execute("select id from crawl_runs where status = 'running' order by id")]
     for run_id in running:
         counts = run_counts(db, run_id)
         with db.atomic():
             db["crawl_runs"].update(run_id, {"status": "interrupted", **_count_columns(counts)})
-    last = db.execute("select id, status from crawl_runs order by id desc limit 1").fetchone()
+    last = db.execute("select id, status from crawl_runs where ? is null or spider = ? order by id desc limit 1",
+                      [spider, spider]).fetchone()
     return last[0] if last and last[1] == "interrupted" else None
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
+from archive.runs import hold_archive
 from parsers.recognize import title_year
 
 from .flavours.common import page_tree
@@ -134,17 +135,19 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
 
     Ctrl-C or SIGTERM closes the walk as it closes a crawl (crawler/interrupts.py) and raises
     ``Interrupted``: the columns found so far are not all the site's, and are not returned."""
+    path = Path(data_dir) / DATABASE_NAME
     with Interrupts() as interrupts:
         process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
         Path(data_dir).mkdir(parents=True, exist_ok=True)
-        prepare_archive(Path(data_dir) / DATABASE_NAME, archive_db)
-        crawler = process.create_crawler(DiscoverSpider)
-        interrupts.check()  # the last moment before anything is recorded
-        failed = []  # a walk that could not start: raised below, not logged as unhandled
-        process.crawl(crawler, url=url).addErrback(failed.append)
-        interrupts.watch(crawler)
-        process.start(install_signal_handlers=False)
-        interrupts.stopped()
+        with hold_archive(path):  # as a crawl does: not beside another one writing the archive
+            prepare_archive(path, archive_db)
+            crawler = process.create_crawler(DiscoverSpider)
+            interrupts.check()  # the last moment before anything is recorded
+            failed = []  # a walk that could not start: raised below, not logged as unhandled
+            process.crawl(crawler, url=url).addErrback(failed.append)
+            interrupts.watch(crawler)
+            process.start(install_signal_handlers=False)
+            interrupts.stopped()
     if failed:
         failed[0].raiseException()
     if interrupts.count:

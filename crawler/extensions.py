@@ -57,7 +57,7 @@ def crawl_archive(crawler) -> CrawlArchive:
         lock = lock_archive(path)
         resumes = None
         if lock is not None:
-            resumes = mark_interrupted_runs(db)
+            resumes = mark_interrupted_runs(db, crawler.spidercls.name)
         else:
             logger.warning("Another crawl holds %s.lock; not resuming its runs", path)
         run_id = start_run(db, crawler.spidercls.name, resumes=resumes)

@@ -436,17 +436,19 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     """
     import yaml
 
+    from archive.runs import ArchiveLocked
     from crawler.discover import run_discover
     from crawler.interrupts import Interrupted
+    from crawler.monitoring import EXIT_LOCKED
     from crawler.registry import add_entries, text_to_add_to
 
     try:
         if out_file:
             text_to_add_to(out_file)  # a registry to add to, before any page is fetched
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
-    except Interrupted as exc:  # Ctrl-C: no entries, which would be taken for the site's
+    except (Interrupted, ArchiveLocked) as exc:  # Ctrl-C: no entries, which would be taken for the site's
         error = click.ClickException(str(exc))
-        error.exit_code = EXIT_INTERRUPTED
+        error.exit_code = EXIT_INTERRUPTED if isinstance(exc, Interrupted) else EXIT_LOCKED
         raise error from None
     except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
         raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)

@@ -192,3 +192,29 @@ def test_demo_on_a_held_archive_says_so_in_one_line_like_crawl(run_nianbao, tmp_
         f"Error: another crawl is running on {tmp_path / 'nianbao.db'} (pid {holder['pid']}, started "
         f"{holder['started']}); not starting")
     assert "Traceback" not in demo.stderr
+
+
+def test_discover_on_a_held_archive_says_so_and_fetches_nothing(run_nianbao, tmp_path):
+    """discover archives what it fetches: not beside a crawl writing the same archive."""
+    with DemoPortal() as portal, hold_archive(tmp_path / "nianbao.db"):
+        home = portal.start_url.split("/zwgk/")[0] + "/"
+        holder = json.loads((tmp_path / "nianbao.db.lock").read_text())
+        result = run_nianbao("discover", home, "--data", tmp_path, "--profile", "test", check=False)
+    assert result.returncode == EXIT_LOCKED, result.stderr[-3000:]
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: another crawl is running on {tmp_path / 'nianbao.db'} (pid {holder['pid']}, started "
+        f"{holder['started']}); not starting")
+    assert not (tmp_path / "nianbao.db").exists()
+
+
+def test_a_crawl_does_not_resume_an_interrupted_discover(tmp_path):
+    from archive.runs import mark_interrupted_runs, start_run
+    from archive.schema import open_database
+
+    db = open_database(tmp_path / "nianbao.db")
+    crawl = start_run(db, "reports")
+    db["crawl_runs"].update(crawl, {"status": "interrupted"})
+    start_run(db, "discover")  # then Ctrl-C: it stays `running` until the next run marks it
+    assert mark_interrupted_runs(db, "reports") == crawl  # the crawl's own interrupted run
+    db["crawl_runs"].update(crawl, {"status": "finished"})
+    assert mark_interrupted_runs(db, "reports") is None
