@@ -29,7 +29,7 @@ from .flavours.detect import detect_flavour
 from .listing import absolute_url, anchor_title, directory_url, is_url
 from .extensions import DATABASE_NAME
 from .interrupts import Interrupted, Interrupts
-from .run import crawl_settings, prepare_archive
+from .run import crawl_settings, run_spider
 from .spiders.reports import response_text
 
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
@@ -140,14 +140,7 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
         process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
         Path(data_dir).mkdir(parents=True, exist_ok=True)
         with hold_archive(path):  # as a crawl does: not beside another one writing the archive
-            prepare_archive(path, archive_db)
-            crawler = process.create_crawler(DiscoverSpider)
-            interrupts.check()  # the last moment before anything is recorded
-            failed = []  # a walk that could not start: raised below, not logged as unhandled
-            process.crawl(crawler, url=url).addErrback(failed.append)
-            interrupts.watch(crawler)
-            process.start(install_signal_handlers=False)
-            interrupts.stopped()
+            crawler, failed = run_spider(process, DiscoverSpider, interrupts, path, archive_db, url=url)
     if failed:
         failed[0].raiseException()
     if interrupts.count:

@@ -168,14 +168,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
                     logger.warning("Cleared a stale lock on %s left by crawl pid %s (started %s), which is gone; "
                                    "its run is resumed", path, hold.stale.get("pid", "?"),
                                    hold.stale.get("started", "?"))
-                prepare_archive(path, archive_db)
-                crawler = process.create_crawler(ReportSpider)
-                interrupts.check()  # the last moment before anything is recorded
-                failed = []  # a crawl that could not start: raised below, not logged as unhandled
-                process.crawl(crawler, sites=sites).addErrback(failed.append)
-                interrupts.watch(crawler)
-                process.start(install_signal_handlers=False)
-                interrupts.stopped()
+                crawler, failed = run_spider(process, ReportSpider, interrupts, path, archive_db, sites=sites)
                 archive = getattr(crawler, "nianbao_archive", None)
                 if archive is not None:
                     run_id = archive.run_id
@@ -238,6 +231,22 @@ def tell_without_a_crawl(data_dir, profile: str, overrides: dict | None, exc: Ex
             continue
         tell_failure(settings, Path(data_dir) / DATABASE_NAME, exc, run_id=None, started=utc_now())
         return
+
+
+def run_spider(process: CrawlerProcess, spidercls, interrupts: Interrupts, path, archive_db=None, **spider_args):
+    """Open the archive at ``path``, then run one ``spidercls`` in ``process`` to its end
+    (blocks), Ctrl-C and SIGTERM watched by ``interrupts``. Returns the crawler and the
+    failures of a spider that could not start, for the caller to raise (inside the reactor
+    they would only be logged as unhandled)."""
+    prepare_archive(path, archive_db)
+    crawler = process.create_crawler(spidercls)
+    interrupts.check()  # the last moment before anything is recorded
+    failed: list = []
+    process.crawl(crawler, **spider_args).addErrback(failed.append)
+    interrupts.watch(crawler)
+    process.start(install_signal_handlers=False)
+    interrupts.stopped()
+    return crawler, failed
 
 
 def prepare_archive(path, archive_db=None) -> None:
