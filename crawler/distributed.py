@@ -270,8 +270,11 @@ class SharedScheduler(Scheduler):
             self.crawl_id = f"{uuid.uuid4().hex} {spider.name}"
             self.server.set(self.seeded_key, self.crawl_id, ex=SEED_MARK_TTL)
             logger.info("Seeding the shared crawl at %s", self.queue.key)
-        else:
+        elif self.server.exists(self.seeded_key):
             logger.info("Joining the shared crawl at %s (%d requests queued)", self.queue.key, len(self.queue))
+        else:  # a warning: the one line a quiet profile shows while this process waits
+            logger.warning("No crawl seeded at %s yet: waiting up to %.0f s for a process started with --seed",
+                           without_password(self.server_url), self.seed_wait)
         self._keep_alive()
         # The engine is done with a request when it leaves the engine's slot (its answer
         # stored, what it links to queued): then it leaves this process's in-flight hash.
@@ -305,7 +308,8 @@ class SharedScheduler(Scheduler):
         try:
             return command()
         except redis.RedisError as exc:
-            self._lose(f"lost the shared queue at {without_password(self.server_url)}: {exc}")
+            self._lose(f"lost the shared queue at {without_password(self.server_url)}: {str(exc).rstrip('.')}. "
+                       "Seed the crawl again (--seed) once Redis is back")
             return default
 
     @property
@@ -313,9 +317,9 @@ class SharedScheduler(Scheduler):
         return self.crawler.settings.get("REDIS_URL")
 
     def _lose(self, why: str) -> None:
-        self.lost = why = why.rstrip(".")
-        logger.error("%s. Stopping this process: what it could not queue or take is lost to this crawl "
-                     "(its pages are archived). Seed the crawl again (--seed) once Redis is back.", why)
+        self.lost = why
+        logger.error("Stopping this process, its pages archived (what it could not queue or take is lost to "
+                     "this crawl): %s", why)
         self.stats.set_value("nianbao/shared_queue_lost", why)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=QUEUE_LOST))
 
@@ -344,8 +348,8 @@ class SharedScheduler(Scheduler):
         mark = self.server.get(self.seeded_key)
         if mark is None or mark.decode("utf-8", "replace") != self.crawl_id:
             self._lose(f"the shared crawl is gone from Redis at {without_password(self.server_url)} "
-                       + ("(Redis restarted without persistence, or flushed?)" if mark is None
-                          else "(another process seeded a new crawl)"))
+                       + ("(Redis restarted without persistence, or flushed?). Seed the crawl again (--seed)"
+                          if mark is None else "(another process seeded a new crawl)"))
             return
         self.server.expire(self.seeded_key, SEED_MARK_TTL)
 
@@ -357,14 +361,17 @@ class SharedScheduler(Scheduler):
             self.crawl_id = mark.decode("utf-8", "replace")
         return mark is not None
 
-    def _crawl_is_busy(self) -> bool:
-        """Requests queued, or in flight in any process (their answers may queue more)."""
-        if len(self.queue):
-            return True
+    def _others_busy(self) -> bool:
+        """Requests queued, or in flight in another process (their answers may queue more).
+        Asked when this process is idle: its own in-flight hash holds nothing in flight."""
+        workers = [w.decode() for w in self.server.smembers(self.workers_key) if w.decode() != self.worker]
         pipe = self.server.pipeline()
-        for worker in self.server.smembers(self.workers_key):
-            pipe.hlen(f"{self.key_prefix}:in_flight:{worker.decode()}")
-        return any(pipe.execute())
+        pipe.delete(self.in_flight_key)
+        pipe.zcard(self.queue.key)
+        for worker in workers:
+            pipe.hlen(f"{self.key_prefix}:in_flight:{worker}")
+        _, queued, *in_flight = pipe.execute()
+        return bool(queued) or any(in_flight)
 
     def _forget(self, request) -> None:
         field = request.meta.get("nianbao_in_flight")
@@ -434,7 +441,7 @@ class SharedScheduler(Scheduler):
             self.seen_seeded = True
             self.idle_since = now
             raise DontCloseSpider
-        if self._shared(self._crawl_is_busy, default=False):
+        if self._shared(self._others_busy, default=False):
             self.idle_since = now  # another process's answers may still queue work
             raise DontCloseSpider
         if self.lost is not None:

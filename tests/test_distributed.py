@@ -392,7 +392,7 @@ def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypa
     joiner.seed, joiner.took_work, joiner.seen_seeded, joiner.idle_since = False, False, False, None
     joiner.idle_close, joiner.seed_wait, joiner.lost = 2.0, 600.0, None
     joiner._crawl_is_on = lambda: seeded[0]
-    joiner._crawl_is_busy = lambda: False  # no request queued or in flight anywhere
+    joiner._others_busy = lambda: False  # no request queued or in flight anywhere
 
     def idle_after(seconds):
         clock[0] += seconds
@@ -519,7 +519,7 @@ def test_a_process_that_loses_redis_stops_and_says_so(tmp_path, guarded_env):
     finally:
         stop_all(portals)
     assert seed.returncode == 4, f"exit {seed.returncode}\n{out}\n{err[-4000:]}"
-    assert f"lost the shared queue at {url}" in err
+    assert f"lost the shared queue at {url}: " in err and "Seed the crawl again (--seed)" in err
     assert query(part / "nianbao.db", "select status from crawl_runs") == [("failed: shared_queue_lost",)]
     assert "crawl finished: no: it stopped early (failed: shared_queue_lost: lost the shared queue" in out
     assert {url for url, in query(part / "nianbao.db", "select url from snapshots")} == answered
