@@ -141,7 +141,8 @@ def _finished(status: str, stats: dict) -> Check:
     if status == "interrupted":
         by = stats.get(STOPPED_BY)
         return Check("crawl finished", False, f"no: interrupted{' by ' + by if by else ''}; the next crawl resumes it")
-    return Check("crawl finished", False, f"no: it stopped early ({status})")
+    lost = stats.get("nianbao/shared_queue_lost")  # crawler/distributed.py
+    return Check("crawl finished", False, f"no: it stopped early ({status}{': ' + lost if lost else ''})")
 
 
 def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool, span: str = "") -> Check:

@@ -128,8 +128,10 @@ NIANBAO_PROGRESS_INTERVAL = 10.0
 NIANBAO_DATA_DIR = "data"
 
 # `nianbao crawl --redis URL` (crawler/distributed.py): how often a process with nothing
-# to do asks the shared queue, in seconds (--seed and --idle set the rest).
+# to do asks the shared queue, in seconds (--seed and --idle set the rest), and how long a
+# process may go without renewing its liveness key before the others requeue its requests.
 NIANBAO_REDIS_POLL = 1.0
+NIANBAO_REDIS_WORKER_TTL = 60.0
 
 # Checks at the end of each run (crawler/monitoring.py); one failing makes `nianbao crawl`
 # exit 3. Errors per page fetched; hosts blocked (challenges, refusals, long Retry-After);

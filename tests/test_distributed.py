@@ -15,6 +15,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from conftest import get_test_file
@@ -29,11 +30,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
+def start_redis(directory) -> tuple[subprocess.Popen, str]:
+    """A redis-server of its own on a free port, no persistence (as the README has it): (process, URL)."""
     import redis
 
-    directory = tmp_path_factory.mktemp("redis")
     port = free_port()
     server = subprocess.Popen(
         [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
@@ -52,9 +52,20 @@ def redis_url(tmp_path_factory):
                 server.kill()
                 pytest.fail(f"redis-server did not start on port {port}")
             time.sleep(0.1)
-    yield url
+    client.close()
+    return server, url
+
+
+def stop_redis(server: subprocess.Popen) -> None:
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    server, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    stop_redis(server)
 
 
 def fetched(portals) -> Counter:
@@ -115,7 +126,7 @@ def wait_for_redis_clients(url: str, count: int, processes, timeout: float = 120
     a joiner that starts polling only after the seed has taken every page shows nothing."""
     import redis
 
-    polling = {"exec", "exists", "multi", "zrange"}  # SharedScheduler's pop and its seed-mark check
+    polling = {"evalsha", "get"}  # SharedScheduler's pop and its seed-mark check
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + timeout
     try:
@@ -125,6 +136,30 @@ def wait_for_redis_clients(url: str, count: int, processes, timeout: float = 120
             time.sleep(0.1)
     finally:
         client.close()
+
+
+def crawl_process(env, registry, part, redis_url, *options) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "nianbao", "crawl", "--sites", str(registry), "--profile", "test",
+         "--redis", redis_url, "--data", str(part), *options],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until(condition, processes, timeout: float = 60) -> None:
+    """Until ``condition()`` holds; fails when a process ends first or after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+            outputs = [p.communicate()[1][-3000:] for p in processes]
+            pytest.fail(f"condition not met in {timeout} s, or a crawl ended first:\n" + "\n".join(outputs))
+        time.sleep(0.05)
+
+
+def pages_answered(portals) -> int:
+    return sum(1 for p in portals.values() for s in p.sent if s.path != "/robots.txt")
 
 
 def query(path, sql, *params):
@@ -355,8 +390,9 @@ def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypa
     seeded = [False]
     joiner = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
     joiner.seed, joiner.took_work, joiner.seen_seeded, joiner.idle_since = False, False, False, None
-    joiner.idle_close, joiner.seed_wait = 2.0, 600.0
+    joiner.idle_close, joiner.seed_wait, joiner.lost = 2.0, 600.0, None
     joiner._crawl_is_on = lambda: seeded[0]
+    joiner._others_busy = lambda: False  # no request queued or in flight anywhere
 
     def idle_after(seconds):
         clock[0] += seconds
@@ -409,3 +445,112 @@ def test_merge_checks_the_cross_year_rules_again_over_what_it_brings_together(tm
                   ("甲县人民政府", 2023, "warn", 0.0, 5.0)]   # against the 2022 version counted now
     assert query(out, "select count(*) from checks c join reports r on r.id = c.report_id "
                       "where c.rule in ('R6', 'R7') and r.is_current = 0") == [(0,)]
+
+
+@needs_redis
+def test_the_requests_a_killed_process_had_in_flight_are_fetched_by_another(tmp_path, guarded_env, redis_url):
+    """A process killed outright (SIGKILL, its machine gone) hands nothing back: the requests
+    it had taken from the queue would be lost to the crawl, their fingerprints saying they
+    were queued, and every other process would end OK. Another process puts them back on
+    the queue once the killed one's liveness key expires: here the same one, started again."""
+    import redis
+
+    from portal.world import start_flavour_sites, stop_all
+
+    url = redis_url[:-1] + "1"  # a database of its own: the killed process leaves its keys there
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    portals, registry = start_flavour_sites(tmp_path, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
+    for portal in portals.values():
+        portal.latency = 1.0  # robots.txt, then the start pages: seconds in flight
+    part = tmp_path / "part"
+    options = ["--idle", "2", "-s", "NIANBAO_REDIS_WORKER_TTL=2"]
+    try:
+        seed = crawl_process(guarded_env, registry, part, url, "--seed", *options)
+        try:
+            # every start request queued and taken from the queue, none answered: all in flight
+            starts = sum(len(entry["start_urls"]) for entry in yaml.safe_load(registry.read_text(encoding="utf-8")))
+            wait_until(lambda: client.scard("nianbao:reports:dupefilter") >= starts
+                       and not client.zcard("nianbao:reports:requests") and not pages_answered(portals), [seed])
+        finally:
+            seed.kill()
+            seed.communicate()
+        again = crawl_process(guarded_env, registry, part, url, *options)  # joins: the seed mark is still there
+        try:
+            out, err = again.communicate(timeout=180)
+        finally:
+            if again.poll() is None:
+                again.kill()
+                again.communicate()
+    finally:
+        stop_all(portals)
+        client.close()
+    assert again.returncode == 0, f"exit {again.returncode}\n{out}\n{err[-4000:]}"
+    assert "back on the shared queue" in err
+    assert query(part / "nianbao.db", "select count(*) from reports") == [(40,)]  # the whole flavour world
+
+
+@needs_redis
+def test_a_process_that_loses_redis_stops_and_says_so(tmp_path, guarded_env):
+    """Redis is the crawl's memory: without it a process would queue nothing more (each link
+    a traceback) and end as if the crawl were done. It stops, its run failed with the reason,
+    every answer it received archived."""
+    from portal.world import start_flavour_sites, stop_all
+
+    (tmp_path / "redis").mkdir()
+    server, url = start_redis(tmp_path / "redis")
+    portals, registry = start_flavour_sites(tmp_path, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
+    for portal in portals.values():
+        portal.latency = 0.5
+    part = tmp_path / "part"
+    try:
+        seed = crawl_process(guarded_env, registry, part, url, "--seed", "--idle", "2")
+        try:
+            wait_until(lambda: pages_answered(portals) >= 3, [seed])
+        finally:
+            stop_redis(server)
+        try:
+            out, err = seed.communicate(timeout=180)
+        finally:
+            if seed.poll() is None:
+                seed.kill()
+                seed.communicate()
+        answered = {p.url(s.path) for p in portals.values() for s in p.sent}
+    finally:
+        stop_all(portals)
+    assert seed.returncode == 4, f"exit {seed.returncode}\n{out}\n{err[-4000:]}"
+    assert f"lost the shared queue at {url}: " in err and "Seed the crawl again (--seed)" in err
+    assert query(part / "nianbao.db", "select status from crawl_runs") == [("failed: shared_queue_lost",)]
+    assert "crawl finished: no: it stopped early (failed: shared_queue_lost: lost the shared queue" in out
+    assert {url for url, in query(part / "nianbao.db", "select url from snapshots")} == answered
+
+
+@needs_redis
+def test_a_process_stays_while_another_has_requests_in_flight(tmp_path, guarded_env, redis_url):
+    """With nothing queued, a joiner does not close while the seed still waits for answers
+    that will queue more: it stays to share them, and ends only after the crawl's last fetch."""
+    from portal.world import start_flavour_sites, stop_all
+
+    url = redis_url[:-1] + "2"
+    portals, registry = start_flavour_sites(tmp_path, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
+    for portal in portals.values():
+        portal.latency = 1.5  # longer than --idle: each answer keeps the queue empty that long
+    parts = [tmp_path / "joiner", tmp_path / "seed"]
+    try:
+        processes = [crawl_process(guarded_env, registry, parts[0], url, "--idle", "1")]
+        wait_for_redis_clients(url, 1, processes)
+        processes.append(crawl_process(guarded_env, registry, parts[1], url, "--seed", "--idle", "1"))
+        try:
+            outputs = [p.communicate(timeout=240) for p in processes]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
+    finally:
+        stop_all(portals)
+    for process, (out, err) in zip(processes, outputs):
+        assert process.returncode == 0, f"exit {process.returncode}\n{out}\n{err[-4000:]}"
+    last_fetch = max(query(part / "nianbao.db", "select max(fetched_at) from snapshots")[0][0] or "" for part in parts)
+    (joiner_finished,), = query(parts[0] / "nianbao.db", "select finished from crawl_runs")
+    assert joiner_finished > last_fetch
