@@ -35,12 +35,8 @@ from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
 from .reparse_pool import CHUNK, Parsed, database_files, parse_ids, parse_one
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
+from .runs import ArchiveLocked, hold_archive
 from .snapshots import Snapshot, read_snapshot
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock; a killed run stays `running` (harmless)
-    fcntl = None
 
 
 def parser_version() -> str:
@@ -135,7 +131,7 @@ def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None)
 
 
 class ReparseError(ValueError):
-    """A reparse cannot start (another one runs on this archive, an unknown site)."""
+    """A reparse cannot start (a crawl or another reparse holds this archive, an unknown site)."""
 
 
 BATCH_REPORTS = 50  # reports per transaction, at most
@@ -144,8 +140,9 @@ CACHE_KIB = -65536  # SQLite page cache while reparsing: 64 MiB
 
 
 class Reparse:
-    """One ``nianbao reparse``: take the archive's reparse lock, mark runs a kill left
-    ``running`` interrupted, count what is to do, then ``run()``.
+    """One ``nianbao reparse``: take the archive's lock (the one a crawl holds: the two
+    never write at once, archive/runs.py), mark reparse runs a kill left ``running``
+    interrupted, count what is to do, then ``run()``.
 
     Example::
 
@@ -160,12 +157,11 @@ class Reparse:
         self.batch_reports, self.batch_seconds = batch_reports, batch_seconds
         self.version = parser_version()
         self.site, self.since = site, since
-        self.lock = None
+        self.hold = None
         self.run_id = None
 
     def __enter__(self) -> "Reparse":
-        db = self.db
-        self.lock = _lock(db)
+        self.hold = _hold_archive(self.db)
         try:
             self._start()
         except BaseException:
@@ -202,9 +198,9 @@ class Reparse:
         self._unlock()
 
     def _unlock(self) -> None:
-        if self.lock is not None:
-            self.lock.close()
-            self.lock = None
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
 
     def run(self, progress=None) -> reparse_runs.ReparseSummary:
         """Parse every version still to do and replace its rows, a batch per transaction."""
@@ -281,16 +277,14 @@ def write_parsed(db, run_id: int, version: str, parsed) -> None:
                                cells_changed=cells_changed, flipped=flipped)
 
 
-def _lock(db):
-    """Hold DB.reparse.lock while reparsing (the OS drops it however the process ends), so
-    a reparse can tell a run that was killed from one still going."""
+def _hold_archive(db):
+    """Hold the archive's lock while reparsing (the OS drops it however the process ends),
+    so that no crawl writes beside the reparse and a reparse can tell a run that was
+    killed from one still going. None for an archive in memory."""
     files = database_files(db)
-    if fcntl is None or not files:
+    if not files:
         return None
-    handle = open(files[0][1] + ".reparse.lock", "a+")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ReparseError(f"another reparse is running on {files[0][1]}") from None
-    return handle
+        return hold_archive(files[0][1], command="reparse")
+    except ArchiveLocked as exc:
+        raise ReparseError(str(exc)) from None

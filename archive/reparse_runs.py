@@ -82,7 +82,7 @@ def finish_run(db, run_id: int, status: str) -> None:
 
 
 def mark_interrupted(db) -> int | None:
-    """Mark ``running`` runs interrupted (call only while holding the reparse lock); return
+    """Mark ``running`` runs interrupted (call only while holding the archive's lock); return
     the newest run if it was interrupted, the one a new run may continue."""
     with db.atomic():
         db.execute("update reparse_runs set status = 'interrupted' where status = 'running'")

@@ -16,9 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import parsers
-from archive.reparse import Reparse, ReparseError, report_snapshot_ids
+from archive.reparse import Reparse, report_snapshot_ids
 from archive.reparse_select import Selection, iter_version_ids
+from archive.runs import hold_archive
 from archive.schema import open_database
+from crawler.monitoring import EXIT_LOCKED
 from nianbao.cli import cli
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -248,11 +250,36 @@ def test_a_killed_reparse_continues_where_it_stopped(data, guarded_env, force):
     assert reparse("--data", data).startswith("Reparsed 0 report pages")
 
 
-def test_a_second_reparse_waits_its_turn(data):
-    db = open_database(Path(data) / "nianbao.db")
-    with Reparse(db):
-        with pytest.raises(ReparseError, match="another reparse is running"):
-            Reparse(open_database(Path(data) / "nianbao.db")).__enter__()
+def test_a_reparse_and_a_crawl_never_write_the_archive_at_once(data, run_nianbao):
+    """Both hold the archive's lock: the second one says who holds it and does nothing
+    (they wrote at once before, and each failed on the other's 'database is locked')."""
+    path = Path(data) / "nianbao.db"
+    with Reparse(open_database(path)) as job:
+        holder = json.loads((Path(data) / "nianbao.db.lock").read_text())
+        assert (holder["pid"], holder["command"]) == (os.getpid(), "reparse")
+        held = f"a reparse is running on {path} (pid {holder['pid']}, started {holder['started']}); not starting"
+        second = run_nianbao("reparse", "--data", data, "--force", check=False)
+        assert (second.returncode, second.stderr.splitlines()[-1]) == (1, f"Error: {held}")
+        crawl = run_nianbao("demo", "--data", data, "--profile", "test", check=False)
+        assert (crawl.returncode, crawl.stderr.splitlines()[-1]) == (EXIT_LOCKED, f"Error: {held}")
+        job.run()
+    assert (Path(data) / "nianbao.db.lock").read_text() == ""  # released: nothing stale left
+    assert query(data, "select count(*) from crawl_runs") == [(1,)]  # the refused crawl wrote nothing
+
+    with hold_archive(path):  # a crawl of this process
+        holder = json.loads((Path(data) / "nianbao.db.lock").read_text())
+        reparsing = run_nianbao("reparse", "--data", data, "--force", check=False)
+    assert (reparsing.returncode, reparsing.stderr.splitlines()[-1]) == (
+        1, f"Error: another crawl is running on {path} (pid {holder['pid']}, started {holder['started']}); "
+           "not starting")
+    assert query(data, "select count(*) from reparse_runs") == [(1,)]
+
+
+def test_a_killed_reparse_leaves_the_next_crawl_no_run_to_resume(data):
+    (Path(data) / "nianbao.db.lock").write_text('{"pid": 999999, "started": "2026-01-01T00:00:00Z", '
+                                                '"command": "reparse"}\n')
+    with hold_archive(Path(data) / "nianbao.db") as hold:
+        assert hold.stale is None
 
 
 def test_versions_are_streamed_a_page_at_a_time(data):
