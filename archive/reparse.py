@@ -21,6 +21,8 @@ rebuilt by ``parsers.embedded_body``.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -137,6 +139,9 @@ class ReparseError(ValueError):
 BATCH_REPORTS = 50  # reports per transaction, at most
 BATCH_SECONDS = 1.0  # parsing time gathered per transaction, at most
 CACHE_KIB = -65536  # SQLite page cache while reparsing: 64 MiB
+# How long a batch waits for another program's write (`nianbao correct`, a command bringing
+# the schema up to date) to end before the reparse gives up: a crawl never writes beside it.
+BUSY_SECONDS = 60
 
 
 class Reparse:
@@ -214,11 +219,13 @@ class Reparse:
         # Every report rewrites its cells in indexes as large as the archive: a bigger page
         # cache (a fixed size, not the archive's) keeps their upper levels in memory.
         (cache_size,) = self.db.execute("pragma cache_size").fetchone()
+        (busy_ms,) = self.db.execute("pragma busy_timeout").fetchone()
         self.db.execute(f"pragma cache_size = {CACHE_KIB}")
+        self.db.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
         try:
             while batch := self._next_batch(results):
                 # The wide tables' rows of each logical report touched: once per batch.
-                with self.db.atomic(), wide_tables.deferred(self.db):
+                with write_transaction(self.db), wide_tables.deferred(self.db):
                     for parsed in batch:
                         write_parsed(self.db, self.run_id, self.version, parsed)
                 if progress:
@@ -226,10 +233,16 @@ class Reparse:
             status = "finished"
         except BrokenProcessPool:
             raise ReparseError("a worker process died (out of memory?); run again to continue") from None
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise ReparseError(f"another program kept the archive locked for over {BUSY_SECONDS}s; "
+                               "run again to continue") from None
         finally:
             results.close()  # stops the workers
             self.db.execute(f"pragma cache_size = {cache_size}")
             reparse_runs.finish_run(self.db, self.run_id, status)
+            self.db.execute(f"pragma busy_timeout = {busy_ms}")
         return self.summary(time.perf_counter() - started)
 
     def summary(self, seconds: float = 0.0) -> reparse_runs.ReparseSummary:
@@ -249,6 +262,21 @@ def reparse(db: sqlite_utils.Database, progress=None, **options) -> reparse_runs
     """Re-run the current parsers over the archive's report versions (no network); see Reparse."""
     with Reparse(db, **options) as job:
         return job.run(progress)
+
+
+@contextlib.contextmanager
+def write_transaction(db):
+    """A transaction that takes SQLite's write lock at its start (BEGIN IMMEDIATE), waiting
+    up to the busy timeout for another writer to finish. A plain BEGIN reads first, and a
+    write after another program's commit then fails at once with 'database is locked' (the
+    snapshot it read is stale: SQLite cannot wait there)."""
+    db.execute("begin immediate")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def write_parsed(db, run_id: int, version: str, parsed) -> None:

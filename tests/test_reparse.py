@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -273,6 +274,30 @@ def test_a_reparse_and_a_crawl_never_write_the_archive_at_once(data, run_nianbao
         1, f"Error: another crawl is running on {path} (pid {holder['pid']}, started {holder['started']}); "
            "not starting")
     assert query(data, "select count(*) from reparse_runs") == [(1,)]
+
+
+def test_another_programs_write_makes_a_reparse_wait_not_fail(data):
+    """Between two batches another program (`nianbao correct`, say) takes the write lock
+    and commits a moment later: the next batch waits for it. (A batch that read first
+    then failed at once with 'database is locked', a traceback, the run cut short.)"""
+    path = Path(data) / "nianbao.db"
+    execute(data, "create table side_notes (note text)")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    committed = []
+
+    def another_program_writes(_count):
+        if committed:
+            return
+        other.execute("begin immediate")
+        other.execute("insert into side_notes values ('written beside the reparse')")
+        timer = threading.Timer(0.5, lambda: committed.append(other.execute("commit")))
+        timer.start()
+
+    with Reparse(open_database(path), force=True, batch_reports=1) as job:
+        summary = job.run(progress=another_program_writes)
+    other.close()
+    assert (summary.status, summary.parsed, summary.outcomes) == ("finished", 5, {"unchanged": 5})
+    assert committed and query(data, "select note from side_notes") == [("written beside the reparse",)]
 
 
 def test_a_killed_reparse_leaves_the_next_crawl_no_run_to_resume(data):
