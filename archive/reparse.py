@@ -35,7 +35,7 @@ from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
-from .reparse_pool import CHUNK, Parsed, database_files, parse_ids, parse_one
+from .reparse_pool import CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, parse_ids, parse_one
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .runs import ArchiveLocked, hold_archive
 from .snapshots import Snapshot, read_snapshot
@@ -231,8 +231,9 @@ class Reparse:
                 if progress:
                     progress(len(batch))
             status = "finished"
-        except BrokenProcessPool:
-            raise ReparseError("a worker process died (out of memory?); run again to continue") from None
+        except BrokenProcessPool:  # pages in a row each killed the worker that parsed it alone
+            raise ReparseError(f"parse workers died on {MAX_DEATHS_IN_A_ROW} pages in a row, each parsed alone "
+                               "(out of memory?); run again to continue") from None
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc):
                 raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import parsers
-from archive.reparse import Reparse, report_snapshot_ids
+from archive.reparse import Reparse, ReparseError, report_snapshot_ids
 from archive.reparse_select import Selection, iter_version_ids
 from archive.runs import hold_archive
 from archive.schema import open_database
@@ -199,6 +200,45 @@ def test_a_damaged_body_is_recorded_as_such_and_its_rows_are_kept(data):
     (error, message), = query(data, "select error, message from errors where snapshot_id = ?", snapshot)
     assert error == "DamagedBody" and f"its stored body does not match its digest {digest}" in message
     assert query(data, "select count(*) from cells") == cells
+
+
+def kill_the_worker_on(monkeypatch, should_die):
+    """Workers (forked from this process) die as the OOM killer or a crash in a parser
+    library would end them, on the snapshots ``should_die(snapshot)`` picks."""
+    import archive.reparse
+
+    real, parent = archive.reparse.parse_snapshot, os.getpid()
+
+    def parse_snapshot(snapshot):
+        if os.getpid() != parent and should_die(snapshot):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(snapshot)
+
+    monkeypatch.setattr(archive.reparse, "parse_snapshot", parse_snapshot)
+
+
+def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_goes_on(data, monkeypatch):
+    """Such a page stopped every run at the same place ('a worker process died ... run
+    again to continue'), so the reparse could never end."""
+    crawl = tables(data)
+    (snapshot,), = query(data, "select snapshot_id from reports order by id limit 1 offset 1")
+    kill_the_worker_on(monkeypatch, lambda s: s.id == snapshot)
+    with Reparse(open_database(Path(data) / "nianbao.db"), workers=1, force=True) as job:
+        summary = job.run()
+    assert (summary.status, summary.parsed, summary.outcomes) == ("finished", 5, {"unchanged": 4, "error": 1})
+    (error, message), = query(data, "select error, message from reparse_changes where outcome = 'error'")
+    assert error == "WorkerDied" and "died on it, also when it was parsed alone" in message
+    assert query(data, "select snapshot_id, error from errors") == [(snapshot, "WorkerDied")]
+    assert tables(data)["cells"] == crawl["cells"]  # its rows as they were
+
+
+def test_workers_dying_on_every_page_stop_the_run_and_blame_no_page(data, monkeypatch):
+    kill_the_worker_on(monkeypatch, lambda s: True)
+    with Reparse(open_database(Path(data) / "nianbao.db"), workers=1, force=True) as job:
+        with pytest.raises(ReparseError, match="parse workers died on 3 pages in a row"):
+            job.run()
+    assert query(data, "select count(*) from reparse_changes") == [(0,)]
+    assert query(data, "select count(*) from errors") == [(0,)]
 
 
 def test_site_and_since_choose_the_pages(data):
