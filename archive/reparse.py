@@ -190,9 +190,12 @@ class Reparse:
         marks = ",".join("?" * len(done_by))
         done = db.execute(f"select count(*) from reparse_changes where run_id in ({marks})",
                           done_by).fetchone()[0] if done_by else 0
+        self.selected, self.skipped = selected, selected - self.todo - done
+        if self.todo == 0 and resumes is None:
+            return  # nothing to parse: nothing recorded, the archive left as it was (no run row)
         self.run_id = reparse_runs.start_run(
             db, parser_version=self.version, workers=self.workers, site=self.site, since=self.since,
-            force=self.force, selected=selected, skipped=selected - self.todo - done, resumes=resumes)
+            force=self.force, selected=selected, skipped=self.skipped, resumes=resumes)
 
     def _same_request(self, run_id: int) -> bool:
         row = self.db.execute("select parser_version, force, site, since from reparse_runs where id = ?",
@@ -209,6 +212,8 @@ class Reparse:
 
     def run(self, progress=None) -> reparse_runs.ReparseSummary:
         """Parse every version still to do and replace its rows, a batch per transaction."""
+        if self.run_id is None:  # nothing to do
+            return self.summary()
         started = time.perf_counter()
         # While this process writes one batch, the workers parse the next: the pages in flight
         # cover two batches, not only the workers' own few (a worker waiting on a full window
@@ -247,6 +252,9 @@ class Reparse:
         return self.summary(time.perf_counter() - started)
 
     def summary(self, seconds: float = 0.0) -> reparse_runs.ReparseSummary:
+        if self.run_id is None:  # a run with nothing to do, not recorded
+            return reparse_runs.ReparseSummary(None, self.version, selected=self.selected,
+                                               skipped_current=self.skipped, workers=self.workers)
         return reparse_runs.summarize(self.db, self.run_id, seconds=seconds)
 
     def _next_batch(self, results) -> list:

@@ -3,7 +3,8 @@ report version it parsed, and the summary printed at the end.
 
 A change row is written in the same transaction as the report's new rows, so the record
 never claims more than the database holds: after a kill, the rows of the runs so far say
-exactly which versions were done, and a resumed run (``resumes``) skips them.
+exactly which versions were done, and a resumed run (``resumes``) skips them. A run that
+finds nothing to parse records nothing: running the same version again writes nothing.
 
 Per version: ``outcome`` new (no rows before) | changed | unchanged | error;
 ``cells_changed`` counts cells whose value or kind differs, appeared or disappeared;
@@ -166,7 +167,7 @@ def record_change(db, *, run_id, snapshot_id, url, parser_version, before, repor
 class ReparseSummary:
     """What a reparse (with the interrupted runs it resumed) did, counted from the database."""
 
-    run_id: int
+    run_id: int | None  # None: nothing was to do, and nothing was recorded
     parser_version: str
     status: str = "finished"
     selected: int = 0

@@ -148,6 +148,18 @@ def test_reparse_is_idempotent(data):
     assert f"5 selected, 5 already parsed by version {VERSION} (--force parses them again)" in out
     assert tables(data) == once
     assert query(data, "select count(*) from reparse_changes") == [(5,)]
+    assert query(data, "select count(*) from reparse_runs") == [(1,)]  # a run with nothing to do: not recorded
+
+
+def test_a_reparse_with_nothing_to_do_writes_nothing(data):
+    db = open_database(Path(data) / "nianbao.db")  # the schema up to date first: opening is not reparsing
+    watcher = sqlite3.connect(Path(data) / "nianbao.db")
+    (before,) = watcher.execute("pragma data_version").fetchone()  # changes when another connection commits
+    with Reparse(db, workers=1) as job:
+        summary = job.run()
+    assert (summary.parsed, summary.selected, summary.skipped_current) == (0, 5, 5)
+    assert watcher.execute("pragma data_version").fetchone() == (before,)
+    watcher.close()
 
 
 def test_rows_read_the_same_again_are_not_rewritten(data):
