@@ -35,7 +35,8 @@ from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
-from .reparse_pool import CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, parse_ids, parse_one
+from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, max_workers, parse_ids, parse_one,
+                           usable_cpus)
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .runs import ArchiveLocked, hold_archive
 from .snapshots import Snapshot, read_snapshot
@@ -158,6 +159,9 @@ class Reparse:
     def __init__(self, db, *, workers=0, site=None, since=None, force=False,
                  batch_reports=BATCH_REPORTS, batch_seconds=BATCH_SECONDS):
         """``workers``: processes that parse while this one writes; 0 parses here too."""
+        if workers > max_workers():  # each is a process of ~100 MB: 1000 would take the machine down
+            raise ReparseError(f"{workers} parse workers: at most {max_workers()} on this machine "
+                               f"({usable_cpus()} CPUs; past two or three, the one writing process is the limit)")
         self.db, self.workers, self.force = db, max(0, workers), force
         self.batch_reports, self.batch_seconds = batch_reports, batch_seconds
         self.version = parser_version()

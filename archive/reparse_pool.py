@@ -173,6 +173,12 @@ def default_workers() -> int:
     return max(0, min(MAX_DEFAULT_WORKERS, usable_cpus() - 1))
 
 
+def max_workers() -> int:
+    """The most parse workers a reparse takes: the CPUs this process may use (at least
+    ``MAX_DEFAULT_WORKERS``)."""
+    return max(MAX_DEFAULT_WORKERS, usable_cpus())
+
+
 def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | None = None):
     """Yield ``Parsed`` for each id, in order: parsed in ``workers`` processes, or in this
     one when ``workers`` is 0 (or ``db`` is in memory: workers need a database file)."""

@@ -260,6 +260,16 @@ def test_site_and_since_choose_the_pages(data):
     assert "0 selected" in reparse("--data", data, "--force", "--since", "2999-01-01")
     err = reparse("--data", data, "--site", "nosuch.example", code=1)
     assert err.strip().endswith("Error: no report pages of site or host 'nosuch.example' in the archive")
+    err = reparse("--data", data, "--force", "--site", "", code=1)  # was every site
+    assert err.strip().endswith("Error: an empty site names no site: give a registry name or a host")
+
+
+def test_more_workers_than_the_machine_can_use_is_refused(data):
+    """1000 workers forked 1000 processes of ~100 MB each."""
+    limit = max(4, len(os.sched_getaffinity(0)))
+    err = reparse("--data", data, "--force", "--workers", limit + 1, code=1)
+    assert f"Error: {limit + 1} parse workers: at most {limit} on this machine" in err
+    assert query(data, "select count(*) from reparse_runs") == [(0,)]
 
 
 _KILLED_REPARSE = (
