@@ -181,6 +181,7 @@ class ReparseSummary:
     reports_with_flips: int = 0
     seconds: float = 0.0
     workers: int = 0  # parse processes of this run (0: parsed in the writing process)
+    resumed: list = field(default_factory=list)  # the interrupted runs this one continues, oldest first
 
 
 def summarize(db, run_id: int, *, seconds: float = 0.0) -> ReparseSummary:
@@ -194,6 +195,7 @@ def summarize(db, run_id: int, *, seconds: float = 0.0) -> ReparseSummary:
     summary.outcomes = dict(db.execute(f"select outcome, count(*) {where} group by outcome", runs).fetchall())
     summary.parsed = sum(summary.outcomes.values())
     summary.parsed_now = db.execute("select count(*) from reparse_changes where run_id = ?", [run_id]).fetchone()[0]
+    summary.resumed = sorted(runs[1:])
     summary.replaced_versions = dict(db.execute(  # new reports replace nothing: counted as new
         f"select previous_version, count(*) {where} and outcome != 'error' and previous_version is not null "
         f"group by 1 order by 2 desc", runs).fetchall())
@@ -210,12 +212,21 @@ def format_summary(s: ReparseSummary) -> str:
     o = s.outcomes
     errors = o.get("error", 0)
     where = f"{s.workers} parse worker{'s' if s.workers > 1 else ''}" if s.workers else "parsed in this process"
-    rate = (f" in {s.seconds:.1f}s ({s.parsed_now / s.seconds:.1f} pages/s, {where})"
-            if s.seconds and s.parsed_now else "")
+    timing = (f" in {s.seconds:.1f}s ({s.parsed_now / s.seconds:.1f} pages/s, {where})"
+              if s.seconds and s.parsed_now else "")
+    if s.resumed:  # the time and the speed are this run's own
+        timing = f"; {s.parsed_now} of them by this run{timing}"
     replaced = ", ".join(f"{v} ({n})" for v, n in s.replaced_versions.items())
     flips = ", ".join(f"{k} {n}" for k, n in s.checks_flipped.most_common())
     lines = [
-        f"Reparsed {s.parsed} report pages: {s.parsed - errors} stored, {errors} failed{rate}",
+        f"Reparsed {s.parsed} report pages: {s.parsed - errors} stored, {errors} failed{timing}",
+    ]
+    if s.resumed:
+        runs = s.resumed
+        named = f"{runs[0]}–{runs[-1]}" if len(runs) > 2 else ", ".join(map(str, runs))
+        lines.append(f"continues:            interrupted run{'s' if len(runs) > 1 else ''} {named}, which "
+                     f"parsed {s.parsed - s.parsed_now} of them")
+    lines += [
         f"parser version:       {s.parser_version}, "
         + (f"replacing rows of version {replaced}" if replaced else "no earlier rows replaced"),
         f"report versions:      {s.selected} selected, {s.skipped_current} already parsed by "
