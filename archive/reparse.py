@@ -232,13 +232,14 @@ class Reparse:
         self.db.execute(f"pragma cache_size = {CACHE_KIB}")
         self.db.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
         try:
-            while batch := self._next_batch(results):
-                # The wide tables' rows of each logical report touched: once per batch.
-                with write_transaction(self.db), wide_tables.deferred(self.db):
-                    for parsed in batch:
-                        write_parsed(self.db, self.run_id, self.version, parsed)
-                if progress:
-                    progress(len(batch))
+            with reparse_runs.watch_cross_checks(self.db, self.run_id):
+                while batch := self._next_batch(results):
+                    # The wide tables' rows of each logical report touched: once per batch.
+                    with write_transaction(self.db), wide_tables.deferred(self.db):
+                        for parsed in batch:
+                            write_parsed(self.db, self.run_id, self.version, parsed)
+                    if progress:
+                        progress(len(batch))
             status = "finished"
         except BrokenProcessPool:  # pages in a row each killed the worker that parsed it alone
             raise ReparseError(f"parse workers died on {MAX_DEATHS_IN_A_ROW} pages in a row, each parsed alone "
@@ -313,9 +314,10 @@ def write_parsed(db, run_id: int, version: str, parsed) -> None:
     report_id = store_report(db, url=parsed.url, snapshot_id=parsed.snapshot_id, report=parsed.report,
                              parser_version=version, text=parsed.text)
     checks = reparse_runs.read_checks(db, report_id) if before else {}
-    outcome, cells_changed, flipped = reparse_runs.compare(before, parsed.report, checks)
-    reparse_runs.record_change(db, **change, report_id=report_id, outcome=outcome,
-                               cells_changed=cells_changed, flipped=flipped)
+    fields = reparse_runs.read_fields(db, report_id) if before else {}
+    outcome, cells_changed, flipped, fields_changed = reparse_runs.compare(before, parsed.report, checks, fields)
+    reparse_runs.record_change(db, **change, report_id=report_id, outcome=outcome, cells_changed=cells_changed,
+                               flipped=flipped, fields_changed=fields_changed)
 
 
 def _hold_archive(db):

@@ -190,13 +190,20 @@ def test_changed_numbers_and_flipped_checks_are_recorded(data):
                                          "and status = 'fail' limit 1", report_id)
     execute(data, "update checks set status = 'pass' where report_id = ? and rule = ? and [where] = ?",
             report_id, rule, where)
+    # ... and another report's title and year (a parser upgrade that reads them better: counted
+    # as unchanged before).
+    (other,), = query(data, "select id from reports where id != ? order by id limit 1", report_id)
+    execute(data, "update reports set title = 'an older reading', year = year - 1 where id = ?", other)
     out = reparse("--data", data, "--force")
     assert "numbers changed:      1 report(s)" in out
+    assert "other fields changed: 1 report(s) (title 1, year 1)" in out
     assert "checks flipped:       1 in 1 report(s) (pass→fail 1)" in out
-    assert "unchanged:            4" in out
+    assert "unchanged:            3" in out
     change = query(data, "select outcome, cells_changed, checks_flipped from reparse_changes where report_id = ?",
                    report_id)
     assert change == [("changed", 1, json.dumps([[rule, where, "pass", "fail"]]))]
+    assert query(data, "select outcome, fields_changed from reparse_changes where report_id = ?", other) == [
+        ("changed", '["title", "year"]')]
     assert tables(data) == crawl
 
 
@@ -319,7 +326,7 @@ def test_a_reparse_and_a_crawl_never_write_the_archive_at_once(data, run_nianbao
     """Both hold the archive's lock: the second one says who holds it and does nothing
     (they wrote at once before, and each failed on the other's 'database is locked')."""
     path = Path(data) / "nianbao.db"
-    with Reparse(open_database(path)) as job:
+    with Reparse(open_database(path), force=True) as job:
         holder = json.loads((Path(data) / "nianbao.db.lock").read_text())
         assert (holder["pid"], holder["command"]) == (os.getpid(), "reparse")
         held = f"a reparse is running on {path} (pid {holder['pid']}, started {holder['started']}); not starting"
@@ -390,6 +397,72 @@ def bench_archive(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "nianbao.db"
     reparse_bench.build_archive(path, 16, log=lambda *a, **k: None)
     return path
+
+
+@pytest.fixture(scope="module")
+def years_archive(tmp_path_factory):
+    """The benchmark's first 60 pages: among them one body's reports of two following
+    years, so R6 (carried over against the year before's carried forward) is made."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import reparse_bench
+    finally:
+        sys.path.remove(str(BENCH))
+    path = tmp_path_factory.mktemp("years") / "nianbao.db"
+    reparse_bench.build_archive(path, 60, log=lambda *a, **k: None)
+    return path
+
+
+def test_a_cross_year_check_put_right_again_in_the_same_run_is_no_flip(years_archive, tmp_path):
+    """Both years as an older parser read them, one more application carried forward and
+    over: the reparse puts back the first year, then the second. In between, R6 of the
+    second year compared the two readings and flipped; the run ends with it as it was,
+    and so says the summary (it counted the flip)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(years_archive, data / "nianbao.db")
+    crawl = tables(data)
+    (later, earlier, column), = query(data, """
+        select c.report_id, p.report_id, c.[where] from checks c
+        join reports r on r.id = c.report_id
+        join report_groups g on g.id = r.group_id
+        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
+        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    for report_id, row in ((earlier, "carried_forward"), (later, "carried_over")):
+        execute(data, "update cells set value = value + 1 where report_id = ? and table_name = 'applications' "
+                      "and row_key = ? and column_key = ?", report_id, row, column)
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert "numbers changed:      2 report(s)" in out
+    assert "checks flipped:       0 in 0 report(s)\n" in out
+    after = tables(data)
+    # The check was replaced twice, its row id with it: the same rows, in another order.
+    assert sorted(after.pop("checks")) == sorted(crawl.pop("checks")) and after == crawl
+    assert query(data, "select count(*) from reparse_cross_checks") == [(0,)]  # only flips are kept
+
+
+def test_a_cross_year_check_a_neighbour_flips_is_counted_once_with_its_report(years_archive, tmp_path):
+    """The earlier year as an older parser read it: reparsed, it flips R6 of the later year,
+    which is no report of its own parse. Counted and kept (reparse_cross_checks)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(years_archive, data / "nianbao.db")
+    (later, earlier, column), = query(data, """
+        select c.report_id, p.report_id, c.[where] from checks c
+        join reports r on r.id = c.report_id
+        join report_groups g on g.id = r.group_id
+        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
+        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    # As the older parser had it, R6 made against that reading: not equal.
+    execute(data, "update cells set value = value + 1 where report_id = ? and table_name = 'applications' "
+                  "and row_key = 'carried_forward' and column_key = ?", earlier, column)
+    (status,), = query(data, "select status from checks where report_id = ? and rule = 'R6' and [where] = ?",
+                       later, column)
+    execute(data, "update checks set status = 'warn' where report_id = ? and rule = 'R6' and [where] = ?",
+            later, column)
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert f"checks flipped:       1 in 1 report(s) (warn→{status} 1; 1 of them R6/R7, across years)" in out
+    assert query(data, "select report_id, rule, [where], before, after from reparse_cross_checks") == [
+        (later, "R6", column, "warn", status)]
 
 
 def test_workers_write_the_same_rows_as_one_process(bench_archive, tmp_path):
