@@ -284,6 +284,7 @@ class ReparseSummary:
     parsed: int = 0  # by this run and the runs it resumed
     parsed_now: int = 0  # by this run alone (in ``seconds``)
     outcomes: dict = field(default_factory=dict)  # new / changed / unchanged / error -> count
+    errors: dict = field(default_factory=dict)  # error class (ParseError, DamagedBody, WorkerDied …) -> count
     replaced_versions: dict = field(default_factory=dict)  # previous parser version -> count
     numbers_changed: int = 0  # versions with at least one cell changed
     fields_changed: Counter = field(default_factory=Counter)  # "title" -> versions whose title changed
@@ -306,6 +307,8 @@ def summarize(db, run_id: int, *, seconds: float = 0.0) -> ReparseSummary:
     where = f"from reparse_changes where run_id in ({marks})"
     summary.outcomes = dict(db.execute(f"select outcome, count(*) {where} group by outcome", runs).fetchall())
     summary.parsed = sum(summary.outcomes.values())
+    summary.errors = dict(db.execute(f"select error, count(*) {where} and outcome = 'error' group by 1 "
+                                     f"order by 2 desc, 1", runs).fetchall())
     summary.parsed_now = db.execute("select count(*) from reparse_changes where run_id = ?", [run_id]).fetchone()[0]
     summary.resumed = sorted(runs[1:])
     summary.replaced_versions = dict(db.execute(  # new reports replace nothing: counted as new
@@ -363,7 +366,9 @@ def format_summary(s: ReparseSummary) -> str:
         f"checks flipped:       {sum(s.checks_flipped.values())} in {s.reports_with_flips} report(s)"
         + (f" ({flips})" if flips else ""),
         f"unchanged:            {o.get('unchanged', 0)}",
-        f"errors:               {errors}",
+        f"errors:               {errors}" + (" (" + ", ".join(f"{k} {n}" for k, n in s.errors.items())
+                                                 + "; the pages: reparse_changes where outcome = 'error')"
+                                                 if s.errors else ""),
     ]
     if s.status != "finished":
         lines.append(f"status:               {s.status}; run the same command again to continue")

@@ -215,7 +215,7 @@ def test_a_damaged_body_is_recorded_as_such_and_its_rows_are_kept(data):
     cells = query(data, "select count(*) from cells")
     execute(data, "update payloads set data = x'00', codec = 'identity', dict_id = null where digest = ?", digest)
     out = reparse("--data", data, "--force", "--workers", "0")
-    assert "errors:               1" in out
+    assert "errors:               1 (DamagedBody 1; the pages: reparse_changes where outcome = 'error')" in out
     (error, message), = query(data, "select error, message from errors where snapshot_id = ?", snapshot)
     assert error == "DamagedBody" and f"its stored body does not match its digest {digest}" in message
     assert query(data, "select count(*) from cells") == cells
