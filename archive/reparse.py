@@ -13,7 +13,8 @@ replaced together with its ``reparse_changes`` row (reparse_runs.py), so a run k
 at any point leaves whole reports behind and the next run continues where it stopped.
 The wide tables' rows of the logical reports a batch touched are refreshed once, at the
 end of its transaction (archive/wide_tables.py: cheaper than once per report, and exact
-at every commit).
+at every commit). A reparse holds the archive's lock, as a crawl does (archive/runs.py):
+the two never write at once; another program's short write makes a batch wait its turn.
 
 Nothing here loads the crawler (nor Scrapy): a page whose body is embedded in a script is
 rebuilt by ``parsers.embedded_body``.
