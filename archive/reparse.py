@@ -13,7 +13,8 @@ replaced together with its ``reparse_changes`` row (reparse_runs.py), so a run k
 at any point leaves whole reports behind and the next run continues where it stopped.
 The wide tables' rows of the logical reports a batch touched are refreshed once, at the
 end of its transaction (archive/wide_tables.py: cheaper than once per report, and exact
-at every commit).
+at every commit). A reparse holds the archive's lock, as a crawl does (archive/runs.py):
+the two never write at once; another program's short write makes a batch wait its turn.
 
 Nothing here loads the crawler (nor Scrapy): a page whose body is embedded in a script is
 rebuilt by ``parsers.embedded_body``.
@@ -21,6 +22,8 @@ rebuilt by ``parsers.embedded_body``.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -33,14 +36,11 @@ from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
-from .reparse_pool import CHUNK, Parsed, database_files, parse_ids, parse_one
+from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, max_workers, parse_ids, parse_one,
+                           usable_cpus)
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
+from .runs import ArchiveLocked, hold_archive
 from .snapshots import Snapshot, read_snapshot
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock; a killed run stays `running` (harmless)
-    fcntl = None
 
 
 def parser_version() -> str:
@@ -135,17 +135,21 @@ def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None)
 
 
 class ReparseError(ValueError):
-    """A reparse cannot start (another one runs on this archive, an unknown site)."""
+    """A reparse cannot start (a crawl or another reparse holds this archive, an unknown site)."""
 
 
 BATCH_REPORTS = 50  # reports per transaction, at most
 BATCH_SECONDS = 1.0  # parsing time gathered per transaction, at most
 CACHE_KIB = -65536  # SQLite page cache while reparsing: 64 MiB
+# How long a batch waits for another program's write (`nianbao correct`, a command bringing
+# the schema up to date) to end before the reparse gives up: a crawl never writes beside it.
+BUSY_SECONDS = 60
 
 
 class Reparse:
-    """One ``nianbao reparse``: take the archive's reparse lock, mark runs a kill left
-    ``running`` interrupted, count what is to do, then ``run()``.
+    """One ``nianbao reparse``: take the archive's lock (the one a crawl holds: the two
+    never write at once, archive/runs.py), mark reparse runs a kill left ``running``
+    interrupted, count what is to do, then ``run()``.
 
     Example::
 
@@ -156,16 +160,18 @@ class Reparse:
     def __init__(self, db, *, workers=0, site=None, since=None, force=False,
                  batch_reports=BATCH_REPORTS, batch_seconds=BATCH_SECONDS):
         """``workers``: processes that parse while this one writes; 0 parses here too."""
+        if workers > max_workers():  # each is a process of ~100 MB: 1000 would take the machine down
+            raise ReparseError(f"{workers} parse workers: at most {max_workers()} on this machine "
+                               f"({usable_cpus()} CPUs; past two or three, the one writing process is the limit)")
         self.db, self.workers, self.force = db, max(0, workers), force
         self.batch_reports, self.batch_seconds = batch_reports, batch_seconds
         self.version = parser_version()
         self.site, self.since = site, since
-        self.lock = None
+        self.hold = None
         self.run_id = None
 
     def __enter__(self) -> "Reparse":
-        db = self.db
-        self.lock = _lock(db)
+        self.hold = _hold_archive(self.db)
         try:
             self._start()
         except BaseException:
@@ -189,9 +195,12 @@ class Reparse:
         marks = ",".join("?" * len(done_by))
         done = db.execute(f"select count(*) from reparse_changes where run_id in ({marks})",
                           done_by).fetchone()[0] if done_by else 0
+        self.selected, self.skipped = selected, selected - self.todo - done
+        if self.todo == 0 and resumes is None:
+            return  # nothing to parse: nothing recorded, the archive left as it was (no run row)
         self.run_id = reparse_runs.start_run(
             db, parser_version=self.version, workers=self.workers, site=self.site, since=self.since,
-            force=self.force, selected=selected, skipped=selected - self.todo - done, resumes=resumes)
+            force=self.force, selected=selected, skipped=self.skipped, resumes=resumes)
 
     def _same_request(self, run_id: int) -> bool:
         row = self.db.execute("select parser_version, force, site, since from reparse_runs where id = ?",
@@ -202,12 +211,14 @@ class Reparse:
         self._unlock()
 
     def _unlock(self) -> None:
-        if self.lock is not None:
-            self.lock.close()
-            self.lock = None
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
 
     def run(self, progress=None) -> reparse_runs.ReparseSummary:
         """Parse every version still to do and replace its rows, a batch per transaction."""
+        if self.run_id is None:  # nothing to do
+            return self.summary()
         started = time.perf_counter()
         # While this process writes one batch, the workers parse the next: the pages in flight
         # cover two batches, not only the workers' own few (a worker waiting on a full window
@@ -218,25 +229,38 @@ class Reparse:
         # Every report rewrites its cells in indexes as large as the archive: a bigger page
         # cache (a fixed size, not the archive's) keeps their upper levels in memory.
         (cache_size,) = self.db.execute("pragma cache_size").fetchone()
+        (busy_ms,) = self.db.execute("pragma busy_timeout").fetchone()
         self.db.execute(f"pragma cache_size = {CACHE_KIB}")
+        self.db.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
         try:
-            while batch := self._next_batch(results):
-                # The wide tables' rows of each logical report touched: once per batch.
-                with self.db.atomic(), wide_tables.deferred(self.db):
-                    for parsed in batch:
-                        write_parsed(self.db, self.run_id, self.version, parsed)
-                if progress:
-                    progress(len(batch))
+            with reparse_runs.watch_cross_checks(self.db, self.run_id):
+                while batch := self._next_batch(results):
+                    # The wide tables' rows of each logical report touched: once per batch.
+                    with write_transaction(self.db), wide_tables.deferred(self.db):
+                        for parsed in batch:
+                            write_parsed(self.db, self.run_id, self.version, parsed)
+                    if progress:
+                        progress(len(batch))
             status = "finished"
-        except BrokenProcessPool:
-            raise ReparseError("a worker process died (out of memory?); run again to continue") from None
+        except BrokenProcessPool:  # pages in a row each killed the worker that parsed it alone
+            raise ReparseError(f"parse workers died on {MAX_DEATHS_IN_A_ROW} pages in a row, each parsed alone "
+                               "(out of memory?); run again to continue") from None
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            raise ReparseError(f"another program kept the archive locked for over {BUSY_SECONDS}s; "
+                               "run again to continue") from None
         finally:
             results.close()  # stops the workers
             self.db.execute(f"pragma cache_size = {cache_size}")
             reparse_runs.finish_run(self.db, self.run_id, status)
+            self.db.execute(f"pragma busy_timeout = {busy_ms}")
         return self.summary(time.perf_counter() - started)
 
     def summary(self, seconds: float = 0.0) -> reparse_runs.ReparseSummary:
+        if self.run_id is None:  # a run with nothing to do, not recorded
+            return reparse_runs.ReparseSummary(None, self.version, selected=self.selected,
+                                               skipped_current=self.skipped, workers=self.workers)
         return reparse_runs.summarize(self.db, self.run_id, seconds=seconds)
 
     def _next_batch(self, results) -> list:
@@ -253,6 +277,21 @@ def reparse(db: sqlite_utils.Database, progress=None, **options) -> reparse_runs
     """Re-run the current parsers over the archive's report versions (no network); see Reparse."""
     with Reparse(db, **options) as job:
         return job.run(progress)
+
+
+@contextlib.contextmanager
+def write_transaction(db):
+    """A transaction that takes SQLite's write lock at its start (BEGIN IMMEDIATE), waiting
+    up to the busy timeout for another writer to finish. A plain BEGIN reads first, and a
+    write after another program's commit then fails at once with 'database is locked' (the
+    snapshot it read is stale: SQLite cannot wait there)."""
+    db.execute("begin immediate")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def write_parsed(db, run_id: int, version: str, parsed) -> None:
@@ -276,21 +315,20 @@ def write_parsed(db, run_id: int, version: str, parsed) -> None:
     report_id = store_report(db, url=parsed.url, snapshot_id=parsed.snapshot_id, report=parsed.report,
                              parser_version=version, text=parsed.text)
     checks = reparse_runs.read_checks(db, report_id) if before else {}
-    outcome, cells_changed, flipped = reparse_runs.compare(before, parsed.report, checks)
-    reparse_runs.record_change(db, **change, report_id=report_id, outcome=outcome,
-                               cells_changed=cells_changed, flipped=flipped)
+    fields = reparse_runs.read_fields(db, report_id) if before else {}
+    outcome, cells_changed, flipped, fields_changed = reparse_runs.compare(before, parsed.report, checks, fields)
+    reparse_runs.record_change(db, **change, report_id=report_id, outcome=outcome, cells_changed=cells_changed,
+                               flipped=flipped, fields_changed=fields_changed)
 
 
-def _lock(db):
-    """Hold DB.reparse.lock while reparsing (the OS drops it however the process ends), so
-    a reparse can tell a run that was killed from one still going."""
+def _hold_archive(db):
+    """Hold the archive's lock while reparsing (the OS drops it however the process ends),
+    so that no crawl writes beside the reparse and a reparse can tell a run that was
+    killed from one still going. None for an archive in memory."""
     files = database_files(db)
-    if fcntl is None or not files:
+    if not files:
         return None
-    handle = open(files[0][1] + ".reparse.lock", "a+")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise ReparseError(f"another reparse is running on {files[0][1]}") from None
-    return handle
+        return hold_archive(files[0][1], command="reparse")
+    except ArchiveLocked as exc:
+        raise ReparseError(str(exc)) from None

@@ -7,7 +7,10 @@ the parent is the one writer. ``ParsePool`` keeps the workers for as long as it 
 ``parse_ids`` runs one over a list of ids (``nianbao reparse``). Results come back in
 the order the ids went in, so the rows written do not depend on the number of workers.
 At most ``window`` tasks are in flight: a writer slower than the workers holds them back
-instead of queueing results without bound.
+instead of queueing results without bound. When a worker dies (a page that crashes a
+parser library or exhausts memory), the pages in flight are parsed again one at a time:
+a page that kills its worker alone comes back as a ``WorkerDied`` error, the rest as
+parsed, and the run goes on (it died at that page again on every run before).
 
 Workers leave signals to the parent (Ctrl-C reaches the whole process group; a crawl
 closing on SIGTERM still wants the pages in flight parsed) and die with it: the kernel
@@ -22,6 +25,7 @@ import os
 import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 
@@ -35,6 +39,10 @@ CHUNK = 4  # ids per task: fewer round trips, still a smooth progress bar
 # past two or three workers it is the limit, and each more worker only costs its memory.
 MAX_DEFAULT_WORKERS = 4
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Pages in a row whose worker dies when each is parsed alone: past this, the machine (its
+# memory), not the pages, is the cause, and the run stops (BrokenProcessPool).
+MAX_DEATHS_IN_A_ROW = 3
+WORKER_DIED = "WorkerDied"
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,12 @@ def default_workers() -> int:
     return max(0, min(MAX_DEFAULT_WORKERS, usable_cpus() - 1))
 
 
+def max_workers() -> int:
+    """The most parse workers a reparse takes: the CPUs this process may use (at least
+    ``MAX_DEFAULT_WORKERS``)."""
+    return max(MAX_DEFAULT_WORKERS, usable_cpus())
+
+
 def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | None = None):
     """Yield ``Parsed`` for each id, in order: parsed in ``workers`` processes, or in this
     one when ``workers`` is 0 (or ``db`` is in memory: workers need a database file)."""
@@ -173,21 +187,66 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | No
             yield parse_one(db, snapshot_id)
         return
     window = window or workers * 4
-    with ParsePool(db, workers) as pool:
-        pending = deque()
-        try:
-            while True:
-                while len(pending) < window:
-                    chunk = list(islice(ids, CHUNK))
-                    if not chunk:
-                        break
-                    pending.append(pool.submit(chunk))
-                if not pending:
-                    return
-                yield from pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = ParsePool(db, workers)
+    pending = deque()  # (ids, Future of their Parsed)
+    try:
+        while True:
+            while len(pending) < window:
+                chunk = list(islice(ids, CHUNK))
+                if not chunk:
+                    break
+                pending.append((chunk, pool.submit(chunk)))
+            if not pending:
+                return
+            try:
+                parsed = pending[0][1].result()
+            except BrokenProcessPool:  # a worker died, on one of the pages in flight
+                in_flight = [i for chunk, _ in pending for i in chunk]
+                pending.clear()
+                pool.close(wait=False)
+                yield from _parse_alone(db, in_flight)
+                pool = ParsePool(db, workers)
+                continue
+            pending.popleft()
+            yield from parsed
+    finally:
+        for _, future in pending:
+            future.cancel()
+        pool.close()
+
+
+def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
+    """Parse each id alone in one worker, in order: one whose worker dies again comes back
+    as a ``WORKER_DIED`` error. Raises BrokenProcessPool when ``MAX_DEATHS_IN_A_ROW`` pages in a
+    row die, before any of them is handed on (not the pages' fault, and not to be recorded)."""
+    held = []  # results not handed on while the last pages died
+    deaths = 0
+    pool = ParsePool(db, 1)
+    try:
+        for snapshot_id in ids:
+            try:
+                held += pool.submit([snapshot_id]).result()
+                deaths = 0
+            except BrokenProcessPool:
+                pool.close(wait=False)
+                deaths += 1
+                if deaths >= MAX_DEATHS_IN_A_ROW:
+                    raise
+                held.append(_worker_died(db, snapshot_id))
+                pool = ParsePool(db, 1)
+                continue
+            yield from held
+            held = []
+        yield from held
+    finally:
+        pool.close()
+
+
+def _worker_died(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
+    url, digest = db.execute("select url, payload_digest from snapshots where id = ?", [snapshot_id]).fetchone()
+    return Parsed(snapshot_id, url, digest, error=WORKER_DIED,
+                  message="its parse worker died on it, also when it was parsed alone (out of memory, or a crash "
+                          "in a parser library); its earlier rows are kept, and --force tries it again")
 
 
 def _warm_imports() -> None:

@@ -108,6 +108,8 @@ def count_versions(db, selection: Selection, pending: bool = True) -> int:
 
 
 def check_site(db, selection: Selection) -> None:
+    if selection.site is not None and not selection.site.strip():  # not "every site"
+        raise SelectionError("an empty site names no site: give a registry name or a host")
     if selection.site and not count_versions(db, Selection(selection.parser_version, site=selection.site), False):
         raise SelectionError(f"no report pages of site or host {selection.site!r} in the archive")
 

@@ -7,7 +7,8 @@ other crawl is alive, marks such runs ``interrupted`` and continues them: its ro
 ``resumes`` the interrupted run, and together they form one logical crawl.
 
 The lock is an ``flock`` on DB_PATH.lock, which the OS releases however its holder
-ends, so a killed crawl can never leave the archive locked. ``hold_archive`` (taken by
+ends, so a killed crawl can never leave the archive locked. ``nianbao reparse`` holds
+the same lock (archive/reparse.py): a crawl and a reparse never write the archive at once. ``hold_archive`` (taken by
 ``crawler.run.run_crawl`` before anything else) also writes the holder's pid into the
 file and empties it on a clean exit: a second crawl can say who is running, and a crawl
 that finds the file free but not empty knows it clears a stale lock of a killed run.
@@ -67,12 +68,14 @@ def lock_archive(db_path) -> object | None:
 
 
 class ArchiveLocked(RuntimeError):
-    """Another live crawl holds the archive's lock; ``holder`` is what it wrote there."""
+    """Another live crawl (or reparse) holds the archive's lock; ``holder`` is what it wrote there."""
 
     def __init__(self, db_path, holder: dict | None):
         self.holder = holder or {}
         who = f"pid {self.holder['pid']}, started {self.holder.get('started', '?')}" if "pid" in self.holder else "pid unknown"
-        super().__init__(f"another crawl is running on {db_path} ({who}); not starting")
+        command = self.holder.get("command", "crawl")
+        what = "another crawl" if command == "crawl" else f"a {command}"
+        super().__init__(f"{what} is running on {db_path} ({who}); not starting")
 
 
 def _read_holder(handle) -> dict | None:
@@ -109,8 +112,10 @@ class ArchiveHold:
         self.release()
 
 
-def hold_archive(db_path) -> ArchiveHold:
-    """Take the archive's lock for this process's crawl, or raise ``ArchiveLocked``."""
+def hold_archive(db_path, command: str = "crawl") -> ArchiveHold:
+    """Take the archive's lock for this process's crawl (or ``command``: a ``nianbao
+    reparse`` holds it too, so that the two never write the archive at once), or raise
+    ``ArchiveLocked``."""
     if fcntl is None:
         return ArchiveHold(db_path, None, None)
     handle = lock_archive(db_path)
@@ -118,8 +123,10 @@ def hold_archive(db_path) -> ArchiveHold:
         with open(lock_path(db_path), "a+") as other:
             raise ArchiveLocked(db_path, _read_holder(other))
     stale = _read_holder(handle)
+    if stale is not None and stale.get("command", "crawl") != command:
+        stale = None  # a killed reparse's, say: no run of this command to resume
     handle.truncate(0)
-    handle.write(json.dumps({"pid": os.getpid(), "started": utc_now()}) + "\n")
+    handle.write(json.dumps({"pid": os.getpid(), "started": utc_now(), "command": command}) + "\n")
     handle.flush()
     _held[str(lock_path(db_path))] = handle
     return ArchiveHold(db_path, handle, stale)

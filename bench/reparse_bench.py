@@ -97,7 +97,7 @@ def build_archive(path: Path, pages: int, log=print) -> None:
         job.run()
     db.close()
     partial.rename(path)
-    for suffix in ("-wal", "-shm", ".reparse.lock"):
+    for suffix in ("-wal", "-shm", ".lock"):
         Path(str(partial) + suffix).unlink(missing_ok=True)
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,9 @@ from click.testing import CliRunner
 import parsers
 from archive.reparse import Reparse, ReparseError, report_snapshot_ids
 from archive.reparse_select import Selection, iter_version_ids
+from archive.runs import hold_archive
 from archive.schema import open_database
+from crawler.monitoring import EXIT_LOCKED
 from nianbao.cli import cli
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -144,6 +148,18 @@ def test_reparse_is_idempotent(data):
     assert f"5 selected, 5 already parsed by version {VERSION} (--force parses them again)" in out
     assert tables(data) == once
     assert query(data, "select count(*) from reparse_changes") == [(5,)]
+    assert query(data, "select count(*) from reparse_runs") == [(1,)]  # a run with nothing to do: not recorded
+
+
+def test_a_reparse_with_nothing_to_do_writes_nothing(data):
+    db = open_database(Path(data) / "nianbao.db")  # the schema up to date first: opening is not reparsing
+    watcher = sqlite3.connect(Path(data) / "nianbao.db")
+    (before,) = watcher.execute("pragma data_version").fetchone()  # changes when another connection commits
+    with Reparse(db, workers=1) as job:
+        summary = job.run()
+    assert (summary.parsed, summary.selected, summary.skipped_current) == (0, 5, 5)
+    assert watcher.execute("pragma data_version").fetchone() == (before,)
+    watcher.close()
 
 
 def test_rows_read_the_same_again_are_not_rewritten(data):
@@ -174,13 +190,20 @@ def test_changed_numbers_and_flipped_checks_are_recorded(data):
                                          "and status = 'fail' limit 1", report_id)
     execute(data, "update checks set status = 'pass' where report_id = ? and rule = ? and [where] = ?",
             report_id, rule, where)
+    # ... and another report's title and year (a parser upgrade that reads them better: counted
+    # as unchanged before).
+    (other,), = query(data, "select id from reports where id != ? order by id limit 1", report_id)
+    execute(data, "update reports set title = 'an older reading', year = year - 1 where id = ?", other)
     out = reparse("--data", data, "--force")
     assert "numbers changed:      1 report(s)" in out
+    assert "other fields changed: 1 report(s) (title 1, year 1)" in out
     assert "checks flipped:       1 in 1 report(s) (pass→fail 1)" in out
-    assert "unchanged:            4" in out
+    assert "unchanged:            3" in out
     change = query(data, "select outcome, cells_changed, checks_flipped from reparse_changes where report_id = ?",
                    report_id)
     assert change == [("changed", 1, json.dumps([[rule, where, "pass", "fail"]]))]
+    assert query(data, "select outcome, fields_changed from reparse_changes where report_id = ?", other) == [
+        ("changed", '["title", "year"]')]
     assert tables(data) == crawl
 
 
@@ -192,10 +215,49 @@ def test_a_damaged_body_is_recorded_as_such_and_its_rows_are_kept(data):
     cells = query(data, "select count(*) from cells")
     execute(data, "update payloads set data = x'00', codec = 'identity', dict_id = null where digest = ?", digest)
     out = reparse("--data", data, "--force", "--workers", "0")
-    assert "errors:               1" in out
+    assert "errors:               1 (DamagedBody 1; the pages: reparse_changes where outcome = 'error')" in out
     (error, message), = query(data, "select error, message from errors where snapshot_id = ?", snapshot)
     assert error == "DamagedBody" and f"its stored body does not match its digest {digest}" in message
     assert query(data, "select count(*) from cells") == cells
+
+
+def kill_the_worker_on(monkeypatch, should_die):
+    """Workers (forked from this process) die as the OOM killer or a crash in a parser
+    library would end them, on the snapshots ``should_die(snapshot)`` picks."""
+    import archive.reparse
+
+    real, parent = archive.reparse.parse_snapshot, os.getpid()
+
+    def parse_snapshot(snapshot):
+        if os.getpid() != parent and should_die(snapshot):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(snapshot)
+
+    monkeypatch.setattr(archive.reparse, "parse_snapshot", parse_snapshot)
+
+
+def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_goes_on(data, monkeypatch):
+    """Such a page stopped every run at the same place ('a worker process died ... run
+    again to continue'), so the reparse could never end."""
+    crawl = tables(data)
+    (snapshot,), = query(data, "select snapshot_id from reports order by id limit 1 offset 1")
+    kill_the_worker_on(monkeypatch, lambda s: s.id == snapshot)
+    with Reparse(open_database(Path(data) / "nianbao.db"), workers=1, force=True) as job:
+        summary = job.run()
+    assert (summary.status, summary.parsed, summary.outcomes) == ("finished", 5, {"unchanged": 4, "error": 1})
+    (error, message), = query(data, "select error, message from reparse_changes where outcome = 'error'")
+    assert error == "WorkerDied" and "died on it, also when it was parsed alone" in message
+    assert query(data, "select snapshot_id, error from errors") == [(snapshot, "WorkerDied")]
+    assert tables(data)["cells"] == crawl["cells"]  # its rows as they were
+
+
+def test_workers_dying_on_every_page_stop_the_run_and_blame_no_page(data, monkeypatch):
+    kill_the_worker_on(monkeypatch, lambda s: True)
+    with Reparse(open_database(Path(data) / "nianbao.db"), workers=1, force=True) as job:
+        with pytest.raises(ReparseError, match="parse workers died on 3 pages in a row"):
+            job.run()
+    assert query(data, "select count(*) from reparse_changes") == [(0,)]
+    assert query(data, "select count(*) from errors") == [(0,)]
 
 
 def test_site_and_since_choose_the_pages(data):
@@ -205,6 +267,16 @@ def test_site_and_since_choose_the_pages(data):
     assert "0 selected" in reparse("--data", data, "--force", "--since", "2999-01-01")
     err = reparse("--data", data, "--site", "nosuch.example", code=1)
     assert err.strip().endswith("Error: no report pages of site or host 'nosuch.example' in the archive")
+    err = reparse("--data", data, "--force", "--site", "", code=1)  # was every site
+    assert err.strip().endswith("Error: an empty site names no site: give a registry name or a host")
+
+
+def test_more_workers_than_the_machine_can_use_is_refused(data):
+    """1000 workers forked 1000 processes of ~100 MB each."""
+    limit = max(4, len(os.sched_getaffinity(0)))
+    err = reparse("--data", data, "--force", "--workers", limit + 1, code=1)
+    assert f"Error: {limit + 1} parse workers: at most {limit} on this machine" in err
+    assert query(data, "select count(*) from reparse_runs") == [(0,)]
 
 
 _KILLED_REPARSE = (
@@ -240,7 +312,9 @@ def test_a_killed_reparse_continues_where_it_stopped(data, guarded_env, force):
 
     args = ["--data", data] + (["--force"] if force else [])
     out = reparse(*args)
-    assert out.startswith("Reparsed 5 report pages: 5 stored, 0 failed")  # 2 before the kill + 3 now
+    first, second = out.splitlines()[:2]  # 2 before the kill + 3 now, and the speed is of those 3
+    assert first.startswith("Reparsed 5 report pages: 5 stored, 0 failed; 3 of them by this run in ")
+    assert second == "continues:            interrupted run 1, which parsed 2 of them"
     assert query(data, "select id, status, resumes from reparse_runs") == [(1, "interrupted", None),
                                                                          (2, "finished", 1)]
     assert query(data, "select count(*), count(distinct snapshot_id) from reparse_changes") == [(5, 5)]
@@ -248,11 +322,60 @@ def test_a_killed_reparse_continues_where_it_stopped(data, guarded_env, force):
     assert reparse("--data", data).startswith("Reparsed 0 report pages")
 
 
-def test_a_second_reparse_waits_its_turn(data):
-    db = open_database(Path(data) / "nianbao.db")
-    with Reparse(db):
-        with pytest.raises(ReparseError, match="another reparse is running"):
-            Reparse(open_database(Path(data) / "nianbao.db")).__enter__()
+def test_a_reparse_and_a_crawl_never_write_the_archive_at_once(data, run_nianbao):
+    """Both hold the archive's lock: the second one says who holds it and does nothing
+    (they wrote at once before, and each failed on the other's 'database is locked')."""
+    path = Path(data) / "nianbao.db"
+    with Reparse(open_database(path), force=True) as job:
+        holder = json.loads((Path(data) / "nianbao.db.lock").read_text())
+        assert (holder["pid"], holder["command"]) == (os.getpid(), "reparse")
+        held = f"a reparse is running on {path} (pid {holder['pid']}, started {holder['started']}); not starting"
+        second = run_nianbao("reparse", "--data", data, "--force", check=False)
+        assert (second.returncode, second.stderr.splitlines()[-1]) == (1, f"Error: {held}")
+        crawl = run_nianbao("demo", "--data", data, "--profile", "test", check=False)
+        assert (crawl.returncode, crawl.stderr.splitlines()[-1]) == (EXIT_LOCKED, f"Error: {held}")
+        job.run()
+    assert (Path(data) / "nianbao.db.lock").read_text() == ""  # released: nothing stale left
+    assert query(data, "select count(*) from crawl_runs") == [(1,)]  # the refused crawl wrote nothing
+
+    with hold_archive(path):  # a crawl of this process
+        holder = json.loads((Path(data) / "nianbao.db.lock").read_text())
+        reparsing = run_nianbao("reparse", "--data", data, "--force", check=False)
+    assert (reparsing.returncode, reparsing.stderr.splitlines()[-1]) == (
+        1, f"Error: another crawl is running on {path} (pid {holder['pid']}, started {holder['started']}); "
+           "not starting")
+    assert query(data, "select count(*) from reparse_runs") == [(1,)]
+
+
+def test_another_programs_write_makes_a_reparse_wait_not_fail(data):
+    """Between two batches another program (`nianbao correct`, say) takes the write lock
+    and commits a moment later: the next batch waits for it. (A batch that read first
+    then failed at once with 'database is locked', a traceback, the run cut short.)"""
+    path = Path(data) / "nianbao.db"
+    execute(data, "create table side_notes (note text)")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    committed = []
+
+    def another_program_writes(_count):
+        if committed:
+            return
+        other.execute("begin immediate")
+        other.execute("insert into side_notes values ('written beside the reparse')")
+        timer = threading.Timer(0.5, lambda: committed.append(other.execute("commit")))
+        timer.start()
+
+    with Reparse(open_database(path), force=True, batch_reports=1) as job:
+        summary = job.run(progress=another_program_writes)
+    other.close()
+    assert (summary.status, summary.parsed, summary.outcomes) == ("finished", 5, {"unchanged": 5})
+    assert committed and query(data, "select note from side_notes") == [("written beside the reparse",)]
+
+
+def test_a_killed_reparse_leaves_the_next_crawl_no_run_to_resume(data):
+    (Path(data) / "nianbao.db.lock").write_text('{"pid": 999999, "started": "2026-01-01T00:00:00Z", '
+                                                '"command": "reparse"}\n')
+    with hold_archive(Path(data) / "nianbao.db") as hold:
+        assert hold.stale is None
 
 
 def test_versions_are_streamed_a_page_at_a_time(data):
@@ -274,6 +397,72 @@ def bench_archive(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "nianbao.db"
     reparse_bench.build_archive(path, 16, log=lambda *a, **k: None)
     return path
+
+
+@pytest.fixture(scope="module")
+def years_archive(tmp_path_factory):
+    """The benchmark's first 60 pages: among them one body's reports of two following
+    years, so R6 (carried over against the year before's carried forward) is made."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import reparse_bench
+    finally:
+        sys.path.remove(str(BENCH))
+    path = tmp_path_factory.mktemp("years") / "nianbao.db"
+    reparse_bench.build_archive(path, 60, log=lambda *a, **k: None)
+    return path
+
+
+def test_a_cross_year_check_put_right_again_in_the_same_run_is_no_flip(years_archive, tmp_path):
+    """Both years as an older parser read them, one more application carried forward and
+    over: the reparse puts back the first year, then the second. In between, R6 of the
+    second year compared the two readings and flipped; the run ends with it as it was,
+    and so says the summary (it counted the flip)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(years_archive, data / "nianbao.db")
+    crawl = tables(data)
+    (later, earlier, column), = query(data, """
+        select c.report_id, p.report_id, c.[where] from checks c
+        join reports r on r.id = c.report_id
+        join report_groups g on g.id = r.group_id
+        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
+        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    for report_id, row in ((earlier, "carried_forward"), (later, "carried_over")):
+        execute(data, "update cells set value = value + 1 where report_id = ? and table_name = 'applications' "
+                      "and row_key = ? and column_key = ?", report_id, row, column)
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert "numbers changed:      2 report(s)" in out
+    assert "checks flipped:       0 in 0 report(s)\n" in out
+    after = tables(data)
+    # The check was replaced twice, its row id with it: the same rows, in another order.
+    assert sorted(after.pop("checks")) == sorted(crawl.pop("checks")) and after == crawl
+    assert query(data, "select count(*) from reparse_cross_checks") == [(0,)]  # only flips are kept
+
+
+def test_a_cross_year_check_a_neighbour_flips_is_counted_once_with_its_report(years_archive, tmp_path):
+    """The earlier year as an older parser read it: reparsed, it flips R6 of the later year,
+    which is no report of its own parse. Counted and kept (reparse_cross_checks)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(years_archive, data / "nianbao.db")
+    (later, earlier, column), = query(data, """
+        select c.report_id, p.report_id, c.[where] from checks c
+        join reports r on r.id = c.report_id
+        join report_groups g on g.id = r.group_id
+        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
+        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    # As the older parser had it, R6 made against that reading: not equal.
+    execute(data, "update cells set value = value + 1 where report_id = ? and table_name = 'applications' "
+                  "and row_key = 'carried_forward' and column_key = ?", earlier, column)
+    (status,), = query(data, "select status from checks where report_id = ? and rule = 'R6' and [where] = ?",
+                       later, column)
+    execute(data, "update checks set status = 'warn' where report_id = ? and rule = 'R6' and [where] = ?",
+            later, column)
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert f"checks flipped:       1 in 1 report(s) (warn→{status} 1; 1 of them R6/R7, across years)" in out
+    assert query(data, "select report_id, rule, [where], before, after from reparse_cross_checks") == [
+        (later, "R6", column, "warn", status)]
 
 
 def test_workers_write_the_same_rows_as_one_process(bench_archive, tmp_path):
