@@ -139,7 +139,7 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
     with Interrupts() as interrupts:
         process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
         Path(data_dir).mkdir(parents=True, exist_ok=True)
-        with hold_archive(path):  # as a crawl does: not beside another one writing the archive
+        with hold_archive(path, command="discover"):  # not beside a crawl or reparse writing the archive
             crawler, failed = run_spider(process, DiscoverSpider, interrupts, path, archive_db, url=url)
     if failed:
         failed[0].raiseException()
