@@ -3,6 +3,7 @@ normalized rows derived from them.
 
 Raw snapshots
 - schema.py           tables, indexes and views of nianbao.db, and their migrations
+- transactions.py     write transactions that wait for another writer (BEGIN IMMEDIATE)
 - raw_store.py        where the bodies live (nianbao.db, or a second file: --archive-db)
 - codecs.py           how bodies are compressed (zstd with trained dictionaries)
 - snapshots.py        store/read exchanges; bodies once per payload digest

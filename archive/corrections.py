@@ -30,6 +30,7 @@ from parsers.national_format import AMOUNT_UNITS
 from . import wide_tables
 from .cross_checks import run_cross_checks, with_next_years
 from .snapshots import utc_now
+from .transactions import write_transaction
 
 TABLES = ("active_disclosure", "applications", "reviews_litigation")
 
@@ -86,7 +87,7 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
     # is made anew over what is parsed now (so it leaves corrections_flagged).
     if in_effect and in_effect[1:5] == (report_id, value, who.strip(), why.strip()) and in_effect[5:] == parsed:
         raise CorrectionInEffect(f"correction {in_effect[0]} already says so", in_effect[0])
-    with db.atomic():
+    with write_transaction(db):
         correction_id = db["corrections"].insert(
             {
                 "report_id": report_id,

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .research_schema import APPLICANT_COLUMNS
+from .transactions import write_transaction
 
 RULES = ("R6", "R7")
 R7_ROWS = ("regulations", "normative_documents")
@@ -32,7 +33,7 @@ _NAMES = ", ".join(f"[{c}]" for c in _COLUMNS)
 def run_cross_checks(db, group_ids=None) -> int:
     """Recompute R6 and R7 for these logical reports (all when None); return the checks
     written (those stored already as they come out are left alone)."""
-    with db.atomic():
+    with write_transaction(db):
         if group_ids is None:
             db.execute("delete from checks where rule in ('R6', 'R7')")
             held = []

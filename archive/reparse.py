@@ -22,7 +22,6 @@ rebuilt by ``parsers.embedded_body``.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +40,7 @@ from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, m
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .runs import ArchiveLocked, hold_archive
 from .snapshots import Snapshot, read_snapshot
+from .transactions import write_transaction
 
 
 def parser_version() -> str:
@@ -277,21 +277,6 @@ def reparse(db: sqlite_utils.Database, progress=None, **options) -> reparse_runs
     """Re-run the current parsers over the archive's report versions (no network); see Reparse."""
     with Reparse(db, **options) as job:
         return job.run(progress)
-
-
-@contextlib.contextmanager
-def write_transaction(db):
-    """A transaction that takes SQLite's write lock at its start (BEGIN IMMEDIATE), waiting
-    up to the busy timeout for another writer to finish. A plain BEGIN reads first, and a
-    write after another program's commit then fails at once with 'database is locked' (the
-    snapshot it read is stale: SQLite cannot wait there)."""
-    db.execute("begin immediate")
-    try:
-        yield
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()
 
 
 def write_parsed(db, run_id: int, version: str, parsed) -> None:

@@ -101,6 +101,9 @@ def _tables(db):
 
 def _backfill_source_kind(db):
     # Older rows: an attachment snapshot, or a body that is not HTML or text, is an attachment.
+    # (Asked first: an UPDATE of no row still takes the write lock, on every open.)
+    if db.execute("select 1 from reports where source_kind is null limit 1").fetchone() is None:
+        return
     db.execute(
         f"update reports set source_kind = coalesce((select case when s.kind = '{ATTACHMENT}' "
         f"or (s.content_type is not null and lower(s.content_type) not like '%html%' "
@@ -109,12 +112,16 @@ def _backfill_source_kind(db):
     )
 
 
+_REGION_OF_AGENCY = ("select s.region from reports r join sites s on s.id = r.site_id "
+                     "where r.agency_id = agencies.id and s.region is not null order by r.id limit 1")
+
+
 def _fill_agency_regions(db):
-    db.execute(
-        "update agencies set region_code = (select s.region from reports r join sites s on s.id = r.site_id "
-        "where r.agency_id = agencies.id and s.region is not null order by r.id limit 1) "
-        "where region_code is null"
-    )
+    # Only bodies a region is known for: opening the archive writes nothing when none is new.
+    wanting = f"select id from agencies where region_code is null and exists ({_REGION_OF_AGENCY})"
+    if db.execute(wanting + " limit 1").fetchone() is None:
+        return
+    db.execute(f"update agencies set region_code = ({_REGION_OF_AGENCY}) where id in ({wanting})")
 
 
 def _foreign_keys(db):

@@ -27,6 +27,8 @@ import operator
 import weakref
 from contextlib import contextmanager
 
+from .transactions import write_transaction
+
 APPLICANT_COLUMNS = (
     "natural_person",
     "commercial_enterprise",
@@ -216,7 +218,7 @@ def rebuild(db, tables=None, progress=None) -> None:
     """Fill ``tables`` (all by default) again from every logical report, in one transaction.
     ``progress(table, rows)`` is called as each table is filled (a national archive takes
     minutes: ~0.3 ms a report)."""
-    with db.atomic():
+    with write_transaction(db):
         for table in WIDE_TABLES if tables is None else tables:
             db.execute(f"delete from [{table}]")
             rows = db.execute(_insert_sql(table, _ALL)).rowcount

@@ -193,3 +193,35 @@ def test_the_correct_command_refuses_junk_and_says_when_nothing_is_recorded(tmp_
         0, f"Nothing recorded: report {report} applications new_received/total = '48' is correction 1, "
            "already in effect\n")
     assert open_database(tmp_path / "nianbao.db")["corrections"].count == 1
+
+
+def test_a_correction_made_during_a_crawl_waits_for_its_write_instead_of_failing(db, tmp_path):
+    """A crawl (another connection) holds the write lock and commits: the correction waits for
+    it. (It read before writing, then failed at once with 'database is locked'.)"""
+    import sqlite3
+    import threading
+
+    crawl = sqlite3.connect(tmp_path / "nianbao.db", isolation_level=None, check_same_thread=False)
+    crawl.execute("begin immediate")
+    crawl.execute("insert into skipped (url, reason) values ('http://127.0.0.1:9/x', 'a crawl writing')")
+    commit = threading.Timer(0.3, crawl.execute, ["commit"])
+    commit.start()
+    try:
+        correction = correct(db)
+    finally:
+        commit.join()
+        crawl.close()
+    assert db["corrections"].get(correction)["text"] == "48"
+    assert db["skipped"].count == 1
+
+
+def test_opening_an_archive_that_needs_nothing_writes_nothing(tmp_path):
+    """Read-only commands (runs, export, serve) open the archive beside a crawl: an open that
+    writes takes the crawl's write lock, and changes the file."""
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    store(db, URL, agency=BODY, year=2022, applications=APPLICATIONS, body=b"page")  # no region known
+    db.close()
+    again = open_database(path)
+    assert again.conn.total_changes == 0
+    again.close()

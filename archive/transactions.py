@@ -1,0 +1,30 @@
+"""Write transactions that wait for other writers instead of failing.
+
+A crawl, a reparse, Datasette and a researcher's ``nianbao correct`` share one database
+(WAL). sqlite-utils' ``atomic()`` starts a plain BEGIN: the transaction reads first (a
+table's columns, the rows it checks), and its first write after another program's commit
+then fails at once with 'database is locked' (the snapshot it read is stale, and SQLite
+cannot wait there). ``write_transaction`` takes the write lock at its start (BEGIN
+IMMEDIATE), where SQLite waits up to the connection's busy timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+
+@contextlib.contextmanager
+def write_transaction(db):
+    """A transaction holding SQLite's write lock from its start; inside a transaction
+    already, a savepoint of it (``db.atomic()``)."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("begin immediate")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
