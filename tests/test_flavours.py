@@ -219,7 +219,8 @@ def test_several_categories_of_one_gkmlpt_shell_are_one_request_and_each_is_read
     for fragments, categories in [([""], ["2580"]), (["", "2580"], ["2580"]), (["2581", ""], ["2581", "2580"])]:
         request = Request(shell, meta={"nianbao_fragments": fragments})
         answer = HtmlResponse(url=shell, body=SHELL.encode(), encoding="utf-8", request=request)
-        assert [r.url.split("/all/")[1].split("?")[0] for r in gkmlpt.listing_requests(answer, SHELL, 500)] == categories
+        asked = gkmlpt.listing_requests(answer, SHELL, 500)
+        assert [r.url.split("/all/")[1].split("?")[0] for r in asked] == categories
 
 
 def test_gkmlpt_api_pages_and_items():
