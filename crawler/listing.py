@@ -92,6 +92,28 @@ def directory_url(url: str) -> str:
     return url if "?" in url else _DEFAULT_DOCUMENT.sub("/", url)
 
 
+def column_page(url: str) -> str:
+    """The page a start URL fetches: ``col/`` and ``col/index.html``, and host names in any
+    case, are one page (the crawl's duplicate filter fetches it once). The fragment is no
+    part of it: the server never sees it."""
+    parts = urlsplit(directory_url(url))
+    return parts._replace(netloc=parts.netloc.lower()).geturl()
+
+
+def start_pages(urls) -> list[tuple[str, list[str]]]:
+    """The pages ``urls`` fetch, each once, in order: the first URL given for the page, less
+    its fragment, and the fragments given for it, each once ("" for a URL with none).
+    A fragment names a part of a page the server sends whole: gkmlpt's category
+    (``/gkmlpt/index#2580`` and ``#2581`` are one shell page, two categories)."""
+    pages: dict[str, tuple[str, list[str]]] = {}
+    for url in urls:
+        page, _, fragment = url.partition("#")
+        _, fragments = pages.setdefault(column_page(page), (page, []))
+        if fragment not in fragments:
+            fragments.append(fragment)
+    return list(pages.values())
+
+
 @dataclass(frozen=True)
 class ListingItem:
     url: str

@@ -11,7 +11,8 @@
 Each entry is checked on its own: a bad one is refused with one line naming the file, the
 line, the entry and the key (``sites.yaml:7: site 2 (城中区人民政府): flavor: unknown key; did
 you mean flavour?``), and the others are kept. Names, and the column pages the start URLs
-fetch, are unique across all the files read together: a page is crawled for one site.
+fetch, are unique across all the files read together: a page is crawled for one site (which
+may list it once per fragment: gkmlpt's categories, ``/gkmlpt/index#2580`` and ``#2581``).
 ``read_registries`` gives the sites and the problems (``nianbao check-sites``, and
 ``nianbao crawl``, which crawls the good entries and fails its run checks for the refused);
 ``load_registry`` refuses a file with any problem.
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .flavours import FLAVOURS
-from .listing import directory_url
+from .listing import column_page
 from .site_hosts import host_name
 
 KEYS = ("name", "start_urls", "flavour", "agency", "region", "hosts", "verified", "notes")
@@ -236,30 +237,30 @@ def _place(entry: _Entry, other: _Entry) -> str:
 
 
 def _unique(entry: _Entry, site: dict, names: dict, columns: dict) -> None:
-    """One site per name and one per column page, across everything read together."""
+    """One site per name and one per column page, across everything read together. A site
+    may list a page again only with another fragment: gkmlpt's categories of one shell page
+    (``/gkmlpt/index#2580``, ``#2581``), fetched once and read for each."""
     if site["name"] in names:
         other = names[site["name"]]
         raise _Refused("name", f"{site['name']!r} is already the name of site {other.number} ({_place(entry, other)})")
-    own = {}  # this entry's column pages
+    own = {}  # this entry's start URLs: (column page, fragment) -> URL
     for url in site["start_urls"]:
-        column = column_page(url)
-        other, first_url = (entry, own[column]) if column in own else columns.get(column, (None, None))
-        if other is not None:
-            whose = "this site" if other is entry else (
-                f"site {other.number} ({other.value['name'].strip()}, {_place(entry, other)})")
-            what = "is already" if first_url == url else f"is the same page as {first_url},"
-            raise _Refused("start_urls", f"{url} {what} a start URL of {whose}; "
-                                         "the crawl fetches a page once, for one site")
-        own[column] = url
+        column, fragment = column_page(url), url.partition("#")[2]
+        if column in columns:
+            other, first_url = columns[column]
+            whose = f"site {other.number} ({other.value['name'].strip()}, {_place(entry, other)})"
+            hint = " (list all its categories, #…, in that site)" if fragment != first_url.partition("#")[2] else ""
+        elif (column, fragment) in own:
+            first_url, whose, hint = own[column, fragment], "this site", ""
+        else:
+            own[column, fragment] = url
+            continue
+        what = "is already" if first_url == url else f"is the same page as {first_url},"
+        raise _Refused("start_urls", f"{url} {what} a start URL of {whose}; "
+                                     f"the crawl fetches a page once, for one site{hint}")
     names[site["name"]] = entry
-    columns.update((column, (entry, url)) for column, url in own.items())
-
-
-def column_page(url: str) -> str:
-    """The page a start URL fetches: ``col/`` and ``col/index.html``, and host names in any
-    case, are one page (the crawl's duplicate filter fetches it once)."""
-    parts = urlsplit(directory_url(url))
-    return parts._replace(netloc=parts.netloc.lower()).geturl()
+    for (column, _), url in own.items():
+        columns.setdefault(column, (entry, url))
 
 
 def _site(entry: _Entry) -> dict:

@@ -19,6 +19,7 @@ from .flavours import (
 from .report_body import report_body
 from .seed_text import read_seed
 from .site import Resource
+from .synthetic import TEMPLATE_SEEDS, SyntheticReport, synthetic_body
 
 PDF_TYPE = "application/pdf"
 
@@ -200,6 +201,13 @@ def _hanweb_document(b: Builder, item: Item, path: str) -> str | None:
 # ---- gkmlpt ----------------------------------------------------------------------------------
 
 GKMLPT_SID, GKMLPT_CATEGORY, GKMLPT_PER_PAGE = "755031", 2580, 6
+# A second report category of the same shell: the departments' reports, crawled from
+# /gkmlpt/index#2581 beside /gkmlpt/index#2580 (one shell page, fetched once).
+GKMLPT_DEPARTMENT_CATEGORY = 2581
+GKMLPT_DEPARTMENTS = ("教育局", "民政局", "卫生健康局", "交通运输局")
+# What else departments file there, each named so a reader sees it is no report.
+GKMLPT_DEPARTMENT_OTHERS = ("{agency}2024年部门决算公开", "{agency}2025年政务公开工作要点",
+                            "{agency}2024年法治政府建设年度报告")
 
 
 def _script_json(value) -> str:
@@ -208,19 +216,21 @@ def _script_json(value) -> str:
 
 
 def build_gkmlpt(base_url: str, department_url: str, pdf: bytes) -> FlavourSite:
+    """Category 2580 (政府信息公开年报: the seeds, three API pages) and category 2581
+    (部门信息公开年报: synthetic department reports, two API pages) of one shell page."""
     b = Builder(base_url, department_url, pdf)
     items = column_items(400000)
-    articles = []
+    articles = {GKMLPT_CATEGORY: [], GKMLPT_DEPARTMENT_CATEGORY: _gkmlpt_department_articles(b)}
     for item in items:
         own = f"/gkmlpt/content/2/{GKMLPT_CATEGORY}/post_{item.docid}.html"
         url = b.item_url(item, own)
         absolute = base_url + own if url == own else url
         attachment = _gkmlpt_document(b, item, own) if url == own else []
         b.note(item, absolute, base_url + attachment[0]["url"] if attachment else None)
-        articles.append({"id": item.docid, "title": item.title, "url": absolute, "publisher": "示范区人民政府办公室",
-                         "display_publish_time": int(beijing_time(item.published).timestamp()), "attachment": attachment})
+        articles[GKMLPT_CATEGORY].append(_gkmlpt_article(item.docid, item.title, absolute, item.published,
+                                                         attachment))
     tree = [{"id": 2578, "name": "政策文件"}, {"id": GKMLPT_CATEGORY, "name": "政府信息公开年报"},
-            {"id": 2581, "name": "统计信息"}]
+            {"id": GKMLPT_DEPARTMENT_CATEGORY, "name": "部门信息公开年报"}, {"id": 2582, "name": "统计信息"}]
     tree_js = ",".join(f"{{id:{n['id']},name:'{n['name']}',children:[]}}" for n in tree)
     shell = plain_page("政府信息公开目录", '<div id="app"></div>',
                        head_extra=f"<script>window._CONFIG = {{SID:'{GKMLPT_SID}', TREE:[{tree_js}]}};</script>\n"
@@ -231,16 +241,56 @@ def build_gkmlpt(base_url: str, department_url: str, pdf: bytes) -> FlavourSite:
         if method not in ("GET", "HEAD") or not path.startswith("/gkmlpt/api/all/"):
             return None
         params = {k: v[0] for k, v in parse_qs(query).items()}
-        ok = path.rsplit("/", 1)[-1] == str(GKMLPT_CATEGORY) and params.get("sid") == GKMLPT_SID
+        category = path.rsplit("/", 1)[-1]
+        listed = articles.get(int(category)) if category.isdigit() and params.get("sid") == GKMLPT_SID else None
         page = int(params.get("page", "1")) if params.get("page", "1").isdigit() else 1
-        chunk = articles[(page - 1) * GKMLPT_PER_PAGE:page * GKMLPT_PER_PAGE] if ok else []
-        answer = {"articles": chunk, "total": len(articles) if ok else 0, "page": page}
+        chunk = (listed or [])[(page - 1) * GKMLPT_PER_PAGE:page * GKMLPT_PER_PAGE]
+        answer = {"articles": chunk, "total": len(listed or ()), "page": page}
         return Resource(json.dumps(answer, ensure_ascii=False).encode("utf-8"), "application/json;charset=UTF-8",
                         "Thu, 20 Mar 2025 02:00:00 GMT", "listing")
 
     home_pages(b, [("/gkmlpt/index", "政府信息公开年报")])
     b.robots()
-    return b.site("/gkmlpt/index", respond)
+    starts = [f"/gkmlpt/index#{category}" for category in articles]
+    return b.site("/gkmlpt/index", respond, start_paths=starts,
+                  api_pages={category: -(-len(listed) // GKMLPT_PER_PAGE) for category, listed in articles.items()})
+
+
+def _gkmlpt_article(docid: int, title: str, url: str, published: str, attachment: list) -> dict:
+    """An item of the list API, as gkmlpt answers it."""
+    return {"id": docid, "title": title, "url": url, "publisher": "示范区人民政府办公室",
+            "display_publish_time": int(beijing_time(published).timestamp()), "attachment": attachment}
+
+
+def _gkmlpt_department_articles(b: Builder) -> list[dict]:
+    """Category 2581: a synthetic 2024 report per department (``portal.synthetic``: a seed's
+    tables scaled, so what the parser must read back is known), and the departments'
+    other documents, interleaved, newest first."""
+    documents = []
+    for n, department in enumerate(GKMLPT_DEPARTMENTS):
+        report = SyntheticReport("示范区" + department, 2024, TEMPLATE_SEEDS[n % 2], factor=51 + n)
+        documents.append((report.title, "report", synthetic_body(report), report.agency))
+        if n < len(GKMLPT_DEPARTMENT_OTHERS):
+            title = GKMLPT_DEPARTMENT_OTHERS[n].format(agency=report.agency)
+            body = "".join(f"<p>{p}</p>" for p in (title, "现将有关情况公开如下。", "特此公告。"))
+            documents.append((title, "non_report", body, report.agency))
+    articles = []
+    for n, (title, kind, body, agency) in enumerate(documents):
+        docid, published = 410001 + n, f"2025-02-{20 - n:02d} 09:30"
+        path = f"/gkmlpt/content/2/{GKMLPT_DEPARTMENT_CATEGORY}/post_{docid}.html"
+        detail = {"id": docid, "title": title, "publisher": agency,
+                  "display_publish_time": int(beijing_time(published).timestamp()), "content": body, "attachment": []}
+        config = f"<script>window._CONFIG = {{SID:'{GKMLPT_SID}', DETAIL:{_script_json(detail)}}};</script>\n"
+        metas = {"ArticleTitle": title, "PubDate": published, "ContentSource": agency,
+                 "ColumnName": "部门信息公开年报"}
+        page = plain_page(title + "_政府信息公开目录", '<div id="app"></div>', metas=metas, head_extra=config)
+        b.add_page(path, page, kind, title=title, published=published)
+        if kind == "report":
+            b.reports.append(b.base_url + path)
+        else:
+            b.skipped[b.base_url + path] = title
+        articles.append(_gkmlpt_article(docid, title, b.base_url + path, published, []))
+    return articles
 
 
 def _gkmlpt_document(b: Builder, item: Item, path: str) -> list[dict]:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import urllib.request
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import get_test_file, run_crawl_subprocess
+from crawler.listing import start_pages
 
 FLAVOUR_SITES = ("trs", "hanweb", "gkmlpt", "generic", "legacy")
 PDF_SEED = "000_a7e6a703afb669e1"  # tests/data/attachments/report_2024.pdf carries its numbers
@@ -87,7 +89,7 @@ def test_the_portal_serves_at_least_200_pages(nights):
     for url in sorted(pages):  # every page the manifest names really answers with content
         with urllib.request.urlopen(url, timeout=5) as answer:
             assert answer.status == 200 and answer.read(), url
-    assert len(nights["manifest"].reports) == 94
+    assert len(nights["manifest"].reports) == 98
 
 
 # -- acceptance: reports, skips, blocks, robots -------------------------------------------------
@@ -187,12 +189,12 @@ def test_second_night_asks_for_pages_conditionally(nights):
     assert {r["status"] for r in second} == {304}
     # Each column's first page was read in full; every further listing page asked for by GET
     # answered 304 and was walked from the archive (its reports were asked for above).
-    starts = {u for site in nights["sites"] for u in site["start_urls"]}
+    starts = {page for site in nights["sites"] for page, _ in start_pages(site["start_urls"])}
     listings = rows(db, "select url, status, request_headers from snapshots where run_id = 2 and method = 'GET' "
                         "and kind = 'listing' and status != 429")
     conditional = {r["url"]: r["status"] for r in listings
                    if "if-none-match" in {k.lower() for k, _ in json.loads(r["request_headers"])}}
-    assert len(conditional) == 20 and set(conditional.values()) == {304}
+    assert len(conditional) == 22 and set(conditional.values()) == {304}
     assert {r["url"] for r in listings} - set(conditional) <= starts
 
 
@@ -247,6 +249,7 @@ def test_each_flavour_paged_its_own_way(nights):
     assert len(posts) == 2 and all(b"columnid=12377" in r["request_body"] for r in posts)
     assert sum("jquery/jpage/dataproxy.jsp?page=" in r["url"] for r in by_host[hosts["hanweb"]]) == 2
     assert sum("/gkmlpt/api/all/2580?page=" in r["url"] for r in by_host[hosts["gkmlpt"]]) == 3
+    assert sum("/gkmlpt/api/all/2581?page=" in r["url"] for r in by_host[hosts["gkmlpt"]]) == 2
     assert len(by_host[hosts["generic"]]) == 3 and len(by_host[hosts["legacy"]]) == 3
     assert len(by_host[hosts["county"]]) == 3
     keys = [(r["method"], r["url"], r["request_body"]) for r in listing
@@ -313,6 +316,51 @@ def test_gkmlpt_report_is_parsed_from_its_detail_json(nights):
     (report,) = rows(db, "select url, has_tables from reports where url like ? and title like '合作市%'", base + "%")
     assert report["has_tables"] == 1
     assert cells_of(db, report["url"]) == pytest.approx(seed_cells("003_1cf59b4176a625ae"))
+
+
+@pytest.mark.parametrize("night", [1, 2, 3])
+def test_two_gkmlpt_categories_of_one_shell_are_read_the_shell_asked_for_once(nights, night):
+    """The registry lists /gkmlpt/index#2580 (政府信息公开年报) and #2581 (部门信息公开年报): one
+    shell page, fetched once a night, and each category's API pages, each once."""
+    from portal.flavour_sites import GKMLPT_SID
+
+    host = nights["hosts"]["gkmlpt"]
+    site = nights["portal"].portals["gkmlpt"].site
+    (starts,) = [s["start_urls"] for s in nights["sites"] if s["name"] == host.site]
+    assert [u[len(host.base_url):] for u in starts] == ["/gkmlpt/index#2580", "/gkmlpt/index#2581"]
+    asked = Counter(s.path for s in sent(nights, "gkmlpt", night) if s.method == "GET")
+    assert asked["/gkmlpt/index"] == 1
+    api_pages = [f"/gkmlpt/api/all/{category}?page={n}&sid={GKMLPT_SID}"
+                 for category, count in site.extra["api_pages"].items() for n in range(1, count + 1)]
+    assert len(api_pages) == 5 and {p: n for p, n in asked.items() if "/api/" in p} == dict.fromkeys(api_pages, 1)
+    # Both categories' reports are found, each for the site, night after night.
+    departments = [u for u in host.reports if "/content/2/2581/" in u]
+    stored = {r["url"] for r in nights["runs"][night - 1]["reports"]}
+    assert len(departments) == 4 and set(host.reports) <= stored
+    db = nights["db"]
+    tied = {r["url"]: r["site"] for r in rows(db, "select url, site from site_reports where url like ?",
+                                              host.base_url + "/gkmlpt/content/2/2581/%")}
+    assert tied == dict.fromkeys(departments, host.site)
+    # After the first night, the shell is read in full (a start page), the rest answers 304.
+    snapshots = rows(db, "select url, status from snapshots where run_id = ? and url like ? and kind != 'robots'",
+                     night, host.base_url + "/gkmlpt/%")
+    shell = host.base_url + "/gkmlpt/index"  # as fetched: no fragment
+    assert [(r["url"], r["status"]) for r in snapshots if r["url"].startswith(shell)] == [(shell, 200)]
+    if night > 1:
+        assert {r["status"] for r in snapshots if r["url"] != shell} == {304}
+
+
+def test_gkmlpt_department_reports_carry_their_synthetic_values(nights):
+    from portal.flavour_sites import GKMLPT_DEPARTMENT_CATEGORY, GKMLPT_DEPARTMENTS
+    from portal.synthetic import TEMPLATE_SEEDS
+
+    db = nights["db"]
+    base = nights["hosts"]["gkmlpt"].base_url + f"/gkmlpt/content/2/{GKMLPT_DEPARTMENT_CATEGORY}/"
+    found = rows(db, "select url, title, agency from site_reports where url like ? order by url", base + "%")
+    assert [r["agency"] for r in found] == ["示范区" + d for d in GKMLPT_DEPARTMENTS]
+    for n, report in enumerate(found):
+        want = {k: v * (51 + n) for k, v in seed_cells(TEMPLATE_SEEDS[n % 2]).items()}
+        assert cells_of(db, report["url"]) == pytest.approx(want), report["title"]
 
 
 def test_legacy_gb2312_pages_decode_as_gb18030_from_their_meta(nights):

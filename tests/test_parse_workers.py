@@ -262,7 +262,7 @@ def test_a_crawl_with_workers_stores_the_rows_of_a_crawl_without(flavour_world, 
     without, with_ = root / "w0" / "nianbao.db", root / "w2" / "nianbao.db"
     for name, sql in CONTENT.items():
         assert query(with_, sql) == query(without, sql), name
-    assert len(query(with_, CONTENT["reports"])) == 40
+    assert len(query(with_, CONTENT["reports"])) == 44
     stats = run_stats(root / "w2")
     assert stats["nianbao/parse_workers"] == 2
     parsed = stats["nianbao/reports_parsed"] + sum(v for k, v in stats.items() if k.startswith("nianbao/parse_error/"))
@@ -347,7 +347,7 @@ def test_sigterm_stores_the_parses_in_flight_and_leaves_no_worker(slow_world, gu
     assert query(data / "nianbao.db", "pragma integrity_check") == [("ok",)]
     for portal in portals.values():
         portal.latency = 0.0
-    assert crawl_again_and_count(env, sites, data) == 40
+    assert crawl_again_and_count(env, sites, data) == 44
 
 
 def test_a_crawl_killed_outright_takes_its_workers_along(slow_world, guarded_env, tmp_path):
@@ -363,7 +363,7 @@ def test_a_crawl_killed_outright_takes_its_workers_along(slow_world, guarded_env
     for portal in portals.values():
         portal.latency = 0.0
     # Pages whose parse had not come back are parsed by the next crawl (it resumes the run).
-    assert crawl_again_and_count(env, sites, tmp_path / "data") == 40
+    assert crawl_again_and_count(env, sites, tmp_path / "data") == 44
 
 
 def test_a_full_disk_leaves_no_worker(small_disk, guarded_env, tmp_path):  # noqa: F811

@@ -85,6 +85,19 @@ BAD_ENTRIES = [
     ("- name: A\n  start_urls: [http://a.gov.cn/nb/index.html]\n- name: B\n  start_urls: [http://A.gov.cn/nb/]\n",
      "{f}:4: site 2 (B): start_urls: http://A.gov.cn/nb/ is the same page as http://a.gov.cn/nb/index.html, "
      "a start URL of site 1 (A, line 1); the crawl fetches a page once, for one site"),
+    # gkmlpt's categories of one shell page: one site lists them all, each once
+    ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580, http://a.gov.cn/gkmlpt/index#2580]\n",
+     "{f}:2: site 1 (A): start_urls: http://a.gov.cn/gkmlpt/index#2580 is already a start URL of this site; "
+     "the crawl fetches a page once, for one site"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n"
+     "- name: B\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n",
+     "{f}:4: site 2 (B): start_urls: http://a.gov.cn/gkmlpt/index#2580 is already a start URL of site 1 (A, line 1); "
+     "the crawl fetches a page once, for one site"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n"
+     "- name: B\n  start_urls: [http://a.gov.cn/gkmlpt/index#2581]\n",
+     "{f}:4: site 2 (B): start_urls: http://a.gov.cn/gkmlpt/index#2581 is the same page as "
+     "http://a.gov.cn/gkmlpt/index#2580, a start URL of site 1 (A, line 1); the crawl fetches a page once, "
+     "for one site (list all its categories, #…, in that site)"),
     ("- name: A\n  start_urls: [http://a.gov.cn/]\n- http://b.gov.cn/\n",
      "{f}:3: site 2: expected keys (`name: …`, `start_urls: […]`), got text"),
     ("- name: A\n\tstart_urls: [http://a.gov.cn/]\n",
@@ -145,6 +158,15 @@ def test_names_and_columns_are_unique_across_files(tmp_path):
         f"{second}:4: site 2 (B): start_urls: http://a.gov.cn/nb/ is already a start URL of site 1 (A, {first}:1); "
         "the crawl fetches a page once, for one site",
     ]
+
+
+def test_a_site_lists_a_gkmlpt_shell_once_per_category(tmp_path):
+    path = write(tmp_path, "- name: A\n  start_urls:\n    - http://a.gov.cn/gkmlpt/index#2580\n"
+                           "    - http://A.gov.cn/gkmlpt/index#2581\n    - http://a.gov.cn/gkmlpt/index\n"
+                           "- name: B\n  start_urls: [http://b.gov.cn/gkmlpt/index#2580]\n")
+    assert [site["start_urls"] for site in load_registry(path)] == [
+        ["http://a.gov.cn/gkmlpt/index#2580", "http://A.gov.cn/gkmlpt/index#2581", "http://a.gov.cn/gkmlpt/index"],
+        ["http://b.gov.cn/gkmlpt/index#2580"]]
 
 
 def test_a_url_may_hold_another_in_its_query(tmp_path):

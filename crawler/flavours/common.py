@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
+
 import scrapy
 from lxml import html as lxml_html
 
@@ -13,6 +15,18 @@ from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url
 
 # Bound every column: a pager that claims a million pages is a trap, not a column.
 DEFAULT_MAX_PAGES = 500
+# Meta of a start request: the fragments its site's start URLs gave for the page, "" for a URL
+# with none (``crawler.listing.start_pages``); gkmlpt reads its categories there.
+START_FRAGMENTS = "nianbao_fragments"
+
+
+def start_fragments(response) -> list[str]:
+    """The fragments given for the page ``response`` answers: its start URLs', or else its
+    request URL's own (a request the spider did not make from start URLs)."""
+    request = response.request
+    if request is not None and START_FRAGMENTS in request.meta:
+        return list(request.meta[START_FRAGMENTS])
+    return [urlsplit(request.url if request is not None else response.url).fragment]
 
 
 def listing_request(url: str, request_class=scrapy.Request, **kwargs) -> scrapy.Request | LinkAsWritten:

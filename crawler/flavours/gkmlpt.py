@@ -1,8 +1,11 @@
 """Guangdong's gkmlpt (政府信息公开目录平台): a script shell, a JSON list API, JSON report bodies.
 
 - The column page ``/gkmlpt/index`` holds no items, only ``window._CONFIG = {SID:'755031',
-  TREE:[{id:2580, name:'政府信息公开年报', …}]}``; the category is the URL's fragment
-  (``/gkmlpt/index#2580``) or the tree node named like a report column.
+  TREE:[{id:2580, name:'政府信息公开年报', …}]}``; the category is the start URL's fragment
+  (``/gkmlpt/index#2580``) or, without one, the tree node named like a report column. A site
+  may need several (``#2580`` 政府信息公开年报, ``#2581`` 部门信息公开年报): the spider asks
+  for the shell once and hands this adapter every fragment its start URLs gave
+  (``common.start_fragments``).
 - Items: ``GET /gkmlpt/api/all/<category>?page=N&sid=<SID>`` (1-based) answers
   ``{"articles": [{id, title, url, publisher, display_publish_time, attachment}], "total": N}``.
 - A report page ``…/content/…/post_<id>.html`` carries its body only inside the inline
@@ -22,7 +25,7 @@ from parsers.embedded_body import detail, gkmlpt_report_body
 from parsers.embedded_body import publish_date as _date
 
 from ..listing import ListingItem, link_url
-from .common import listing_request
+from .common import listing_request, start_fragments
 
 NAME = "gkmlpt"
 
@@ -39,8 +42,8 @@ def _is_api(url: str) -> bool:
     return "/gkmlpt/api/" in urlsplit(url).path
 
 
-def category_of(url: str, text: str) -> str | None:
-    fragment = urlsplit(url).fragment
+def category_of(fragment: str, text: str) -> str | None:
+    """The category a start URL's fragment names: its number, else the shell's report column."""
     if fragment.isdigit():
         return fragment
     for node_id, name in _TREE_NODE.findall(text):
@@ -78,10 +81,12 @@ def listing_items(response, text: str):
 def listing_requests(response, text: str, max_pages: int):
     url = response.request.url if response.request is not None else response.url
     if not _is_api(url):
-        sid, category = _SID.search(text), category_of(url, text)
-        if not sid or not category:
+        sid = _SID.search(text)
+        if not sid:
             return []
-        return [listing_request(api_url(url, category, sid.group(1), 1))]
+        # Each category once: "#2580" and no fragment (the tree's report column) may be one.
+        categories = dict.fromkeys(category_of(fragment, text) for fragment in start_fragments(response))
+        return [listing_request(api_url(url, category, sid.group(1), 1)) for category in categories if category]
     query = dict(p.split("=", 1) for p in urlsplit(url).query.split("&") if "=" in p)
     if query.get("page") != "1":
         return []  # page 1 asks for all the others

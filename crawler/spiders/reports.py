@@ -27,10 +27,10 @@ from parsers import detect_encoding
 
 from ..drops import RequestDropped
 from ..flavours import flavour_module
-from ..flavours.common import DEFAULT_MAX_PAGES, is_attachment_href
+from ..flavours.common import DEFAULT_MAX_PAGES, START_FRAGMENTS, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
-from ..listing import directory_url, is_url
+from ..listing import directory_url, is_url, start_pages
 from ..recognize import classify_title
 from ..site_hosts import belongs_to_site
 
@@ -120,10 +120,14 @@ class ReportSpider(scrapy.Spider):
 
     async def start(self):
         for site in self.sites:
-            for url in site["start_urls"]:
+            # One request per page, whatever fragments name parts of it: Scrapy's duplicate
+            # filter ignores fragments, so /gkmlpt/index#2580 and #2581 would be one request
+            # and the second category never read. The flavour reads the fragments from meta.
+            for url, fragments in start_pages(site["start_urls"]):
                 request = scrapy.Request(
                     url, callback=self.parse_listing, errback=self.record_failure,
-                    meta={**self._meta("listing", site, site.get("flavour")), "nianbao_column_start": True},
+                    meta={**self._meta("listing", site, site.get("flavour")), "nianbao_column_start": True,
+                          START_FRAGMENTS: fragments},
                 )
                 self.listing_pages.setdefault(site["name"], set()).add(listing_key(request))
                 yield request
