@@ -387,30 +387,28 @@ def test_versions_are_streamed_a_page_at_a_time(data):
 
 # The benchmark's archive: many pages of the four portal templates.
 
-@pytest.fixture(scope="module")
-def bench_archive(tmp_path_factory):
+def build_bench_archive(tmp_path_factory, name: str, pages: int) -> Path:
+    """An archive of the benchmark's first ``pages`` pages, as bench/reparse_bench.py builds it."""
     sys.path.insert(0, str(BENCH))
     try:
         import reparse_bench
     finally:
         sys.path.remove(str(BENCH))
-    path = tmp_path_factory.mktemp("bench") / "nianbao.db"
-    reparse_bench.build_archive(path, 16, log=lambda *a, **k: None)
+    path = tmp_path_factory.mktemp(name) / "nianbao.db"
+    reparse_bench.build_archive(path, pages, log=lambda *a, **k: None)
     return path
+
+
+@pytest.fixture(scope="module")
+def bench_archive(tmp_path_factory):
+    return build_bench_archive(tmp_path_factory, "bench", 16)
 
 
 @pytest.fixture(scope="module")
 def years_archive(tmp_path_factory):
     """The benchmark's first 60 pages: among them one body's reports of two following
     years, so R6 (carried over against the year before's carried forward) is made."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        import reparse_bench
-    finally:
-        sys.path.remove(str(BENCH))
-    path = tmp_path_factory.mktemp("years") / "nianbao.db"
-    reparse_bench.build_archive(path, 60, log=lambda *a, **k: None)
-    return path
+    return build_bench_archive(tmp_path_factory, "years", 60)
 
 
 def test_a_cross_year_check_put_right_again_in_the_same_run_is_no_flip(years_archive, tmp_path):
