@@ -44,9 +44,11 @@ def _host(url):
 
 def _site_condition(db, site: str) -> tuple[str, list]:
     """SQL over snapshot ``s`` for one site: the hosts of a registry entry of that name
-    (its start URLs and other hosts), or the reports tied to it; else ``site`` is a host."""
+    (its start URLs and other hosts), or the reports tied to it; else ``site`` is a host,
+    written bare, with its port, or as a URL of it (``127.0.0.1:8000``, ``http://x.gov.cn/``)."""
     db.conn.create_function("nianbao_host", 1, _host, deterministic=True)
-    hosts, params, linked = {site.lower()}, [], ""
+    host = _host(site.strip() if "://" in site else "//" + site.strip()) or site.lower()
+    hosts, params, linked = {host}, [], ""
     if db["sites"].exists():
         cursor = db.execute("select * from sites where name = ?", [site])
         row = cursor.fetchone()

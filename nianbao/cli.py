@@ -556,8 +556,8 @@ def export_wacz(data_dir, output, archive_db):
 @archive_option
 @click.option("-w", "--workers", type=click.IntRange(0), metavar="N",
               help="Processes that parse while this one writes; 0 parses in this process. "
-                   "Default: one fewer than the CPUs, at most 4.")
-@click.option("--site", help="Only this site: a registry name, or a host.")
+                   "Default: one fewer than the CPUs, at most 4; more than the CPUs (or 4) is refused.")
+@click.option("--site", help="Only this site: a registry name, or a host (bare, with its port, or a URL of it).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="Only report pages first fetched on or after this date (UTC).")
 @click.option("--force", is_flag=True, help="Also pages already parsed by the current parser version.")

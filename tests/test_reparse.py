@@ -263,6 +263,10 @@ def test_workers_dying_on_every_page_stop_the_run_and_blame_no_page(data, monkey
 def test_site_and_since_choose_the_pages(data):
     assert "5 selected" in reparse("--data", data, "--force", "--site", "demo portal")
     assert "5 selected" in reparse("--data", data, "--force", "--site", "127.0.0.1")
+    (url,) = sqlite3.connect(Path(data) / "nianbao.db").execute("select url from snapshots limit 1").fetchone()
+    host_and_port = url.split("/")[2]
+    assert "5 selected" in reparse("--data", data, "--force", "--site", host_and_port)  # as a browser shows it
+    assert "5 selected" in reparse("--data", data, "--force", "--site", f"http://{host_and_port}/zwgk/")
     assert "5 selected" in reparse("--data", data, "--force", "--since", "2000-01-01")
     assert "0 selected" in reparse("--data", data, "--force", "--since", "2999-01-01")
     err = reparse("--data", data, "--site", "nosuch.example", code=1)
