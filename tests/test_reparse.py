@@ -415,6 +415,17 @@ def years_archive(tmp_path_factory):
     return build_bench_archive(tmp_path_factory, "years", 60)
 
 
+def passing_r6(data) -> tuple:
+    """A passing R6 of the years archive: the later year's report, the earlier year's, the column."""
+    (found,) = query(data, """
+        select c.report_id, p.report_id, c.[where] from checks c
+        join reports r on r.id = c.report_id
+        join report_groups g on g.id = r.group_id
+        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
+        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    return found
+
+
 def test_a_cross_year_check_put_right_again_in_the_same_run_is_no_flip(years_archive, tmp_path):
     """Both years as an older parser read them, one more application carried forward and
     over: the reparse puts back the first year, then the second. In between, R6 of the
@@ -424,12 +435,7 @@ def test_a_cross_year_check_put_right_again_in_the_same_run_is_no_flip(years_arc
     data.mkdir()
     shutil.copy(years_archive, data / "nianbao.db")
     crawl = tables(data)
-    (later, earlier, column), = query(data, """
-        select c.report_id, p.report_id, c.[where] from checks c
-        join reports r on r.id = c.report_id
-        join report_groups g on g.id = r.group_id
-        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
-        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    later, earlier, column = passing_r6(data)
     for report_id, row in ((earlier, "carried_forward"), (later, "carried_over")):
         execute(data, "update cells set value = value + 1 where report_id = ? and table_name = 'applications' "
                       "and row_key = ? and column_key = ?", report_id, row, column)
@@ -448,12 +454,7 @@ def test_a_cross_year_check_a_neighbour_flips_is_counted_once_with_its_report(ye
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(years_archive, data / "nianbao.db")
-    (later, earlier, column), = query(data, """
-        select c.report_id, p.report_id, c.[where] from checks c
-        join reports r on r.id = c.report_id
-        join report_groups g on g.id = r.group_id
-        join report_groups p on p.agency_id = g.agency_id and p.year = g.year - 1
-        where c.rule = 'R6' and c.status = 'pass' and c.left > 0 order by c.report_id limit 1""")
+    later, earlier, column = passing_r6(data)
     # As the older parser had it, R6 made against that reading: not equal.
     execute(data, "update cells set value = value + 1 where report_id = ? and table_name = 'applications' "
                   "and row_key = 'carried_forward' and column_key = ?", earlier, column)
