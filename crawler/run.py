@@ -98,6 +98,11 @@ def crawl_settings(data_dir, profile: str = "polite", overrides: dict | None = N
 READ_AS = {"DOWNLOAD_TIMEOUT": float, "DNS_TIMEOUT": float,
            "NIANBAO_PARSE_WORKERS": int, "AWS_MAX_POOL_CONNECTIONS": int}
 
+# The least value a few settings take: 0 requests at once is a crawl that fetches nothing
+# and never ends; a negative delay or recheck interval is no setting.
+LEAST = {"CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "CONCURRENT_ITEMS": 1,
+         "DOWNLOAD_DELAY": 0, "NIANBAO_RECHECK_AFTER_DAYS": 0}
+
 TYPE_NAMES = {bool: "true or false (1 or 0)", int: "a whole number", float: "a number", dict: "a JSON object"}
 
 
@@ -130,6 +135,8 @@ def _check_value(name: str, value, default, source: str) -> None:
             raise ValueError(value)
     except ValueError:
         raise SettingError(f"{source} {name}={value!r}: not {TYPE_NAMES[kind]}") from None
+    if name in LEAST and value_read < LEAST[name]:
+        raise SettingError(f"{source} {name}={value!r}: at least {LEAST[name]}")
 
 
 def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: dict | None = None,

@@ -51,6 +51,10 @@ def test_each_source_wins_over_the_ones_below(monkeypatch, tmp_path):
     ({"DOWNLOAD_DELAY": "nan"}, {}, "-s DOWNLOAD_DELAY='nan': not a number"),
     ({"DOWNLOAD_DELAY": "inf"}, {}, "-s DOWNLOAD_DELAY='inf': not a number"),  # a delay never over
     ({"DOWNLOAD_HANDLERS": "{"}, {}, "-s DOWNLOAD_HANDLERS='{': not a JSON object"),
+    # 0 requests at once fetch nothing and never end; a negative delay is no delay.
+    ({"CONCURRENT_REQUESTS_PER_DOMAIN": "0"}, {}, "-s CONCURRENT_REQUESTS_PER_DOMAIN='0': at least 1"),
+    ({}, {"NIANBAO_RECHECK_AFTER_DAYS": "-1"}, "environment variable NIANBAO_RECHECK_AFTER_DAYS='-1': at least 0"),
+    ({"DOWNLOAD_DELAY": "-0.5"}, {}, "-s DOWNLOAD_DELAY='-0.5': at least 0"),
     ({}, {"NIANBAO_MONITOR_ENABLED": "maybe"},
      "environment variable NIANBAO_MONITOR_ENABLED='maybe': not true or false (1 or 0)"),
     ({"NIANBAO_DATA_DIR": "/elsewhere"}, {}, "NIANBAO_DATA_DIR is where the archive lives: give it as --data DIR"),
