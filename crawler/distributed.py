@@ -417,9 +417,6 @@ class SharedScheduler(Scheduler):
         self.took_work = True
         return request
 
-    def has_pending_requests(self) -> bool:
-        return bool(self._shared(lambda: len(self.queue), default=0))
-
     def __len__(self) -> int:
         return self._shared(lambda: len(self.queue), default=0)
 

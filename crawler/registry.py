@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .flavours import FLAVOURS
-from .listing import column_page
+from .listing import column_page, is_url
 from .site_hosts import host_name
 
 KEYS = ("name", "start_urls", "flavour", "agency", "region", "hosts", "verified", "notes")
@@ -362,12 +362,8 @@ def url_problem(url) -> str | None:
         return f"not an http(s) URL: {url!r}"
     if re.search(r",\s*https?://", url):
         return f"not one URL: {url!r} (several? write a list: [URL, URL])"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (a port that is no number raises ValueError)
-    except ValueError:
-        parts = None
-    if parts and parts.scheme in ("http", "https") and parts.hostname and not re.search(r"\s", url):
+    # A request can be made for it, as the crawl judges links (crawler.listing.is_url)
+    if is_url(url) and urlsplit(url).scheme in ("http", "https") and not re.search(r"\s", url):
         return None
     hint = ": begin it with http:// or https://" if "://" not in url and "." in url.split("/", 1)[0] else ""
     return f"not an http(s) URL: {url!r}{hint}"

@@ -65,6 +65,5 @@ class PrivateAddressMiddleware:
 
     def _refuse(self, request, why: str):
         url, reason = refused_reason(request, why)
-        self.crawler.stats.inc_value("nianbao/private_addresses")
         logger.warning("Refused %s: %s", request.url, reason)
         drop(self.crawler, request, PrivateAddressRefused, reason, url=url)

@@ -30,7 +30,7 @@ from ..flavours import flavour_module
 from ..flavours.common import DEFAULT_MAX_PAGES, START_FRAGMENTS, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
-from ..listing import directory_url, is_url, start_pages
+from ..listing import LinkAsWritten, directory_url, is_url, start_pages
 from ..recognize import classify_title
 from ..site_hosts import belongs_to_site
 
@@ -142,8 +142,9 @@ class ReportSpider(scrapy.Spider):
         """An adapter's request for another listing page (or a ``LinkAsWritten``): the request
         to make, a ``SkippedPage`` saying why not, or None when it was asked for already (as
         itself, or as its directory). Bounded per site."""
-        if reason := self._unfollowed(site, request.url):
-            return SkippedPage(url=request.url, title=None, reason=reason, found_on=found_on)
+        reason = self._unfollowed(site, request.url)
+        if reason or isinstance(request, LinkAsWritten):  # no request can be made for a link as written
+            return SkippedPage(url=request.url, title=None, reason=reason or NOT_A_URL, found_on=found_on)
         seen = self.listing_pages.setdefault(site["name"], set())
         key = listing_key(request)
         if key in seen:
