@@ -120,7 +120,15 @@ class ParsePool:
         self.submit([]).result()
 
     def submit(self, ids) -> Future:
-        return self.executor.submit(_parse_chunk, list(ids))
+        """The future of ``ids`` parsed. Once a worker has died, the executor refuses new
+        work (BrokenProcessPool): that comes back in the future too, to be handled where
+        every worker's death is, when its result is asked for."""
+        try:
+            return self.executor.submit(_parse_chunk, list(ids))
+        except BrokenProcessPool as exc:
+            refused = Future()
+            refused.set_exception(exc)
+            return refused
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers: tasks not started are cancelled, ``wait`` for the running ones."""

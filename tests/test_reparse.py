@@ -559,3 +559,21 @@ def test_a_reparse_rebuilds_embedded_pages_without_scrapy(tmp_path, guarded_env)
     assert json.loads(result.stdout.splitlines()[-1]) == []
     # Read from the rebuilt page: the title from DETAIL, not the empty shell's.
     assert query(tmp_path, "select distinct title, year from reports") == [(title, 2023)]
+
+
+def test_a_worker_dying_while_the_writer_is_busy_is_handled_like_any_other(data, monkeypatch):
+    """The death is seen when the next chunk is handed out (the executor refuses it), not when
+    a result is asked for: that ended the run on archives larger than the window of chunks."""
+    import time
+
+    from archive.reparse_pool import CHUNK, WORKER_DIED, parse_ids
+
+    ids = [row[0] for row in query(data, "select snapshot_id from reports order by id")] * 2  # 10: 3 chunks
+    doomed = ids[CHUNK]  # in the second chunk, not the first
+    kill_the_worker_on(monkeypatch, lambda s: s.id == doomed)
+    parsed = []
+    for page in parse_ids(open_database(Path(data) / "nianbao.db"), ids, workers=1, window=2):
+        parsed.append(page)
+        time.sleep(0.2)  # a writer busy with the first chunk while the second one's worker dies
+    assert [page.snapshot_id for page in parsed] == ids
+    assert {page.snapshot_id for page in parsed if page.error == WORKER_DIED} == {doomed}
