@@ -6,7 +6,6 @@ a traceback.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import select
@@ -198,25 +197,10 @@ def _interrupted_before_the_crawl(message: str = NOTHING_RECORDED):
     return error
 
 
-def _ctrl_c_before_the_crawl(command):
-    """Ctrl-C while a crawl command starts (its imports, the demo portal, the registry), before
-    ``run_crawl`` takes the signals over (crawler/interrupts.py): one line, exit 4."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except KeyboardInterrupt:
-            raise _interrupted_before_the_crawl() from None
-
-    return wrapper
-
-
 @cli.command()
 @data_option
 @click.option("--profile", default="demo", show_default=True, help="Crawler settings profile.")
 @archive_option
-@_ctrl_c_before_the_crawl
 def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
 
@@ -326,7 +310,6 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
                    "DAYS ago: use the archived answer (listed in not_asked). Default 0: ask every run.")
 @archive_option
 @set_option
-@_ctrl_c_before_the_crawl
 def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url, notify_on, redis_url, seed,
           idle_close, parse_workers, recheck_after, archive_db, settings):
     """Crawl the report columns of a site registry (or given URLs) into DATA/nianbao.db.
@@ -589,7 +572,7 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
                 except KeyboardInterrupt:
                     click.echo("", err=True)
                     click.echo(format_summary(job.summary()))
-                    sys.exit(130)
+                    sys.exit(EXIT_INTERRUPTED)
     except ReparseError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(format_summary(summary))
