@@ -749,7 +749,8 @@ def verify(data_dir, archive_db):
     click.echo(f"Checked {counts['payloads']} bodies ({counts['bytes'] / 1e6:.1f} MB), "
                f"{counts['snapshots']} snapshots, {counts['references']} kinds of reference, "
                f"{counts['dictionaries']} dictionaries, integrity of {counts['files']} file(s), "
-               f"{counts['wide_tables']} wide tables and {counts['cross_checks']} R6/R7 checks against the cells")
+               f"{_checked_against_cells(counts, 'wide_tables', 'wide tables')} and "
+               f"{_checked_against_cells(counts, 'cross_checks', 'R6/R7 checks')} against the cells")
     note = _schema_note(path, result, data_dir, archive_db)
     if note:
         click.echo(note)
@@ -765,6 +766,12 @@ def verify(data_dir, archive_db):
             click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         sys.exit(1)
     click.echo("No problems found.")
+
+
+def _checked_against_cells(counts, key: str, what: str) -> str:
+    """'12 wide tables'; 'no wide tables' where verify did not compare them (an older schema,
+    or tables it lacks): not '0', which would read as compared and empty."""
+    return f"{counts[key]} {what}" if key in counts else f"no {what}"
 
 
 def _schema_note(path: Path, result, data_dir: str, archive_db: str | None) -> str | None:
