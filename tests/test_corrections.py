@@ -214,14 +214,3 @@ def test_a_correction_made_during_a_crawl_waits_for_its_write_instead_of_failing
     assert db["corrections"].get(correction)["text"] == "48"
     assert db["skipped"].count == 1
 
-
-def test_opening_an_archive_that_needs_nothing_writes_nothing(tmp_path):
-    """Read-only commands (runs, export, serve) open the archive beside a crawl: an open that
-    writes takes the crawl's write lock, and changes the file."""
-    path = tmp_path / "nianbao.db"
-    db = open_database(path)
-    store(db, URL, agency=BODY, year=2022, applications=APPLICATIONS, body=b"page")  # no region known
-    db.close()
-    again = open_database(path)
-    assert again.conn.total_changes == 0
-    again.close()

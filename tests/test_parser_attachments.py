@@ -466,6 +466,7 @@ def test_a_ccitt_fax_stream_is_refused_and_ascii85_and_runlength_count_what_they
     peak, raised = _peak_memory(lambda: parse_report(
         _pdf_drawing_form(_stream(runs, "/RunLengthDecode")), url="http://x/a.pdf"))
     assert peak < 60_000_000, peak  # 175 MB before
+    assert str(raised) == "unreadable PDF: no text on any page"  # decoded whole (spaces), not refused early
 
 
 def test_outside_nianbao_reading_pdfminer_decodes_as_before():
