@@ -141,7 +141,6 @@ OTHER_OTHER = ("other_other", re.compile(r"^其他$"))
 
 SUBTOTAL_OF = {"withheld": "withheld_", "unable": "unable_", "rejected": "rejected_", "other": "other_"}
 OTHER_ITEM_ROWS = ("other_no_correction", "other_unpaid_fee", "other_other")  # (六) as three items (2021)
-LAYOUT_2021_ROWS = set(OTHER_ITEM_ROWS)
 
 # ---- Table 四 (复议、诉讼) ---------------------------------------------------------
 

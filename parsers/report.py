@@ -202,7 +202,7 @@ def _missing_rows(mapped: dict[str, MappedTable], layout: str | None) -> dict[st
         rows = [r for r in fmt.APPLICATION_REQUIRED_ROWS if r not in apps]
         if not any(r == "other" or r.startswith("other_") for r in apps):
             rows.append("other")
-        elif fmt.LAYOUT_2021_ROWS & apps.keys():  # (六) printed as its items: all three, not some
+        elif any(row in apps for row in fmt.OTHER_ITEM_ROWS):  # (六) printed as its items: all three, not some
             rows += [r for r in fmt.OTHER_ITEM_ROWS if r not in apps]
         if rows:
             missing[fmt.APPLICATIONS] = rows

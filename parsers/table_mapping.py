@@ -220,7 +220,7 @@ def map_applications(tables: list[RawTable]) -> MappedTable:
             if values is None:
                 continue
             mapped.values[row_key] = values
-            if row_key in fmt.LAYOUT_2021_ROWS:
+            if row_key in fmt.OTHER_ITEM_ROWS:
                 mapped.layout_votes.add("2021")
     return mapped
 
@@ -251,6 +251,10 @@ def map_reviews(tables: list[RawTable]) -> MappedTable:
         cells = [cell for candidate, _ in candidates for cell in candidate.cells]
     taken = _taken_or_unplaced(mapped, fmt.REVIEWS_LITIGATION, "the row", cells, fmt.REVIEW_CELL_COUNT,
                                table.blanks_are_cells)
+    if taken is None:
+        for group in fmt.REVIEW_GROUPS:
+            mapped.values[group] = dict.fromkeys(fmt.REVIEW_OUTCOMES)
+        return mapped
     width = len(fmt.REVIEW_OUTCOMES)
     for i, group in enumerate(fmt.REVIEW_GROUPS):
         part = taken[i * width:(i + 1) * width]
@@ -278,14 +282,16 @@ def _take_row(mapped: MappedTable, table_name: str, row_key: str, names, table: 
             return _glued_row(mapped, table_name, row_key, names, run, row, sums)
         cells = [c for c in cells if not c.blank]
     taken = _taken_or_unplaced(mapped, table_name, row_key, cells, len(names), table.blanks_are_cells, values_last)
+    if taken is None:
+        return dict.fromkeys(names)
     return _record(mapped, table_name, row_key, names, taken, row, placed)
 
 
 def _taken_or_unplaced(mapped: MappedTable, table_name: str, row_key: str, cells: list[RawCell], expected: int,
-                       blanks_are_cells: bool, values_last: bool = False) -> list[RawCell | None]:
-    """``take_cells``; cells it cannot place are named in a cells_unplaced problem and
-    the row's values are left missing (UNPLACED: no cell of the row is recorded, since
-    none was printed blank, and no cell_missing is said, since none is missing)."""
+                       blanks_are_cells: bool, values_last: bool = False) -> list[RawCell | None] | None:
+    """``take_cells``; None when it cannot place the cells: they are named in a
+    cells_unplaced problem, and the caller leaves the row's values missing (no cell of the
+    row recorded, since none was printed blank, and no cell_missing said, since none is)."""
     taken = take_cells(cells, expected, blanks_are_cells, values_last)
     if taken is not None:
         return taken
@@ -293,11 +299,7 @@ def _taken_or_unplaced(mapped: MappedTable, table_name: str, row_key: str, cells
     mapped.problems.append(_problem("cells_unplaced", table_name,
                                     f"{row_key}: {len(filled)} values where the format has {expected}: "
                                     + ", ".join(f"'{c.text}' at {c.where}" for c in filled)))
-    return [UNPLACED] * expected
-
-
-# A value cell whose value is unknown because its row could not be placed (cells_unplaced).
-UNPLACED = object()
+    return None
 
 
 def _glued_row(mapped: MappedTable, table_name: str, row_key: str, names, run: str, row: LabelledRow,
@@ -367,9 +369,6 @@ def _record(mapped: MappedTable, table: str, row_key: str, names, taken, row: La
         if cell is None:
             mapped.problems.append(_problem("cell_missing", table, f"{row_name}.{column} at {row.where}"))
             records.append(cell_record(table, row_name, column, "", None, EMPTY, row.where))
-            values[name] = None
-            continue
-        if cell is UNPLACED:
             values[name] = None
             continue
         text = cell.text
