@@ -84,7 +84,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     oversize.ensure_table(db)
     research_schema.ensure(db)
     _views(db)
-    if version < 7:
+    if "R6/R7" in remade_on_upgrade(version):
         # Checks R6/R7 made against a year another input held, or against a report since
         # reparsed into another year: made again from the cells (a fresh database has none).
         run_cross_checks(db)
