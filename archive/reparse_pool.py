@@ -120,15 +120,9 @@ class ParsePool:
         self.submit([]).result()
 
     def submit(self, ids) -> Future:
-        """The future of ``ids`` parsed. Once a worker has died, the executor refuses new
-        work (BrokenProcessPool): that comes back in the future too, to be handled where
-        every worker's death is, when its result is asked for."""
-        try:
-            return self.executor.submit(_parse_chunk, list(ids))
-        except BrokenProcessPool as exc:
-            refused = Future()
-            refused.set_exception(exc)
-            return refused
+        """The future of ``ids`` parsed. Raises BrokenProcessPool once a worker has died (the
+        crawl's ParseQueue then starts new workers for the page)."""
+        return self.executor.submit(_parse_chunk, list(ids))
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers: tasks not started are cancelled, ``wait`` for the running ones."""
@@ -203,7 +197,7 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | No
                 chunk = list(islice(ids, CHUNK))
                 if not chunk:
                     break
-                pending.append((chunk, pool.submit(chunk)))
+                pending.append((chunk, _submitted(pool, chunk)))
             if not pending:
                 return
             try:
@@ -221,6 +215,18 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | No
         for _, future in pending:
             future.cancel()
         pool.close()
+
+
+def _submitted(pool: ParsePool, chunk: list[int]) -> Future:
+    """``pool.submit(chunk)``; refused because a worker has died meanwhile (seen as the writer
+    hands out the next chunk), a future holding that refusal, handled with the pages in
+    flight when its result is asked for."""
+    try:
+        return pool.submit(chunk)
+    except BrokenProcessPool as exc:
+        refused = Future()
+        refused.set_exception(exc)
+        return refused
 
 
 def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
