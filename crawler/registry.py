@@ -85,7 +85,7 @@ def read_registries(paths) -> Registry:
             continue
         read.add(Path(path).resolve())
         try:
-            entries += _file_entries(path)
+            entries += _text_entries(_file_text(path), str(path))
         except RegistryError as exc:
             problems.append(str(exc))
     registry = _checked(entries)
@@ -95,19 +95,7 @@ def read_registries(paths) -> Registry:
 
 def load_registry(path) -> list[dict]:
     """The sites of one registry file; ``RegistryError`` with its first problem when it has any."""
-    registry = read_registries([path])
-    if registry.problems:
-        raise registry.error(f"`nianbao check-sites {path}`")
-    return registry.sites
-
-
-def validate_registry(data, source: str = "registry") -> list[dict]:
-    """The sites of a registry given as data (a list of entries); ``RegistryError`` with its
-    first problem when it has any."""
-    registry = _checked(_entries(data, source))
-    if registry.problems:
-        raise registry.error()
-    return registry.sites
+    return _sites_of(_file_text(path), path)
 
 
 def text_to_add_to(path) -> str:
@@ -120,10 +108,19 @@ def text_to_add_to(path) -> str:
     try:
         empty = yaml.safe_load(text) is None
     except yaml.YAMLError:
-        empty = False  # load_registry says where
+        empty = False  # _sites_of says where
     if not empty:
-        load_registry(path)
+        _sites_of(text, path)
     return text + ("" if text.endswith("\n") or not text else "\n")
+
+
+def _sites_of(text: str, path) -> list[dict]:
+    """The sites of the registry file ``path`` whose text is ``text`` (read once); its first
+    problem as a ``RegistryError`` when it has any."""
+    registry = _checked(_text_entries(text, str(path)))
+    if registry.problems:
+        raise registry.error(f"`nianbao check-sites {path}`")
+    return registry.sites
 
 
 def add_entries(path, entries: list[dict]) -> None:
@@ -141,10 +138,6 @@ def add_entries(path, entries: list[dict]) -> None:
 
 
 # ---- reading: entries with their lines --------------------------------------------------------
-
-
-def _file_entries(path) -> list[_Entry]:
-    return _text_entries(_file_text(path), str(path))
 
 
 def _file_text(path) -> str:

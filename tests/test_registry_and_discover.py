@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, load_registry, read_registries, validate_registry
+from crawler.registry import RegistryError, load_registry, read_registries
 from crawler.site_hosts import belongs_to_site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,16 +189,16 @@ def test_shipped_registries_load():
     assert {"trs", "hanweb", "gkmlpt"} <= {site.get("flavour") for site in real}
 
 
-def test_hosts_of_a_site():
-    site = validate_registry([{"name": "A", "start_urls": ["http://www.gd.gov.cn/gkmlpt/index"],
-                               "hosts": ["127.0.0.7:8080"]}])[0]
+def test_hosts_of_a_site(tmp_path):
+    site, other = load_registry(write(tmp_path, "- name: A\n  start_urls: [http://www.gd.gov.cn/gkmlpt/index]\n"
+                                                "  hosts: ['127.0.0.7:8080']\n"
+                                                "- name: B\n  start_urls: [http://www.gov.cn/zhengce/]\n"))
     assert belongs_to_site(site, "http://www.gd.gov.cn/gkmlpt/content/post_1.html")
     assert belongs_to_site(site, "http://zwgk.gd.gov.cn/x.html")           # same registered domain
     assert belongs_to_site(site, "http://127.0.0.7:9999/bm/t20250101_1.html")   # listed in hosts
     assert not belongs_to_site(site, "http://www.sz.gov.cn/x.html")
     assert not belongs_to_site(site, "http://127.0.0.8/x.html")
     # gov.cn is a public suffix: two bodies under it are not one site
-    other = validate_registry([{"name": "B", "start_urls": ["http://www.gov.cn/zhengce/"]}])[0]
     assert not belongs_to_site(other, "http://www.ndrc.gov.cn/x.html")
 
 
