@@ -12,7 +12,8 @@ Each entry is checked on its own: a bad one is refused with one line naming the 
 line, the entry and the key (``sites.yaml:7: site 2 (城中区人民政府): flavor: unknown key; did
 you mean flavour?``), and the others are kept. Names, and the column pages the start URLs
 fetch, are unique across all the files read together: a page is crawled for one site (which
-may list it once per fragment: gkmlpt's categories, ``/gkmlpt/index#2580`` and ``#2581``).
+may list it once per fragment: gkmlpt's categories, ``/gkmlpt/index#2580`` and ``#2581``),
+except that sites (bodies) may share a gkmlpt shell page by naming different categories.
 ``read_registries`` gives the sites and the problems (``nianbao check-sites``, and
 ``nianbao crawl``, which crawls the good entries and fails its run checks for the refused);
 ``load_registry`` refuses a file with any problem.

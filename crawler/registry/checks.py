@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..flavours import FLAVOURS
+from ..flavours import FLAVOURS, gkmlpt
+from ..flavours.detect import detect_flavour
 from ..listing import column_page, is_url
 from ..site_hosts import host_name
 from .entries import Entry, RegistryError, kind, text_entries
@@ -44,7 +45,7 @@ def checked(entries: list[Entry]) -> Registry:
     """The good entries as sites, and one problem line for each refused entry."""
     registry = Registry()
     names: dict[str, Entry] = {}
-    columns: dict[str, tuple[Entry, str]] = {}  # column page -> the entry whose start URL it is, and the URL
+    columns: dict[str, list] = {}  # column page -> (entry, start URL, gkmlpt category) of each site listing it
     for entry in entries:
         try:
             site = _site(entry)
@@ -81,30 +82,54 @@ def _place(entry: Entry, other: Entry) -> str:
 
 
 def _unique(entry: Entry, site: dict, names: dict, columns: dict) -> None:
-    """One site per name and one per column page, across everything read together. A site
-    may list a page again only with another fragment: gkmlpt's categories of one shell page
-    (``/gkmlpt/index#2580``, ``#2581``), fetched once and read for each."""
+    """One site per name, and each column page one site's, across everything read together.
+    A site may list a page again with another fragment: one request, each fragment read. Two
+    sites may share a page only as two categories of a gkmlpt shell (``/gkmlpt/index#2580``
+    one body's, ``#2581`` another's): the shell is fetched once and each category crawled
+    for its own site (``crawler.listing.start_pages``)."""
     if site["name"] in names:
         other = names[site["name"]]
         raise _Refused("name", f"{site['name']!r} is already the name of site {other.number} ({_place(entry, other)})")
     own = {}  # this entry's start URLs: (column page, fragment) -> URL
     for url in site["start_urls"]:
         column, fragment = column_page(url), url.partition("#")[2]
-        if column in columns:
-            other, first_url = columns[column]
+        category = _category(site, url)
+        if (column, fragment) in own:
+            raise _Refused("start_urls", _twice(url, own[column, fragment], "this site",
+                                                "the crawl fetches a page once, for one site"))
+        for other, other_url, other_category in columns.get(column, ()):
+            if category and other_category and category != other_category:
+                continue  # another body's category of the same gkmlpt shell
             whose = f"site {other.number} ({other.value['name'].strip()}, {_place(entry, other)})"
-            hint = " (list all its categories, #…, in that site)" if fragment != first_url.partition("#")[2] else ""
-        elif (column, fragment) in own:
-            first_url, whose, hint = own[column, fragment], "this site", ""
-        else:
-            own[column, fragment] = url
-            continue
-        what = "is already" if first_url == url else f"is the same page as {first_url},"
-        raise _Refused("start_urls", f"{url} {what} a start URL of {whose}; "
-                                     f"the crawl fetches a page once, for one site{hint}")
+            if category and category == other_category:
+                reason = "a gkmlpt category is crawled for one site"
+            else:
+                reason = "the crawl fetches a page once, for one site" + (
+                    " (sites may share a gkmlpt shell page only by naming each its own category, #…)"
+                    if _is_gkmlpt(site, url) else "")
+            raise _Refused("start_urls", _twice(url, other_url, whose, reason))
+        own[column, fragment] = url
     names[site["name"]] = entry
     for (column, _), url in own.items():
-        columns.setdefault(column, (entry, url))
+        columns.setdefault(column, []).append((entry, url, _category(site, url)))
+
+
+def _twice(url: str, first_url: str, whose: str, reason: str) -> str:
+    what = "is already" if first_url == url else f"is the same page as {first_url},"
+    return f"{url} {what} a start URL of {whose}; {reason}"
+
+
+def _is_gkmlpt(site: dict, url: str) -> bool:
+    """Is the start URL a gkmlpt shell: by the site's flavour, or its URL when it names none
+    (as the crawl detects it)?"""
+    return site.get("flavour", detect_flavour(url, "")) == gkmlpt.NAME
+
+
+def _category(site: dict, url: str) -> str | None:
+    """The gkmlpt category a start URL names (``/gkmlpt/index#2580``: 2580), or None: another
+    flavour's page, or a shell whose fragment names no category (the crawl takes the tree's
+    report column then, which could be another site's)."""
+    return gkmlpt.category_of(url.partition("#")[2], "") if _is_gkmlpt(site, url) else None
 
 
 def _site(entry: Entry) -> dict:
