@@ -115,6 +115,7 @@ def _unique(entry: Entry, site: dict, names: dict, columns: dict) -> None:
 
 
 def _twice(url: str, first_url: str, whose: str, reason: str) -> str:
+    """The problem of a start URL whose page (and category) ``first_url`` already holds."""
     what = "is already" if first_url == url else f"is the same page as {first_url},"
     return f"{url} {what} a start URL of {whose}; {reason}"
 
