@@ -100,17 +100,18 @@ def column_page(url: str) -> str:
     return parts._replace(netloc=parts.netloc.lower()).geturl()
 
 
-def start_pages(urls) -> list[tuple[str, list[str]]]:
-    """The pages ``urls`` fetch, each once, in order: the first URL given for the page, less
-    its fragment, and the fragments given for it, each once ("" for a URL with none).
-    A fragment names a part of a page the server sends whole: gkmlpt's category
-    (``/gkmlpt/index#2580`` and ``#2581`` are one shell page, two categories)."""
-    pages: dict[str, tuple[str, list[str]]] = {}
-    for url in urls:
-        page, _, fragment = url.partition("#")
-        _, fragments = pages.setdefault(column_page(page), (page, []))
-        if fragment not in fragments:
-            fragments.append(fragment)
+def start_pages(sites) -> list[tuple[str, dict[str, str]]]:
+    """The pages the sites' start URLs fetch, each once, in order: the first URL given for
+    the page, less its fragment, and each fragment given for it ("" for a URL with none)
+    with the name of the site that gave it first. A fragment names a part of a page the
+    server sends whole: gkmlpt's category (``/gkmlpt/index#2580`` and ``#2581`` are one shell
+    page, two categories, which may be two sites': the registry allows no other sharing)."""
+    pages: dict[str, tuple[str, dict[str, str]]] = {}
+    for site in sites:
+        for url in site["start_urls"]:
+            page, _, fragment = url.partition("#")
+            _, fragments = pages.setdefault(column_page(page), (page, {}))
+            fragments.setdefault(fragment, site["name"])
     return list(pages.values())
 
 

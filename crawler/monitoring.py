@@ -2,7 +2,7 @@
 
 A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
-- an entry of the registry was refused (crawler/registry.py): it was not crawled, the others were
+- an entry of the registry was refused (crawler/registry/): it was not crawled, the others were
   (the check ``registry`` is listed only then);
 - the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
@@ -128,7 +128,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
 
 
 def _refused_entries(refused: list[str]) -> Check:
-    """Registry entries refused before the crawl (crawler/registry.py): the night went on
+    """Registry entries refused before the crawl (crawler/registry/): the night went on
     without them, but not unnoticed."""
     problems = Registry(problems=list(refused)).error("`nianbao check-sites`")
     return Check("registry", False, f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'} refused, "

@@ -191,33 +191,38 @@ def test_gkmlpt_shell_asks_the_json_api_for_the_report_category():
     assert "/api/all/2578?" in api.url
 
 
-def start_requests(start_urls: list[str]) -> list:
-    """The requests the spider starts a site with."""
+def start_requests(sites: list[dict]) -> list:
+    """The requests the spider starts the sites with."""
     import asyncio
 
     from crawler.spiders.reports import ReportSpider
 
     async def collect():
-        return [request async for request in ReportSpider(sites=[{"name": "A", "start_urls": start_urls}]).start()]
+        return [request async for request in ReportSpider(sites=sites).start()]
 
     return asyncio.run(collect())
 
 
 def test_several_categories_of_one_gkmlpt_shell_are_one_request_and_each_is_read():
     """Scrapy's duplicate filter ignores fragments: /gkmlpt/index#2580 and #2581 are one request.
-    The spider makes it once and carries both fragments; the adapter asks for both categories."""
+    The spider makes it once and carries both fragments, each with the site that named it (two
+    bodies may name two categories of one shell); the adapter asks for both categories, each
+    for its fragment."""
     shell = "http://www.example.gov.cn/gkmlpt/index"
     trs_column = "http://www.example.gov.cn/zwgk/nb/index.html"
-    starts = start_requests([f"{shell}#2580", trs_column, f"{shell}#2581", "http://www.example.gov.cn/zwgk/nb/#top"])
-    assert [(r.url, r.meta["nianbao_fragments"]) for r in starts] == [
-        (shell, ["2580", "2581"]), (trs_column, ["", "top"])]  # a page once, as first given, less its fragment
+    starts = start_requests([{"name": "A", "start_urls": [f"{shell}#2580", trs_column]},
+                             {"name": "B", "start_urls": [f"{shell}#2581", "http://www.example.gov.cn/zwgk/nb/#top"]}])
+    assert [(r.url, r.meta["nianbao_site"], r.meta["nianbao_fragments"]) for r in starts] == [
+        (shell, "A", {"2580": "A", "2581": "B"}),
+        (trs_column, "A", {"": "A", "top": "B"})]  # a page once, as first given, less its fragment
     assert all(r.meta["nianbao_column_start"] for r in starts)
     answer = HtmlResponse(url=shell, body=SHELL.encode(), encoding="utf-8", request=starts[0])
-    assert [r.url for r in gkmlpt.listing_requests(answer, SHELL, 500)] == [
-        f"http://www.example.gov.cn/gkmlpt/api/all/{category}?page=1&sid=755031" for category in (2580, 2581)]
+    assert [(r.url, r.meta["nianbao_for_fragment"]) for r in gkmlpt.listing_requests(answer, SHELL, 500)] == [
+        (f"http://www.example.gov.cn/gkmlpt/api/all/{category}?page=1&sid=755031", str(category))
+        for category in (2580, 2581)]
     # no fragment: the TREE node named like a report column, asked for once beside the same number
     for fragments, categories in [([""], ["2580"]), (["", "2580"], ["2580"]), (["2581", ""], ["2581", "2580"])]:
-        request = Request(shell, meta={"nianbao_fragments": fragments})
+        request = Request(shell, meta={"nianbao_fragments": dict.fromkeys(fragments, "A")})
         answer = HtmlResponse(url=shell, body=SHELL.encode(), encoding="utf-8", request=request)
         asked = gkmlpt.listing_requests(answer, SHELL, 500)
         assert [r.url.split("/all/")[1].split("?")[0] for r in asked] == categories

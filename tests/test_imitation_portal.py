@@ -189,7 +189,7 @@ def test_second_night_asks_for_pages_conditionally(nights):
     assert {r["status"] for r in second} == {304}
     # Each column's first page was read in full; every further listing page asked for by GET
     # answered 304 and was walked from the archive (its reports were asked for above).
-    starts = {page for site in nights["sites"] for page, _ in start_pages(site["start_urls"])}
+    starts = {page for page, _ in start_pages(nights["sites"])}
     listings = rows(db, "select url, status, request_headers from snapshots where run_id = 2 and method = 'GET' "
                         "and kind = 'listing' and status != 429")
     conditional = {r["url"]: r["status"] for r in listings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, load_registry, read_registries, validate_registry
+from crawler.registry import RegistryError, load_registry, read_registries
 from crawler.site_hosts import belongs_to_site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,19 +85,30 @@ BAD_ENTRIES = [
     ("- name: A\n  start_urls: [http://a.gov.cn/nb/index.html]\n- name: B\n  start_urls: [http://A.gov.cn/nb/]\n",
      "{f}:4: site 2 (B): start_urls: http://A.gov.cn/nb/ is the same page as http://a.gov.cn/nb/index.html, "
      "a start URL of site 1 (A, line 1); the crawl fetches a page once, for one site"),
-    # gkmlpt's categories of one shell page: one site lists them all, each once
+    # gkmlpt's categories of one shell page: each once, for one site (two sites may name two)
     ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580, http://a.gov.cn/gkmlpt/index#2580]\n",
      "{f}:2: site 1 (A): start_urls: http://a.gov.cn/gkmlpt/index#2580 is already a start URL of this site; "
      "the crawl fetches a page once, for one site"),
     ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n"
-     "- name: B\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n",
+     "- name: B\n  start_urls: [http://A.gov.cn/gkmlpt/index#2581, http://a.gov.cn/gkmlpt/index#2580]\n",
      "{f}:4: site 2 (B): start_urls: http://a.gov.cn/gkmlpt/index#2580 is already a start URL of site 1 (A, line 1); "
-     "the crawl fetches a page once, for one site"),
+     "a gkmlpt category is crawled for one site"),
+    # without a category the shell's report column is read, which may be the other site's
     ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n"
-     "- name: B\n  start_urls: [http://a.gov.cn/gkmlpt/index#2581]\n",
-     "{f}:4: site 2 (B): start_urls: http://a.gov.cn/gkmlpt/index#2581 is the same page as "
+     "- name: B\n  start_urls: [http://a.gov.cn/gkmlpt/index]\n",
+     "{f}:4: site 2 (B): start_urls: http://a.gov.cn/gkmlpt/index is the same page as "
      "http://a.gov.cn/gkmlpt/index#2580, a start URL of site 1 (A, line 1); the crawl fetches a page once, "
-     "for one site (list all its categories, #…, in that site)"),
+     "for one site (sites may share a gkmlpt shell page only by naming each its own category, #…)"),
+    # other flavours read no fragment: two sites on one page would be one site's
+    ("- name: A\n  start_urls: [http://a.gov.cn/nb/#1]\n  flavour: trs\n"
+     "- name: B\n  start_urls: [http://a.gov.cn/nb/#2]\n",
+     "{f}:5: site 2 (B): start_urls: http://a.gov.cn/nb/#2 is the same page as http://a.gov.cn/nb/#1, a start URL "
+     "of site 1 (A, line 1); the crawl fetches a page once, for one site"),
+    ("- name: A\n  start_urls: [http://a.gov.cn/gkmlpt/index#2580]\n  flavour: trs\n"
+     "- name: B\n  start_urls: [http://a.gov.cn/gkmlpt/index#2581]\n",
+     "{f}:5: site 2 (B): start_urls: http://a.gov.cn/gkmlpt/index#2581 is the same page as "
+     "http://a.gov.cn/gkmlpt/index#2580, a start URL of site 1 (A, line 1); the crawl fetches a page once, "
+     "for one site (sites may share a gkmlpt shell page only by naming each its own category, #…)"),
     ("- name: A\n  start_urls: [http://a.gov.cn/]\n- http://b.gov.cn/\n",
      "{f}:3: site 2: expected keys (`name: …`, `start_urls: […]`), got text"),
     ("- name: A\n\tstart_urls: [http://a.gov.cn/]\n",
@@ -160,13 +171,17 @@ def test_names_and_columns_are_unique_across_files(tmp_path):
     ]
 
 
-def test_a_site_lists_a_gkmlpt_shell_once_per_category(tmp_path):
+def test_a_gkmlpt_shell_is_listed_once_per_category_by_one_site_or_several(tmp_path):
+    """One shell page (/gkmlpt/index) serves several bodies' categories: a site lists each of
+    its own, and another site (another body) may name another category of the same shell."""
     path = write(tmp_path, "- name: A\n  start_urls:\n    - http://a.gov.cn/gkmlpt/index#2580\n"
                            "    - http://A.gov.cn/gkmlpt/index#2581\n    - http://a.gov.cn/gkmlpt/index\n"
-                           "- name: B\n  start_urls: [http://b.gov.cn/gkmlpt/index#2580]\n")
+                           "- name: B\n  start_urls: [http://b.gov.cn/gkmlpt/index#2580]\n"
+                           "- name: B's department\n  start_urls: ['http://b.gov.cn/gkmlpt/index#2583']\n"
+                           "  flavour: gkmlpt\n")
     assert [site["start_urls"] for site in load_registry(path)] == [
         ["http://a.gov.cn/gkmlpt/index#2580", "http://A.gov.cn/gkmlpt/index#2581", "http://a.gov.cn/gkmlpt/index"],
-        ["http://b.gov.cn/gkmlpt/index#2580"]]
+        ["http://b.gov.cn/gkmlpt/index#2580"], ["http://b.gov.cn/gkmlpt/index#2583"]]
 
 
 def test_a_url_may_hold_another_in_its_query(tmp_path):
@@ -189,16 +204,16 @@ def test_shipped_registries_load():
     assert {"trs", "hanweb", "gkmlpt"} <= {site.get("flavour") for site in real}
 
 
-def test_hosts_of_a_site():
-    site = validate_registry([{"name": "A", "start_urls": ["http://www.gd.gov.cn/gkmlpt/index"],
-                               "hosts": ["127.0.0.7:8080"]}])[0]
+def test_hosts_of_a_site(tmp_path):
+    site, other = load_registry(write(tmp_path, "- name: A\n  start_urls: [http://www.gd.gov.cn/gkmlpt/index]\n"
+                                                "  hosts: ['127.0.0.7:8080']\n"
+                                                "- name: B\n  start_urls: [http://www.gov.cn/zhengce/]\n"))
     assert belongs_to_site(site, "http://www.gd.gov.cn/gkmlpt/content/post_1.html")
     assert belongs_to_site(site, "http://zwgk.gd.gov.cn/x.html")           # same registered domain
     assert belongs_to_site(site, "http://127.0.0.7:9999/bm/t20250101_1.html")   # listed in hosts
     assert not belongs_to_site(site, "http://www.sz.gov.cn/x.html")
     assert not belongs_to_site(site, "http://127.0.0.8/x.html")
     # gov.cn is a public suffix: two bodies under it are not one site
-    other = validate_registry([{"name": "B", "start_urls": ["http://www.gov.cn/zhengce/"]}])[0]
     assert not belongs_to_site(other, "http://www.ndrc.gov.cn/x.html")
 
 
@@ -411,6 +426,33 @@ def test_two_sites_on_one_host_are_counted_each_for_its_own_reports(world, run_n
     per_site = json.loads(monitor)["sites"]
     assert {name: counts["reports"] for name, counts in per_site.items()} == found
     assert found["县教育局"] > 0
+
+
+def test_two_sites_on_two_categories_of_one_gkmlpt_shell_are_each_crawled_for_their_own(world, run_nianbao,
+                                                                                        tmp_path):
+    """The shell serves the government's category (#2580) and its departments' (#2581): two
+    sites, two bodies. The shell is fetched once; each category's reports are its site's."""
+    import json
+
+    portal = world["gkmlpt"]
+    shell = portal.url("/gkmlpt/index")
+    department_host = world["department"].base_url.split("//", 1)[1]  # 2580 lists a report there
+    path = write(tmp_path, f"- name: 示范区人民政府\n  start_urls: [{shell}#2580]\n  hosts: ['{department_host}']\n"
+                           f"- name: 示范区政府部门\n  start_urls: [{shell}#2581]\n  flavour: gkmlpt\n")
+    run_nianbao("check-sites", path)
+    run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test")
+    db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
+    assert db.execute("select count(*) from snapshots where url = ?", (shell,)).fetchone() == (1,)
+    found = {}
+    for name, url in db.execute("select s.name, r.url from reports r join sites s on s.id = r.site_id"):
+        found.setdefault(name, set()).add(url)
+    departments = {u for u in portal.site.extra["reports"] if "/content/2/2581/" in u}
+    assert len(departments) == 4
+    assert found == {"示范区政府部门": departments,
+                     "示范区人民政府": set(portal.site.extra["reports"]) - departments | set(portal.site.extra["attachments"])}
+    (monitor,) = db.execute("select monitor from crawl_runs").fetchone()
+    assert {name: counts["reports"] for name, counts in json.loads(monitor)["sites"].items()} == {
+        name: len(urls) for name, urls in found.items()}
 
 
 def test_a_wrong_flavour_is_an_error_not_a_quiet_night(world, run_nianbao, tmp_path):

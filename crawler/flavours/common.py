@@ -15,9 +15,13 @@ from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url
 
 # Bound every column: a pager that claims a million pages is a trap, not a column.
 DEFAULT_MAX_PAGES = 500
-# Meta of a start request: the fragments its site's start URLs gave for the page, "" for a URL
-# with none (``crawler.listing.start_pages``); gkmlpt reads its categories there.
+# Meta of a start request: the fragments the start URLs gave for the page, "" for a URL with
+# none, each with the name of the site that gave it (``crawler.listing.start_pages``); gkmlpt
+# reads its categories there.
 START_FRAGMENTS = "nianbao_fragments"
+# Meta of a request an adapter made for one of those fragments (a gkmlpt category's first API
+# page): the spider makes it for the site that gave the fragment.
+FOR_FRAGMENT = "nianbao_for_fragment"
 
 
 def start_fragments(response) -> list[str]:

@@ -3,9 +3,10 @@
 - The column page ``/gkmlpt/index`` holds no items, only ``window._CONFIG = {SID:'755031',
   TREE:[{id:2580, name:'政府信息公开年报', …}]}``; the category is the start URL's fragment
   (``/gkmlpt/index#2580``) or, without one, the tree node named like a report column. A site
-  may need several (``#2580`` 政府信息公开年报, ``#2581`` 部门信息公开年报): the spider asks
-  for the shell once and hands this adapter every fragment its start URLs gave
-  (``common.start_fragments``).
+  may need several (``#2580`` 政府信息公开年报, ``#2581`` 部门信息公开年报), and two sites (two
+  bodies) may each name their own category of one shell: the spider asks for the shell once
+  and hands this adapter every fragment the start URLs gave (``common.start_fragments``); each
+  category's API pages are then crawled for the site that named it (``common.FOR_FRAGMENT``).
 - Items: ``GET /gkmlpt/api/all/<category>?page=N&sid=<SID>`` (1-based) answers
   ``{"articles": [{id, title, url, publisher, display_publish_time, attachment}], "total": N}``.
 - A report page ``…/content/…/post_<id>.html`` carries its body only inside the inline
@@ -25,7 +26,7 @@ from parsers.embedded_body import detail, gkmlpt_report_body
 from parsers.embedded_body import publish_date as _date
 
 from ..listing import ListingItem, link_url
-from .common import listing_request, start_fragments
+from .common import FOR_FRAGMENT, listing_request, start_fragments
 
 NAME = "gkmlpt"
 
@@ -84,9 +85,13 @@ def listing_requests(response, text: str, max_pages: int):
         sid = _SID.search(text)
         if not sid:
             return []
-        # Each category once: "#2580" and no fragment (the tree's report column) may be one.
-        categories = dict.fromkeys(category_of(fragment, text) for fragment in start_fragments(response))
-        return [listing_request(api_url(url, category, sid.group(1), 1)) for category in categories if category]
+        # Each category once, for the fragment that named it first: "#2580" and no fragment
+        # (the tree's report column) may be one. The spider makes each for that fragment's site.
+        categories = {}
+        for fragment in start_fragments(response):
+            categories.setdefault(category_of(fragment, text), fragment)
+        return [listing_request(api_url(url, category, sid.group(1), 1), meta={FOR_FRAGMENT: fragment})
+                for category, fragment in categories.items() if category]
     query = dict(p.split("=", 1) for p in urlsplit(url).query.split("&") if "=" in p)
     if query.get("page") != "1":
         return []  # page 1 asks for all the others

@@ -27,7 +27,7 @@ from parsers import detect_encoding
 
 from ..drops import RequestDropped
 from ..flavours import flavour_module
-from ..flavours.common import DEFAULT_MAX_PAGES, START_FRAGMENTS, is_attachment_href
+from ..flavours.common import DEFAULT_MAX_PAGES, FOR_FRAGMENT, START_FRAGMENTS, is_attachment_href
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import LinkAsWritten, directory_url, is_url, start_pages
@@ -119,18 +119,20 @@ class ReportSpider(scrapy.Spider):
         return {"nianbao_kind": kind, "nianbao_site": site["name"], "nianbao_flavour": flavour}
 
     async def start(self):
-        for site in self.sites:
-            # One request per page, whatever fragments name parts of it: Scrapy's duplicate
-            # filter ignores fragments, so /gkmlpt/index#2580 and #2581 would be one request
-            # and the second category never read. The flavour reads the fragments from meta.
-            for url, fragments in start_pages(site["start_urls"]):
-                request = scrapy.Request(
-                    url, callback=self.parse_listing, errback=self.record_failure,
-                    meta={**self._meta("listing", site, site.get("flavour")), "nianbao_column_start": True,
-                          START_FRAGMENTS: fragments},
-                )
-                self.listing_pages.setdefault(site["name"], set()).add(listing_key(request))
-                yield request
+        # One request per page, whatever fragments name parts of it, for whichever sites:
+        # Scrapy's duplicate filter ignores fragments, so /gkmlpt/index#2580 and #2581 would be
+        # one request and the second category never read. The flavour reads the fragments from
+        # meta; what it asks for one fragment is crawled for that fragment's site.
+        for url, fragments in start_pages(self.sites):
+            site = self.sites_by_name[next(iter(fragments.values()))]  # the first to list the page
+            request = scrapy.Request(
+                url, callback=self.parse_listing, errback=self.record_failure,
+                meta={**self._meta("listing", site, site.get("flavour")), "nianbao_column_start": True,
+                      START_FRAGMENTS: fragments},
+            )
+            for name in dict.fromkeys(fragments.values()):
+                self.listing_pages.setdefault(name, set()).add(listing_key(request))
+            yield request
 
     def _max_pages(self) -> int:
         return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", DEFAULT_MAX_PAGES)
@@ -173,6 +175,12 @@ class ReportSpider(scrapy.Spider):
         name = response.meta.get("nianbao_site")
         return self.sites_by_name.get(name) or {"name": name, "start_urls": [response.url]}
 
+    def _fragment_site(self, response, request) -> dict | None:
+        """The site that gave the start URL fragment an adapter's request was made for (a
+        gkmlpt category of a shell two sites share), or None: the request is the page's."""
+        fragment = getattr(request, "meta", {}).get(FOR_FRAGMENT)  # a LinkAsWritten has no meta
+        return self.sites_by_name.get(response.meta.get(START_FRAGMENTS, {}).get(fragment))
+
     def parse_listing(self, response):
         text = response_text(response)
         site = self._site(response)
@@ -190,7 +198,8 @@ class ReportSpider(scrapy.Spider):
                 yield self._document_request(item.url, site, flavour, item.title, response.url)
         for request in adapter.listing_requests(response, text, self._max_pages()):
             found = True
-            if (made := self._listing_request(request, site, flavour, response.url)) is not None:
+            if (made := self._listing_request(request, self._fragment_site(response, request) or site, flavour,
+                                              response.url)) is not None:
                 yield made
         if not found and response.meta.get("nianbao_column_start") and site.get("flavour") == flavour:
             if (detected := detect_flavour(response.url, text)) != flavour:
