@@ -12,7 +12,8 @@ filter; ``ReportSpider`` runs unchanged. Checked against Scrapy 2.19, what is ad
   behind; the process that downloads the request looks in its own archive.
 - Fingerprints come from Scrapy's request fingerprinter (scrapy-redis computes its own),
   and a listing page's ``col/`` and ``col/index.html`` are one request, as the spider's
-  per-process ``listing_key`` has them.
+  per-process ``listing_key`` has them. A request is queued and its fingerprint recorded in
+  one step (scrapy-redis sends the two apart): a fingerprint always has its request queued.
 - One process seeds (``SharedQueue(seed=True)``): it clears the previous crawl's queue
   and fingerprints, marks the crawl seeded and enqueues the start URLs. The others join:
   their start requests are not sent (``JoinedStart``); they take work from the queue, and
@@ -80,6 +81,17 @@ QUEUE_LOST = "shared_queue_lost"  # the close reason of a process that lost Redi
 # command, with redis-py's retries, when Redis stops answering).
 REDIS_TIMEOUT = 10
 
+# Queue a request unless its fingerprint is known, and record the fingerprint, in one step:
+# a process that dies (or loses Redis) in between would otherwise leave a fingerprint whose
+# request no process ever fetches, every one taking it for a duplicate. The request is queued
+# before its fingerprint is recorded, so a script stopped half-way errs on a second fetch.
+# KEYS: queue, fingerprints; ARGV: score (PriorityQueue.push's), request, fingerprint ('': dont_filter).
+PUSH_NEW = """
+if ARGV[3] ~= '' and redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('SADD', KEYS[2], ARGV[3]) end
+return 1
+"""
 # Take the queue's first request and keep it in this process's in-flight hash, in one step.
 # KEYS: queue, in-flight hash; ARGV: the request's field in the hash.
 TAKE = """
@@ -242,6 +254,7 @@ class SharedScheduler(Scheduler):
         scheduler.seen_seeded = False  # whether this process has seen the crawl seeded
         scheduler.taken = 0  # requests taken from the queue: their fields in the in-flight hash
         scheduler.lost = None  # why this process lost the shared crawl, once it has
+        scheduler.push_new = scheduler.server.register_script(PUSH_NEW)
         scheduler.take = scheduler.server.register_script(TAKE)
         scheduler.requeue_gone = scheduler.server.register_script(REQUEUE_GONE)
         # How often a process with nothing to do asks the queue: the engine's heartbeat
@@ -384,11 +397,12 @@ class SharedScheduler(Scheduler):
         return self._shared(lambda: self._enqueue(request), default=False)
 
     def _enqueue(self, request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        data = self.queue._encode_request(request)
+        if not self.push_new(keys=[self.queue.key, self.df.key], args=[-request.priority, data, fingerprint]):
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         self.idle_since = None
         return True
 

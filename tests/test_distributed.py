@@ -470,9 +470,7 @@ def test_the_requests_a_killed_process_had_in_flight_are_fetched_by_another(tmp_
         seed = crawl_process(guarded_env, registry, part, url, "--seed", *options)
         try:
             # every start request (one per page: gkmlpt's two categories share one) taken from
-            # the queue into the process's in-flight hash, none answered. (A fingerprint is
-            # recorded before its request is queued: fingerprints and an empty queue alone
-            # could be seen while the last request was between the two, and then lost by the kill.)
+            # the queue into the process's in-flight hash, none answered
             starts = sum(len(start_pages(entry["start_urls"]))
                          for entry in yaml.safe_load(registry.read_text(encoding="utf-8")))
 
@@ -562,3 +560,44 @@ def test_a_process_stays_while_another_has_requests_in_flight(tmp_path, guarded_
     last_fetch = max(query(part / "nianbao.db", "select max(fetched_at) from snapshots")[0][0] or "" for part in parts)
     (joiner_finished,), = query(parts[0] / "nianbao.db", "select finished from crawl_runs")
     assert joiner_finished > last_fetch
+
+
+# `nianbao crawl`, killed outright (as by SIGKILL) right after the first Redis command after
+# which a fingerprint is recorded: whichever commands the scheduler sends, the process is
+# gone at the first moment the crawl's duplicate filter knows a request.
+DIE_AT_FIRST_FINGERPRINT = """
+import os, sys, redis
+from nianbao.__main__ import main
+execute_command = redis.Redis.execute_command
+def execute_then_die_once_fingerprinted(self, *args, **options):
+    result = execute_command(self, *args, **options)
+    if execute_command(self, "EXISTS", "nianbao:reports:dupefilter"):
+        os._exit(9)
+    return result
+redis.Redis.execute_command = execute_then_die_once_fingerprinted
+sys.argv[0] = "nianbao"
+main()
+"""
+
+
+@needs_redis
+def test_a_request_whose_fingerprint_is_recorded_is_on_the_queue(tmp_path, guarded_env, redis_url):
+    """A fingerprint tells every process the request is queued already. A process that
+    died between recording it and queueing the request would lose that URL to the whole
+    crawl, every other process taking it for a duplicate: the two go to Redis in one step."""
+    import redis
+
+    url = redis_url[:-1] + "3"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        seed = subprocess.run(
+            [sys.executable, "-c", DIE_AT_FIRST_FINGERPRINT, "crawl", "--start-url", "http://127.0.0.1:9/col/",
+             "--profile", "test", "--redis", url, "--seed", "--data", str(tmp_path / "part")],
+            env=guarded_env, capture_output=True, text=True, timeout=120)
+        assert seed.returncode == 9, seed.stderr[-4000:]
+        fingerprints, queued = client.scard("nianbao:reports:dupefilter"), client.zcard("nianbao:reports:requests")
+    finally:
+        client.flushdb()
+        client.close()
+    assert (fingerprints, queued) == (1, 1)
