@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
@@ -289,16 +290,7 @@ class SharedScheduler(Scheduler):
             logger.warning("No crawl seeded at %s yet: waiting up to %.0f s for a process started with --seed",
                            without_password(self.server_url), self.seed_wait)
         self._keep_alive()
-        # The engine is done with a request when it leaves the engine's slot (its answer
-        # stored, what it links to queued): then it leaves this process's in-flight hash.
-        slot = self.crawler.engine._slot
-        remove_request = slot.remove_request
-
-        def remove_and_forget(request):
-            remove_request(request)
-            self._forget(request)
-
-        slot.remove_request = remove_and_forget
+        when_the_engine_is_done(self.crawler, self._forget)
         self.keeper = create_looping_call(self._keep)
         self.keeper.start(min(SEED_MARK_TTL / 8, self.worker_ttl / 4), now=False)
 
@@ -460,6 +452,33 @@ class SharedScheduler(Scheduler):
         if idle < self.idle_close:
             raise DontCloseSpider
         logger.info("Shared queue empty, no request in flight, and this process idle for %.0f s: closing", idle)
+
+
+def when_the_engine_is_done(crawler, done) -> None:
+    """Call ``done(request)`` once the engine is done with each request: its answer through
+    the callback (or its failure through the errback), every request that yielded queued and
+    every item through the pipelines; or, for a request a downloader middleware replaced (a
+    redirect), the new request queued. Also for requests sent by ``engine.download_async``
+    (robots.txt), which did not come from the scheduler.
+
+    No public signal says when (Scrapy 2.19): ``response_received`` and
+    ``request_left_downloader`` come before the callback runs, and the scraper hands a
+    callback's output to concurrent workers, so even a spider middleware that has seen the
+    output to its end does not know when its last request reaches the scheduler. The engine
+    takes a request out of its slot (the private ``_Slot.remove_request``) once all is done;
+    this wraps that. ``test_the_engine_is_done_with_a_request_once_what_it_yielded_is_queued``
+    checks the order on the real engine; a Scrapy without the method fails here at once."""
+    slot = getattr(crawler.engine, "_slot", None)
+    remove_request = getattr(slot, "remove_request", None)
+    if remove_request is None:
+        raise RuntimeError(f"Scrapy {scrapy.__version__}'s engine has no _slot.remove_request: "
+                           "crawler/distributed.py cannot tell when a request is done")
+
+    def remove_and_tell(request):
+        remove_request(request)
+        done(request)
+
+    slot.remove_request = remove_and_tell
 
 
 class JoinedStart:

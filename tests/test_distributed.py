@@ -5,6 +5,7 @@ flavour world (five sites and the department host), their databases combined wit
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sqlite3
@@ -601,3 +602,98 @@ def test_a_request_whose_fingerprint_is_recorded_is_on_the_queue(tmp_path, guard
         client.flushdb()
         client.close()
     assert (fingerprints, queued) == (1, 1)
+
+
+# A crawl of data: URLs on the real engine, recording in order what it schedules, what the
+# pipeline stores, and which requests when_the_engine_is_done reports done.
+ENGINE_DONE_ORDER = """
+import asyncio, json
+import scrapy
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import IgnoreRequest
+from crawler.distributed import when_the_engine_is_done
+
+events = []
+
+class Parents(scrapy.Spider):
+    name = "parents"
+
+    async def start(self):
+        yield scrapy.Request("data:,a", callback=self.parse_parent)
+        yield scrapy.Request("data:,b", callback=self.parse_parent)
+        yield scrapy.Request("data:,refused", callback=self.parse_parent, errback=self.refused)
+        yield scrapy.Request("data:,replaced", callback=self.parse_parent)
+
+    async def parse_parent(self, response):
+        for child in range(3):
+            await asyncio.sleep(0)  # the engine goes on meanwhile
+            yield scrapy.Request(response.url + str(child), callback=self.parse_child)
+        yield {"from": response.url}
+
+    def parse_child(self, response):
+        return []
+
+    def refused(self, failure):
+        yield scrapy.Request("data:,after-refused", callback=self.parse_child)
+
+class Refuse:
+    def process_request(self, request):
+        if request.url == "data:,refused":
+            raise IgnoreRequest
+        if request.url == "data:,replaced":
+            return request.replace(url="data:,replacement")
+
+class SlowStore:
+    async def process_item(self, item):
+        await asyncio.sleep(0.01)
+        events.append(["stored", item["from"]])
+        return item
+
+class Record:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.scheduled, signals.request_scheduled)
+        crawler.signals.connect(self.opened, signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def opened(self, spider):
+        when_the_engine_is_done(self.crawler, self.done)
+
+    def scheduled(self, request, spider):
+        events.append(["scheduled", request.url])
+
+    def done(self, request):
+        events.append(["done", request.url])
+
+process = CrawlerProcess({"LOG_LEVEL": "ERROR", "EXTENSIONS": {Record: 0}, "ITEM_PIPELINES": {SlowStore: 0},
+                          "DOWNLOADER_MIDDLEWARES": {Refuse: 0}, "ROBOTSTXT_OBEY": False})
+process.crawl(Parents)
+process.start()
+print(json.dumps(events))
+"""
+
+
+def test_the_engine_is_done_with_a_request_once_what_it_yielded_is_queued(tmp_path, guarded_env):
+    """A request leaves its process's in-flight hash when the engine is done with it: its
+    callback's requests queued, its items stored. Done any earlier, a process killed then
+    would lose what the callback had still to queue. when_the_engine_is_done hooks a private
+    method of Scrapy's engine (no public signal comes late enough): this checks it still
+    comes after everything the request led to, on the real engine."""
+    script = tmp_path / "engine_done_order.py"  # a file: Scrapy reads the callbacks' source
+    script.write_text(ENGINE_DONE_ORDER, encoding="utf-8")
+    result = subprocess.run([sys.executable, script], env=guarded_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    events = [tuple(e) for e in json.loads(result.stdout)]
+    at = {event: i for i, event in enumerate(events)}
+    led_to = {"data:,a": [("scheduled", f"data:,a{n}") for n in range(3)] + [("stored", "data:,a")],
+              "data:,b": [("scheduled", f"data:,b{n}") for n in range(3)] + [("stored", "data:,b")],
+              "data:,refused": [("scheduled", "data:,after-refused")],
+              "data:,replaced": [("scheduled", "data:,replacement")]}
+    for parent, consequences in led_to.items():
+        assert all(at[c] < at[("done", parent)] for c in consequences), (parent, events)
+    done = [url for what, url in events if what == "done"]
+    assert sorted(done) == sorted(set(done)) and set(done) >= set(led_to), events  # each once
