@@ -249,10 +249,8 @@ class SharedScheduler(Scheduler):
         scheduler.seed_wait = settings.getfloat("NIANBAO_REDIS_SEED_WAIT", 600.0)
         scheduler.worker_ttl = settings.getfloat("NIANBAO_REDIS_WORKER_TTL", 60.0)
         scheduler.worker = uuid.uuid4().hex  # this process in Redis' keys
-        scheduler.crawl_id = None  # the seed mark's value: which crawl this process takes part in
+        scheduler.crawl_id = None  # the seed mark's value: the crawl this process takes part in, once it does
         scheduler.idle_since = None
-        scheduler.took_work = False
-        scheduler.seen_seeded = False  # whether this process has seen the crawl seeded
         scheduler.taken = 0  # requests taken from the queue: their fields in the in-flight hash
         scheduler.lost = None  # why this process lost the shared crawl, once it has
         scheduler.push_new = scheduler.server.register_script(PUSH_NEW)
@@ -348,7 +346,7 @@ class SharedScheduler(Scheduler):
         """The seed mark lives while processes that took part in the crawl do, and expires
         after them: a process started for tomorrow's crawl waits for tomorrow's seed. A
         mark gone or changed under a process that took part: its crawl is gone from Redis."""
-        if not (self.seed or self.took_work):
+        if self.crawl_id is None:
             return
         mark = self.server.get(self.seeded_key)
         if mark is None or mark.decode("utf-8", "replace") != self.crawl_id:
@@ -357,14 +355,6 @@ class SharedScheduler(Scheduler):
                           if mark is None else "(another process seeded a new crawl)"))
             return
         self.server.expire(self.seeded_key, SEED_MARK_TTL)
-
-    def _crawl_is_on(self) -> bool:
-        if self.seed or self.took_work:
-            return True
-        mark = self.server.get(self.seeded_key)  # the crawl's id, which _keep_seed_mark checks
-        if mark is not None:
-            self.crawl_id = mark.decode("utf-8", "replace")
-        return mark is not None
 
     def _others_busy(self) -> bool:
         """Requests queued, or in flight in another process (their answers may queue more).
@@ -399,14 +389,18 @@ class SharedScheduler(Scheduler):
         return True
 
     def _joined(self) -> bool:
-        """Whether this process takes part in a seeded crawl: a joiner takes nothing from the
-        queue before it has seen the seed mark (a queue left by a crawl that ended is not one)."""
-        if self.seed or self.seen_seeded:
-            return True
-        if self._crawl_is_on():
-            self.seen_seeded = True
+        """Whether this process takes part in a seeded crawl. The seed does from the start; a
+        joiner from when it sees the seed mark: it takes nothing from the queue before (a
+        queue left by a crawl that ended is not one), and its idle time counts from then, so
+        that a joiner that waited longer than ``idle_close`` for the seed does not close the
+        moment the mark comes, before the seed's first requests reach the queue."""
+        if self.crawl_id is None:
+            mark = self.server.get(self.seeded_key)
+            if mark is None:
+                return False
+            self.crawl_id = mark.decode("utf-8", "replace")  # which _keep_seed_mark checks from now on
             self.idle_since = None  # waiting for the seed was not idleness within the crawl
-        return self.seen_seeded
+        return True
 
     def next_request(self):
         if not self._shared(self._joined, default=False):
@@ -420,35 +414,27 @@ class SharedScheduler(Scheduler):
         request.meta["nianbao_in_flight"] = field
         self.stats.inc_value("scheduler/dequeued/redis")
         self.idle_since = None
-        self.took_work = True
         return request
 
     def __len__(self) -> int:
         return self._shared(lambda: len(self.queue), default=0)
 
     def spider_idle(self, spider):
+        joined = self._shared(self._joined, default=False)
+        others_busy = joined and self._shared(self._others_busy, default=False)
         if self.lost is not None:
             return  # closing already
         now = time.monotonic()
         if self.idle_since is None:
             self.idle_since = now
         idle = now - self.idle_since
-        if not self.seen_seeded:
-            if not self._shared(self._crawl_is_on, default=True):
-                if idle < self.seed_wait:
-                    raise DontCloseSpider
-                raise CloseSpider("not_seeded")
-            # Waiting for the seed is not idleness within the crawl: counted from now, a
-            # joiner that waited longer than idle_close does not close the moment the seed
-            # marks the crawl, before its first requests reach the queue.
-            self.seen_seeded = True
-            self.idle_since = now
-            raise DontCloseSpider
-        if self._shared(self._others_busy, default=False):
+        if not joined:
+            if idle < self.seed_wait:
+                raise DontCloseSpider
+            raise CloseSpider("not_seeded")
+        if others_busy:
             self.idle_since = now  # another process's answers may still queue work
             raise DontCloseSpider
-        if self.lost is not None:
-            return
         if idle < self.idle_close:
             raise DontCloseSpider
         logger.info("Shared queue empty, no request in flight, and this process idle for %.0f s: closing", idle)

@@ -378,43 +378,54 @@ def test_the_shared_duplicate_filter_takes_a_column_and_its_index_page_as_one(re
     first.clear()
 
 
-def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypatch):
+@needs_redis
+def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypatch, redis_url):
     """Joiners are started first and may wait longer for the seed than their idle close.
     The wait is not idleness within the crawl: they must still be there when the seed's
     first requests reach the queue, a moment after its mark."""
+    import redis
     from scrapy.exceptions import CloseSpider, DontCloseSpider
 
     from crawler import distributed
 
     clock = [1000.0]
     monkeypatch.setattr(distributed.time, "monotonic", lambda: clock[0])
-    seeded = [False]
-    joiner = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
-    joiner.seed, joiner.took_work, joiner.seen_seeded, joiner.idle_since = False, False, False, None
-    joiner.idle_close, joiner.seed_wait, joiner.lost = 2.0, 600.0, None
-    joiner._crawl_is_on = lambda: seeded[0]
-    joiner._others_busy = lambda: False  # no request queued or in flight anywhere
+    client = redis.Redis.from_url(redis_url)
+    seeded_key = "test:joiner:seeded"
+    client.delete(seeded_key)
+
+    def joiner():
+        scheduler = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
+        scheduler.__dict__.update(server=client, seeded_key=seeded_key, crawl_id=None, idle_since=None,
+                                  idle_close=2.0, seed_wait=600.0, lost=None)
+        scheduler._others_busy = lambda: False  # no request queued or in flight anywhere
+        return scheduler
 
     def idle_after(seconds):
         clock[0] += seconds
         try:
-            joiner.spider_idle(None)
+            waiting.spider_idle(None)
         except DontCloseSpider:
             return "waits"
         except CloseSpider as exc:
             return f"closes: {exc.reason}"
         return "closes"
 
-    assert idle_after(0) == "waits"
-    assert idle_after(30) == "waits"  # no seed yet: waits up to seed_wait
-    seeded[0] = True  # the seed's mark, its requests not queued yet
-    assert idle_after(1) == "waits"
-    assert idle_after(1.5) == "waits"
-    assert idle_after(1) == "closes"  # idle_close after it saw the seed, with nothing to do
-    late = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
-    late.__dict__.update(joiner.__dict__, seen_seeded=False, idle_since=None)
-    seeded[0], joiner = False, late
-    assert idle_after(0) == "waits" and idle_after(601) == "closes: not_seeded"
+    waiting = joiner()
+    try:
+        assert idle_after(0) == "waits"
+        assert idle_after(30) == "waits"  # no seed yet: waits up to seed_wait
+        client.set(seeded_key, "crawl-1")  # the seed's mark, its requests not queued yet
+        assert idle_after(1) == "waits"
+        assert idle_after(1.5) == "waits"
+        assert idle_after(1) == "closes"  # idle_close after it saw the seed, with nothing to do
+        assert waiting.crawl_id == "crawl-1"  # the crawl it took part in, checked from now on
+        client.delete(seeded_key)
+        waiting = joiner()
+        assert idle_after(0) == "waits" and idle_after(601) == "closes: not_seeded"
+    finally:
+        client.delete(seeded_key)
+        client.close()
 
 
 def test_merge_checks_the_cross_year_rules_again_over_what_it_brings_together(tmp_path):
