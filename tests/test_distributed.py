@@ -306,20 +306,22 @@ def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypa
     import redis
     from scrapy.exceptions import CloseSpider, DontCloseSpider
 
-    from crawler import distributed
+    from crawler.distributed import scheduler
+    from crawler.distributed.in_flight import InFlight
 
     clock = [1000.0]
-    monkeypatch.setattr(distributed.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(scheduler.time, "monotonic", lambda: clock[0])
     client = redis.Redis.from_url(redis_url)
     seeded_key = "test:joiner:seeded"
     client.delete(seeded_key)
 
     def joiner():
-        scheduler = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
-        scheduler.__dict__.update(server=client, seeded_key=seeded_key, crawl_id=None, idle_since=None,
-                                  idle_close=2.0, seed_wait=600.0, lost=None)
-        scheduler._others_busy = lambda: False  # no request queued or in flight anywhere
-        return scheduler
+        joining = scheduler.SharedScheduler.__new__(scheduler.SharedScheduler)
+        joining.__dict__.update(server=client, seeded_key=seeded_key, crawl_id=None, idle_since=None,
+                                idle_close=2.0, seed_wait=600.0, lost=None,
+                                # no request queued or in flight anywhere
+                                in_flight=InFlight(client, "test:joiner", "test:joiner:requests", ttl=60))
+        return joining
 
     def idle_after(seconds):
         clock[0] += seconds
