@@ -67,7 +67,7 @@ class Thresholds:
             error_rate_min_pages=settings.getint("NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES", cls.error_rate_min_pages),
             max_blocked_hosts=settings.getint("NIANBAO_MONITOR_MAX_BLOCKED_HOSTS", cls.max_blocked_hosts),
             min_archived_share=settings.getfloat("NIANBAO_MONITOR_MIN_ARCHIVED_SHARE", cls.min_archived_share),
-            # A process sharing a Redis queue (crawler/distributed.py) gets whichever of a
+            # A process sharing a Redis queue (crawler/distributed/) gets whichever of a
             # site's pages the queue hands it: one night's share says nothing of the site.
             compare_sites=not settings.get("REDIS_URL"),
         )
@@ -141,7 +141,7 @@ def _finished(status: str, stats: dict) -> Check:
     if status == "interrupted":
         by = stats.get(STOPPED_BY)
         return Check("crawl finished", False, f"no: interrupted{' by ' + by if by else ''}; the next crawl resumes it")
-    lost = stats.get("nianbao/shared_queue_lost")  # crawler/distributed.py
+    lost = stats.get("nianbao/shared_queue_lost")  # crawler/distributed/scheduler.py
     return Check("crawl finished", False, f"no: it stopped early ({status}{': ' + lost if lost else ''})")
 
 

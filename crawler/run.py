@@ -166,7 +166,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
         path = Path(data_dir) / DATABASE_NAME
         run_id = None
         try:
-            if shared_queue is not None:  # one of several processes on one queue (crawler/distributed.py)
+            if shared_queue is not None:  # one of several processes on one queue (crawler/distributed/)
                 use_redis(settings, shared_queue)
             process = CrawlerProcess(settings)  # sets up logging, so the lock's news is seen
             Path(data_dir).mkdir(parents=True, exist_ok=True)

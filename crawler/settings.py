@@ -127,7 +127,7 @@ NIANBAO_PROGRESS_INTERVAL = 10.0
 # Where the archive lives: DIR/nianbao.db (`--data DIR`)
 NIANBAO_DATA_DIR = "data"
 
-# `nianbao crawl --redis URL` (crawler/distributed.py): how often a process with nothing
+# `nianbao crawl --redis URL` (crawler/distributed/): how often a process with nothing
 # to do asks the shared queue, in seconds (--seed and --idle set the rest), and how long a
 # process may go without renewing its liveness key before the others requeue its requests.
 NIANBAO_REDIS_POLL = 1.0

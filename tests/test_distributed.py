@@ -5,60 +5,19 @@ flavour world (five sites and the department host), their databases combined wit
 
 from __future__ import annotations
 
-import shutil
-import socket
+import itertools
+import json
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from conftest import get_test_file
-
-REDIS_SERVER = shutil.which("redis-server")
-needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_redis(directory) -> tuple[subprocess.Popen, str]:
-    """A redis-server of its own on a free port, no persistence (as the README has it): (process, URL)."""
-    import redis
-
-    port = free_port()
-    server = subprocess.Popen(
-        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.1)
-    client.close()
-    return server, url
-
-
-def stop_redis(server: subprocess.Popen) -> None:
-    server.terminate()
-    server.wait(timeout=10)
+from redis_crawls import CrawlProcesses, flavour_world, needs_redis, pages_answered, start_redis, stop_redis
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +27,28 @@ def redis_url(tmp_path_factory):
     stop_redis(server)
 
 
+@dataclass
+class RedisDatabase:
+    url: str
+    client: object  # redis.Redis
+
+
+_databases = itertools.count(1)  # 0 is the module's crawls'
+
+
+@pytest.fixture
+def redis_db(redis_url):
+    """A Redis database of the test's own, empty (a killed process leaves its keys there)."""
+    import redis
+
+    url = f"{redis_url.rpartition('/')[0]}/{next(_databases)}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield RedisDatabase(url, client)
+    client.flushdb()
+    client.close()
+
+
 def fetched(portals) -> Counter:
     """(host, method, path) of every request the servers answered."""
     return Counter((urlsplit(p.base_url).hostname, s.method, s.path) for p in portals.values() for s in p.sent)
@@ -75,91 +56,31 @@ def fetched(portals) -> Counter:
 
 @pytest.fixture(scope="module")
 def crawls(tmp_path_factory, run_nianbao, guarded_env, redis_url):
-    from portal.world import start_flavour_sites, stop_all
-
     root = tmp_path_factory.mktemp("distributed")
-    portals, registry = start_flavour_sites(root, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
-    try:
+    parts = [root / f"part{i}" for i in (1, 2, 3)]
+    with flavour_world(root) as (portals, registry):
         run_nianbao("crawl", "--sites", registry, "--data", root / "single", "--profile", "test")
         single = fetched(portals)
         for portal in portals.values():
             portal.clear_sent()
             portal.latency = 0.3  # the crawl then lasts long enough for every process to take part
-        parts = [root / f"part{i}" for i in (1, 2, 3)]
-        command = [sys.executable, "-m", "nianbao", "crawl", "--sites", str(registry), "--profile", "test",
-                   "--redis", redis_url, "--idle", "2"]
-        # The joiners first, and the seed only once both wait on Redis: a crawl of this
-        # world takes about as long as a process takes to start, so a late joiner finds
-        # the queue already empty and the test would not show the work shared.
-        start = lambda part, *seed: subprocess.Popen(  # noqa: E731
-            [*command, "--data", str(part), *seed],
-            env=guarded_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        processes = [start(part) for part in reversed(parts[1:])]
-        wait_for_redis_clients(redis_url, len(processes), processes)
-        processes.append(start(parts[0], "--seed"))
-        try:
-            # the seed first: if it fails, the joiners would wait for it in vain
-            outputs = [processes[-1].communicate(timeout=240)]
-            if processes[-1].returncode == 0:
-                outputs = [p.communicate(timeout=120) for p in processes[:-1]] + outputs
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+        with CrawlProcesses(guarded_env, registry, redis_url) as crawl:
+            # The joiners first, and the seed only once both wait on Redis: a crawl of this
+            # world takes about as long as a process takes to start, so a late joiner finds
+            # the queue already empty and the test would not show the work shared.
+            joiners = [crawl.start(part, "--idle", "2") for part in parts[1:]]
+            crawl.wait_for_pollers(len(joiners))
+            seed = crawl.start(parts[0], "--idle", "2", "--seed")
+            crawl.finish(seed, timeout=240)  # the seed first: if it fails, the joiners wait for it in vain
+            for joiner in joiners:
+                crawl.finish(joiner, timeout=120)
         distributed = fetched(portals)
-    finally:
-        stop_all(portals)
-    for process, (out, err) in zip(processes[-len(outputs):], outputs):
-        assert process.returncode == 0, f"exit {process.returncode}\n{out}\n{err[-4000:]}"
     merged = root / "merged" / "nianbao.db"
     merged.parent.mkdir()
     first = run_nianbao("merge", merged, *(part / "nianbao.db" for part in parts))
     again = run_nianbao("merge", merged, *(part / "nianbao.db" for part in parts))
     return {"root": root, "parts": parts, "single": single, "distributed": distributed, "merged": merged,
             "first": first.stdout, "again": again.stdout}
-
-
-def wait_for_redis_clients(url: str, count: int, processes, timeout: float = 120) -> None:
-    """Until ``count`` other clients ask Redis for work (or a process has ended). A client
-    merely connected is not enough: the CLI pings Redis before Scrapy has even started, and
-    a joiner that starts polling only after the seed has taken every page shows nothing."""
-    import redis
-
-    polling = {"evalsha", "get"}  # SharedScheduler's pop and its seed-mark check
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and all(p.poll() is None for p in processes):
-            if sum(1 for c in client.client_list() if c.get("cmd") in polling) >= count:
-                return
-            time.sleep(0.1)
-    finally:
-        client.close()
-
-
-def crawl_process(env, registry, part, redis_url, *options) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nianbao", "crawl", "--sites", str(registry), "--profile", "test",
-         "--redis", redis_url, "--data", str(part), *options],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_until(condition, processes, timeout: float = 60) -> None:
-    """Until ``condition()`` holds; fails when a process ends first or after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-            outputs = [p.communicate()[1][-3000:] for p in processes]
-            pytest.fail(f"condition not met in {timeout} s, or a crawl ended first:\n" + "\n".join(outputs))
-        time.sleep(0.05)
-
-
-def pages_answered(portals) -> int:
-    return sum(1 for p in portals.values() for s in p.sent if s.path != "/robots.txt")
 
 
 def query(path, sql, *params):
@@ -377,43 +298,56 @@ def test_the_shared_duplicate_filter_takes_a_column_and_its_index_page_as_one(re
     first.clear()
 
 
-def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypatch):
+@needs_redis
+def test_a_joiner_that_waited_for_the_seed_does_not_close_when_it_comes(monkeypatch, redis_url):
     """Joiners are started first and may wait longer for the seed than their idle close.
     The wait is not idleness within the crawl: they must still be there when the seed's
     first requests reach the queue, a moment after its mark."""
+    import redis
     from scrapy.exceptions import CloseSpider, DontCloseSpider
 
-    from crawler import distributed
+    from crawler.distributed import scheduler
+    from crawler.distributed.in_flight import InFlight
 
     clock = [1000.0]
-    monkeypatch.setattr(distributed.time, "monotonic", lambda: clock[0])
-    seeded = [False]
-    joiner = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
-    joiner.seed, joiner.took_work, joiner.seen_seeded, joiner.idle_since = False, False, False, None
-    joiner.idle_close, joiner.seed_wait, joiner.lost = 2.0, 600.0, None
-    joiner._crawl_is_on = lambda: seeded[0]
-    joiner._others_busy = lambda: False  # no request queued or in flight anywhere
+    monkeypatch.setattr(scheduler.time, "monotonic", lambda: clock[0])
+    client = redis.Redis.from_url(redis_url)
+    seeded_key = "test:joiner:seeded"
+    client.delete(seeded_key)
+
+    def joiner():
+        joining = scheduler.SharedScheduler.__new__(scheduler.SharedScheduler)
+        joining.__dict__.update(server=client, seeded_key=seeded_key, crawl_id=None, idle_since=None,
+                                idle_close=2.0, seed_wait=600.0, lost=None,
+                                # no request queued or in flight anywhere
+                                in_flight=InFlight(client, "test:joiner", "test:joiner:requests", ttl=60))
+        return joining
 
     def idle_after(seconds):
         clock[0] += seconds
         try:
-            joiner.spider_idle(None)
+            waiting.spider_idle(None)
         except DontCloseSpider:
             return "waits"
         except CloseSpider as exc:
             return f"closes: {exc.reason}"
         return "closes"
 
-    assert idle_after(0) == "waits"
-    assert idle_after(30) == "waits"  # no seed yet: waits up to seed_wait
-    seeded[0] = True  # the seed's mark, its requests not queued yet
-    assert idle_after(1) == "waits"
-    assert idle_after(1.5) == "waits"
-    assert idle_after(1) == "closes"  # idle_close after it saw the seed, with nothing to do
-    late = distributed.SharedScheduler.__new__(distributed.SharedScheduler)
-    late.__dict__.update(joiner.__dict__, seen_seeded=False, idle_since=None)
-    seeded[0], joiner = False, late
-    assert idle_after(0) == "waits" and idle_after(601) == "closes: not_seeded"
+    waiting = joiner()
+    try:
+        assert idle_after(0) == "waits"
+        assert idle_after(30) == "waits"  # no seed yet: waits up to seed_wait
+        client.set(seeded_key, "crawl-1")  # the seed's mark, its requests not queued yet
+        assert idle_after(1) == "waits"
+        assert idle_after(1.5) == "waits"
+        assert idle_after(1) == "closes"  # idle_close after it saw the seed, with nothing to do
+        assert waiting.crawl_id == "crawl-1"  # the crawl it took part in, checked from now on
+        client.delete(seeded_key)
+        waiting = joiner()
+        assert idle_after(0) == "waits" and idle_after(601) == "closes: not_seeded"
+    finally:
+        client.delete(seeded_key)
+        client.close()
 
 
 def test_merge_checks_the_cross_year_rules_again_over_what_it_brings_together(tmp_path):
@@ -448,51 +382,31 @@ def test_merge_checks_the_cross_year_rules_again_over_what_it_brings_together(tm
 
 
 @needs_redis
-def test_the_requests_a_killed_process_had_in_flight_are_fetched_by_another(tmp_path, guarded_env, redis_url):
+def test_the_requests_a_killed_process_had_in_flight_are_fetched_by_another(tmp_path, guarded_env, redis_db):
     """A process killed outright (SIGKILL, its machine gone) hands nothing back: the requests
     it had taken from the queue would be lost to the crawl, their fingerprints saying they
     were queued, and every other process would end OK. Another process puts them back on
     the queue once the killed one's liveness key expires: here the same one, started again."""
-    import redis
-
     from crawler.listing import start_pages
-    from portal.world import start_flavour_sites, stop_all
 
-    url = redis_url[:-1] + "1"  # a database of its own: the killed process leaves its keys there
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    portals, registry = start_flavour_sites(tmp_path, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
-    for portal in portals.values():
-        portal.latency = 1.0  # robots.txt, then the start pages: seconds in flight
     part = tmp_path / "part"
     options = ["--idle", "2", "-s", "NIANBAO_REDIS_WORKER_TTL=2"]
-    try:
-        seed = crawl_process(guarded_env, registry, part, url, "--seed", *options)
-        try:
-            # every start request (one per page: gkmlpt's two categories share one) taken from
-            # the queue into the process's in-flight hash, none answered. (A fingerprint is
-            # recorded before its request is queued: fingerprints and an empty queue alone
-            # could be seen while the last request was between the two, and then lost by the kill.)
-            starts = len(start_pages(yaml.safe_load(registry.read_text(encoding="utf-8"))))
+    # robots.txt, then the start pages: seconds in flight
+    with flavour_world(tmp_path, latency=1.0) as (portals, registry), \
+            CrawlProcesses(guarded_env, registry, redis_db.url) as crawl:
+        seed = crawl.start(part, "--seed", *options)
+        # every start request (one per page: gkmlpt's two categories share one) taken from
+        # the queue into the process's in-flight hash, none answered
+        starts = len(start_pages(yaml.safe_load(registry.read_text(encoding="utf-8"))))
 
-            def in_flight() -> int:
-                return sum(client.hlen(key) for key in client.scan_iter("nianbao:reports:in_flight:*"))
+        def in_flight() -> int:
+            return sum(redis_db.client.hlen(key) for key in redis_db.client.scan_iter("nianbao:reports:in_flight:*"))
 
-            wait_until(lambda: in_flight() >= starts and not pages_answered(portals), [seed])
-        finally:
-            seed.kill()
-            seed.communicate()
-        again = crawl_process(guarded_env, registry, part, url, *options)  # joins: the seed mark is still there
-        try:
-            out, err = again.communicate(timeout=180)
-        finally:
-            if again.poll() is None:
-                again.kill()
-                again.communicate()
-    finally:
-        stop_all(portals)
-        client.close()
-    assert again.returncode == 0, f"exit {again.returncode}\n{out}\n{err[-4000:]}"
+        crawl.wait_until(lambda: in_flight() >= starts and not pages_answered(portals),
+                         f"the {starts} start requests in flight")
+        crawl.kill(seed)
+        again = crawl.start(part, *options)  # joins: the seed mark is still there
+        out, err = crawl.finish(again)
     assert "back on the shared queue" in err
     assert query(part / "nianbao.db", "select count(*) from reports") == [(44,)]  # the whole flavour world
 
@@ -502,30 +416,18 @@ def test_a_process_that_loses_redis_stops_and_says_so(tmp_path, guarded_env):
     """Redis is the crawl's memory: without it a process would queue nothing more (each link
     a traceback) and end as if the crawl were done. It stops, its run failed with the reason,
     every answer it received archived."""
-    from portal.world import start_flavour_sites, stop_all
-
     (tmp_path / "redis").mkdir()
     server, url = start_redis(tmp_path / "redis")
-    portals, registry = start_flavour_sites(tmp_path, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
-    for portal in portals.values():
-        portal.latency = 0.5
     part = tmp_path / "part"
-    try:
-        seed = crawl_process(guarded_env, registry, part, url, "--seed", "--idle", "2")
+    with flavour_world(tmp_path, latency=0.5) as (portals, registry), \
+            CrawlProcesses(guarded_env, registry, url) as crawl:
+        seed = crawl.start(part, "--seed", "--idle", "2")
         try:
-            wait_until(lambda: pages_answered(portals) >= 3, [seed])
+            crawl.wait_until(lambda: pages_answered(portals) >= 3, "3 pages answered")
         finally:
             stop_redis(server)
-        try:
-            out, err = seed.communicate(timeout=180)
-        finally:
-            if seed.poll() is None:
-                seed.kill()
-                seed.communicate()
+        out, err = crawl.finish(seed, status=4)
         answered = {p.url(s.path) for p in portals.values() for s in p.sent}
-    finally:
-        stop_all(portals)
-    assert seed.returncode == 4, f"exit {seed.returncode}\n{out}\n{err[-4000:]}"
     assert f"lost the shared queue at {url}: " in err and "Seed the crawl again (--seed)" in err
     assert query(part / "nianbao.db", "select status from crawl_runs") == [("failed: shared_queue_lost",)]
     assert "crawl finished: no: it stopped early (failed: shared_queue_lost: lost the shared queue" in out
@@ -533,31 +435,143 @@ def test_a_process_that_loses_redis_stops_and_says_so(tmp_path, guarded_env):
 
 
 @needs_redis
-def test_a_process_stays_while_another_has_requests_in_flight(tmp_path, guarded_env, redis_url):
+def test_a_process_stays_while_another_has_requests_in_flight(tmp_path, guarded_env, redis_db):
     """With nothing queued, a joiner does not close while the seed still waits for answers
     that will queue more: it stays to share them, and ends only after the crawl's last fetch."""
-    from portal.world import start_flavour_sites, stop_all
-
-    url = redis_url[:-1] + "2"
-    portals, registry = start_flavour_sites(tmp_path, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
-    for portal in portals.values():
-        portal.latency = 1.5  # longer than --idle: each answer keeps the queue empty that long
     parts = [tmp_path / "joiner", tmp_path / "seed"]
-    try:
-        processes = [crawl_process(guarded_env, registry, parts[0], url, "--idle", "1")]
-        wait_for_redis_clients(url, 1, processes)
-        processes.append(crawl_process(guarded_env, registry, parts[1], url, "--seed", "--idle", "1"))
-        try:
-            outputs = [p.communicate(timeout=240) for p in processes]
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-                    process.communicate()
-    finally:
-        stop_all(portals)
-    for process, (out, err) in zip(processes, outputs):
-        assert process.returncode == 0, f"exit {process.returncode}\n{out}\n{err[-4000:]}"
+    # each answer 1.5 s late, longer than --idle: each keeps the queue empty that long
+    with flavour_world(tmp_path, latency=1.5) as (portals, registry), \
+            CrawlProcesses(guarded_env, registry, redis_db.url) as crawl:
+        joiner = crawl.start(parts[0], "--idle", "1")
+        crawl.wait_for_pollers(1)
+        seed = crawl.start(parts[1], "--seed", "--idle", "1")
+        for process in (joiner, seed):
+            crawl.finish(process, timeout=240)
     last_fetch = max(query(part / "nianbao.db", "select max(fetched_at) from snapshots")[0][0] or "" for part in parts)
     (joiner_finished,), = query(parts[0] / "nianbao.db", "select finished from crawl_runs")
     assert joiner_finished > last_fetch
+
+
+# `nianbao crawl`, killed outright (as by SIGKILL) right after the first Redis command after
+# which a fingerprint is recorded: whichever commands the scheduler sends, the process is
+# gone at the first moment the crawl's duplicate filter knows a request.
+DIE_AT_FIRST_FINGERPRINT = """
+import os, sys, redis
+from nianbao.__main__ import main
+execute_command = redis.Redis.execute_command
+def execute_then_die_once_fingerprinted(self, *args, **options):
+    result = execute_command(self, *args, **options)
+    if execute_command(self, "EXISTS", "nianbao:reports:dupefilter"):
+        os._exit(9)
+    return result
+redis.Redis.execute_command = execute_then_die_once_fingerprinted
+sys.argv[0] = "nianbao"
+main()
+"""
+
+
+@needs_redis
+def test_a_request_whose_fingerprint_is_recorded_is_on_the_queue(tmp_path, guarded_env, redis_db):
+    """A fingerprint tells every process the request is queued already. A process that
+    died between recording it and queueing the request would lose that URL to the whole
+    crawl, every other process taking it for a duplicate: the two go to Redis in one step."""
+    with flavour_world(tmp_path) as (portals, registry), CrawlProcesses(guarded_env, registry, redis_db.url) as crawl:
+        seed = crawl.start(tmp_path / "part", "--seed", python=("-c", DIE_AT_FIRST_FINGERPRINT))
+        crawl.finish(seed, status=9)
+    fingerprints = redis_db.client.scard("nianbao:reports:dupefilter")
+    assert (fingerprints, redis_db.client.zcard("nianbao:reports:requests")) == (1, 1)
+
+
+# A crawl of data: URLs on the real engine, recording in order what it schedules, what the
+# pipeline stores, and which requests when_the_engine_is_done reports done.
+ENGINE_DONE_ORDER = """
+import asyncio, json
+import scrapy
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import IgnoreRequest
+from crawler.distributed import when_the_engine_is_done
+
+events = []
+
+class Parents(scrapy.Spider):
+    name = "parents"
+
+    async def start(self):
+        yield scrapy.Request("data:,a", callback=self.parse_parent)
+        yield scrapy.Request("data:,b", callback=self.parse_parent)
+        yield scrapy.Request("data:,refused", callback=self.parse_parent, errback=self.refused)
+        yield scrapy.Request("data:,replaced", callback=self.parse_parent)
+
+    async def parse_parent(self, response):
+        for child in range(3):
+            await asyncio.sleep(0)  # the engine goes on meanwhile
+            yield scrapy.Request(response.url + str(child), callback=self.parse_child)
+        yield {"from": response.url}
+
+    def parse_child(self, response):
+        return []
+
+    def refused(self, failure):
+        yield scrapy.Request("data:,after-refused", callback=self.parse_child)
+
+class Refuse:
+    def process_request(self, request):
+        if request.url == "data:,refused":
+            raise IgnoreRequest
+        if request.url == "data:,replaced":
+            return request.replace(url="data:,replacement")
+
+class SlowStore:
+    async def process_item(self, item):
+        await asyncio.sleep(0.01)
+        events.append(["stored", item["from"]])
+        return item
+
+class Record:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.scheduled, signals.request_scheduled)
+        crawler.signals.connect(self.opened, signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def opened(self, spider):
+        when_the_engine_is_done(self.crawler, self.done)
+
+    def scheduled(self, request, spider):
+        events.append(["scheduled", request.url])
+
+    def done(self, request):
+        events.append(["done", request.url])
+
+process = CrawlerProcess({"LOG_LEVEL": "ERROR", "EXTENSIONS": {Record: 0}, "ITEM_PIPELINES": {SlowStore: 0},
+                          "DOWNLOADER_MIDDLEWARES": {Refuse: 0}, "ROBOTSTXT_OBEY": False})
+process.crawl(Parents)
+process.start()
+print(json.dumps(events))
+"""
+
+
+def test_the_engine_is_done_with_a_request_once_what_it_yielded_is_queued(tmp_path, guarded_env):
+    """A request leaves its process's in-flight hash when the engine is done with it: its
+    callback's requests queued, its items stored. Done any earlier, a process killed then
+    would lose what the callback had still to queue. when_the_engine_is_done hooks a private
+    method of Scrapy's engine (no public signal comes late enough): this checks it still
+    comes after everything the request led to, on the real engine."""
+    script = tmp_path / "engine_done_order.py"  # a file: Scrapy reads the callbacks' source
+    script.write_text(ENGINE_DONE_ORDER, encoding="utf-8")
+    result = subprocess.run([sys.executable, script], env=guarded_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    events = [tuple(e) for e in json.loads(result.stdout)]
+    at = {event: i for i, event in enumerate(events)}
+    led_to = {"data:,a": [("scheduled", f"data:,a{n}") for n in range(3)] + [("stored", "data:,a")],
+              "data:,b": [("scheduled", f"data:,b{n}") for n in range(3)] + [("stored", "data:,b")],
+              "data:,refused": [("scheduled", "data:,after-refused")],
+              "data:,replaced": [("scheduled", "data:,replacement")]}
+    for parent, consequences in led_to.items():
+        assert all(at[c] < at[("done", parent)] for c in consequences), (parent, events)
+    done = [url for what, url in events if what == "done"]
+    assert sorted(done) == sorted(set(done)) and set(done) >= set(led_to), events  # each once
