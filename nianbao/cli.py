@@ -646,6 +646,7 @@ def serve(data_dir, host, port, archive_db):
     charts (/-/charts) and every report's raw page as captured (/-/raw/ID, scripts off).
 
     The schema is brought up to date first (archive/schema.py migrates an older database).
+    Ctrl-C (or SIGTERM) stops it and leaves DATA as it found it (no nianbao.db-wal, -shm).
 
     \b
     Example:
