@@ -10,6 +10,9 @@ an address is refused too, and recorded against the URL first asked for.
 Sits at 555: in the request path after robots.txt (100), whose fetch for such a host is
 dropped here like any request (silently: robots.txt fetches are not recorded); in the
 exception path before RetryMiddleware (550), so a refused lookup is not retried.
+
+Behind a proxy only address literals are refused (the proxy resolves host names): the crawl's
+log says so as it starts.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from twisted.internet.error import DNSLookupError
 
 from ..drops import PrivateAddressRefused, drop, host_of
-from ..private_addresses import AddressPolicy, a_kind, literal_address, refused_names
+from ..private_addresses import (AddressPolicy, a_kind, environment_proxies, literal_address, proxy_host,
+                                 refused_names)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,10 @@ class PrivateAddressMiddleware:
         policy = AddressPolicy.from_settings(crawler.settings)
         if policy is None:
             raise NotConfigured(f"{SETTING} is off")
+        for scheme, proxy in sorted(environment_proxies(crawler.settings).items()):
+            logger.warning("%s requests go through the proxy on %s, which resolves their host names: only addresses "
+                           "in URLs are refused here (%s); refuse private destinations at the proxy",
+                           scheme.upper(), proxy_host(proxy), SETTING)
         return cls(crawler, policy)
 
     def process_request(self, request):
