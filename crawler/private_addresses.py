@@ -41,7 +41,8 @@ and a proxy's DNS sees names inside its own network that ours does not), and wou
 every crawl on a machine whose only way out, DNS included, is the proxy. Refuse private
 destinations at the proxy (Squid: ``http_access deny`` an ``acl … dst`` of them). The proxy's
 own address is no target: the resolver lets the proxies' hosts through, so it need not be
-allowed (allowing it would let a URL name it, and reach the proxy machine's own services).
+allowed (allowing it would let a URL name it, and reach the proxy machine's own services), and
+the middleware refuses a URL whose host is a proxy's.
 """
 
 from __future__ import annotations
@@ -169,20 +170,20 @@ def check_settings(settings) -> None:
                              f"not {handler}: host names are checked by the resolver it uses")
 
 
-def environment_proxies(settings) -> dict[str, str]:
-    """scheme -> URL of the proxy the crawl sends its HTTP(S) requests through, as Scrapy's
+def proxy_hosts(settings) -> dict[str, str]:
+    """scheme -> host of the proxy the crawl sends its HTTP(S) requests through, as Scrapy's
     HttpProxyMiddleware reads them from the environment (``http_proxy``, ``https_proxy``)."""
     if not settings.getbool("HTTPPROXY_ENABLED"):
         return {}
-    return {scheme: url for scheme, url in getproxies().items() if scheme in ("http", "https")}
-
-
-def proxy_host(url: str) -> str | None:
-    """The host of a proxy URL (``http://user:pw@proxy:3128``, or ``proxy:3128`` without a scheme)."""
-    try:
-        return urlsplit(url if "://" in url else f"//{url}").hostname
-    except ValueError:  # not a URL (a socket path): Scrapy does not use it either
-        return None
+    hosts = {}
+    for scheme, url in getproxies().items():
+        try:  # http://user:pw@proxy:3128, or proxy:3128 without a scheme
+            host = urlsplit(url if "://" in url else f"//{url}").hostname
+        except ValueError:  # not a URL: Scrapy does not use it either
+            host = None
+        if scheme in ("http", "https") and host:
+            hosts[scheme] = host
+    return hosts
 
 
 # Host name -> why it is refused, for the middleware to record against the request whose
@@ -201,7 +202,7 @@ class PrivateAddressRefusingResolver(CachingThreadedResolver):
     def from_crawler(cls, crawler, reactor):
         resolver = super().from_crawler(crawler, reactor)
         resolver.policy = AddressPolicy.from_settings(crawler.settings)
-        resolver.proxies = frozenset(filter(None, map(proxy_host, environment_proxies(crawler.settings).values())))
+        resolver.proxies = frozenset(proxy_hosts(crawler.settings).values())
         refused_names.clear()  # a crawl's own refusals: another crawl in this process has its own policy
         return resolver
 

@@ -272,13 +272,15 @@ class ForwardProxy:
 
 
 PORTAL_NAME = "reports.example.gov.cn"  # the portal's name, which only the proxy resolves
+INTERNAL_NAME = "metadata.internal"  # a name the proxy resolves to its own loopback
 
 
 @pytest.fixture(scope="module")
 def crawl_behind_a_proxy(tmp_path_factory, guarded_env):
-    """The crawl of ``crawl`` with its requests sent through a proxy on 127.0.0.1 (http_proxy),
-    no network allowed; the portal is reached by a name only the proxy resolves, and the third
-    report redirects to ``localhost``, which the proxy resolves to its own loopback."""
+    """The crawl of ``crawl`` with its requests sent through a proxy (http_proxy) named
+    ``localhost``, no network allowed. The portal is reached by a name only the proxy resolves;
+    reports redirect to address literals, to the proxy's name, and to a name the proxy resolves
+    to its own loopback."""
     from portal import DemoPortal, Site, build_site
     from portal.hostile import HostileSite, redirect
 
@@ -289,13 +291,14 @@ def crawl_behind_a_proxy(tmp_path_factory, guarded_env):
         targets = {
             reports[0]: f"http://{TRAP}:{trap.port}{METADATA}",
             reports[1]: f"http://127.0.0.1:{local.port}{METADATA}",  # the proxy's own address
-            reports[2]: f"http://localhost:{local.port}{METADATA}",
+            reports[2]: f"http://localhost:{local.port}{METADATA}",  # the proxy's name
+            reports[3]: f"http://{INTERNAL_NAME}:{local.port}{METADATA}",
         }
         site = HostileSite.from_site(demo, [redirect(path, target) for path, target in targets.items()])
-        proxy = ForwardProxy({PORTAL_NAME: PORTAL, "localhost": "127.0.0.1"})
+        proxy = ForwardProxy({PORTAL_NAME: PORTAL, INTERNAL_NAME: "127.0.0.1"})
         with DemoPortal(site, host=PORTAL) as portal, proxy:
             base = f"http://{PORTAL_NAME}:{portal.port}"
-            env = dict(guarded_env, http_proxy=proxy.url, no_proxy="")
+            env = dict(guarded_env, http_proxy=proxy.url.replace("127.0.0.1", "localhost"), no_proxy="")
             start_url = base + urlsplit(portal.start_url).path
             result = run_crawl_subprocess(env, [{"name": "demo", "start_urls": [start_url]}],
                                           tmp / "data", "test", {SETTING: True})  # no network allowed
@@ -307,9 +310,9 @@ def crawl_behind_a_proxy(tmp_path_factory, guarded_env):
     db.close()
 
 
-def test_behind_a_proxy_address_literals_are_refused_the_proxys_own_too(crawl_behind_a_proxy):
-    """The proxy's address need not be allowed (allowing it let a redirect to it through, to
-    the services of the proxy's own machine); the portal is crawled through it."""
+def test_behind_a_proxy_address_literals_and_the_proxy_itself_are_refused(crawl_behind_a_proxy):
+    """The proxy's name and address need not be allowed (allowing its address let a redirect
+    to it through, to the services of the proxy's own machine); the portal is crawled through it."""
     crawl = crawl_behind_a_proxy
     reports, base, targets = crawl["reports"], crawl["base"], crawl["targets"]
     skipped = dict(crawl["db"].execute("select url, reason from skipped where reason like ?", [f"%{SETTING}%"]))
@@ -317,18 +320,21 @@ def test_behind_a_proxy_address_literals_are_refused_the_proxys_own_too(crawl_be
         base + reports[0]: f"redirects to {targets[reports[0]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
         base + reports[1]: f"redirects to {targets[reports[1]]}: 127.0.0.1 is a loopback address: "
                            f"not fetched ({SETTING})",
+        base + reports[2]: f"redirects to {targets[reports[2]]}: localhost is the crawl's proxy: "
+                           f"not fetched ({SETTING})",
     }
     assert crawl["asked"]["trap"] == []
-    assert not any(METADATA in url for url in crawl["asked_of_the_proxy"] if "127.0.0." in url)
+    assert not any(url in crawl["asked_of_the_proxy"] for url in (targets[reports[0]], targets[reports[1]],
+                                                                  targets[reports[2]]))
     found = {url for (url,) in crawl["db"].execute("select url from reports")}
-    assert found == {base + path for path in reports[3:]}
+    assert found == {base + path for path in reports[4:]}
 
 
 def test_behind_a_proxy_host_names_are_the_proxys_to_resolve_and_the_log_says_so(crawl_behind_a_proxy):
-    """Documented (crawler/private_addresses.py, README): the proxy resolves host names, and
-    the crawl cannot check its answers; a name of its own loopback reaches it."""
+    """Documented (crawler/private_addresses.py, README, deploy/README.md): the proxy resolves
+    host names, and the crawl cannot check its answers; a name of its own network reaches it."""
     crawl = crawl_behind_a_proxy
-    assert (f"HTTP requests go through the proxy on 127.0.0.1, which resolves their host names: only addresses in "
+    assert (f"HTTP requests go through the proxy on localhost, which resolves their host names: only addresses in "
             f"URLs are refused here ({SETTING}); refuse private destinations at the proxy") in crawl["stderr"]
-    assert crawl["targets"][crawl["reports"][2]] in crawl["asked_of_the_proxy"]
-    assert METADATA in crawl["asked"]["local"]
+    assert crawl["targets"][crawl["reports"][3]] in crawl["asked_of_the_proxy"]
+    assert crawl["asked"]["local"] == ["/robots.txt", METADATA]

@@ -23,8 +23,7 @@ from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from twisted.internet.error import DNSLookupError
 
 from ..drops import PrivateAddressRefused, drop, host_of
-from ..private_addresses import (AddressPolicy, a_kind, environment_proxies, literal_address, proxy_host,
-                                 refused_names)
+from ..private_addresses import AddressPolicy, a_kind, literal_address, proxy_hosts, refused_names
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +39,22 @@ def refused_reason(request, why: str) -> tuple[str, str]:
 
 
 class PrivateAddressMiddleware:
-    def __init__(self, crawler, policy: AddressPolicy):
+    def __init__(self, crawler, policy: AddressPolicy, proxies=frozenset()):
         self.crawler = crawler
         self.policy = policy
+        self.proxies = proxies  # their hosts
 
     @classmethod
     def from_crawler(cls, crawler):
         policy = AddressPolicy.from_settings(crawler.settings)
         if policy is None:
             raise NotConfigured(f"{SETTING} is off")
-        for scheme, proxy in sorted(environment_proxies(crawler.settings).items()):
+        proxies = proxy_hosts(crawler.settings)
+        for scheme, proxy in sorted(proxies.items()):
             logger.warning("%s requests go through the proxy on %s, which resolves their host names: only addresses "
                            "in URLs are refused here (%s); refuse private destinations at the proxy",
-                           scheme.upper(), proxy_host(proxy), SETTING)
-        return cls(crawler, policy)
+                           scheme.upper(), proxy, SETTING)
+        return cls(crawler, policy, frozenset(proxies.values()))
 
     def process_request(self, request):
         host = host_of(request)
@@ -64,6 +65,8 @@ class PrivateAddressMiddleware:
                 self._refuse(request, f"{address} is {a_kind(kind)}")
         elif host in refused_names:
             self._refuse(request, refused_names[host])
+        if host in self.proxies:  # the resolver lets it through, as the proxy: never as a page
+            self._refuse(request, f"{host} is the crawl's proxy")
         return None
 
     def process_exception(self, request, exception):
