@@ -135,7 +135,16 @@ def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None)
 
 
 class ReparseError(ValueError):
-    """A reparse cannot start (a crawl or another reparse holds this archive, an unknown site)."""
+    """A reparse cannot start (an unknown site, too many workers), or cannot go on."""
+
+
+class ReparseLocked(ReparseError):
+    """A crawl or another reparse holds this archive: nothing was done."""
+
+
+class ReparseStopped(ReparseError):
+    """The reparse stopped before its end (its run is recorded ``interrupted``); running it
+    again continues it."""
 
 
 BATCH_REPORTS = 50  # reports per transaction, at most
@@ -243,12 +252,12 @@ class Reparse:
                         progress(len(batch))
             status = "finished"
         except BrokenProcessPool:  # pages in a row each killed the worker that parsed it alone
-            raise ReparseError(f"parse workers died on {MAX_DEATHS_IN_A_ROW} pages in a row, each parsed alone "
+            raise ReparseStopped(f"parse workers died on {MAX_DEATHS_IN_A_ROW} pages in a row, each parsed alone "
                                "(out of memory?); run again to continue") from None
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc):
                 raise
-            raise ReparseError(f"another program kept the archive locked for over {BUSY_SECONDS}s; "
+            raise ReparseStopped(f"another program kept the archive locked for over {BUSY_SECONDS}s; "
                                "run again to continue") from None
         finally:
             results.close()  # stops the workers
@@ -316,4 +325,4 @@ def _hold_archive(db):
     try:
         return hold_archive(files[0][1], command="reparse")
     except ArchiveLocked as exc:
-        raise ReparseError(str(exc)) from None
+        raise ReparseLocked(str(exc)) from None

@@ -10,7 +10,9 @@ At most ``window`` tasks are in flight: a writer slower than the workers holds t
 instead of queueing results without bound. When a worker dies (a page that crashes a
 parser library or exhausts memory), the pages in flight are parsed again one at a time:
 a page that kills its worker alone comes back as a ``WorkerDied`` error, the rest as
-parsed, and the run goes on (it died at that page again on every run before).
+parsed, and the run goes on (it died at that page again on every run before). Parsed in
+this process (no workers), such a page ends the run, but not the next: ``_parse_here``
+names each page before parsing it, and the next run parses the one named in a worker.
 
 Workers leave signals to the parent (Ctrl-C reaches the whole process group; a crawl
 closing on SIGTERM still wants the pages in flight parsed) and die with it: the kernel
@@ -28,6 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 
 import sqlite_utils
 
@@ -185,8 +188,7 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | No
     one when ``workers`` is 0 (or ``db`` is in memory: workers need a database file)."""
     ids = iter(ids)
     if workers < 1 or not database_files(db):
-        for snapshot_id in ids:
-            yield parse_one(db, snapshot_id)
+        yield from _parse_here(db, ids)
         return
     window = window or workers * 4
     pool = ParsePool(db, workers)
@@ -215,6 +217,50 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | No
         for _, future in pending:
             future.cancel()
         pool.close()
+
+
+def _parse_here(db: sqlite_utils.Database, ids):
+    """Parse each id in this process, naming it first in a note beside the archive
+    (``_parsing_note``). A page that kills this process (a crash in a parser library, the
+    OOM killer; a Python error is only that page's error) stays named there, and the next
+    run parses that one page alone in a worker (``_parse_alone``): a ``WORKER_DIED`` error
+    if it dies there too, else parsed. So a re-run does not die on the same page forever,
+    and a run ended for another reason (SIGTERM, kill -9) blames no page. Call only while
+    holding the archive's lock (a reparse does): the note is the holder's."""
+    files = database_files(db)
+    if not files:  # in memory: no worker could parse a suspect page, and nothing outlives the process
+        for snapshot_id in ids:
+            yield parse_one(db, snapshot_id)
+        return
+    note = _parsing_note(files[0][1])
+    suspect = _read_note(note)
+    fd = os.open(note, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for snapshot_id in ids:
+            if snapshot_id == suspect:  # the page the last run died parsing here
+                yield from _parse_alone(db, [snapshot_id])
+                continue
+            # Not synced: the note has to outlive this process, not the machine.
+            os.pwrite(fd, f"{snapshot_id}\n".encode(), 0)
+            parsed = parse_one(db, snapshot_id)
+            os.ftruncate(fd, 0)  # a death from now on, writing say, is not this page's
+            yield parsed
+    finally:  # ended, cut short or Ctrl-C: no page to blame
+        os.close(fd)
+        note.unlink(missing_ok=True)
+
+
+def _parsing_note(database: str) -> Path:
+    """The file naming the snapshot a reparse is parsing in its own process: ``nianbao.db.parsing``."""
+    return Path(f"{database}.parsing")
+
+
+def _read_note(note: Path) -> int | None:
+    try:
+        text = note.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def _submitted(pool: ParsePool, chunk: list[int]) -> Future:

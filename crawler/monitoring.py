@@ -40,16 +40,11 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
+from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK  # noqa: F401 (the crawl's statuses)
 
 from .interrupts import STOPPED_BY
 from .registry import Registry
 from .site_hosts import belongs_to_site, host_name
-
-# Exit statuses of `nianbao crawl`, for the scheduler.
-EXIT_OK = 0
-EXIT_CHECKS_FAILED = 3
-EXIT_CRAWL_FAILED = 4  # the crawl stopped before its end
-EXIT_LOCKED = 75  # another crawl holds the archive (EX_TEMPFAIL: try again later)
 
 
 @dataclass

@@ -31,6 +31,18 @@ spelling the system resolver reads (``2852039166``, ``0xa9fea9fe``, ``0251.0376.
 asked for, the ``skipped`` row names the address, redirects are caught as they are scheduled,
 and it holds whatever the download handler does with literals (IPv6 ones never reach the
 IPv4-only resolver).
+
+Behind an HTTP(S) proxy (``http_proxy``, ``https_proxy`` in the environment, which Scrapy's
+HttpProxyMiddleware reads) the proxy resolves the host names of the URLs it is asked for, and
+connects where its own DNS says: they are not checked here, only address literals are (the
+crawl's log says so as it starts). Resolving them here first would check another answer than
+the one the proxy connects to (a name can answer a public address here and a private one there,
+and a proxy's DNS sees names inside its own network that ours does not), and would stop
+every crawl on a machine whose only way out, DNS included, is the proxy. Refuse private
+destinations at the proxy (Squid: ``http_access deny`` an ``acl … dst`` of them). The proxy's
+own address is no target: the resolver lets the proxies' hosts through, so it need not be
+allowed (allowing it would let a URL name it, and reach the proxy machine's own services), and
+the middleware refuses a URL whose host is a proxy's.
 """
 
 from __future__ import annotations
@@ -38,6 +50,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.resolver import CachingThreadedResolver
@@ -156,6 +170,22 @@ def check_settings(settings) -> None:
                              f"not {handler}: host names are checked by the resolver it uses")
 
 
+def proxy_hosts(settings) -> dict[str, str]:
+    """scheme -> host of the proxy the crawl sends its HTTP(S) requests through, as Scrapy's
+    HttpProxyMiddleware reads them from the environment (``http_proxy``, ``https_proxy``)."""
+    if not settings.getbool("HTTPPROXY_ENABLED"):
+        return {}
+    hosts = {}
+    for scheme, url in getproxies().items():
+        try:  # http://user:pw@proxy:3128, or proxy:3128 without a scheme
+            host = urlsplit(url if "://" in url else f"//{url}").hostname
+        except ValueError:  # not a URL: Scrapy does not use it either
+            host = None
+        if scheme in ("http", "https") and host:
+            hosts[scheme] = host
+    return hosts
+
+
 # Host name -> why it is refused, for the middleware to record against the request whose
 # lookup failed (the reactor's resolver is one per process, like this).
 refused_names: dict[str, str] = {}
@@ -166,17 +196,19 @@ class PrivateAddressRefusingResolver(CachingThreadedResolver):
     ``AddressPolicy`` refuses: Twisted then has no address to connect to."""
 
     policy: AddressPolicy | None = None
+    proxies: frozenset = frozenset()  # the proxies' hosts: connected to as proxies, never as targets
 
     @classmethod
     def from_crawler(cls, crawler, reactor):
         resolver = super().from_crawler(crawler, reactor)
         resolver.policy = AddressPolicy.from_settings(crawler.settings)
+        resolver.proxies = frozenset(proxy_hosts(crawler.settings).values())
         refused_names.clear()  # a crawl's own refusals: another crawl in this process has its own policy
         return resolver
 
     def getHostByName(self, name, timeout=()):
         lookup = super().getHostByName(name, timeout)
-        if self.policy is not None:
+        if self.policy is not None and name.lower() not in self.proxies:
             lookup.addCallback(self._refuse_private, name)
         return lookup
 

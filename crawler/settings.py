@@ -45,8 +45,9 @@ NIANBAO_REFUSE_PRIVATE_ADDRESSES = True
 # (a list; comma-separated with -s or in the environment). Host names are not accepted.
 NIANBAO_ALLOWED_PRIVATE_NETWORKS = []
 # Scrapy's default resolver (IPv4, cached) refusing private answers; required while
-# NIANBAO_REFUSE_PRIVATE_ADDRESSES is on. Behind a proxy (http_proxy) the proxy resolves host
-# names: only address literals are checked, and the proxy's own address must be allowed.
+# NIANBAO_REFUSE_PRIVATE_ADDRESSES is on. Behind a proxy (http_proxy, https_proxy in the
+# environment) the proxy resolves host names: only address literals are checked, and the proxy
+# must refuse private destinations itself (deploy/README.md). Its own address need not be allowed.
 TWISTED_DNS_RESOLVER = "crawler.private_addresses.PrivateAddressRefusingResolver"
 # Hostile answers (crawler/middlewares/challenges.py, retry_after.py): a host that
 # answers with a script challenge, refuses this many requests in a row (403/429), or

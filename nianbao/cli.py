@@ -19,7 +19,8 @@ from pathlib import Path
 
 import click
 
-from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, EXIT_INTERRUPTED, NOTHING_RECORDED, __version__
+from . import (CRAWL_COMMANDS, EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED,
+               NOTHING_RECORDED, __version__)
 
 DATABASE_NAME = "nianbao.db"
 
@@ -256,7 +257,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     from archive.runs import ArchiveLocked, format_summary, run_counts
     from archive.schema import open_database
     from crawler.interrupts import CutShort, Interrupted
-    from crawler.monitoring import EXIT_LOCKED, exit_status
+    from crawler.monitoring import exit_status
     from crawler.run import run_crawl
 
     try:
@@ -422,7 +423,6 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     from archive.runs import ArchiveLocked
     from crawler.discover import run_discover
     from crawler.interrupts import Interrupted
-    from crawler.monitoring import EXIT_LOCKED
     from crawler.registry import add_entries, text_to_add_to
 
     try:
@@ -538,8 +538,9 @@ def export_wacz(data_dir, output, archive_db):
 @data_option
 @archive_option
 @click.option("-w", "--workers", type=click.IntRange(0), metavar="N",
-              help="Processes that parse while this one writes; 0 parses in this process. "
-                   "Default: one fewer than the CPUs, at most 4; more than the CPUs (or 4) is refused.")
+              help="Processes that parse while this one writes; 0 parses in this process (a page that crashes "
+                   "it then ends the run: the next run parses that page alone in a worker; 1 or more never "
+                   "stop on one). Default: one fewer than the CPUs, at most 4; more than the CPUs (or 4) is refused.")
 @click.option("--site", help="Only this site: a registry name, or a host (bare, with its port, or a URL of it).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="Only report pages first fetched on or after this date (UTC).")
@@ -552,12 +553,24 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
     changed (reparse_runs, reparse_changes). Pages already parsed by this parser version
     are skipped, so an interrupted reparse continues where it stopped when run again.
 
+    A page that cannot be parsed keeps its earlier rows; its error is recorded
+    (reparse_changes where outcome = 'error', and errors) and the rest is reparsed. A page
+    that kills the process parsing it (a crash in a parser library, out of memory) is such
+    an error too, WorkerDied, when parsed in a worker (-w 1 or more); parsed in this process
+    (-w 0) it ends the run, and the next run parses that page alone in a worker.
+
+    The exit status tells a scheduler how it went, as for crawl: 0 every page parsed
+    (or nothing to do), 3 finished but some pages could not be parsed, 4 stopped before
+    its end (workers dying on page after page, the archive kept locked by another
+    program: run again to continue), 75 a crawl or another reparse holds DATA (nothing
+    done), 130 Ctrl-C (run again to continue), 1 an error.
+
     \b
     Example:
         nianbao reparse --data ./data --workers 2
         nianbao reparse --site "demo portal" --since 2025-01-01 --force
     """
-    from archive.reparse import Reparse, ReparseError
+    from archive.reparse import Reparse, ReparseError, ReparseStopped
     from archive.reparse_pool import default_workers
     from archive.reparse_runs import format_summary
 
@@ -569,13 +582,29 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
             with _progressbar(job.todo, "Reparsing", silent) as update:
                 try:
                     summary = job.run(progress=update)
-                except KeyboardInterrupt:
+                except (KeyboardInterrupt, ReparseStopped) as exc:
                     click.echo("", err=True)
                     click.echo(format_summary(job.summary()))
-                    sys.exit(EXIT_INTERRUPTED)
+                    if isinstance(exc, KeyboardInterrupt):
+                        sys.exit(EXIT_INTERRUPTED)
+                    raise
     except ReparseError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _reparse_error(exc) from None
     click.echo(format_summary(summary))
+    if summary.outcomes.get("error"):
+        sys.exit(EXIT_CHECKS_FAILED)
+
+
+def _reparse_error(exc) -> click.ClickException:
+    """The ``Error:`` line of a reparse that did not start or did not end, with its exit status."""
+    from archive.reparse import ReparseLocked, ReparseStopped
+
+    error = click.ClickException(str(exc))
+    if isinstance(exc, ReparseLocked):
+        error.exit_code = EXIT_LOCKED
+    elif isinstance(exc, ReparseStopped):
+        error.exit_code = EXIT_CRAWL_FAILED
+    return error
 
 
 @contextlib.contextmanager
@@ -646,6 +675,7 @@ def serve(data_dir, host, port, archive_db):
     charts (/-/charts) and every report's raw page as captured (/-/raw/ID, scripts off).
 
     The schema is brought up to date first (archive/schema.py migrates an older database).
+    Ctrl-C (or SIGTERM) stops it and leaves DATA as it found it (no nianbao.db-wal, -shm).
 
     \b
     Example:

@@ -9,12 +9,20 @@ loopback address, spelled as a dotted quad and as a decimal number, and to ``loc
 name the resolver answers 127.0.0.1 for, from /etc/hosts: no DNS). A server listens on each
 target and is asked nothing, not even robots.txt; each refusal is a ``skipped`` row saying why,
 and the rest of the site is crawled.
+
+Behind a proxy (a forward proxy on 127.0.0.1 that resolves names itself, to loopback
+addresses only) the same crawl refuses the address literals, the proxy's own included,
+and hands host names to the proxy, as the documentation says.
 """
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import ipaddress
 import sqlite3
+import threading
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -205,3 +213,128 @@ def test_discover_refuses_a_host_name_that_resolves_to_a_private_address(run_nia
     assert db.execute("select url, reason from skipped").fetchall() == [
         (url, f"localhost resolves to 127.0.0.1, a loopback address: not fetched ({SETTING})")]
     db.close()
+
+
+class ForwardProxy:
+    """An HTTP forward proxy on 127.0.0.1 that resolves the host names of the URLs it is
+    asked for itself (``names``: host -> address), as a proxy does with its own DNS, and
+    forwards to loopback addresses only. ``asked``: each URL asked for."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names, self.asked = names, []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+
+    def _handler(self):
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                proxy.asked.append(self.path)
+                target = urlsplit(self.path)
+                address = proxy.names.get(target.hostname, target.hostname)
+                try:
+                    loopback = ipaddress.ip_address(address).is_loopback
+                except ValueError:  # a name it cannot resolve
+                    loopback = False
+                if not loopback:
+                    self.send_error(502)
+                    return
+                upstream = http.client.HTTPConnection(address, target.port or 80, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+                upstream.request("GET", target.path + (f"?{target.query}" if target.query else ""), headers=headers)
+                answer = upstream.getresponse()
+                body = answer.read()
+                upstream.close()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    @property
+    def url(self) -> str:
+        return "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def __enter__(self) -> "ForwardProxy":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+PORTAL_NAME = "reports.example.gov.cn"  # the portal's name, which only the proxy resolves
+INTERNAL_NAME = "metadata.internal"  # a name the proxy resolves to its own loopback
+
+
+@pytest.fixture(scope="module")
+def crawl_behind_a_proxy(tmp_path_factory, guarded_env):
+    """The crawl of ``crawl`` with its requests sent through a proxy (http_proxy) named
+    ``localhost``, no network allowed. The portal is reached by a name only the proxy resolves;
+    reports redirect to address literals, to the proxy's name, and to a name the proxy resolves
+    to its own loopback."""
+    from portal import DemoPortal, Site, build_site
+    from portal.hostile import HostileSite, redirect
+
+    tmp = tmp_path_factory.mktemp("behind-a-proxy")
+    demo = build_site()
+    reports = sorted(demo.paths("report"))
+    with DemoPortal(Site({}), host=TRAP) as trap, DemoPortal(Site({}), host="127.0.0.1") as local:
+        targets = {
+            reports[0]: f"http://{TRAP}:{trap.port}{METADATA}",
+            reports[1]: f"http://127.0.0.1:{local.port}{METADATA}",  # the proxy's own address
+            reports[2]: f"http://localhost:{local.port}{METADATA}",  # the proxy's name
+            reports[3]: f"http://{INTERNAL_NAME}:{local.port}{METADATA}",
+        }
+        site = HostileSite.from_site(demo, [redirect(path, target) for path, target in targets.items()])
+        proxy = ForwardProxy({PORTAL_NAME: PORTAL, INTERNAL_NAME: "127.0.0.1"})
+        with DemoPortal(site, host=PORTAL) as portal, proxy:
+            base = f"http://{PORTAL_NAME}:{portal.port}"
+            env = dict(guarded_env, http_proxy=proxy.url.replace("127.0.0.1", "localhost"), no_proxy="")
+            start_url = base + urlsplit(portal.start_url).path
+            result = run_crawl_subprocess(env, [{"name": "demo", "start_urls": [start_url]}],
+                                          tmp / "data", "test", {SETTING: True})  # no network allowed
+            asked_of_the_proxy = list(proxy.asked)
+        asked = {"trap": trap.sent, "local": [sent.path for sent in local.sent]}
+    db = sqlite3.connect(tmp / "data" / "nianbao.db")
+    yield {"db": db, "base": base, "reports": reports, "targets": targets, "asked": asked,
+           "asked_of_the_proxy": asked_of_the_proxy, "stderr": result.stderr}
+    db.close()
+
+
+def test_behind_a_proxy_address_literals_and_the_proxy_itself_are_refused(crawl_behind_a_proxy):
+    """The proxy's name and address need not be allowed (allowing its address let a redirect
+    to it through, to the services of the proxy's own machine); the portal is crawled through it."""
+    crawl = crawl_behind_a_proxy
+    reports, base, targets = crawl["reports"], crawl["base"], crawl["targets"]
+    skipped = dict(crawl["db"].execute("select url, reason from skipped where reason like ?", [f"%{SETTING}%"]))
+    assert skipped == {
+        base + reports[0]: f"redirects to {targets[reports[0]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
+        base + reports[1]: f"redirects to {targets[reports[1]]}: 127.0.0.1 is a loopback address: "
+                           f"not fetched ({SETTING})",
+        base + reports[2]: f"redirects to {targets[reports[2]]}: localhost is the crawl's proxy: "
+                           f"not fetched ({SETTING})",
+    }
+    assert crawl["asked"]["trap"] == []
+    assert not any(url in crawl["asked_of_the_proxy"] for url in (targets[reports[0]], targets[reports[1]],
+                                                                  targets[reports[2]]))
+    found = {url for (url,) in crawl["db"].execute("select url from reports")}
+    assert found == {base + path for path in reports[4:]}
+
+
+def test_behind_a_proxy_host_names_are_the_proxys_to_resolve_and_the_log_says_so(crawl_behind_a_proxy):
+    """Documented (crawler/private_addresses.py, README, deploy/README.md): the proxy resolves
+    host names, and the crawl cannot check its answers; a name of its own network reaches it."""
+    crawl = crawl_behind_a_proxy
+    assert (f"HTTP requests go through the proxy on localhost, which resolves their host names: only addresses in "
+            f"URLs are refused here ({SETTING}); refuse private destinations at the proxy") in crawl["stderr"]
+    assert crawl["targets"][crawl["reports"][3]] in crawl["asked_of_the_proxy"]
+    assert crawl["asked"]["local"] == ["/robots.txt", METADATA]

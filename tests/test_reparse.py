@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 import parsers
-from archive.reparse import Reparse, ReparseError, report_snapshot_ids
+from archive.reparse import Reparse, report_snapshot_ids
 from archive.reparse_select import Selection, iter_version_ids
 from archive.runs import hold_archive
 from archive.schema import open_database
-from crawler.monitoring import EXIT_LOCKED
+from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED
 from nianbao.cli import cli
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -69,10 +69,11 @@ def tables(data) -> dict:
 
 
 def reparse(*args, code=0) -> str:
-    """``nianbao reparse ARGS`` in this process; its standard output."""
+    """``nianbao reparse ARGS`` in this process; its standard output (its summary), or its
+    standard error when it did not end (its ``Error:`` line)."""
     result = CliRunner().invoke(cli, ["reparse", *map(str, args)])
     assert result.exit_code == code, result.output + repr(result.exception)
-    return result.stdout if code == 0 else result.stderr
+    return result.stdout if code in (0, EXIT_CHECKS_FAILED) else result.stderr
 
 
 def query(data, sql, *params):
@@ -214,7 +215,8 @@ def test_a_damaged_body_is_recorded_as_such_and_its_rows_are_kept(data):
                                       "on s.id = r.snapshot_id order by r.id limit 1")
     cells = query(data, "select count(*) from cells")
     execute(data, "update payloads set data = x'00', codec = 'identity', dict_id = null where digest = ?", digest)
-    out = reparse("--data", data, "--force", "--workers", "0")
+    out = reparse("--data", data, "--force", "--workers", "0", code=EXIT_CHECKS_FAILED)  # the rest parsed
+    assert out.startswith("Reparsed 5 report pages: 4 stored, 1 failed")
     assert "errors:               1 (DamagedBody 1; the pages: reparse_changes where outcome = 'error')" in out
     (error, message), = query(data, "select error, message from errors where snapshot_id = ?", snapshot)
     assert error == "DamagedBody" and f"its stored body does not match its digest {digest}" in message
@@ -252,12 +254,77 @@ def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_goes_on(data, mon
 
 
 def test_workers_dying_on_every_page_stop_the_run_and_blame_no_page(data, monkeypatch):
+    """The run stopped before its end: exit 4, as a crawl cut short, and the same command continues it."""
     kill_the_worker_on(monkeypatch, lambda s: True)
-    with Reparse(open_database(Path(data) / "nianbao.db"), workers=1, force=True) as job:
-        with pytest.raises(ReparseError, match="parse workers died on 3 pages in a row"):
-            job.run()
+    result = CliRunner().invoke(cli, ["reparse", "--data", str(data), "--force", "--workers", "1", "--silent"])
+    assert result.exit_code == EXIT_CRAWL_FAILED, result.output
+    assert result.stderr.splitlines()[-1] == ("Error: parse workers died on 3 pages in a row, each parsed alone "
+                                              "(out of memory?); run again to continue")
+    assert result.stdout.startswith("Reparsed 0 report pages: 0 stored, 0 failed")
+    assert "status:               interrupted; run the same command again to continue" in result.stdout
+    assert query(data, "select status from reparse_runs") == [("interrupted",)]
     assert query(data, "select count(*) from reparse_changes") == [(0,)]
     assert query(data, "select count(*) from errors") == [(0,)]
+
+
+# A page that kills the process parsing it in-process (--workers 0): in a subprocess, whose
+# parsing dies on that page as a crash in a parser library would end it, in it or in its workers.
+_KILLED_BY_A_PAGE = (
+    "import os, signal, sys\n"
+    "import archive.reparse\n"
+    "from nianbao.cli import cli\n"
+    "real, doomed = archive.reparse.parse_snapshot, int(sys.argv[2])\n"
+    "def parse_snapshot(snapshot):\n"
+    "    if snapshot.id == doomed:\n"
+    "        os.kill(os.getpid(), signal.SIGKILL)\n"
+    "    return real(snapshot)\n"
+    "archive.reparse.parse_snapshot = parse_snapshot\n"
+    "cli(['reparse', '--data', sys.argv[1], '--workers', '0', '--silent', *sys.argv[3:]])\n"
+)
+
+
+def reparse_killed_by(data, guarded_env, snapshot: int, *args) -> subprocess.CompletedProcess:
+    """``nianbao reparse --workers 0 ARGS`` where parsing ``snapshot`` kills the process parsing it."""
+    return subprocess.run([sys.executable, "-c", _KILLED_BY_A_PAGE, str(data), str(snapshot), *args],
+                          env=guarded_env, capture_output=True, text=True, timeout=120, cwd=BENCH.parent)
+
+
+def test_a_page_that_kills_the_reparse_process_is_parsed_alone_by_the_next_run(data, guarded_env):
+    """In-process, such a page ended every run at the same place: now the first run dies
+    naming it (nianbao.db.parsing), and the next parses it alone in a worker, which dies too:
+    a WorkerDied error, recorded, the rest reparsed, exit 3. The run after does not try it again."""
+    crawl = tables(data)
+    execute(data, "update reports set parser_version = '2'")  # a new parser: every page to do
+    (doomed,), = query(data, "select snapshot_id from reports order by id limit 1 offset 2")
+    first = reparse_killed_by(data, guarded_env, doomed)
+    assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+    assert (data / "nianbao.db.parsing").read_text() == f"{doomed}\n"
+
+    second = reparse_killed_by(data, guarded_env, doomed)
+    assert second.returncode == EXIT_CHECKS_FAILED, second.stderr[-3000:]
+    assert second.stdout.startswith("Reparsed 5 report pages: 4 stored, 1 failed")
+    assert "errors:               1 (WorkerDied 1;" in second.stdout
+    assert query(data, "select snapshot_id, error from reparse_changes where outcome = 'error'") == [
+        (doomed, "WorkerDied")]
+    assert query(data, "select snapshot_id, error from errors") == [(doomed, "WorkerDied")]
+    assert tables(data)["cells"] == crawl["cells"]  # its rows as they were
+    assert not (data / "nianbao.db.parsing").exists()
+
+    third = reparse_killed_by(data, guarded_env, doomed)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert third.stdout.startswith("Reparsed 0 report pages")
+
+
+def test_a_reparse_killed_for_another_reason_blames_no_page(data, guarded_env):
+    """The page it was parsing when killed is parsed again, alone in a worker, and stored."""
+    crawl = tables(data)
+    (page,), = query(data, "select snapshot_id from reports order by id limit 1 offset 2")
+    assert reparse_killed_by(data, guarded_env, page, "--force").returncode == -signal.SIGKILL
+    out = reparse("--data", data, "--force", "--workers", "0")
+    assert out.startswith("Reparsed 5 report pages: 5 stored, 0 failed")
+    assert query(data, "select count(*) from errors") == [(0,)]
+    assert tables(data) == crawl
+    assert not (data / "nianbao.db.parsing").exists()
 
 
 def test_site_and_since_choose_the_pages(data):
@@ -335,7 +402,7 @@ def test_a_reparse_and_a_crawl_never_write_the_archive_at_once(data, run_nianbao
         assert (holder["pid"], holder["command"]) == (os.getpid(), "reparse")
         held = f"a reparse is running on {path} (pid {holder['pid']}, started {holder['started']}); not starting"
         second = run_nianbao("reparse", "--data", data, "--force", check=False)
-        assert (second.returncode, second.stderr.splitlines()[-1]) == (1, f"Error: {held}")
+        assert (second.returncode, second.stderr.splitlines()[-1]) == (EXIT_LOCKED, f"Error: {held}")
         crawl = run_nianbao("demo", "--data", data, "--profile", "test", check=False)
         assert (crawl.returncode, crawl.stderr.splitlines()[-1]) == (EXIT_LOCKED, f"Error: {held}")
         job.run()
@@ -346,8 +413,8 @@ def test_a_reparse_and_a_crawl_never_write_the_archive_at_once(data, run_nianbao
         holder = json.loads((Path(data) / "nianbao.db.lock").read_text())
         reparsing = run_nianbao("reparse", "--data", data, "--force", check=False)
     assert (reparsing.returncode, reparsing.stderr.splitlines()[-1]) == (
-        1, f"Error: another crawl is running on {path} (pid {holder['pid']}, started {holder['started']}); "
-           "not starting")
+        EXIT_LOCKED, f"Error: another crawl is running on {path} (pid {holder['pid']}, started {holder['started']}); "
+                     "not starting")
     assert query(data, "select count(*) from reparse_runs") == [(1,)]
 
 

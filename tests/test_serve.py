@@ -16,7 +16,9 @@ import http.server
 import json
 import re
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -97,9 +99,8 @@ def query(base, name, **params):
     return get_json(f"{base}/nianbao/{name}.json?" + urllib.parse.urlencode({**params, "_shape": "array"}))
 
 
-@contextlib.contextmanager
-def running_datasette(data, env):
-    """`nianbao serve --data DATA` in a subprocess, until the block ends: its base URL."""
+def start_datasette(data, env) -> tuple[subprocess.Popen, str]:
+    """`nianbao serve --data DATA` started in a subprocess and answering: it and its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "nianbao", "serve", "--data", str(data), "--port", str(port)],
@@ -110,24 +111,64 @@ def running_datasette(data, env):
     while True:
         try:
             get_json(f"{base}/-/versions.json")
-            break
+            return process, base
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise AssertionError(f"datasette did not start: {process.stdout.read().decode()}")
             time.sleep(0.2)
+
+
+def stop_datasette(process: subprocess.Popen, how=signal.SIGTERM) -> tuple[int, str]:
+    """Stop it as ``how`` would (Ctrl-C is SIGINT): its exit status and output."""
+    process.send_signal(how)
+    output = process.communicate(timeout=30)[0].decode()
+    return process.returncode, output
+
+
+@contextlib.contextmanager
+def running_datasette(data, env):
+    """`nianbao serve --data DATA` in a subprocess, until the block ends: its base URL."""
+    process, base = start_datasette(data, env)
     try:
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+        stop_datasette(process)
 
 
 @pytest.fixture(scope="module")
 def datasette(data, guarded_env):
     with running_datasette(data, guarded_env) as base:
         yield base
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_serve_leaves_the_data_directory_as_it_found_it(data, tmp_path, guarded_env, how):
+    """Datasette's read-only connections made nianbao.db-wal and -shm, which stayed after
+    Ctrl-C. Those of another program (a crawl writing) stay: they are its own."""
+    copy = tmp_path / "data"
+    copy.mkdir()
+    shutil.copy(data / "nianbao.db", copy)  # the file alone: the module's Datasette may have it open
+    found = sorted(p.name for p in copy.iterdir())
+    process, base = start_datasette(copy, guarded_env)
+    assert query(base, "report_list", agency="合作市")
+    assert fetch(f"{base}/-/raw/{snapshot_of(base, '合作市', 2023)}")[0] == 200
+    assert {"nianbao.db-wal", "nianbao.db-shm"} <= {p.name for p in copy.iterdir()}  # made by reading
+    status, output = stop_datasette(process, how)
+    assert status == (0 if how == signal.SIGINT else -signal.SIGTERM), output
+    assert sorted(p.name for p in copy.iterdir()) == found
+
+    crawl = sqlite3.connect(copy / "nianbao.db")  # another program writing while Datasette serves
+    crawl.execute("create table written_beside (note text)")
+    process, base = start_datasette(copy, guarded_env)
+    crawl.execute("insert into written_beside values ('a crawl wrote this')")
+    crawl.commit()
+    assert query(base, "report_list", agency="合作市")
+    stop_datasette(process, how)
+    assert {"nianbao.db-wal", "nianbao.db-shm"} <= {p.name for p in copy.iterdir()}
+    assert crawl.execute("select note from written_beside").fetchall() == [("a crawl wrote this",)]
+    crawl.close()  # the last connection, and one that may write: it removes them
+    assert sorted(p.name for p in copy.iterdir()) == found
 
 
 def snapshot_of(base, agency, year):

@@ -10,6 +10,9 @@ an address is refused too, and recorded against the URL first asked for.
 Sits at 555: in the request path after robots.txt (100), whose fetch for such a host is
 dropped here like any request (silently: robots.txt fetches are not recorded); in the
 exception path before RetryMiddleware (550), so a refused lookup is not retried.
+
+Behind a proxy only address literals are refused (the proxy resolves host names): the crawl's
+log says so as it starts.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from twisted.internet.error import DNSLookupError
 
 from ..drops import PrivateAddressRefused, drop, host_of
-from ..private_addresses import AddressPolicy, a_kind, literal_address, refused_names
+from ..private_addresses import AddressPolicy, a_kind, literal_address, proxy_hosts, refused_names
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +39,22 @@ def refused_reason(request, why: str) -> tuple[str, str]:
 
 
 class PrivateAddressMiddleware:
-    def __init__(self, crawler, policy: AddressPolicy):
+    def __init__(self, crawler, policy: AddressPolicy, proxies=frozenset()):
         self.crawler = crawler
         self.policy = policy
+        self.proxies = proxies  # their hosts
 
     @classmethod
     def from_crawler(cls, crawler):
         policy = AddressPolicy.from_settings(crawler.settings)
         if policy is None:
             raise NotConfigured(f"{SETTING} is off")
-        return cls(crawler, policy)
+        proxies = proxy_hosts(crawler.settings)
+        for scheme, proxy in sorted(proxies.items()):
+            logger.warning("%s requests go through the proxy on %s, which resolves their host names: only addresses "
+                           "in URLs are refused here (%s); refuse private destinations at the proxy",
+                           scheme.upper(), proxy, SETTING)
+        return cls(crawler, policy, frozenset(proxies.values()))
 
     def process_request(self, request):
         host = host_of(request)
@@ -56,6 +65,8 @@ class PrivateAddressMiddleware:
                 self._refuse(request, f"{address} is {a_kind(kind)}")
         elif host in refused_names:
             self._refuse(request, refused_names[host])
+        if host in self.proxies:  # the resolver lets it through, as the proxy: never as a page
+            self._refuse(request, f"{host} is the crawl's proxy")
         return None
 
     def process_exception(self, request, exception):

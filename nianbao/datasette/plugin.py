@@ -8,6 +8,8 @@ Registered by ``nianbao serve`` (nianbao/datasette/serve.py) before Datasette st
                            and so does a snapshot's ``url``
     menu_links             "Charts" in Datasette's menu
     canned_queries         search_reports (archive/search.py), unless metadata has one
+    startup                notes the instance: Datasette leaves its connections open when its
+                           server stops, and ``nianbao serve`` closes them (serve.py)
 
 The database is the first one served that has a ``snapshots`` table (``?database=`` picks
 another).
@@ -16,6 +18,7 @@ another).
 from __future__ import annotations
 
 import asyncio
+import weakref
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -27,6 +30,19 @@ from . import charts
 from .raw_page import raw_page
 
 TEMPLATE = Path(__file__).with_name("templates") / "nianbao_charts.html"
+_started = weakref.WeakSet()  # the Datasette instances started in this process
+
+
+@hookimpl
+def startup(datasette):
+    _started.add(datasette)
+
+
+def close_connections() -> None:
+    """Close every connection of the Datasette instances started in this process."""
+    for datasette in list(_started):
+        for database in datasette.databases.values():
+            database.close()
 
 
 async def _archive_database(datasette, request):

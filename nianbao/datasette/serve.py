@@ -3,13 +3,22 @@
 Datasette 0.65 loads plugins from setuptools entry points or ``--plugins-dir``; nianbao's
 plugin is a module of this package, so it is registered with Datasette's plugin manager
 here, in the process that then runs Datasette's own ``serve`` command.
+
+Datasette reads through ``mode=ro`` connections, which make ``nianbao.db-wal`` and ``-shm``
+beside a WAL database and cannot remove them, and it leaves them open when it stops. So
+``serve`` closes them once the server has stopped (Ctrl-C, SIGTERM), then a connection that
+may write, opened as ``nianbao verify`` opens one (``raw_store.connect_read_only``) before
+Datasette opened any: closed last, it removes both, and the folder is left as it was found.
 """
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import sys
 from pathlib import Path
+
+from archive import raw_store
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "datasette_metadata.yaml"
 # Research queries over a whole archive (canned queries, facets on views) take longer
@@ -52,5 +61,32 @@ def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
     ``prepare_database`` first."""
     from datasette.cli import cli as datasette_cli
 
+    from . import plugin
+
     register_plugin()
-    datasette_cli.main(args=datasette_arguments(path, host, port), prog_name="datasette")
+    # Opened before Datasette's: where nothing is beside the file, one that may write (and,
+    # closed last, removes the -wal and -shm a read made); else read-only, leaving them be.
+    closed_last = raw_store.connect_read_only(path)
+    # uvicorn stops the server on SIGTERM, then sends the signal again to the handler it found:
+    # this one, so that the process ends as SIGTERM ends it, but after the cleaning up below.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    terminated = False
+    try:
+        closed_last.execute("select count(*) from sqlite_master")  # opens the WAL it will remove
+        datasette_cli.main(args=datasette_arguments(path, host, port), prog_name="datasette")
+    except _Terminated:
+        terminated = True
+    finally:
+        plugin.close_connections()
+        closed_last.close()
+        signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        signal.raise_signal(signal.SIGTERM)
+
+
+class _Terminated(Exception):
+    """SIGTERM while Datasette served."""
+
+
+def _terminated(signum, frame):
+    raise _Terminated
