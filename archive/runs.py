@@ -1,17 +1,17 @@
-"""Crawl-run bookkeeping: one ``crawl_runs`` row per run, its summary, and the list of
-recent runs ``nianbao runs`` prints.
+"""A crawl run's record: its ``crawl_runs`` row from start to end, the counts it keeps there
+as it ends, and the human summary printed then.
 
 A run killed outright (SIGKILL, OOM, power cut) stays ``running`` in the database.
-The next crawl of the same archive takes the archive's lock file, so it knows no
-other crawl is alive, marks such runs ``interrupted`` and continues them: its row
+The next crawl of the same archive takes the archive's lock (archive/run_lock.py), so it
+knows no other crawl is alive, marks such runs ``interrupted`` and continues them: its row
 ``resumes`` the interrupted run, and together they form one logical crawl.
 
-The lock is an ``flock`` on DB_PATH.lock, which the OS releases however its holder
-ends, so a killed crawl can never leave the archive locked. ``nianbao reparse`` holds
-the same lock (archive/reparse.py): a crawl and a reparse never write the archive at once. ``hold_archive`` (taken by
-``crawler.run.run_crawl`` before anything else) also writes the holder's pid into the
-file and empties it on a clean exit: a second crawl can say who is running, and a crawl
-that finds the file free but not empty knows it clears a stale lock of a killed run.
+A run's counts are counted from its rows while it runs and kept in its ``crawl_runs`` row
+(and its skips by reason in ``skipped_counts``, archive/skipped_counts.py) when it ends or
+is marked interrupted: later runs never change them.
+
+The lock and the list ``nianbao runs`` prints live in archive/run_lock.py and
+archive/run_list.py; their names stay importable from here.
 """
 
 from __future__ import annotations
@@ -19,17 +19,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 
 import sqlite_utils
 
+from .run_list import RunLine, format_runs, recent_runs, run_line  # noqa: F401 (importable from here)
+from .run_lock import ArchiveHold, ArchiveLocked, hold_archive, lock_archive, lock_path  # noqa: F401
 from .snapshots import utc_now
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock, interrupted runs stay `running`
-    fcntl = None
 
 
 def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = None) -> int:
@@ -38,98 +33,6 @@ def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = N
             {"started": utc_now(), "spider": spider, "status": "running", "pid": os.getpid(),
              "resumes": resumes}
         ).last_pk
-
-
-def lock_path(db_path) -> Path:
-    return Path(str(db_path) + ".lock")
-
-
-# Locks taken by ``hold_archive`` in this process, by lock path: the crawl's own pieces
-# (crawler/extensions.py) share them instead of finding the archive locked.
-_held: dict[str, object] = {}
-
-
-def lock_archive(db_path) -> object | None:
-    """Hold DB_PATH.lock for this process's lifetime (the OS releases it however the
-    process ends); None when another live crawl holds it."""
-    if fcntl is None:
-        return None
-    held = _held.get(str(lock_path(db_path)))
-    if held is not None and not held.closed:
-        # A duplicate descriptor shares the flock: closing it leaves the lock held.
-        return os.fdopen(os.dup(held.fileno()), "a+")
-    handle = open(lock_path(db_path), "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
-
-
-class ArchiveLocked(RuntimeError):
-    """Another live crawl (or reparse) holds the archive's lock; ``holder`` is what it wrote there."""
-
-    def __init__(self, db_path, holder: dict | None):
-        self.holder = holder or {}
-        who = f"pid {self.holder['pid']}, started {self.holder.get('started', '?')}" if "pid" in self.holder else "pid unknown"
-        command = self.holder.get("command", "crawl")
-        what = "another crawl" if command == "crawl" else f"a {command}"
-        super().__init__(f"{what} is running on {db_path} ({who}); not starting")
-
-
-def _read_holder(handle) -> dict | None:
-    handle.seek(0)
-    text = handle.read().strip()
-    if not text:
-        return None
-    try:
-        holder = json.loads(text)
-    except ValueError:
-        return {"unreadable": text[:200]}
-    return holder if isinstance(holder, dict) else {"unreadable": text[:200]}
-
-
-class ArchiveHold:
-    """This process's crawl holds the archive (see ``hold_archive``)."""
-
-    def __init__(self, db_path, handle, stale: dict | None):
-        self.path = lock_path(db_path)
-        self.handle = handle
-        self.stale = stale  # what a killed crawl left in the lock file, if one did
-
-    def release(self) -> None:
-        if self.handle is None or self.handle.closed:
-            return
-        _held.pop(str(self.path), None)
-        self.handle.truncate(0)  # a clean exit: nothing stale left behind
-        self.handle.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
-
-def hold_archive(db_path, command: str = "crawl") -> ArchiveHold:
-    """Take the archive's lock for this process's crawl (or ``command``: a ``nianbao
-    reparse`` holds it too, so that the two never write the archive at once), or raise
-    ``ArchiveLocked``."""
-    if fcntl is None:
-        return ArchiveHold(db_path, None, None)
-    handle = lock_archive(db_path)
-    if handle is None:
-        with open(lock_path(db_path), "a+") as other:
-            raise ArchiveLocked(db_path, _read_holder(other))
-    stale = _read_holder(handle)
-    if stale is not None and stale.get("command", "crawl") != command:
-        stale = None  # a killed reparse's, say: no run of this command to resume
-    handle.truncate(0)
-    handle.write(json.dumps({"pid": os.getpid(), "started": utc_now(), "command": command}) + "\n")
-    handle.flush()
-    _held[str(lock_path(db_path))] = handle
-    return ArchiveHold(db_path, handle, stale)
 
 
 def mark_interrupted_runs(db: sqlite_utils.Database, spider: str | None = None) -> int | None:
@@ -334,120 +237,3 @@ def runs_named(run_ids) -> str:
     """``runs 1, 2 and 3``."""
     ids = [str(i) for i in sorted(run_ids)]
     return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(ids[:-1])} and {ids[-1]}"
-
-
-# ---- the runs an operator looks back at (``nianbao runs``) ------------------------------
-
-
-@dataclass
-class RunLine:
-    """One ``crawl_runs`` row as ``nianbao runs`` lists it."""
-
-    id: int
-    started: str
-    finished: str | None
-    status: str
-    pages_fetched: int | None
-    reports_found: int | None
-    errors: int | None
-    blocked: int | None
-    resumes: int | None
-    pid: int | None  # the crawling process, while it runs
-    failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
-    notify_failed: list[str] = field(default_factory=list)  # the hooks that failed, one line each
-
-    @property
-    def seconds(self) -> float | None:
-        """How long it ran (so far, while ``running``)."""
-        end = self.finished or (utc_now() if self.status == "running" else None)
-        if not self.started or not end:
-            return None
-        return (_parse_time(end) - _parse_time(self.started)).total_seconds()
-
-    @property
-    def status_text(self) -> str:
-        """The status, saying of a ``running`` run whether its process is still alive here (a
-        run killed outright stays ``running`` until the next crawl marks it interrupted)."""
-        text = self.status
-        if self.status == "running" and self.pid:
-            text += (f" (pid {self.pid})" if _alive(self.pid)
-                     else f" (pid {self.pid} gone: killed? the next crawl resumes it)")
-        return text + (f" (resumes {self.resumes})" if self.resumes else "")
-
-
-_RUN_LINES = ("select id, started, finished, status, pages_fetched, reports_found, errors, blocked, resumes, "
-              "pid, monitor from crawl_runs")
-
-
-def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunLine]:
-    """The last ``limit`` crawl runs, newest first."""
-    return [_run_line(row) for row in db.execute(f"{_RUN_LINES} order by id desc limit ?", [limit])]
-
-
-def run_line(db: sqlite_utils.Database, run_id: int) -> RunLine | None:
-    row = db.execute(f"{_RUN_LINES} where id = ?", [run_id]).fetchone()
-    return _run_line(row) if row else None
-
-
-def _run_line(row) -> RunLine:
-    monitor = json.loads(row[-1]) if row[-1] else {}
-    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]),
-                   notify_failed=list(monitor.get("notify_failed") or ()))
-
-
-def _failed_checks(monitor: str | None) -> list[str] | None:
-    if not monitor:
-        return None
-    return [check["name"] for check in json.loads(monitor).get("checks") or () if not check.get("ok")]
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (signal 0 sends nothing)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, owned by another user
-        return True
-    return True
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def format_runs(runs: list[RunLine]) -> str:
-    """``runs`` as an aligned table, one line each, for a terminal."""
-    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "run checks")
-    lines = [header]
-    for run in runs:
-        status = run.status_text
-        checks = ("-" if run.failed_checks is None
-                  else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
-        if run.notify_failed:
-            checks += "; NOTIFY FAILED"
-        lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,
-                      *(_count(n) for n in (run.pages_fetched, run.reports_found, run.errors, run.blocked)),
-                      checks))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    right = {0, 2, 4, 5, 6, 7}  # numbers and durations align right
-    return "\n".join(
-        "  ".join([(cell.rjust(w) if i in right else cell.ljust(w)) for i, (cell, w) in enumerate(zip(line, widths))]
-                  + [line[-1]]).rstrip()
-        for line in lines
-    )
-
-
-def _count(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

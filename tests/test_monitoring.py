@@ -449,7 +449,7 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
 # Every outcome of `nianbao crawl` is told, not only a run that ended with its checks.
 
 def test_a_crawl_that_finds_the_archive_held_tells_the_hooks(run_nianbao, tmp_path, webhook):
-    from archive.runs import hold_archive
+    from archive.run_lock import hold_archive
 
     url, received = webhook
     told = tmp_path / "told.txt"
