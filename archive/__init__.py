@@ -10,6 +10,7 @@ Raw snapshots
 - runs.py             crawl_runs rows: a run's counts, kept as it ends, and its summary
 - run_lock.py         the archive's lock: one crawl or reparse writes at a time
 - run_list.py         the last runs, as `nianbao runs` lists them
+- skipped_counts.py   what each run skipped, by reason, kept as it ends
 - blocks.py           hosts a crawl gave up on, with the evidence
 - oversize.py         files cancelled for their size, with their validators (asked again conditionally)
 - killpoints.py       test-only crash points inside archive writes

@@ -25,6 +25,7 @@ class RunLine:
     status: str
     pages_fetched: int | None
     reports_found: int | None
+    skipped: int | None
     errors: int | None
     blocked: int | None
     resumes: int | None
@@ -51,7 +52,7 @@ class RunLine:
         return text + (f" (resumes {self.resumes})" if self.resumes else "")
 
 
-_RUN_LINES = ("select id, started, finished, status, pages_fetched, reports_found, errors, blocked, resumes, "
+_RUN_LINES = ("select id, started, finished, status, pages_fetched, reports_found, skipped, errors, blocked, resumes, "
               "pid, monitor from crawl_runs")
 
 
@@ -94,7 +95,8 @@ def _parse_time(value: str) -> datetime:
 
 def format_runs(runs: list[RunLine]) -> str:
     """``runs`` as an aligned table, one line each, for a terminal."""
-    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "run checks")
+    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "skipped", "errors", "blocked",
+              "run checks")
     lines = [header]
     for run in runs:
         status = run.status_text
@@ -102,11 +104,11 @@ def format_runs(runs: list[RunLine]) -> str:
                   else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
         if run.notify_failed:
             checks += "; NOTIFY FAILED"
+        counts = (run.pages_fetched, run.reports_found, run.skipped, run.errors, run.blocked)
         lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,
-                      *(_count(n) for n in (run.pages_fetched, run.reports_found, run.errors, run.blocked)),
-                      checks))
+                      *map(_count, counts), checks))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    right = {0, 2, 4, 5, 6, 7}  # numbers and durations align right
+    right = {0, 2, 4, 5, 6, 7, 8}  # numbers and durations align right
     return "\n".join(
         "  ".join([(cell.rjust(w) if i in right else cell.ljust(w)) for i, (cell, w) in enumerate(zip(line, widths))]
                   + [line[-1]]).rstrip()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from . import skipped_counts
 from .run_list import RunLine, format_runs, recent_runs, run_line  # noqa: F401 (importable from here)
 from .run_lock import ArchiveHold, ArchiveLocked, hold_archive, lock_archive, lock_path  # noqa: F401
 from .snapshots import utc_now
@@ -41,9 +42,7 @@ def mark_interrupted_runs(db: sqlite_utils.Database, spider: str | None = None) 
     ``spider``'s runs, when given: a crawl does not resume an interrupted ``nianbao discover``)."""
     running = [r[0] for r in db.execute("select id from crawl_runs where status = 'running' order by id")]
     for run_id in running:
-        counts = run_counts(db, run_id)
-        with db.atomic():
-            db["crawl_runs"].update(run_id, {"status": "interrupted", **_count_columns(counts)})
+        _end_run(db, run_id, {"status": "interrupted"})
     last = db.execute("select id, status from crawl_runs where ? is null or spider = ? order by id desc limit 1",
                       [spider, spider]).fetchone()
     return last[0] if last and last[1] == "interrupted" else None
@@ -59,29 +58,26 @@ def logical_run_ids(db: sqlite_utils.Database, run_id: int) -> list[int]:
     return ids
 
 
-def _count_columns(counts: "RunCounts") -> dict:
-    return {
-        "pages_fetched": counts.pages_fetched,
-        "bytes_received": counts.bytes_received,
-        "reports_found": counts.reports_found,
-        "skipped": sum(counts.skipped_by_reason.values()),
-        "errors": counts.errors,
-        "blocked": counts.blocked,
-    }
-
-
 def finish_run(db: sqlite_utils.Database, run_id: int, *, status: str, stats: dict) -> None:
+    _end_run(db, run_id, {"finished": utc_now(), "status": status,
+                          "stats": json.dumps(stats, default=str, ensure_ascii=False)})
+
+
+def _end_run(db: sqlite_utils.Database, run_id: int, columns: dict) -> None:
+    """Write ``columns`` and the run's counts into its row, and keep its skips by reason: from
+    now on they are read there, whatever later runs skip (archive/skipped_counts.py)."""
     counts = run_counts(db, run_id)
     with db.atomic():
-        db["crawl_runs"].update(
-            run_id,
-            {
-                "finished": utc_now(),
-                "status": status,
-                **_count_columns(counts),
-                "stats": json.dumps(stats, default=str, ensure_ascii=False),
-            },
-        )
+        db["crawl_runs"].update(run_id, {
+            **columns,
+            "pages_fetched": counts.pages_fetched,
+            "bytes_received": counts.bytes_received,
+            "reports_found": counts.reports_found,
+            "skipped": counts.skipped,
+            "errors": counts.errors,
+            "blocked": counts.blocked,
+        })
+        skipped_counts.keep(db, run_id, counts.skipped_by_reason)
 
 
 def record_monitor(db: sqlite_utils.Database, run_id: int, monitor: dict, summary: str) -> None:
@@ -113,7 +109,8 @@ class RunCounts:
     error_kinds: list = field(default_factory=list)
     error_kind_count: int = 0
     blocked: int = 0  # hosts given up on for the run (see blocks)
-    skipped_by_reason: dict = field(default_factory=dict)
+    skipped: int = 0  # URLs not followed or requests dropped (each once), as kept when the run ended
+    skipped_by_reason: dict = field(default_factory=dict)  # reason -> URLs; None: not known (before schema 8)
     run_id: int | None = None
     resumed: list = field(default_factory=list)  # the interrupted runs this run continues, newest first
 
@@ -134,9 +131,9 @@ where n.run_id in (select value from json_each(:runs))
 
 
 def rows_of_run(db: sqlite_utils.Database, table: str, run_id: int) -> int:
-    """How many ``skipped`` or ``errors`` rows the run wrote: what its summary and its
-    progress line (crawler/progress.py) count. (A URL skipped again moves its one row to
-    the later run.)"""
+    """How many ``skipped`` or ``errors`` rows the run holds: its progress line's counts
+    (crawler/progress.py), as its summary counts them. (A URL a later run skips again moves
+    its one ``skipped`` row there: an ended run's skips are read from ``skipped_counts``.)"""
     return db.execute(f"select count(*) from [{table}] where run_id = ?", [run_id]).fetchone()[0]
 
 
@@ -178,12 +175,7 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
     counts.run_id = run_id
     counts.resumed = logical_run_ids(db, run_id)[1:]
     counts.blocked = one("select count(distinct host) from blocks where run_id = ?")
-    counts.skipped_by_reason = dict(
-        db.execute(
-            "select reason, count(*) from skipped where run_id = ? group by reason order by 2 desc",
-            [run_id],
-        ).fetchall()
-    )
+    counts.skipped, counts.skipped_by_reason = skipped_counts.skips_of_run(db, run_id)
     return counts
 
 
@@ -211,10 +203,10 @@ def format_summary(counts: RunCounts) -> str:
         f"errors:               {counts.errors}",
         *_error_lines(counts),
         f"hosts blocked:        {counts.blocked}",
-        f"pages skipped:        {sum(counts.skipped_by_reason.values())}",
+        f"pages skipped:        {counts.skipped}",
     ]
     for reason, n in counts.skipped_by_reason.items():
-        lines.append(f"  {n} x {reason}")
+        lines.append(f"  {n} x {reason or skipped_counts.UNKNOWN_REASON}")
     return "\n".join(lines)
 
 
