@@ -7,7 +7,10 @@ Raw snapshots
 - raw_store.py        where the bodies live (nianbao.db, or a second file: --archive-db)
 - codecs.py           how bodies are compressed (zstd with trained dictionaries)
 - snapshots.py        store/read exchanges; bodies once per payload digest
-- runs.py             crawl_runs rows, the run lock and the end-of-run summary
+- runs.py             crawl_runs rows: a run's counts, kept as it ends, and its summary
+- run_lock.py         the archive's lock: one crawl or reparse writes at a time
+- run_list.py         the last runs, as `nianbao runs` lists them
+- skipped_counts.py   what each run skipped, by reason, kept as it ends
 - blocks.py           hosts a crawl gave up on, with the evidence
 - oversize.py         files cancelled for their size, with their validators (asked again conditionally)
 - killpoints.py       test-only crash points inside archive writes

@@ -10,7 +10,8 @@ time adds version N+1 beside the older ones; parsing a body again (a reparse, a
 resumed crawl) replaces that version's rows. ``is_current`` marks the version whose
 body the URL's newest fetch brought.
 
-Idempotent records: ``skipped`` holds one row per URL (the latest reason); ``errors``
+Idempotent records: ``skipped`` holds one row per URL (the latest reason; each run's own
+skips are counted in ``skipped_counts`` as it ends: archive/skipped_counts.py); ``errors``
 holds one row per (url, stage, error, message) per logical crawl, i.e. a run and the
 runs that resumed it after it was killed (``crawl_runs.resumes``). A parse error is
 tied to its payload, which is not parsed again until it changes (or a reparse).
@@ -250,7 +251,8 @@ def _write_rows(db, table: str, rows, *, report_id: int, again: bool) -> None:
 
 
 def record_skipped(db, *, url, title, reason, found_on, run_id=None) -> None:
-    """Remember a listing item that is not a report, and why (one row per URL)."""
+    """Remember a link not followed or a request dropped, and why: one row per URL, which a
+    later run's skip of the URL takes over (reason, run and all)."""
     with db.atomic():
         db.execute(
             "insert into skipped (url, title, reason, found_on, run_id) values (?, ?, ?, ?, ?) "

@@ -13,7 +13,7 @@ replaced together with its ``reparse_changes`` row (reparse_runs.py), so a run k
 at any point leaves whole reports behind and the next run continues where it stopped.
 The wide tables' rows of the logical reports a batch touched are refreshed once, at the
 end of its transaction (archive/wide_tables.py: cheaper than once per report, and exact
-at every commit). A reparse holds the archive's lock, as a crawl does (archive/runs.py):
+at every commit). A reparse holds the archive's lock, as a crawl does (archive/run_lock.py):
 the two never write at once; another program's short write makes a batch wait its turn.
 
 Nothing here loads the crawler (nor Scrapy): a page whose body is embedded in a script is
@@ -38,7 +38,7 @@ from .records import parsed_already, record_error, store_report
 from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, max_workers, parse_ids, parse_one,
                            usable_cpus)
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
-from .runs import ArchiveLocked, hold_archive
+from .run_lock import ArchiveLocked, hold_archive
 from .snapshots import Snapshot, read_snapshot
 from .transactions import write_transaction
 
@@ -157,7 +157,7 @@ BUSY_SECONDS = 60
 
 class Reparse:
     """One ``nianbao reparse``: take the archive's lock (the one a crawl holds: the two
-    never write at once, archive/runs.py), mark reparse runs a kill left ``running``
+    never write at once, archive/run_lock.py), mark reparse runs a kill left ``running``
     interrupted, count what is to do, then ``run()``.
 
     Example::

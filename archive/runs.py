@@ -1,17 +1,17 @@
-"""Crawl-run bookkeeping: one ``crawl_runs`` row per run, its summary, and the list of
-recent runs ``nianbao runs`` prints.
+"""A crawl run's record: its ``crawl_runs`` row from start to end, the counts it keeps there
+as it ends, and the human summary printed then.
 
 A run killed outright (SIGKILL, OOM, power cut) stays ``running`` in the database.
-The next crawl of the same archive takes the archive's lock file, so it knows no
-other crawl is alive, marks such runs ``interrupted`` and continues them: its row
+The next crawl of the same archive takes the archive's lock (archive/run_lock.py), so it
+knows no other crawl is alive, marks such runs ``interrupted`` and continues them: its row
 ``resumes`` the interrupted run, and together they form one logical crawl.
 
-The lock is an ``flock`` on DB_PATH.lock, which the OS releases however its holder
-ends, so a killed crawl can never leave the archive locked. ``nianbao reparse`` holds
-the same lock (archive/reparse.py): a crawl and a reparse never write the archive at once. ``hold_archive`` (taken by
-``crawler.run.run_crawl`` before anything else) also writes the holder's pid into the
-file and empties it on a clean exit: a second crawl can say who is running, and a crawl
-that finds the file free but not empty knows it clears a stale lock of a killed run.
+A run's counts are counted from its rows while it runs and kept in its ``crawl_runs`` row
+(and its skips by reason in ``skipped_counts``, archive/skipped_counts.py) when it ends or
+is marked interrupted: later runs never change them.
+
+The lock and the list ``nianbao runs`` prints live in archive/run_lock.py and
+archive/run_list.py; their names stay importable from here.
 """
 
 from __future__ import annotations
@@ -19,17 +19,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 
 import sqlite_utils
 
+from . import skipped_counts
+from .run_list import RunLine, format_runs, recent_runs, run_line  # noqa: F401 (importable from here)
+from .run_lock import ArchiveHold, ArchiveLocked, hold_archive, lock_archive, lock_path  # noqa: F401
 from .snapshots import utc_now
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: no lock, interrupted runs stay `running`
-    fcntl = None
 
 
 def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = None) -> int:
@@ -40,107 +36,13 @@ def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = N
         ).last_pk
 
 
-def lock_path(db_path) -> Path:
-    return Path(str(db_path) + ".lock")
-
-
-# Locks taken by ``hold_archive`` in this process, by lock path: the crawl's own pieces
-# (crawler/extensions.py) share them instead of finding the archive locked.
-_held: dict[str, object] = {}
-
-
-def lock_archive(db_path) -> object | None:
-    """Hold DB_PATH.lock for this process's lifetime (the OS releases it however the
-    process ends); None when another live crawl holds it."""
-    if fcntl is None:
-        return None
-    held = _held.get(str(lock_path(db_path)))
-    if held is not None and not held.closed:
-        # A duplicate descriptor shares the flock: closing it leaves the lock held.
-        return os.fdopen(os.dup(held.fileno()), "a+")
-    handle = open(lock_path(db_path), "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
-
-
-class ArchiveLocked(RuntimeError):
-    """Another live crawl (or reparse) holds the archive's lock; ``holder`` is what it wrote there."""
-
-    def __init__(self, db_path, holder: dict | None):
-        self.holder = holder or {}
-        who = f"pid {self.holder['pid']}, started {self.holder.get('started', '?')}" if "pid" in self.holder else "pid unknown"
-        command = self.holder.get("command", "crawl")
-        what = "another crawl" if command == "crawl" else f"a {command}"
-        super().__init__(f"{what} is running on {db_path} ({who}); not starting")
-
-
-def _read_holder(handle) -> dict | None:
-    handle.seek(0)
-    text = handle.read().strip()
-    if not text:
-        return None
-    try:
-        holder = json.loads(text)
-    except ValueError:
-        return {"unreadable": text[:200]}
-    return holder if isinstance(holder, dict) else {"unreadable": text[:200]}
-
-
-class ArchiveHold:
-    """This process's crawl holds the archive (see ``hold_archive``)."""
-
-    def __init__(self, db_path, handle, stale: dict | None):
-        self.path = lock_path(db_path)
-        self.handle = handle
-        self.stale = stale  # what a killed crawl left in the lock file, if one did
-
-    def release(self) -> None:
-        if self.handle is None or self.handle.closed:
-            return
-        _held.pop(str(self.path), None)
-        self.handle.truncate(0)  # a clean exit: nothing stale left behind
-        self.handle.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
-
-def hold_archive(db_path, command: str = "crawl") -> ArchiveHold:
-    """Take the archive's lock for this process's crawl (or ``command``: a ``nianbao
-    reparse`` holds it too, so that the two never write the archive at once), or raise
-    ``ArchiveLocked``."""
-    if fcntl is None:
-        return ArchiveHold(db_path, None, None)
-    handle = lock_archive(db_path)
-    if handle is None:
-        with open(lock_path(db_path), "a+") as other:
-            raise ArchiveLocked(db_path, _read_holder(other))
-    stale = _read_holder(handle)
-    if stale is not None and stale.get("command", "crawl") != command:
-        stale = None  # a killed reparse's, say: no run of this command to resume
-    handle.truncate(0)
-    handle.write(json.dumps({"pid": os.getpid(), "started": utc_now(), "command": command}) + "\n")
-    handle.flush()
-    _held[str(lock_path(db_path))] = handle
-    return ArchiveHold(db_path, handle, stale)
-
-
 def mark_interrupted_runs(db: sqlite_utils.Database, spider: str | None = None) -> int | None:
     """Mark every ``running`` run interrupted (call only while holding the archive lock);
     return the newest such run, the one a new run resumes, if it was the last run (of
     ``spider``'s runs, when given: a crawl does not resume an interrupted ``nianbao discover``)."""
     running = [r[0] for r in db.execute("select id from crawl_runs where status = 'running' order by id")]
     for run_id in running:
-        counts = run_counts(db, run_id)
-        with db.atomic():
-            db["crawl_runs"].update(run_id, {"status": "interrupted", **_count_columns(counts)})
+        _end_run(db, run_id, {"status": "interrupted"})
     last = db.execute("select id, status from crawl_runs where ? is null or spider = ? order by id desc limit 1",
                       [spider, spider]).fetchone()
     return last[0] if last and last[1] == "interrupted" else None
@@ -156,29 +58,26 @@ def logical_run_ids(db: sqlite_utils.Database, run_id: int) -> list[int]:
     return ids
 
 
-def _count_columns(counts: "RunCounts") -> dict:
-    return {
-        "pages_fetched": counts.pages_fetched,
-        "bytes_received": counts.bytes_received,
-        "reports_found": counts.reports_found,
-        "skipped": sum(counts.skipped_by_reason.values()),
-        "errors": counts.errors,
-        "blocked": counts.blocked,
-    }
-
-
 def finish_run(db: sqlite_utils.Database, run_id: int, *, status: str, stats: dict) -> None:
+    _end_run(db, run_id, {"finished": utc_now(), "status": status,
+                          "stats": json.dumps(stats, default=str, ensure_ascii=False)})
+
+
+def _end_run(db: sqlite_utils.Database, run_id: int, columns: dict) -> None:
+    """Write ``columns`` and the run's counts into its row, and keep its skips by reason: from
+    now on they are read there, whatever later runs skip (archive/skipped_counts.py)."""
     counts = run_counts(db, run_id)
     with db.atomic():
-        db["crawl_runs"].update(
-            run_id,
-            {
-                "finished": utc_now(),
-                "status": status,
-                **_count_columns(counts),
-                "stats": json.dumps(stats, default=str, ensure_ascii=False),
-            },
-        )
+        db["crawl_runs"].update(run_id, {
+            **columns,
+            "pages_fetched": counts.pages_fetched,
+            "bytes_received": counts.bytes_received,
+            "reports_found": counts.reports_found,
+            "skipped": counts.skipped,
+            "errors": counts.errors,
+            "blocked": counts.blocked,
+        })
+        skipped_counts.keep(db, run_id, counts.skipped_by_reason)
 
 
 def record_monitor(db: sqlite_utils.Database, run_id: int, monitor: dict, summary: str) -> None:
@@ -210,7 +109,8 @@ class RunCounts:
     error_kinds: list = field(default_factory=list)
     error_kind_count: int = 0
     blocked: int = 0  # hosts given up on for the run (see blocks)
-    skipped_by_reason: dict = field(default_factory=dict)
+    skipped: int = 0  # URLs not followed or requests dropped (each once), as kept when the run ended
+    skipped_by_reason: dict = field(default_factory=dict)  # reason -> URLs; None: not known (before schema 8)
     run_id: int | None = None
     resumed: list = field(default_factory=list)  # the interrupted runs this run continues, newest first
 
@@ -231,9 +131,9 @@ where n.run_id in (select value from json_each(:runs))
 
 
 def rows_of_run(db: sqlite_utils.Database, table: str, run_id: int) -> int:
-    """How many ``skipped`` or ``errors`` rows the run wrote: what its summary and its
-    progress line (crawler/progress.py) count. (A URL skipped again moves its one row to
-    the later run.)"""
+    """How many ``skipped`` or ``errors`` rows the run holds: its progress line's counts
+    (crawler/progress.py), as its summary counts them. (A URL a later run skips again moves
+    its one ``skipped`` row there: an ended run's skips are read from ``skipped_counts``.)"""
     return db.execute(f"select count(*) from [{table}] where run_id = ?", [run_id]).fetchone()[0]
 
 
@@ -275,12 +175,7 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
     counts.run_id = run_id
     counts.resumed = logical_run_ids(db, run_id)[1:]
     counts.blocked = one("select count(distinct host) from blocks where run_id = ?")
-    counts.skipped_by_reason = dict(
-        db.execute(
-            "select reason, count(*) from skipped where run_id = ? group by reason order by 2 desc",
-            [run_id],
-        ).fetchall()
-    )
+    counts.skipped, counts.skipped_by_reason = skipped_counts.skips_of_run(db, run_id)
     return counts
 
 
@@ -308,10 +203,10 @@ def format_summary(counts: RunCounts) -> str:
         f"errors:               {counts.errors}",
         *_error_lines(counts),
         f"hosts blocked:        {counts.blocked}",
-        f"pages skipped:        {sum(counts.skipped_by_reason.values())}",
+        f"pages skipped:        {counts.skipped}",
     ]
     for reason, n in counts.skipped_by_reason.items():
-        lines.append(f"  {n} x {reason}")
+        lines.append(f"  {n} x {reason or skipped_counts.UNKNOWN_REASON}")
     return "\n".join(lines)
 
 
@@ -334,120 +229,3 @@ def runs_named(run_ids) -> str:
     """``runs 1, 2 and 3``."""
     ids = [str(i) for i in sorted(run_ids)]
     return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(ids[:-1])} and {ids[-1]}"
-
-
-# ---- the runs an operator looks back at (``nianbao runs``) ------------------------------
-
-
-@dataclass
-class RunLine:
-    """One ``crawl_runs`` row as ``nianbao runs`` lists it."""
-
-    id: int
-    started: str
-    finished: str | None
-    status: str
-    pages_fetched: int | None
-    reports_found: int | None
-    errors: int | None
-    blocked: int | None
-    resumes: int | None
-    pid: int | None  # the crawling process, while it runs
-    failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
-    notify_failed: list[str] = field(default_factory=list)  # the hooks that failed, one line each
-
-    @property
-    def seconds(self) -> float | None:
-        """How long it ran (so far, while ``running``)."""
-        end = self.finished or (utc_now() if self.status == "running" else None)
-        if not self.started or not end:
-            return None
-        return (_parse_time(end) - _parse_time(self.started)).total_seconds()
-
-    @property
-    def status_text(self) -> str:
-        """The status, saying of a ``running`` run whether its process is still alive here (a
-        run killed outright stays ``running`` until the next crawl marks it interrupted)."""
-        text = self.status
-        if self.status == "running" and self.pid:
-            text += (f" (pid {self.pid})" if _alive(self.pid)
-                     else f" (pid {self.pid} gone: killed? the next crawl resumes it)")
-        return text + (f" (resumes {self.resumes})" if self.resumes else "")
-
-
-_RUN_LINES = ("select id, started, finished, status, pages_fetched, reports_found, errors, blocked, resumes, "
-              "pid, monitor from crawl_runs")
-
-
-def recent_runs(db: sqlite_utils.Database, limit: int = 10) -> list[RunLine]:
-    """The last ``limit`` crawl runs, newest first."""
-    return [_run_line(row) for row in db.execute(f"{_RUN_LINES} order by id desc limit ?", [limit])]
-
-
-def run_line(db: sqlite_utils.Database, run_id: int) -> RunLine | None:
-    row = db.execute(f"{_RUN_LINES} where id = ?", [run_id]).fetchone()
-    return _run_line(row) if row else None
-
-
-def _run_line(row) -> RunLine:
-    monitor = json.loads(row[-1]) if row[-1] else {}
-    return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]),
-                   notify_failed=list(monitor.get("notify_failed") or ()))
-
-
-def _failed_checks(monitor: str | None) -> list[str] | None:
-    if not monitor:
-        return None
-    return [check["name"] for check in json.loads(monitor).get("checks") or () if not check.get("ok")]
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (signal 0 sends nothing)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, owned by another user
-        return True
-    return True
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def format_runs(runs: list[RunLine]) -> str:
-    """``runs`` as an aligned table, one line each, for a terminal."""
-    header = ("run", "started (UTC)", "took", "status", "pages", "reports", "errors", "blocked", "run checks")
-    lines = [header]
-    for run in runs:
-        status = run.status_text
-        checks = ("-" if run.failed_checks is None
-                  else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
-        if run.notify_failed:
-            checks += "; NOTIFY FAILED"
-        lines.append((str(run.id), (run.started or "")[:19].replace("T", " "), _duration(run.seconds), status,
-                      *(_count(n) for n in (run.pages_fetched, run.reports_found, run.errors, run.blocked)),
-                      checks))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    right = {0, 2, 4, 5, 6, 7}  # numbers and durations align right
-    return "\n".join(
-        "  ".join([(cell.rjust(w) if i in right else cell.ljust(w)) for i, (cell, w) in enumerate(zip(line, widths))]
-                  + [line[-1]]).rstrip()
-        for line in lines
-    )
-
-
-def _count(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

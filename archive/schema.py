@@ -7,6 +7,8 @@ it was read from (``snapshots`` -> ``payloads``).
 Raw side (owned by the archive, never rewritten):
     crawl_runs, snapshots, payloads, codec_dicts (the last two in a second file with
     ``--archive-db``: archive/raw_store.py)
+    skipped_counts: what each run skipped, by reason, kept as it ended
+    (archive/skipped_counts.py; ``skipped`` holds each URL's latest reason)
 Normalized side (derived; replaced when the parsers are re-run):
     agencies, reports, cells, checks, problems, indicators, skipped, errors, blocks
     reparse_runs, reparse_changes: what each reparse did (archive/reparse_runs.py)
@@ -28,13 +30,15 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import oversize, raw_store, reparse_runs, research_schema
+from . import oversize, raw_store, reparse_runs, research_schema, skipped_counts
 from .cross_checks import run_cross_checks
 
-SCHEMA_VERSION = 7  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 8  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
-# 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale)
+# 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale);
+# 8: skipped_counts, each run's skips by reason kept as it ends (before, a later run skipping a URL again
+# took it from the earlier run's rows)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -82,6 +86,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _report_sites(db)
     reparse_runs.ensure_tables(db)
     oversize.ensure_table(db)
+    skipped_counts.ensure_table(db, version)
     research_schema.ensure(db)
     _views(db)
     if "R6/R7" in remade_on_upgrade(version):
@@ -103,7 +108,7 @@ def _raw_tables(db):
             "pages_fetched": int,
             "bytes_received": int,
             "reports_found": int,
-            "skipped": int,
+            "skipped": int,  # URLs not followed or requests dropped, each once: its rows in skipped_counts
             "errors": int,
             "stats": str,  # JSON: the Scrapy stats at close
             "pid": int,  # the crawling process, while it runs

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-from archive.runs import hold_archive
+from archive.run_lock import hold_archive
 from parsers.recognize import title_year
 
 from .flavours.common import page_tree

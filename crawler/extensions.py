@@ -25,7 +25,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive.records import record_error
 from archive.reparse import parse_pending
-from archive.runs import finish_run, lock_archive, logical_run_ids, mark_interrupted_runs, start_run
+from archive.run_lock import lock_archive
+from archive.runs import finish_run, logical_run_ids, mark_interrupted_runs, start_run
 from archive.schema import open_database
 
 logger = logging.getLogger(__name__)

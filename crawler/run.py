@@ -13,9 +13,8 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import BaseSettings, Settings
 
-from archive.runs import (
-    ArchiveLocked, format_summary, hold_archive, mark_interrupted_runs, record_monitor, run_counts,
-)
+from archive.run_lock import ArchiveLocked, hold_archive
+from archive.runs import format_summary, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import NOT_OPENED, open_database
 from archive.snapshots import utc_now
 
@@ -147,7 +146,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     run's checks.
 
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
-    once per process. Raises ``archive.runs.ArchiveLocked`` when another crawl is
+    once per process. Raises ``archive.run_lock.ArchiveLocked`` when another crawl is
     running on the same archive, and what ``prepare_archive`` raises for a database that cannot
     be opened, before the crawl starts. Ctrl-C or SIGTERM closes the crawl early and its run is
     recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that

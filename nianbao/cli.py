@@ -254,7 +254,8 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     and return the exit status they give (crawler/monitoring.py): 4 for a run interrupted by
     Ctrl-C or SIGTERM, with a line saying so. A crawl that cannot run is one ``Error:`` line:
     exit 75 when another crawl holds DATA, 4 when interrupted before it opened its run."""
-    from archive.runs import ArchiveLocked, format_summary, run_counts
+    from archive.run_lock import ArchiveLocked
+    from archive.runs import format_summary, run_counts
     from archive.schema import open_database
     from crawler.interrupts import CutShort, Interrupted
     from crawler.monitoring import exit_status
@@ -420,7 +421,7 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     """
     import yaml
 
-    from archive.runs import ArchiveLocked
+    from archive.run_lock import ArchiveLocked
     from crawler.discover import run_discover
     from crawler.interrupts import Interrupted
     from crawler.registry import add_entries, text_to_add_to
@@ -841,7 +842,8 @@ def runs(data_dir, run_id, last, archive_db):
         nianbao runs --data ./data
         nianbao runs 12
     """
-    from archive.runs import format_runs, format_summary, recent_runs, run_counts, run_line
+    from archive.run_list import format_runs, recent_runs, run_line
+    from archive.runs import format_summary, run_counts
 
     db = open_archive(data_dir, archive_db)
     if run_id is None:

@@ -170,7 +170,8 @@ def test_killed_from_outside_mid_crawl_then_resumed(crawl, portal, guarded_env, 
 # The pieces underneath, without a crawl.
 
 def test_a_restart_marks_the_killed_run_interrupted_and_resumes_it(tmp_path):
-    from archive.runs import lock_archive, logical_run_ids, mark_interrupted_runs, start_run
+    from archive.run_lock import lock_archive
+    from archive.runs import logical_run_ids, mark_interrupted_runs, start_run
     from archive.schema import open_database
 
     path = tmp_path / "nianbao.db"

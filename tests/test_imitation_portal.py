@@ -48,7 +48,10 @@ def nights(tmp_path_factory, guarded_env):
             with sqlite3.connect(data / "nianbao.db") as db:
                 db.row_factory = sqlite3.Row
                 reports = rows(db, "select * from reports order by id")
-            runs.append({"sent": portal.sent(), "reports": reports})
+                # What the night skipped, by reason, as its rows in skipped said at its end.
+                skips = dict(db.execute("select reason, count(*) from skipped where run_id = "
+                                        "(select max(id) from crawl_runs) group by reason").fetchall())
+            runs.append({"sent": portal.sent(), "reports": reports, "skips": skips})
         db = sqlite3.connect(data / "nianbao.db")
         db.row_factory = sqlite3.Row
         yield {"db": db, "portal": portal, "manifest": portal.manifest, "runs": runs, "changed": changed,
@@ -129,6 +132,24 @@ def test_every_skip_is_recorded_with_its_reason(nights):
     fetched = {r["url"] for r in rows(nights["db"], "select url from snapshots")}
     assert not fetched & {u for u, why in nights["manifest"].skipped.items()
                           if why in ("not a report", "unrelated host", "mirror", "robots.txt")}
+
+
+def test_each_nights_skips_stay_as_the_night_counted_them(nights):
+    """Every night skips the same links again, which moves their one row in skipped to the
+    last night; each night's own skips, by reason, stay in skipped_counts, its crawl_runs row
+    and its summary as they were when it ended."""
+    db = nights["db"]
+    for run_id, night in enumerate(nights["runs"], start=1):
+        kept = dict(db.execute("select reason, urls from skipped_counts where run_id = ?", [run_id]).fetchall())
+        assert kept == night["skips"], run_id
+        skipped, summary = db.execute("select skipped, summary from crawl_runs where id = ?", [run_id]).fetchone()
+        assert skipped == sum(kept.values()) > 0
+        listed = summary.split("pages skipped:")[1].splitlines()[1:len(kept) + 1]
+        assert sorted(listed) == sorted(f"  {n} x {reason}" for reason, n in kept.items())
+    assert nights["runs"][0]["skips"] == nights["runs"][1]["skips"]  # the same links, night after night
+    # Night 1's rows in skipped have almost all moved to later nights: counted there, it would skip next to none.
+    (left,) = db.execute("select count(*) from skipped where run_id = 1").fetchone()
+    assert left < sum(nights["runs"][0]["skips"].values()) / 10
 
 
 def test_every_refused_report_is_an_error_or_a_block_skip(nights):

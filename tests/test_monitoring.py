@@ -423,11 +423,11 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
     result = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path)])
     assert result.exit_code == 0, result.output
     header, third, second, first = result.stdout.splitlines()
-    assert header.split() == ["run", "started", "(UTC)", "took", "status", "pages", "reports", "errors",
+    assert header.split() == ["run", "started", "(UTC)", "took", "status", "pages", "reports", "skipped", "errors",
                               "blocked", "run", "checks"]
     assert third.split()[0] == "3" and f" running (pid {os.getpid()}) " in third and third.endswith(" -")
     assert second.split()[0] == "2" and second.endswith("FAILED: sites still yielding")
-    assert first.split() == ["1", "2026-11-20", "01:30:00", "41m05s", "finished", "5", "5", "1", "0", "ok"]
+    assert first.split() == ["1", "2026-11-20", "01:30:00", "41m05s", "finished", "5", "5", "0", "1", "0", "ok"]
 
     assert CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "--last", "1"]).stdout.count("\n") == 2
     shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), "2"]).stdout
@@ -449,7 +449,7 @@ def test_nianbao_runs_lists_the_nights_newest_first_with_their_checks(db, tmp_pa
 # Every outcome of `nianbao crawl` is told, not only a run that ended with its checks.
 
 def test_a_crawl_that_finds_the_archive_held_tells_the_hooks(run_nianbao, tmp_path, webhook):
-    from archive.runs import hold_archive
+    from archive.run_lock import hold_archive
 
     url, received = webhook
     told = tmp_path / "told.txt"

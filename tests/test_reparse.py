@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import parsers
 from archive.reparse import Reparse, report_snapshot_ids
 from archive.reparse_select import Selection, iter_version_ids
-from archive.runs import hold_archive
+from archive.run_lock import hold_archive
 from archive.schema import open_database
 from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED
 from nianbao.cli import cli

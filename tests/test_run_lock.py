@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from archive.runs import ArchiveLocked, hold_archive, lock_archive
+from archive.run_lock import ArchiveLocked, hold_archive, lock_archive
 from crawler.monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED
 from portal import DemoPortal
 from portal.site import Site, build_site
@@ -166,14 +166,14 @@ def test_hold_archive_refuses_a_second_holder_and_shares_with_the_crawls_own_pie
 
 def fcntl_holder_elsewhere(path):
     """hold_archive as another process would see it: this process's share forgotten."""
-    from archive import runs
+    from archive import run_lock
 
-    saved = dict(runs._held)
-    runs._held.clear()
+    saved = dict(run_lock._held)
+    run_lock._held.clear()
     try:
         hold_archive(path)
     finally:
-        runs._held.update(saved)
+        run_lock._held.update(saved)
 
 
 def test_a_lock_file_left_by_a_killed_holder_is_stale(tmp_path):

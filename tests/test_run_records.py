@@ -1,0 +1,166 @@
+"""Each crawl run's record stays what it was at the run's end, whatever later runs do.
+
+``skipped`` keeps one row per URL, its latest reason: a URL skipped again moves its row to
+the later run. Each run's own skips, by reason, are kept in ``skipped_counts`` as the run
+ends; its summary, ``nianbao runs`` and Datasette read them there.
+"""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from archive.records import record_skipped
+from archive.runs import finish_run, format_summary, run_counts, start_run
+from archive.schema import open_database
+from nianbao.cli import cli
+
+WORK_PLAN = "work plan (工作要点)"
+STATISTICS = "website annual statistics (政府网站工作年度报表)"
+ROBOTS = "disallowed by robots.txt"
+
+
+def skip(db, run_id, url, reason):
+    record_skipped(db, url=f"http://127.0.0.1:9/{url}", title=None, reason=reason, found_on=None, run_id=run_id)
+
+
+def rows(db, sql, params=()):
+    return [tuple(r) for r in db.execute(sql, params).fetchall()]
+
+
+def test_an_old_runs_skips_stay_as_they_were_after_later_runs_skip_the_same_urls(tmp_path):
+    db = open_database(tmp_path / "nianbao.db")
+    first = start_run(db, "reports")
+    for url, reason in [("a", WORK_PLAN), ("b", WORK_PLAN), ("c", STATISTICS)]:
+        skip(db, first, url, reason)
+    finish_run(db, first, status="finished", stats={})
+    at_its_end = format_summary(run_counts(db, first))
+    second = start_run(db, "reports")
+    skip(db, second, "a", WORK_PLAN)  # the same, night after night
+    skip(db, second, "c", ROBOTS)  # now for another reason
+    finish_run(db, second, status="finished", stats={})
+
+    # Run 1, as every place shows it: its row, its counts and summary, its rows by reason.
+    assert db["crawl_runs"].get(first)["skipped"] == 3
+    assert run_counts(db, first).skipped_by_reason == {WORK_PLAN: 2, STATISTICS: 1}
+    assert format_summary(run_counts(db, first)) == at_its_end
+    assert "pages skipped:        3\n  2 x work plan (工作要点)\n  1 x website annual statistics" in at_its_end
+    assert rows(db, "select run_id, reason, urls from skipped_counts order by run_id, urls desc, reason") == [
+        (first, WORK_PLAN, 2), (first, STATISTICS, 1), (second, ROBOTS, 1), (second, WORK_PLAN, 1)]
+    # skipped: each URL's latest reason, with the run that last skipped it.
+    assert rows(db, "select url, reason, run_id from skipped order by url") == [
+        ("http://127.0.0.1:9/a", WORK_PLAN, second), ("http://127.0.0.1:9/b", WORK_PLAN, first),
+        ("http://127.0.0.1:9/c", ROBOTS, second)]
+    db.close()
+
+    # `nianbao runs` lists each night's skips; `nianbao runs 1` of a run that stored no
+    # summary (killed before its checks) counts them as its end did.
+    listed = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path)]).stdout.splitlines()
+    assert listed[0].split()[5:8] == ["pages", "reports", "skipped"]
+    assert [line.split()[7] for line in listed[1:]] == ["2", "3"]
+    shown = CliRunner().invoke(cli, ["runs", "--data", str(tmp_path), str(first)]).stdout
+    assert shown.endswith(at_its_end + "\n")
+
+
+def test_a_run_killed_outright_keeps_its_skips_once_the_next_crawl_marks_it_interrupted(tmp_path):
+    from archive.runs import mark_interrupted_runs
+
+    db = open_database(tmp_path / "nianbao.db")
+    killed = start_run(db, "reports")
+    skip(db, killed, "a", WORK_PLAN)
+    skip(db, killed, "b", STATISTICS)
+    assert run_counts(db, killed).skipped_by_reason == {WORK_PLAN: 1, STATISTICS: 1}  # counted while it runs
+    resumes = mark_interrupted_runs(db, "reports")  # the next crawl, as it starts
+    resumed = start_run(db, "reports", resumes=resumes)
+    skip(db, resumed, "a", WORK_PLAN)
+    finish_run(db, resumed, status="finished", stats={})
+    assert (run_counts(db, killed).skipped, run_counts(db, killed).skipped_by_reason) == (
+        2, {STATISTICS: 1, WORK_PLAN: 1})
+    assert (run_counts(db, resumed).skipped, run_counts(db, resumed).skipped_by_reason) == (1, {WORK_PLAN: 1})
+
+
+def older_schema(path, version=7):
+    """What a database of ``version`` holds: no skipped_counts, the schema's mark."""
+    db = open_database(path)
+    db["skipped_counts"].drop()
+    db.execute(f"pragma user_version = {version}")
+    db.conn.commit()
+    return db
+
+
+def test_runs_that_ended_before_schema_8_keep_what_their_summary_printed_or_what_skipped_still_says(tmp_path):
+    """A run's summary printed its skips by reason as it ended. Without one (killed before its
+    checks), its rows in skipped are kept by reason, and the URLs a later run took over are
+    counted with no reason: what their reason was in that run is not known."""
+    import hashlib
+
+    from archive.runs import record_monitor
+
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    killed = start_run(db, "reports")  # no summary
+    for url, reason in [("a", WORK_PLAN), ("b", WORK_PLAN), ("c", STATISTICS)]:
+        skip(db, killed, url, reason)
+    finish_run(db, killed, status="interrupted", stats={})
+    checked = start_run(db, "reports")
+    for url, reason in [("a", ROBOTS), ("c", STATISTICS), ("e", WORK_PLAN)]:
+        skip(db, checked, url, reason)
+    finish_run(db, checked, status="finished", stats={})
+    record_monitor(db, checked, {}, format_summary(run_counts(db, checked)) + "\nrun checks:           OK")
+    later = start_run(db, "reports")
+    for url, reason in [("a", ROBOTS), ("e", WORK_PLAN)]:
+        skip(db, later, url, reason)
+    finish_run(db, later, status="finished", stats={})
+    quiet = start_run(db, "reports")  # a run that skipped nothing
+    finish_run(db, quiet, status="finished", stats={})
+    running = start_run(db, "reports")
+    skip(db, running, "d", WORK_PLAN)
+    db.close()
+    older_schema(path).close()
+
+    db = open_database(path)
+    kept = "select run_id, reason, urls from skipped_counts order by run_id, urls desc, reason"
+    migrated = [(killed, None, 2), (killed, WORK_PLAN, 1),
+                (checked, ROBOTS, 1), (checked, STATISTICS, 1), (checked, WORK_PLAN, 1),
+                (later, ROBOTS, 1), (later, WORK_PLAN, 1)]
+    assert rows(db, kept) == migrated
+    lines = format_summary(run_counts(db, killed)).splitlines()
+    assert lines[lines.index("pages skipped:        3") + 1:] == [
+        "  2 x reason not known: skipped again by a later run before nianbao kept each run's skips (schema 8)",
+        "  1 x work plan (工作要点)"]
+    assert run_counts(db, running).skipped_by_reason == {WORK_PLAN: 1}  # still counted from skipped
+    db.close()
+
+    # Once: opened again, nothing is written; marked older again, nothing is added twice.
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    again = open_database(path)
+    assert again.conn.total_changes == 0
+    again.close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    db = open_database(path)
+    db.execute("pragma user_version = 7")
+    db.conn.commit()
+    db.close()
+    db = open_database(path)
+    assert rows(db, kept) == migrated
+    db.close()
+
+
+def test_merged_runs_bring_their_skips_by_reason_once(tmp_path):
+    from archive.merge import merge_databases
+
+    parts = []
+    for name, reason in [("a", WORK_PLAN), ("b", ROBOTS)]:
+        (tmp_path / name).mkdir()
+        part = open_database(tmp_path / name / "nianbao.db")
+        run_id = start_run(part, "reports")
+        skip(part, run_id, name, reason)
+        finish_run(part, run_id, status="finished", stats={})
+        part.close()
+        parts.append(tmp_path / name / "nianbao.db")
+    out = tmp_path / "nianbao.db"
+    merge_databases(out, parts)
+    assert merge_databases(out, parts).added.get("skipped_counts") == 0
+    db = open_database(out)
+    assert rows(db, "select r.id, r.skipped, k.reason, k.urls from crawl_runs r join skipped_counts k "
+                    "on k.run_id = r.id order by r.id") == [(1, 1, WORK_PLAN, 1), (2, 1, ROBOTS, 1)]
+    db.close()
