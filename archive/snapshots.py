@@ -230,10 +230,13 @@ def read_snapshot(db: sqlite_utils.Database, snapshot_id: int) -> Snapshot:
     return rows[0]
 
 
-def iter_snapshots(db: sqlite_utils.Database, where: str = "", params=()):
+def iter_snapshots(db: sqlite_utils.Database, where: str = "", params=(), *, revisit_bodies: bool = True):
     """Yield every snapshot in id order, streaming (one body in memory at a time). A snapshot
-    whose body cannot be read as stored comes with ``damage`` saying why, and an empty body."""
-    yield from _select(db, where, params)
+    whose body cannot be read as stored comes with ``damage`` saying why, and an empty body.
+
+    ``revisit_bodies=False``: a revisit comes with an empty body, its payload neither read
+    nor checked, for a reader that takes the payload from the original (the WARC export)."""
+    yield from _select(db, where, params, revisit_bodies)
 
 
 def _body(db, r: dict) -> tuple[bytes, str | None]:
@@ -243,17 +246,21 @@ def _body(db, r: dict) -> tuple[bytes, str | None]:
     return raw_store.decode_checked(db, r["data"], r["codec"], r["dict_id"], r["payload_digest"])
 
 
-def _select(db, where, params):
+def _select(db, where, params, revisit_bodies=True):
+    bodies = "" if revisit_bodies else " and s.revisit_of is null"
     sql = f"""
         select s.*, p.data, p.codec, p.dict_id from snapshots s
-        left join payloads p on p.digest = s.payload_digest
+        left join payloads p on p.digest = s.payload_digest{bodies}
         {where} order by s.id
     """
     cursor = db.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     for values in cursor:
         r = dict(zip(names, values))
-        body, damage = _body(db, r)
+        if r.get("revisit_of") is not None and not revisit_bodies:
+            body, damage = b"", None
+        else:
+            body, damage = _body(db, r)
         yield Snapshot(
             id=r["id"],
             url=r["url"],

@@ -143,6 +143,24 @@ def test_a_repeated_payload_is_a_revisit_naming_the_capture_that_holds_it(tmp_pa
     assert headers["WARC-Refers-To"] == records_of(out)[1][1]["WARC-Record-ID"]  # the record that holds it
 
 
+def test_a_revisit_of_a_later_capture_names_that_capture_s_record(tmp_path):
+    """Revisits point at earlier captures, whose record IDs the export keeps as it writes them.
+    One pointing at a later capture (an archive edited by hand) is exported all the same,
+    naming the record that capture is written as further on."""
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first, second = store(db, body), store(db, body)
+    with db.conn:
+        db.execute("update snapshots set revisit_of = null, revisit_profile = null where id = ?", [second])
+        db.execute("update snapshots set revisit_of = ?, revisit_profile = 'identical-payload-digest' where id = ?",
+                   [second, first])
+    out = io.BytesIO()
+    assert export_warc(db, out) == 2
+    records = records_of(out)
+    assert [r[0] for r in records] == ["warcinfo", "revisit", "request", "response", "request"]
+    assert records[1][1]["WARC-Refers-To"] == records[3][1]["WARC-Record-ID"]
+
+
 def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page(tmp_path):
     db = open_database(tmp_path / "n.db")
     body = gzip.compress(PAGE, mtime=0)
