@@ -47,6 +47,7 @@ class Snapshot:
     revisit_of: int | None = None
     revisit_profile: str | None = None
     damage: str | None = None  # why the body cannot be read as stored (then body is b"")
+    ip_address: str | None = None  # the server's address the crawl connected to, if known
 
 
 class DamagedBody(ValueError):
@@ -80,10 +81,12 @@ def store_snapshot(
     encoding: str | None = None,
     encoding_source: str | None = None,
     kind: str | None = None,
+    ip_address: str | None = None,
 ) -> int:
     """Store one exchange (and its payload, if new) in one transaction; return its id.
 
     A 200 whose payload is that of the URL's newest stored 200 is stored as a revisit.
+    ``ip_address``: the server's address the answer came from (WARC-IP-Address), if known.
     """
 
     def first(name):
@@ -123,6 +126,7 @@ def store_snapshot(
                 "kind": kind,
                 "revisit_of": revisit_of,
                 "revisit_profile": "identical-payload-digest" if revisit_of else None,
+                "ip_address": ip_address,
             }
         )
     kill_point("snapshot-stored")
@@ -183,6 +187,7 @@ def store_not_modified(
     run_id: int | None = None,
     fetched_at: str | None = None,
     kind: str | None = None,
+    ip_address: str | None = None,
 ) -> int:
     """Store a 304 answer as a revisit of snapshot ``revisit_of`` (whose payload it keeps)."""
     with db.atomic():
@@ -213,6 +218,7 @@ def store_not_modified(
                 "kind": kind,
                 "revisit_of": original_id,
                 "revisit_profile": "server-not-modified",
+                "ip_address": ip_address,
             }
         )
     kill_point("snapshot-stored")
@@ -280,4 +286,5 @@ def _select(db, where, params, revisit_bodies=True):
             revisit_of=r.get("revisit_of"),
             revisit_profile=r.get("revisit_profile"),
             damage=damage,
+            ip_address=r.get("ip_address"),  # a database not yet opened at schema 9 has no such column
         )

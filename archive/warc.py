@@ -2,7 +2,8 @@
 ``.warc``), with a CDXJ index beside it.
 
 One exchange becomes a response record (or a revisit record) and its concurrent
-request record. Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
+request record. Both response and revisit records carry the server's address
+(WARC-IP-Address) where the crawl recorded it (from schema 9 on; never for older snapshots). Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
 warcio never re-parses headers out of the payload. Payloads are written exactly as
 received (still content-encoded), with their payload digests.
 
@@ -112,6 +113,15 @@ def _name_record(writer: WARCWriter, record, snapshot_id: int | str):
     return record
 
 
+def _capture_headers(snapshot: Snapshot) -> dict:
+    """The WARC headers of the exchange itself: its date, and the server's address where the
+    archive knows it (snapshots stored before it kept addresses have none: no header)."""
+    headers = {"WARC-Date": snapshot.fetched_at}
+    if snapshot.ip_address:
+        headers["WARC-IP-Address"] = snapshot.ip_address
+    return headers
+
+
 def _response_record(writer: WARCWriter, snapshot: Snapshot):
     record = writer.create_warc_record(
         snapshot.url,
@@ -120,7 +130,7 @@ def _response_record(writer: WARCWriter, snapshot: Snapshot):
         length=len(snapshot.body),  # known: lets warcio digest without a temp file
         http_headers=_response_headers(snapshot),
         # The body was checked against this digest when read: no need to hash it again.
-        warc_headers_dict={"WARC-Date": snapshot.fetched_at, "WARC-Payload-Digest": snapshot.payload_digest},
+        warc_headers_dict={**_capture_headers(snapshot), "WARC-Payload-Digest": snapshot.payload_digest},
     )
     return _name_record(writer, record, snapshot.id)
 
@@ -158,7 +168,7 @@ def _revisit_record(writer: WARCWriter, snapshot: Snapshot, original: Original):
         refers_to_uri=original.snapshot.url,
         refers_to_date=original.snapshot.fetched_at,
         http_headers=http_headers,
-        warc_headers_dict={"WARC-Date": snapshot.fetched_at},
+        warc_headers_dict=_capture_headers(snapshot),
     )
     profile = PROFILES.get(snapshot.revisit_profile or "", PROFILES["identical-payload-digest"])
     record.rec_headers.replace_header("WARC-Profile", profile)

@@ -12,6 +12,7 @@ import pytest
 import zstandard
 
 from archive import raw_store
+from archive.schema import SCHEMA_VERSION
 from archive.verify import verify
 from archive.wide_tables import WIDE_TABLES
 from conftest import get_test_file
@@ -236,7 +237,7 @@ def test_an_archive_at_an_older_schema_is_said_to_be_so_and_its_damage_still_fou
     damaged body and a missing one."""
     damage(two_years, "update checks set right = 3, status = 'pass', delta = 0 where rule = 'R6' and [where] = 'total'")
     damage(two_years, "pragma user_version = 6")
-    note = [f"{two_years / 'nianbao.db'} is at schema 6; this nianbao's is 7. Not checked: R6/R7, which bringing it "
+    note = [f"{two_years / 'nianbao.db'} is at schema 6; this nianbao's is {SCHEMA_VERSION}. Not checked: R6/R7, which bringing it "
             "up to date makes again from the cells.",
             f"Bring it up to date with `{sys.executable} -m nianbao rebuild-cross-checks --data {two_years}` (or any "
             "command that writes to it: crawl, reparse, serve), then verify again."]
@@ -256,11 +257,11 @@ def test_an_archive_at_an_older_schema_is_said_to_be_so_and_its_damage_still_fou
     assert any(line.startswith("missing-reference: snapshots ") and second in line for line in lines)
     assert not any(line.startswith("cross-check-mismatch") for line in lines)
 
-    # The command it names brings the archive to schema 7: R6/R7 are checked again (made anew,
+    # The command it names brings the archive up to date: R6/R7 are checked again (made anew,
     # they agree with the cells), and the damage is still there, reported.
     run_nianbao("rebuild-cross-checks", "--data", two_years)
     again = verify(two_years / "nianbao.db")
-    assert (again.schema, again.not_checked, again.counts["cross_checks"]) == (7, [], 8)
+    assert (again.schema, again.not_checked, again.counts["cross_checks"]) == (SCHEMA_VERSION, [], 8)
     assert {p.kind for p in again.problems} == {"digest-mismatch", "missing-reference"}
 
 
@@ -272,6 +273,6 @@ def test_an_archive_from_before_dictionaries_is_verified(tmp_path, run_nianbao):
     result = run_nianbao("verify", "--data", data)
     assert result.stdout.startswith("Checked 7 bodies")
     assert "no wide tables and no R6/R7 checks against the cells" in result.stdout  # not "0": not compared
-    assert f"{data / 'nianbao.db'} is at schema 3; this nianbao's is 7. Not checked: the wide tables and R6/R7" \
+    assert f"{data / 'nianbao.db'} is at schema 3; this nianbao's is {SCHEMA_VERSION}. Not checked: the wide tables and R6/R7" \
         in result.stdout
     assert result.stdout.endswith("No problems found.\n")
