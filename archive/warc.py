@@ -2,10 +2,11 @@
 ``.warc``), with a CDXJ index beside it.
 
 One exchange becomes a response record (or a revisit record) and its concurrent
-request record. Both response and revisit records carry the server's address
-(WARC-IP-Address) where the crawl recorded it (from schema 9 on; never for older snapshots). Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
-warcio never re-parses headers out of the payload. Payloads are written exactly as
-received (still content-encoded), with their payload digests.
+request record. Response and revisit records carry the server's address (WARC-IP-Address)
+where the crawl recorded it (from schema 9 on; never for older snapshots). Uses warcio's
+streaming writer with explicit ``StatusAndHeaders`` so warcio never re-parses headers out
+of the payload. Payloads are written exactly as received (still content-encoded), with
+their payload digests.
 
 Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
 holds it (WARC-Refers-To its record, WARC-Refers-To-Target-URI / -Date) and its payload
