@@ -33,12 +33,12 @@ import sqlite_utils
 from . import oversize, raw_store, reparse_runs, research_schema, skipped_counts
 from .cross_checks import run_cross_checks
 
-SCHEMA_VERSION = 8  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 9  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale);
 # 8: skipped_counts, each run's skips by reason kept as it ends (before, a later run skipping a URL again
-# took it from the earlier run's rows)
+# took it from the earlier run's rows); 9: snapshots.ip_address (WARC-IP-Address; NULL for snapshots stored before)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -137,6 +137,7 @@ def _raw_tables(db):
             "kind": str,  # robots | listing | report | attachment | page
             "revisit_of": int,  # the snapshot whose payload this one repeats (not parsed again)
             "revisit_profile": str,  # server-not-modified (a 304) | identical-payload-digest (a 200)
+            "ip_address": str,  # the server's address the crawl connected to; null when not known
         },
         pk="id",
         # SQLite keeps foreign keys within one file: none to an attached raw store's payloads.
@@ -336,6 +337,7 @@ _LATER_COLUMNS = [
     ("agencies", "level", str),
     ("reports", "group_id", int),
     ("reports", "source_kind", str),
+    ("snapshots", "ip_address", str),  # schema 9: older snapshots keep NULL (never known)
 ]
 
 

@@ -47,6 +47,7 @@ class Snapshot:
     revisit_of: int | None = None
     revisit_profile: str | None = None
     damage: str | None = None  # why the body cannot be read as stored (then body is b"")
+    ip_address: str | None = None  # the server's address the crawl connected to, if known
 
 
 class DamagedBody(ValueError):
@@ -80,10 +81,12 @@ def store_snapshot(
     encoding: str | None = None,
     encoding_source: str | None = None,
     kind: str | None = None,
+    ip_address: str | None = None,
 ) -> int:
     """Store one exchange (and its payload, if new) in one transaction; return its id.
 
     A 200 whose payload is that of the URL's newest stored 200 is stored as a revisit.
+    ``ip_address``: the server's address the answer came from (WARC-IP-Address), if known.
     """
 
     def first(name):
@@ -123,6 +126,7 @@ def store_snapshot(
                 "kind": kind,
                 "revisit_of": revisit_of,
                 "revisit_profile": "identical-payload-digest" if revisit_of else None,
+                "ip_address": ip_address,
             }
         )
     kill_point("snapshot-stored")
@@ -183,6 +187,7 @@ def store_not_modified(
     run_id: int | None = None,
     fetched_at: str | None = None,
     kind: str | None = None,
+    ip_address: str | None = None,
 ) -> int:
     """Store a 304 answer as a revisit of snapshot ``revisit_of`` (whose payload it keeps)."""
     with db.atomic():
@@ -213,6 +218,7 @@ def store_not_modified(
                 "kind": kind,
                 "revisit_of": original_id,
                 "revisit_profile": "server-not-modified",
+                "ip_address": ip_address,
             }
         )
     kill_point("snapshot-stored")
@@ -230,10 +236,13 @@ def read_snapshot(db: sqlite_utils.Database, snapshot_id: int) -> Snapshot:
     return rows[0]
 
 
-def iter_snapshots(db: sqlite_utils.Database, where: str = "", params=()):
+def iter_snapshots(db: sqlite_utils.Database, where: str = "", params=(), *, revisit_bodies: bool = True):
     """Yield every snapshot in id order, streaming (one body in memory at a time). A snapshot
-    whose body cannot be read as stored comes with ``damage`` saying why, and an empty body."""
-    yield from _select(db, where, params)
+    whose body cannot be read as stored comes with ``damage`` saying why, and an empty body.
+
+    ``revisit_bodies=False``: a revisit comes with an empty body, its payload neither read
+    nor checked, for a reader that takes the payload from the original (the WARC export)."""
+    yield from _select(db, where, params, revisit_bodies)
 
 
 def _body(db, r: dict) -> tuple[bytes, str | None]:
@@ -243,17 +252,21 @@ def _body(db, r: dict) -> tuple[bytes, str | None]:
     return raw_store.decode_checked(db, r["data"], r["codec"], r["dict_id"], r["payload_digest"])
 
 
-def _select(db, where, params):
+def _select(db, where, params, revisit_bodies=True):
+    bodies = "" if revisit_bodies else " and s.revisit_of is null"
     sql = f"""
         select s.*, p.data, p.codec, p.dict_id from snapshots s
-        left join payloads p on p.digest = s.payload_digest
+        left join payloads p on p.digest = s.payload_digest{bodies}
         {where} order by s.id
     """
     cursor = db.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     for values in cursor:
         r = dict(zip(names, values))
-        body, damage = _body(db, r)
+        if r.get("revisit_of") is not None and not revisit_bodies:
+            body, damage = b"", None
+        else:
+            body, damage = _body(db, r)
         yield Snapshot(
             id=r["id"],
             url=r["url"],
@@ -273,4 +286,5 @@ def _select(db, where, params):
             revisit_of=r.get("revisit_of"),
             revisit_profile=r.get("revisit_profile"),
             damage=damage,
+            ip_address=r.get("ip_address"),  # a database not yet opened at schema 9 has no such column
         )

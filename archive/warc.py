@@ -2,9 +2,11 @@
 ``.warc``), with a CDXJ index beside it.
 
 One exchange becomes a response record (or a revisit record) and its concurrent
-request record. Uses warcio's streaming writer with explicit ``StatusAndHeaders`` so
-warcio never re-parses headers out of the payload. Payloads are written exactly as
-received (still content-encoded), with their payload digests.
+request record. Response and revisit records carry the server's address (WARC-IP-Address)
+where the crawl recorded it (from schema 9 on; never for older snapshots). Uses warcio's
+streaming writer with explicit ``StatusAndHeaders`` so warcio never re-parses headers out
+of the payload. Payloads are written exactly as received (still content-encoded), with
+their payload digests.
 
 Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
 holds it (WARC-Refers-To its record, WARC-Refers-To-Target-URI / -Date) and its payload
@@ -25,6 +27,7 @@ from dataclasses import replace
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -111,6 +114,15 @@ def _name_record(writer: WARCWriter, record, snapshot_id: int | str):
     return record
 
 
+def _capture_headers(snapshot: Snapshot) -> dict:
+    """The WARC headers of the exchange itself: its date, and the server's address where the
+    archive knows it (snapshots stored before it kept addresses have none: no header)."""
+    headers = {"WARC-Date": snapshot.fetched_at}
+    if snapshot.ip_address:
+        headers["WARC-IP-Address"] = snapshot.ip_address
+    return headers
+
+
 def _response_record(writer: WARCWriter, snapshot: Snapshot):
     record = writer.create_warc_record(
         snapshot.url,
@@ -119,7 +131,7 @@ def _response_record(writer: WARCWriter, snapshot: Snapshot):
         length=len(snapshot.body),  # known: lets warcio digest without a temp file
         http_headers=_response_headers(snapshot),
         # The body was checked against this digest when read: no need to hash it again.
-        warc_headers_dict={"WARC-Date": snapshot.fetched_at, "WARC-Payload-Digest": snapshot.payload_digest},
+        warc_headers_dict={**_capture_headers(snapshot), "WARC-Payload-Digest": snapshot.payload_digest},
     )
     return _name_record(writer, record, snapshot.id)
 
@@ -138,31 +150,36 @@ def _renewed_response_headers(snapshot: Snapshot, original: Snapshot) -> StatusA
     return _response_headers(replace(original, response_headers=kept + fresh))
 
 
-def _revisit_record(writer: WARCWriter, snapshot: Snapshot, original: Snapshot):
+class Original(NamedTuple):
+    """The capture holding a revisit's payload (without its body), and the ID of the response
+    record it is written as."""
+
+    snapshot: Snapshot
+    record_id: str
+
+
+def _revisit_record(writer: WARCWriter, snapshot: Snapshot, original: Original):
     if snapshot.status == 304:
-        http_headers = _renewed_response_headers(snapshot, original)
+        http_headers = _renewed_response_headers(snapshot, original.snapshot)
     else:
         http_headers = _response_headers(snapshot)
     record = writer.create_revisit_record(
         snapshot.url,
         digest=snapshot.payload_digest,
-        refers_to_uri=original.url,
-        refers_to_date=original.fetched_at,
+        refers_to_uri=original.snapshot.url,
+        refers_to_date=original.snapshot.fetched_at,
         http_headers=http_headers,
-        warc_headers_dict={"WARC-Date": snapshot.fetched_at},
+        warc_headers_dict=_capture_headers(snapshot),
     )
     profile = PROFILES.get(snapshot.revisit_profile or "", PROFILES["identical-payload-digest"])
     record.rec_headers.replace_header("WARC-Profile", profile)
-    # The original's response record, as written earlier in this file (its ID is named
-    # by its content, so building it again gives the same one).
-    original_id = _response_record(writer, original).rec_headers.get_header("WARC-Record-ID")
-    record.rec_headers.add_header("WARC-Refers-To", original_id)
+    record.rec_headers.add_header("WARC-Refers-To", original.record_id)
     return _name_record(writer, record, snapshot.id)
 
 
-def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | None = None) -> None:
+def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Original | None = None) -> str:
     """Write one snapshot as a response (or, given its ``original``, a revisit) record
-    and its concurrent request record."""
+    and its concurrent request record; return the response (or revisit) record's ID."""
     if original is not None:
         response = _revisit_record(writer, snapshot, original)
     else:
@@ -181,15 +198,27 @@ def write_exchange(writer: WARCWriter, snapshot: Snapshot, original: Snapshot | 
     _name_record(writer, request, snapshot.id)
     writer.write_record(response)
     writer.write_record(request)
+    return response.rec_headers.get_header("WARC-Record-ID")
 
 
-def _original_of(db, snapshot: Snapshot) -> Snapshot | None:
-    """The capture holding a revisit's payload (followed to the end, should a revisit
-    ever point at another revisit). Raises ``DamagedBody`` when its body is."""
-    original = None
+def _original_of(db, writer: WARCWriter, snapshot: Snapshot, written: dict) -> Original | None:
+    """The capture holding a revisit's payload (followed to the end, should a revisit ever
+    point at another revisit), or None for a snapshot that is no revisit. ``written``: the
+    snapshots revisits point at, as this export wrote them (an ``Original``) or why it left
+    them out (their damage): a revisit of one left out is left out, named as itself."""
+    if not snapshot.revisit_of:
+        return None
+    kept = written.get(snapshot.revisit_of)
+    if isinstance(kept, str):
+        raise DamagedBody(replace(snapshot, damage=kept))
+    if kept is not None:
+        return kept
+    # Not earlier in this export (only an archive written by hand has that): read it here,
+    # its body checked (DamagedBody), and build its response record for the ID.
     while snapshot.revisit_of:
-        original = snapshot = read_snapshot(db, snapshot.revisit_of)
-    return original
+        snapshot = read_snapshot(db, snapshot.revisit_of)
+    record_id = _response_record(writer, snapshot).rec_headers.get_header("WARC-Record-ID")
+    return Original(replace(snapshot, body=b""), record_id)
 
 
 def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
@@ -205,22 +234,32 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
     (newest,) = db.execute("select max(fetched_at) from snapshots").fetchone()
     warcinfo.rec_headers.replace_header("WARC-Date", newest or utc_now())
     writer.write_record(_name_record(writer, warcinfo, f"warcinfo {filename}"))
+    # A revisit's record names its original's response record, whose ID is named by that
+    # record's block digest, and a 304's renews the original's headers. Originals come first
+    # (a revisit points at an earlier id), so what a revisit needs is kept as the original is
+    # written, for the snapshots some revisit points at, without their bodies: no payload is
+    # read, checked or hashed again for a revisit.
+    revisited = {original_id for (original_id,) in
+                 db.execute("select distinct revisit_of from snapshots where revisit_of is not null")}
+    written: dict[int, Original | str] = {}  # id -> as written, or why it was left out
     count = 0
-    for snapshot in iter_snapshots(db):
+    for snapshot in iter_snapshots(db, revisit_bodies=False):
         if progress:
             progress(1)
         try:
             if snapshot.damage:
                 raise DamagedBody(snapshot)
-            # Originals come first (a revisit points at an earlier id), so the record it
-            # refers to is always already in the file.
-            original = _original_of(db, snapshot)
+            original = _original_of(db, writer, snapshot, written)
         except DamagedBody as exc:
+            if snapshot.id in revisited:
+                written[snapshot.id] = exc.snapshot.damage
             if left_out is not None:
                 left_out.append((snapshot.id, snapshot.url, str(exc)))
             continue
         kill_point("warc-exchange")
-        write_exchange(writer, snapshot, original)
+        record_id = write_exchange(writer, snapshot, original)
+        if snapshot.id in revisited:
+            written[snapshot.id] = original or Original(replace(snapshot, body=b""), record_id)
         count += 1
     return count
 

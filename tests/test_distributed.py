@@ -138,9 +138,9 @@ def test_merge_is_whole_sound_and_idempotent(crawls):
             assert count == len({r for p in parts for r in query(p, "select url from skipped")}), table
         else:
             assert count == sum(query(p, f"select count(*) from {table}")[0][0] for p in parts), table
-    snapshots = "select url, fetched_at, payload_digest, kind, status from snapshots order by 1, 2"
+    snapshots = "select url, fetched_at, payload_digest, kind, status, ip_address from snapshots order by 1, 2"
     assert query(merged, snapshots) == sorted(r for p in parts for r in query(p, snapshots))
-    assert query(merged, "select count(*) from snapshots where payload_digest is null") == [(0,)]
+    assert query(merged, "select count(*) from snapshots where payload_digest is null or ip_address is null") == [(0,)]
     (digests,), = query(merged, "select count(*) from payloads")
     assert digests == len({r for p in parts for r in query(p, "select digest from payloads")})
     assert "Merged 3 database(s)" in crawls["first"]
@@ -213,6 +213,27 @@ def test_merge_keeps_two_processes_fetches_of_one_url_in_the_same_millisecond(tm
     merge_databases(out, [a, b])
     assert query(out, "select count(*), count(distinct run_id) from snapshots") == [(2, 2)]
     assert merge_databases(out, [a, b]).total == 0
+
+
+def test_merge_carries_the_server_address_of_each_snapshot_and_invents_none(tmp_path):
+    """A snapshot keeps the address its answer came from; one from an archive older than schema
+    9 (no such column) stays without one."""
+    from archive.merge import merge_databases
+
+    a, old, out = tmp_path / "a.db", tmp_path / "old.db", tmp_path / "out.db"
+    make_db(a, runs=[("2026-01-02T00:00:00.000Z", 10)],
+            reports=[("http://s/r1", "sha1:NEW", "2026-01-02T00:00:05.000Z", [])])
+    make_db(old, runs=[("2026-01-01T00:00:00.000Z", 20)],
+            reports=[("http://s/r2", "sha1:OLD", "2026-01-01T00:00:05.000Z", [])])
+    for path, sql in ((a, "update snapshots set ip_address = '203.0.113.7'"),
+                      (old, "alter table snapshots drop column ip_address")):
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute(sql)
+        conn.close()
+    merge_databases(out, [a, old])
+    assert query(out, "select url, ip_address from snapshots order by url") == [
+        ("http://s/r1", "203.0.113.7"), ("http://s/r2", None)]
 
 
 def test_a_table_the_output_has_no_place_for_is_named_and_still_counted_as_read(tmp_path):

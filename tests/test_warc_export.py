@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from warcio.timeutils import iso_date_to_timestamp
 from archive.schema import open_database
 from archive.snapshots import iter_snapshots, read_snapshot, store_not_modified, store_snapshot
 from archive.warc import PROFILES, cdxj_path_for, export_warc
+from conftest import get_test_file
 
 REPO = Path(__file__).resolve().parent.parent
 PYWB_VENV = REPO / ".venv-pywb"
@@ -141,6 +143,77 @@ def test_a_repeated_payload_is_a_revisit_naming_the_capture_that_holds_it(tmp_pa
     assert http.get_statuscode() == "200" and http["Date"] == "Mon, 02 Mar 2026 00:00:00 GMT"  # its own headers
     assert block == b""  # no payload: it is the original's
     assert headers["WARC-Refers-To"] == records_of(out)[1][1]["WARC-Record-ID"]  # the record that holds it
+
+
+def test_a_revisit_of_a_later_capture_names_that_capture_s_record(tmp_path):
+    """Revisits point at earlier captures, whose record IDs the export keeps as it writes them.
+    One pointing at a later capture (an archive edited by hand) is exported all the same,
+    naming the record that capture is written as further on."""
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first, second = store(db, body), store(db, body)
+    with db.conn:
+        db.execute("update snapshots set revisit_of = null, revisit_profile = null where id = ?", [second])
+        db.execute("update snapshots set revisit_of = ?, revisit_profile = 'identical-payload-digest' where id = ?",
+                   [second, first])
+    out = io.BytesIO()
+    assert export_warc(db, out) == 2
+    records = records_of(out)
+    assert [r[0] for r in records] == ["warcinfo", "revisit", "request", "response", "request"]
+    assert records[1][1]["WARC-Refers-To"] == records[3][1]["WARC-Record-ID"]
+
+
+def test_response_and_revisit_records_carry_the_address_the_server_answered_from(tmp_path):
+    """Each record its own exchange's address (a revisit's, not its original's); request
+    records none; a snapshot with no address recorded, no header (never a made-up one)."""
+    db = open_database(tmp_path / "n.db")
+    body = gzip.compress(PAGE, mtime=0)
+    first = store_snapshot(db, url=URL, method="GET", request_headers=[], status=200,
+                           response_headers=[["ETag", '"v1"']], body=body, ip_address="203.0.113.7")
+    store_snapshot(db, url=URL, method="GET", request_headers=[], status=200,
+                   response_headers=[["ETag", '"v1"']], body=body, ip_address="2001:db8::7")
+    store_not_modified(db, revisit_of=first, url=URL, method="GET", request_headers=[["If-None-Match", '"v1"']],
+                       status=304, response_headers=[], ip_address="203.0.113.8")
+    store(db, b"User-agent: *\n", url="http://127.0.0.1:1/robots.txt", encoding=None)  # no address known
+    warc = tmp_path / "n.warc.gz"
+    with open(warc, "wb") as stream:
+        export_warc(db, stream)
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(warc)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with open(warc, "rb") as stream:
+        records = records_of(stream)
+    assert [(r[0], r[1]["WARC-IP-Address"]) for r in records] == [
+        ("warcinfo", None),
+        ("response", "203.0.113.7"), ("request", None),
+        ("revisit", "2001:db8::7"), ("request", None),
+        ("revisit", "203.0.113.8"), ("request", None),
+        ("response", None), ("request", None),
+    ]
+
+
+def test_snapshots_archived_before_addresses_were_kept_export_without_one(tmp_path):
+    """An archive from schema 5 (tests/data/schema/make_v5_db.py) gets the column, empty."""
+    path = tmp_path / "nianbao.db"
+    shutil.copy(get_test_file("schema", "v5.db"), path)
+    db = open_database(path)
+    assert db.execute("select count(*), count(ip_address) from snapshots").fetchone() == (7, 0)
+    out = io.BytesIO()
+    assert export_warc(db, out) == 7
+    assert all(r[1]["WARC-IP-Address"] is None for r in records_of(out))
+
+
+def test_the_address_of_an_answer_through_a_proxy_is_not_kept():
+    """Through http_proxy the connection's peer is the proxy: its address is not the server's."""
+    from ipaddress import ip_address
+
+    from scrapy.http import Request, Response
+
+    from crawler.middlewares.snapshots import server_address
+
+    answer = Response(URL, ip_address=ip_address("127.0.0.1"))
+    assert server_address(Request(URL), answer) == "127.0.0.1"
+    assert server_address(Request(URL, meta={"proxy": "http://127.0.0.1:3128"}), answer) is None
+    assert server_address(Request(URL), Response(URL)) is None
 
 
 def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page(tmp_path):
@@ -339,6 +412,7 @@ def test_export_passes_warcio_check_and_index(crawl, export):
         assert headers["WARC-Date"] == snapshot.fetched_at
         assert headers["WARC-Payload-Digest"] == snapshot.payload_digest
         assert req_headers["WARC-Concurrent-To"] == headers["WARC-Record-ID"]
+        assert headers["WARC-IP-Address"] == snapshot.ip_address == "127.0.0.1"  # the portal's, as connected to
         if rec_type == "response":
             assert block == snapshot.body == sent_body(crawl, snapshot.url)  # as received, still gzip'd
 

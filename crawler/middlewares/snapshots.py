@@ -46,6 +46,15 @@ def request_header_pairs(request) -> list[list[str]]:
     return pairs
 
 
+def server_address(request, response) -> str | None:
+    """The address of the server that answered (WARC-IP-Address), as Scrapy's download handler
+    saw the connection's peer; None when it did not, or when the request went through a proxy
+    (http_proxy): the peer was then the proxy, and its address is not the server's."""
+    if response.ip_address is None or request.meta.get("proxy"):
+        return None
+    return str(response.ip_address)
+
+
 def guess_text_encoding(body: bytes, content_type: str | None, content_encoding: str | None,
                         limit: int = 64 * 1024 * 1024):
     """(encoding, how it was decided) for a text body; (None, None) otherwise. A body that
@@ -84,6 +93,7 @@ class SnapshotMiddleware:
                 archive.db, revisit_of=validated_from, run_id=archive.run_id, url=response.url,
                 method=request.method, request_headers=request_header_pairs(request),
                 status=response.status, response_headers=header_pairs(response.headers), kind=kind,
+                ip_address=server_address(request, response),
             )
             self._remember(request, archive.db, snapshot_id)
             self.stats.inc_value("nianbao/snapshots_stored")
@@ -107,6 +117,7 @@ class SnapshotMiddleware:
             encoding=encoding,
             encoding_source=encoding_source,
             kind=kind,
+            ip_address=server_address(request, response),
         )
         unchanged = self._remember(request, archive.db, snapshot_id)
         self.stats.inc_value("nianbao/snapshots_stored")
