@@ -130,8 +130,19 @@ def pending_snapshot_ids(db: sqlite_utils.Database, run_ids) -> list[int]:
 
 
 def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None) -> list[Outcome]:
-    """Parse what killed runs stored but did not parse (cheap when there is nothing)."""
-    return [parse_stored_snapshot(db, i, run_id=run_id) for i in pending_snapshot_ids(db, run_ids)]
+    """Parse what earlier runs stored but did not parse (cheap when there is nothing), in one
+    worker process: among those pages may be one whose parse killed a crawl's parse worker
+    (pipelines/parse_workers.py leaves it unparsed), which must not kill the crawl resuming
+    the run, night after night. A page whose worker dies again is recorded ``WorkerDied``;
+    when workers die on ``MAX_DEATHS_IN_A_ROW`` pages in a row (not the pages' fault: out of
+    memory?), the pages left stay pending for the next run."""
+    outcomes = []
+    try:
+        for parsed in parse_ids(db, pending_snapshot_ids(db, run_ids), workers=1):
+            outcomes.append(store_parsed(db, parsed, run_id=run_id))
+    except BrokenProcessPool:
+        pass  # the caller counts what was parsed; what is left is found pending again
+    return outcomes
 
 
 class ReparseError(ValueError):

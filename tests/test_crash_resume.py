@@ -221,3 +221,43 @@ def test_a_report_stored_but_never_parsed_is_parsed_on_resume(tmp_path):
     assert outcome.report_id is not None
     assert parse_pending(db, [killed]) == []  # parsed once: nothing pending any more
     assert db["reports"].count == 1
+
+
+def test_a_page_whose_parse_kills_its_process_does_not_kill_the_crawl_resuming_it(tmp_path, monkeypatch):
+    """A crawl's parse worker that dies on a page leaves it unparsed, for the crawl resuming
+    the run. Parsed in the crawling process, the page would kill that crawl too, and every
+    crawl after it: it is parsed in a worker, and recorded WorkerDied when that one dies too."""
+    import os
+
+    import archive.reparse
+    from archive.reparse import parse_pending
+    from archive.runs import start_run
+    from archive.schema import open_database
+    from archive.snapshots import store_snapshot
+
+    site = build_site()
+    db = open_database(tmp_path / "nianbao.db")
+    killed = start_run(db, "reports")
+    ids = {}
+    for name in ("004_cbaa75f9e60907ca", "000_a7e6a703afb669e1"):
+        path = site.report_path(name)
+        ids[name] = store_snapshot(db, run_id=killed, url="http://127.0.0.1:1" + path, method="GET",
+                                   request_headers=[], status=200, body=site[path].body, kind="report",
+                                   response_headers=[["Content-Type", site[path].content_type]])
+    deadly, parent = ids["004_cbaa75f9e60907ca"], os.getpid()
+    real = archive.reparse.parse_snapshot
+
+    def parse_snapshot(snapshot):  # as a crash in a parser library would end any process parsing it
+        if snapshot.id == deadly:
+            assert os.getpid() != parent, "parsed in the crawling process, which it would kill"
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(snapshot)
+
+    monkeypatch.setattr(archive.reparse, "parse_snapshot", parse_snapshot)
+    resumed = start_run(db, "reports", resumes=killed)
+    outcomes = parse_pending(db, [killed], run_id=resumed)
+    assert sorted((o.snapshot_id, o.error) for o in outcomes) == sorted(
+        [(deadly, "WorkerDied"), (ids["000_a7e6a703afb669e1"], None)])
+    assert db.execute("select snapshot_id, error, run_id from errors").fetchall() == [(deadly, "WorkerDied", resumed)]
+    assert db["reports"].count == 1
+    assert parse_pending(db, [killed, resumed]) == []  # recorded: not tried again night after night
