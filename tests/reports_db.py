@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 from archive.records import store_report
@@ -12,6 +13,16 @@ from parsers.cells import read_cell
 
 HTML = [["Content-Type", "text/html; charset=utf-8"]]
 PDF = [["Content-Type", "application/pdf"]]
+
+
+def assert_opening_writes_nothing(path) -> None:
+    """Opening the archive at ``path`` (up to date) changes not a row, nor a byte of its file:
+    commands that only read open it as those that write do."""
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    again = open_database(path)
+    assert again.conn.total_changes == 0
+    again.close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
 def v3_database(tmp_path):

@@ -13,6 +13,7 @@ from archive.records import record_skipped
 from archive.runs import finish_run, format_summary, run_counts, start_run
 from archive.schema import open_database
 from nianbao.cli import cli
+from reports_db import assert_opening_writes_nothing
 
 WORK_PLAN = "work plan (工作要点)"
 STATISTICS = "website annual statistics (政府网站工作年度报表)"
@@ -91,8 +92,6 @@ def test_runs_that_ended_before_schema_8_keep_what_their_summary_printed_or_what
     """A run's summary printed its skips by reason as it ended. Without one (killed before its
     checks), its rows in skipped are kept by reason, and the URLs a later run took over are
     counted with no reason: what their reason was in that run is not known."""
-    import hashlib
-
     from archive.runs import record_monitor
 
     path = tmp_path / "nianbao.db"
@@ -131,11 +130,7 @@ def test_runs_that_ended_before_schema_8_keep_what_their_summary_printed_or_what
     db.close()
 
     # Once: opened again, nothing is written; marked older again, nothing is added twice.
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
-    again = open_database(path)
-    assert again.conn.total_changes == 0
-    again.close()
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert_opening_writes_nothing(path)
     db = open_database(path)
     db.execute("pragma user_version = 7")
     db.conn.commit()
