@@ -596,3 +596,62 @@ def test_the_engine_is_done_with_a_request_once_what_it_yielded_is_queued(tmp_pa
         assert all(at[c] < at[("done", parent)] for c in consequences), (parent, events)
     done = [url for what, url in events if what == "done"]
     assert sorted(done) == sorted(set(done)) and set(done) >= set(led_to), events  # each once
+
+
+# A crawl of one data: URL on the real engine, its heartbeat set as SharedScheduler sets it.
+ENGINE_HEARTBEAT = """
+import json
+import scrapy
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from crawler.distributed import poll_when_idle_every
+
+intervals = []
+
+class One(scrapy.Spider):
+    name = "one"
+
+    async def start(self):
+        yield scrapy.Request("data:,a")
+
+    def parse(self, response):
+        intervals.append(self.crawler.engine._slot.heartbeat.interval)
+        return []
+
+class Poll:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.opened, signals.spider_opened)
+
+    def opened(self, spider):
+        poll_when_idle_every(self.crawler, 0.25)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+process = CrawlerProcess({"LOG_LEVEL": "ERROR", "EXTENSIONS": {Poll: 0}, "ROBOTSTXT_OBEY": False})
+process.crawl(One)
+process.start()
+print(json.dumps(intervals))
+"""
+
+
+def test_the_engine_polls_an_idle_scheduler_as_often_as_set(tmp_path, guarded_env):
+    """An idle process asks the shared queue for work at the engine's heartbeat (5 s in
+    Scrapy), which poll_when_idle_every sets through a private attribute of Scrapy's engine
+    (there is no setting): this checks on the real engine that it still sets the heartbeat,
+    and that a Scrapy without the attribute is refused rather than polling at its own pace."""
+    from crawler.distributed import poll_when_idle_every
+
+    script = tmp_path / "engine_heartbeat.py"
+    script.write_text(ENGINE_HEARTBEAT, encoding="utf-8")
+    result = subprocess.run([sys.executable, script], env=guarded_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert json.loads(result.stdout) == [0.25]
+
+    class Crawler:
+        engine = object()  # an engine whose heartbeat is set some other way
+
+    with pytest.raises(RuntimeError, match="_SLOT_HEARTBEAT_INTERVAL"):
+        poll_when_idle_every(Crawler(), 0.25)

@@ -7,6 +7,10 @@ when one stops renewing it (killed, its machine gone) for ``NIANBAO_REDIS_WORKER
 seconds, another process puts its requests back on the queue (``REQUEUE_GONE``). A request
 is so fetched at least once, never lost with its process. The in-flight hashes also tell a
 process with nothing to do whether another may still queue work (``others_busy``).
+
+The two hooks into Scrapy's engine that no public API offers are here too, each failing at
+once on a Scrapy without what it uses: ``when_the_engine_is_done``, and
+``poll_when_idle_every`` (how often an idle process asks the queue).
 """
 
 from __future__ import annotations
@@ -141,3 +145,19 @@ def when_the_engine_is_done(crawler, done) -> None:
         done(request)
 
     slot.remove_request = remove_and_tell
+
+
+def poll_when_idle_every(crawler, seconds: float) -> None:
+    """Have the engine ask the scheduler for a request every ``seconds`` while it has none:
+    its heartbeat, 5 s in Scrapy 2.19. Call it before the engine starts (the heartbeat's
+    interval is read then), as the scheduler's ``from_crawler`` does.
+
+    Scrapy has no setting or public call for this (2.19): the interval is the engine's
+    private class attribute ``_SLOT_HEARTBEAT_INTERVAL``, which this sets on the engine.
+    A Scrapy without the attribute fails here at once, rather than leaving idle processes
+    polling every 5 s without a word; ``test_the_engine_polls_an_idle_scheduler_as_often_as_set``
+    checks on the real engine that the attribute still sets the heartbeat."""
+    if not hasattr(crawler.engine, "_SLOT_HEARTBEAT_INTERVAL"):
+        raise RuntimeError(f"Scrapy {scrapy.__version__}'s engine has no _SLOT_HEARTBEAT_INTERVAL: "
+                           f"{__name__} cannot set how often an idle process asks for work")
+    crawler.engine._SLOT_HEARTBEAT_INTERVAL = seconds

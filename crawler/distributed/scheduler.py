@@ -32,7 +32,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from .config import KEY_PREFIX, without_password
-from .in_flight import InFlight, when_the_engine_is_done
+from .in_flight import InFlight, poll_when_idle_every, when_the_engine_is_done
 from .queue import RequestCodec
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ class SharedScheduler(Scheduler):
         scheduler.crawl_id = None  # the seed mark's value: the crawl this process takes part in, once it does
         scheduler.idle_since = None
         scheduler.lost = None  # why this process lost the shared crawl, once it has
-        # How often a process with nothing to do asks the queue: the engine's heartbeat
-        # (5 s in Scrapy, not a setting), set before the engine starts it.
-        crawler.engine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat("NIANBAO_REDIS_POLL", 1.0)
+        poll_when_idle_every(crawler, settings.getfloat("NIANBAO_REDIS_POLL", 1.0))
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
