@@ -266,15 +266,18 @@ def test_merge_refuses_its_own_output_and_missing_inputs(tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
-def test_requests_cross_processes_as_json_without_this_archives_meta():
+@needs_redis
+def test_requests_cross_processes_as_json_without_this_archives_meta(redis_url):
+    import redis
     import scrapy
     from scrapy.http import FormRequest
-    from scrapy.utils.request import request_from_dict
 
-    from crawler.distributed import RequestCodec
+    from crawler.distributed import RequestCodec, RequestQueue
     from crawler.spiders.reports import ReportSpider
 
     spider = ReportSpider(start_urls="http://a/col/")
+    queue = RequestQueue(server=redis.Redis.from_url(redis_url), spider=spider, key="test:%(spider)s:requests",
+                         serializer=RequestCodec)
     request = FormRequest(
         "http://a/module/web/jpage/dataproxy.jsp?startrecord=1", formdata={"columnid": "12377", "名": "值"},
         callback=spider.parse_listing, errback=spider.record_failure,
@@ -283,18 +286,18 @@ def test_requests_cross_processes_as_json_without_this_archives_meta():
         headers={"If-None-Match": '"abc"', "Referer": "http://a/col/"},
         cb_kwargs={"listing_title": "2024年报"}, priority=-1,
     )
-    data = RequestCodec.dumps(request.to_dict(spider=spider))
+    data = queue.encode(request)
     assert isinstance(data, bytes) and data.startswith(b"{")
-    back = request_from_dict(RequestCodec.loads(data), spider=spider)
+    back = queue.decode(data)
     assert type(back) is FormRequest and back.method == "POST" and back.body == request.body
     assert back.callback == spider.parse_listing and back.errback == spider.record_failure
     assert back.meta == {"nianbao_kind": "listing", "nianbao_site": "a", "nianbao_flavour": None, "depth": 2}
     assert back.cb_kwargs == {"listing_title": "2024年报"} and back.priority == -1
     assert back.headers.get("Referer") == b"http://a/col/" and b"If-None-Match" not in back.headers
     with pytest.raises(TypeError, match="plain data"):
-        RequestCodec.dumps(scrapy.Request("http://a/", meta={"when": object()}).to_dict())
+        queue.encode(scrapy.Request("http://a/", meta={"when": object()}))
     with pytest.raises(ValueError, match="not a Scrapy request class"):
-        RequestCodec.loads(b'{"_class": "os.system", "body": ""}')
+        queue.decode(b'{"_class": "os.system", "body": ""}')
 
 
 @needs_redis

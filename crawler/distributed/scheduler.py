@@ -174,7 +174,7 @@ class SharedScheduler(Scheduler):
     def next_request(self):
         if not self._shared(self._joined, default=False):
             return None
-        request = self._shared(lambda: self.in_flight.take(self.queue._decode_request))
+        request = self._shared(lambda: self.in_flight.take(self.queue.decode))
         if request is None:
             return None
         self.stats.inc_value("scheduler/dequeued/redis")
