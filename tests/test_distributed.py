@@ -305,21 +305,36 @@ def test_the_shared_duplicate_filter_takes_a_column_and_its_index_page_as_one(re
     from scrapy import Request
     from scrapy.utils.test import get_crawler
 
-    from crawler.distributed import SharedDupeFilter
+    from crawler.distributed import RequestCodec, RequestQueue, SharedDupeFilter
     from crawler.spiders.reports import ReportSpider
 
     crawler = get_crawler(ReportSpider, {"REDIS_URL": redis_url, "SCHEDULER_DUPEFILTER_KEY": "test:%(spider)s:df"})
     spider = ReportSpider.from_crawler(crawler, start_urls="http://a/col/")
-    first, second = SharedDupeFilter.from_spider(spider), SharedDupeFilter.from_spider(spider)  # two processes
-    first.clear()
+
+    class Process:  # what SharedScheduler queues a request with
+        def __init__(self):
+            self.df = SharedDupeFilter.from_spider(spider)
+            self.queue = RequestQueue(server=self.df.server, spider=spider, key="test:%(spider)s:requests",
+                                      serializer=RequestCodec)
+
+        def queues(self, request) -> bool:
+            return self.queue.push_new(request, self.df.key, self.df.request_fingerprint(request))
+
+    first, second = Process(), Process()
+    first.df.clear()
+    first.queue.clear()
     listing = {"nianbao_kind": "listing"}
-    assert not first.request_seen(Request("http://a/col/", meta=listing))
-    assert second.request_seen(Request("http://a/col/index.html", meta=listing))
-    assert not second.request_seen(Request("http://a/col/index.html", meta={"nianbao_kind": "report"}))
-    assert first.request_seen(Request("http://a/col/index.html#top", meta={"nianbao_kind": "report"}))
-    first.close()  # a process that closes leaves the fingerprints to the others
-    assert second.request_seen(Request("http://a/col/", meta=listing))
-    first.clear()
+    assert first.queues(Request("http://a/col/", meta=listing))
+    assert not second.queues(Request("http://a/col/index.html", meta=listing))
+    assert second.queues(Request("http://a/col/index.html", meta={"nianbao_kind": "report"}))
+    assert not first.queues(Request("http://a/col/index.html#top", meta={"nianbao_kind": "report"}))
+    first.df.close()  # a process that closes leaves the fingerprints to the others
+    assert not second.queues(Request("http://a/col/", meta=listing))
+    assert len(first.queue) == 2
+    with pytest.raises(NotImplementedError, match="never alone"):
+        first.df.request_seen(Request("http://a/other/"))  # a fingerprint without its request queued
+    first.df.clear()
+    first.queue.clear()
 
 
 @needs_redis

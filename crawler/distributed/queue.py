@@ -98,7 +98,8 @@ class RequestQueue(PriorityQueue):
 
 
 class SharedDupeFilter(RFPDupeFilter):
-    """scrapy-redis' filter with Scrapy's fingerprints; its set is never cleared by a closing process."""
+    """scrapy-redis' filter with Scrapy's fingerprints, which ``RequestQueue.push_new`` records;
+    its set is never cleared by a closing process."""
 
     fingerprinter = None
     stats = None
@@ -114,6 +115,12 @@ class SharedDupeFilter(RFPDupeFilter):
         if request.meta.get("nianbao_kind") == "listing":
             request = request.replace(url=listing_key(request)[1])
         return self.fingerprinter.fingerprint(request).hex()
+
+    def request_seen(self, request):
+        # scrapy-redis' would record the fingerprint alone. Only a scheduler calls it (Scrapy's
+        # or scrapy-redis'); SharedScheduler records fingerprints with their requests instead.
+        raise NotImplementedError("a fingerprint is recorded with its request (RequestQueue.push_new, "
+                                  "SharedScheduler), never alone: no process would fetch its request")
 
     def log(self, request, spider):
         self.stats.inc_value("dupefilter/filtered")
