@@ -467,10 +467,42 @@ def test_a_process_that_loses_redis_stops_and_says_so(tmp_path, guarded_env):
             stop_redis(server)
         out, err = crawl.finish(seed, status=4)
         answered = {p.url(s.path) for p in portals.values() for s in p.sent}
-    assert f"lost the shared queue at {url}: " in err and "Seed the crawl again (--seed)" in err
+    assert f"lost the shared queue at {url}: " in err and "Its requests in flight are left in Redis" in err
+    assert "with none left, seed the crawl again (--seed) once Redis is back" in err
     assert query(part / "nianbao.db", "select status from crawl_runs") == [("failed: shared_queue_lost",)]
     assert "crawl finished: no: it stopped early (failed: shared_queue_lost: lost the shared queue" in out
     assert {url for url, in query(part / "nianbao.db", "select url from snapshots")} == answered
+
+
+@needs_redis
+def test_a_crawl_seeded_anew_gets_none_of_the_last_crawls_requests_in_flight(tmp_path, guarded_env, redis_db):
+    """A new seed starts a new crawl, the last one's queue and fingerprints cleared. A process
+    still in the last crawl stops, its crawl gone; its requests in flight go with it. Left in
+    Redis, the new crawl's processes would put them on their queue once its liveness lapsed,
+    to be fetched a second time (or for a site the new crawl does not have)."""
+    from crawler.listing import start_pages
+
+    options = ["--idle", "2", "-s", "NIANBAO_REDIS_WORKER_TTL=2"]
+
+    def in_flight() -> int:
+        return sum(redis_db.client.hlen(key) for key in redis_db.client.scan_iter("nianbao:reports:in_flight:*"))
+
+    # robots.txt, then the start pages: 15 s in flight each, long enough for the new seed to start
+    with flavour_world(tmp_path, latency=15.0) as (portals, registry), \
+            CrawlProcesses(guarded_env, registry, redis_db.url) as crawl:
+        last = crawl.start(tmp_path / "last", "--seed", *options)
+        starts = len(start_pages(yaml.safe_load(registry.read_text(encoding="utf-8"))))
+        crawl.wait_until(lambda: in_flight() >= starts and not pages_answered(portals),
+                         f"the {starts} start requests in flight", timeout=120)
+        for portal in portals.values():
+            portal.latency = 0.0  # the new crawl's requests answered at once
+        new = crawl.start(tmp_path / "new", "--seed", *options)
+        _, last_err = crawl.finish(last, status=4)
+        _, new_err = crawl.finish(new)
+    assert "(another process seeded a new crawl), its requests in flight with it" in last_err
+    assert "back on the shared queue" not in new_err
+    assert query(tmp_path / "new" / "nianbao.db", "select count(*) from reports") == [(44,)]
+    assert list(redis_db.client.scan_iter("nianbao:reports:in_flight:*")) == []
 
 
 @needs_redis

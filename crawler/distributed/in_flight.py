@@ -112,6 +112,15 @@ class InFlight:
         _, queued, *in_flight = pipe.execute()
         return bool(queued) or any(in_flight)
 
+    def drop(self) -> None:
+        """This process's crawl is gone from Redis (a new seed, a Redis that forgot it): its
+        requests in flight, dropped with it rather than put on the next crawl's queue once its
+        liveness key expires."""
+        pipe = self.server.pipeline()
+        pipe.delete(self.key, self.alive_key)
+        pipe.srem(self.workers_key, self.worker)
+        pipe.execute()
+
     def leave(self) -> None:
         """This process stops. Requests still in flight (a process stopped at once) are left
         to the others, which requeue them now that its liveness key is gone."""

@@ -14,7 +14,10 @@ mark, the requests in flight (in_flight.py), the idle close, and a stop when Red
   out after redis-py's retries), or finds the crawl's state gone from it (a Redis
   restarted without persistence, or a new seed), stops with the close reason
   ``shared_queue_lost``, its run ``failed`` and the reason in the log and the run checks.
-  Going on would lose the requests it could not queue without a word.
+  Going on would lose the requests it could not queue without a word. Stopped, it leaves
+  its requests in flight in Redis, where another process queues them again as a dead
+  process's (in_flight.py), their pages' links with them; those of a crawl gone from Redis
+  are dropped with it rather than queued in the next crawl.
 """
 
 from __future__ import annotations
@@ -103,7 +106,10 @@ class SharedScheduler(Scheduler):
             return command()
         except redis.RedisError as exc:
             self._lose(f"lost the shared queue at {without_password(self.server_url)}: {str(exc).rstrip('.')}. "
-                       "Seed the crawl again (--seed) once Redis is back")
+                       f"Its requests in flight are left in Redis: a process still in this crawl queues them again "
+                       f"once this one has been silent for {self.worker_ttl:.0f} s (the links it could not "
+                       f"queue are found again then); with none left, seed the crawl again (--seed) once "
+                       f"Redis is back")
             return default
 
     @property
@@ -112,8 +118,7 @@ class SharedScheduler(Scheduler):
 
     def _lose(self, why: str) -> None:
         self.lost = why
-        logger.error("Stopping this process, its pages archived (what it could not queue or take is lost to "
-                     "this crawl): %s", why)
+        logger.error("Stopping this process, its pages archived: %s", why)
         self.stats.set_value("nianbao/shared_queue_lost", why)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=QUEUE_LOST))
 
@@ -137,9 +142,11 @@ class SharedScheduler(Scheduler):
             return
         mark = self.server.get(self.seeded_key)
         if mark is None or mark.decode("utf-8", "replace") != self.crawl_id:
+            self.in_flight.drop()
             self._lose(f"the shared crawl is gone from Redis at {without_password(self.server_url)} "
-                       + ("(Redis restarted without persistence, or flushed?). Seed the crawl again (--seed)"
-                          if mark is None else "(another process seeded a new crawl)"))
+                       + ("(Redis restarted without persistence, or flushed?), its requests in flight with it. "
+                          "Seed the crawl again (--seed)" if mark is None
+                          else "(another process seeded a new crawl), its requests in flight with it"))
             return
         self.server.expire(self.seeded_key, SEED_MARK_TTL)
 
