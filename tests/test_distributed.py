@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from click.testing import CliRunner
+from conftest import registry_sites
 from redis_crawls import CrawlProcesses, flavour_world, needs_redis, pages_answered, start_redis, stop_redis
 
 
@@ -436,7 +436,7 @@ def test_the_requests_a_killed_process_had_in_flight_are_fetched_by_another(tmp_
         seed = crawl.start(part, "--seed", *options)
         # every start request (one per page: gkmlpt's two categories share one) taken from
         # the queue into the process's in-flight hash, none answered
-        starts = len(start_pages(yaml.safe_load(registry.read_text(encoding="utf-8"))))
+        starts = len(start_pages(registry_sites(registry)))
 
         def in_flight() -> int:
             return sum(redis_db.client.hlen(key) for key in redis_db.client.scan_iter("nianbao:reports:in_flight:*"))
@@ -491,7 +491,7 @@ def test_a_crawl_seeded_anew_gets_none_of_the_last_crawls_requests_in_flight(tmp
     with flavour_world(tmp_path, latency=15.0) as (portals, registry), \
             CrawlProcesses(guarded_env, registry, redis_db.url) as crawl:
         last = crawl.start(tmp_path / "last", "--seed", *options)
-        starts = len(start_pages(yaml.safe_load(registry.read_text(encoding="utf-8"))))
+        starts = len(start_pages(registry_sites(registry)))
         crawl.wait_until(lambda: in_flight() >= starts and not pages_answered(portals),
                          f"the {starts} start requests in flight", timeout=120)
         for portal in portals.values():
