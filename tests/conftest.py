@@ -76,6 +76,16 @@ _RUN_CRAWL = (
 )
 
 
+def registry_sites(*paths) -> list[dict]:
+    """The sites of registry files as ``nianbao crawl --sites`` reads them (``read_registries``);
+    an entry refused, which the crawl would leave out, fails the test."""
+    from crawler.registry import read_registries
+
+    registry = read_registries(paths)
+    assert registry.problems == [], registry.problems
+    return registry.sites
+
+
 def run_crawl_subprocess(env, sites, data, profile, overrides, timeout=240):
     """``crawler.run.run_crawl(sites, data, profile, overrides)`` in a subprocess (Twisted's
     reactor runs once per process); settings overrides are what ``nianbao crawl`` cannot pass."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from click.testing import CliRunner
+from conftest import registry_sites
 from redis_crawls import CrawlProcesses, flavour_world, needs_redis, pages_answered, start_redis, stop_redis
 
 
@@ -266,15 +266,18 @@ def test_merge_refuses_its_own_output_and_missing_inputs(tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
-def test_requests_cross_processes_as_json_without_this_archives_meta():
+@needs_redis
+def test_requests_cross_processes_as_json_without_this_archives_meta(redis_url):
+    import redis
     import scrapy
     from scrapy.http import FormRequest
-    from scrapy.utils.request import request_from_dict
 
-    from crawler.distributed import RequestCodec
+    from crawler.distributed import RequestCodec, RequestQueue
     from crawler.spiders.reports import ReportSpider
 
     spider = ReportSpider(start_urls="http://a/col/")
+    queue = RequestQueue(server=redis.Redis.from_url(redis_url), spider=spider, key="test:%(spider)s:requests",
+                         serializer=RequestCodec)
     request = FormRequest(
         "http://a/module/web/jpage/dataproxy.jsp?startrecord=1", formdata={"columnid": "12377", "名": "值"},
         callback=spider.parse_listing, errback=spider.record_failure,
@@ -283,18 +286,18 @@ def test_requests_cross_processes_as_json_without_this_archives_meta():
         headers={"If-None-Match": '"abc"', "Referer": "http://a/col/"},
         cb_kwargs={"listing_title": "2024年报"}, priority=-1,
     )
-    data = RequestCodec.dumps(request.to_dict(spider=spider))
+    data = queue.encode(request)
     assert isinstance(data, bytes) and data.startswith(b"{")
-    back = request_from_dict(RequestCodec.loads(data), spider=spider)
+    back = queue.decode(data)
     assert type(back) is FormRequest and back.method == "POST" and back.body == request.body
     assert back.callback == spider.parse_listing and back.errback == spider.record_failure
     assert back.meta == {"nianbao_kind": "listing", "nianbao_site": "a", "nianbao_flavour": None, "depth": 2}
     assert back.cb_kwargs == {"listing_title": "2024年报"} and back.priority == -1
     assert back.headers.get("Referer") == b"http://a/col/" and b"If-None-Match" not in back.headers
     with pytest.raises(TypeError, match="plain data"):
-        RequestCodec.dumps(scrapy.Request("http://a/", meta={"when": object()}).to_dict())
+        queue.encode(scrapy.Request("http://a/", meta={"when": object()}))
     with pytest.raises(ValueError, match="not a Scrapy request class"):
-        RequestCodec.loads(b'{"_class": "os.system", "body": ""}')
+        queue.decode(b'{"_class": "os.system", "body": ""}')
 
 
 @needs_redis
@@ -302,21 +305,36 @@ def test_the_shared_duplicate_filter_takes_a_column_and_its_index_page_as_one(re
     from scrapy import Request
     from scrapy.utils.test import get_crawler
 
-    from crawler.distributed import SharedDupeFilter
+    from crawler.distributed import RequestCodec, RequestQueue, SharedDupeFilter
     from crawler.spiders.reports import ReportSpider
 
     crawler = get_crawler(ReportSpider, {"REDIS_URL": redis_url, "SCHEDULER_DUPEFILTER_KEY": "test:%(spider)s:df"})
     spider = ReportSpider.from_crawler(crawler, start_urls="http://a/col/")
-    first, second = SharedDupeFilter.from_spider(spider), SharedDupeFilter.from_spider(spider)  # two processes
-    first.clear()
+
+    class Process:  # what SharedScheduler queues a request with
+        def __init__(self):
+            self.df = SharedDupeFilter.from_spider(spider)
+            self.queue = RequestQueue(server=self.df.server, spider=spider, key="test:%(spider)s:requests",
+                                      serializer=RequestCodec)
+
+        def queues(self, request) -> bool:
+            return self.queue.push_new(request, self.df.key, self.df.request_fingerprint(request))
+
+    first, second = Process(), Process()
+    first.df.clear()
+    first.queue.clear()
     listing = {"nianbao_kind": "listing"}
-    assert not first.request_seen(Request("http://a/col/", meta=listing))
-    assert second.request_seen(Request("http://a/col/index.html", meta=listing))
-    assert not second.request_seen(Request("http://a/col/index.html", meta={"nianbao_kind": "report"}))
-    assert first.request_seen(Request("http://a/col/index.html#top", meta={"nianbao_kind": "report"}))
-    first.close()  # a process that closes leaves the fingerprints to the others
-    assert second.request_seen(Request("http://a/col/", meta=listing))
-    first.clear()
+    assert first.queues(Request("http://a/col/", meta=listing))
+    assert not second.queues(Request("http://a/col/index.html", meta=listing))
+    assert second.queues(Request("http://a/col/index.html", meta={"nianbao_kind": "report"}))
+    assert not first.queues(Request("http://a/col/index.html#top", meta={"nianbao_kind": "report"}))
+    first.df.close()  # a process that closes leaves the fingerprints to the others
+    assert not second.queues(Request("http://a/col/", meta=listing))
+    assert len(first.queue) == 2
+    with pytest.raises(NotImplementedError, match="never alone"):
+        first.df.request_seen(Request("http://a/other/"))  # a fingerprint without its request queued
+    first.df.clear()
+    first.queue.clear()
 
 
 @needs_redis
@@ -418,7 +436,7 @@ def test_the_requests_a_killed_process_had_in_flight_are_fetched_by_another(tmp_
         seed = crawl.start(part, "--seed", *options)
         # every start request (one per page: gkmlpt's two categories share one) taken from
         # the queue into the process's in-flight hash, none answered
-        starts = len(start_pages(yaml.safe_load(registry.read_text(encoding="utf-8"))))
+        starts = len(start_pages(registry_sites(registry)))
 
         def in_flight() -> int:
             return sum(redis_db.client.hlen(key) for key in redis_db.client.scan_iter("nianbao:reports:in_flight:*"))
@@ -449,10 +467,42 @@ def test_a_process_that_loses_redis_stops_and_says_so(tmp_path, guarded_env):
             stop_redis(server)
         out, err = crawl.finish(seed, status=4)
         answered = {p.url(s.path) for p in portals.values() for s in p.sent}
-    assert f"lost the shared queue at {url}: " in err and "Seed the crawl again (--seed)" in err
+    assert f"lost the shared queue at {url}: " in err and "Its requests in flight are left in Redis" in err
+    assert "with none left, seed the crawl again (--seed) once Redis is back" in err
     assert query(part / "nianbao.db", "select status from crawl_runs") == [("failed: shared_queue_lost",)]
     assert "crawl finished: no: it stopped early (failed: shared_queue_lost: lost the shared queue" in out
     assert {url for url, in query(part / "nianbao.db", "select url from snapshots")} == answered
+
+
+@needs_redis
+def test_a_crawl_seeded_anew_gets_none_of_the_last_crawls_requests_in_flight(tmp_path, guarded_env, redis_db):
+    """A new seed starts a new crawl, the last one's queue and fingerprints cleared. A process
+    still in the last crawl stops, its crawl gone; its requests in flight go with it. Left in
+    Redis, the new crawl's processes would put them on their queue once its liveness lapsed,
+    to be fetched a second time (or for a site the new crawl does not have)."""
+    from crawler.listing import start_pages
+
+    options = ["--idle", "2", "-s", "NIANBAO_REDIS_WORKER_TTL=2"]
+
+    def in_flight() -> int:
+        return sum(redis_db.client.hlen(key) for key in redis_db.client.scan_iter("nianbao:reports:in_flight:*"))
+
+    # robots.txt, then the start pages: 15 s in flight each, long enough for the new seed to start
+    with flavour_world(tmp_path, latency=15.0) as (portals, registry), \
+            CrawlProcesses(guarded_env, registry, redis_db.url) as crawl:
+        last = crawl.start(tmp_path / "last", "--seed", *options)
+        starts = len(start_pages(registry_sites(registry)))
+        crawl.wait_until(lambda: in_flight() >= starts and not pages_answered(portals),
+                         f"the {starts} start requests in flight", timeout=120)
+        for portal in portals.values():
+            portal.latency = 0.0  # the new crawl's requests answered at once
+        new = crawl.start(tmp_path / "new", "--seed", *options)
+        _, last_err = crawl.finish(last, status=4)
+        _, new_err = crawl.finish(new)
+    assert "(another process seeded a new crawl), its requests in flight with it" in last_err
+    assert "back on the shared queue" not in new_err
+    assert query(tmp_path / "new" / "nianbao.db", "select count(*) from reports") == [(44,)]
+    assert list(redis_db.client.scan_iter("nianbao:reports:in_flight:*")) == []
 
 
 @needs_redis
@@ -596,3 +646,62 @@ def test_the_engine_is_done_with_a_request_once_what_it_yielded_is_queued(tmp_pa
         assert all(at[c] < at[("done", parent)] for c in consequences), (parent, events)
     done = [url for what, url in events if what == "done"]
     assert sorted(done) == sorted(set(done)) and set(done) >= set(led_to), events  # each once
+
+
+# A crawl of one data: URL on the real engine, its heartbeat set as SharedScheduler sets it.
+ENGINE_HEARTBEAT = """
+import json
+import scrapy
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from crawler.distributed import poll_when_idle_every
+
+intervals = []
+
+class One(scrapy.Spider):
+    name = "one"
+
+    async def start(self):
+        yield scrapy.Request("data:,a")
+
+    def parse(self, response):
+        intervals.append(self.crawler.engine._slot.heartbeat.interval)
+        return []
+
+class Poll:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.opened, signals.spider_opened)
+
+    def opened(self, spider):
+        poll_when_idle_every(self.crawler, 0.25)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+process = CrawlerProcess({"LOG_LEVEL": "ERROR", "EXTENSIONS": {Poll: 0}, "ROBOTSTXT_OBEY": False})
+process.crawl(One)
+process.start()
+print(json.dumps(intervals))
+"""
+
+
+def test_the_engine_polls_an_idle_scheduler_as_often_as_set(tmp_path, guarded_env):
+    """An idle process asks the shared queue for work at the engine's heartbeat (5 s in
+    Scrapy), which poll_when_idle_every sets through a private attribute of Scrapy's engine
+    (there is no setting): this checks on the real engine that it still sets the heartbeat,
+    and that a Scrapy without the attribute is refused rather than polling at its own pace."""
+    from crawler.distributed import poll_when_idle_every
+
+    script = tmp_path / "engine_heartbeat.py"
+    script.write_text(ENGINE_HEARTBEAT, encoding="utf-8")
+    result = subprocess.run([sys.executable, script], env=guarded_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert json.loads(result.stdout) == [0.25]
+
+    class Crawler:
+        engine = object()  # an engine whose heartbeat is set some other way
+
+    with pytest.raises(RuntimeError, match="_SLOT_HEARTBEAT_INTERVAL"):
+        poll_when_idle_every(Crawler(), 0.25)

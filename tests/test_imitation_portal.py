@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import get_test_file, run_crawl_subprocess
+from conftest import get_test_file, registry_sites, run_crawl_subprocess
 from crawler.listing import start_pages
 
 FLAVOUR_SITES = ("trs", "hanweb", "gkmlpt", "generic", "legacy")
@@ -31,13 +31,12 @@ CHANGED_FROM, CHANGED_TO = b">52734<", b">52735<"  # 行政许可 of the county'
 
 @pytest.fixture(scope="module")
 def nights(tmp_path_factory, guarded_env):
-    from crawler.registry import load_registry
     from portal.imitation import start_imitation_portal
 
     tmp = tmp_path_factory.mktemp("imitation")
     portal = start_imitation_portal(tmp, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
     data = tmp / "data"
-    sites = load_registry(portal.registry)  # as `nianbao crawl --sites` reads it
+    sites = registry_sites(portal.registry)
     runs = []
     try:
         for night in (1, 2, 3):

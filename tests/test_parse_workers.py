@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TESTS, get_test_file, run_crawl_subprocess
+from conftest import TESTS, get_test_file, registry_sites, run_crawl_subprocess
 from portal.site import build_site
 from test_full_disk import column_site, small_disk  # noqa: F401  (a fixture)
 
@@ -185,13 +185,12 @@ def test_no_spider_callback_is_a_generator_returning_a_value():
 
 @pytest.fixture(scope="module")
 def flavour_world(tmp_path_factory):
-    from crawler.registry import load_registry
     from portal.world import start_flavour_sites, stop_all
 
     root = tmp_path_factory.mktemp("parse-workers")
     portals, registry = start_flavour_sites(root, pdf=get_test_file("attachments", "report_2024.pdf").read_bytes())
     try:
-        yield portals, load_registry(registry), root
+        yield portals, registry_sites(registry), root
     finally:
         stop_all(portals)
 

@@ -21,9 +21,9 @@ pages; conditional requests use the validators of the process's own archive.
 """
 
 from .config import JoinedStart, SharedQueue, check_redis, use_redis, without_password
-from .in_flight import when_the_engine_is_done
+from .in_flight import poll_when_idle_every, when_the_engine_is_done
 from .queue import RequestCodec, RequestQueue, SharedDupeFilter
 from .scheduler import SharedScheduler
 
 __all__ = ["JoinedStart", "RequestCodec", "RequestQueue", "SharedDupeFilter", "SharedQueue", "SharedScheduler",
-           "check_redis", "use_redis", "when_the_engine_is_done", "without_password"]
+           "check_redis", "poll_when_idle_every", "use_redis", "when_the_engine_is_done", "without_password"]

@@ -7,6 +7,10 @@ when one stops renewing it (killed, its machine gone) for ``NIANBAO_REDIS_WORKER
 seconds, another process puts its requests back on the queue (``REQUEUE_GONE``). A request
 is so fetched at least once, never lost with its process. The in-flight hashes also tell a
 process with nothing to do whether another may still queue work (``others_busy``).
+
+The two hooks into Scrapy's engine that no public API offers are here too, each failing at
+once on a Scrapy without what it uses: ``when_the_engine_is_done``, and
+``poll_when_idle_every`` (how often an idle process asks the queue).
 """
 
 from __future__ import annotations
@@ -108,6 +112,15 @@ class InFlight:
         _, queued, *in_flight = pipe.execute()
         return bool(queued) or any(in_flight)
 
+    def drop(self) -> None:
+        """This process's crawl is gone from Redis (a new seed, a Redis that forgot it): its
+        requests in flight, dropped with it rather than put on the next crawl's queue once its
+        liveness key expires."""
+        pipe = self.server.pipeline()
+        pipe.delete(self.key, self.alive_key)
+        pipe.srem(self.workers_key, self.worker)
+        pipe.execute()
+
     def leave(self) -> None:
         """This process stops. Requests still in flight (a process stopped at once) are left
         to the others, which requeue them now that its liveness key is gone."""
@@ -141,3 +154,19 @@ def when_the_engine_is_done(crawler, done) -> None:
         done(request)
 
     slot.remove_request = remove_and_tell
+
+
+def poll_when_idle_every(crawler, seconds: float) -> None:
+    """Have the engine ask the scheduler for a request every ``seconds`` while it has none:
+    its heartbeat, 5 s in Scrapy 2.19. Call it before the engine starts (the heartbeat's
+    interval is read then), as the scheduler's ``from_crawler`` does.
+
+    Scrapy has no setting or public call for this (2.19): the interval is the engine's
+    private class attribute ``_SLOT_HEARTBEAT_INTERVAL``, which this sets on the engine.
+    A Scrapy without the attribute fails here at once, rather than leaving idle processes
+    polling every 5 s without a word; ``test_the_engine_polls_an_idle_scheduler_as_often_as_set``
+    checks on the real engine that the attribute still sets the heartbeat."""
+    if not hasattr(crawler.engine, "_SLOT_HEARTBEAT_INTERVAL"):
+        raise RuntimeError(f"Scrapy {scrapy.__version__}'s engine has no _SLOT_HEARTBEAT_INTERVAL: "
+                           f"{__name__} cannot set how often an idle process asks for work")
+    crawler.engine._SLOT_HEARTBEAT_INTERVAL = seconds

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 
+from scrapy.utils.request import request_from_dict
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 
@@ -75,7 +76,7 @@ def _not_plain(value):
 
 class RequestQueue(PriorityQueue):
     """scrapy-redis' queue by priority (a sorted set), whose requests are queued with their
-    fingerprints (``push_new``)."""
+    fingerprints (``push_new``) in the form ``encode`` gives them."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,12 +85,21 @@ class RequestQueue(PriorityQueue):
     def push_new(self, request, fingerprints_key: str, fingerprint: str | None) -> bool:
         """Queue ``request`` unless ``fingerprint`` is in the set ``fingerprints_key``, and
         add it there; False for a duplicate. A ``fingerprint`` of None queues it whatever."""
-        data = self._encode_request(request)  # first: a request that cannot cross processes leaves no trace
+        data = self.encode(request)  # first: a request that cannot cross processes leaves no trace
         return bool(self._push_new(keys=[self.key, fingerprints_key], args=[-request.priority, data, fingerprint or ""]))
+
+    # The queue's form of a request, through Scrapy's public to_dict and request_from_dict:
+    # the same bytes as scrapy-redis' private _encode_request, which its own push stores.
+    def encode(self, request) -> bytes:
+        return self.serializer.dumps(request.to_dict(spider=self.spider))
+
+    def decode(self, data: bytes):
+        return request_from_dict(self.serializer.loads(data), spider=self.spider)
 
 
 class SharedDupeFilter(RFPDupeFilter):
-    """scrapy-redis' filter with Scrapy's fingerprints; its set is never cleared by a closing process."""
+    """scrapy-redis' filter with Scrapy's fingerprints, which ``RequestQueue.push_new`` records;
+    its set is never cleared by a closing process."""
 
     fingerprinter = None
     stats = None
@@ -105,6 +115,12 @@ class SharedDupeFilter(RFPDupeFilter):
         if request.meta.get("nianbao_kind") == "listing":
             request = request.replace(url=listing_key(request)[1])
         return self.fingerprinter.fingerprint(request).hex()
+
+    def request_seen(self, request):
+        # scrapy-redis' would record the fingerprint alone. Only a scheduler calls it (Scrapy's
+        # or scrapy-redis'); SharedScheduler records fingerprints with their requests instead.
+        raise NotImplementedError("a fingerprint is recorded with its request (RequestQueue.push_new, "
+                                  "SharedScheduler), never alone: no process would fetch its request")
 
     def log(self, request, spider):
         self.stats.inc_value("dupefilter/filtered")

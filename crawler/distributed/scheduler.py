@@ -14,7 +14,10 @@ mark, the requests in flight (in_flight.py), the idle close, and a stop when Red
   out after redis-py's retries), or finds the crawl's state gone from it (a Redis
   restarted without persistence, or a new seed), stops with the close reason
   ``shared_queue_lost``, its run ``failed`` and the reason in the log and the run checks.
-  Going on would lose the requests it could not queue without a word.
+  Going on would lose the requests it could not queue without a word. Stopped, it leaves
+  its requests in flight in Redis, where another process queues them again as a dead
+  process's (in_flight.py), their pages' links with them; those of a crawl gone from Redis
+  are dropped with it rather than queued in the next crawl.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from .config import KEY_PREFIX, without_password
-from .in_flight import InFlight, when_the_engine_is_done
+from .in_flight import InFlight, poll_when_idle_every, when_the_engine_is_done
 from .queue import RequestCodec
 
 logger = logging.getLogger(__name__)
@@ -58,9 +61,7 @@ class SharedScheduler(Scheduler):
         scheduler.crawl_id = None  # the seed mark's value: the crawl this process takes part in, once it does
         scheduler.idle_since = None
         scheduler.lost = None  # why this process lost the shared crawl, once it has
-        # How often a process with nothing to do asks the queue: the engine's heartbeat
-        # (5 s in Scrapy, not a setting), set before the engine starts it.
-        crawler.engine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat("NIANBAO_REDIS_POLL", 1.0)
+        poll_when_idle_every(crawler, settings.getfloat("NIANBAO_REDIS_POLL", 1.0))
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
@@ -105,7 +106,10 @@ class SharedScheduler(Scheduler):
             return command()
         except redis.RedisError as exc:
             self._lose(f"lost the shared queue at {without_password(self.server_url)}: {str(exc).rstrip('.')}. "
-                       "Seed the crawl again (--seed) once Redis is back")
+                       f"Its requests in flight are left in Redis: a process still in this crawl queues them again "
+                       f"once this one has been silent for {self.worker_ttl:.0f} s (the links it could not "
+                       f"queue are found again then); with none left, seed the crawl again (--seed) once "
+                       f"Redis is back")
             return default
 
     @property
@@ -114,8 +118,7 @@ class SharedScheduler(Scheduler):
 
     def _lose(self, why: str) -> None:
         self.lost = why
-        logger.error("Stopping this process, its pages archived (what it could not queue or take is lost to "
-                     "this crawl): %s", why)
+        logger.error("Stopping this process, its pages archived: %s", why)
         self.stats.set_value("nianbao/shared_queue_lost", why)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=QUEUE_LOST))
 
@@ -139,9 +142,11 @@ class SharedScheduler(Scheduler):
             return
         mark = self.server.get(self.seeded_key)
         if mark is None or mark.decode("utf-8", "replace") != self.crawl_id:
+            self.in_flight.drop()
             self._lose(f"the shared crawl is gone from Redis at {without_password(self.server_url)} "
-                       + ("(Redis restarted without persistence, or flushed?). Seed the crawl again (--seed)"
-                          if mark is None else "(another process seeded a new crawl)"))
+                       + ("(Redis restarted without persistence, or flushed?), its requests in flight with it. "
+                          "Seed the crawl again (--seed)" if mark is None
+                          else "(another process seeded a new crawl), its requests in flight with it"))
             return
         self.server.expire(self.seeded_key, SEED_MARK_TTL)
 
@@ -176,7 +181,7 @@ class SharedScheduler(Scheduler):
     def next_request(self):
         if not self._shared(self._joined, default=False):
             return None
-        request = self._shared(lambda: self.in_flight.take(self.queue._decode_request))
+        request = self._shared(lambda: self.in_flight.take(self.queue.decode))
         if request is None:
             return None
         self.stats.inc_value("scheduler/dequeued/redis")

@@ -16,7 +16,7 @@ may list it once per fragment: gkmlpt's categories, ``/gkmlpt/index#2580`` and `
 except that sites (bodies) may share a gkmlpt shell page by naming different categories.
 ``read_registries`` gives the sites and the problems (``nianbao check-sites``, and
 ``nianbao crawl``, which crawls the good entries and fails its run checks for the refused);
-``load_registry`` refuses a file with any problem.
+``add_entries`` refuses a file with any problem.
 
 The modules: ``entries`` reads a file (UTF-8, YAML, each entry with its lines), ``checks``
 checks the entries, ``adding`` adds entries to a file (``nianbao discover --out``); finding a
@@ -28,10 +28,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .adding import add_entries, text_to_add_to
-from .checks import KEYS, Registry, checked, file_sites, http_url, url_problem
+from .checks import KEYS, Registry, checked, http_url, url_problem
 from .entries import RegistryError, file_text, text_entries
 
-__all__ = ["KEYS", "Registry", "RegistryError", "add_entries", "http_url", "load_registry", "read_registries",
+__all__ = ["KEYS", "Registry", "RegistryError", "add_entries", "http_url", "read_registries",
            "text_to_add_to", "url_problem"]
 
 
@@ -52,8 +52,3 @@ def read_registries(paths) -> Registry:
     registry = checked(entries)
     registry.problems[:0] = problems
     return registry
-
-
-def load_registry(path) -> list[dict]:
-    """The sites of one registry file; ``RegistryError`` with its first problem when it has any."""
-    return file_sites(file_text(path), path)

@@ -68,17 +68,15 @@ def file_sites(text: str, path) -> list[dict]:
 
 def _where(entry: Entry, key: str | None = None) -> str:
     """``FILE:LINE: site N (NAME)``, at the key's line when it has one."""
-    line = entry.key_lines.get(key, entry.line) if key else entry.line
+    line = entry.key_lines.get(key, entry.line)
     name = entry.value.get("name") if isinstance(entry.value, dict) else None
     named = f" ({name})" if isinstance(name, str) and name.strip() else ""
-    return f"{entry.source}{f':{line}' if line else ''}: site {entry.number}{named}" + (f": {key}" if key else "")
+    return f"{entry.source}:{line}: site {entry.number}{named}" + (f": {key}" if key else "")
 
 
 def _place(entry: Entry, other: Entry) -> str:
     """Where ``other`` is, as seen from ``entry``: ``line 3``, or ``a.yaml:3`` in another file."""
-    if other.source != entry.source:
-        return f"{other.source}:{other.line}" if other.line else other.source
-    return f"line {other.line}" if other.line else "this registry"
+    return f"{other.source}:{other.line}" if other.source != entry.source else f"line {other.line}"
 
 
 def _unique(entry: Entry, site: dict, names: dict, columns: dict) -> None:

@@ -21,7 +21,7 @@ class Entry:
     source: str
     number: int  # its place in its file, from 1
     value: object
-    line: int | None = None  # set from the YAML node once read
+    line: int  # where the entry begins
     key_lines: dict = field(default_factory=dict)  # key -> line
     repeated_key: tuple | None = None  # (key, first line, second line): YAML would keep the last silently
 
@@ -60,28 +60,24 @@ def text_entries(text: str, source: str) -> list[Entry]:
         raise RegistryError(f"{where}: not valid YAML: {problem}") from None
     finally:
         loader.dispose()
-    entries = _listed_entries(data, source)
-    if isinstance(node, yaml.MappingNode):  # the ``sites:`` form
-        node = next((v for k, v in node.value if k.value == "sites"), None)
-    if isinstance(node, yaml.SequenceNode):
-        for entry, entry_node in zip(entries, node.value):
-            entry.line = entry_node.start_mark.line + 1
-            if isinstance(entry_node, yaml.MappingNode):
-                for key_node, _ in entry_node.value:
-                    key, line = str(key_node.value), key_node.start_mark.line + 1
-                    if key in entry.key_lines and entry.repeated_key is None:
-                        entry.repeated_key = (key, entry.key_lines[key], line)
-                        entry.key_lines[key] = line  # the problem is told where the key comes again
-                    entry.key_lines.setdefault(key, line)
-    return entries
-
-
-def _listed_entries(data, source: str) -> list[Entry]:
-    if isinstance(data, dict) and "sites" in data:
+    if isinstance(data, dict) and "sites" in data:  # the ``sites:`` form
         data = data["sites"]
+        # its node: the last ``sites`` key, as YAML keeps it (merge keys, <<, flattened in already)
+        node = [v for k, v in node.value if k.value == "sites"][-1]
     if not isinstance(data, list) or not data:
         raise RegistryError(f"{source}: expected a list of sites, each beginning `- name: …`, got {kind(data)}")
-    return [Entry(source, number, value) for number, value in enumerate(data, start=1)]
+    entries = []
+    for number, (value, entry_node) in enumerate(zip(data, node.value), start=1):
+        entry = Entry(source, number, value, line=entry_node.start_mark.line + 1)
+        if isinstance(entry_node, yaml.MappingNode):
+            for key_node, _ in entry_node.value:
+                key, line = str(key_node.value), key_node.start_mark.line + 1
+                if key in entry.key_lines and entry.repeated_key is None:
+                    entry.repeated_key = (key, entry.key_lines[key], line)
+                    entry.key_lines[key] = line  # the problem is told where the key comes again
+                entry.key_lines.setdefault(key, line)
+        entries.append(entry)
+    return entries
 
 
 def kind(value) -> str:
