@@ -108,7 +108,7 @@ class TableGrid:
                     first[cell_id] = (_SPACE.sub(" ", text).strip(" "), r, c, cell_id)
             grid.rows.append([first[cell_id] for cell_id, _ in line])
         if where is not None:
-            grid._where = lambda cell: where(cell[_ROW], cell[_COL])
+            grid._where = where
         return grid
 
     def label_rows(self) -> list[LabelledRow]:
@@ -116,11 +116,15 @@ class TableGrid:
         return [LabelledRow([c[_TEXT] for c in labels]) for _, labels, _ in self._split_rows]
 
     def labelled_rows(self) -> list[LabelledRow]:
+        """A value cell is where it is printed: a value spanning rows, at its top row. A row is
+        at its own row, its first position: its first cell may span down from a row above (三、
+        本年度办理结果 beside the outcome rows), and a problem with the row must name the row."""
         rows = []
         where = self._where
-        for unique, labels, values in self._split_rows:
-            rows.append(LabelledRow([c[_TEXT] for c in labels], [RawCell(c[_TEXT], where(c)) for c in values],
-                                    where(unique[0]) if unique else f"table {self.number}"))
+        for row, (unique, labels, values) in enumerate(self._split_rows, start=1):
+            rows.append(LabelledRow([c[_TEXT] for c in labels],
+                                    [RawCell(c[_TEXT], where(c[_ROW], c[_COL])) for c in values],
+                                    where(row, 1) if unique else f"table {self.number}"))
         return rows
 
     @cached_property
@@ -137,8 +141,8 @@ class TableGrid:
     def to_raw_table(self) -> RawTable:
         return RawTable(None, self.labelled_rows(), blanks_are_cells=True)
 
-    def _where(self, cell: GridCell) -> str:
-        return f"table {self.number}, row {cell[_ROW]}, col {cell[_COL]}"
+    def _where(self, row: int, col: int) -> str:
+        return f"table {self.number}, row {row}, col {col}"
 
 
 def _td_text(td) -> str:

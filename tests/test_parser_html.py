@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from parsers import parse_report
 
@@ -184,6 +185,29 @@ def test_cells_locate_the_grid_after_span_expansion():
     # table 2 (二 is table 1; the chrome nav table is outside the body); the label spans cols 1-3
     assert granted["where"] == "table 2, row 6, col 4"
     assert (granted["value"], granted["text"], granted["kind"]) == (3, "3", "number")
+
+
+def test_a_row_under_a_spanning_label_is_named_by_its_own_row():
+    """三、本年度办理结果 spans table 三's outcome rows from row 6 down. A problem with a row
+    below it (a cell missing, a row named twice) names that row: it named row 6, the label's
+    top, where a reader finds 予以公开. A value printed once across two rows is at its top row."""
+    expected = seed_expected("000")
+    root = etree.fromstring(report_page(expected), etree.HTMLParser())
+    rows = root.xpath("//div[@class='TRS_Editor']//table")[1].xpath(".//tr")  # table 2, as the where counts
+    granted, partially_granted, prohibited_by_law = rows[5], rows[6], rows[8]
+    granted[2].set("rowspan", "2")  # 予以公开's first value, printed across 部分公开's row too
+    partially_granted.remove(partially_granted[1])
+    partially_granted.remove(partially_granted[-1])  # and 部分公开 loses its 总计
+    prohibited_by_law[0].clear()
+    prohibited_by_law[0].text = "（一）予以公开"  # row 9 names 予以公开 again
+    report = parse_report(etree.tostring(root, encoding="utf-8"))
+
+    problems = [p["detail"] for p in report.problems if p["kind"] in ("cell_missing", "duplicate_row")]
+    assert problems == ["partially_granted.total at table 2, row 7, col 1", "granted again at table 2, row 9, col 1"]
+    cells = {c["column"]: c for c in report.cells if c["row"] == "partially_granted"}
+    assert cells["total"]["where"] == "table 2, row 7, col 1" and cells["total"]["kind"] == "empty"
+    spanning = expected["applications"]["granted"]["natural_person"]
+    assert (cells["natural_person"]["where"], cells["natural_person"]["value"]) == ("table 2, row 6, col 4", spanning)
 
 
 def test_chrome_is_not_in_report_text_and_attachments_resolve():
