@@ -15,8 +15,6 @@ from collections import Counter
 from functools import cached_property
 from typing import NamedTuple
 
-from lxml import etree
-
 from .cells import NUMBER, ZERO, is_blank, looks_like_value, read_cell
 from .html_text import text_content
 from .normalize import text_cache
@@ -157,7 +155,8 @@ def leaf_tables(root) -> list:
 
 
 def element_rows(table) -> list[RawRow]:
-    """A table's rows read from its elements (when the page could not be walked by libxslt)."""
+    """A table's rows read from its elements (a table the page walk did not read: one in a
+    second root element beside the first, or inside <noscript> and the like)."""
     rows = []
     for tr in _table_rows(table):
         tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
