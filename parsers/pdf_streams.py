@@ -9,8 +9,9 @@ Inside ``inflate_budget(n)`` (``read_pdf``), the Flate, LZW, RunLength and ASCII
 pdfminer calls unpack at most ``n`` bytes in all; the stream that would pass it raises
 ``InflateLimit`` (a ParseError). RunLength is counted from its run headers before its bytes
 exist; Flate is inflated once, and a stream past 4 MiB is counted before more of it is kept
-(``_decompress``); LZW is counted as it decodes. ASCII85 makes at most 5 bytes of 4 after
-another decoder (charged after it ran); ASCIIHex halves its input.
+(``_decompress``), a damaged one as pdfminer recovers it (``_decompress_corrupted``); LZW
+is counted as it decodes. ASCII85 makes at most 5 bytes of 4 after another decoder (charged
+after it ran); ASCIIHex halves its input.
 A CCITT fax stream is refused: it holds a scanned image, which nothing nianbao reads needs
 (page contents, fonts and maps never use it), and pdfminer decodes it pixel by pixel in
 Python, a row of ``/Columns`` pixels per input bit (735 bytes took 9.7 s). Outside the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import zlib
 from io import BytesIO
 
@@ -28,9 +30,13 @@ import pdfminer.pdftypes
 from pdfminer.ascii85 import ascii85decode
 from pdfminer.ccitt import ccittfaxdecode
 from pdfminer.lzw import LZWDecoder
+from pdfminer.pdftypes import decompress_corrupted
 from pdfminer.runlength import rldecode
 
 from .errors import ParseError
+
+
+_pdfminer_log = logging.getLogger("pdfminer.pdftypes")
 
 
 class InflateLimit(ParseError):
@@ -71,12 +77,22 @@ _CHUNK = 1 << 20
 
 
 def _decompress(data: bytes) -> bytes:
-    """``zlib.decompress(data)`` within the budget. A damaged stream raises zlib.error, as
-    zlib.decompress does, once its bytes up to the damage are counted: pdfminer then reads
-    it its own way (byte by byte, up to the damage), which unpacks no more than that count."""
+    """``zlib.decompress(data)`` within the budget. A damaged or cut-short stream raises
+    zlib.error, as zlib.decompress does, and is charged nothing here: pdfminer then reads
+    it byte by byte up to the damage (``_decompress_corrupted``), charged what that makes."""
     budget = _budget.get()
     if budget is None:
         return zlib.decompress(data)
+    remaining = budget.remaining
+    try:
+        return _inflated(data, budget)
+    except zlib.error:
+        budget.remaining = remaining
+        raise
+
+
+def _inflated(data: bytes, budget: _Budget) -> bytes:
+    """The stream inflated once, each chunk charged as it comes (see _KEPT_UNCOUNTED)."""
     inflater = zlib.decompressobj()
     chunks = _inflating(inflater, data)
     kept, size = [], 0
@@ -105,6 +121,30 @@ def _inflating(inflater, data: bytes):
             return  # cut short: the input is used up and nothing more comes out
         data = inflater.unconsumed_tail  # output may still be pending with all input consumed
         yield chunk
+
+
+def _decompress_corrupted(data: bytes) -> bytes:
+    """pdfminer's reading of a damaged Flate stream (``pdftypes.decompress_corrupted``): byte
+    by byte, up to the damage, which is let pass only in the last 3 bytes (the checksum).
+    Inside the budget, charged what it makes: a damaged stream's bytes in the zlib call that
+    met the damage, up to a chunk, were counted nowhere (400 forms of 1 MiB each with a
+    broken checksum, in a 486 KB PDF, held 421 MB). And its output is joined once, where
+    pdfminer adds each byte's to one bytes object (quadratic)."""
+    budget = _budget.get()
+    if budget is None:
+        return decompress_corrupted(data)
+    inflater, parts = zlib.decompressobj(), []
+    for index in range(len(data)):
+        try:
+            part = inflater.decompress(data[index:index + 1])
+        except zlib.error:
+            if index < len(data) - 3:
+                raise
+            _pdfminer_log.warning("Data-loss while decompressing corrupted data")
+            break
+        budget.charge(len(part), "a Flate stream")
+        parts.append(part)
+    return b"".join(parts)
 
 
 def _lzwdecode(data: bytes) -> bytes:
@@ -184,6 +224,7 @@ class _BoundedZlib:
 def install() -> None:
     """Route pdfminer's stream decoders through the budget (idempotent)."""
     pdfminer.pdftypes.zlib = _BoundedZlib
+    pdfminer.pdftypes.decompress_corrupted = _decompress_corrupted
     pdfminer.pdftypes.lzwdecode = _lzwdecode
     pdfminer.pdftypes.rldecode = _rldecode
     pdfminer.pdftypes.ascii85decode = _ascii85decode

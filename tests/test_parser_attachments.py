@@ -523,7 +523,7 @@ def test_a_flate_stream_is_inflated_once_and_charged_once():
 @pytest.mark.parametrize("damage", ["cut short", "checksum", "middle", "trailing bytes", "not zlib"])
 def test_a_damaged_flate_stream_reads_inside_the_budget_as_pdfminer_reads_it(damage):
     """pdfminer reads a damaged stream byte by byte up to the damage: what it gets (or the
-    error it raises) is the same inside the budget as outside."""
+    error it raises) is the same inside the budget as outside, and charged once."""
     from pdfminer.pdftypes import PDFStream
     from pdfminer.psparser import LIT
 
@@ -535,7 +535,27 @@ def test_a_damaged_flate_stream_reads_inside_the_budget_as_pdfminer_reads_it(dam
         outside = PDFStream({"Filter": LIT("FlateDecode")}, damaged).get_data()
     except Exception as exc:  # noqa: BLE001 - compared
         outside = type(exc).__name__
-    assert _decoded_in_budget(damaged, "FlateDecode")[0] == outside
+    data, charged, _ = _decoded_in_budget(damaged, "FlateDecode")
+    assert data == outside
+    assert charged == len(data)
+
+
+def test_damaged_flate_streams_are_charged_what_pdfminer_recovers_of_them(monkeypatch):
+    """A stream with a broken checksum read in one zlib call was charged nothing, and pdfminer
+    recovered it whole byte by byte: 400 such forms of 1 MiB in a 486 KB PDF held 421 MB
+    past a 200 MB budget. Each is now charged what is recovered; here 12 pass a 10 MB budget."""
+    packed = zlib.compress(b" " * ((1 << 20) - 1), 9)
+    damaged = _stream(packed[:-1] + bytes([packed[-1] ^ 1]), "/FlateDecode")
+    names = [b"/Fm%d" % n for n in range(12)]
+    page = b" ".join(b"q %s Do Q" % name for name in names)
+    pdf = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << "
+                + b" ".join(b"%s %d 0 R" % (name, 5 + n) for n, name in enumerate(names)) + b" >> >> >>",
+                b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream"]
+               + [damaged.replace(b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] ", 1)] * len(names))
+    monkeypatch.setattr(pdf_document, "MAX_INFLATED_BYTES", 10_000_000)
+    with pytest.raises(ParseError, match=r"more than 10 MB \(a Flate stream\)"):
+        parse_report(pdf, url="http://x/a.pdf")
 
 
 @settings(max_examples=200, deadline=None)
