@@ -13,7 +13,7 @@ import re
 
 from lxml import etree
 
-from .html_text import short_text_content, text_content
+from .html_text import short_text_content
 from .normalize import clean_lines, line_indexes
 from .sections import heading_of
 
@@ -38,36 +38,12 @@ _MAX_CHROME_LINE = 120
 _XPATH_SPACE = re.compile(r"[ \t\r\n]+")  # what XPath's normalize-space() collapses
 
 
-# One query per selector, over the attributes only (far cheaper than a test on every element).
-_SELECTOR_QUERIES = {
-    (attribute, value): etree.XPath(
-        f".//@id[. = '{value}']/.." if attribute == "id"
-        else f".//@class[contains(concat(' ', normalize-space(.), ' '), ' {value} ')]/.."
-    )
-    for attribute, value in BODY_SELECTORS
-}
-
-
-def find_body(doc, report_tables: list):
-    """The element holding the report; ``report_tables`` are tables already known to be report tables.
-
-    Used for a page too deep for libxslt: ``html_page`` otherwise reads the candidates
-    off its one walk of the page (``choose_body``).
-    """
-    for selector in BODY_SELECTORS:
-        sized = [(el, _text_length(el)) for el in _SELECTOR_QUERIES[selector](doc)]
-        sized = [(el, length) for el, length in sized if length >= _MIN_BODY_TEXT]
-        if sized:
-            best = max(sized, key=lambda pair: pair[1])[0]
-            if all(_contains(best, table) for table in report_tables):
-                return best
-    return body_from_anchors(doc, report_tables)
-
-
 def choose_body(candidates: list, report_tables: list[int]):
-    """``find_body`` over candidates already found: each has ``css_class``, ``id`` and
-    ``length`` (of its whitespace-normalised text), and ``holds(position)`` tells whether
-    a report table (by position) lies inside it. None when no selector names the body."""
+    """The body container among the page walk's candidates: by the selectors in order, the
+    one named with the longest text (of at least _MIN_BODY_TEXT characters), if it holds
+    every report table. Each candidate has ``css_class``, ``id`` and ``length`` (of its
+    whitespace-normalised text), and ``holds(position)`` tells whether a report table (by
+    position) lies inside it. None when no selector names the body."""
     for attribute, value in BODY_SELECTORS:
         if attribute == "id":
             named = [c for c in candidates if c.id == value]
@@ -120,18 +96,6 @@ def drop_lines_before(lines: list[str], index: int | None) -> list[str]:
     if not index:
         return lines
     return [""] * index + lines[index:]
-
-
-def _text_length(el) -> int:
-    return len(text_content(el).strip())
-
-
-def _contains(ancestor, el) -> bool:
-    while el is not None:
-        if el is ancestor:
-            return True
-        el = el.getparent()
-    return False
 
 
 _HEADING_WORDS = ("总体情况", "主动公开", "申请情况", "行政诉讼", "主要问题", "其他需要报告")

@@ -1,9 +1,9 @@
 """Read an HTML report page: meta tags, body container, tables, attachments.
 
 The tree is walked once (``page_walk``): text, tables, body candidates and links
-come out of one libxslt pass. Two rarer pages go by the elements instead: one
+come out of one libxslt pass. A rarer page goes by the elements instead: one
 whose body no container names (the body is then the smallest element holding
-the report's tables and headings), and one too deep for libxslt.
+the report's tables and headings).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import cached_property
 from lxml import etree
 
 from .attachments import attachments_from_links, find_attachments
-from .chrome import blank_chrome_lines, body_from_anchors, choose_body, find_body
+from .chrome import blank_chrome_lines, body_from_anchors, choose_body
 from .errors import ParseError
 from .html_tables import RawRow, TableGrid, element_rows, leaf_tables
 from .html_text import SKIPPED_TAGS, render_text, text_lines
@@ -69,8 +69,6 @@ def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Pag
 
 def _read_page(doc, url: str | None) -> Page:
     walk = walk_page(doc)
-    if walk is None:
-        return _read_by_elements(doc, url)
     tables = [PageTable(table.rows) for table in walk.tables]
     body = choose_body(walk.candidates, [t.start for t, table in zip(walk.tables, tables) if table.kind])
     if body is None:
@@ -82,20 +80,16 @@ def _read_page(doc, url: str | None) -> Page:
                  lambda: _candidate_element(doc, walk.candidates.index(body)))
 
 
-def _read_by_elements(doc, url: str | None, page_text: str | None = None, tables: list | None = None) -> Page:
-    """The body found by its elements. ``tables``: the page's leaf tables as the walk read
-    them, used when they are exactly those of ``leaf_tables(doc)`` (the walk skips tables
-    inside <noscript>, <template> and the like)."""
+def _read_by_elements(doc, url: str | None, page_text: str, tables: list[PageTable]) -> Page:
+    """No container names the body: it is found by its elements (``body_from_anchors``).
+    ``tables``: the page's leaf tables as the walk read them, used when they are exactly
+    those of ``leaf_tables(doc)`` (the walk skips tables inside <noscript>, <template> and
+    the like)."""
     elements = leaf_tables(doc)
-    if tables is None or len(tables) != len(elements):
+    if len(tables) != len(elements):
         tables = [PageTable(element_rows(element)) for element in elements]
     report_tables = [element for element, table in zip(elements, tables) if table.kind]
-    if page_text is None:  # the walk failed: find the body by its selectors too
-        body = find_body(doc, report_tables)
-        page_root = doc.find("body")
-        page_text = render_text(page_root if page_root is not None else doc)
-    else:
-        body = body_from_anchors(doc, report_tables)
+    body = body_from_anchors(doc, report_tables)
     by_element = dict(zip(elements, tables))
     # The body may lie in a second root element beside the first (broken <html> tags),
     # whose tables the walk and leaf_tables(doc) never saw: read those from their elements.

@@ -15,8 +15,6 @@ from collections import Counter
 from functools import cached_property
 from typing import NamedTuple
 
-from lxml import etree
-
 from .cells import NUMBER, ZERO, is_blank, looks_like_value, read_cell
 from .html_text import text_content
 from .normalize import text_cache
@@ -108,7 +106,7 @@ class TableGrid:
                     first[cell_id] = (_SPACE.sub(" ", text).strip(" "), r, c, cell_id)
             grid.rows.append([first[cell_id] for cell_id, _ in line])
         if where is not None:
-            grid._where = lambda cell: where(cell[_ROW], cell[_COL])
+            grid._where = where
         return grid
 
     def label_rows(self) -> list[LabelledRow]:
@@ -116,11 +114,15 @@ class TableGrid:
         return [LabelledRow([c[_TEXT] for c in labels]) for _, labels, _ in self._split_rows]
 
     def labelled_rows(self) -> list[LabelledRow]:
+        """A value cell is where it is printed: a value spanning rows, at its top row. A row is
+        at its own row, its first position: its first cell may span down from a row above (三、
+        本年度办理结果 beside the outcome rows), and a problem with the row must name the row."""
         rows = []
         where = self._where
-        for unique, labels, values in self._split_rows:
-            rows.append(LabelledRow([c[_TEXT] for c in labels], [RawCell(c[_TEXT], where(c)) for c in values],
-                                    where(unique[0]) if unique else f"table {self.number}"))
+        for row, (unique, labels, values) in enumerate(self._split_rows, start=1):
+            rows.append(LabelledRow([c[_TEXT] for c in labels],
+                                    [RawCell(c[_TEXT], where(c[_ROW], c[_COL])) for c in values],
+                                    where(row, 1) if unique else f"table {self.number}"))
         return rows
 
     @cached_property
@@ -137,8 +139,8 @@ class TableGrid:
     def to_raw_table(self) -> RawTable:
         return RawTable(None, self.labelled_rows(), blanks_are_cells=True)
 
-    def _where(self, cell: GridCell) -> str:
-        return f"table {self.number}, row {cell[_ROW]}, col {cell[_COL]}"
+    def _where(self, row: int, col: int) -> str:
+        return f"table {self.number}, row {row}, col {col}"
 
 
 def _td_text(td) -> str:
@@ -153,7 +155,8 @@ def leaf_tables(root) -> list:
 
 
 def element_rows(table) -> list[RawRow]:
-    """A table's rows read from its elements (when the page could not be walked by libxslt)."""
+    """A table's rows read from its elements (a table the page walk did not read: one in a
+    second root element beside the first, or inside <noscript> and the like)."""
     rows = []
     for tr in _table_rows(table):
         tds = [td for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]

@@ -63,45 +63,9 @@ _RENDER = _text_stylesheet()
 
 
 def render_text(element) -> str:
-    """Text of an element with block elements on their own lines and table cells tab-separated."""
-    try:
-        return str(_RENDER(element))
-    except etree.XSLTApplyError:  # libxslt's recursion limit: a pathologically deep tree
-        return _render_by_walk(element)
-
-
-def _render_by_walk(element) -> str:
-    """``render_text`` in Python, for trees too deep for libxslt."""
-    parts: list[str] = []
-    # Comments and processing instructions have no start/end events, only their own;
-    # their tails are text (Word pages put <!--[if …]--> in mid-sentence).
-    walker = etree.iterwalk(element, events=("start", "end", "comment", "pi"))
-    for event, el in walker:
-        if event in ("comment", "pi"):
-            if el.tail:
-                parts.append(el.tail)
-            continue
-        tag = el.tag if isinstance(el.tag, str) else None
-        if event == "start":
-            if tag is None or tag.lower() in SKIPPED_TAGS:
-                walker.skip_subtree()
-                if el is not element and el.tail:
-                    parts.append(el.tail)
-                continue
-            if tag in BLOCK_TAGS:
-                parts.append("\n")
-            if el.text:
-                parts.append(el.text)
-        else:
-            if tag is None or tag.lower() in SKIPPED_TAGS:
-                continue
-            if tag in ("td", "th"):
-                parts.append("\t")
-            elif tag in BLOCK_TAGS:
-                parts.append("\n")
-            if el is not element and el.tail:
-                parts.append(el.tail)
-    return "".join(parts)
+    """Text of an element with block elements on their own lines and table cells tab-separated.
+    (No tree the HTML parser builds is too deep for libxslt: see ``page_walk.walk_page``.)"""
+    return str(_RENDER(element))
 
 
 def text_lines(text: str) -> list[str]:

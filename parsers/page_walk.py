@@ -226,12 +226,15 @@ def _has_reference(text: str) -> bool:
     return "&#" in text[at:]
 
 
-def walk_page(doc) -> PageWalk | None:
-    """The page walked once; None when libxslt cannot (a pathologically deep tree)."""
-    try:
-        marked = str(_WALK(doc))
-    except etree.XSLTApplyError:
-        return None
+def walk_page(doc) -> PageWalk:
+    """The page walked once.
+
+    libxslt refuses a tree deeper than its template depth (3,000 levels), and the walk takes
+    at most two levels an element (a body candidate's); the HTML parser builds no tree deeper
+    than 256 (past that it stops reading, and the page says so: ``html_page._parse_page``).
+    So no page is too deep to walk, and none is read another way for it
+    (tests/test_page_walk.py walks the deepest tree the parser builds)."""
+    marked = str(_WALK(doc))
     walk = PageWalk(marked)
     open_candidates: list[Candidate] = []
     open_tables: list[list] = []  # [start, holds a table]

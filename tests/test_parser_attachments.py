@@ -478,6 +478,102 @@ def test_outside_nianbao_reading_pdfminer_decodes_as_before():
     assert PDFStream({"Filter": LIT("FlateDecode")}, _deflated_spaces(3 << 20)).get_data() == b" " * (3 << 20)
 
 
+def _decoded_in_budget(data: bytes, decoder: str, limit: int = 200_000_000) -> tuple[bytes | str, int, list[str]]:
+    """A stream decoded by pdfminer inside the budget: its data (or the error's name), what it
+    was charged, and the zlib inflating calls made (seen by a profiler: none replaced)."""
+    from pdfminer.pdftypes import PDFStream
+    from pdfminer.psparser import LIT
+    from parsers import pdf_streams
+
+    calls = []
+    inflater_type = type(zlib.decompressobj())
+
+    def profile(frame, event, arg):
+        if event == "c_call" and (arg is zlib.decompress or isinstance(getattr(arg, "__self__", None), inflater_type)):
+            calls.append(arg.__qualname__)
+
+    with pdf_streams.inflate_budget(limit):
+        sys.setprofile(profile)
+        try:
+            data = PDFStream({"Filter": LIT(decoder)}, data).get_data()
+        except Exception as exc:  # noqa: BLE001 - compared by the tests
+            data = type(exc).__name__
+        finally:
+            sys.setprofile(None)
+        return data, limit - pdf_streams._budget.get().remaining, calls
+
+
+def test_a_flate_stream_is_inflated_once_and_charged_once():
+    """Inside the budget a Flate stream is inflated once, a chunk at a time, and charged what
+    it makes (it was inflated to be counted, then again by zlib.decompress). A stream past
+    the part kept before counting (4 MiB) has only its rest counted first."""
+    from parsers import pdf_streams
+
+    text = "".join(f"{n}. 本机关认真贯彻落实条例 " for n in range(100_000)).encode("utf-16-be")  # 3.8 MB
+    data, charged, calls = _decoded_in_budget(zlib.compress(text), "FlateDecode")
+    assert data == text and charged == len(text)
+    assert "decompress" not in calls and len(calls) <= len(text) // pdf_streams._CHUNK + 1, calls
+    big = 12 << 20
+    data, charged, calls = _decoded_in_budget(_deflated_spaces(big), "FlateDecode")
+    kept = pdf_streams._KEPT_UNCOUNTED // pdf_streams._CHUNK
+    assert data == b" " * big and charged == big
+    assert "decompress" not in calls and len(calls) <= kept + 2 * (big // pdf_streams._CHUNK - kept) + 2, calls
+
+
+@pytest.mark.parametrize("damage", ["cut short", "checksum", "middle", "trailing bytes", "not zlib"])
+def test_a_damaged_flate_stream_reads_inside_the_budget_as_pdfminer_reads_it(damage):
+    """pdfminer reads a damaged stream byte by byte up to the damage: what it gets (or the
+    error it raises) is the same inside the budget as outside, and charged once."""
+    from pdfminer.pdftypes import PDFStream
+    from pdfminer.psparser import LIT
+
+    packed = zlib.compress(b"".join(b"%d 0 0 %d re f\n" % (n, n) for n in range(5000)))
+    damaged = {"cut short": packed[:-7], "checksum": packed[:-1] + bytes([packed[-1] ^ 1]),
+               "middle": packed[:len(packed) // 2] + b"\xff\xff" + packed[len(packed) // 2 + 2:],
+               "trailing bytes": packed + b"\nendstream junk", "not zlib": b"q 1 0 0 1 0 0 cm Q"}[damage]
+    try:
+        outside = PDFStream({"Filter": LIT("FlateDecode")}, damaged).get_data()
+    except Exception as exc:  # noqa: BLE001 - compared
+        outside = type(exc).__name__
+    data, charged, _ = _decoded_in_budget(damaged, "FlateDecode")
+    assert data == outside
+    assert charged == len(data)
+
+
+def test_damaged_flate_streams_are_charged_what_pdfminer_recovers_of_them(monkeypatch):
+    """A stream with a broken checksum read in one zlib call was charged nothing, and pdfminer
+    recovered it whole byte by byte: 400 such forms of 1 MiB in a 486 KB PDF held 421 MB
+    past a 200 MB budget. Each is now charged what is recovered; here 12 pass a 10 MB budget."""
+    packed = zlib.compress(b" " * ((1 << 20) - 1), 9)
+    damaged = _stream(packed[:-1] + bytes([packed[-1] ^ 1]), "/FlateDecode")
+    names = [b"/Fm%d" % n for n in range(12)]
+    page = b" ".join(b"q %s Do Q" % name for name in names)
+    pdf = _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << "
+                + b" ".join(b"%s %d 0 R" % (name, 5 + n) for n, name in enumerate(names)) + b" >> >> >>",
+                b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream"]
+               + [damaged.replace(b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] ", 1)] * len(names))
+    monkeypatch.setattr(pdf_document, "MAX_INFLATED_BYTES", 10_000_000)
+    with pytest.raises(ParseError, match=r"more than 10 MB \(a Flate stream\)"):
+        parse_report(pdf, url="http://x/a.pdf")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.binary(min_size=1, max_size=128),
+                          st.tuples(st.integers(0, 255), st.integers(2, 128))), max_size=40),
+       st.sampled_from([b"", b"\x80", b"\x80junk after the end"]))
+def test_runlength_inside_the_budget_decodes_as_pdfminer_and_is_charged_what_it_makes(runs, end):
+    """One reading of the run headers serves the count and the decoding: both must agree
+    with pdfminer's rldecode, run by run."""
+    from pdfminer.runlength import rldecode
+
+    encoded = b"".join(bytes([len(run) - 1]) + run if isinstance(run, bytes) else bytes([257 - run[1], run[0]])
+                       for run in runs) + end
+    data, charged, _ = _decoded_in_budget(encoded, "RunLengthDecode")
+    assert data == rldecode(encoded)
+    assert charged == len(data)
+
+
 def _docx_with(member: str, data: bytes, *, replacing: bool = True) -> bytes:
     """The DOCX fixture with ``member`` replaced (or added)."""
     out = io.BytesIO()
