@@ -57,7 +57,7 @@ from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
 # Bump when parsing changes the output, so archived snapshots can be reparsed.
-PARSER_VERSION = "6"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
+PARSER_VERSION = "7"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
 # glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only;
 # 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit;
 # base64 data: images elided from pages, pages over 8 million characters refused;
@@ -68,7 +68,9 @@ PARSER_VERSION = "6"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # openpyxl's bounds (nesting, merged cells) refused, links with unsplittable URLs and headings after
 # comments no longer raise; a text row of more values than its columns is not placed (cells_unplaced; no cell of it recorded, no cell_missing);
 # an integer past a float's range is text; PDF text drawn again in place (fake bold) is read once;
-# text in a grid's value column (约5 first in table 四's row) is a text cell in that column, not a label
+# text in a grid's value column (约5 first in table 四's row) is a text cell in that column, not a label;
+# 7: a row's where (its problems, its missing cells) is its own grid row, not the top row of a label
+# spanning down into it; a damaged PDF stream's recovered bytes count against the memory limit (document_limit)
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",
