@@ -4,6 +4,7 @@
 the later run. Each run's own skips, by reason, are kept in ``skipped_counts`` as the run
 ends; its summary, ``nianbao runs`` and Datasette read them there. A reason is one of a few
 sentences (what varies per URL is its detail), so a run's skips are a few rows and lines.
+``nianbao merge`` keeps each URL's latest skip, whichever input it merges first.
 """
 
 from __future__ import annotations
@@ -284,3 +285,68 @@ def test_a_schema_7_database_keeps_the_skips_its_runs_printed_under_the_reasons_
         (HOST_BLOCKED, 3), (REFUSED_ADDRESS, 2), (REDIRECT_TO_REFUSED_ADDRESS, 2), (WORK_PLAN, 1)]
     db.close()
 
+
+# -- merge: each URL's latest skip -------------------------------------------------------------
+
+def archive_of_one_run(path, started: str, skips) -> None:
+    """A database whose one run (started then) skipped ``skips``: (URL, reason, detail)."""
+    db = open_database(path)
+    run_id = start_run(db, "reports")
+    db.execute("update crawl_runs set started = ? where id = ?", [started, run_id])
+    for url, reason, detail in skips:
+        record_skipped(db, url=f"http://127.0.0.1:9/{url}", title=None, reason=reason, detail=detail,
+                       found_on=None, run_id=run_id)
+    finish_run(db, run_id, status="finished", stats={})
+    db.close()
+
+
+def test_merge_keeps_each_urls_latest_skip_in_either_order(tmp_path):
+    from archive.merge import merge_databases
+
+    earlier, later = tmp_path / "earlier.db", tmp_path / "later.db"
+    archive_of_one_run(earlier, "2026-01-01T00:00:00.000Z", [
+        ("a", WORK_PLAN, None), ("b", HOST_BLOCKED, "HTTP 403: 3 refusals in a row"), ("c", ROBOTS, None)])
+    archive_of_one_run(later, "2026-01-02T00:00:00.000Z", [
+        ("a", STATISTICS, None), ("b", REFUSED_ADDRESS, "10.0.0.5 is a private address"), ("d", ROBOTS, None)])
+    latest = [("a", STATISTICS, None, "2026-01-02T00:00:00.000Z"),
+              ("b", REFUSED_ADDRESS, "10.0.0.5 is a private address", "2026-01-02T00:00:00.000Z"),
+              ("c", ROBOTS, None, "2026-01-01T00:00:00.000Z"),
+              ("d", ROBOTS, None, "2026-01-02T00:00:00.000Z")]
+    skipped = ("select substr(s.url, 20), s.reason, s.detail, r.started from skipped s "
+               "join crawl_runs r on r.id = s.run_id order by s.url")
+    counts = ("select r.started, k.reason, k.urls from skipped_counts k join crawl_runs r on r.id = k.run_id "
+              "order by 1, 2")
+    for order in ([earlier, later], [later, earlier]):
+        out = tmp_path / f"{order[0].stem}-first.db"
+        merge_databases(out, order)
+        again = merge_databases(out, [*order, earlier])
+        assert again.total == 0
+        db = open_database(out)
+        assert rows(db, skipped) == latest, order
+        # Each run's own skips are as it counted them, whichever run holds a URL's row now.
+        assert rows(db, counts) == sorted([
+            ("2026-01-01T00:00:00.000Z", WORK_PLAN, 1), ("2026-01-01T00:00:00.000Z", HOST_BLOCKED, 1),
+            ("2026-01-01T00:00:00.000Z", ROBOTS, 1),
+            ("2026-01-02T00:00:00.000Z", STATISTICS, 1), ("2026-01-02T00:00:00.000Z", REFUSED_ADDRESS, 1),
+            ("2026-01-02T00:00:00.000Z", ROBOTS, 1)]), order
+        db.close()
+
+
+def test_merge_splits_the_reasons_of_an_input_older_than_schema_10(tmp_path):
+    from archive.merge import merge_databases
+
+    old = tmp_path / "old" / "nianbao.db"
+    old.parent.mkdir()
+    db = open_database(old)
+    run_with_old_skips(db, "2026-01-01T00:00:00.000Z")
+    db.close()
+    schema_9(old).close()
+    out = tmp_path / "nianbao.db"
+    merge_databases(out, [old])
+    assert merge_databases(out, [old]).total == 0
+    db = open_database(out)
+    assert rows(db, "select url, reason, detail from skipped order by url") == [
+        (f"http://127.0.0.1:9/{url}", now, detail) for url, _, now, detail in OLD_SKIPS]
+    assert rows(db, "select reason, urls from skipped_counts order by urls desc, reason") == [
+        (HOST_BLOCKED, 3), (REFUSED_ADDRESS, 2), (REDIRECT_TO_REFUSED_ADDRESS, 2), (WORK_PLAN, 1)]
+    db.close()
