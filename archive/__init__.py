@@ -11,6 +11,7 @@ Raw snapshots
 - run_lock.py         the archive's lock: one crawl or reparse writes at a time
 - run_list.py         the last runs, as `nianbao runs` lists them
 - skipped_counts.py   what each run skipped, by reason, kept as it ends
+- skip_reasons.py     skip reasons are a few sentences, what varies per URL their detail
 - blocks.py           hosts a crawl gave up on, with the evidence
 - oversize.py         files cancelled for their size, with their validators (asked again conditionally)
 - killpoints.py       test-only crash points inside archive writes

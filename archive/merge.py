@@ -16,6 +16,12 @@ not declare) is remapped. Each row is recognised by a natural key:
   them is new here and skipped when they all were here already. A row that references
   nothing is compared with every column.
 
+Two tables are merged by their meaning as well: ``skipped`` keeps each URL's latest skip, so
+an input's row for a URL the output holds replaces it when its run is the later one (by the
+runs' start, then end: ``run_order``); and an input older than schema 10 has its skip reasons
+read as split since (archive/skip_reasons.py), its runs' counts of reasons that are now one
+added up in ``skipped_counts``.
+
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
 ``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
@@ -31,7 +37,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import raw_store, report_groups
+from . import raw_store, report_groups, skip_reasons
 from .cross_checks import run_cross_checks, with_next_years
 from .records import version_fetches
 from .schema import open_database
@@ -51,6 +57,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 NOT_MERGED = {"raw_store"}  # each database's pairing with its own raw store file
 # Derived from the merged rows afterwards; references to them are copied as NULL.
 DERIVED = {"report_groups", *WIDE_TABLES}  # (the wide tables follow the regrouping)
+# Tables whose row for a key is the one of the latest run: an input's row of a later run
+# replaces the output's (skipped: one row per URL, its latest reason).
+LATEST_RUN_WINS = {"skipped"}
+# Tables of counts per run and key: a new run's rows that meet on one key are added up
+# (skipped_counts of an input older than schema 10, whose reasons held a detail).
+ADDED_UP = {"skipped_counts": "urls"}
 
 
 @dataclass
@@ -218,13 +230,26 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
 _BATCH = 5000  # rows inserted per executemany, and read per progress call
 
 
+def _read_as(table: str, in_columns: set) -> dict[str, str]:
+    """Input columns read through an SQL expression: an older input's values as the output's
+    schema holds them (skip reasons before schema 10 held their detail)."""
+    if table == "skipped":
+        return {"reason": skip_reasons.REASON_SQL,
+                "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null")}
+    if table == "skipped_counts":
+        return {"reason": skip_reasons.REASON_SQL}
+    return {}
+
+
 def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns, ids_needed: bool,
                 progress=None) -> int:
     in_columns = {row[1] for row in source.execute(f"pragma [{in_schema}].table_info([{table.name}])")}
-    columns = [c for c in table.columns if c in in_columns]
+    read_as = _read_as(table.name, in_columns)
+    columns = [c for c in table.columns if c in in_columns or c in read_as]
     copied = [c for c in columns if c != table.integer_id]
     order = f" order by [{table.integer_id}]" if table.integer_id in in_columns else " order by rowid"
-    select = f"select {', '.join(f'[{c}]' for c in columns)} from [{in_schema}].[{table.name}]{order}"
+    select = (f"select {', '.join(read_as.get(c, f'[{c}]') for c in columns)} "
+              f"from [{in_schema}].[{table.name}]{order}")
     insert = (f"insert into [{table.name}] ({', '.join(f'[{c}]' for c in copied)}) "
               f"values ({', '.join('?' * len(copied))})")
     seen = None  # rows of a table without key or references, for comparing whole rows
@@ -269,6 +294,10 @@ def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns,
         if existing is not None:
             if table.integer_id and old_id is not None and existing[0] is not None:
                 ids[table.name][old_id] = existing[0]
+            if table.name in LATEST_RUN_WINS:
+                _replace_if_later(db, table, row, existing[0])
+            elif table.name in ADDED_UP and refers_to_new:  # (an old run's counts are here already)
+                _add_up(db, table, row, ADDED_UP[table.name])
             continue
         added += 1
         if batch is not None:
@@ -290,6 +319,34 @@ def _copy_table(db, source, table: _Table, in_schema: str, ids, new, id_columns,
     if progress and read % _BATCH:
         progress(read % _BATCH)
     return added
+
+
+def run_order(db, run_id: int | None) -> tuple:
+    """What orders runs in time across inputs (their ids do not): start, then end; spider and
+    process only so that two runs of one start are never equal. No run comes before every run.
+    (Runs of one archive follow each other; runs of processes crawling side by side overlap,
+    and the one started later counts as the later.)"""
+    row = db.execute("select started, finished, spider, pid from crawl_runs where id = ?", [run_id]).fetchone()
+    if row is None:
+        return ()
+    started, finished, spider, pid = row
+    return (started or "", finished or "", spider or "", -1 if pid is None else pid)
+
+
+def _replace_if_later(db, table: _Table, row: dict, existing_id: int) -> None:
+    """The output's row ``existing_id`` becomes ``row`` when ``row``'s run is the later one."""
+    (held_by,) = db.execute(f"select run_id from [{table.name}] where [{table.integer_id}] = ?",
+                            [existing_id]).fetchone()
+    if run_order(db, row.get("run_id")) <= run_order(db, held_by):
+        return
+    changed = [c for c in row if c not in table.key]
+    db.execute(f"update [{table.name}] set {', '.join(f'[{c}] = ?' for c in changed)} "
+               f"where [{table.integer_id}] = ?", [*(row[c] for c in changed), existing_id])
+
+
+def _add_up(db, table: _Table, row: dict, count: str) -> None:
+    db.execute(f"update [{table.name}] set [{count}] = [{count}] + ? where "
+               + " and ".join(f"[{c}] is ?" for c in table.key), [row[count], *(row[c] for c in table.key)])
 
 
 def renumber_versions(db, url: str) -> None:

@@ -250,15 +250,16 @@ def _write_rows(db, table: str, rows, *, report_id: int, again: bool) -> None:
         db.conn.executemany(f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))})", values)
 
 
-def record_skipped(db, *, url, title, reason, found_on, run_id=None) -> None:
+def record_skipped(db, *, url, title, reason, found_on, run_id=None, detail=None) -> None:
     """Remember a link not followed or a request dropped, and why: one row per URL, which a
-    later run's skip of the URL takes over (reason, run and all)."""
+    later run's skip of the URL takes over (reason, run and all). ``reason`` is one of a few
+    fixed sentences; what varies per URL goes in ``detail`` (archive/skip_reasons.py)."""
     with db.atomic():
         db.execute(
-            "insert into skipped (url, title, reason, found_on, run_id) values (?, ?, ?, ?, ?) "
+            "insert into skipped (url, title, reason, detail, found_on, run_id) values (?, ?, ?, ?, ?, ?) "
             "on conflict(url) do update set title=excluded.title, reason=excluded.reason, "
-            "found_on=excluded.found_on, run_id=excluded.run_id",
-            [url, title, reason, found_on, run_id],
+            "detail=excluded.detail, found_on=excluded.found_on, run_id=excluded.run_id",
+            [url, title, reason, detail, found_on, run_id],
         )
 
 

@@ -8,7 +8,8 @@ Raw side (owned by the archive, never rewritten):
     crawl_runs, snapshots, payloads, codec_dicts (the last two in a second file with
     ``--archive-db``: archive/raw_store.py)
     skipped_counts: what each run skipped, by reason, kept as it ended
-    (archive/skipped_counts.py; ``skipped`` holds each URL's latest reason)
+    (archive/skipped_counts.py; ``skipped`` holds each URL's latest reason and its detail:
+    archive/skip_reasons.py)
 Normalized side (derived; replaced when the parsers are re-run):
     agencies, reports, cells, checks, problems, indicators, skipped, errors, blocks
     reparse_runs, reparse_changes: what each reparse did (archive/reparse_runs.py)
@@ -30,15 +31,16 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import oversize, raw_store, reparse_runs, research_schema, skipped_counts
+from . import oversize, raw_store, reparse_runs, research_schema, skip_reasons, skipped_counts
 from .cross_checks import run_cross_checks
 
-SCHEMA_VERSION = 9  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 10  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale);
 # 8: skipped_counts, each run's skips by reason kept as it ends (before, a later run skipping a URL again
-# took it from the earlier run's rows); 9: snapshots.ip_address (WARC-IP-Address; NULL for snapshots stored before)
+# took it from the earlier run's rows); 9: snapshots.ip_address (WARC-IP-Address; NULL for snapshots stored before);
+# 10: skipped.detail, what varies per page, out of skipped.reason (archive/skip_reasons.py: older rows split)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -87,6 +89,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     reparse_runs.ensure_tables(db)
     oversize.ensure_table(db)
     skipped_counts.ensure_table(db, version)
+    skip_reasons.split_old_reasons(db, version)  # after the counts kept above, which it splits too
     research_schema.ensure(db)
     _views(db)
     if "R6/R7" in remade_on_upgrade(version):
@@ -255,7 +258,8 @@ def _normalized_tables(db):
             "run_id": int,
             "url": str,
             "title": str,
-            "reason": str,
+            "reason": str,  # one of a few sentences (archive/skip_reasons.py)
+            "detail": str,  # what varies per URL: an address, where a redirect led; null for most reasons
             "found_on": str,
         },
         pk="id",
@@ -338,6 +342,7 @@ _LATER_COLUMNS = [
     ("reports", "group_id", int),
     ("reports", "source_kind", str),
     ("snapshots", "ip_address", str),  # schema 9: older snapshots keep NULL (never known)
+    ("skipped", "detail", str),  # schema 10: older rows' details are split out of their reasons
 ]
 
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from twisted.python.failure import Failure
 
 from archive.blocks import record_block
+from archive.skip_reasons import HOST_BLOCKED
 
-from .drops import HostBlocked, drop, host_of, record_dropped
+from .drops import HostBlocked, drop, host_of, record_dropped, said
 from .extensions import crawl_archive
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class HostBlocks:
             )
             logger.warning("Blocked %s for this run (site %s): %s; evidence: snapshot %s",
                            block.host, block.site, block.reason, block.snapshot_id)
-        drop(self.crawler, request, HostBlocked, dropped_reason(block))
+        drop(self.crawler, request, HostBlocked, HOST_BLOCKED, detail=block.reason)
 
     def _fail_queued(self, host: str, block: Block) -> None:
         """Requests to the host that wait in a download slot (past every middleware's
@@ -97,14 +98,9 @@ class HostBlocks:
             for entry in doomed:
                 slot.queue.remove(entry)
             for request, deferred in doomed:
-                reason = dropped_reason(block)
-                record_dropped(self.crawler, request, reason)
+                record_dropped(self.crawler, request, HOST_BLOCKED, detail=block.reason)
                 self.crawler.stats.inc_value("nianbao/dropped/HostBlocked")
-                deferred.errback(Failure(HostBlocked(reason)))
-
-
-def dropped_reason(block: Block) -> str:
-    return f"host blocked for this run: {block.reason}"
+                deferred.errback(Failure(HostBlocked(said(HOST_BLOCKED, block.reason))))
 
 
 def host_blocks(crawler) -> HostBlocks:

@@ -46,9 +46,10 @@ def host_of(request) -> str:
     return (urlsplit(request.url).hostname or "").lower()
 
 
-def record_dropped(crawler, request, reason: str, url: str | None = None) -> None:
+def record_dropped(crawler, request, reason: str, url: str | None = None, detail: str | None = None) -> None:
     """A ``skipped`` row for a request the spider made (robots.txt fetches are not recorded);
-    ``url`` when the row belongs to another URL than the request's (a redirect's origin)."""
+    ``url`` when the row belongs to another URL than the request's (a redirect's origin);
+    ``detail``: what varies per URL, kept out of the reason (archive/skip_reasons.py)."""
     crawler.stats.inc_value("nianbao/dropped")
     if request.meta.get("nianbao_kind") in (None, "robots"):
         return
@@ -58,13 +59,19 @@ def record_dropped(crawler, request, reason: str, url: str | None = None) -> Non
     archive = crawl_archive(crawler)
     record_skipped(
         archive.db, url=url or request.url, title=cb_kwargs.get("listing_title"), reason=reason,
-        found_on=found_on, run_id=archive.run_id,
+        detail=detail, found_on=found_on, run_id=archive.run_id,
     )
 
 
-def drop(crawler, request, error: type[RequestDropped], reason: str, url: str | None = None):
-    """Record ``reason`` for ``request`` and raise ``error``: call from ``process_request``
-    or ``process_response``."""
-    record_dropped(crawler, request, reason, url)
+def drop(crawler, request, error: type[RequestDropped], reason: str, url: str | None = None,
+         detail: str | None = None):
+    """Record ``reason`` (and ``detail``) for ``request`` and raise ``error``: call from
+    ``process_request`` or ``process_response``."""
+    record_dropped(crawler, request, reason, url, detail)
     crawler.stats.inc_value(f"nianbao/dropped/{error.__name__}")
-    raise error(reason)
+    raise error(said(reason, detail))
+
+
+def said(reason: str, detail: str | None) -> str:
+    """A drop in one line, for the log and the exception."""
+    return f"{reason}: {detail}" if detail else reason

@@ -28,7 +28,7 @@ even for 127.0.0.1; the system resolver reads ``2852039166`` as 169.254.169.254)
 middleware (``crawler.middlewares.private_addresses``) refuses an address literal, in any
 spelling the system resolver reads (``2852039166``, ``0xa9fea9fe``, ``0251.0376.0251.0376``,
 ``[::ffff:169.254.169.254]``), before the request is queued for the downloader: no robots.txt is
-asked for, the ``skipped`` row names the address, redirects are caught as they are scheduled,
+asked for, the ``skipped`` row names the address (its ``detail``), redirects are caught as they are scheduled,
 and it holds whatever the download handler does with literals (IPv6 ones never reach the
 IPv4-only resolver).
 

@@ -640,8 +640,9 @@ def merge(output, inputs, archive_db, silent):
     """Merge the databases of several crawler processes (`nianbao crawl --redis`) into OUTPUT.
 
     Bodies are stored once per digest, snapshots once per (crawl run, URL, fetch time,
-    digest), reports once per (URL, digest) with their versions renumbered; cells, checks,
-    errors and the rest come with their rows. Merging the same input again adds nothing.
+    digest), reports once per (URL, digest) with their versions renumbered, skipped once per
+    URL with its latest skip (of the run that started last); cells, checks, errors and the
+    rest come with their rows. Merging the same input again adds nothing.
     A progress bar counts the input rows read. Bodies are copied as stored, and where two
     inputs hold one digest the first copy is kept: run `nianbao verify` on each input first.
 

@@ -115,7 +115,7 @@ REASONS = {  # what the crawler's reason says, for each kind of skip in the mani
     "unrelated host": ("on an unrelated host",),
     "mirror": ("big5 mirror", "on an unrelated host"),  # a big5. host is also another host
     "withdrawn": ("withdrawn: redirects to its column",),
-    "host blocked": ("host blocked for this run: ",),
+    "host blocked": ("host blocked for this run",),
     "robots.txt": ("disallowed by robots.txt",),
 }
 
@@ -156,6 +156,11 @@ def test_every_refused_report_is_an_error_or_a_block_skip(nights):
     errors = {r["url"] for r in rows(nights["db"], "select url from errors where run_id = 1 and message = 'HTTP 403'")}
     blocked = {r["url"] for r in rows(nights["db"], "select url from skipped where reason like 'host blocked%'")}
     assert set(refusing.refused) <= errors | blocked
+    # One reason for every blocked host's URLs; why each host was blocked is their detail.
+    blocked_for = {(r["run_id"], r["host"]): r["reason"] for r in rows(nights["db"], "select * from blocks")}
+    skips = rows(nights["db"], "select * from skipped where reason like 'host blocked%'")
+    assert skips and all((r["reason"], r["detail"]) == (
+        "host blocked for this run", blocked_for[r["run_id"], urlsplit(r["url"]).hostname]) for r in skips)
 
 
 @pytest.mark.parametrize("night", [1, 2, 3])

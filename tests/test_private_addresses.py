@@ -7,8 +7,9 @@ or a host name that resolves to 127.0.0.1, would otherwise be fetched, archived 
 allowed (``NIANBAO_ALLOWED_PRIVATE_NETWORKS``), and the portal's reports redirect to another
 loopback address, spelled as a dotted quad and as a decimal number, and to ``localhost`` (a host
 name the resolver answers 127.0.0.1 for, from /etc/hosts: no DNS). A server listens on each
-target and is asked nothing, not even robots.txt; each refusal is a ``skipped`` row saying why,
-and the rest of the site is crawled.
+target and is asked nothing, not even robots.txt; each refusal is a ``skipped`` row saying why
+(one reason for all refused redirects, where each led in its detail), and the rest of the site
+is crawled.
 
 Behind a proxy (a forward proxy on 127.0.0.1 that resolves names itself, to loopback
 addresses only) the same crawl refuses the address literals, the proxy's own included,
@@ -28,6 +29,7 @@ import pytest
 
 from conftest import run_crawl_subprocess
 
+from archive.skip_reasons import REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
 from crawler.private_addresses import AddressPolicy, address_kind, literal_address
 
 PORTAL = "127.0.0.66"  # allowed
@@ -153,20 +155,26 @@ def test_nothing_is_asked_of_a_refused_address(crawl):
 
 
 def refusals(crawl) -> dict:
-    """What the crawl should have recorded: each refusal against the report that redirected."""
+    """What the crawl should have recorded: each refusal against the report that redirected,
+    where it led and why in its detail."""
     reports, base, targets = crawl["reports"], crawl["base"], crawl["targets"]
     return {
-        base + reports[0]: f"redirects to {targets[reports[0]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
-        base + reports[1]: f"redirects to {targets[reports[1]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
-        base + reports[2]: f"redirects to {targets[reports[2]]}: "
-                           f"localhost resolves to 127.0.0.1, a loopback address: not fetched ({SETTING})",
+        base + reports[0]: f"{targets[reports[0]]}: {TRAP} is a loopback address",
+        base + reports[1]: f"{targets[reports[1]]}: {TRAP} is a loopback address",
+        base + reports[2]: f"{targets[reports[2]]}: localhost resolves to 127.0.0.1, a loopback address",
     }
+
+
+def refused_redirects(db) -> dict:
+    """URL -> detail of the refused redirects; the reason is the same for all."""
+    rows = db.execute("select url, reason, detail from skipped where reason like ?", [f"%{SETTING}%"]).fetchall()
+    assert {reason for _, reason, _ in rows} == {REDIRECT_TO_REFUSED_ADDRESS}
+    return {url: detail for url, _, detail in rows}
 
 
 def test_each_refused_redirect_is_skipped_saying_why(crawl):
     assert crawl["targets"][crawl["reports"][1]].startswith("http://2130706499:")  # 127.0.0.67 as one number
-    skipped = dict(crawl["db"].execute("select url, reason from skipped where reason like ?", [f"%{SETTING}%"]))
-    assert skipped == refusals(crawl)
+    assert refused_redirects(crawl["db"]) == refusals(crawl)
     assert crawl["db"].execute("select url, error, message from errors").fetchall() == []
     assert "Traceback" not in crawl["stderr"]
 
@@ -179,8 +187,9 @@ def test_the_rest_of_the_site_is_crawled_and_the_run_summary_counts_the_refusals
     assert redirected == {base + path for path in reports[:3]}  # the 3xx answers are archived
     status, summary = crawl["db"].execute("select status, summary from crawl_runs").fetchone()
     assert status == "finished" and "run checks:           OK" in summary
-    for reason in refusals(crawl).values():
-        assert f"1 x {reason}" in summary
+    # Counted by reason: the three refusals are one line, whatever their addresses.
+    assert f"\n  3 x {REDIRECT_TO_REFUSED_ADDRESS}\n" in summary + "\n"
+    assert not any(target in summary for target in crawl["targets"].values())
 
 
 def test_discover_refuses_a_private_address_by_default(run_nianbao, tmp_path):
@@ -195,8 +204,8 @@ def test_discover_refuses_a_private_address_by_default(run_nianbao, tmp_path):
     assert (result.returncode, result.stderr.splitlines()[-1]) == (1, f"Error: no report column found from {url}")
     assert "Traceback" not in result.stderr
     db = sqlite3.connect(tmp_path / "nianbao.db")
-    assert db.execute("select url, reason from skipped").fetchall() == [
-        (url, f"{TRAP} is a loopback address: not fetched ({SETTING})")]
+    assert db.execute("select url, reason, detail from skipped").fetchall() == [
+        (url, REFUSED_ADDRESS, f"{TRAP} is a loopback address")]
     db.close()
 
 
@@ -210,8 +219,8 @@ def test_discover_refuses_a_host_name_that_resolves_to_a_private_address(run_nia
         asked = local.sent
     assert asked == [] and result.returncode == 1
     db = sqlite3.connect(tmp_path / "nianbao.db")
-    assert db.execute("select url, reason from skipped").fetchall() == [
-        (url, f"localhost resolves to 127.0.0.1, a loopback address: not fetched ({SETTING})")]
+    assert db.execute("select url, reason, detail from skipped").fetchall() == [
+        (url, REFUSED_ADDRESS, "localhost resolves to 127.0.0.1, a loopback address")]
     db.close()
 
 
@@ -315,13 +324,10 @@ def test_behind_a_proxy_address_literals_and_the_proxy_itself_are_refused(crawl_
     to it through, to the services of the proxy's own machine); the portal is crawled through it."""
     crawl = crawl_behind_a_proxy
     reports, base, targets = crawl["reports"], crawl["base"], crawl["targets"]
-    skipped = dict(crawl["db"].execute("select url, reason from skipped where reason like ?", [f"%{SETTING}%"]))
-    assert skipped == {
-        base + reports[0]: f"redirects to {targets[reports[0]]}: {TRAP} is a loopback address: not fetched ({SETTING})",
-        base + reports[1]: f"redirects to {targets[reports[1]]}: 127.0.0.1 is a loopback address: "
-                           f"not fetched ({SETTING})",
-        base + reports[2]: f"redirects to {targets[reports[2]]}: localhost is the crawl's proxy: "
-                           f"not fetched ({SETTING})",
+    assert refused_redirects(crawl["db"]) == {
+        base + reports[0]: f"{targets[reports[0]]}: {TRAP} is a loopback address",
+        base + reports[1]: f"{targets[reports[1]]}: 127.0.0.1 is a loopback address",
+        base + reports[2]: f"{targets[reports[2]]}: localhost is the crawl's proxy",
     }
     assert crawl["asked"]["trap"] == []
     assert not any(url in crawl["asked_of_the_proxy"] for url in (targets[reports[0]], targets[reports[1]],

@@ -2,7 +2,9 @@
 
 ``skipped`` keeps one row per URL, its latest reason: a URL skipped again moves its row to
 the later run. Each run's own skips, by reason, are kept in ``skipped_counts`` as the run
-ends; its summary, ``nianbao runs`` and Datasette read them there.
+ends; its summary, ``nianbao runs`` and Datasette read them there. A reason is one of a few
+sentences (what varies per URL is its detail), so a run's skips are a few rows and lines.
+``nianbao merge`` keeps each URL's latest skip, whichever input it merges first.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 from archive.records import record_skipped
 from archive.runs import finish_run, format_summary, run_counts, start_run
 from archive.schema import open_database
+from archive.skip_reasons import HOST_BLOCKED, REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
 from nianbao.cli import cli
 from reports_db import assert_opening_writes_nothing
 
@@ -158,4 +161,187 @@ def test_merged_runs_bring_their_skips_by_reason_once(tmp_path):
     db = open_database(out)
     assert rows(db, "select r.id, r.skipped, k.reason, k.urls from crawl_runs r join skipped_counts k "
                     "on k.run_id = r.id order by r.id") == [(1, 1, WORK_PLAN, 1), (2, 1, ROBOTS, 1)]
+    db.close()
+
+
+# -- reasons: a few sentences; what varies per URL is the detail (schema 10) -----------------
+
+REFUSED_END = ": not fetched (NIANBAO_REFUSE_PRIVATE_ADDRESSES)"
+METADATA = "http://169.254.169.254/latest/meta-data/"
+CHALLENGE = "$_ts script challenge (HTTP 412: $_ts script, cookie FSSBBIl1UgzbN7NS)"
+# Skips as nianbao recorded them before schema 10, the page's own text in the reason:
+# (URL, reason then, reason now, detail now).
+OLD_SKIPS = [
+    ("a", f"host blocked for this run: {CHALLENGE}", HOST_BLOCKED, CHALLENGE),
+    ("b", f"host blocked for this run: {CHALLENGE}", HOST_BLOCKED, CHALLENGE),
+    ("c", "host blocked for this run: HTTP 403: 3 refusals in a row", HOST_BLOCKED, "HTTP 403: 3 refusals in a row"),
+    ("d", f"redirects to {METADATA}: 169.254.169.254 is a link-local address{REFUSED_END}",
+     REDIRECT_TO_REFUSED_ADDRESS, f"{METADATA}: 169.254.169.254 is a link-local address"),
+    ("e", f"redirects to http://10.0.0.5:8080/a:b: 10.0.0.5 is a private address{REFUSED_END}",
+     REDIRECT_TO_REFUSED_ADDRESS, "http://10.0.0.5:8080/a:b: 10.0.0.5 is a private address"),
+    ("f", f"intranet.example resolves to 10.0.0.5, a private address{REFUSED_END}",
+     REFUSED_ADDRESS, "intranet.example resolves to 10.0.0.5, a private address"),
+    ("g", f"localhost is the crawl's proxy{REFUSED_END}", REFUSED_ADDRESS, "localhost is the crawl's proxy"),
+    ("h", WORK_PLAN, WORK_PLAN, None),
+]
+
+
+def schema_9(path):
+    """What a database of schema 9 holds: no skipped.detail, the schema's mark."""
+    db = open_database(path)
+    db.execute("alter table skipped drop column detail")
+    db.execute("pragma user_version = 9")
+    db.conn.commit()
+    return db
+
+
+def run_with_old_skips(db, started: str, skips=OLD_SKIPS) -> int:
+    run_id = start_run(db, "reports")
+    db.execute("update crawl_runs set started = ? where id = ?", [started, run_id])
+    for url, then, _, _ in skips:
+        skip(db, run_id, url, then)
+    finish_run(db, run_id, status="finished", stats={})
+    return run_id
+
+
+def test_the_reasons_a_crawl_writes_are_few_and_what_varies_is_the_detail():
+    """A refused redirect and a blocked host: the same reason for every URL, whichever
+    address, redirect or challenge; and the reason and detail a migrated row gets."""
+    import scrapy
+
+    from crawler.middlewares.private_addresses import refused_reason
+
+    origin, target = "http://127.0.0.1:9/e", "http://10.0.0.5:8080/a:b"
+    redirected = scrapy.Request(target, meta={"redirect_urls": [origin]})
+    assert refused_reason(redirected, "10.0.0.5 is a private address") == (
+        origin, REDIRECT_TO_REFUSED_ADDRESS, "http://10.0.0.5:8080/a:b: 10.0.0.5 is a private address")  # as e above
+    direct = scrapy.Request("http://intranet.example/")
+    assert refused_reason(direct, "intranet.example resolves to 10.0.0.5, a private address") == (
+        direct.url, REFUSED_ADDRESS, "intranet.example resolves to 10.0.0.5, a private address")  # as f
+
+
+def test_reasons_that_held_a_detail_before_schema_10_are_split_once(tmp_path):
+    import hashlib
+
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    run_id = run_with_old_skips(db, "2026-01-01T00:00:00.000Z")
+    db.close()
+    schema_9(path).close()
+
+    db = open_database(path)
+    assert db.execute("pragma user_version").fetchone()[0] == 10
+    expected = [(f"http://127.0.0.1:9/{url}", now, detail) for url, _, now, detail in OLD_SKIPS]
+    assert rows(db, "select url, reason, detail from skipped order by url") == expected
+    # The run's counts: one row per reason, the URLs of each added up; its summary reads them.
+    kept = "select reason, urls from skipped_counts where run_id = ? order by urls desc, reason"
+    assert rows(db, kept, [run_id]) == [
+        (HOST_BLOCKED, 3), (REFUSED_ADDRESS, 2), (REDIRECT_TO_REFUSED_ADDRESS, 2), (WORK_PLAN, 1)]
+    summary = format_summary(run_counts(db, run_id))
+    assert summary.endswith(f"pages skipped:        8\n  3 x {HOST_BLOCKED}\n  2 x {REFUSED_ADDRESS}\n"
+                            f"  2 x {REDIRECT_TO_REFUSED_ADDRESS}\n  1 x {WORK_PLAN}")
+    db.close()
+
+    # Once: opened again, nothing is written; marked older again, the split rows stay as they are.
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    again = open_database(path)
+    assert again.conn.total_changes == 0
+    again.close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    db = open_database(path)
+    db.execute("pragma user_version = 9")
+    db.conn.commit()
+    db.close()
+    db = open_database(path)
+    assert rows(db, "select url, reason, detail from skipped order by url") == expected
+    assert rows(db, kept, [run_id])[0] == (HOST_BLOCKED, 3)
+    db.close()
+
+
+def test_a_schema_7_database_keeps_the_skips_its_runs_printed_under_the_reasons_of_now(tmp_path):
+    """Schema 8 reads an old run's skips from its printed summary, one line per address or
+    redirect; schema 10 adds those up under the reason they share."""
+    from archive.runs import record_monitor
+
+    path = tmp_path / "nianbao.db"
+    db = open_database(path)
+    run_id = run_with_old_skips(db, "2026-01-01T00:00:00.000Z")
+    old_lines = "\n".join(f"  {n} x {reason}" for reason, n in rows(
+        db, "select reason, urls from skipped_counts order by urls desc, reason"))
+    record_monitor(db, run_id, {}, f"pages skipped:        8\n{old_lines}")
+    db.close()
+    db = schema_9(path)
+    db["skipped_counts"].drop()
+    db.execute("pragma user_version = 7")
+    db.conn.commit()
+    db.close()
+    db = open_database(path)
+    assert rows(db, "select reason, urls from skipped_counts order by urls desc, reason") == [
+        (HOST_BLOCKED, 3), (REFUSED_ADDRESS, 2), (REDIRECT_TO_REFUSED_ADDRESS, 2), (WORK_PLAN, 1)]
+    db.close()
+
+
+# -- merge: each URL's latest skip -------------------------------------------------------------
+
+def archive_of_one_run(path, started: str, skips) -> None:
+    """A database whose one run (started then) skipped ``skips``: (URL, reason, detail)."""
+    db = open_database(path)
+    run_id = start_run(db, "reports")
+    db.execute("update crawl_runs set started = ? where id = ?", [started, run_id])
+    for url, reason, detail in skips:
+        record_skipped(db, url=f"http://127.0.0.1:9/{url}", title=None, reason=reason, detail=detail,
+                       found_on=None, run_id=run_id)
+    finish_run(db, run_id, status="finished", stats={})
+    db.close()
+
+
+def test_merge_keeps_each_urls_latest_skip_in_either_order(tmp_path):
+    from archive.merge import merge_databases
+
+    earlier, later = tmp_path / "earlier.db", tmp_path / "later.db"
+    archive_of_one_run(earlier, "2026-01-01T00:00:00.000Z", [
+        ("a", WORK_PLAN, None), ("b", HOST_BLOCKED, "HTTP 403: 3 refusals in a row"), ("c", ROBOTS, None)])
+    archive_of_one_run(later, "2026-01-02T00:00:00.000Z", [
+        ("a", STATISTICS, None), ("b", REFUSED_ADDRESS, "10.0.0.5 is a private address"), ("d", ROBOTS, None)])
+    latest = [("a", STATISTICS, None, "2026-01-02T00:00:00.000Z"),
+              ("b", REFUSED_ADDRESS, "10.0.0.5 is a private address", "2026-01-02T00:00:00.000Z"),
+              ("c", ROBOTS, None, "2026-01-01T00:00:00.000Z"),
+              ("d", ROBOTS, None, "2026-01-02T00:00:00.000Z")]
+    skipped = ("select substr(s.url, 20), s.reason, s.detail, r.started from skipped s "
+               "join crawl_runs r on r.id = s.run_id order by s.url")
+    counts = ("select r.started, k.reason, k.urls from skipped_counts k join crawl_runs r on r.id = k.run_id "
+              "order by 1, 2")
+    for order in ([earlier, later], [later, earlier]):
+        out = tmp_path / f"{order[0].stem}-first.db"
+        merge_databases(out, order)
+        again = merge_databases(out, [*order, earlier])
+        assert again.total == 0
+        db = open_database(out)
+        assert rows(db, skipped) == latest, order
+        # Each run's own skips are as it counted them, whichever run holds a URL's row now.
+        assert rows(db, counts) == sorted([
+            ("2026-01-01T00:00:00.000Z", WORK_PLAN, 1), ("2026-01-01T00:00:00.000Z", HOST_BLOCKED, 1),
+            ("2026-01-01T00:00:00.000Z", ROBOTS, 1),
+            ("2026-01-02T00:00:00.000Z", STATISTICS, 1), ("2026-01-02T00:00:00.000Z", REFUSED_ADDRESS, 1),
+            ("2026-01-02T00:00:00.000Z", ROBOTS, 1)]), order
+        db.close()
+
+
+def test_merge_splits_the_reasons_of_an_input_older_than_schema_10(tmp_path):
+    from archive.merge import merge_databases
+
+    old = tmp_path / "old" / "nianbao.db"
+    old.parent.mkdir()
+    db = open_database(old)
+    run_with_old_skips(db, "2026-01-01T00:00:00.000Z")
+    db.close()
+    schema_9(old).close()
+    out = tmp_path / "nianbao.db"
+    merge_databases(out, [old])
+    assert merge_databases(out, [old]).total == 0
+    db = open_database(out)
+    assert rows(db, "select url, reason, detail from skipped order by url") == [
+        (f"http://127.0.0.1:9/{url}", now, detail) for url, _, now, detail in OLD_SKIPS]
+    assert rows(db, "select reason, urls from skipped_counts order by urls desc, reason") == [
+        (HOST_BLOCKED, 3), (REFUSED_ADDRESS, 2), (REDIRECT_TO_REFUSED_ADDRESS, 2), (WORK_PLAN, 1)]
     db.close()

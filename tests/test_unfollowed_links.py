@@ -23,6 +23,7 @@ import pytest
 
 from conftest import run_crawl_subprocess
 
+from archive.skip_reasons import REDIRECT_TO_REFUSED_ADDRESS
 from crawler.spiders.reports import NOT_A_URL, PAST_THE_BOUND, TOO_LONG
 
 HOST = "127.0.0.63"
@@ -240,5 +241,8 @@ def test_the_progress_line_and_the_summary_count_the_rows_of_the_run(crawl):
     assert progress_counts(crawl["stderr"]) == {key: rows[key] for key in ("pages", "reports", "skipped", "errors")}
     assert rows["by reason"]["disallowed by robots.txt"] == 1
     assert rows["by reason"]["work plan (工作要点)"] == 1
-    (refused,) = [reason for reason in rows["by reason"] if "127.0.0.64" in reason]
-    assert rows["by reason"][refused] == 1
+    assert rows["by reason"][REDIRECT_TO_REFUSED_ADDRESS] == 1
+    # Where it led is the row's detail, not its reason: no address in the summary's lines.
+    assert db.execute("select detail from skipped where reason = ?", [REDIRECT_TO_REFUSED_ADDRESS]).fetchall() == [
+        (f"{REFUSED_TARGET}: 127.0.0.64 is a loopback address",)]
+    assert "127.0.0.64" not in summary

@@ -24,9 +24,10 @@ import zlib
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.skip_reasons import HOST_BLOCKED
 from parsers import decode_http_body
 
-from ..blocking import dropped_reason, host_blocks
+from ..blocking import host_blocks
 from ..drops import HostBlocked, drop, host_of
 
 # Challenge pages are small and their markers sit in <head>; don't scan megabytes.
@@ -119,7 +120,7 @@ class ChallengeMiddleware:
         self.blocks.note_site(request)
         block = self.blocks.block_of(request)
         if block is not None:
-            drop(self.crawler, request, HostBlocked, dropped_reason(block))
+            drop(self.crawler, request, HostBlocked, HOST_BLOCKED, detail=block.reason)
         return None
 
     def response_downloaded(self, response, request, spider=None):

@@ -5,7 +5,9 @@ refused), a request is dropped before it is sent when its host is an address lit
 policy refuses, or a host name the resolver already refused in this run; a host name's first
 refused lookup fails the download, and that failure is turned into the same drop here. A
 redirected request passes here again (RedirectMiddleware schedules it anew), so a 3xx to such
-an address is refused too, and recorded against the URL first asked for.
+an address is refused too, and recorded against the URL first asked for. The row's reason is
+one of two sentences (archive/skip_reasons.py); which address, and where a redirect led, is
+its ``detail``.
 
 Sits at 555: in the request path after robots.txt (100), whose fetch for such a host is
 dropped here like any request (silently: robots.txt fetches are not recorded); in the
@@ -22,7 +24,9 @@ import logging
 from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from twisted.internet.error import DNSLookupError
 
-from ..drops import PrivateAddressRefused, drop, host_of
+from archive.skip_reasons import REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
+
+from ..drops import PrivateAddressRefused, drop, host_of, said
 from ..private_addresses import AddressPolicy, a_kind, literal_address, proxy_hosts, refused_names
 
 logger = logging.getLogger(__name__)
@@ -30,12 +34,13 @@ logger = logging.getLogger(__name__)
 SETTING = "NIANBAO_REFUSE_PRIVATE_ADDRESSES"
 
 
-def refused_reason(request, why: str) -> tuple[str, str]:
-    """(URL the row belongs to, reason): a redirect's refusal belongs to the URL first asked for."""
+def refused_reason(request, why: str) -> tuple[str, str, str]:
+    """(URL the row belongs to, reason, detail): a redirect's refusal belongs to the URL first
+    asked for, and its detail says where it led."""
     chain = request.meta.get("redirect_urls")
     if chain:
-        return chain[0], f"redirects to {request.url}: {why}: not fetched ({SETTING})"
-    return request.url, f"{why}: not fetched ({SETTING})"
+        return chain[0], REDIRECT_TO_REFUSED_ADDRESS, f"{request.url}: {why}"
+    return request.url, REFUSED_ADDRESS, why
 
 
 class PrivateAddressMiddleware:
@@ -75,6 +80,6 @@ class PrivateAddressMiddleware:
         return None
 
     def _refuse(self, request, why: str):
-        url, reason = refused_reason(request, why)
-        logger.warning("Refused %s: %s", request.url, reason)
-        drop(self.crawler, request, PrivateAddressRefused, reason, url=url)
+        url, reason, detail = refused_reason(request, why)
+        logger.warning("Refused %s: %s", request.url, said(reason, detail))
+        drop(self.crawler, request, PrivateAddressRefused, reason, url=url, detail=detail)

@@ -34,7 +34,8 @@ from ..listing import LinkAsWritten, directory_url, is_url, start_pages
 from ..recognize import classify_title
 from ..site_hosts import belongs_to_site
 
-# Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own).
+# Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own;
+# each a fixed sentence, the URL is the row's: archive/skip_reasons.py).
 UNRELATED_HOST = "on an unrelated host (not followed)"
 NOT_HTTP = "not an http(s) URL (not followed)"
 NOT_A_URL = "not a URL anyone could fetch, e.g. a bracketed host that is no IP address (not followed)"
