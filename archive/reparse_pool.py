@@ -14,9 +14,10 @@ parsed, and the run goes on (it died at that page again on every run before). Pa
 this process (no workers), such a page ends the run, but not the next: ``_parse_here``
 names each page before parsing it, and the next run parses the one named in a worker.
 
-Workers leave signals to the parent (Ctrl-C reaches the whole process group; a crawl
-closing on SIGTERM still wants the pages in flight parsed) and die with it: the kernel
-kills a worker whose parent is gone (Linux), so a parent killed outright leaves none behind.
+Workers leave signals to the parent (Ctrl-C and a lost terminal's SIGHUP reach the whole
+process group; a crawl closing on SIGTERM still wants the pages in flight parsed) and die
+with it: the kernel kills a worker whose parent is gone (Linux), so a parent killed outright
+leaves none behind.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from itertools import islice
 from pathlib import Path
 
 import sqlite_utils
+
+from nianbao.stop_signals import ignore_stop_signals
 
 from . import raw_store
 from .snapshots import DamagedBody, read_snapshot
@@ -143,8 +146,7 @@ _worker_db: sqlite_utils.Database | None = None
 
 def _init_worker(files, parent: int) -> None:
     global _worker_db
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ignore_stop_signals()
     signal.set_wakeup_fd(-1)  # the parent's event loop pipe, inherited by the fork: not ours
     _die_with(parent)
     _worker_db = open_read_only(files)
