@@ -379,7 +379,7 @@ def alive(pid: int) -> bool:
 @pytest.mark.parametrize("command, target, signum", [
     (["reparse", "--force", "--workers", "0"], "archive.reparse_pool:parse_one", signal.SIGTERM),  # parsing here
     (["reparse", "--force", "--workers", "1"], "archive.reparse_pool:parse_one", signal.SIGTERM),  # its worker parsing
-    (["reparse", "--force", "--workers", "1"], "archive.reparse_pool:parse_one", signal.SIGHUP),   # to the process group
+    (["reparse", "--force", "--workers", "1"], "archive.reparse_pool:parse_one", signal.SIGHUP),  # to the group
     (["reparse", "--force", "--workers", "1"], "archive.reparse_runs:record_change", signal.SIGTERM),  # writing a batch
     (["export", "--table", "cells", "-o", "OUT/cells.csv"], "archive.export:export_csv", signal.SIGTERM),
     (["export-warc", "-o", "OUT/nianbao.warc.gz"], "archive.warc:write_exchange", signal.SIGTERM),
