@@ -14,9 +14,12 @@ parsed, and the run goes on (it died at that page again on every run before). Pa
 this process (no workers), such a page ends the run, but not the next: ``_parse_here``
 names each page before parsing it, and the next run parses the one named in a worker.
 
-Workers leave signals to the parent (Ctrl-C reaches the whole process group; a crawl
-closing on SIGTERM still wants the pages in flight parsed) and die with it: the kernel
-kills a worker whose parent is gone (Linux), so a parent killed outright leaves none behind.
+Workers leave signals to the parent (Ctrl-C and a lost terminal's SIGHUP reach the whole
+process group; a crawl closing on SIGTERM still wants the pages in flight parsed) and die
+with it: the kernel kills a worker whose parent is gone (Linux), so a parent killed outright
+leaves none behind. A ``parse_ids`` cut short (Ctrl-C, SIGTERM: the reparse stops) kills its
+workers at once rather than wait for pages whose results nobody will read (a large PDF can
+take minutes, past a unit's stop timeout).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from itertools import islice
 from pathlib import Path
 
 import sqlite_utils
+
+from nianbao.stop_signals import ignore_stop_signals
 
 from . import raw_store
 from .snapshots import DamagedBody, read_snapshot
@@ -131,6 +136,14 @@ class ParsePool:
         """Stop the workers: tasks not started are cancelled, ``wait`` for the running ones."""
         self.executor.shutdown(wait=wait, cancel_futures=True)
 
+    def kill(self) -> None:
+        """Stop the workers now, without the results of the tasks they are running."""
+        # The executor's own list of its processes: no public way before Python 3.14's terminate_workers().
+        workers = list((self.executor._processes or {}).values())
+        for worker in workers:
+            worker.kill()
+        self.executor.shutdown(wait=True, cancel_futures=True)  # its manager thread sees them gone, and ends
+
     def __enter__(self) -> "ParsePool":
         return self
 
@@ -143,8 +156,7 @@ _worker_db: sqlite_utils.Database | None = None
 
 def _init_worker(files, parent: int) -> None:
     global _worker_db
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ignore_stop_signals()
     signal.set_wakeup_fd(-1)  # the parent's event loop pipe, inherited by the fork: not ours
     _die_with(parent)
     _worker_db = open_read_only(files)
@@ -214,9 +226,10 @@ def parse_ids(db: sqlite_utils.Database, ids, workers: int = 0, window: int | No
             pending.popleft()
             yield from parsed
     finally:
-        for _, future in pending:
-            future.cancel()
-        pool.close()
+        if pending:  # cut short (Ctrl-C, SIGTERM, the reader stopped): nobody reads what is in flight
+            pool.kill()
+        else:
+            pool.close()
 
 
 def _parse_here(db: sqlite_utils.Database, ids):
@@ -282,12 +295,16 @@ def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
     held = []  # results not handed on while the last pages died
     deaths = 0
     pool = ParsePool(db, 1)
+    parsing = False  # a page is in the worker
     try:
         for snapshot_id in ids:
             try:
+                parsing = True
                 held += pool.submit([snapshot_id]).result()
+                parsing = False
                 deaths = 0
             except BrokenProcessPool:
+                parsing = False
                 pool.close(wait=False)
                 deaths += 1
                 if deaths >= MAX_DEATHS_IN_A_ROW:
@@ -299,7 +316,10 @@ def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
             held = []
         yield from held
     finally:
-        pool.close()
+        if parsing:  # cut short (Ctrl-C, SIGTERM) while the worker parses a page nobody will read
+            pool.kill()
+        else:
+            pool.close()
 
 
 def _worker_died(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:

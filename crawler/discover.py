@@ -133,7 +133,7 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
     pages are archived in DATA_DIR/nianbao.db (raw bodies in ``archive_db`` when given),
     opened before the walk starts so that its errors reach the caller (``run.prepare_archive``).
 
-    Ctrl-C or SIGTERM closes the walk as it closes a crawl (crawler/interrupts.py) and raises
+    Ctrl-C, SIGTERM or SIGHUP closes the walk as it closes a crawl (crawler/interrupts.py) and raises
     ``Interrupted``: the columns found so far are not all the site's, and are not returned."""
     path = Path(data_dir) / DATABASE_NAME
     with Interrupts() as interrupts:
@@ -145,5 +145,5 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
         failed[0].raiseException()
     if interrupts.count:
         raise Interrupted(f"{interrupts.name}: the walk from {url} stopped before its end, its report columns "
-                          "not all found (the pages it fetched are archived)")
+                          "not all found (the pages it fetched are archived)", interrupts.signum)
     return crawler.spider.entries()

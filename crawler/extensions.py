@@ -75,7 +75,7 @@ def crawl_archive(crawler) -> CrawlArchive:
 
 DISK_FULL = "disk_full"  # the close reason of a crawl stopped by a full disk
 # A run's status from the crawl's close reason: Scrapy closes with "shutdown" when stopped from
-# outside (Ctrl-C, SIGTERM: crawler/interrupts.py); the next crawl resumes an interrupted run.
+# outside (Ctrl-C, SIGTERM, SIGHUP: crawler/interrupts.py); the next crawl resumes an interrupted run.
 RUN_STATUS = {"finished": "finished", "shutdown": "interrupted"}
 
 

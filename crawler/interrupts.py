@@ -1,8 +1,9 @@
-"""Ctrl-C (SIGINT) and SIGTERM while a crawl runs: the run ends ``interrupted``, and the
-next crawl of the archive resumes it, as it resumes a run killed outright.
+"""Ctrl-C (SIGINT), SIGTERM and SIGHUP while a crawl runs: the run ends ``interrupted``, and
+the next crawl of the archive resumes it, as it resumes a run killed outright.
 
 ``run_crawl`` holds ``Interrupts`` from its first line to its last, in place of Scrapy's
-and Twisted's handlers (which it starts the reactor without):
+and Twisted's handlers (which it starts the reactor without) and of the command's
+(nianbao/stop_signals.py: a signal the command was started ignoring stays ignored):
 
 - a signal before the crawl opens its run: nothing is recorded, ``run_crawl`` raises
   ``Interrupted``;
@@ -30,14 +31,20 @@ import signal
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
+from nianbao.stop_signals import STOP_SIGNALS
+
 logger = logging.getLogger(__name__)
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOPPED_BY = "nianbao/stopped_by"  # stats key: the signal that stopped the crawl
 
 
 class Interrupted(Exception):
-    """A signal came before the crawl opened its run: nothing was recorded."""
+    """A signal came before the crawl opened its run: nothing was recorded (or, from
+    discover, before the walk ended). ``signum``: the signal."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
 
 
 class CutShort(BaseException):
@@ -52,7 +59,7 @@ class CutShort(BaseException):
 
 
 class Interrupts:
-    """SIGINT and SIGTERM for the length of a ``with`` block (see the module's docstring)."""
+    """SIGINT, SIGTERM and SIGHUP for the length of a ``with`` block (see the module's docstring)."""
 
     def __init__(self):
         self.signum: int | None = None  # the first signal received
@@ -69,8 +76,9 @@ class Interrupts:
         return signal.Signals(self.signum).name if self.signum else None
 
     def __enter__(self) -> "Interrupts":
-        for signum in SIGNALS:
-            self._previous[signum] = signal.signal(signum, self._received)
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's SIGHUP stays ignored
+                self._previous[signum] = signal.signal(signum, self._received)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -82,7 +90,7 @@ class Interrupts:
     def check(self) -> None:
         """Raise ``Interrupted`` if a signal came (call before the crawl records anything)."""
         if self.count:
-            raise Interrupted("interrupted before the crawl started: nothing was recorded")
+            raise Interrupted("interrupted before the crawl started: nothing was recorded", self.signum)
 
     def watch(self, crawler) -> None:
         """Stop ``crawler`` on a signal once the reactor runs (at once, if one came already)."""

@@ -4,7 +4,7 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
 - an entry of the registry was refused (crawler/registry/): it was not crawled, the others were
   (the check ``registry`` is listed only then);
-- the crawl did not finish (interrupted by Ctrl-C or SIGTERM, or closed for another reason);
+- the crawl did not finish (interrupted by Ctrl-C, SIGTERM or SIGHUP, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
 - a site that yielded reports in an earlier run has yielded none since: every night until it
   yields again, saying when it last did and for how many runs it has not;

@@ -148,7 +148,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     Blocks until the crawl ends. Twisted's reactor cannot be restarted, so call this
     once per process. Raises ``archive.run_lock.ArchiveLocked`` when another crawl is
     running on the same archive, and what ``prepare_archive`` raises for a database that cannot
-    be opened, before the crawl starts. Ctrl-C or SIGTERM closes the crawl early and its run is
+    be opened, before the crawl starts. Ctrl-C, SIGTERM or SIGHUP closes the crawl early and its run is
     recorded ``interrupted`` (``crawler.interrupts``): the next crawl resumes it; one that
     comes before the run is opened raises ``crawler.interrupts.Interrupted`` (nothing
     recorded). At the end the run's checks (``crawler.monitoring``) are stored with its
@@ -156,7 +156,7 @@ def run_crawl(sites: list[dict], data_dir, profile: str = "polite", overrides: d
     without them (any of the errors above, a full disk, a crash) calls them with its error.
     """
     started = utc_now()
-    with Interrupts() as interrupts:  # Ctrl-C and SIGTERM: the run ends `interrupted`
+    with Interrupts() as interrupts:  # Ctrl-C, SIGTERM, SIGHUP: the run ends `interrupted`
         try:
             settings = crawl_settings(data_dir, profile, overrides)
         except ValueError as exc:  # an unknown profile, a setting that cannot be read

@@ -12,10 +12,8 @@ EXIT_OK = 0
 EXIT_CHECKS_FAILED = 3  # the run finished, not cleanly: a crawl's checks failed; pages a reparse could not parse
 EXIT_CRAWL_FAILED = 4  # the run stopped before its end; the same command again continues it
 EXIT_LOCKED = 75  # another crawl or reparse holds the archive: nothing done (EX_TEMPFAIL: try again later)
-# What Ctrl-C makes a command exit with (__main__.py says it while the command line itself is
-# still loading): 130 (128 + SIGINT, as a shell reports a command the signal ended), but 4
-# for crawl and demo (the crawl stopped before its end, with nothing recorded when it had
-# not started).
-EXIT_INTERRUPTED = 130
+# Ctrl-C, SIGTERM or SIGHUP makes a command exit with 128 + the signal's number (130, 143,
+# 129: nianbao/stop_signals.py), but crawl and demo with 4 (the crawl stopped before its end,
+# with nothing recorded when it had not started).
 CRAWL_COMMANDS = ("crawl", "demo")
 NOTHING_RECORDED = "interrupted before the crawl started: nothing was recorded"

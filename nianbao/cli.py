@@ -19,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from . import (CRAWL_COMMANDS, EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED,
-               NOTHING_RECORDED, __version__)
+from . import CRAWL_COMMANDS, EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, NOTHING_RECORDED, __version__
+from .stop_signals import aborted, ignore_stop_signals, signal_of, stopped_status
 
 DATABASE_NAME = "nianbao.db"
 
@@ -132,13 +132,13 @@ class Nianbao(click.Group):
         try:
             from archive.raw_store import RawStoreError
             from archive.schema import NOT_OPENED
-        except KeyboardInterrupt:
-            _interrupted(ctx.meta["nianbao.command"])
+        except KeyboardInterrupt as interrupt:
+            _interrupted(ctx.meta["nianbao.command"], interrupt)
 
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:  # Ctrl-C in a command that does not say more itself (reparse does)
-            _interrupted(ctx.meta["nianbao.command"])
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP in a command that does not say more itself
+            _interrupted(ctx.meta["nianbao.command"], interrupt)
         except RawStoreError as exc:
             raise click.ClickException(str(exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -159,14 +159,15 @@ class Nianbao(click.Group):
             sys.exit(128 + signal.SIGPIPE)
 
 
-def _interrupted(command: str | None):
-    """Ctrl-C: one line, as __main__.py says it while the command line loads. crawl and demo
-    exit 4, as when stopped before their crawl started; the others say click's word, with the
-    status a shell gives a command that SIGINT ended (click's own is 1)."""
+def _interrupted(command: str | None, interrupt: KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP (stop_signals.py): one line, as __main__.py says it while the
+    command line loads. crawl and demo exit 4, as when stopped before their crawl started; the
+    others say click's word, with the status a shell gives a command the signal ended (click's
+    own is 1)."""
     if command in CRAWL_COMMANDS:
         raise _interrupted_before_the_crawl()
-    click.echo("Aborted!", err=True)
-    sys.exit(EXIT_INTERRUPTED)
+    click.echo(aborted(interrupt), err=True)
+    sys.exit(stopped_status(signal_of(interrupt)))
 
 
 def _stdout_is_broken() -> bool:
@@ -252,7 +253,7 @@ def _this_command() -> str:
 def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     """Run the crawl of ``crawl`` and ``demo``, print the run's summary and end-of-run checks,
     and return the exit status they give (crawler/monitoring.py): 4 for a run interrupted by
-    Ctrl-C or SIGTERM, with a line saying so. A crawl that cannot run is one ``Error:`` line:
+    Ctrl-C, SIGTERM or SIGHUP, with a line saying so. A crawl that cannot run is one ``Error:`` line:
     exit 75 when another crawl holds DATA, 4 when interrupted before it opened its run."""
     from archive.run_lock import ArchiveLocked
     from archive.runs import format_summary, run_counts
@@ -275,7 +276,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
             f"(`nianbao runs {exc.run_id}` shows the run)") from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl has ended: what is left is printing it
+    ignore_stop_signals()  # the crawl has ended: what is left is printing it
     db = open_database(database_path(data_dir))
     run = db["crawl_runs"].get(run_id)
     click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
@@ -318,7 +319,7 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
 
     One crawl at a time per archive. At the end the run is checked (crawler/monitoring.py)
     and the exit status tells a scheduler how it went: 0 ok, 3 checks failed, 4 the crawl
-    stopped early (Ctrl-C, SIGTERM: the next crawl resumes it), 75 another crawl is running
+    stopped early (Ctrl-C, SIGTERM, SIGHUP: the next crawl resumes it), 75 another crawl is running
     on DATA (nothing done), 1 an error.
 
     Settings (crawler/settings.py lists them) come from this command's options, then
@@ -432,7 +433,7 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
     except (Interrupted, ArchiveLocked) as exc:  # Ctrl-C: no entries, which would be taken for the site's
         error = click.ClickException(str(exc))
-        error.exit_code = EXIT_INTERRUPTED if isinstance(exc, Interrupted) else EXIT_LOCKED
+        error.exit_code = stopped_status(exc.signum) if isinstance(exc, Interrupted) else EXIT_LOCKED
         raise error from None
     except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
         raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
@@ -564,7 +565,7 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
     (or nothing to do), 3 finished but some pages could not be parsed, 4 stopped before
     its end (workers dying on page after page, the archive kept locked by another
     program: run again to continue), 75 a crawl or another reparse holds DATA (nothing
-    done), 130 Ctrl-C (run again to continue), 1 an error.
+    done), 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (run again to continue), 1 an error.
 
     \b
     Example:
@@ -583,11 +584,11 @@ def reparse(data_dir, archive_db, workers, site, since, force, silent):
             with _progressbar(job.todo, "Reparsing", silent) as update:
                 try:
                     summary = job.run(progress=update)
-                except (KeyboardInterrupt, ReparseStopped) as exc:
+                except (KeyboardInterrupt, ReparseStopped) as exc:  # Ctrl-C, SIGTERM, SIGHUP; or stopped
                     click.echo("", err=True)
                     click.echo(format_summary(job.summary()))
                     if isinstance(exc, KeyboardInterrupt):
-                        sys.exit(EXIT_INTERRUPTED)
+                        sys.exit(stopped_status(signal_of(exc)))
                     raise
     except ReparseError as exc:
         raise _reparse_error(exc) from None
@@ -677,7 +678,8 @@ def serve(data_dir, host, port, archive_db):
     charts (/-/charts) and every report's raw page as captured (/-/raw/ID, scripts off).
 
     The schema is brought up to date first (archive/schema.py migrates an older database).
-    Ctrl-C (or SIGTERM) stops it and leaves DATA as it found it (no nianbao.db-wal, -shm).
+    Ctrl-C (or SIGTERM, SIGHUP) stops it, with exit status 0, and leaves DATA as it found it
+    (no nianbao.db-wal, -shm).
 
     \b
     Example:

@@ -1,6 +1,7 @@
 """Ctrl-C (SIGINT) during `nianbao demo` and `nianbao crawl`: no traceback, exit status 4
 (the crawl stopped early), the run recorded `interrupted` when one was opened, and a line
-saying that running again resumes it.
+saying that running again resumes it. Then Ctrl-C in the other commands, and SIGTERM and
+SIGHUP from outside, which every command meets as it meets Ctrl-C.
 
 To hit each moment exactly, the command's own process sends itself SIGINT, as the terminal
 would, when a named function is called (a driver patches it and then runs the command).
@@ -11,10 +12,12 @@ pages, and crawls again to see the run resumed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ import pytest
 DRIVER = """
 import importlib, os, signal, sys
 
-target, nth = sys.argv[1], int(sys.argv[2])
+target, nth, signum = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 module, _, attribute = target.partition(":")
 owner = importlib.import_module(module)
 *path, name = attribute.split(".")
@@ -34,23 +37,24 @@ real, calls = getattr(owner, name), []
 def interrupted(*args, **kwargs):
     calls.append(1)
     if len(calls) == nth:
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C
+        os.kill(os.getpid(), signum)  # Ctrl-C, or the signal given
     return real(*args, **kwargs)
 
 
 setattr(owner, name, interrupted)
 from nianbao.cli import cli
 
-cli(sys.argv[3:], prog_name="nianbao")
+cli(sys.argv[4:], prog_name="nianbao")
 """
 
 INTERRUPTED = "Interrupted: run 1 stopped before its end; run the same command again to resume it."
 
 
-def interrupted_at(env, target: str, nth: int, *args):
-    """``nianbao ARGS``, sending itself SIGINT at the ``nth`` call of ``target`` (module:attribute)."""
-    return subprocess.run([sys.executable, "-c", DRIVER, target, str(nth), *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=120)
+def interrupted_at(env, target: str, nth: int, *args, signum=signal.SIGINT):
+    """``nianbao ARGS``, sending itself SIGINT (or ``signum``) at the ``nth`` call of ``target``
+    (module:attribute)."""
+    return subprocess.run([sys.executable, "-c", DRIVER, target, str(nth), str(int(signum)), *map(str, args)],
+                          env=env, capture_output=True, text=True, timeout=120)
 
 
 def runs(data):
@@ -287,23 +291,25 @@ def test_ctrl_c_in_a_command_at_work_is_one_line_and_changes_nothing(guarded_env
         assert db.execute("select * from checks order by id").fetchall() == before
 
 
-def test_discover_interrupted_gives_no_entries(guarded_env, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_discover_interrupted_gives_no_entries(guarded_env, tmp_path, signum):
     """Ctrl-C while discover walks a site: the columns found so far are not the site's, so
     none are printed (they were, as if the walk had ended, with exit status 0); while Scrapy
-    builds the walk, no traceback of Twisted's."""
+    builds the walk, no traceback of Twisted's. SIGTERM alike, with its own status."""
     from portal import DemoPortal
 
     with DemoPortal() as portal:
         home = portal.start_url.split("/zwgk/")[0] + "/"
         walking = interrupted_at(guarded_env, "crawler.middlewares.snapshots:store_snapshot", 1, "discover", home,
-                                 "--data", tmp_path / "walking", "--profile", "test")
+                                 "--data", tmp_path / "walking", "--profile", "test", signum=signum)
         starting = interrupted_at(guarded_env, "crawler.discover:DiscoverSpider.__init__", 1, "discover", home,
-                                  "--data", tmp_path / "starting", "--profile", "test")
+                                  "--data", tmp_path / "starting", "--profile", "test", signum=signum)
     for result in (walking, starting):
         assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr, result.stderr[-3000:]
-        assert result.returncode == 130 and result.stdout == ""
-    assert walking.stderr.splitlines()[-1] == (f"Error: SIGINT: the walk from {home} stopped before its end, its "
-                                               "report columns not all found (the pages it fetched are archived)")
+        assert result.returncode == 128 + signum and result.stdout == ""
+    assert walking.stderr.splitlines()[-1] == (f"Error: {signal.Signals(signum).name}: the walk from {home} stopped "
+                                               "before its end, its report columns not all found (the pages it "
+                                               "fetched are archived)")
 
 
 @pytest.mark.parametrize("fmt, target", [("csv", "archive.export:export_csv"),
@@ -318,3 +324,122 @@ def test_an_export_cut_short_leaves_the_previous_file_as_it_was(guarded_env, tmp
     assert (result.returncode, result.stderr.splitlines()[-1]) == (130, "Aborted!")
     assert output.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == [output.name]  # no .partial left
+
+
+# ---- SIGTERM (`systemctl stop`) and SIGHUP (the terminal gone) from outside -----------------
+
+HOLDING_DRIVER = """
+import importlib, os, sys, time
+
+target, reached = sys.argv[1], sys.argv[2]
+module, _, attribute = target.partition(":")
+owner = importlib.import_module(module)
+real = getattr(owner, attribute)
+
+
+def held(*args, **kwargs):
+    if not os.path.exists(reached):  # the first call: say so, then wait there for the signal
+        with open(reached, "w") as note:
+            note.write(str(os.getpid()))
+        time.sleep(3600)
+    return real(*args, **kwargs)
+
+
+setattr(owner, attribute, held)
+sys.argv = ["nianbao", *sys.argv[3:]]
+from nianbao.__main__ import main
+
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory, run_nianbao):
+    """The demo portal crawled once (5 reports), to stop commands over."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    run_nianbao("demo", "--data", data, "--profile", "test")
+    return data
+
+
+def database_rows(path) -> dict:
+    """Every table's rows, but reparse_runs (where a stopped reparse records itself)."""
+    with sqlite3.connect(path) as db:
+        names = [name for (name,) in db.execute("select name from sqlite_master where type = 'table'")]
+        return {name: sorted(db.execute(f"select * from [{name}]").fetchall(), key=repr)
+                for name in names if name != "reparse_runs"}
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("command, target, signum", [
+    (["reparse", "--force", "--workers", "0"], "archive.reparse_pool:parse_one", signal.SIGTERM),  # parsing here
+    (["reparse", "--force", "--workers", "1"], "archive.reparse_pool:parse_one", signal.SIGTERM),  # its worker parsing
+    (["reparse", "--force", "--workers", "1"], "archive.reparse_pool:parse_one", signal.SIGHUP),  # to the group
+    (["reparse", "--force", "--workers", "1"], "archive.reparse_runs:record_change", signal.SIGTERM),  # writing a batch
+    (["export", "--table", "cells", "-o", "OUT/cells.csv"], "archive.export:export_csv", signal.SIGTERM),
+    (["export-warc", "-o", "OUT/nianbao.warc.gz"], "archive.warc:write_exchange", signal.SIGTERM),
+    (["export-wacz", "-o", "OUT/nianbao.wacz"], "archive.wacz:_write_pages", signal.SIGTERM),
+    (["merge", "OUT/nianbao.db", "DATA/nianbao.db"], "archive.merge:_copy_table", signal.SIGTERM),
+    (["verify"], "archive.verify:_bodies", signal.SIGTERM),
+    (["rebuild-wide-tables"], "archive.wide_tables:_insert_sql", signal.SIGTERM),  # a table deleted
+    (["rebuild-cross-checks"], "archive.cross_checks:due_checks", signal.SIGTERM),  # R6/R7 deleted
+], ids=["reparse-w0", "reparse-w1", "reparse-w1-sighup", "reparse-writing", "export", "export-warc", "export-wacz",
+        "merge", "verify", "rebuild-wide-tables", "rebuild-cross-checks"])
+def test_a_stop_signal_from_outside_ends_a_command_as_ctrl_c_does(guarded_env, tmp_path, demo_archive, command,
+                                                                   target, signum):
+    """SIGTERM killed every command but crawl, demo and serve outright: a reparse's run stayed
+    `running` with no summary, exports left their .partial file and the database its -wal and
+    -shm. Now each ends as on Ctrl-C, with 128 + the signal's number, and leaves nothing
+    behind; a reparse's worker is stopped at once, not waited for. The signal comes from
+    outside once the command has reached ``target`` (it waits there); SIGHUP, as a terminal
+    sends it, to the whole process group."""
+    data, out, tmp = tmp_path / "data", tmp_path / "out", tmp_path / "tmp"
+    shutil.copytree(demo_archive, data)
+    out.mkdir()
+    tmp.mkdir()
+    before = database_rows(data / "nianbao.db")
+    files = sorted(p.name for p in data.iterdir())
+    reached = tmp_path / "reached"
+    args = [arg.replace("OUT", str(out)).replace("DATA", str(data)) for arg in command]
+    if command[0] != "merge":
+        args += ["--data", str(data)]
+    process = subprocess.Popen([sys.executable, "-c", HOLDING_DRIVER, target, str(reached), *args],
+                               env={**guarded_env, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not reached.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert reached.exists(), process.communicate()[1][-3000:]
+        if signum == signal.SIGHUP:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=120)  # a worker waited for would hold it for an hour
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert process.returncode == 128 + signum, stderr[-3000:]
+    assert not alive(int(reached.read_text()))  # the command, or the worker it was waiting for
+    if command[0] == "reparse":
+        assert "status:               interrupted; run the same command again to continue" in stdout
+        with sqlite3.connect(data / "nianbao.db") as db:
+            assert db.execute("select status from reparse_runs").fetchall() == [("interrupted",)]
+    else:
+        assert stderr.splitlines()[-1] == f"Aborted! ({signal.Signals(signum).name})"
+    assert database_rows(data / "nianbao.db") == before  # the batch, table or checks rolled back
+    assert sorted(p.name for p in data.iterdir()) == files  # no -wal, -shm, .parsing note, .partial
+    assert (data / "nianbao.db.lock").read_text() == ""  # the lock left free
+    assert list(tmp.iterdir()) == []
+    if command[0] == "merge":  # the input's one transaction rolled back
+        assert [p.name for p in out.iterdir()] == ["nianbao.db"]
+        with sqlite3.connect(out / "nianbao.db") as db:
+            assert db.execute("select count(*) from snapshots").fetchone() == (0,)
+    else:
+        assert list(out.iterdir()) == []

@@ -106,7 +106,7 @@ def test_second_crawl_refuses_then_a_killed_crawls_lock_is_cleared(gated_portal,
         assert db.execute("select count(*) from reports").fetchone()[0] == 5
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])  # `systemctl stop`; Ctrl-C
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])  # `systemctl stop`; Ctrl-C; ssh gone
 def test_a_crawl_stopped_by_a_signal_is_interrupted_exits_4_and_the_next_crawl_resumes_it(
         gated_portal, guarded_env, tmp_path, signum):
     portal, site = gated_portal

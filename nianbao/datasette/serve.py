@@ -6,13 +6,14 @@ here, in the process that then runs Datasette's own ``serve`` command.
 
 Datasette reads through ``mode=ro`` connections, which make ``nianbao.db-wal`` and ``-shm``
 beside a WAL database and cannot remove them, and it leaves them open when it stops. So
-``serve`` closes them once the server has stopped (Ctrl-C, SIGTERM), then a connection that
+``serve`` closes them once the server has stopped (Ctrl-C, SIGTERM, SIGHUP), then a connection that
 may write, opened as ``nianbao verify`` opens one (``raw_store.connect_read_only``) before
 Datasette opened any: closed last, it removes both, and the folder is left as it was found.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import sys
@@ -58,7 +59,13 @@ def datasette_arguments(path, host: str, port: int) -> list[str]:
 
 def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Run Datasette until interrupted (it exits the process when it stops). Call
-    ``prepare_database`` first."""
+    ``prepare_database`` first.
+
+    uvicorn stops the server on SIGINT and SIGTERM, then sends the signal again to the
+    handler it found, which raises KeyboardInterrupt (nianbao/stop_signals.py: SIGTERM too),
+    and uvicorn.run ends on that: the cleaning up below runs either way. SIGHUP (the terminal
+    gone) it does not handle: raised in its event loop, it left the server stopping half-way
+    (a lifespan traceback, at times no end), so it is sent on as SIGTERM."""
     from datasette.cli import cli as datasette_cli
 
     from . import plugin
@@ -67,26 +74,17 @@ def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
     # Opened before Datasette's: where nothing is beside the file, one that may write (and,
     # closed last, removes the -wal and -shm a read made); else read-only, leaving them be.
     closed_last = raw_store.connect_read_only(path)
-    # uvicorn stops the server on SIGTERM, then sends the signal again to the handler it found:
-    # this one, so that the process ends as SIGTERM ends it, but after the cleaning up below.
-    previous = signal.signal(signal.SIGTERM, _terminated)
-    terminated = False
+    hang_up = signal.getsignal(signal.SIGHUP)
+    if hang_up is not signal.SIG_IGN:  # nohup's stays ignored
+        signal.signal(signal.SIGHUP, _as_sigterm)
     try:
         closed_last.execute("select count(*) from sqlite_master")  # opens the WAL it will remove
         datasette_cli.main(args=datasette_arguments(path, host, port), prog_name="datasette")
-    except _Terminated:
-        terminated = True
     finally:
         plugin.close_connections()
         closed_last.close()
-        signal.signal(signal.SIGTERM, previous)
-    if terminated:
-        signal.raise_signal(signal.SIGTERM)
+        signal.signal(signal.SIGHUP, hang_up)
 
 
-class _Terminated(Exception):
-    """SIGTERM while Datasette served."""
-
-
-def _terminated(signum, frame):
-    raise _Terminated
+def _as_sigterm(signum, frame):
+    os.kill(os.getpid(), signal.SIGTERM)

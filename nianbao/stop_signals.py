@@ -1,0 +1,62 @@
+"""The signals that stop a command, handled as one: Ctrl-C (SIGINT), SIGTERM (`systemctl
+stop`, a unit's timeout, `kill`) and SIGHUP (the terminal or ssh session gone).
+
+Python raises ``KeyboardInterrupt`` where a SIGINT lands. ``take_stop_signals`` (the entry
+point, __main__.py, calls it first) makes SIGTERM and SIGHUP raise ``Stopped``, a
+KeyboardInterrupt too, so that every ``except KeyboardInterrupt`` on the way handles all three
+alike: what a command does on Ctrl-C (one line, its run recorded ``interrupted``, its
+transaction rolled back, its ``.partial`` file removed) it does on the others. The command
+then exits with ``stopped_status``: 128 + the signal's number, as a shell reports a command a
+signal ended (130, 143, 129); crawl and demo exit 4 instead (crawler/interrupts.py takes the
+three signals while their crawl runs), and serve and portal 0 (being stopped is their end).
+
+A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored.
+"""
+
+from __future__ import annotations
+
+import signal
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where it lands as Ctrl-C raises KeyboardInterrupt."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def take_stop_signals() -> None:
+    """Make SIGTERM and SIGHUP raise ``Stopped`` in this process (unless ignored)."""
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGINT and signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _raise_stopped)
+
+
+def ignore_stop_signals() -> None:
+    """Ignore all three from now on: a parse worker (its parent decides), or a command whose
+    work is done (what is left is printing it)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def signal_of(interrupt: KeyboardInterrupt) -> int:
+    """The signal that raised ``interrupt``: SIGINT for a KeyboardInterrupt of Python's own."""
+    return getattr(interrupt, "signum", signal.SIGINT)
+
+
+def aborted(interrupt: KeyboardInterrupt) -> str:
+    """The one line a command (not crawl, demo) stopped by a signal ends with: click's word for
+    Ctrl-C, with the signal's name for the others (``Aborted! (SIGTERM)``)."""
+    return f"Aborted! ({interrupt})" if isinstance(interrupt, Stopped) else "Aborted!"
+
+
+def stopped_status(signum: int) -> int:
+    """The exit status of a command (not crawl, demo, serve, portal) that ``signum`` stopped."""
+    return 128 + signum
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
