@@ -172,6 +172,23 @@ def test_a_stopped_serve_leaves_the_data_directory_as_it_found_it(data, tmp_path
     assert sorted(p.name for p in copy.iterdir()) == found
 
 
+def test_a_data_directory_whose_path_a_uri_would_misread_is_served(data, tmp_path, guarded_env):
+    """Datasette opens ``file:{path}?mode=ro`` unescaped: under 'a?b#c%41' it opened (and
+    made) an empty file 'a' and answered "Table not found"."""
+    copy = tmp_path / "a?b#c%41"
+    copy.mkdir()
+    shutil.copy(data / "nianbao.db", copy)
+    process, base = start_datasette(copy, guarded_env)
+    try:
+        assert query(base, "report_list", agency="合作市")
+        assert fetch(f"{base}/-/raw/{snapshot_of(base, '合作市', 2023)}")[0] == 200
+    finally:
+        status, output = stop_datasette(process)
+    assert status == 0, output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a?b#c%41"]  # no stray 'a'
+    assert sorted(p.name for p in copy.iterdir()) == ["nianbao.db"]
+
+
 def snapshot_of(base, agency, year):
     (row,) = query(base, "report_list", agency=agency, year=year)
     return row["snapshot_id"]

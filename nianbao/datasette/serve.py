@@ -9,14 +9,21 @@ beside a WAL database and cannot remove them, and it leaves them open when it st
 ``serve`` closes them once the server has stopped (Ctrl-C, SIGTERM, SIGHUP), then a connection that
 may write, opened as ``nianbao verify`` opens one (``raw_store.connect_read_only``) before
 Datasette opened any: closed last, it removes both, and the folder is left as it was found.
+
+Datasette also opens its databases as URIs it writes without escaping (``file:{path}?mode=ro``):
+a path holding ``?``, ``#`` or ``%`` named another file, an empty one Datasette made, and the
+server answered "Table not found". Such a path is handed over as a symlink in a private
+folder (``uri_safe``); SQLite follows it, so -wal and -shm are still made beside the real file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 from archive import raw_store
@@ -57,6 +64,19 @@ def datasette_arguments(path, host: str, port: int) -> list[str]:
     return args
 
 
+@contextlib.contextmanager
+def uri_safe(path):
+    """``path``, or a symlink to it whose path a URI can hold unescaped, while the block runs."""
+    path = Path(path).resolve()
+    if not set("?#%") & set(str(path)):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="nianbao-serve-") as folder:
+        link = Path(folder) / "nianbao.db"  # the name Datasette calls the database by, as in DATA
+        link.symlink_to(path)
+        yield link
+
+
 def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Run Datasette until interrupted (it exits the process when it stops). Call
     ``prepare_database`` first.
@@ -79,7 +99,8 @@ def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
         signal.signal(signal.SIGHUP, _as_sigterm)
     try:
         closed_last.execute("select count(*) from sqlite_master")  # opens the WAL it will remove
-        datasette_cli.main(args=datasette_arguments(path, host, port), prog_name="datasette")
+        with uri_safe(path) as served:
+            datasette_cli.main(args=datasette_arguments(served, host, port), prog_name="datasette")
     finally:
         plugin.close_connections()
         closed_last.close()
