@@ -1,6 +1,19 @@
 """The archive: raw snapshots in SQLite (store, read, verify, export, reparse) and the
 normalized rows derived from them.
 
+A page's way in, during a crawl:
+- crawler/middlewares/snapshots.py -> snapshots.py ``store_snapshot`` (a 304:
+  ``store_not_modified``): the exchange's row; the body once per digest through raw_store.py
+  (compressed by codecs.py);
+- pipelines/reports.py -> reparse.py ``parse_stored_snapshot``: reparse_pool.py ``parse_one``
+  reads the snapshot back (snapshots.py ``read_snapshot``) and parses it (reparse.py
+  ``parse_snapshot`` -> parsers ``parse_report``); records.py ``store_report`` writes the rows,
+  and through agencies.py, report_groups.py (wide_tables.py) and cross_checks.py what
+  derives from them; links not followed and failures: records.py ``record_skipped``,
+  ``record_error``;
+- the run: runs.py (started and ended by crawler/extensions.py), skipped_counts.py as it ends.
+``nianbao reparse`` takes the same parse path over what is stored (reparse.py ``reparse``).
+
 Raw snapshots
 - schema.py           tables, indexes and views of nianbao.db, and their migrations
 - transactions.py     write transactions that wait for another writer (BEGIN IMMEDIATE)

@@ -102,9 +102,9 @@ def groups_of_url(db, url: str) -> set[int]:
 
 
 def rebuild_report_groups(db) -> None:
-    """Group every version again from scratch (after rows were copied in from another
-    database, whose group ids mean nothing here). Corrections name report versions, so
-    they follow."""
+    """Group every version again from scratch. Corrections name report versions, so they
+    follow. Only the tests call it (that grouping again gives the same groups); ``nianbao
+    merge`` regroups just the versions it copied (``regroup``)."""
     with db.atomic():
         db.execute("update reports set group_id = null")
         wide_tables.forget(db)

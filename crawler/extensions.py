@@ -1,6 +1,7 @@
 """The crawl's link to the archive: one database and one ``crawl_runs`` row per crawl.
 
-The snapshot middleware, the report pipeline and this extension share one
+Whatever in the crawl reads or writes the archive (the middlewares, crawler/drops.py,
+crawler/blocking.py, the report pipeline, crawler/progress.py, this extension) shares one
 ``CrawlArchive`` (one SQLite connection, used from the reactor thread only), found
 through ``crawl_archive(crawler)``.
 

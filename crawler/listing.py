@@ -7,6 +7,10 @@ the next cell. The ``title`` attribute is preferred: anchor text is often cut sh
 An anchor is an item when its link has a document's shape (TRS ``t…_id.html``, Hanweb
 ``art_…html``, gkmlpt ``post_….html``, an attachment) or when a date sits beside it in
 its ``<li>``/``<tr>``: that is how any CMS's list looks, and navigation links carry no date.
+
+Also the URL helpers the crawler shares: a link made absolute or kept as written
+(``link_url``, ``LinkAsWritten``), whether a request can be made for it (``is_url``), a
+column's directory (``directory_url``), and each start page with its fragments (``start_pages``).
 """
 
 from __future__ import annotations

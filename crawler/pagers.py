@@ -1,5 +1,6 @@
-"""Bounded pagers. Each flavour reads its own pager (``crawler.flavours``); this module
-keeps the shared bound and the TRS names older callers import."""
+"""The TRS pager under the names it had before the flavours (``crawler.flavours``), each of
+which reads its own pager. Only tests/test_listing_and_pagers.py imports this module; the
+crawl uses crawler/flavours/trs.py and the bound in crawler/flavours/common.py."""
 
 from __future__ import annotations
 

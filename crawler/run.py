@@ -1,4 +1,6 @@
-"""Run the report spider in this process and return the run's id."""
+"""Run the report spider in this process and return the run's id (``run_crawl``), and the
+crawl's settings: crawler/settings.py, a profile, the environment, the command line
+(``crawl_settings``). crawler/discover.py runs its spider through the same ``run_spider``."""
 
 from __future__ import annotations
 

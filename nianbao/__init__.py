@@ -1,7 +1,16 @@
-"""The ``nianbao`` command-line interface (cli.py) and Datasette metadata.
+"""The ``nianbao`` command and nianbao in Datasette.
 
-The library lives in the top-level packages it drives: crawler/, pipelines/,
-parsers/, archive/ and portal/.
+- __init__.py               the version, and the exit statuses every command shares (below)
+- __main__.py               ``python -m nianbao`` and the ``nianbao`` entry point (pyproject.toml)
+- cli.py                    every command: a thin shell over a library function (README.md's
+                            table names each), library errors turned into ``Error: …``
+- datasette/                ``nianbao serve``: serve.py starts Datasette, plugin.py adds raw pages
+                            (raw_page.py), charts (charts.py, templates/) and the search query
+- datasette_metadata.yaml   titles, descriptions and facets of the tables Datasette shows
+
+The library lives in the top-level packages it drives: crawler/ (``crawl``, ``discover``,
+``check-sites``), pipelines/, parsers/ (``parse``), archive/ (everything that reads or writes
+nianbao.db) and portal/ (``demo``, ``portal``).
 """
 
 __version__ = "0.1.0"

@@ -42,12 +42,13 @@ Used throughout:
 - normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
 - recognize.py       classify_listing_title: is a listing item (or a page's title line) a report?
 - errors.py          ParseError, UnreadableFormat
-Before parse_report, by its callers (archive/reparse.py, the crawler's gkmlpt flavour):
+Before parse_report, by its caller (archive/reparse.py, for a crawl and a reparse alike):
 - embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
 
 Besides ``__all__``, other packages import: recognize (title_year, Recognition), normalize
 (to_simplified), attachments (ATTACHMENT_EXTENSIONS, is_attachment) and embedded_body from
-crawler/; cells and national_format from archive/corrections.py.
+crawler/; embedded_body from archive/reparse.py; cells and national_format from
+archive/corrections.py.
 """
 
 from .content_coding import decode_http_body

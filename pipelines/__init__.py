@@ -2,6 +2,19 @@
 through archive/. No parsing logic lives here, so a live crawl and a reparse of the
 archive run the same code.
 
-- reports.py        the report pipeline: store skips, fetch failures, parsed reports
-- parse_workers.py  parse report pages in worker processes, store them in arrival order
+- reports.py        the report pipeline (``ReportPipeline``, ITEM_PIPELINES in crawler/settings.py):
+                    store skips, fetch failures, parsed reports
+- parse_workers.py  parse report pages in worker processes (``ParseQueue`` over
+                    archive/reparse_pool.py's ``ParsePool``), store them in arrival order
+
+An item's way through (the items are crawler/items.py's):
+
+- ``SkippedPage``  -> archive/records.py ``record_skipped`` (a ``skipped`` row)
+- ``FailedPage``   -> archive/records.py ``record_error`` (an ``errors`` row, stage ``fetch``)
+- ``ReportPage``   -> a body parsed before (archive/records.py ``parsed_already``) is only made
+  current (``mark_current_version``); a new one is parsed from its stored snapshot,
+  archive/reparse_pool.py ``parse_one`` (archive/snapshots.py ``read_snapshot``, then
+  archive/reparse.py ``parse_snapshot``, then parsers/ ``parse_report``), here or in a worker,
+  and stored by archive/reparse.py ``store_parsed`` -> archive/records.py ``store_report``;
+  the report is tied to its registry site (archive/sites.py).
 """

@@ -9,9 +9,14 @@ One module per flavour, each with the same small interface (the spider only disp
                                              Requests for the column's other pages/batches (bounded)
     attachments(response, text)              documents linked from a report page (ListingItem)
     report_body(url, text) -> str | None     the HTML the parser should read, when the page
-                                             as received is not it (gkmlpt's inline DETAIL JSON)
+                                             as received is not it (gkmlpt's inline DETAIL JSON);
+                                             nothing calls it: the parse of every stored page
+                                             rebuilds such a body itself (archive/reparse.py,
+                                             parsers/embedded_body.py), whatever the flavour
 
-``detect.detect_flavour`` picks a module by fingerprints when the registry names none.
+``detect.detect_flavour`` picks a module by fingerprints when the registry names none;
+``common`` holds what the adapters share (the page bound, start-URL fragments, attachment
+links). ``extracted_report_body`` is imported here for tests/test_flavours.py only.
 """
 
 from __future__ import annotations

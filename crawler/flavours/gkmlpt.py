@@ -11,8 +11,9 @@
   ``{"articles": [{id, title, url, publisher, display_publish_time, attachment}], "total": N}``.
 - A report page ``…/content/…/post_<id>.html`` carries its body only inside the inline
   JSON ``DETAIL:{…"content":"\\u003Cp\\u003E…"}``. The archive keeps the page as received;
-  ``report_body`` rebuilds the HTML the parser reads (parsers/embedded_body.py, which a
-  reparse uses too).
+  the HTML the parser reads is rebuilt from it when the stored page is parsed, live and on
+  reparse alike (archive/reparse.py ``parse_snapshot``, parsers/embedded_body.py). This
+  adapter reads the attachments from the same JSON.
 """
 
 from __future__ import annotations

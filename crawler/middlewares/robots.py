@@ -2,7 +2,7 @@
 
 Also remembers which registry site a host is crawled for before robots.txt is fetched,
 so a robots.txt answered with a script challenge blocks the host under the right site.
-Crawl-delay is applied by ``crawler.politeness.CrawlDelay`` (the ``robots_parsed`` signal).
+Crawl-delay is applied by ``crawler.politeness.SlotDelays`` (the ``robots_parsed`` signal).
 
 A robots.txt that cannot be downloaded (connection refused, timeout, DNS) is one warning
 line, not the traceback Scrapy logs with it: the host is then crawled as if it allowed

@@ -1,1 +1,3 @@
-"""Spiders. ``reports`` walks the report columns of the sites it is given."""
+"""Spiders. ``reports`` (reports.py: ``ReportSpider``) walks the report columns of the sites it
+is given. The other spider, ``nianbao discover``'s ``DiscoverSpider``, lives with the rest of
+discovery in crawler/discover.py."""
