@@ -41,6 +41,7 @@ Page to Report (report._report):
 Used throughout:
 - normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
 - recognize.py       classify_listing_title: is a listing item (or a page's title line) a report?
+                     The crawler's too; traditional script read as the mainland's (資訊公開 as 信息公开)
 - errors.py          ParseError, UnreadableFormat
 Before parse_report, by its caller (archive/reparse.py, for a crawl and a reparse alike):
 - embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
