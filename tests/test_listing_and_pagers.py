@@ -66,6 +66,35 @@ def test_attachment_links_are_found_however_their_href_is_written():
     assert urls('<a href="t2.html">2024年报告</a><a href="index.html">首页</a>') == []
 
 
+@pytest.mark.parametrize("href, listed", [
+    ("P0202501.pdf", "http://gov.example/nb/P0202501.pdf"),
+    ("/module/download/downfile.jsp?classid=0&filename=6a2b.pdf",
+     "http://gov.example/module/download/downfile.jsp?classid=0&filename=6a2b.pdf"),
+    ("http://[endif]/附件.pdf", "http://[endif]/附件.pdf"),  # no URL: kept as written
+    ("http://[endif]/down.jsp?filename=附件.pdf", "http://[endif]/down.jsp?filename=附件.pdf"),
+    ("http://[endif]/附件.html", None),
+    ("t2.html", None),
+])
+def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, listed):
+    """One definition (``parsers.attachments.is_attachment``); the crawler keeps a link no
+    request can be made for as written, for the spider to record as no URL (NOT_A_URL),
+    where the parser lists only the report's attachments that are URLs."""
+    from crawler.flavours.common import linked_documents
+    from crawler.listing import is_url
+    from crawler.spiders.reports import NOT_A_URL, unfollowed
+    from parsers import parse_report
+
+    page = (f'<html><head><title>XX县2023年政府信息公开工作年度报告</title></head><body><div class="TRS_Editor">'
+            f'<p>XX县2023年政府信息公开工作年度报告</p><p>一、总体情况</p><p>二、主动公开政府信息情况</p>'
+            f'<p><a href="{href}">附件</a></p></div></body></html>')
+    found = [item.url for item in linked_documents("http://gov.example/nb/t1.html", page)]
+    parsed = [a["url"] for a in parse_report(page.encode("utf-8"), url="http://gov.example/nb/t1.html").attachments]
+    assert found == ([listed] if listed else [])
+    assert parsed == ([listed] if listed and is_url(listed) else [])
+    if listed and not is_url(listed):
+        assert unfollowed({"name": "gov", "start_urls": ["http://gov.example/nb/"]}, listed) == NOT_A_URL
+
+
 def test_an_items_date_is_read_from_its_own_row_not_past_it():
     """The date beside an anchor: in its <li>/<tr> (its first 2,000 characters), else in a
     parent of at most 200 characters."""

@@ -24,10 +24,11 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from w3lib.url import safe_url_string
 
 from parsers import classify_listing_title, detect_encoding
+from parsers.attachments import is_attachment
 
 from ..drops import RequestDropped
 from ..flavours import flavour_module
-from ..flavours.common import DEFAULT_MAX_PAGES, FOR_FRAGMENT, START_FRAGMENTS, is_attachment_href
+from ..flavours.common import DEFAULT_MAX_PAGES, FOR_FRAGMENT, START_FRAGMENTS
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import LinkAsWritten, directory_url, is_url, start_pages
@@ -160,7 +161,7 @@ class ReportSpider(scrapy.Spider):
 
     def _document_request(self, url: str, site: dict, flavour: str | None, title: str, found_on: str,
                           attachment_of: str | None = None):
-        kind = "attachment" if attachment_of or is_attachment_href(url) else "report"
+        kind = "attachment" if attachment_of or is_attachment(url) else "report"
         return scrapy.Request(
             url,
             callback=self.parse_attachment if kind == "attachment" else self.parse_report,
