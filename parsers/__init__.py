@@ -47,9 +47,9 @@ Before parse_report, by its caller (archive/reparse.py, for a crawl and a repars
 - embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
 
 Besides ``__all__``, other packages import: recognize (title_year), attachments
-(is_attachment: the crawler follows the links the parser lists, and records those that are no
-URL) and embedded_body from crawler/; embedded_body from archive/reparse.py; cells and national_format from
-archive/corrections.py.
+(is_attachment: the crawler follows the links the parser lists, and records those that are
+no URL) and embedded_body from crawler/; embedded_body from archive/reparse.py; cells and
+national_format from archive/corrections.py.
 """
 
 from .content_coding import decode_http_body
