@@ -103,7 +103,3 @@ def listing_requests(response, text: str, max_pages: int):
 
 def attachments(response, text: str):
     return linked_documents(response.url, text)
-
-
-def report_body(url, text: str):
-    return None

@@ -107,7 +107,3 @@ def attachments(response, text: str):
     found = {i.url: i for i in script_documents(response.url, text)}
     found.update({i.url: i for i in linked_documents(response.url, text)})
     return list(found.values())
-
-
-def report_body(url, text: str):
-    return None
