@@ -53,7 +53,6 @@ Reading pages
 - flavours/           one adapter per CMS (trs, hanweb, gkmlpt, generic) and their detection
 - listing.py          URL helpers (absolute, as written, a column's directory) and listing items
 - items.py            what the spider yields: ``ReportPage``, ``FailedPage``, ``SkippedPage``
-- pagers.py           the TRS pager under its old names, for tests/test_listing_and_pagers.py only
 Fetching politely and safely
 - middlewares/        the downloader middlewares, one per file (listed in its __init__)
 - drops.py            a request dropped on purpose: a ``skipped`` row and a ``RequestDropped``

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.flavours.trs import listing_page_urls, trs_page_names
 from crawler.listing import extract_listing_items
-from crawler.pagers import listing_page_urls, trs_page_names
 
 COLUMN = "http://127.0.0.1:8000/zwgk/zfxxgknb/index_1.html"
 
@@ -16,7 +16,7 @@ TRS_DEFINITION = """<script>function createPageHTML(_nPageCount, _nCurrIndex, _s
 
 def test_classic_trs_call_lists_every_page():
     html = TRS_DEFINITION + '<script>createPageHTML(3, 1, "index", "html");</script>'
-    assert listing_page_urls(COLUMN, html) == [
+    assert listing_page_urls(COLUMN, html, max_pages=500) == [
         "http://127.0.0.1:8000/zwgk/zfxxgknb/index.html",
         "http://127.0.0.1:8000/zwgk/zfxxgknb/index_1.html",
         "http://127.0.0.1:8000/zwgk/zfxxgknb/index_2.html",
@@ -34,7 +34,7 @@ def test_a_pager_claiming_a_million_pages_is_bounded():
 
 
 def test_no_pager_no_pages():
-    assert listing_page_urls(COLUMN, "<html><body>no script</body></html>") == []
+    assert listing_page_urls(COLUMN, "<html><body>no script</body></html>", max_pages=500) == []
 
 
 def test_items_prefer_the_full_title_attribute_and_keep_the_date():

@@ -1,4 +1,8 @@
-"""What the flavour adapters share: bounded page lists and attachment links."""
+"""What the flavour adapters share: start-URL fragments, listing requests, page names, attachment links.
+
+How many listing pages a column may have is the spider's to say (``NIANBAO_MAX_LISTING_PAGES``):
+an adapter is handed the bound (``max_pages``).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ from parsers.attachments import is_attachment
 
 from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url
 
-# Bound every column: a pager that claims a million pages is a trap, not a column.
-DEFAULT_MAX_PAGES = 500
 # Meta of a start request: the fragments the start URLs gave for the page, "" for a URL with
 # none, each with the name of the site that gave it (``crawler.listing.start_pages``); gkmlpt
 # reads its categories there.
@@ -39,6 +41,14 @@ def listing_request(url: str, request_class=scrapy.Request, **kwargs) -> scrapy.
         return LinkAsWritten(url)
     meta = {"nianbao_kind": "listing", **kwargs.pop("meta", {})}
     return request_class(url, meta=meta, **kwargs)
+
+
+def page_names(prefix: str, ext: str, first: int, count: int) -> list[str]:
+    """The names of a column's ``count`` pages as TRS names them, page ``first`` being the
+    column page itself: ``index.html``, ``index_1.html``, … (``first`` 0, the classic pager) or
+    ``index.html``, ``index_2.html``, … (``first`` 1). The generic flavour's ``countPage``
+    columns are named so too."""
+    return [f"{prefix}.{ext}" if n == first else f"{prefix}_{n}.{ext}" for n in range(first, first + count)]
 
 
 def page_tree(text: str):

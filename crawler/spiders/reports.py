@@ -28,10 +28,11 @@ from parsers.attachments import is_attachment
 
 from ..drops import RequestDropped
 from ..flavours import flavour_module
-from ..flavours.common import DEFAULT_MAX_PAGES, FOR_FRAGMENT, START_FRAGMENTS
+from ..flavours.common import FOR_FRAGMENT, START_FRAGMENTS
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import LinkAsWritten, directory_url, is_url, start_pages
+from ..settings import NIANBAO_MAX_LISTING_PAGES
 from ..site_hosts import belongs_to_site
 
 # Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own;
@@ -136,7 +137,8 @@ class ReportSpider(scrapy.Spider):
             yield request
 
     def _max_pages(self) -> int:
-        return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", DEFAULT_MAX_PAGES)
+        # (The default of crawler/settings.py also where the crawl's settings are Scrapy's alone: tests.)
+        return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", NIANBAO_MAX_LISTING_PAGES)
 
     def _unfollowed(self, site: dict, url: str) -> str | None:
         return unfollowed(site, url, self.settings.getint("URLLENGTH_LIMIT"))
