@@ -40,12 +40,3 @@ def record_block(
             }
         ).last_pk
 
-
-def blocks_of_run(db: sqlite_utils.Database, run_id: int) -> list[dict]:
-    return [
-        dict(zip(("host", "site", "url", "status", "reason", "snapshot_id", "at"), row))
-        for row in db.execute(
-            "select host, site, url, status, reason, snapshot_id, at from blocks where run_id = ? order by id",
-            [run_id],
-        )
-    ]

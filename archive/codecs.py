@@ -27,8 +27,6 @@ DICT_SIZE = 112 * 1024
 DICT_K, DICT_D = 2048, 8
 MIN_SAMPLES = 8  # zstd cannot train on fewer bodies
 
-CODECS = ("zstd", "zlib", "identity")
-
 
 class Dictionary:
     """A trained zstd dictionary; ``digest`` (SHA-1 of its bytes) keys the caches."""

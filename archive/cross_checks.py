@@ -24,7 +24,6 @@ from collections import Counter
 from .research_schema import APPLICANT_COLUMNS
 from .transactions import write_transaction
 
-RULES = ("R6", "R7")
 R7_ROWS = ("regulations", "normative_documents")
 _COLUMNS = ("report_id", "rule", "where", "status", "left", "right", "delta", "detail")
 _NAMES = ", ".join(f"[{c}]" for c in _COLUMNS)

@@ -22,7 +22,7 @@ A page's way through the system (one ``nianbao crawl``):
    Scrapy's retries (550). Exception path: snapshots 900, oversize 560 (a download cancelled
    for its size), private_addresses 555 (a refused lookup), before Scrapy's retries.
 5. Spider callbacks (spiders/reports.py): ``parse_listing`` reads items and further pages
-   through the site's flavour (flavours/), keeps reports (recognize.py) on the site's hosts
+   through the site's flavour (flavours/), keeps reports (parsers/recognize.py) on the site's hosts
    (site_hosts.py); ``parse_report`` and ``parse_attachment`` yield a ``ReportPage``; a
    failed request (a non-2xx answer too: Scrapy's HttpErrorMiddleware) reaches
    ``record_failure``, a ``FailedPage``; a link not followed is a ``SkippedPage`` (items.py).
@@ -52,9 +52,7 @@ Reading pages
 - spiders/reports.py  ``ReportSpider``: the callbacks above; it dispatches, the flavours read
 - flavours/           one adapter per CMS (trs, hanweb, gkmlpt, generic) and their detection
 - listing.py          URL helpers (absolute, as written, a column's directory) and listing items
-- recognize.py        is a listing title a report (``parsers.classify_listing_title``; 資訊公開 read as 信息公开)
 - items.py            what the spider yields: ``ReportPage``, ``FailedPage``, ``SkippedPage``
-- pagers.py           the TRS pager under its old names, for tests/test_listing_and_pagers.py only
 Fetching politely and safely
 - middlewares/        the downloader middlewares, one per file (listed in its __init__)
 - drops.py            a request dropped on purpose: a ``skipped`` row and a ``RequestDropped``

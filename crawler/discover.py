@@ -30,12 +30,12 @@ from .listing import absolute_url, anchor_title, directory_url, is_url
 from .extensions import DATABASE_NAME
 from .interrupts import Interrupted, Interrupts
 from .run import crawl_settings, run_spider
+from .settings import NIANBAO_DISCOVER_MAX_PAGES
 from .spiders.reports import response_text
 
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
 SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")
 MAX_DEPTH = 2
-DEFAULT_MAX_PAGES = 30
 _SITE_NAME = re.compile(r"""<meta\s+name=["']SiteName["']\s+content=["']([^"']+)""", re.I)
 _TITLE = re.compile(r"<title>\s*([^<]+?)\s*</title>", re.I | re.S)
 
@@ -79,7 +79,7 @@ class DiscoverSpider(scrapy.Spider):
         yield self._request(self.url, self.parse_page, depth=0)
 
     def _request(self, url: str, callback, depth: int):
-        limit = self.settings.getint("NIANBAO_DISCOVER_MAX_PAGES", DEFAULT_MAX_PAGES)
+        limit = self.settings.getint("NIANBAO_DISCOVER_MAX_PAGES", NIANBAO_DISCOVER_MAX_PAGES)
         if directory_url(url) in self.requested or len(self.requested) >= limit:
             return None
         self.requested.add(directory_url(url))

@@ -41,14 +41,15 @@ Page to Report (report._report):
 Used throughout:
 - normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
 - recognize.py       classify_listing_title: is a listing item (or a page's title line) a report?
+                     The crawler's too; traditional script read as the mainland's (資訊公開 as 信息公开)
 - errors.py          ParseError, UnreadableFormat
 Before parse_report, by its caller (archive/reparse.py, for a crawl and a reparse alike):
 - embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
 
-Besides ``__all__``, other packages import: recognize (title_year, Recognition), normalize
-(to_simplified), attachments (ATTACHMENT_EXTENSIONS, is_attachment) and embedded_body from
-crawler/; embedded_body from archive/reparse.py; cells and national_format from
-archive/corrections.py.
+Besides ``__all__``, other packages import: recognize (title_year), attachments
+(is_attachment: the crawler follows the links the parser lists, and records those that are
+no URL) and embedded_body from crawler/; embedded_body from archive/reparse.py; cells and
+national_format from archive/corrections.py.
 """
 
 from .content_coding import decode_http_body

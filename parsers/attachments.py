@@ -31,8 +31,8 @@ def _attachments(links, base_url: str | None) -> list[dict]:
             continue
         if not is_attachment(href):
             continue
-        url = urljoin(base_url, href) if base_url else href
-        if url in seen:
+        url = _address(href, base_url)
+        if url is None or url in seen:
             continue
         seen.add(url)
         title = _SPACES.sub(" ", text).strip() or title_attribute or _filename(href)
@@ -40,21 +40,42 @@ def _attachments(links, base_url: str | None) -> list[dict]:
     return found
 
 
-def is_attachment(href: str) -> bool:
-    """Does the link lead to a document file (by its path, or a file named in its query)?
-    The crawler asks it too, of the links it follows (crawler/flavours/common.py)."""
+def _address(href: str, base_url: str | None) -> str | None:
+    """The link's URL (made absolute against ``base_url``), None when urllib cannot read it
+    (``http://[endif]/a.pdf``, ``http://[x/a.pdf``: a bracketed host that is no IP address):
+    no URL anyone could fetch, not listed as the report's."""
     try:
-        parts = urlsplit(href)
-    except ValueError:  # "http://[endif]/a.pdf", "http://[x/a.pdf": a bracketed host that is no IP address
-        return False  # no URL anyone could fetch
-    if parts.path.lower().endswith(ATTACHMENT_EXTENSIONS):
+        urlsplit(href)
+    except ValueError:
+        return None
+    return urljoin(base_url, href) if base_url else href
+
+
+def is_attachment(href: str) -> bool:
+    """Does the link name a document file, by its path or by a file named in its query?
+    Read as written when urllib cannot read it (``http://[endif]/附件.pdf``): whether it
+    can be fetched is the caller's question. The parser lists only links it can make URLs of
+    (``_address``); the crawler follows the others no more, but records them in ``skipped``
+    (crawler/flavours/common.py ``linked_documents``, crawler/spiders/reports.py)."""
+    path, query = _path_and_query(href)
+    if path.lower().endswith(ATTACHMENT_EXTENSIONS):
         return True
     # Hanweb: /module/download/downfile.jsp?classid=0&filename=<hex>.pdf; PDF viewers: ?file=...
-    for values in parse_qs(parts.query).values():
+    for values in parse_qs(query).values():
         if any(v.lower().split("?")[0].endswith(ATTACHMENT_EXTENSIONS) for v in values):
             return True
     return False
 
+
+def _path_and_query(href: str) -> tuple[str, str]:
+    """The link's path and query, as urllib reads them; of a link it cannot read, what
+    precedes the query and what follows it, as written."""
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        path, _, query = href.split("#", 1)[0].partition("?")
+        return path, query
+    return parts.path, parts.query
 
 
 def _filename(href: str) -> str:

@@ -10,9 +10,10 @@ import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 from conftest import get_test_file
-from crawler.flavours import extracted_report_body, flavour_module, generic, gkmlpt, hanweb, trs
+from crawler.flavours import flavour_module, generic, gkmlpt, hanweb, trs
 from crawler.flavours.detect import detect_flavour
 from crawler.listing import extract_listing_items
+from parsers.embedded_body import extracted_report_body
 
 
 def sample(name: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.flavours.trs import listing_page_urls, trs_page_names
 from crawler.listing import extract_listing_items
-from crawler.pagers import listing_page_urls, trs_page_names
 
 COLUMN = "http://127.0.0.1:8000/zwgk/zfxxgknb/index_1.html"
 
@@ -16,7 +16,7 @@ TRS_DEFINITION = """<script>function createPageHTML(_nPageCount, _nCurrIndex, _s
 
 def test_classic_trs_call_lists_every_page():
     html = TRS_DEFINITION + '<script>createPageHTML(3, 1, "index", "html");</script>'
-    assert listing_page_urls(COLUMN, html) == [
+    assert listing_page_urls(COLUMN, html, max_pages=500) == [
         "http://127.0.0.1:8000/zwgk/zfxxgknb/index.html",
         "http://127.0.0.1:8000/zwgk/zfxxgknb/index_1.html",
         "http://127.0.0.1:8000/zwgk/zfxxgknb/index_2.html",
@@ -34,7 +34,7 @@ def test_a_pager_claiming_a_million_pages_is_bounded():
 
 
 def test_no_pager_no_pages():
-    assert listing_page_urls(COLUMN, "<html><body>no script</body></html>") == []
+    assert listing_page_urls(COLUMN, "<html><body>no script</body></html>", max_pages=500) == []
 
 
 def test_items_prefer_the_full_title_attribute_and_keep_the_date():
@@ -64,6 +64,35 @@ def test_attachment_links_are_found_however_their_href_is_written():
     assert urls('<a href="/down?file=2024&#46;pdf">报告</a>') == ["http://gov.example/down?file=2024.pdf"]
     assert urls('<a href="/down/2024&period;Doc">报告</a>') == ["http://gov.example/down/2024.Doc"]
     assert urls('<a href="t2.html">2024年报告</a><a href="index.html">首页</a>') == []
+
+
+@pytest.mark.parametrize("href, listed", [
+    ("P0202501.pdf", "http://gov.example/nb/P0202501.pdf"),
+    ("/module/download/downfile.jsp?classid=0&filename=6a2b.pdf",
+     "http://gov.example/module/download/downfile.jsp?classid=0&filename=6a2b.pdf"),
+    ("http://[endif]/附件.pdf", "http://[endif]/附件.pdf"),  # no URL: kept as written
+    ("http://[endif]/down.jsp?filename=附件.pdf", "http://[endif]/down.jsp?filename=附件.pdf"),
+    ("http://[endif]/附件.html", None),
+    ("t2.html", None),
+])
+def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, listed):
+    """One definition (``parsers.attachments.is_attachment``); the crawler keeps a link no
+    request can be made for as written, for the spider to record as no URL (NOT_A_URL),
+    where the parser lists only the report's attachments that are URLs."""
+    from crawler.flavours.common import linked_documents
+    from crawler.listing import is_url
+    from crawler.spiders.reports import NOT_A_URL, unfollowed
+    from parsers import parse_report
+
+    page = (f'<html><head><title>XX县2023年政府信息公开工作年度报告</title></head><body><div class="TRS_Editor">'
+            f'<p>XX县2023年政府信息公开工作年度报告</p><p>一、总体情况</p><p>二、主动公开政府信息情况</p>'
+            f'<p><a href="{href}">附件</a></p></div></body></html>')
+    found = [item.url for item in linked_documents("http://gov.example/nb/t1.html", page)]
+    parsed = [a["url"] for a in parse_report(page.encode("utf-8"), url="http://gov.example/nb/t1.html").attachments]
+    assert found == ([listed] if listed else [])
+    assert parsed == ([listed] if listed and is_url(listed) else [])
+    if listed and not is_url(listed):
+        assert unfollowed({"name": "gov", "start_urls": ["http://gov.example/nb/"]}, listed) == NOT_A_URL
 
 
 def test_an_items_date_is_read_from_its_own_row_not_past_it():

@@ -370,10 +370,12 @@ def test_a_page_that_only_links_the_report_file_says_attachment_only():
 
 
 
-@pytest.mark.parametrize("href", ["http://[endif]/nb2023.pdf", "http://[/nb2023.pdf", "//x]/nb2023.pdf"])
-def test_a_link_whose_url_cannot_be_split_is_no_attachment(href):
+@pytest.mark.parametrize("href", ["http://[endif]/nb2023.pdf", "http://[/nb2023.pdf", "//x]/nb2023.pdf",
+                                  "http://[endif]/down.jsp?filename=nb2023.pdf"])
+def test_a_link_whose_url_cannot_be_split_is_not_listed_as_an_attachment(href):
     """Found by fuzzing (a truncated <!--[if …]> around a link): urlsplit raises ValueError
-    for a bracketed host that is no IP address, and it escaped parse_report."""
+    for a bracketed host that is no IP address, and it escaped parse_report. It names a
+    document (``is_attachment``: the crawler records it in ``skipped``), but no URL."""
     page = f"""<html><head><meta charset="utf-8"><title>XX县人民政府2023年政府信息公开工作年度报告</title></head>
 <body><div class="TRS_Editor"><p>XX县人民政府2023年政府信息公开工作年度报告</p>
 <p>附件：<a href="{href}">年度报告.pdf</a> <a href="/uploads/2024/nb2023.pdf">年度报告.pdf</a></p></div>

@@ -44,7 +44,8 @@ def test_recognition_is_frozen():
         result.year = 2000
 
 
-# The crawler's recognition: traditional-character wording (資訊 for 信息) too.
+# Traditional-character wording (資訊 for 信息), for the crawler's listings and the parser's
+# title lines alike: one function.
 
 @pytest.mark.parametrize("title,year", [
     ("臺北市政府2023年政府資訊公開工作年度報告", 2023),
@@ -52,13 +53,11 @@ def test_recognition_is_frozen():
     ("2022年度政府資訊公開年報", 2022),
     ("江夏區2021年政府信息公開工作年度報告", 2021),
     ("城中区人民政府2024年政府信息公开工作年度报告", 2024),
+    ("示范區 2024 年政府資訊 公開工作年度報告", 2024),  # spaces inside words, as titles have them
 ])
-def test_crawler_recognises_traditional_titles(title, year):
-    from crawler.recognize import classify_title
-
-    result = classify_title(title)
+def test_traditional_titles_are_reports(title, year):
+    result = classify_listing_title(title)
     assert result.is_report and result.year == year
-    assert not classify_listing_title("示范區2024年政府資訊公開工作年度報告").is_report  # what the mapping adds
 
 
 @pytest.mark.parametrize("title,reason", [
@@ -68,8 +67,19 @@ def test_crawler_recognises_traditional_titles(title, year):
     ("2024年政务资讯工作年度报告", OTHER_ANNUAL_REPORT),  # 资讯 alone is not 信息公开
     (None, NOT_ANNUAL_REPORT),
 ])
-def test_crawler_keeps_traditional_non_reports_out(title, reason):
-    from crawler.recognize import classify_title
-
-    result = classify_title(title)
+def test_traditional_non_reports_stay_out(title, reason):
+    result = classify_listing_title(title)
     assert not result.is_report and result.reason == reason
+
+
+def test_a_traditional_report_page_is_read_by_its_title():
+    """The parser finds the title of a page that says 資訊公開, and with it the report's year
+    and agency. (Only the crawler's recognition read 資訊 as 信息 once: the parser found no
+    title, and refused this page as no report.)"""
+    from parsers import parse_report
+
+    page = ("<html><head><title>示范區2024年政府資訊公開工作年度報告</title></head><body>"
+            "<h1>示范區2024年政府資訊公開工作年度報告</h1>"
+            "<p>一、總體情況</p><p>2024年，示范區人民政府……</p></body></html>")
+    report = parse_report(page.encode("utf-8"), url="http://example.gov.cn/a.html")
+    assert (report.title, report.year, report.agency) == ("示范区2024年政府资讯公开工作年度报告", 2024, "示范区")

@@ -59,6 +59,7 @@ NOT_URLS = {
     f"{BAD_PORT}/generic/index.html?page=3": "/generic/index.html",         # a page-number link
     f"{BAD_PORT}/generic/t20230120_3.html": "/generic/index.html",          # a listed report
     "http://[endif]/附件.pdf": "/generic/t20240120_1.html",                 # attachments
+    "http://[endif]/down.jsp?filename=附件.pdf": "/generic/t20240120_1.html",
     f"{BAD_PORT}/files/b.pdf": "/generic/t20240120_1.html",
     "http://[::1/trs/2021n/": "/trs/index_1.html",                          # year columns
     f"{BAD_PORT}/trs/2020n/index.html": "/trs/index_1.html",
@@ -127,6 +128,7 @@ def unfollowed_links_site():
                 {"title": report_title(2011), "url": 12345},
                 {"title": report_title(2010), "url": "/gkmlpt/content/post_4.html"}]
     attachments = ('<p><a href="http://[endif]/附件.pdf">附件.pdf</a> '
+                   '<a href="http://[endif]/down.jsp?filename=附件.pdf">附件</a> '
                    f'<a href="{BAD_PORT}/files/b.pdf">b.pdf</a></p>')
     resources = {
         "/robots.txt": Resource(b"User-agent: *\nDisallow: /private/\n", "text/plain", MODIFIED, "robots"),

@@ -8,22 +8,19 @@ One module per flavour, each with the same small interface (the spider only disp
     listing_requests(response, text, max_pages)
                                              Requests for the column's other pages/batches (bounded)
     attachments(response, text)              documents linked from a report page (ListingItem)
-    report_body(url, text) -> str | None     the HTML the parser should read, when the page
-                                             as received is not it (gkmlpt's inline DETAIL JSON);
-                                             nothing calls it: the parse of every stored page
-                                             rebuilds such a body itself (archive/reparse.py,
-                                             parsers/embedded_body.py), whatever the flavour
+
+A page that carries its report inside a script (gkmlpt's inline DETAIL JSON) is stored as
+received; the HTML the parser reads is rebuilt from it when the stored page is parsed
+(archive/reparse.py, parsers/embedded_body.py), whatever the flavour.
 
 ``detect.detect_flavour`` picks a module by fingerprints when the registry names none;
-``common`` holds what the adapters share (the page bound, start-URL fragments, attachment
-links). ``extracted_report_body`` is imported here for tests/test_flavours.py only.
+``common`` holds what the adapters share (start-URL fragments, page names, attachment
+links).
 """
 
 from __future__ import annotations
 
 from types import ModuleType
-
-from parsers.embedded_body import extracted_report_body  # noqa: F401 (a pure function of the page: parsers/)
 
 from . import generic, gkmlpt, hanweb, trs
 

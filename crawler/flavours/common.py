@@ -1,4 +1,8 @@
-"""What the flavour adapters share: bounded page lists and attachment links."""
+"""What the flavour adapters share: start-URL fragments, listing requests, page names, attachment links.
+
+How many listing pages a column may have is the spider's to say (``NIANBAO_MAX_LISTING_PAGES``):
+an adapter is handed the bound (``max_pages``).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,10 @@ from urllib.parse import urlsplit
 import scrapy
 from lxml import html as lxml_html
 
-from parsers.attachments import ATTACHMENT_EXTENSIONS
-from parsers.attachments import is_attachment as is_attachment_href
+from parsers.attachments import is_attachment
 
-from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url, url_path
+from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url
 
-# Bound every column: a pager that claims a million pages is a trap, not a column.
-DEFAULT_MAX_PAGES = 500
 # Meta of a start request: the fragments the start URLs gave for the page, "" for a URL with
 # none, each with the name of the site that gave it (``crawler.listing.start_pages``); gkmlpt
 # reads its categories there.
@@ -40,6 +41,14 @@ def listing_request(url: str, request_class=scrapy.Request, **kwargs) -> scrapy.
         return LinkAsWritten(url)
     meta = {"nianbao_kind": "listing", **kwargs.pop("meta", {})}
     return request_class(url, meta=meta, **kwargs)
+
+
+def page_names(prefix: str, ext: str, first: int, count: int) -> list[str]:
+    """The names of a column's ``count`` pages as TRS names them, page ``first`` being the
+    column page itself: ``index.html``, ``index_1.html``, … (``first`` 0, the classic pager) or
+    ``index.html``, ``index_2.html``, … (``first`` 1). The generic flavour's ``countPage``
+    columns are named so too."""
+    return [f"{prefix}.{ext}" if n == first else f"{prefix}_{n}.{ext}" for n in range(first, first + count)]
 
 
 def page_tree(text: str):
@@ -74,14 +83,11 @@ def may_link_documents(text: str) -> bool:
     return "&#" in text or "&period" in text or _ATTACHMENT_HINT.search(text) is not None
 
 
-def is_attachment_link(href: str) -> bool:
-    """Does ``href`` link an attachment? Also when urllib cannot read it (``http://[endif]/附件.pdf``,
-    which the parser passes over): the spider records that one in ``skipped``."""
-    return is_attachment_href(href) or url_path(href).lower().endswith(ATTACHMENT_EXTENSIONS)
-
-
 def linked_documents(base_url: str, text: str) -> list[ListingItem]:
-    """Every attachment (PDF, DOC(X), WPS, XLS(X), OFD, …) an HTML page links to, each once."""
+    """Every attachment (PDF, DOC(X), WPS, XLS(X), OFD, …) an HTML page links to, each once
+    (``parsers.attachments.is_attachment``, as the parser finds a report's). A link urllib
+    cannot read (``http://[endif]/附件.pdf``, which the parser passes over) is kept as written
+    (``link_url``): the spider records it in ``skipped`` as no URL (``unfollowed``)."""
     if not may_link_documents(text):
         return []
     tree = page_tree(text)
@@ -90,7 +96,7 @@ def linked_documents(base_url: str, text: str) -> list[ListingItem]:
     found: dict[str, ListingItem] = {}
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")) or not is_attachment_link(href):
+        if not href or href.startswith(("javascript:", "mailto:", "#")) or not is_attachment(href):
             continue
         url = link_url(base_url, href)
         found.setdefault(url, ListingItem(url=url, title=anchor_title(anchor), date=None))
@@ -102,12 +108,13 @@ _SCRIPT_OPEN, _SCRIPT_CLOSE = re.compile(r"<script\b[^>]*>", re.I), re.compile(r
 
 
 def script_documents(base_url: str, text: str) -> list[ListingItem]:
-    """Attachment links written by inline scripts (``document.write('<a href="./P0….pdf">')``)."""
+    """Attachment links written by inline scripts (``document.write('<a href="./P0….pdf">')``),
+    kept as ``linked_documents`` keeps them."""
     found = {}
     # Cut after the last ">": the opening's [^>]* must not scan to the end from each "<script".
     for script in between(text[:text.rfind(">") + 1], _SCRIPT_OPEN, _SCRIPT_CLOSE):
         for href in _SCRIPT_HREF.findall(script):
-            if is_attachment_link(href):
+            if is_attachment(href):
                 url = link_url(base_url, href)
                 found.setdefault(url, ListingItem(url=url, title=href.rsplit("/", 1)[-1], date=None))
     return list(found.values())

@@ -16,7 +16,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from ..listing import anchor_title, extract_listing_items, is_url, link_url
-from .common import linked_documents, listing_request, page_tree
+from .common import linked_documents, listing_request, page_names, page_tree
 
 NAME = "generic"
 
@@ -92,8 +92,7 @@ def _pages(url: str, text: str, pager_links: list[str], next_links: list[str], m
     m = _INDEX_NAME.match(name)
     if count and m:
         prefix, ext = m.group("prefix") or "index", m.group("ext")
-        names = [f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}" for n in range(min(count, max_pages))]
-        return [urljoin(url, n) for n in names]
+        return [urljoin(url, name) for name in page_names(prefix, ext, 0, min(count, max_pages))]
     return next_links[:max_pages]
 
 
@@ -103,7 +102,3 @@ def listing_requests(response, text: str, max_pages: int):
 
 def attachments(response, text: str):
     return linked_documents(response.url, text)
-
-
-def report_body(url, text: str):
-    return None

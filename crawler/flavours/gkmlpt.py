@@ -22,9 +22,7 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
-from parsers.embedded_body import attachment_list as _attachment_list
-from parsers.embedded_body import detail, gkmlpt_report_body
-from parsers.embedded_body import publish_date as _date
+from parsers.embedded_body import attachment_list, detail, publish_date
 
 from ..listing import ListingItem, link_url
 from .common import FOR_FRAGMENT, listing_request, start_fragments
@@ -75,7 +73,7 @@ def listing_items(response, text: str):
             items.append(ListingItem(
                 url=link_url(response.url, article["url"]),
                 title=" ".join(str(article.get("title") or "").split()),
-                date=_date(article.get("display_publish_time")),
+                date=publish_date(article.get("display_publish_time")),
             ))
     return items
 
@@ -109,9 +107,4 @@ def listing_requests(response, text: str, max_pages: int):
 def attachments(response, text: str):
     record = detail(text) or {}
     return [ListingItem(url=link_url(response.url, a["url"]), title=str(a["name"]), date=None)
-            for a in _attachment_list(record)]
-
-
-def report_body(url, text: str) -> str | None:
-    """The report page the parser reads, rebuilt from ``DETAIL`` (None when there is none)."""
-    return gkmlpt_report_body(text)
+            for a in attachment_list(record)]

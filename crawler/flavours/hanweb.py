@@ -146,7 +146,3 @@ def listing_requests(response, text: str, max_pages: int):
 def attachments(response, text: str):
     # /module/download/downfile.jsp?classid=0&filename=<hex>.pdf is recognised by its filename.
     return linked_documents(response.url, text)
-
-
-def report_body(url, text: str):
-    return None

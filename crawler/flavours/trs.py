@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from ..listing import extract_listing_items, link_url, url_path
-from .common import linked_documents, listing_request, page_tree, script_documents
+from .common import linked_documents, listing_request, page_names, page_tree, script_documents
 
 NAME = "trs"
 
@@ -60,10 +60,7 @@ def trs_page_names(html: str) -> list[str] | None:
             continue
         if not isinstance(prefix, str) or not isinstance(ext, str):
             continue
-        return [
-            f"{prefix}.{ext}" if n == first else f"{prefix}_{n}.{ext}"
-            for n in range(first, first + count)
-        ]
+        return page_names(prefix, ext, first, count)
     return None
 
 
@@ -107,7 +104,3 @@ def attachments(response, text: str):
     found = {i.url: i for i in script_documents(response.url, text)}
     found.update({i.url: i for i in linked_documents(response.url, text)})
     return list(found.values())
-
-
-def report_body(url, text: str):
-    return None

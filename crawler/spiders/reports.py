@@ -3,7 +3,7 @@ every document a report page links to.
 
 The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
 from the page when the registry names none) reads items and further pages; report
-recognition is ``crawler.recognize.classify_title``; which hosts are followed is
+recognition is ``parsers.classify_listing_title``; which hosts are followed is
 ``crawler.site_hosts.belongs_to_site``; which links are followed is ``unfollowed``
 below. Every link the spider does not follow is a ``skipped`` row with the
 reason: items that are not reports, and any link (a listed report, a next page, a year
@@ -23,15 +23,16 @@ from scrapy.exceptions import DownloadFailedError, ResponseDataLossError
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from w3lib.url import safe_url_string
 
-from parsers import detect_encoding
+from parsers import classify_listing_title, detect_encoding
+from parsers.attachments import is_attachment
 
 from ..drops import RequestDropped
 from ..flavours import flavour_module
-from ..flavours.common import DEFAULT_MAX_PAGES, FOR_FRAGMENT, START_FRAGMENTS, is_attachment_href
+from ..flavours.common import FOR_FRAGMENT, START_FRAGMENTS
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import LinkAsWritten, directory_url, is_url, start_pages
-from ..recognize import classify_title
+from ..settings import NIANBAO_MAX_LISTING_PAGES
 from ..site_hosts import belongs_to_site
 
 # Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own;
@@ -136,7 +137,8 @@ class ReportSpider(scrapy.Spider):
             yield request
 
     def _max_pages(self) -> int:
-        return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", DEFAULT_MAX_PAGES)
+        # (The default of crawler/settings.py also where the crawl's settings are Scrapy's alone: tests.)
+        return self.settings.getint("NIANBAO_MAX_LISTING_PAGES", NIANBAO_MAX_LISTING_PAGES)
 
     def _unfollowed(self, site: dict, url: str) -> str | None:
         return unfollowed(site, url, self.settings.getint("URLLENGTH_LIMIT"))
@@ -161,7 +163,7 @@ class ReportSpider(scrapy.Spider):
 
     def _document_request(self, url: str, site: dict, flavour: str | None, title: str, found_on: str,
                           attachment_of: str | None = None):
-        kind = "attachment" if attachment_of or is_attachment_href(url) else "report"
+        kind = "attachment" if attachment_of or is_attachment(url) else "report"
         return scrapy.Request(
             url,
             callback=self.parse_attachment if kind == "attachment" else self.parse_report,
@@ -190,7 +192,7 @@ class ReportSpider(scrapy.Spider):
         found = False
         for item in adapter.listing_items(response, text):
             found = True
-            recognition = classify_title(item.title)
+            recognition = classify_listing_title(item.title)
             if not recognition.is_report:
                 yield SkippedPage(url=item.url, title=item.title, reason=recognition.reason, found_on=response.url)
             elif reason := self._unfollowed(site, item.url):
