@@ -29,8 +29,20 @@ def test_newer_trs_call_is_one_based():
 
 
 def test_a_pager_claiming_a_million_pages_is_bounded():
+    """Bounded before the names are made: a million names held ~70 MB for a moment, and a
+    pager claiming 10^9 pages would have held the crawl until it ran out of memory."""
+    import tracemalloc
+
     html = '<script>createPageHTML(1000000, 0, "index", "html");</script>'
-    assert len(listing_page_urls(COLUMN, html, max_pages=50)) == 50
+    tracemalloc.start()
+    try:
+        urls = listing_page_urls(COLUMN, html, max_pages=50)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(urls) == 50
+    assert peak < 1_000_000
+    assert len(listing_page_urls(COLUMN, html.replace("1000000", "1000000000000"), max_pages=50)) == 50
 
 
 def test_no_pager_no_pages():

@@ -46,8 +46,9 @@ def _arguments(argument_text: str) -> list | None:
     return args
 
 
-def trs_page_names(html: str) -> list[str] | None:
-    """Relative names of every page of a TRS column, from its createPageHTML call."""
+def trs_page_names(html: str, max_pages: int | None = None) -> list[str] | None:
+    """Relative names of the pages of a TRS column, from its createPageHTML call: every one,
+    or the first ``max_pages`` (a trap pager claims 10^9: their names are never made)."""
     for m in _CALL.finditer(html):
         args = _arguments(m.group(1))
         if not args:
@@ -60,16 +61,16 @@ def trs_page_names(html: str) -> list[str] | None:
             continue
         if not isinstance(prefix, str) or not isinstance(ext, str):
             continue
-        return page_names(prefix, ext, first, count)
+        return page_names(prefix, ext, first, count if max_pages is None else min(count, max_pages))
     return None
 
 
 def listing_page_urls(url: str, html: str, max_pages: int) -> list[str]:
     """Absolute URLs of the column's listing pages (including ``url`` itself), bounded."""
-    names = trs_page_names(html)
+    names = trs_page_names(html, max_pages)
     if not names:
         return []
-    urls = [link_url(url, name) for name in names[:max_pages]]  # the call's prefix is the page's to choose
+    urls = [link_url(url, name) for name in names]  # the call's prefix is the page's to choose
     if url.endswith("/"):  # the column fetched as its directory: that is its first page, not another
         urls[0] = url
     return urls
