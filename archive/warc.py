@@ -11,7 +11,8 @@ their payload digests.
 Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
 holds it (WARC-Refers-To its record, WARC-Refers-To-Target-URI / -Date) and its payload
 digest. A 304 answer is a server-not-modified revisit whose block is the stored response as
-that 304 renewed it (status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb
+that 304 renewed it (status 200, headers freshened as a cache would, RFC 9111 4.3.4, but
+never its Content-Encoding: the payload is coded as the original said): pywb
 replays a revisit whose block says 304 as an empty 304 whatever its profile, and this one
 replays the page. The conditional request itself stays exact in the request record.
 
@@ -137,9 +138,12 @@ def _response_record(writer: WARCWriter, snapshot: Snapshot):
 
 
 # Never taken from a 304 into the stored response (RFC 9111 3.2): they describe the
-# 304's own (empty) message, not the representation.
+# 304's own (empty) message, not the representation. Nor is Content-Encoding: the payload
+# is the original's bytes, coded as the original said (the archive parses it so too). Some
+# servers send one on a 304 that the body never had, and a replay tool would then serve plain
+# bytes labelled gzip, which a browser cannot open.
 _NOT_FRESHENED = {"content-length", "transfer-encoding", "connection", "keep-alive",
-                  "proxy-connection", "te", "upgrade"}
+                  "proxy-connection", "te", "upgrade", "content-encoding"}
 
 
 def _renewed_response_headers(snapshot: Snapshot, original: Snapshot) -> StatusAndHeaders:

@@ -245,6 +245,24 @@ def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page
     assert records[4][0] == "request" and records[4][2]["If-None-Match"] == '"v1"'
 
 
+@pytest.mark.parametrize("stored, said", [(None, "gzip"), ("gzip", "br")])
+def test_a_304_never_changes_how_the_stored_body_is_coded(tmp_path, stored, said):
+    """Some servers send a Content-Encoding on a 304 that the stored body never had (a site
+    that turned gzip on since its last 200). The payload is the original's bytes, coded as the
+    original said (the archive parses it so): the renewed block says that, or a replay tool
+    serves plain bytes labelled gzip, which no browser opens."""
+    db = open_database(tmp_path / "n.db")
+    first = store(db, gzip.compress(PAGE, mtime=0) if stored else PAGE, encoding=stored, headers=[["ETag", '"v1"']])
+    store_not_modified(db, revisit_of=first, url=URL, method="GET", request_headers=[["If-None-Match", '"v1"']],
+                       status=304, response_headers=[["ETag", '"v1"'], ["Content-Encoding", said]])
+    out = io.BytesIO()
+    export_warc(db, out)
+    rec_type, _, http, _ = records_of(out)[3]
+    assert rec_type == "revisit" and http.get_statuscode() == "200"
+    assert [v for k, v in http.headers if k.lower() == "content-encoding"] == ([stored] if stored else [])
+    assert read_snapshot(db, first + 1).content_encoding == stored  # as the archive reads it
+
+
 def http_message(block: bytes, role=None) -> list:
     """What a strict HTTP/1.1 parser (h11, as a server reads a request) makes of ``block``:
     its events, the body as one bytes value, up to the end of the first message."""
