@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -478,6 +478,50 @@ def test_wacz_is_valid_and_lists_the_report_pages(crawl, export):
     assert all("政府信息公开" in p["title"] for p in pages)
 
 
+# --- an archive with what the demo portal does not serve ---
+
+# A link as Chinese portals write them: a path and a query in Chinese, and a fragment.
+CHINESE_LINK = "http://127.0.0.1:1/zwgk/年报/2024年度报告.html?栏目=年报#正文"
+
+
+@pytest.fixture(scope="module")
+def handmade(run_nianbao, tmp_path_factory):
+    """Exchanges stored as the crawler stores them (the URL as Scrapy requests the link) and
+    exported with ``nianbao export-warc``: a page at a Chinese URL, and a plain page whose
+    next night's 304 named a Content-Encoding the page never had."""
+    import scrapy
+
+    data = tmp_path_factory.mktemp("handmade")
+    db = open_database(data / "nianbao.db")
+    chinese = store_snapshot(db, url=scrapy.Request(CHINESE_LINK).url, method="GET", request_headers=[],
+                             status=200, response_headers=[["Content-Type", "text/html; charset=gb2312"]],
+                             body=PAGE, fetched_at="2026-03-01T00:00:00.000Z")
+    plain = store_snapshot(db, url="http://127.0.0.1:1/plain.html", method="GET", request_headers=[],
+                           status=200, response_headers=[["Content-Type", "text/html"], ["ETag", '"v1"']],
+                           body=PAGE, fetched_at="2026-03-01T00:00:01.000Z")
+    not_modified = store_not_modified(
+        db, revisit_of=plain, url="http://127.0.0.1:1/plain.html", method="GET",
+        request_headers=[["If-None-Match", '"v1"']], status=304,
+        response_headers=[["ETag", '"v1"'], ["Content-Encoding", "gzip"]], fetched_at="2026-03-02T00:00:00.000Z")
+    snapshots = {"chinese": read_snapshot(db, chinese), "not modified": read_snapshot(db, not_modified)}
+    db.close()
+    run_nianbao("export-warc", "--data", data, "-o", data / "handmade.warc.gz")
+    return {"dir": data, **snapshots}
+
+
+def test_a_chinese_url_is_written_as_the_uri_it_was_requested_at(handmade):
+    url = handmade["chinese"].url
+    assert url.isascii() and url.startswith("http://127.0.0.1:1/zwgk/%E5%B9%B4%E6%8A%A5/")
+    assert url.endswith("#%E6%AD%A3%E6%96%87")  # 正文: kept, as the crawl requested it
+    with open(handmade["dir"] / "handmade.warc.gz", "rb") as fh:
+        response, request = records_of(fh)[1:3]
+    assert response[1]["WARC-Target-URI"] == request[1]["WARC-Target-URI"] == url
+    target = urlsplit(url)
+    assert request[2].to_str().startswith(f"GET {target.path}?{target.query} HTTP/1.1\r\n")  # no fragment: never sent
+    (line,) = [line for line in (handmade["dir"] / "handmade.cdxj").read_text().splitlines() if "zwgk" in line]
+    assert line.startswith("1,0,0,127:1)/zwgk/%e5%b9%b4%e6%8a%a5/2024%e5%b9%b4%e5%ba%a6%e6%8a%a5%e5%91%8a.html?")
+
+
 # --- pywb replaying the export ---
 
 
@@ -522,10 +566,10 @@ def fetch(url, headers=None):
 
 
 @pytest.fixture(scope="module")
-def pywb(export, guarded_env, tmp_path_factory):
+def pywb(export, handmade, guarded_env, tmp_path_factory):
     """A real ``wayback`` on 127.0.0.1 replaying collection ``nianbao`` from the export
-    (the WARC and the CDXJ index nianbao wrote, in place), and collection ``wacz`` from
-    the WACZ (added with pywb's own ``wb-manager``)."""
+    (the WARC and the CDXJ index nianbao wrote, in place), collection ``wacz`` from the
+    WACZ (added with pywb's own ``wb-manager``), and ``handmade`` from that export."""
     venv = pywb_venv()
     root = tmp_path_factory.mktemp("pywb")
     for step in (["init", "wacz"], ["add", "--unpack-wacz", "wacz", str(export / "demo.wacz")]):
@@ -536,7 +580,10 @@ def pywb(export, guarded_env, tmp_path_factory):
         "collections:\n"
         "  nianbao:\n"
         f"    index_paths: {export / 'demo.cdxj'}\n"
-        f"    archive_paths: {export}/\n",
+        f"    archive_paths: {export}/\n"
+        "  handmade:\n"
+        f"    index_paths: {handmade['dir'] / 'handmade.cdxj'}\n"
+        f"    archive_paths: {handmade['dir']}/\n",
         encoding="utf-8",
     )
     port = free_port()
@@ -606,6 +653,22 @@ def test_pywb_replays_the_wacz(crawl, pywb):
     for snapshot in (first_of(crawl, "report"), first_of(crawl, "report", "server-not-modified")):
         status, _, body = replay(pywb, snapshot, collection="wacz")
         assert status == 200 and body == sent_body(crawl, snapshot.url)
+
+
+def test_pywb_replays_a_page_at_a_chinese_url_as_a_browser_asks_for_it(handmade, pywb):
+    """A browser sends the link's path and query %-encoded in UTF-8, and no fragment."""
+    link = urlsplit(CHINESE_LINK)
+    asked = f"http://{link.netloc}{quote(link.path)}?{quote(link.query, safe='=&')}"
+    ts = iso_date_to_timestamp(handmade["chinese"].fetched_at)
+    status, headers, body = fetch(f"{pywb}/handmade/{ts}id_/{asked}")
+    assert status == 200 and body == PAGE
+
+
+def test_pywb_replays_a_304_that_named_another_coding_as_the_page(handmade, pywb):
+    """The 304 said gzip; the page was stored plain: a browser that takes gzip must be told
+    the body is plain, or it cannot open it."""
+    status, headers, body = replay(pywb, handmade["not modified"], collection="handmade")
+    assert status == 200 and headers["Content-Encoding"] is None and body == PAGE
 
 
 def test_replay_stays_on_loopback(pywb, netguard_log):
