@@ -357,6 +357,28 @@ def test_an_export_cut_short_leaves_the_previous_one_whole(tmp_path, guarded_env
     assert {name: (tmp_path / name).read_bytes() for name in outputs} == before
 
 
+def test_a_wacz_is_built_beside_it_not_in_tmp(tmp_path, guarded_env):
+    """The WARC a WACZ is built from is as large as the package, and /tmp is often memory
+    (tmpfs): it is written beside the package, where one a kill left is replaced by the
+    next export, which leaves the package alone."""
+    db = open_database(tmp_path / "nianbao.db")
+    for name in ("a", "b", "c"):
+        store(db, f"<p>{name}</p>".encode(), url=f"http://127.0.0.1:1/{name}.html", encoding=None)
+    db.close()
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir(), out.mkdir()
+    env = {**guarded_env, "TMPDIR": str(tmp)}
+    export = [sys.executable, "-m", "nianbao", "export-wacz", "--data", str(tmp_path), "-o", str(out / "x.wacz")]
+    killed = subprocess.run(export, env={**env, "NIANBAO_TEST_KILL_AT": "warc-exchange:3"}, capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    assert list(tmp.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["x.wacz.partial.d"]
+    subprocess.run(export, env=env, check=True, capture_output=True)
+    assert sorted(p.name for p in out.iterdir()) == ["x.wacz"]
+    with zipfile.ZipFile(out / "x.wacz") as zf:
+        assert "archive/x.warc.gz" in zf.namelist()
+
+
 def test_cdxj_index_lies_beside_the_warc():
     assert cdxj_path_for(Path("/x/reports.warc.gz")) == Path("/x/reports.cdxj")
     assert cdxj_path_for(Path("reports.warc")) == Path("reports.cdxj")
