@@ -500,6 +500,37 @@ def test_wacz_is_valid_and_lists_the_report_pages(crawl, export):
     assert all("政府信息公开" in p["title"] for p in pages)
 
 
+def test_a_crawl_asks_only_for_codings_the_parser_and_replay_tools_undo(tmp_path, run_nianbao):
+    """A server that answers zstd to a client that asks for it (Caddy does, given the choice).
+    Scrapy asks for zstd when the zstandard package is installed (it is: the raw store), but
+    neither the parser nor pywb undoes it: every report was a parse error, every capture
+    unreplayable. Asked for gzip, deflate and br only, the server sends what both read."""
+    import zstandard
+
+    from portal import DemoPortal
+    from portal.site import build_site
+
+    site = build_site()
+
+    def answer(method, path, headers):
+        resource = site.get(path)
+        if resource is None or "zstd" not in headers.get("Accept-Encoding", ""):
+            return None  # served as the demo portal serves it
+        return 200, [("Content-Type", resource.content_type), ("Content-Encoding", "zstd")], \
+            zstandard.ZstdCompressor().compress(resource.body)
+
+    site.answer = answer
+    with DemoPortal(site) as portal:
+        run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test")
+    db = open_database(tmp_path / "nianbao.db")
+    assert [row for row in db.execute("select url, message from errors")] == []
+    assert db.execute("select count(*) from reports").fetchone() == (5,)
+    snapshots = list(iter_snapshots(db))
+    assert {s.content_encoding for s in snapshots} == {None, "gzip"}
+    assert {v for s in snapshots for k, v in s.request_headers if k.lower() == "accept-encoding"} == {
+        "gzip, deflate, br"}
+
+
 # --- an archive with what the demo portal does not serve ---
 
 # A link as Chinese portals write them: a path and a query in Chinese, and a fragment.
