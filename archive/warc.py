@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -266,6 +267,37 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
             written[snapshot.id] = original or Original(replace(snapshot, body=b""), record_id)
         count += 1
     return count
+
+
+class _BrotliDecompressor:
+    """A br decoder with the API warcio expects (brotlipy's: ``decompress``, ``unused_data``).
+    The ``brotli`` installed is Google's, which Scrapy requires: its Decompressor has ``process``
+    instead and takes no new attribute, so warcio's own adapter fails on it (warcio issue 73),
+    and indexing a WARC holding one br body (cdxj-indexer, wacz: both decode every response)
+    raised AttributeError."""
+
+    unused_data = None  # nothing is left past a br stream: a record's payload ends with it
+
+    def __init__(self):
+        import brotli
+
+        self._decompressor = brotli.Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._decompressor.process(data)
+
+
+def _let_warcio_read_brotli() -> None:
+    try:
+        import brotli
+    except ImportError:  # no br at all: warcio says so itself
+        return
+    if hasattr(brotli.Decompressor, "process"):  # Google's; brotlipy's works with warcio as it is
+        BufferedReader.DECOMPRESSORS["br"] = _BrotliDecompressor
+
+
+# For write_cdxj here and wacz (archive/wacz.py), which index in this process.
+_let_warcio_read_brotli()
 
 
 def write_cdxj(warc_path: Path, cdxj_path: Path, filename: str | None = None) -> None:

@@ -263,6 +263,30 @@ def test_a_304_never_changes_how_the_stored_body_is_coded(tmp_path, stored, said
     assert read_snapshot(db, first + 1).content_encoding == stored  # as the archive reads it
 
 
+def test_an_archive_with_a_brotli_body_exports_indexes_and_packages(tmp_path, run_nianbao):
+    """The crawler asks for br. warcio decodes it with brotlipy's API, not that of the brotli
+    Scrapy installs: cdxj-indexer and wacz, which decode every response, raised on one br body,
+    and neither export could be made. The body read back through warcio is the page."""
+    import brotli
+
+    page = b"".join(b"<p>%d %s</p>" % (i, "政府信息公开".encode()) for i in range(20_000))  # many reads
+    db = open_database(tmp_path / "nianbao.db")
+    store_snapshot(db, url="http://127.0.0.1:1/br.html", method="GET", request_headers=[], status=200,
+                   response_headers=[["Content-Type", "text/html; charset=utf-8"], ["Content-Encoding", "br"]],
+                   body=brotli.compress(page))
+    db.close()
+    run_nianbao("export-warc", "--data", tmp_path, "-o", tmp_path / "x.warc.gz")
+    run_nianbao("export-wacz", "--data", tmp_path, "-o", tmp_path / "x.wacz")
+    assert [json.loads(line.split(" ", 2)[2])["url"] for line in (tmp_path / "x.cdxj").read_text().splitlines()] == [
+        "http://127.0.0.1:1/br.html"]
+    result = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(tmp_path / "x.wacz")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "is valid" in result.stdout, result.stdout + result.stderr
+    with open(tmp_path / "x.warc.gz", "rb") as fh:
+        (response,) = [r.content_stream().read() for r in ArchiveIterator(fh) if r.rec_type == "response"]
+    assert response == page
+
+
 def http_message(block: bytes, role=None) -> list:
     """What a strict HTTP/1.1 parser (h11, as a server reads a request) makes of ``block``:
     its events, the body as one bytes value, up to the end of the first message."""
@@ -540,8 +564,9 @@ CHINESE_LINK = "http://127.0.0.1:1/zwgk/年报/2024年度报告.html?栏目=年�
 @pytest.fixture(scope="module")
 def handmade(run_nianbao, tmp_path_factory):
     """Exchanges stored as the crawler stores them (the URL as Scrapy requests the link) and
-    exported with ``nianbao export-warc``: a page at a Chinese URL, and a plain page whose
-    next night's 304 named a Content-Encoding the page never had."""
+    exported with ``nianbao export-warc``: a page at a Chinese URL, a plain page whose next
+    night's 304 named a Content-Encoding the page never had, and a page sent br-encoded."""
+    import brotli
     import scrapy
 
     data = tmp_path_factory.mktemp("handmade")
@@ -556,7 +581,12 @@ def handmade(run_nianbao, tmp_path_factory):
         db, revisit_of=plain, url="http://127.0.0.1:1/plain.html", method="GET",
         request_headers=[["If-None-Match", '"v1"']], status=304,
         response_headers=[["ETag", '"v1"'], ["Content-Encoding", "gzip"]], fetched_at="2026-03-02T00:00:00.000Z")
-    snapshots = {"chinese": read_snapshot(db, chinese), "not modified": read_snapshot(db, not_modified)}
+    brotli_page = store_snapshot(
+        db, url="http://127.0.0.1:1/br.html", method="GET", request_headers=[], status=200,
+        response_headers=[["Content-Type", "text/html"], ["Content-Encoding", "br"]],
+        body=brotli.compress(PAGE), fetched_at="2026-03-01T00:00:02.000Z")
+    snapshots = {"chinese": read_snapshot(db, chinese), "not modified": read_snapshot(db, not_modified),
+                 "br": read_snapshot(db, brotli_page)}
     db.close()
     run_nianbao("export-warc", "--data", data, "-o", data / "handmade.warc.gz")
     return {"dir": data, **snapshots}
@@ -662,10 +692,11 @@ def pywb(export, handmade, guarded_env, tmp_path_factory):
         log.close()
 
 
-def replay(pywb, snapshot, accept_gzip=True, collection="nianbao"):
-    """Fetch ``snapshot`` through pywb, unrewritten (``id_``), at its own timestamp."""
+def replay(pywb, snapshot, collection="nianbao", accept_encoding="gzip"):
+    """Fetch ``snapshot`` through pywb, unrewritten (``id_``), at its own timestamp, as a client
+    that takes ``accept_encoding`` (None: no Accept-Encoding)."""
     ts = iso_date_to_timestamp(snapshot.fetched_at)
-    headers = {"Accept-Encoding": "gzip"} if accept_gzip else {}
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
     status, headers, body = fetch(f"{pywb}/{collection}/{ts}id_/{snapshot.url}", headers)
     # pywb answers with the capture it chose: it must be this one.
     assert headers["Memento-Datetime"] == time.strftime(
@@ -684,7 +715,7 @@ def test_pywb_replays_a_report_page_byte_identical(crawl, pywb):
     assert headers["Content-Encoding"] == "gzip"
     assert body == sent_body(crawl, snapshot.url)  # exactly the bytes the portal sent
     # A client that does not take gzip gets the page itself, decoded by pywb.
-    status, _, decoded = replay(pywb, snapshot, accept_gzip=False)
+    status, _, decoded = replay(pywb, snapshot, accept_encoding=None)
     assert status == 200 and decoded == gzip.decompress(sent_body(crawl, snapshot.url))
 
 
@@ -722,6 +753,17 @@ def test_pywb_replays_a_304_that_named_another_coding_as_the_page(handmade, pywb
     the body is plain, or it cannot open it."""
     status, headers, body = replay(pywb, handmade["not modified"], collection="handmade")
     assert status == 200 and headers["Content-Encoding"] is None and body == PAGE
+
+
+def test_pywb_replays_a_brotli_page(handmade, pywb):
+    """As sent to a client that takes br, and decoded for one that does not."""
+    import brotli
+
+    snapshot = handmade["br"]
+    status, headers, body = replay(pywb, snapshot, collection="handmade", accept_encoding="br")
+    assert status == 200 and headers["Content-Encoding"] == "br" and body == snapshot.body
+    status, headers, body = replay(pywb, snapshot, collection="handmade", accept_encoding=None)
+    assert status == 200 and headers["Content-Encoding"] is None and body == brotli.decompress(snapshot.body) == PAGE
 
 
 def test_replay_stays_on_loopback(pywb, netguard_log):
