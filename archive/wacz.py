@@ -11,12 +11,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import tempfile
 from pathlib import Path
 
 from .killpoints import kill_point
 from .warc import export_warc
-from .whole_files import written_whole
+from .whole_files import scratch_directory, written_whole
 
 TITLE = "nianbao: government information-disclosure annual reports (政府信息公开工作年度报告)"
 
@@ -46,14 +45,15 @@ def _write_pages(pages: list[dict], path: Path) -> None:
 
 def export_wacz(db, output: Path, *, progress=None) -> dict:
     """Write ``output`` (a .wacz); return counts: exchanges, pages. It is made under a
-    ``.partial`` name and put in place when whole: an export that fails or is cut short
-    leaves the previous package as it was."""
+    ``.partial`` name, from a WARC written beside it (``whole_files.scratch_directory``), and
+    put in place when whole: an export that fails or is cut short leaves the previous
+    package as it was."""
     from wacz.main import main as wacz_main
 
     output = Path(output)
-    with tempfile.TemporaryDirectory(prefix="nianbao-wacz-") as tmp, written_whole(output) as partial:
+    with scratch_directory(output) as scratch, written_whole(output) as partial:
         # The WARC keeps this name inside the WACZ (archive/<name>).
-        warc_path = Path(tmp) / (output.name.removesuffix(".wacz") + ".warc.gz")
+        warc_path = scratch / (output.name.removesuffix(".wacz") + ".warc.gz")
         left_out: list = []
         with open(warc_path, "wb") as stream:
             exchanges = export_warc(db, stream, filename=warc_path.name, progress=progress, left_out=left_out)
@@ -62,7 +62,7 @@ def export_wacz(db, output: Path, *, progress=None) -> dict:
             raise WaczError(f"{len(left_out)} snapshot(s) cannot be exported: {listed}"
                             + (" …" if len(left_out) > 5 else ""))
         pages = report_pages(db)
-        pages_path = Path(tmp) / "pages.jsonl"
+        pages_path = scratch / "pages.jsonl"
         _write_pages(pages, pages_path)
         # wacz matches each page to its capture (and names those it cannot); with no
         # report at all, the header alone is copied so pages.jsonl is still there.

@@ -11,7 +11,8 @@ their payload digests.
 Revisits (``Snapshot.revisit_of``) carry no payload: the record names the capture that
 holds it (WARC-Refers-To its record, WARC-Refers-To-Target-URI / -Date) and its payload
 digest. A 304 answer is a server-not-modified revisit whose block is the stored response as
-that 304 renewed it (status 200, headers freshened as a cache would, RFC 9111 4.3.4): pywb
+that 304 renewed it (status 200, headers freshened as a cache would, RFC 9111 4.3.4, but
+never its Content-Encoding: the payload is coded as the original said): pywb
 replays a revisit whose block says 304 as an empty 304 whatever its profile, and this one
 replays the page. The conditional request itself stays exact in the request record.
 
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -137,9 +139,12 @@ def _response_record(writer: WARCWriter, snapshot: Snapshot):
 
 
 # Never taken from a 304 into the stored response (RFC 9111 3.2): they describe the
-# 304's own (empty) message, not the representation.
+# 304's own (empty) message, not the representation. Nor is Content-Encoding: the payload
+# is the original's bytes, coded as the original said (the archive parses it so too). Some
+# servers send one on a 304 that the body never had, and a replay tool would then serve plain
+# bytes labelled gzip, which a browser cannot open.
 _NOT_FRESHENED = {"content-length", "transfer-encoding", "connection", "keep-alive",
-                  "proxy-connection", "te", "upgrade"}
+                  "proxy-connection", "te", "upgrade", "content-encoding"}
 
 
 def _renewed_response_headers(snapshot: Snapshot, original: Snapshot) -> StatusAndHeaders:
@@ -262,6 +267,37 @@ def export_warc(db, stream, *, filename: str = "nianbao.warc.gz", progress=None,
             written[snapshot.id] = original or Original(replace(snapshot, body=b""), record_id)
         count += 1
     return count
+
+
+class _BrotliDecompressor:
+    """A br decoder with the API warcio expects (brotlipy's: ``decompress``, ``unused_data``).
+    The ``brotli`` installed is Google's, which Scrapy requires: its Decompressor has ``process``
+    instead and takes no new attribute, so warcio's own adapter fails on it (warcio issue 73),
+    and indexing a WARC holding one br body (cdxj-indexer, wacz: both decode every response)
+    raised AttributeError."""
+
+    unused_data = None  # nothing is left past a br stream: a record's payload ends with it
+
+    def __init__(self):
+        import brotli
+
+        self._decompressor = brotli.Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._decompressor.process(data)
+
+
+def _let_warcio_read_brotli() -> None:
+    try:
+        import brotli
+    except ImportError:  # no br at all: warcio says so itself
+        return
+    if hasattr(brotli.Decompressor, "process"):  # Google's; brotlipy's works with warcio as it is
+        BufferedReader.DECOMPRESSORS["br"] = _BrotliDecompressor
+
+
+# For write_cdxj here and wacz (archive/wacz.py), which index in this process.
+_let_warcio_read_brotli()
 
 
 def write_cdxj(warc_path: Path, cdxj_path: Path, filename: str | None = None) -> None:

@@ -10,6 +10,16 @@ NEWSPIDER_MODULE = "crawler.spiders"
 NIANBAO_CONTACT_URL = "https://github.com/nianbao/nianbao"
 USER_AGENT = f"nianbao/0.1 (+{NIANBAO_CONTACT_URL}; government annual-report archive)"
 
+# Content codings asked for: those the parser undoes (parsers/content_coding.py) and replay
+# tools read in the WARC export (pywb cannot decode zstd). Scrapy would also ask for zstd, the
+# zstandard package being installed for the raw store: a server that honours it has every
+# page it sends recorded as a parse error and archived as bytes no replay can show.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # Scrapy's
+    "Accept-Language": "en",  # Scrapy's
+    "Accept-Encoding": "gzip, deflate, br",
+}
+
 # Politeness: obey robots.txt, few requests per host, adaptive delays.
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -245,6 +245,48 @@ def test_a_304_is_a_server_not_modified_revisit_that_replays_as_the_renewed_page
     assert records[4][0] == "request" and records[4][2]["If-None-Match"] == '"v1"'
 
 
+@pytest.mark.parametrize("stored, said", [(None, "gzip"), ("gzip", "br")])
+def test_a_304_never_changes_how_the_stored_body_is_coded(tmp_path, stored, said):
+    """Some servers send a Content-Encoding on a 304 that the stored body never had (a site
+    that turned gzip on since its last 200). The payload is the original's bytes, coded as the
+    original said (the archive parses it so): the renewed block says that, or a replay tool
+    serves plain bytes labelled gzip, which no browser opens."""
+    db = open_database(tmp_path / "n.db")
+    first = store(db, gzip.compress(PAGE, mtime=0) if stored else PAGE, encoding=stored, headers=[["ETag", '"v1"']])
+    store_not_modified(db, revisit_of=first, url=URL, method="GET", request_headers=[["If-None-Match", '"v1"']],
+                       status=304, response_headers=[["ETag", '"v1"'], ["Content-Encoding", said]])
+    out = io.BytesIO()
+    export_warc(db, out)
+    rec_type, _, http, _ = records_of(out)[3]
+    assert rec_type == "revisit" and http.get_statuscode() == "200"
+    assert [v for k, v in http.headers if k.lower() == "content-encoding"] == ([stored] if stored else [])
+    assert read_snapshot(db, first + 1).content_encoding == stored  # as the archive reads it
+
+
+def test_an_archive_with_a_brotli_body_exports_indexes_and_packages(tmp_path, run_nianbao):
+    """The crawler asks for br. warcio decodes it with brotlipy's API, not that of the brotli
+    Scrapy installs: cdxj-indexer and wacz, which decode every response, raised on one br body,
+    and neither export could be made. The body read back through warcio is the page."""
+    import brotli
+
+    page = b"".join(b"<p>%d %s</p>" % (i, "政府信息公开".encode()) for i in range(20_000))  # many reads
+    db = open_database(tmp_path / "nianbao.db")
+    store_snapshot(db, url="http://127.0.0.1:1/br.html", method="GET", request_headers=[], status=200,
+                   response_headers=[["Content-Type", "text/html; charset=utf-8"], ["Content-Encoding", "br"]],
+                   body=brotli.compress(page))
+    db.close()
+    run_nianbao("export-warc", "--data", tmp_path, "-o", tmp_path / "x.warc.gz")
+    run_nianbao("export-wacz", "--data", tmp_path, "-o", tmp_path / "x.wacz")
+    assert [json.loads(line.split(" ", 2)[2])["url"] for line in (tmp_path / "x.cdxj").read_text().splitlines()] == [
+        "http://127.0.0.1:1/br.html"]
+    result = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(tmp_path / "x.wacz")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "is valid" in result.stdout, result.stdout + result.stderr
+    with open(tmp_path / "x.warc.gz", "rb") as fh:
+        (response,) = [r.content_stream().read() for r in ArchiveIterator(fh) if r.rec_type == "response"]
+    assert response == page
+
+
 def http_message(block: bytes, role=None) -> list:
     """What a strict HTTP/1.1 parser (h11, as a server reads a request) makes of ``block``:
     its events, the body as one bytes value, up to the end of the first message."""
@@ -337,6 +379,28 @@ def test_an_export_cut_short_leaves_the_previous_one_whole(tmp_path, guarded_env
     killed = subprocess.run(export, env={**guarded_env, "NIANBAO_TEST_KILL_AT": kill_at}, capture_output=True)
     assert killed.returncode == -9, killed.stderr
     assert {name: (tmp_path / name).read_bytes() for name in outputs} == before
+
+
+def test_a_wacz_is_built_beside_it_not_in_tmp(tmp_path, guarded_env):
+    """The WARC a WACZ is built from is as large as the package, and /tmp is often memory
+    (tmpfs): it is written beside the package, where one a kill left is replaced by the
+    next export, which leaves the package alone."""
+    db = open_database(tmp_path / "nianbao.db")
+    for name in ("a", "b", "c"):
+        store(db, f"<p>{name}</p>".encode(), url=f"http://127.0.0.1:1/{name}.html", encoding=None)
+    db.close()
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir(), out.mkdir()
+    env = {**guarded_env, "TMPDIR": str(tmp)}
+    export = [sys.executable, "-m", "nianbao", "export-wacz", "--data", str(tmp_path), "-o", str(out / "x.wacz")]
+    killed = subprocess.run(export, env={**env, "NIANBAO_TEST_KILL_AT": "warc-exchange:3"}, capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+    assert list(tmp.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["x.wacz.partial.d"]
+    subprocess.run(export, env=env, check=True, capture_output=True)
+    assert sorted(p.name for p in out.iterdir()) == ["x.wacz"]
+    with zipfile.ZipFile(out / "x.wacz") as zf:
+        assert "archive/x.warc.gz" in zf.namelist()
 
 
 def test_cdxj_index_lies_beside_the_warc():
@@ -460,6 +524,87 @@ def test_wacz_is_valid_and_lists_the_report_pages(crawl, export):
     assert all("政府信息公开" in p["title"] for p in pages)
 
 
+def test_a_crawl_asks_only_for_codings_the_parser_and_replay_tools_undo(tmp_path, run_nianbao):
+    """A server that answers zstd to a client that asks for it (Caddy does, given the choice).
+    Scrapy asks for zstd when the zstandard package is installed (it is: the raw store), but
+    neither the parser nor pywb undoes it: every report was a parse error, every capture
+    unreplayable. Asked for gzip, deflate and br only, the server sends what both read."""
+    import zstandard
+
+    from portal import DemoPortal
+    from portal.site import build_site
+
+    site = build_site()
+
+    def answer(method, path, headers):
+        resource = site.get(path)
+        if resource is None or "zstd" not in headers.get("Accept-Encoding", ""):
+            return None  # served as the demo portal serves it
+        return 200, [("Content-Type", resource.content_type), ("Content-Encoding", "zstd")], \
+            zstandard.ZstdCompressor().compress(resource.body)
+
+    site.answer = answer
+    with DemoPortal(site) as portal:
+        run_nianbao("crawl", "--start-url", portal.start_url, "--data", tmp_path, "--profile", "test")
+    db = open_database(tmp_path / "nianbao.db")
+    assert [row for row in db.execute("select url, message from errors")] == []
+    assert db.execute("select count(*) from reports").fetchone() == (5,)
+    snapshots = list(iter_snapshots(db))
+    assert {s.content_encoding for s in snapshots} == {None, "gzip"}
+    assert {v for s in snapshots for k, v in s.request_headers if k.lower() == "accept-encoding"} == {
+        "gzip, deflate, br"}
+
+
+# --- an archive with what the demo portal does not serve ---
+
+# A link as Chinese portals write them: a path and a query in Chinese, and a fragment.
+CHINESE_LINK = "http://127.0.0.1:1/zwgk/年报/2024年度报告.html?栏目=年报#正文"
+
+
+@pytest.fixture(scope="module")
+def handmade(run_nianbao, tmp_path_factory):
+    """Exchanges stored as the crawler stores them (the URL as Scrapy requests the link) and
+    exported with ``nianbao export-warc``: a page at a Chinese URL, a plain page whose next
+    night's 304 named a Content-Encoding the page never had, and a page sent br-encoded."""
+    import brotli
+    import scrapy
+
+    data = tmp_path_factory.mktemp("handmade")
+    db = open_database(data / "nianbao.db")
+    chinese = store_snapshot(db, url=scrapy.Request(CHINESE_LINK).url, method="GET", request_headers=[],
+                             status=200, response_headers=[["Content-Type", "text/html; charset=gb2312"]],
+                             body=PAGE, fetched_at="2026-03-01T00:00:00.000Z")
+    plain = store_snapshot(db, url="http://127.0.0.1:1/plain.html", method="GET", request_headers=[],
+                           status=200, response_headers=[["Content-Type", "text/html"], ["ETag", '"v1"']],
+                           body=PAGE, fetched_at="2026-03-01T00:00:01.000Z")
+    not_modified = store_not_modified(
+        db, revisit_of=plain, url="http://127.0.0.1:1/plain.html", method="GET",
+        request_headers=[["If-None-Match", '"v1"']], status=304,
+        response_headers=[["ETag", '"v1"'], ["Content-Encoding", "gzip"]], fetched_at="2026-03-02T00:00:00.000Z")
+    brotli_page = store_snapshot(
+        db, url="http://127.0.0.1:1/br.html", method="GET", request_headers=[], status=200,
+        response_headers=[["Content-Type", "text/html"], ["Content-Encoding", "br"]],
+        body=brotli.compress(PAGE), fetched_at="2026-03-01T00:00:02.000Z")
+    snapshots = {"chinese": read_snapshot(db, chinese), "not modified": read_snapshot(db, not_modified),
+                 "br": read_snapshot(db, brotli_page)}
+    db.close()
+    run_nianbao("export-warc", "--data", data, "-o", data / "handmade.warc.gz")
+    return {"dir": data, **snapshots}
+
+
+def test_a_chinese_url_is_written_as_the_uri_it_was_requested_at(handmade):
+    url = handmade["chinese"].url
+    assert url.isascii() and url.startswith("http://127.0.0.1:1/zwgk/%E5%B9%B4%E6%8A%A5/")
+    assert url.endswith("#%E6%AD%A3%E6%96%87")  # 正文: kept, as the crawl requested it
+    with open(handmade["dir"] / "handmade.warc.gz", "rb") as fh:
+        response, request = records_of(fh)[1:3]
+    assert response[1]["WARC-Target-URI"] == request[1]["WARC-Target-URI"] == url
+    target = urlsplit(url)
+    assert request[2].to_str().startswith(f"GET {target.path}?{target.query} HTTP/1.1\r\n")  # no fragment: never sent
+    (line,) = [line for line in (handmade["dir"] / "handmade.cdxj").read_text().splitlines() if "zwgk" in line]
+    assert line.startswith("1,0,0,127:1)/zwgk/%e5%b9%b4%e6%8a%a5/2024%e5%b9%b4%e5%ba%a6%e6%8a%a5%e5%91%8a.html?")
+
+
 # --- pywb replaying the export ---
 
 
@@ -504,10 +649,10 @@ def fetch(url, headers=None):
 
 
 @pytest.fixture(scope="module")
-def pywb(export, guarded_env, tmp_path_factory):
+def pywb(export, handmade, guarded_env, tmp_path_factory):
     """A real ``wayback`` on 127.0.0.1 replaying collection ``nianbao`` from the export
-    (the WARC and the CDXJ index nianbao wrote, in place), and collection ``wacz`` from
-    the WACZ (added with pywb's own ``wb-manager``)."""
+    (the WARC and the CDXJ index nianbao wrote, in place), collection ``wacz`` from the
+    WACZ (added with pywb's own ``wb-manager``), and ``handmade`` from that export."""
     venv = pywb_venv()
     root = tmp_path_factory.mktemp("pywb")
     for step in (["init", "wacz"], ["add", "--unpack-wacz", "wacz", str(export / "demo.wacz")]):
@@ -518,7 +663,10 @@ def pywb(export, guarded_env, tmp_path_factory):
         "collections:\n"
         "  nianbao:\n"
         f"    index_paths: {export / 'demo.cdxj'}\n"
-        f"    archive_paths: {export}/\n",
+        f"    archive_paths: {export}/\n"
+        "  handmade:\n"
+        f"    index_paths: {handmade['dir'] / 'handmade.cdxj'}\n"
+        f"    archive_paths: {handmade['dir']}/\n",
         encoding="utf-8",
     )
     port = free_port()
@@ -544,10 +692,11 @@ def pywb(export, guarded_env, tmp_path_factory):
         log.close()
 
 
-def replay(pywb, snapshot, accept_gzip=True, collection="nianbao"):
-    """Fetch ``snapshot`` through pywb, unrewritten (``id_``), at its own timestamp."""
+def replay(pywb, snapshot, collection="nianbao", accept_encoding="gzip"):
+    """Fetch ``snapshot`` through pywb, unrewritten (``id_``), at its own timestamp, as a client
+    that takes ``accept_encoding`` (None: no Accept-Encoding)."""
     ts = iso_date_to_timestamp(snapshot.fetched_at)
-    headers = {"Accept-Encoding": "gzip"} if accept_gzip else {}
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
     status, headers, body = fetch(f"{pywb}/{collection}/{ts}id_/{snapshot.url}", headers)
     # pywb answers with the capture it chose: it must be this one.
     assert headers["Memento-Datetime"] == time.strftime(
@@ -566,7 +715,7 @@ def test_pywb_replays_a_report_page_byte_identical(crawl, pywb):
     assert headers["Content-Encoding"] == "gzip"
     assert body == sent_body(crawl, snapshot.url)  # exactly the bytes the portal sent
     # A client that does not take gzip gets the page itself, decoded by pywb.
-    status, _, decoded = replay(pywb, snapshot, accept_gzip=False)
+    status, _, decoded = replay(pywb, snapshot, accept_encoding=None)
     assert status == 200 and decoded == gzip.decompress(sent_body(crawl, snapshot.url))
 
 
@@ -588,6 +737,33 @@ def test_pywb_replays_the_wacz(crawl, pywb):
     for snapshot in (first_of(crawl, "report"), first_of(crawl, "report", "server-not-modified")):
         status, _, body = replay(pywb, snapshot, collection="wacz")
         assert status == 200 and body == sent_body(crawl, snapshot.url)
+
+
+def test_pywb_replays_a_page_at_a_chinese_url_as_a_browser_asks_for_it(handmade, pywb):
+    """A browser sends the link's path and query %-encoded in UTF-8, and no fragment."""
+    link = urlsplit(CHINESE_LINK)
+    asked = f"http://{link.netloc}{quote(link.path)}?{quote(link.query, safe='=&')}"
+    ts = iso_date_to_timestamp(handmade["chinese"].fetched_at)
+    status, headers, body = fetch(f"{pywb}/handmade/{ts}id_/{asked}")
+    assert status == 200 and body == PAGE
+
+
+def test_pywb_replays_a_304_that_named_another_coding_as_the_page(handmade, pywb):
+    """The 304 said gzip; the page was stored plain: a browser that takes gzip must be told
+    the body is plain, or it cannot open it."""
+    status, headers, body = replay(pywb, handmade["not modified"], collection="handmade")
+    assert status == 200 and headers["Content-Encoding"] is None and body == PAGE
+
+
+def test_pywb_replays_a_brotli_page(handmade, pywb):
+    """As sent to a client that takes br, and decoded for one that does not."""
+    import brotli
+
+    snapshot = handmade["br"]
+    status, headers, body = replay(pywb, snapshot, collection="handmade", accept_encoding="br")
+    assert status == 200 and headers["Content-Encoding"] == "br" and body == snapshot.body
+    status, headers, body = replay(pywb, snapshot, collection="handmade", accept_encoding=None)
+    assert status == 200 and headers["Content-Encoding"] is None and body == brotli.decompress(snapshot.body) == PAGE
 
 
 def test_replay_stays_on_loopback(pywb, netguard_log):
