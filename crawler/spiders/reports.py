@@ -51,11 +51,27 @@ def response_text(response) -> str:
     The snapshot middleware has already detected the encoding; detect only when it
     could not (e.g. the middleware is switched off, or the body is binary).
     """
+    return response.body.decode(page_encoding(response), errors="replace")
+
+
+def page_encoding(response) -> str:
+    """The encoding of the page's text (as the snapshot middleware detected it, when it did)."""
     encoding = response.meta.get("nianbao_encoding")
     if not encoding:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         encoding = detect_encoding(response.body, content_type).encoding
-    return response.body.decode(encoding, errors="replace")
+    return encoding
+
+
+_GB = {"gb2312", "gbk", "gb18030", "cp936"}
+
+
+def query_encoding(response) -> str:
+    """How a browser encodes the query of a link on this page: in the page's encoding (a GBK
+    portal's ``download.jsp?name=年报.pdf`` wants the GBK bytes; the path is UTF-8 either way).
+    The GB family as GB18030, which holds every character the other two do, and more."""
+    encoding = page_encoding(response).lower()
+    return "gb18030" if encoding in _GB else encoding
 
 
 def failure_message(failure) -> str:
@@ -161,16 +177,22 @@ class ReportSpider(scrapy.Spider):
         request.meta.update(self._meta("listing", site, flavour))
         return request.replace(callback=self.parse_listing, errback=self.record_failure)
 
-    def _document_request(self, url: str, site: dict, flavour: str | None, title: str, found_on: str,
+    def _document_request(self, url: str, site: dict, flavour: str | None, title: str, found_on,
                           attachment_of: str | None = None):
+        """The request for a report or attachment ``url`` linked from the page ``found_on``
+        (a response), its query encoded as the page's (``query_encoding``); in UTF-8 where that
+        encoding cannot spell a character of it (Big5 has no 报), as a browser's would fall back."""
         kind = "attachment" if attachment_of or is_attachment(url) else "report"
-        return scrapy.Request(
-            url,
+        arguments = dict(
             callback=self.parse_attachment if kind == "attachment" else self.parse_report,
             errback=self.record_failure,
             meta=self._meta(kind, site, flavour),
-            cb_kwargs={"listing_title": title, "found_on": found_on, "attachment_of": attachment_of},
+            cb_kwargs={"listing_title": title, "found_on": found_on.url, "attachment_of": attachment_of},
         )
+        try:
+            return scrapy.Request(url, encoding=query_encoding(found_on), **arguments)
+        except (UnicodeEncodeError, LookupError):
+            return scrapy.Request(url, **arguments)
 
     # -- callbacks ------------------------------------------------------------------------
 
@@ -198,7 +220,7 @@ class ReportSpider(scrapy.Spider):
             elif reason := self._unfollowed(site, item.url):
                 yield SkippedPage(url=item.url, title=item.title, reason=reason, found_on=response.url)
             else:
-                yield self._document_request(item.url, site, flavour, item.title, response.url)
+                yield self._document_request(item.url, site, flavour, item.title, response)
         for request in adapter.listing_requests(response, text, self._max_pages()):
             found = True
             if (made := self._listing_request(request, self._fragment_site(response, request) or site, flavour,
@@ -225,7 +247,7 @@ class ReportSpider(scrapy.Spider):
             if reason := self._unfollowed(site, document.url):
                 yield SkippedPage(url=document.url, title=document.title, reason=reason, found_on=response.url)
                 continue
-            yield self._document_request(document.url, site, flavour, document.title, response.url,
+            yield self._document_request(document.url, site, flavour, document.title, response,
                                          attachment_of=response.url)
 
     def parse_attachment(self, response, listing_title=None, found_on=None, attachment_of=None):
