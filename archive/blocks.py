@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .snapshots import utc_now
+from .raw_store import utc_now
 
 
 def record_block(

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from .snapshots import utc_now
+from .raw_store import utc_now
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from .snapshots import utc_now
+from .raw_store import utc_now
 
 
 @dataclass

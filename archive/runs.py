@@ -11,7 +11,7 @@ A run's counts are counted from its rows while it runs and kept in its ``crawl_r
 is marked interrupted: later runs never change them.
 
 The lock and the list ``nianbao runs`` prints live in archive/run_lock.py and
-archive/run_list.py; their names stay importable from here.
+archive/run_list.py.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from . import skipped_counts
-from .run_list import RunLine, format_runs, recent_runs, run_line  # noqa: F401 (importable from here)
-from .run_lock import ArchiveHold, ArchiveLocked, hold_archive, lock_archive, lock_path  # noqa: F401
-from .snapshots import utc_now
+from .raw_store import utc_now
 
 
 def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = None) -> int:

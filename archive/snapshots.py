@@ -22,7 +22,7 @@ import sqlite_utils
 
 from . import raw_store
 from .killpoints import kill_point
-from .raw_store import payload_digest, utc_now  # noqa: F401  (their home before raw_store)
+from .raw_store import utc_now
 
 
 @dataclass(frozen=True)

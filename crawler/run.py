@@ -18,7 +18,7 @@ from scrapy.settings import BaseSettings, Settings
 from archive.run_lock import ArchiveLocked, hold_archive
 from archive.runs import format_summary, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import NOT_OPENED, open_database
-from archive.snapshots import utc_now
+from archive.raw_store import utc_now
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DATABASE_NAME, DISK_FULL

@@ -13,7 +13,8 @@ import pytest
 from archive import raw_store
 from archive.raw_store import RawStoreError, read_payload
 from archive.schema import open_database
-from archive.snapshots import iter_snapshots, payload_digest, store_snapshot
+from archive.raw_store import payload_digest
+from archive.snapshots import iter_snapshots, store_snapshot
 from archive.verify import verify
 from conftest import get_test_file
 
