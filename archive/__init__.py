@@ -11,7 +11,7 @@ A page's way in, during a crawl:
   and through agencies.py, report_groups.py (wide_tables.py) and cross_checks.py what
   derives from them; links not followed and failures: records.py ``record_skipped``,
   ``record_error``;
-- the run: runs.py (started and ended by crawler/extensions.py), skipped_counts.py as it ends.
+- the run: runs.py (started by crawler/crawl_archive.py, ended by crawler/extensions.py), skipped_counts.py as it ends.
 ``nianbao reparse`` takes the same parse path over what is stored (reparse.py ``reparse``).
 
 Raw snapshots

@@ -29,7 +29,7 @@ def lock_path(db_path) -> Path:
 
 
 # Locks taken by ``hold_archive`` in this process, by lock path: the crawl's own pieces
-# (crawler/extensions.py) share them instead of finding the archive locked.
+# (crawler/crawl_archive.py) share them instead of finding the archive locked.
 _held: dict[str, object] = {}
 
 

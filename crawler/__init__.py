@@ -38,8 +38,9 @@ The modules, by concept:
 Running a crawl
 - run.py              ``run_crawl``: one crawl in this process; the crawl's settings (``crawl_settings``)
 - settings.py         every setting with its default; profiles.py: ``polite``, ``demo``, ``test`` on top
-- extensions.py       the crawl's archive (``crawl_archive``: one connection, one ``crawl_runs`` row)
-                      shared by middlewares and pipeline; ``CrawlRunExtension`` closes the run
+- crawl_archive.py    the crawl's archive (``crawl_archive``: one connection, one ``crawl_runs`` row)
+                      shared by middlewares and pipeline, a killed run resumed as it opens
+- extensions.py       ``CrawlRunExtension``: closes the run (counts, stats, status; a full disk stops it)
 - progress.py         the periodic progress line on stderr
 - interrupts.py       Ctrl-C and SIGTERM: the run ends ``interrupted`` and is resumed
 - monitoring.py       the end-of-run checks and exit statuses; notify.py: the hooks told the outcome

@@ -21,7 +21,7 @@ from archive.blocks import record_block
 from archive.skip_reasons import HOST_BLOCKED
 
 from .drops import HostBlocked, drop, host_of, record_dropped, said
-from .extensions import crawl_archive
+from .crawl_archive import crawl_archive
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from parsers.recognize import title_year
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
 from .listing import absolute_url, anchor_title, directory_url, is_url
-from .extensions import DATABASE_NAME
+from .crawl_archive import DATABASE_NAME
 from .interrupts import Interrupted, Interrupts
 from .run import crawl_settings, run_spider
 from .settings import NIANBAO_DISCOVER_MAX_PAGES

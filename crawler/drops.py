@@ -14,7 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from archive.records import record_skipped
 
-from .extensions import crawl_archive
+from .crawl_archive import crawl_archive
 
 
 class RequestDropped(IgnoreRequest):

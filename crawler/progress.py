@@ -22,7 +22,7 @@ from twisted.internet import task
 
 from archive.runs import rows_of_run
 
-from .extensions import crawl_archive
+from .crawl_archive import crawl_archive
 
 
 class ProgressExtension:

@@ -21,7 +21,8 @@ from archive.schema import NOT_OPENED, open_database
 from archive.raw_store import utc_now
 
 from .distributed import SharedQueue, use_redis
-from .extensions import DATABASE_NAME, DISK_FULL
+from .crawl_archive import DATABASE_NAME
+from .extensions import DISK_FULL
 from .interrupts import CutShort, Interrupted, Interrupts
 from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run
 from .notify import outcome, tell

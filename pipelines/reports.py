@@ -22,7 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from archive.records import mark_current_version, parsed_already, record_error, record_skipped
 from archive.reparse import parse_stored_snapshot, store_parsed
 from archive.sites import attach_site, record_sites
-from crawler.extensions import crawl_archive
+from crawler.crawl_archive import crawl_archive
 from crawler.items import FailedPage, ReportPage, SkippedPage
 from crawler.spiders.reports import COMMAND_LINE
 

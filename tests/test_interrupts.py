@@ -88,7 +88,7 @@ NOTHING_RECORDED = "Error: interrupted before the crawl started: nothing was rec
     ("crawler.run:run_crawl", False),          # the command starting (imports), before the crawl has the signals
     ("crawler.run:crawl_settings", False),     # the crawl starting, before anything is recorded
     ("crawler.spiders.reports:ReportSpider.__init__", True),  # Scrapy building the crawl, the reactor not running
-    ("crawler.extensions:start_run", True),    # the run just opened, the engine not started
+    ("crawler.crawl_archive:start_run", True),    # the run just opened, the engine not started
 ])
 def test_crawl_interrupted_while_it_starts(guarded_env, tmp_path, target, recorded):
     from portal import DemoPortal

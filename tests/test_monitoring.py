@@ -538,7 +538,7 @@ def test_the_progress_line_counts_pages_bytes_reports_skips_and_errors(tmp_path)
     from scrapy.utils.test import get_crawler
 
     from archive.records import record_error, record_skipped
-    from crawler.extensions import crawl_archive
+    from crawler.crawl_archive import crawl_archive
     from crawler.progress import ProgressExtension
     from crawler.spiders.reports import ReportSpider
 

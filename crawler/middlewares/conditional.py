@@ -47,7 +47,7 @@ from scrapy.responsetypes import responsetypes
 from archive.oversize import known_oversize, unchanged_message
 from archive.snapshots import DamagedBody, last_asked, newest_fetch, read_snapshot, record_not_asked
 
-from ..extensions import crawl_archive
+from ..crawl_archive import crawl_archive
 from .oversize import DownloadTooLarge
 
 logger = logging.getLogger(__name__)

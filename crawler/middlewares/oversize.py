@@ -23,7 +23,7 @@ from scrapy.exceptions import DownloadCancelledError
 
 from archive.oversize import remember_oversize
 
-from ..extensions import crawl_archive
+from ..crawl_archive import crawl_archive
 
 _SIZE = re.compile(r"(?:Expected to receive|Received) (\d+) bytes")
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from archive.snapshots import store_not_modified, store_snapshot
 from parsers import ParseError, decode_http_body, detect_encoding
 
-from ..extensions import crawl_archive
+from ..crawl_archive import crawl_archive
 
 logger = logging.getLogger(__name__)
 
