@@ -6,7 +6,7 @@ A page's way in, during a crawl:
   ``store_not_modified``): the exchange's row; the body once per digest through raw_store.py
   (compressed by codecs.py);
 - pipelines/reports.py -> reparse.py ``parse_stored_snapshot``: reparse_pool.py ``parse_one``
-  reads the snapshot back (snapshots.py ``read_snapshot``) and parses it (reparse.py
+  reads the snapshot back (snapshots.py ``read_snapshot``) and parses it (snapshot_parse.py
   ``parse_snapshot`` -> parsers ``parse_report``); records.py ``store_report`` writes the rows,
   and through agencies.py, report_groups.py (wide_tables.py) and cross_checks.py what
   derives from them; links not followed and failures: records.py ``record_skipped``,
@@ -49,5 +49,6 @@ Reparse
 - reparse.py          run the parsers over stored snapshots (the crawl's pipeline uses it too)
 - reparse_select.py   which report versions a reparse parses
 - reparse_pool.py     parse in this process or in N workers
+- snapshot_parse.py   one stored snapshot parsed as it came off the wire (a pure function)
 - reparse_runs.py     what a reparse changed
 """

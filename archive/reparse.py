@@ -16,8 +16,8 @@ end of its transaction (archive/wide_tables.py: cheaper than once per report, an
 at every commit). A reparse holds the archive's lock, as a crawl does (archive/run_lock.py):
 the two never write at once; another program's short write makes a batch wait its turn.
 
-Nothing here loads the crawler (nor Scrapy): a page whose body is embedded in a script is
-rebuilt by ``parsers.embedded_body``.
+How one snapshot is parsed is archive/snapshot_parse.py. Nothing here loads the crawler
+(nor Scrapy): a page whose body is embedded in a script is rebuilt by ``parsers.embedded_body``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from dataclasses import dataclass
 import sqlite_utils
 
 import parsers
-from parsers import Report, decode_http_body, parse_report
-from parsers.embedded_body import extracted_report_body, may_embed_a_report
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
@@ -39,7 +37,6 @@ from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, m
                            usable_cpus)
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .run_lock import ArchiveLocked, hold_archive
-from .snapshots import Snapshot, read_snapshot
 from .transactions import write_transaction
 
 
@@ -53,39 +50,6 @@ class Outcome:
     report_id: int | None = None
     error: str | None = None
     message: str | None = None
-
-
-def parse_snapshot(snapshot: Snapshot) -> Report:
-    """Parse a stored snapshot exactly as it came off the wire.
-
-    A page whose report body is embedded in a script (gkmlpt's ``DETAIL`` JSON) is parsed
-    from the HTML parsers/embedded_body.py rebuilds from the stored page, live and on reparse alike.
-    """
-    body = decode_http_body(snapshot.body, snapshot.content_encoding)  # once, for both
-    embedded = embedded_report(snapshot, body)
-    if embedded is not None:
-        return parse_report(embedded.encode("utf-8"), url=snapshot.url,
-                            content_type="text/html; charset=utf-8")
-    return parse_report(
-        body,
-        url=snapshot.url,
-        content_type=snapshot.content_type,
-        # Decoded above; "identity", not None: a body whose header was lost is gunzipped
-        # by parse_report only when no Content-Encoding was recorded at all.
-        content_encoding="identity" if snapshot.content_encoding else None,
-    )
-
-
-def embedded_report(snapshot: Snapshot, body: bytes | None = None) -> str | None:
-    """The report HTML embedded in a stored HTML page's script (gkmlpt), or None.
-    ``body``: the snapshot's body with its Content-Encoding undone, when the caller has it."""
-    if snapshot.encoding is None or "html" not in (snapshot.content_type or "html"):
-        return None
-    if body is None:
-        body = decode_http_body(snapshot.body, snapshot.content_encoding)
-    if not may_embed_a_report(body, snapshot.encoding):
-        return None
-    return extracted_report_body(body.decode(snapshot.encoding, errors="replace"))
 
 
 def parse_stored_snapshot(db: sqlite_utils.Database, snapshot_id: int, run_id: int | None = None) -> Outcome:

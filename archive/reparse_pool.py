@@ -39,7 +39,10 @@ import sqlite_utils
 
 from nianbao.stop_signals import ignore_stop_signals
 
+from parsers import ParseError, UnreadableFormat
+
 from . import raw_store
+from .snapshot_parse import parse_snapshot
 from .snapshots import DamagedBody, read_snapshot
 
 CHUNK = 4  # ids per task: fewer round trips, still a smooth progress bar
@@ -67,10 +70,6 @@ class Parsed:
 
 
 def parse_one(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
-    from parsers import ParseError, UnreadableFormat
-
-    from .reparse import parse_snapshot
-
     try:
         snapshot = read_snapshot(db, snapshot_id)
     except DamagedBody as exc:  # recorded as what it is, not as a page the parser could not read
@@ -116,7 +115,6 @@ class ParsePool:
         files = database_files(db)
         if not files:
             raise ValueError("parsing in worker processes needs an archive file, not an in-memory database")
-        _warm_imports()
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
@@ -327,12 +325,3 @@ def _worker_died(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
     return Parsed(snapshot_id, url, digest, error=WORKER_DIED,
                   message="its parse worker died on it, also when it was parsed alone (out of memory, or a crash "
                           "in a parser library); its earlier rows are kept, and --force tries it again")
-
-
-def _warm_imports() -> None:
-    """Import the parsers (and the embedded-body rebuilder) before forking, so each worker
-    starts with them loaded instead of importing them again. Nothing of the crawler: a
-    reparse does not load Scrapy."""
-    import parsers  # noqa: F401
-
-    from .reparse import embedded_report  # noqa: F401

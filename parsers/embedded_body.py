@@ -4,7 +4,7 @@ Guangdong's gkmlpt (政府信息公开目录平台) serves a report page as a sc
 only in the inline JSON ``DETAIL:{…"content":"\\u003Cp\\u003E…"}``. The archive keeps the
 page as received; ``extracted_report_body`` rebuilds the HTML the parser reads from it, the
 same way in a live crawl and a reparse of the archive (both parse the stored page through
-archive/reparse.py ``parse_snapshot``). A pure function of the page's text, so a reparse
+archive/snapshot_parse.py ``parse_snapshot``). A pure function of the page's text, so a reparse
 needs nothing of the crawler (nor Scrapy); the gkmlpt flavour reads a page's attachments
 from the same JSON (``detail``, ``attachment_list``).
 """

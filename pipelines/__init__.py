@@ -14,7 +14,7 @@ An item's way through (the items are crawler/items.py's):
 - ``ReportPage``   -> a body parsed before (archive/records.py ``parsed_already``) is only made
   current (``mark_current_version``); a new one is parsed from its stored snapshot,
   archive/reparse_pool.py ``parse_one`` (archive/snapshots.py ``read_snapshot``, then
-  archive/reparse.py ``parse_snapshot``, then parsers/ ``parse_report``), here or in a worker,
+  archive/snapshot_parse.py ``parse_snapshot``, then parsers/ ``parse_report``), here or in a worker,
   and stored by archive/reparse.py ``store_parsed`` -> archive/records.py ``store_report``;
   the report is tied to its registry site (archive/sites.py).
 """

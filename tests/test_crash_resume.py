@@ -229,7 +229,7 @@ def test_a_page_whose_parse_kills_its_process_does_not_kill_the_crawl_resuming_i
     crawl after it: it is parsed in a worker, and recorded WorkerDied when that one dies too."""
     import os
 
-    import archive.reparse
+    import archive.reparse_pool
     from archive.reparse import parse_pending
     from archive.runs import start_run
     from archive.schema import open_database
@@ -245,7 +245,7 @@ def test_a_page_whose_parse_kills_its_process_does_not_kill_the_crawl_resuming_i
                                    request_headers=[], status=200, body=site[path].body, kind="report",
                                    response_headers=[["Content-Type", site[path].content_type]])
     deadly, parent = ids["004_cbaa75f9e60907ca"], os.getpid()
-    real = archive.reparse.parse_snapshot
+    real = archive.reparse_pool.parse_snapshot
 
     def parse_snapshot(snapshot):  # as a crash in a parser library would end any process parsing it
         if snapshot.id == deadly:
@@ -253,7 +253,7 @@ def test_a_page_whose_parse_kills_its_process_does_not_kill_the_crawl_resuming_i
             os.kill(os.getpid(), signal.SIGKILL)
         return real(snapshot)
 
-    monkeypatch.setattr(archive.reparse, "parse_snapshot", parse_snapshot)
+    monkeypatch.setattr(archive.reparse_pool, "parse_snapshot", parse_snapshot)
     resumed = start_run(db, "reports", resumes=killed)
     outcomes = parse_pending(db, [killed], run_id=resumed)
     assert sorted((o.snapshot_id, o.error) for o in outcomes) == sorted(

@@ -167,12 +167,12 @@ def test_stored_snapshots_end_as_a_report_or_an_error_row(archive_db):
 
 
 def test_a_parser_crash_is_an_error_row_against_its_snapshot(archive_db, monkeypatch):
-    import archive.reparse
+    import archive.snapshot_parse
 
     def crash(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(archive.reparse, "parse_report", crash)
+    monkeypatch.setattr(archive.snapshot_parse, "parse_report", crash)
     snapshot_id = store_snapshot(archive_db, url=HTML_URL + "?crash", method="GET", request_headers=[], status=200,
                                  response_headers=[["Content-Type", "text/html"]], body=b"<p>crash</p>",
                                  encoding="utf-8", kind="report")

@@ -226,16 +226,16 @@ def test_a_damaged_body_is_recorded_as_such_and_its_rows_are_kept(data):
 def kill_the_worker_on(monkeypatch, should_die):
     """Workers (forked from this process) die as the OOM killer or a crash in a parser
     library would end them, on the snapshots ``should_die(snapshot)`` picks."""
-    import archive.reparse
+    import archive.reparse_pool
 
-    real, parent = archive.reparse.parse_snapshot, os.getpid()
+    real, parent = archive.reparse_pool.parse_snapshot, os.getpid()
 
     def parse_snapshot(snapshot):
         if os.getpid() != parent and should_die(snapshot):
             os.kill(os.getpid(), signal.SIGKILL)
         return real(snapshot)
 
-    monkeypatch.setattr(archive.reparse, "parse_snapshot", parse_snapshot)
+    monkeypatch.setattr(archive.reparse_pool, "parse_snapshot", parse_snapshot)
 
 
 def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_goes_on(data, monkeypatch):
@@ -271,14 +271,14 @@ def test_workers_dying_on_every_page_stop_the_run_and_blame_no_page(data, monkey
 # parsing dies on that page as a crash in a parser library would end it, in it or in its workers.
 _KILLED_BY_A_PAGE = (
     "import os, signal, sys\n"
-    "import archive.reparse\n"
+    "import archive.reparse_pool\n"
     "from nianbao.cli import cli\n"
-    "real, doomed = archive.reparse.parse_snapshot, int(sys.argv[2])\n"
+    "real, doomed = archive.reparse_pool.parse_snapshot, int(sys.argv[2])\n"
     "def parse_snapshot(snapshot):\n"
     "    if snapshot.id == doomed:\n"
     "        os.kill(os.getpid(), signal.SIGKILL)\n"
     "    return real(snapshot)\n"
-    "archive.reparse.parse_snapshot = parse_snapshot\n"
+    "archive.reparse_pool.parse_snapshot = parse_snapshot\n"
     "cli(['reparse', '--data', sys.argv[1], '--workers', '0', '--silent', *sys.argv[3:]])\n"
 )
 
@@ -583,7 +583,7 @@ def test_workers_read_bodies_from_an_attached_raw_store(tmp_path, run_nianbao):
 _NO_SCRAPY = """
 import json, sys
 from nianbao.cli import cli
-from archive.reparse import embedded_report
+from archive.snapshot_parse import embedded_report
 try:
     cli(["reparse", "--data", sys.argv[1], "--workers", "2", "--force"], standalone_mode=False)
 finally:

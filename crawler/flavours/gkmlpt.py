@@ -12,7 +12,7 @@
 - A report page ``…/content/…/post_<id>.html`` carries its body only inside the inline
   JSON ``DETAIL:{…"content":"\\u003Cp\\u003E…"}``. The archive keeps the page as received;
   the HTML the parser reads is rebuilt from it when the stored page is parsed, live and on
-  reparse alike (archive/reparse.py ``parse_snapshot``, parsers/embedded_body.py). This
+  reparse alike (archive/snapshot_parse.py ``parse_snapshot``, parsers/embedded_body.py). This
   adapter reads the attachments from the same JSON.
 """
 
