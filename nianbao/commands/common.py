@@ -1,6 +1,7 @@
-"""What every command shares: the options (``--data``, ``--archive-db``, ``-s NAME=VALUE``),
-the archive they open, files they write (``OutputPath``), the progress bar, the ``Error:`` of a
-crawl stopped before it started (exit status 4), and how to name ``nianbao`` in what is printed.
+"""What every command shares: the options (``--data``, ``--archive-db``, ``-s NAME=VALUE``,
+``-s/--silent``), the archive they open, files they write (``OutputPath``), the progress bar,
+``Error:`` lines with an exit status of their own (a crawl stopped before it started: 4), and how
+to name ``nianbao`` in what is printed.
 
 The errors any command can meet become ``Error: …`` once, in the group (nianbao/cli.py).
 """
@@ -117,10 +118,19 @@ def open_archive(data_dir: str, archive_db: str | None, must_exist: bool = True)
     return open_database(path, archive=archive_db)
 
 
-def interrupted_before_the_crawl(message: str = NOTHING_RECORDED):
+silent_option = click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+
+
+def error_with_status(message: str, exit_code: int) -> click.ClickException:
+    """``Error: message``, ending the command with ``exit_code`` (a status of nianbao/__init__.py's
+    scheme, or a signal's) instead of click's 1."""
     error = click.ClickException(message)
-    error.exit_code = EXIT_CRAWL_FAILED
+    error.exit_code = exit_code
     return error
+
+
+def interrupted_before_the_crawl(message: str = NOTHING_RECORDED) -> click.ClickException:
+    return error_with_status(message, EXIT_CRAWL_FAILED)
 
 
 def this_command() -> str:

@@ -10,8 +10,8 @@ import click
 
 from .. import EXIT_CRAWL_FAILED, EXIT_LOCKED
 from ..stop_signals import ignore_stop_signals
-from .common import (OutputPath, archive_option, data_option, database_path, interrupted_before_the_crawl,
-                     open_archive, set_option, this_command)
+from .common import (OutputPath, archive_option, data_option, database_path, error_with_status,
+                     interrupted_before_the_crawl, open_archive, set_option, silent_option, this_command)
 
 
 @click.command()
@@ -65,9 +65,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     try:
         run_id = run_crawl(sites, data_dir, **options)
     except ArchiveLocked as exc:
-        error = click.ClickException(str(exc))
-        error.exit_code = EXIT_LOCKED
-        raise error from None
+        raise error_with_status(str(exc), EXIT_LOCKED) from None
     except Interrupted as exc:
         raise interrupted_before_the_crawl(str(exc)) from None
     except CutShort as exc:
@@ -215,7 +213,7 @@ def runs(data_dir, run_id, last, archive_db):
 @click.argument("output", type=OutputPath(make_directory=True))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @archive_option
-@click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+@silent_option
 def merge(output, inputs, archive_db, silent):
     """Merge the databases of several crawler processes (`nianbao crawl --redis`) into OUTPUT.
 

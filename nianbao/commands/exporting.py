@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import OutputPath, archive_option, data_option, open_archive
+from .common import OutputPath, archive_option, data_option, open_archive, silent_option
 
 
 @click.command()
@@ -20,7 +20,7 @@ from .common import OutputPath, archive_option, data_option, open_archive
 @click.option("--excel-safe", is_flag=True,
               help="Text beginning with = + - @ (a formula to a spreadsheet; portals' text can) gets a ' before it. "
                    "Off by default: the CSV keeps every value exactly.")
-@click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+@silent_option
 @archive_option
 def export(table, fmt, data_dir, output, bom, excel_safe, silent, archive_db):
     """Export a table or view to CSV or Parquet, for analysis outside Datasette.

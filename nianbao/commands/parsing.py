@@ -10,7 +10,7 @@ import click
 
 from .. import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED
 from ..stop_signals import signal_of, stopped_status
-from .common import archive_option, data_option, open_archive, progressbar
+from .common import archive_option, data_option, error_with_status, open_archive, progressbar, silent_option
 
 
 @click.command()
@@ -47,7 +47,7 @@ def parse(file, url, cells):
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="Only report pages first fetched on or after this date (UTC).")
 @click.option("--force", is_flag=True, help="Also pages already parsed by the current parser version.")
-@click.option("-s", "--silent", is_flag=True, help="No progress bar.")
+@silent_option
 def reparse(data_dir, archive_db, workers, site, since, force, silent):
     """Re-run the current parsers over the archived report pages (no network).
 
@@ -101,9 +101,8 @@ def _reparse_error(exc) -> click.ClickException:
     """The ``Error:`` line of a reparse that did not start or did not end, with its exit status."""
     from archive.reparse import ReparseLocked, ReparseStopped
 
-    error = click.ClickException(str(exc))
     if isinstance(exc, ReparseLocked):
-        error.exit_code = EXIT_LOCKED
-    elif isinstance(exc, ReparseStopped):
-        error.exit_code = EXIT_CRAWL_FAILED
-    return error
+        return error_with_status(str(exc), EXIT_LOCKED)
+    if isinstance(exc, ReparseStopped):
+        return error_with_status(str(exc), EXIT_CRAWL_FAILED)
+    return click.ClickException(str(exc))

@@ -7,7 +7,7 @@ import click
 
 from .. import EXIT_LOCKED
 from ..stop_signals import stopped_status
-from .common import OutputPath, archive_option, data_option, set_option
+from .common import OutputPath, archive_option, data_option, error_with_status, set_option
 
 
 @click.command()
@@ -45,9 +45,8 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
             text_to_add_to(out_file)  # a registry to add to, before any page is fetched
         entries = run_discover(url, data_dir, profile=profile, overrides=settings, archive_db=archive_db)
     except (Interrupted, ArchiveLocked) as exc:  # Ctrl-C: no entries, which would be taken for the site's
-        error = click.ClickException(str(exc))
-        error.exit_code = stopped_status(exc.signum) if isinstance(exc, Interrupted) else EXIT_LOCKED
-        raise error from None
+        status = stopped_status(exc.signum) if isinstance(exc, Interrupted) else EXIT_LOCKED
+        raise error_with_status(str(exc), status) from None
     except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
         raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
     if not entries:
