@@ -56,7 +56,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     Ctrl-C, SIGTERM or SIGHUP, with a line saying so. A crawl that cannot run is one ``Error:`` line:
     exit 75 when another crawl holds DATA, 4 when interrupted before it opened its run."""
     from archive.run_lock import ArchiveLocked
-    from archive.runs import format_summary, run_counts
+    from archive.runs import run_summary
     from archive.schema import open_database
     from crawler.interrupts import CutShort, Interrupted
     from crawler.monitoring import exit_status
@@ -77,7 +77,7 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
     ignore_stop_signals()  # the crawl has ended: what is left is printing it
     db = open_database(database_path(data_dir))
     run = db["crawl_runs"].get(run_id)
-    click.echo(run["summary"] or format_summary(run_counts(db, run_id)))
+    click.echo(run_summary(db, run_id))
     if run["status"] == "interrupted":
         click.echo(f"Interrupted: run {run_id} stopped before its end; run the same command again to resume it.",
                    err=True)
@@ -191,7 +191,7 @@ def runs(data_dir, run_id, last, archive_db):
         nianbao runs 12
     """
     from archive.run_list import format_runs, recent_runs, run_line
-    from archive.runs import format_summary, run_counts
+    from archive.runs import run_summary
 
     db = open_archive(data_dir, archive_db)
     if run_id is None:
@@ -203,8 +203,7 @@ def runs(data_dir, run_id, last, archive_db):
         raise click.ClickException(f"no crawl run {run_id} in {database_path(data_dir)}")
     click.echo(format_runs([line]))
     click.echo("")
-    summary = db.execute("select summary from crawl_runs where id = ?", [run_id]).fetchone()[0]
-    click.echo(summary or format_summary(run_counts(db, run_id)))
+    click.echo(run_summary(db, run_id))
     for problem in line.notify_failed:
         click.echo(f"notification failed: {problem}")
 
