@@ -208,6 +208,13 @@ def format_summary(counts: RunCounts) -> str:
     return "\n".join(lines)
 
 
+def run_summary(db: sqlite_utils.Database, run_id: int) -> str:
+    """The summary the run printed as it ended, with its checks (``record_monitor``); for a run
+    that ended before its checks (killed, interrupted), one made now from its counts."""
+    summary = db["crawl_runs"].get(run_id)["summary"]
+    return summary or format_summary(run_counts(db, run_id))
+
+
 def _error_lines(counts: RunCounts) -> list[str]:
     """The most frequent kinds of error, each with an example, and where to see them all."""
     lines = []

@@ -5,7 +5,7 @@ to archive/ (raw snapshots) and every report page to pipelines/ (parsing, storin
 
 A page's way through the system (one ``nianbao crawl``):
 
-1. nianbao/cli.py ``crawl`` reads the registry (registry/) and calls run.py ``run_crawl``:
+1. nianbao/commands/crawling.py ``crawl`` reads the registry (registry/) and calls run.py ``run_crawl``:
    settings (settings.py, a profile from profiles.py, ``NIANBAO_*`` from the environment,
    ``-s``), the archive's lock (archive/run_lock.py), Scrapy's CrawlerProcess.
 2. spiders/reports.py ``ReportSpider.start`` asks for each column's start page

@@ -78,18 +78,19 @@ def test_demo_tells_how_to_browse_with_a_command_that_runs(monkeypatch, tmp_path
     import sys
     from pathlib import Path
 
-    from nianbao import cli
+    import nianbao
+    from nianbao.commands.common import this_command
 
     monkeypatch.chdir(tmp_path)  # a relative argv0 means nothing here unless the case makes it
     script = tmp_path / "bin" / "nianbao"
     script.parent.mkdir()
     script.write_text("#!/bin/sh\n")
     python = tmp_path / "venv" / "bin" / "python"
-    names = {"bin": script.parent, "pkg": Path(cli.__file__).parent, "python": python, "python_bin": python.parent}
+    names = {"bin": script.parent, "pkg": Path(nianbao.__file__).parent, "python": python, "python_bin": python.parent}
     monkeypatch.setattr(sys, "argv", [argv0.format(**names), "demo"])
     monkeypatch.setattr(sys, "executable", str(python))
     monkeypatch.setattr(shutil, "which", lambda name: on_path and on_path.format(**names))
-    assert cli._this_command() == shown.format(**names)
+    assert this_command() == shown.format(**names)
 
 
 def test_demo_prints_commands_that_run(demo):

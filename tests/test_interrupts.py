@@ -171,9 +171,9 @@ def test_a_signal_during_a_hook_is_not_taken_for_the_hook_failing(monkeypatch):
 
 def test_the_exit_status_of_an_interrupted_crawl_is_known_before_scrapy_is_imported():
     from crawler import monitoring
-    from nianbao import cli
+    from nianbao.commands import common
 
-    assert cli.EXIT_CRAWL_FAILED == monitoring.EXIT_CRAWL_FAILED
+    assert common.EXIT_CRAWL_FAILED == monitoring.EXIT_CRAWL_FAILED
 
 
 # ---- Ctrl-C in the other commands, and before any command has started --------------------
