@@ -52,3 +52,5 @@ Reparse
 - snapshot_parse.py   one stored snapshot parsed as it came off the wire (a pure function)
 - reparse_runs.py     what a reparse changed
 """
+
+DATABASE_NAME = "nianbao.db"  # the archive in a data directory: DATA/nianbao.db

@@ -23,12 +23,10 @@ import sqlite_utils
 from archive.reparse import parse_pending
 from archive.run_lock import lock_archive
 from archive.runs import logical_run_ids, mark_interrupted_runs, start_run
+from archive import DATABASE_NAME
 from archive.schema import open_database
 
 logger = logging.getLogger(__name__)
-
-DATABASE_NAME = "nianbao.db"
-
 
 @dataclass
 class CrawlArchive:

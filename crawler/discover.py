@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
+from archive import DATABASE_NAME
 from archive.run_lock import hold_archive
 from parsers.recognize import title_year
 
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
 from .listing import absolute_url, anchor_title, directory_url, is_url
-from .crawl_archive import DATABASE_NAME
 from .interrupts import Interrupted, Interrupts
 from .run import crawl_settings, run_spider
 from .settings import NIANBAO_DISCOVER_MAX_PAGES

@@ -15,13 +15,13 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import BaseSettings, Settings
 
+from archive import DATABASE_NAME
+from archive.raw_store import utc_now
 from archive.run_lock import ArchiveLocked, hold_archive
 from archive.runs import format_summary, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import NOT_OPENED, open_database
-from archive.raw_store import utc_now
 
 from .distributed import SharedQueue, use_redis
-from .crawl_archive import DATABASE_NAME
 from .extensions import DISK_FULL
 from .interrupts import CutShort, Interrupted, Interrupts
 from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import click
 
-from .. import EXIT_CRAWL_FAILED, NOTHING_RECORDED
+from archive import DATABASE_NAME
 
-DATABASE_NAME = "nianbao.db"
+from .. import EXIT_CRAWL_FAILED, NOTHING_RECORDED
 
 
 def _remember_database(ctx, param, data_dir):

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from archive import raw_store
+from archive import DATABASE_NAME, raw_store
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "datasette_metadata.yaml"
 # Research queries over a whole archive (canned queries, facets on views) take longer
@@ -72,7 +72,7 @@ def uri_safe(path):
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="nianbao-serve-") as folder:
-        link = Path(folder) / "nianbao.db"  # the name Datasette calls the database by, as in DATA
+        link = Path(folder) / DATABASE_NAME  # the name Datasette calls the database by, as in DATA
         link.symlink_to(path)
         yield link
 
