@@ -41,6 +41,40 @@ def report_dict(data: bytes, **kwargs) -> dict:
     return {key: value for key, value in report.items() if key not in ENCODING_FIELDS}
 
 
+@pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: p.name)
+def test_a_text_report_in_traditional_characters_is_the_same_report(path):
+    """Crawler text, PDF and OCR markdown, the seeds: everything alike, cells and text included
+    (text forms are read in simplified characters). The two flattened crawler texts were no
+    report at all (their headings and 条例 were matched as printed), and the others lost the
+    narrative checks (R8: 收到…申請 was not 收到…申请)."""
+    text = path.read_text(encoding="utf-8")
+    assert report_dict(to_traditional(text).encode("utf-8")) == report_dict(text.encode("utf-8"))
+
+
+def portal_report_pages():
+    from portal import build_site
+
+    site = build_site()
+    for path in site.paths("report"):
+        resource = site[path]
+        yield path, resource.body.decode("gb18030" if "charset" not in resource.content_type else "utf-8")
+
+
+PORTAL_PAGES = list(portal_report_pages())
+
+
+@pytest.mark.parametrize("path,html", PORTAL_PAGES, ids=[path.rsplit("/", 1)[-1] for path, _ in PORTAL_PAGES])
+def test_a_report_page_in_traditional_characters_is_the_same_report(path, html):
+    """HTML keeps each cell's text as printed (萬元 stays 萬元); all else is the same."""
+    html = html.replace("charset=gb2312", "charset=utf-8")
+    expected = report_dict(html.encode("utf-8"))
+    actual = report_dict(to_traditional(html).encode("utf-8"))
+    cells, expected_cells = actual.pop("cells"), expected.pop("cells")
+    assert [to_simplified(cell.pop("text")) for cell in cells] == [cell.pop("text") for cell in expected_cells]
+    assert cells == expected_cells
+    assert actual == expected
+
+
 TRADITIONAL_HEADINGS = ["一、總體情況", "二、主動公開政府資訊情況", "三、收到和處理政府資訊公開申請情況",
                         "四、政府資訊公開行政復議、行政訴訟情況", "五、存在的主要問題及改進情況", "六、其他需要報告的事項"]
 
@@ -116,3 +150,28 @@ def test_a_traditional_script_switch_is_chrome():
     from parsers.chrome import blank_chrome_lines
 
     assert blank_chrome_lines(["简体", "繁體", "繁体", "一、總體情況"]) == ["", "", "", "一、總體情況"]
+
+
+def test_a_statistics_table_in_traditional_characters_gives_the_same_indicators():
+    """The pre-2019 统计表: 指標名稱 is its header, and 條 a unit."""
+    from test_indicators import EXPECTED, PAGE
+
+    report = parse_report(to_traditional(PAGE).encode("utf-8"))
+    assert report.indicators == EXPECTED
+
+
+@pytest.mark.parametrize("text,kind,value", [
+    ("3個", "number", 3), ("5項", "number", 5), ("2條", "number", 2), ("4931.94萬元", "number", 4931.94),
+    ("無", "not_applicable", None), ("55(含自然失效29項)", "text", 55),
+])
+def test_cells_with_traditional_units_are_numbers(text, kind, value):
+    from parsers.cells import read_cell
+
+    assert (read_cell(text).kind, read_cell(text).value) == (kind, value)
+
+
+@pytest.mark.parametrize("line", ["第 4 頁", "第4頁 共9頁", "第 4 页 共 9 页"])
+def test_pdf_page_markers_in_traditional_characters(line):
+    from parsers.pdf_document import is_page_marker
+
+    assert is_page_marker(line)
