@@ -3,11 +3,12 @@
 Nobody can hand-list 14,000 sites, so ``nianbao discover URL`` walks at most two levels
 of links from the page it is given: links named 政府信息公开 / 政务公开 lead on; links
 named like a report column (政府信息公开年报, 信息公开工作年度报告, 年度报告 — without a
-year, which would make them one report) are the columns. Each column page is fetched
-once to detect its flavour, and the result is a registry entry per site (with the flavour
-when all its columns share one). A column linked
-both as ``col/`` and as ``col/index.html`` (or another default document) is one column,
-fetched once. The walk is polite (the crawl's own settings: robots.txt, delays) and
+year, which would make them one report) are the columns. Link titles are read as the
+parser reads labels (``parsers.normalize.label_key``): 政府資訊公開年報 is a column too.
+Each column page is fetched once to detect its flavour, and the result is a registry
+entry per site (with the flavour when all its columns share one). A column linked both as
+``col/`` and as ``col/index.html`` (or another default document) is one column, fetched
+once. The walk is polite (the crawl's own settings: robots.txt, delays) and
 bounded in pages; every page fetched is archived like any other. Like ``demo``, it logs
 warnings and errors only, unless the profile or overrides set ``LOG_LEVEL``.
 """
@@ -23,6 +24,7 @@ from scrapy.crawler import CrawlerProcess
 
 from archive import DATABASE_NAME
 from archive.run_lock import hold_archive
+from parsers.normalize import label_key
 from parsers.recognize import title_year
 
 from .flavours.common import page_tree
@@ -33,6 +35,7 @@ from .run import crawl_settings, run_spider
 from .settings import NIANBAO_DISCOVER_MAX_PAGES
 from .spiders.reports import response_text
 
+# Matched against a link title's label_key: simplified, no spaces, mainland wording.
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
 SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")
 MAX_DEPTH = 2
@@ -41,8 +44,13 @@ _TITLE = re.compile(r"<title>\s*([^<]+?)\s*</title>", re.I | re.S)
 
 
 def is_column_link(title: str) -> bool:
-    title = "".join(title.split())
-    return bool(title) and len(title) <= 24 and bool(COLUMN_TITLE.search(title)) and title_year(title) is None
+    key = label_key(title)
+    return bool(key) and len(key) <= 24 and bool(COLUMN_TITLE.search(key)) and title_year(key) is None
+
+
+def is_section_link(title: str) -> bool:
+    """A link to a 政府信息公开 / 政务公开 page, where report columns are linked."""
+    return bool(SECTION_TITLE.search(label_key(title)))
 
 
 def site_name(text: str) -> str | None:
@@ -96,7 +104,7 @@ class DiscoverSpider(scrapy.Spider):
                 continue
             if is_column_link(title):
                 request = self._request(url, self.parse_column, depth + 1)
-            elif depth < MAX_DEPTH - 1 and SECTION_TITLE.search(title):
+            elif depth < MAX_DEPTH - 1 and is_section_link(title):
                 request = self._request(url, self.parse_page, depth + 1)
             else:
                 continue

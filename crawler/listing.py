@@ -21,6 +21,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from parsers.normalize import label_key
+
 _DOCUMENT_HREF = re.compile(
     r"(?:^|/)t\d{8}_\d+\.s?html?$"          # TRS WCM
     r"|(?:^|/)art_\d+_\d+\.html?$"          # Hanweb jcms
@@ -31,6 +33,7 @@ _DOCUMENT_HREF = re.compile(
 _DATE = re.compile(r"(?:19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}")
 ITEM_CHARS = 2_000  # a listing item's <li>/<tr> holds a title, a date, a few more columns
 # Pager anchors carry no date either, but a date-bearing pager row must not become an item.
+# Matched against an anchor title's label_key (下一頁 and 下 一 页 are 下一页).
 PAGER_WORDS = frozenset({"首页", "上一页", "下一页", "尾页", "末页", "下页", "上页", "最后一页", "第一页"})
 
 
@@ -179,7 +182,7 @@ def extract_listing_items(url: str, html: str) -> list[ListingItem]:
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
         title = anchor_title(anchor)
-        if title in PAGER_WORDS:
+        if label_key(title) in PAGER_WORDS:
             continue
         date = _item_date(anchor, texts)
         if not _DOCUMENT_HREF.search(href.split("?")[0]) and date is None:

@@ -39,14 +39,17 @@ Page to Report (report._report):
     narrative.py     numbers the prose states (共收到申请N件), for R8
 - images.py          images where a missing table should be (tables_as_images)
 Used throughout:
-- normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise
+- normalize.py       traditional -> simplified, pinyin annotations, full-width, ? noise, and the
+                     wording 資訊公開 as 信息公开: every phrase recognised (titles, headings, 条例,
+                     table words, units) is matched on its forms (label_key, to_simplified)
 - recognize.py       classify_listing_title: is a listing item (or a page's title line) a report?
-                     The crawler's too; traditional script read as the mainland's (資訊公開 as 信息公开)
+                     The crawler's too
 - errors.py          ParseError, UnreadableFormat
 Before parse_report, by its caller (archive/reparse.py, for a crawl and a reparse alike):
 - embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
 
-Besides ``__all__``, other packages import: recognize (title_year), attachments
+Besides ``__all__``, other packages import: recognize (title_year), normalize (label_key:
+link titles, pager words and column names in either script), attachments
 (is_attachment: the crawler follows the links the parser lists, and records those that are
 no URL) and embedded_body from crawler/; embedded_body from archive/reparse.py; cells and
 national_format from archive/corrections.py.

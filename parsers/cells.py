@@ -20,7 +20,8 @@ NOT_APPLICABLE = "not_applicable"
 TEXT = "text"
 INFERRED = "inferred"  # split out of a glued run by the row's own sum (R4/R5)
 
-_NOT_APPLICABLE = {"/", "-", "—", "--", "——", "－", "無", "无", "不涉及", "N/A", "n/a", "\\", "／", "–", "一"}
+# These three are matched against a cell's text in simplified characters (read_cell).
+_NOT_APPLICABLE = {"/", "-", "—", "--", "——", "－", "无", "不涉及", "N/A", "n/a", "\\", "／", "–", "一"}
 # A whole-cell number: optional sign, thousands separators, decimals, an optional unit.
 _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:元|万元|件|个|项|条|次|人次)?$")
 # Text that starts with a number: 55(含自然失效29件).
@@ -48,7 +49,8 @@ def read_cell(text: str) -> CellValue:
     compact = cell_text(text)
     if not compact:
         return CellValue(EMPTY, None)
-    if compact in _NOT_APPLICABLE or to_simplified(compact) in _NOT_APPLICABLE:
+    compact = to_simplified(compact)  # 無 is 无, and 個 項 條 the units 个 项 条
+    if compact in _NOT_APPLICABLE:
         return CellValue(NOT_APPLICABLE, None)
     match = _NUMBER.match(compact)
     if match:
@@ -73,7 +75,7 @@ def cell_record(table: str, row: str, column: str, text: str, value, kind: str, 
 @text_cache(maxsize=8192)
 def looks_like_value(text: str) -> bool:
     """True when a token can sit in a value cell (used to tell values from labels)."""
-    return read_cell(text).kind != TEXT or bool(_LEADING_NUMBER.match(cell_text(text)))
+    return read_cell(text).kind != TEXT or bool(_LEADING_NUMBER.match(to_simplified(cell_text(text))))
 
 
 def is_blank(text: str) -> bool:

@@ -10,11 +10,12 @@ element becomes text is ``html_text``.)
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from lxml import etree
 
 from .html_text import short_text_content
-from .normalize import clean_lines, line_indexes
+from .normalize import clean_lines, line_indexes, traditional_forms
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -25,10 +26,11 @@ BODY_SELECTORS = [
 ]
 _MIN_BODY_TEXT = 200
 
+# Both are matched against cleaned lines (simplified: a 繁體 link reads 繁体).
 _CHROME_LINE = re.compile(
     r"打印本页|关闭窗口|【打印】|【关闭】|返回顶部|分享到|字号\s*[:：]|【[大中小]】|\[[大中小]\]|当前位置|您的位置|"
     r"网站标识码|ICP备|公网安备|主办单位|承办单位|版权所有|技术支持|扫一扫|点击数|点击率|浏览次数|"
-    r"^简体$|^繁體$|^上一篇|^下一篇|^相关(文章|链接|阅读)|^(打印|关闭|收藏|返回)$"
+    r"^简体$|^繁体$|^上一篇|^下一篇|^相关(文章|链接|阅读)|^(打印|关闭|收藏|返回)$"
 )
 _META_LINE = re.compile(r"^(发布时间|发布日期|发文日期|时间|日期|文章来源|信息来源|来源|作者)\s*[:：]")
 # The same two, run once over all lines joined by newlines (no match may cross one).
@@ -107,16 +109,30 @@ _MAX_HEADING = 100  # characters: longer text is a paragraph, not a heading
 # descendant::text(), not //text(): with a predicate libxml2 reads "//" as one child step
 # per node, merging each node's matches into the result with a duplicate check, quadratic
 # in the matches of a page of many roots (a report repeated 50 times took 8 s, now 0.05 s).
-_HEADING_TEXTS = etree.XPath(
-    f"//body/descendant::text()[string-length() >= {min(map(len, _HEADING_WORDS))}]"
-    f"[{' or '.join(f'contains(., {word!r})' for word in _HEADING_WORDS)}]"
-)
+def _heading_texts_query(text: str = ".") -> etree.XPath:
+    """Text nodes whose ``text`` (an XPath expression of the node) holds a heading word."""
+    return etree.XPath(
+        f"//body/descendant::text()[string-length() >= {min(map(len, _HEADING_WORDS))}]"
+        f"[{' or '.join(f'contains({text}, {word!r})' for word in _HEADING_WORDS)}]"
+    )
+
+
+_HEADING_TEXTS = _heading_texts_query()
+
+
+@cache
+def _traditional_heading_texts() -> etree.XPath:
+    """The same in traditional characters (總體情況, 主動公開): each node read through translate()
+    from the characters OpenCC's t2s turns into the words' characters. Three times the cost
+    of the plain search, so asked only of pages where that finds nothing."""
+    forms = traditional_forms("".join(_HEADING_WORDS))
+    return _heading_texts_query(f"translate(., {''.join(forms)!r}, {''.join(forms.values())!r})")
 
 
 def _heading_elements(doc) -> list:
     """Elements whose text is a section heading (the heading may be split over spans)."""
     found = []
-    for text in _HEADING_TEXTS(doc):
+    for text in _HEADING_TEXTS(doc) or _traditional_heading_texts()(doc):
         el = text.getparent()  # for a tail text, the node it follows
         if el is not None and not isinstance(el.tag, str):  # a comment's (<!--[endif]-->总体情况)
             el = el.getparent()

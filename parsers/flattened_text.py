@@ -9,7 +9,8 @@ the format's printed labels in order (``national_format.PRINTED_*``): the
 digits between one label and the next are that row's run, and the numbering
 of the next label ("2.", "（三）") is given back to it even when it touches the
 digits (``…00000002.其他法律…`` is ``0000000`` then ``2.其他法律…``). Whether a
-run holds its cells or glued digits is decided later, by the mapping.
+run holds its cells or glued digits is decided later, by the mapping. The lines
+come in simplified characters (``text_tables``), as the labels and headings are printed here.
 """
 
 from __future__ import annotations

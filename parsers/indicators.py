@@ -42,7 +42,7 @@ class MappedIndicators:
 
 
 def is_indicator_header(text: str) -> bool:
-    """Labels of a 统计表: 指标名称 with a unit column."""
+    """Labels of a 统计表: 指标名称 with a unit column (``text`` in simplified characters)."""
     return bool(_HEADER.search(text)) and "单位" in text
 
 
@@ -79,14 +79,14 @@ def map_indicators(tables: list[RawTable]) -> MappedIndicators:
     for table in tables:
         for row in table.rows:
             labels = [label for label in row.labels if label.strip()]
-            if not labels or is_indicator_header("".join(labels)):
+            if not labels or is_indicator_header(label_key("".join(labels))):  # 指標名稱 too
                 continue
             names, unit = _unit_of(labels)
             if unit is None and all(c.blank for c in row.cells):
                 continue  # a heading row (一、主动公开情况) or a note, not an indicator
             cells = list(row.cells)
-            if unit is None and cells and cells[0].text.strip() in UNITS:
-                unit = cells.pop(0).text.strip()  # a grid whose unit column reads as a value column
+            if unit is None and cells and label_key(cells[0].text) in UNITS:
+                unit = label_key(cells.pop(0).text)  # a grid whose unit column reads as a value column
             indicator = label_key("".join(dict.fromkeys(names)))
             if not indicator:
                 continue
@@ -122,11 +122,12 @@ def _indicator_row(mapped: MappedIndicators, indicator: str, unit, cells: list[R
 
 def _unit_of(labels: list[str]) -> tuple[list[str], str | None]:
     """The indicator's labels and its unit: the last label when it is a unit word, or a
-    unit word after a space at the end of it (``主动公开信息数 条`` read from a PDF line)."""
+    unit word after a space at the end of it (``主动公开信息数 条`` read from a PDF line).
+    Units are read by their label_key: 條 is 条."""
     last = labels[-1].strip()
-    if last in UNITS:
-        return labels[:-1], last
+    if label_key(last) in UNITS:
+        return labels[:-1], label_key(last)
     head, _, tail = last.rpartition(" ")
-    if head and tail in UNITS:
-        return labels[:-1] + [head], tail
+    if head and label_key(tail) in UNITS:
+        return labels[:-1] + [head], label_key(tail)
     return labels, None

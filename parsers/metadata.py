@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalize import clean_line, clean_lines, lines_holding
+from .normalize import clean_line, clean_lines, lines_holding, mainland_wording
 from .recognize import classify_listing_title, title_year
 from .sections import heading_of
 
@@ -40,7 +40,8 @@ _CHINESE_DIGITS = str.maketrans("〇零○O0一二三四五六七八九", "00000
 _SIGNATURE_LINES = 5  # the date closes the report, after the agency's name
 _SOURCE = re.compile(r"(?:文章来源|信息来源|稿件来源|来源|发布机构)\s*[:：]\s*([^\s:：|【\[]+)(.?)")
 
-# <agency><year>年(度)…报告 and <year>年(度)<agency>政府信息公开…
+# <agency><year>年(度)…报告 and <year>年(度)<agency>政府信息公开… (in mainland wording:
+# 政府资讯公开 reads 政府信息公开, ``normalize.mainland_wording``)
 _AGENCY_FIRST = re.compile(r"^(?P<agency>.+?)(?:关于)?(?:19|20)\d{2}年度?(?!以来)")
 _YEAR_FIRST = re.compile(r"^(?:19|20)\d{2}年度?(?P<agency>.+?)(?:政府信息公开|政务公开|信息公开)")
 # The opening sentence: "2024年,城中区人民政府深入贯彻…"
@@ -100,11 +101,14 @@ def _title_lines(meta: dict[str, str], body: list[str], html_title: str | None) 
 
 
 def _agency(titles: list[str]) -> str | None:
+    worded = [(title, mainland_wording(title)) for title in titles]
     for pattern in (_AGENCY_FIRST, _YEAR_FIRST):
-        for title in titles:
-            match = pattern.match(title)
-            if match and _plausible_agency(match.group("agency")):
-                return match.group("agency")
+        for title, mainland in worded:
+            match = pattern.match(mainland)
+            # The agency as the title prints it: the wording keeps each phrase's length.
+            agency = title[match.start("agency"):match.end("agency")] if match else None
+            if agency and _plausible_agency(agency):
+                return agency
     return None
 
 

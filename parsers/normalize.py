@@ -5,6 +5,10 @@ character: ``區(qū)``), with full-width digits and punctuation, spaces inside
 words (``本年 度辦 理結 果``), and ``?`` where a non-breaking space was lost
 through a GB2312 database. Matching happens on the normalised form; the
 original text is kept for display.
+
+Every recognition of a phrase (a title, a heading, a column link, a table's words)
+matches normalised text: ``label_key`` for a label or a title, ``to_simplified`` then
+``mainland_wording`` for running text.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ _WIDE = re.compile("[\uff01-\uff5e\u3000\xa0]")  # exactly the keys of _WIDTH
 _HALF = {chr(wide): chr(half) for wide, half in _WIDTH.items()}
 
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")
+# Wording, not script: t2s converts characters, so 政府資訊公開 becomes 政府资讯公开, where the
+# mainland says 政府信息公开 (資訊 is Hong Kong, Macau and Taiwan usage for 信息). Only these
+# phrases: a mainland 政务资讯 (government news) column stays what it is. Each mainland phrase
+# is as long as the one it stands for: a span found in the mainland form is the text's too.
+_MAINLAND_WORDING = (("资讯公开", "信息公开"), ("政府资讯", "政府信息"))
 _NOISE = re.compile(r"\?+")
 # Markdown from PDF/OCR conversions: "## 二、…", "**总计**", "> 注".
 _MARKDOWN = re.compile(r"^[#>*\s]+|\*\*")
@@ -48,6 +57,7 @@ _PHRASE_ONLY = re.compile("|".join("""
 _CONVERTIBLE_RANGES = ((0x2E80, 0xA000), (0xF900, 0xFB00), (0xFE30, 0xFE50), (0xFF00, 0xFFF0),
                        (0x20000, 0x2FA20), (0x30000, 0x3134B))
 _convertible: tuple[re.Pattern, frozenset[str]] | None = None
+_converted: dict[str, str] = {}  # each character t2s converts alone → what it becomes
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -60,10 +70,19 @@ def _convertible_chars() -> tuple[re.Pattern, frozenset[str]]:
     if _convertible is None:
         chars = [chr(code) for start, end in _CONVERTIBLE_RANGES for code in range(start, end)]
         converted = _T2S.convert("\n".join(chars)).split("\n")  # no key holds a newline
-        changing = {c for c, out in zip(chars, converted) if c != out}
+        _converted.update((c, out) for c, out in zip(chars, converted) if c != out)
+        changing = set(_converted)
         bmp = "".join(re.escape(c) for c in sorted(changing) if ord(c) <= 0xFFFF)
         _convertible = (re.compile(f"[{bmp}]"), frozenset(c for c in changing if ord(c) > 0xFFFF))
     return _convertible
+
+
+def traditional_forms(simplified: str) -> dict[str, str]:
+    """Every character t2s turns into one of ``simplified``'s characters, and that character
+    (總 → 总, 況 and U+FA71 → 况): for a test that cannot call OpenCC (an XPath's translate())."""
+    _convertible_chars()
+    wanted = set(simplified)
+    return {char: out for char, out in sorted(_converted.items()) if out in wanted}
 
 
 def needs_conversion(text: str) -> bool:
@@ -85,6 +104,16 @@ def to_simplified(text: str) -> str:
     if text.isascii():
         return text
     return drop_pinyin(_T2S.convert(text) if needs_conversion(text) else text)
+
+
+def mainland_wording(simplified: str) -> str:
+    """Simplified text with the traditional-script wording of ``_MAINLAND_WORDING`` read as
+    the mainland's (政府资讯公开 → 政府信息公开): for matching, never for display."""
+    if "资讯" not in simplified:  # both phrases hold it: most text is left at this test
+        return simplified
+    for word, mainland in _MAINLAND_WORDING:
+        simplified = simplified.replace(word, mainland)
+    return simplified
 
 
 def drop_pinyin(text: str) -> str:
@@ -116,7 +145,7 @@ def clean_lines(lines: list[str]) -> list[str]:
     """``clean_line`` of each line; one OpenCC call for them all (a call per line costs
     far more than the conversion itself), and each distinct line cleaned once."""
     distinct = list(dict.fromkeys(lines))
-    simplified = _simplify_lines(distinct)
+    simplified = simplify_lines(distinct)
     if any("\n" in line for line in simplified):  # not from text lines; stay exact
         tidied = [_tidy(line) for line in simplified]
     else:  # the whole text at once: a few C calls instead of several per line
@@ -125,10 +154,10 @@ def clean_lines(lines: list[str]) -> list[str]:
     return [cleaned[line] for line in lines]
 
 
-def _simplify_lines(lines: list[str]) -> list[str]:
-    """``to_simplified`` of each line. Joining lines for one conversion is exact: no
-    OpenCC dictionary entry holds a newline, so no conversion spans two lines.
-    Pinyin is still dropped line by line, as ``to_simplified`` decides per text."""
+def simplify_lines(lines: list[str]) -> list[str]:
+    """``to_simplified`` of each line, with one OpenCC call for them all. Joining lines for
+    one conversion is exact: no OpenCC dictionary entry holds a newline, so no conversion
+    spans two lines. Pinyin is still dropped line by line, as ``to_simplified`` decides per text."""
     todo = [i for i, line in enumerate(lines) if not line.isascii()]
     if not todo or any("\n" in lines[i] for i in todo):
         return [to_simplified(line) for line in lines]
@@ -217,8 +246,9 @@ def text_cache(maxsize: int):
 
 @text_cache(maxsize=8192)
 def label_key(text: str) -> str:
-    """The form of a table label used for matching: no spaces, no noise, simplified."""
-    return _SPACES.sub("", clean_line(text))
+    """The form of a table label, a heading or a title used for matching: no spaces, no
+    noise, simplified, mainland wording (政府資訊公開 reads 政府信息公开)."""
+    return mainland_wording(_SPACES.sub("", clean_line(text)))
 
 
 @text_cache(maxsize=8192)

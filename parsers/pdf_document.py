@@ -25,6 +25,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .document_content import CellGrid, DocumentContent, flatten
 from .errors import ParseError, UnreadableFormat
+from .normalize import to_simplified
 from .pdf_streams import inflate_budget
 
 MAX_PAGES = 100           # reports have 3-30 pages
@@ -50,6 +51,7 @@ _PAGE_MARKER = re.compile(
     r"^(?:[-－—–]\s*\d{1,4}\s*[-－—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|(?:page|Page|PAGE)\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
 )
+_MAX_MARKER = 40  # characters: a longer line is not simplified to find out whether it is a marker
 _BARE_NUMBER = re.compile(r"^\d{1,4}$")
 # A line of numbers only: a table row whose label sits on another line. The gaps are cell
 # boundaries; tabs keep them (a space-separated "12 0 36" would read as one number 12036).
@@ -103,9 +105,10 @@ def read_pdf(body: bytes) -> DocumentContent:
 
 
 def is_page_marker(text: str, top: float | None = None, height: float | None = None) -> bool:
-    """``- 4 -``, ``第 4 页 共 9 页``, ``4/9``; a bare number only in the top or bottom margin."""
+    """``- 4 -``, ``第 4 页 共 9 页`` (``第 4 頁``), ``4/9``; a bare number only in the top or
+    bottom margin."""
     text = text.strip()
-    if _PAGE_MARKER.match(text):
+    if _PAGE_MARKER.match(text) or len(text) <= _MAX_MARKER and _PAGE_MARKER.match(to_simplified(text)):
         return True
     if _BARE_NUMBER.match(text) and top is not None and height:
         return top < height * _MARGIN or top > height * (1 - _MARGIN)

@@ -6,10 +6,9 @@ Reasons are short stable strings: they are stored in the ``skipped`` table.
 
 One function for the crawler (which listing items to follow) and the parser (which line of
 a page is its title): titles in traditional characters are read through ``label_key``
-(OpenCC's t2s, normalize.py). t2s converts characters, not words: 政府資訊公開 becomes
-政府资讯公开, where the mainland says 政府信息公开 (資訊 is Taiwan and Hong Kong usage for
-信息), so that phrase is mapped too. Only the phrase 资讯公开: a mainland 政务资讯 column
-stays what it is.
+(OpenCC's t2s, normalize.py), which also reads the wording 政府资讯公开 (資訊公開) as the
+mainland's 政府信息公开 (``normalize.mainland_wording``); a mainland 政务资讯 column stays
+what it is.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ _KEY_AREAS = re.compile(r"重点领域")
 _ABOUT_REPORT = re.compile(r"通知|格式|解读|图解|答记者问|征求意见")
 _CHINESE_YEAR = re.compile(r"([〇零一二三四五六七八九○Ｏ0?]{4})年")
 _DIGITS = str.maketrans("〇零一二三四五六七八九○Ｏ", "0012345678900")
-# Traditional-script wording t2s leaves as it is, and its mainland form.
-_WORDS = (("资讯公开", "信息公开"),)
 
 
 @dataclass(frozen=True)
@@ -51,8 +48,6 @@ def classify_listing_title(title: str | None) -> Recognition:
     """Is this listing title an information-disclosure annual report (in either script), and
     for which year?"""
     key = label_key(title or "")
-    for word, mainland in _WORDS:
-        key = key.replace(word, mainland)
     year = title_year(key)
     if _WEBSITE.search(key):
         return Recognition(False, year, WEBSITE_STATISTICS)

@@ -23,7 +23,7 @@ from .indicators import INDICATORS, map_indicators
 from .layout import detect_layout, layout_from_text
 from .metadata import read_metadata
 from .narrative import find_claims
-from .normalize import to_simplified
+from .normalize import mainland_wording, to_simplified
 from .sections import find_headings
 from .sniff import binary_kind, looks_binary_text, looks_like_html
 from .table_mapping import MappedTable, map_active_disclosure, map_applications, map_reviews
@@ -118,7 +118,8 @@ def _report(page, text_form: str, guess) -> Report:
     meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title)
     headings = find_headings(page.body_lines)
     body_text = "\n".join(filter(str.strip, page.body_lines))  # the lines with text
-    if not _is_report(page, meta.title, headings, body_text):
+    simplified = to_simplified(body_text)  # what phrases are looked for in (and the report's text)
+    if not _is_report(page, meta.title, headings, simplified):
         limits = "; ".join(p["detail"] for p in page.problems if p["kind"] == "document_limit")
         raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables"
                          + (f" in what was read ({limits})" if limits else ""))
@@ -133,7 +134,7 @@ def _report(page, text_form: str, guess) -> Report:
     mapped = {fmt.ACTIVE_DISCLOSURE: active, fmt.APPLICATIONS: applications, fmt.REVIEWS_LITIGATION: reviews}
     values = {name: (m.values or None) for name, m in mapped.items()}
     checks = run_checks(values[fmt.APPLICATIONS], values[fmt.REVIEWS_LITIGATION])
-    checks += narrative_checks(find_claims(body_text), values[fmt.APPLICATIONS], values[fmt.REVIEWS_LITIGATION])
+    checks += narrative_checks(find_claims(simplified), values[fmt.APPLICATIONS], values[fmt.REVIEWS_LITIGATION])
     has_tables = any(v is not None for v in values.values())
 
     return Report(
@@ -146,7 +147,7 @@ def _report(page, text_form: str, guess) -> Report:
         indicators=indicators.rows or None,
         encoding=guess.encoding, encoding_source=guess.source, encoding_note=guess.note,
         text_form=text_form, attachments=page.attachments,
-        cells=[c for m in mapped.values() for c in m.cells] + indicators.cells, text=to_simplified(body_text),
+        cells=[c for m in mapped.values() for c in m.cells] + indicators.cells, text=simplified,
     )
 
 
@@ -156,14 +157,15 @@ def elide_inline_data(text: str) -> str:
     return _INLINE_DATA.sub(lambda m: f"{m.group(1)}…({len(m.group(2)):,} characters)", text)
 
 
-def _is_report(page, title: str | None, headings: list, body_text: str) -> bool:
-    """Tables or headings of the format, or a report title backed by report content.
+def _is_report(page, title: str | None, headings: list, simplified: str) -> bool:
+    """Tables or headings of the format, or a report title backed by report content
+    (``simplified``: the body's text in simplified characters, 政府資訊公開條例 as 政府资讯公开条例).
 
     A title alone is not enough: listing pages are full of report titles.
     """
     if page.raw_tables or len(headings) >= 2:
         return True
-    return bool(title) and bool(headings or page.attachments or "政府信息公开条例" in body_text)
+    return bool(title) and bool(headings or page.attachments or "政府信息公开条例" in mainland_wording(simplified))
 
 
 def _problems(mapped: dict[str, MappedTable], sections: set[str], layout: str | None, page) -> list[dict]:

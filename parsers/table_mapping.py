@@ -25,7 +25,7 @@ from . import national_format as fmt
 from .cells import EMPTY, INFERRED, TEXT, cell_record, printed_unit, read_cell
 from .glued_digits import plain_cells, split_by_sums
 from .indicators import INDICATOR_WORDS, INDICATORS, is_indicator_header
-from .normalize import label_key, strip_numbering, to_simplified
+from .normalize import label_key, mainland_wording, strip_numbering, to_simplified
 from .row_alignment import KeyedRow, place_unlabelled, split_stacked_rows
 from .rows import LabelledRow, RawCell, RawTable, by_position, spacers_follow_values
 
@@ -85,12 +85,12 @@ def may_be_report_table(rows: list[tuple[list[str], dict]]) -> bool:
     and chrome, and building their grids was most of the work of reading a page.
 
     Exact, not a guess: every way to a yes needs certain characters in the labels
-    (``ways_to_a_table``), and a label's characters, simplified, are among those of its
-    cell's text simplified."""
+    (``ways_to_a_table``), and a label's characters (its ``label_key``) are among those of
+    its cell's text simplified and in mainland wording."""
     text = "\n".join(text for texts, _ in rows for text in texts)
     if text.isascii():
         return False
-    present = set(to_simplified(text))
+    present = set(mainland_wording(to_simplified(text)))
     return any(way <= present for way in _WAYS)
 
 

@@ -18,6 +18,7 @@ from .cells import is_blank, looks_like_value
 from .flattened_text import flattened_table, split_flattened_lines
 from .indicators import INDICATORS, glued_indicator_rows, is_indicator_header
 from .national_format import TABLES
+from .normalize import simplify_lines
 from .rows import LabelledRow, RawCell, RawTable, is_label, rows_from_tokens
 from .sections import find_headings, heading_of, section_spans
 
@@ -33,7 +34,10 @@ _NUMBERED_LABEL = re.compile(r"\s+(?=[（(][一二三四五六七八九十]{1,3}
 
 def text_tables(lines: list[str], first_line_number: int = 1) -> dict[str, RawTable]:
     """The tables 二/三/四 found under their section headings, and a pre-2019 统计表
-    (``indicators``) wherever it is, by table name."""
+    (``indicators``) wherever it is, by table name. Read from the lines in simplified
+    characters: the words that find them (收到和处理, 指标名称, 条) are matched as printed
+    in simplified text, and a traditional page's cells read as its text does (無 is 无)."""
+    lines = simplify_lines(lines)
     pieces, origins = split_flattened_lines(lines)  # crawler text may hold a whole report on one line
     wheres = [f"line {origin + first_line_number}" for origin in origins]
     spans = section_spans(find_headings(pieces), len(pieces))

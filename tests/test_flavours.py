@@ -192,6 +192,11 @@ def test_gkmlpt_shell_asks_the_json_api_for_the_report_category():
     assert "/api/all/2578?" in api.url
 
 
+def test_a_gkmlpt_report_column_named_in_traditional_characters_is_the_category():
+    shell = SHELL.replace("政府信息公开年报", "政府資訊公開年報")
+    assert gkmlpt.category_of("", shell) == "2580"
+
+
 def start_requests(sites: list[dict]) -> list:
     """The requests the spider starts the sites with."""
     import asyncio
@@ -286,18 +291,21 @@ def test_generic_count_page_names_index_pages():
         "index.html", "index_1.html", "index_2.html"]
 
 
-def test_generic_next_link_followed_when_nothing_else_is_known():
+@pytest.mark.parametrize("previous,next_", [("上一页", "下一页"), ("上一頁", "下一頁"), ("上 一 页", "下 一 页")])
+def test_generic_next_link_followed_when_nothing_else_is_known(previous, next_):
+    """In either script (a traditional-character site's pager says 下一頁), spaced or not."""
     url = "http://x.example.gov.cn/col/list-3.html"
-    text = '<div class="page"><a href="list-2.html">上一页</a><a href="list-4.html">下一页</a></div>'
+    text = f'<div class="page"><a href="list-2.html">{previous}</a><a href="list-4.html">{next_}</a></div>'
     assert [r.url for r in generic.listing_requests(response(url, text), text, 500)] == [
         "http://x.example.gov.cn/col/list-4.html"]
 
 
-def test_generic_items_from_table_rows_without_document_shaped_links():
+@pytest.mark.parametrize("pager", ["下一页", "下一頁", "尾頁"])
+def test_generic_items_from_table_rows_without_document_shaped_links(pager):
     url = "http://x.example.gov.cn/xxgk/ndbg/index.html"
     text = ('<div class="logo"><a href="/">某市人民政府</a></div><p>2024-01-01</p><table>'
             '<tr><td><a href="content_1.html">某市2023年政府信息公开工作年度报告</a></td><td>2024-01-20</td></tr>'
-            '<tr><td><a href="index_1.html">下一页</a></td><td>2024-01-20</td></tr></table>')
+            f'<tr><td><a href="index_1.html">{pager}</a></td><td>2024-01-20</td></tr></table>')
     items = extract_listing_items(url, text)
     assert [(i.url.rsplit("/", 1)[1], i.date) for i in items] == [("content_1.html", "2024-01-20")]
 

@@ -337,6 +337,81 @@ def test_a_default_document_is_its_directory(url, same):
     assert directory_url(url) == same
 
 
+@pytest.mark.parametrize("title", [
+    "政府资讯公开年报", "政府資訊公開年報", "政府信息公開年報", "政府信息公开年报", "信息公開工作年度報告",
+    "年度報告", " 政府資訊 公開年報 ",
+    "政(zhèng)府(fǔ)資(zī)訊(xùn)公(gōng)開(kāi)年(nián)報(bào)",  # longer than a title may be, until read
+])
+def test_a_column_link_is_read_in_either_script(title):
+    from crawler.discover import is_column_link
+
+    assert is_column_link(title)
+
+
+@pytest.mark.parametrize("title", ["2023年政府資訊公開工作年度報告", "政務資訊", "新聞中心", ""])
+def test_a_report_or_another_link_is_no_column_in_either_script(title):
+    from crawler.discover import is_column_link
+
+    assert not is_column_link(title)
+
+
+@pytest.mark.parametrize("title,section", [
+    ("政府資訊公開", True), ("政務公開", True), ("政 府 信 息 公 開", True), ("政府資訊", False), ("政務資訊", False),
+])
+def test_a_section_link_is_read_in_either_script(title, section):
+    from crawler.discover import is_section_link
+
+    assert is_section_link(title) is section
+
+
+def traditional_site():
+    """A portal in traditional characters (Hong Kong- or Macau-facing, or a Big5 site): its home
+    page links 政府資訊公開, which links two report columns, one of them with pinyin after each
+    character; the section page is Big5, as such sites serve it."""
+    from portal.site import Resource, Site
+
+    modified = "Mon, 20 Jan 2025 02:12:00 GMT"
+
+    def page(title: str, links: list[tuple[str, str]], charset: str = "utf-8") -> bytes:
+        anchors = "".join(f'<li><a href="{href}">{text}</a></li>' for href, text in links)
+        html = (f'<html><head><meta charset="{charset}"><title>{title}</title></head>'
+                f"<body><ul>{anchors}</ul></body></html>")
+        return html.encode(charset, errors="xmlcharrefreplace")
+
+    def listing(name: str) -> bytes:
+        return page(name, [("./202401/t20240120_1.html", "示範區2023年政府資訊公開工作年度報告")])
+
+    pinyin = "政(zhèng)府(fǔ)信(xìn)息(xī)公(gōng)開(kāi)年(nián)報(bào)"
+    resources = {
+        "/": page("示範區人民政府", [("/zwgk/index.html", "政府資訊公開"), ("/xwzx/index.html", "新聞中心")]),
+        "/zwgk/index.html": page("政府資訊公開", [
+            ("/zwgk/zfzxgknb/index.html", "政府資訊公開年報"),
+            ("/zwgk/bmnb/index.html", pinyin),
+            ("/zwgk/zfzxgknb/202401/t20240120_1.html", "2023年政府資訊公開工作年度報告"),  # a report, no column
+        ], charset="big5"),
+        "/zwgk/zfzxgknb/index.html": listing("政府資訊公開年報"),
+        "/zwgk/bmnb/index.html": listing("部門年報"),
+        "/xwzx/index.html": page("新聞中心", []),
+    }
+    content_types = {path: "text/html" if path == "/zwgk/index.html" else "text/html; charset=utf-8"
+                     for path in resources}
+    return Site({path: Resource(body, content_types[path], modified, "page") for path, body in resources.items()}, "/")
+
+
+def test_discover_finds_columns_named_in_traditional_characters(run_nianbao, tmp_path):
+    """政府資訊公開年報 (資訊 is 信息 in Hong Kong and Macau wording) and 政府信息公開年報 read as
+    the mainland's 政府信息公开年报: ``nianbao discover`` found neither (it matched raw titles)."""
+    from portal import DemoPortal
+
+    out = tmp_path / "found.yaml"
+    with DemoPortal(traditional_site()) as portal:
+        run_nianbao("discover", portal.base_url + "/", "--out", out, "--data", tmp_path, "--profile", "test")
+        columns = [portal.url("/zwgk/bmnb/index.html"), portal.url("/zwgk/zfzxgknb/index.html")]
+    (entry,) = registry_sites(out)
+    assert entry["start_urls"] == columns
+    assert entry["name"] == "示範區人民政府"
+
+
 def test_discover_logs_warnings_only_unless_told_otherwise(tmp_path):
     from crawler.discover import discover_settings
 

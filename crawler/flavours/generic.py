@@ -15,11 +15,14 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from parsers.normalize import label_key
+
 from ..listing import anchor_title, extract_listing_items, is_url, link_url
 from .common import linked_documents, listing_request, page_names, page_tree
 
 NAME = "generic"
 
+# Matched against an anchor title's label_key (下一頁 is 下一页).
 NEXT_WORDS = frozenset({"下一页", "下页", "尾页", "末页", "最后一页", "后一页"})
 _PAGE_PARAM = re.compile(r"^(page|pageindex|pageno|pagenum|curpage|currentpage|p)$", re.I)
 _PAGE_COUNT = re.compile(r"\b(?:countPage|totalPage|pageCount|totalPages|page_count)\s*[=:]\s*['\"]?(\d+)", re.I)
@@ -63,7 +66,7 @@ def listing_page_urls(url: str, text: str, max_pages: int) -> list[str]:
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
         absolute = link_url(url, href)
-        is_next = anchor_title(anchor) in NEXT_WORDS
+        is_next = label_key(anchor_title(anchor)) in NEXT_WORDS
         if not is_url(absolute):
             if is_next or _page_param(absolute):
                 unusable.append(absolute)  # no page to ask for: the spider records it as written

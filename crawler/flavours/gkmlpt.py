@@ -23,6 +23,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from parsers.embedded_body import attachment_list, detail, publish_date
+from parsers.normalize import label_key
 
 from ..listing import ListingItem, link_url
 from .common import FOR_FRAGMENT, listing_request, start_fragments
@@ -31,7 +32,7 @@ NAME = "gkmlpt"
 
 _SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")
 _TREE_NODE = re.compile(r"""\bid\s*:\s*['"]?(\d+)['"]?\s*,\s*name\s*:\s*['"]([^'"]*)['"]""")
-_REPORT_COLUMN = re.compile(r"年报|年度报告")
+_REPORT_COLUMN = re.compile(r"年报|年度报告")  # in a column name's label_key (年報 is 年报)
 
 
 def detect(url: str, text: str) -> bool:
@@ -47,7 +48,7 @@ def category_of(fragment: str, text: str) -> str | None:
     if fragment.isdigit():
         return fragment
     for node_id, name in _TREE_NODE.findall(text):
-        if _REPORT_COLUMN.search(name):
+        if _REPORT_COLUMN.search(label_key(name)):
             return node_id
     return None
 
