@@ -76,7 +76,8 @@ PARSER_VERSION = "7"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # text in a grid's value column (约5 first in table 四's row) is a text cell in that column, not a label;
 # 7: a row's where (its problems, its missing cells) is its own grid row, not the top row of a label
 # spanning down into it; a damaged PDF stream's recovered bytes count against the memory limit (document_limit);
-# a title with 资讯公开 (資訊公開) is a report's title, as the crawler already read it
+# a title with 资讯公开 (資訊公開) is a report's title, as the crawler already read it; traditional text is read
+# as simplified everywhere recognition looks (條例 cited, R8 claims, agency, text-form tables, 萬元/個 cells)
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",
