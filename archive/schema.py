@@ -310,6 +310,7 @@ def _normalized_tables(db):
         if_not_exists=True,
     )
     db["blocks"].create_index(["run_id"], if_not_exists=True)  # a run's blocks, counted as it ends
+    db["blocks"].create_index(["snapshot_id"], if_not_exists=True)  # counted on a snapshot's Datasette page
     # Report pages and attachments a run did not ask for because the server was asked
     # within the recheck interval (`nianbao crawl --recheck-after DAYS`): the run went on
     # with the archived answer (snapshot_id), so a crawl's counts still include them.
@@ -327,6 +328,9 @@ def _normalized_tables(db):
         if_not_exists=True,
     )
     db["not_asked"].create_index(["run_id"], if_not_exists=True)
+    # Datasette counts a snapshot's rows here on its page (reached from every report): with a
+    # recheck interval, a row per report page and night, as many as the snapshots.
+    db["not_asked"].create_index(["snapshot_id"], if_not_exists=True)
 
 
 # Columns added after a table first shipped: (table, column, type). A database made by

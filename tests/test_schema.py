@@ -314,6 +314,17 @@ def test_indexes_for_the_common_filters(tmp_path, fresh):
     } <= indexed
 
 
+def test_every_reference_to_a_crawl_run_snapshot_or_report_is_indexed(tmp_path):
+    """Datasette counts the rows that refer to a run, a snapshot or a report on its page (a
+    report's page, reached from every list): each count must be an index lookup, not a read
+    of a table as large as the archive."""
+    db = open_database(tmp_path / "nianbao.db")
+    unindexed = [(t, fk.column) for t in db.table_names() for fk in db[t].foreign_keys
+                 if fk.other_table in ("crawl_runs", "snapshots", "reports")
+                 and not any(i.columns[0] == fk.column for i in db[t].indexes)]
+    assert unindexed == []
+
+
 # Tables that grow with the archive: a statement run for every page, report or run must
 # find its rows there through an index, not read the table (bench/README.md, "Query plans").
 GROWING = {"snapshots", "payloads", "reports", "cells", "checks", "problems", "indicators", "errors", "skipped",
