@@ -78,6 +78,7 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
         db["reparse_changes"].add_column("fields_changed", str)
     db["reparse_changes"].create_index(["run_id"], if_not_exists=True)
     db["reparse_changes"].create_index(["snapshot_id"], if_not_exists=True)
+    db["reparse_changes"].create_index(["report_id"], if_not_exists=True)  # counted on a report's Datasette page
     db["reparse_cross_checks"].create(
         {
             "id": int,

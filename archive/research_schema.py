@@ -144,6 +144,8 @@ def _indexes(db):
         ("report_groups", ["report_id"], False),
         ("reports", ["group_id"], False),
         ("reports", ["layout"], False),
+        # Asked on every open (_backfill_source_kind), which without it reads the whole table.
+        ("reports", ["source_kind"], False),
         ("corrections", ["report_id", "table_name", "row_key", "column_key"], False),
     ]:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
@@ -210,7 +212,10 @@ _REGION = "coalesce(a.region_code, s.region)"
 # Each counted report with its body's level and province, for Datasette to facet on. The
 # province comes from the region code (its first two digits) when the body has one, else
 # from a name that begins with a province's full name (广东省…, 北京市…); nothing else is
-# guessed (合作市 names no province). It reads no cells, so counts and facets stay fast.
+# guessed (合作市 names no province). It reads no cells, so counts and facets stay fast; and it
+# starts from the groups, each joined to its counted version (what current_reports holds):
+# joined the other way round, SQLite (which keeps no statistics here) reads every version of
+# every report (pages, attachments, older bodies) for a facet, not one per logical report.
 REPORT_LIST = f"""
 select r.id as report_id, r.title, a.name as agency, r.agency_id, a.level,
   {_REGION} as region_code,
@@ -218,8 +223,8 @@ select r.id as report_id, r.title, a.name as agency, r.agency_id, a.level,
   r.year, r.layout, r.has_tables, r.failing_rules, r.published,
   g.versions, g.sources, r.source_kind, s.name as site, r.url,
   r.snapshot_id, '/-/raw/' || r.snapshot_id as raw_page
-from current_reports r
-join report_groups g on g.id = r.group_id
+from report_groups g
+join reports r on r.id = g.report_id
 left join agencies a on a.id = r.agency_id
 left join sites s on s.id = r.site_id
 """.strip()

@@ -150,6 +150,9 @@ def _raw_tables(db):
     )
     db["snapshots"].create_index(["url"], if_not_exists=True)
     db["snapshots"].create_index(["payload_digest"], if_not_exists=True)
+    # A run's pages: counted as it ends and by its checks (archive/runs.py, crawler/monitoring.py),
+    # which else read every snapshot of the archive, run after run.
+    db["snapshots"].create_index(["run_id"], if_not_exists=True)
 
 
 def _normalized_tables(db):
@@ -194,6 +197,8 @@ def _normalized_tables(db):
     )
     db["reports"].create_index(["agency_id", "year"], if_not_exists=True)
     db["reports"].create_index(["year"], if_not_exists=True)
+    # The versions a run's snapshots brought (run_counts), and a snapshot's reports in Datasette.
+    db["reports"].create_index(["snapshot_id"], if_not_exists=True)
     db["cells"].create(
         {
             "id": int,
@@ -252,6 +257,7 @@ def _normalized_tables(db):
         foreign_keys=[("report_id", "reports", "id")],
         if_not_exists=True,
     )
+    db["problems"].create_index(["report_id"], if_not_exists=True)  # a report's rows, rewritten on each parse
     db["skipped"].create(
         {
             "id": int,
@@ -303,6 +309,8 @@ def _normalized_tables(db):
         foreign_keys=[("run_id", "crawl_runs", "id"), ("snapshot_id", "snapshots", "id")],
         if_not_exists=True,
     )
+    db["blocks"].create_index(["run_id"], if_not_exists=True)  # a run's blocks, counted as it ends
+    db["blocks"].create_index(["snapshot_id"], if_not_exists=True)  # counted on a snapshot's Datasette page
     # Report pages and attachments a run did not ask for because the server was asked
     # within the recheck interval (`nianbao crawl --recheck-after DAYS`): the run went on
     # with the archived answer (snapshot_id), so a crawl's counts still include them.
@@ -320,6 +328,9 @@ def _normalized_tables(db):
         if_not_exists=True,
     )
     db["not_asked"].create_index(["run_id"], if_not_exists=True)
+    # Datasette counts a snapshot's rows here on its page (reached from every report): with a
+    # recheck interval, a row per report page and night, as many as the snapshots.
+    db["not_asked"].create_index(["snapshot_id"], if_not_exists=True)
 
 
 # Columns added after a table first shipped: (table, column, type). A database made by
