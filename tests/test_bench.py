@@ -116,3 +116,17 @@ def test_nightly_bench_second_run_sends_less(guarded_env):
     assert float(ratio.split("= ")[1]) < 0.5, lines     # 304s, not the pages again
     third = next(line for line in lines if line.startswith("ratio third/first time = "))
     assert float(third.split("requests = ")[1].split()[0]) < 0.5, lines  # no report page asked
+
+
+def test_archive_scale_bench_runs_on_a_small_archive(guarded_env, tmp_path):
+    """bench/archive_scale.py on a few pages: every case it times runs, and the crawl's
+    per-page and per-run cases read no growing table whole."""
+    lines = _run_bench("archive_scale.py", guarded_env, "--base-pages", "8", "--urls", "40", "--sites", "10",
+                       "--nights", "3", "--repeat", "1", "--cache", str(tmp_path))
+    archive = next(line for line in lines if line.startswith("archive: "))
+    assert "40 report_groups" in archive and "3 crawl_runs" in archive, archive
+    timed = [line for line in lines if line[:8].strip().replace(".", "").isdigit()]
+    assert len(timed) > 50, lines
+    crawl = [line for line in timed if line.split()[1] in ("per", "every") and "Datasette" not in line
+             and "reparse_select" not in line]
+    assert crawl and not [line for line in crawl if "[" in line], crawl
