@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,10 @@ def run_crawl_subprocess(env, sites, data, profile, overrides, timeout=240):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return result
+
+
+def hangup_by_default() -> None:
+    """``preexec_fn`` for a command a test sends SIGHUP to: it starts with SIGHUP's default
+    action, as from a terminal, even when the tests run under ``nohup``, whose ignored SIGHUP
+    a child inherits (and nianbao keeps ignored, as nohup asks)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)

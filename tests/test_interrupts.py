@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import hangup_by_default
+
 DRIVER = """
 import importlib, os, signal, sys
 
@@ -410,7 +412,8 @@ def test_a_stop_signal_from_outside_ends_a_command_as_ctrl_c_does(guarded_env, t
         args += ["--data", str(data)]
     process = subprocess.Popen([sys.executable, "-c", HOLDING_DRIVER, target, str(reached), *args],
                                env={**guarded_env, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=hangup_by_default)
     try:
         deadline = time.monotonic() + 120
         while not reached.exists() and process.poll() is None and time.monotonic() < deadline:

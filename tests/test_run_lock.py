@@ -19,6 +19,7 @@ import time
 import pytest
 
 from archive.run_lock import ArchiveLocked, hold_archive, lock_archive
+from conftest import hangup_by_default
 from crawler.monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED
 from portal import DemoPortal
 from portal.site import Site, build_site
@@ -57,7 +58,8 @@ def crawl_command(portal, data):
 def start_held_crawl(portal, site, data, env):
     """A crawl that is alive and waiting for report pages when this returns."""
     log = open(data / "first.log", "wb")
-    process = subprocess.Popen(crawl_command(portal, data), env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(crawl_command(portal, data), env=env, stdout=log, stderr=log,
+                               preexec_fn=hangup_by_default)
     deadline = time.monotonic() + 60
     while not site.waiting and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

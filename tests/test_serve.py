@@ -37,6 +37,7 @@ from archive.reparse import parse_stored_snapshot
 from archive.schema import open_database
 from archive.sites import attach_site, record_sites
 from archive.snapshots import store_snapshot
+from conftest import hangup_by_default
 from nianbao.datasette.serve import METADATA_PATH
 from portal.synthetic import TEMPLATE_SEEDS, SyntheticReport, synthetic_body
 
@@ -104,7 +105,7 @@ def start_datasette(data, env) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "nianbao", "serve", "--data", str(data), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=hangup_by_default,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
