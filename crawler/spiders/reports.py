@@ -55,11 +55,12 @@ def response_text(response) -> str:
 
 
 def page_encoding(response) -> str:
-    """The encoding of the page's text (as the snapshot middleware detected it, when it did)."""
+    """The encoding of the page's text (as the snapshot middleware detected it, when it did;
+    else detected here once, and kept where the middleware keeps it: every link asks)."""
     encoding = response.meta.get("nianbao_encoding")
     if not encoding:
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        encoding = detect_encoding(response.body, content_type).encoding
+        encoding = response.meta["nianbao_encoding"] = detect_encoding(response.body, content_type).encoding
     return encoding
 
 
