@@ -22,6 +22,7 @@ How one snapshot is parsed is archive/snapshot_parse.py. Nothing here loads the 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +39,8 @@ from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, m
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .run_lock import ArchiveLocked, hold_archive
 from .transactions import write_transaction
+
+logger = logging.getLogger(__name__)
 
 
 def parser_version() -> str:
@@ -101,11 +104,13 @@ def parse_pending(db: sqlite_utils.Database, run_ids, run_id: int | None = None)
     when workers die on ``MAX_DEATHS_IN_A_ROW`` pages in a row (not the pages' fault: out of
     memory?), the pages left stay pending for the next run."""
     outcomes = []
+    pending = pending_snapshot_ids(db, run_ids)
     try:
-        for parsed in parse_ids(db, pending_snapshot_ids(db, run_ids), workers=1):
+        for parsed in parse_ids(db, pending, workers=1):
             outcomes.append(store_parsed(db, parsed, run_id=run_id))
-    except BrokenProcessPool:
-        pass  # the caller counts what was parsed; what is left is found pending again
+    except BrokenProcessPool:  # what is left is found pending again by the next run
+        logger.warning("Parse workers died on %d pages in a row (out of memory?): %d of %d pending page(s) "
+                       "left for the next run", MAX_DEATHS_IN_A_ROW, len(pending) - len(outcomes), len(pending))
     return outcomes
 
 
