@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
-from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK  # noqa: F401 (the crawl's statuses)
+from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK
 
 from .interrupts import STOPPED_BY
 from .registry import Registry

@@ -20,11 +20,12 @@ from archive.raw_store import utc_now
 from archive.run_lock import ArchiveLocked, hold_archive
 from archive.runs import format_summary, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import NOT_OPENED, open_database
+from nianbao import EXIT_CRAWL_FAILED, EXIT_LOCKED
 
 from .distributed import SharedQueue, use_redis
 from .extensions import DISK_FULL
 from .interrupts import CutShort, Interrupted, Interrupts
-from .monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED, Thresholds, exit_status, format_monitor, monitor_run
+from .monitoring import Thresholds, exit_status, format_monitor, monitor_run
 from .notify import outcome, tell
 from .private_addresses import check_settings as check_private_addresses
 from .profiles import profile_settings

@@ -21,10 +21,9 @@ from archive.reparse import parse_pending
 from archive.runs import finish_run, format_summary, record_monitor, run_counts, start_run
 from archive.schema import open_database
 from archive.snapshots import store_snapshot
-from crawler.monitoring import (
-    EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK, Thresholds, exit_status, format_monitor, monitor_run,
-)
+from crawler.monitoring import Thresholds, exit_status, format_monitor, monitor_run
 from crawler.notify import notify
+from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED, EXIT_OK
 from portal.site import Site, build_site
 
 SITE_A = {"name": "城中区人民政府", "start_urls": ["http://127.0.0.1:1/zwgk/zfxxgknb/index.html"]}

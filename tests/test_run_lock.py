@@ -20,7 +20,7 @@ import pytest
 
 from archive.run_lock import ArchiveLocked, hold_archive, lock_archive
 from conftest import hangup_by_default
-from crawler.monitoring import EXIT_CRAWL_FAILED, EXIT_LOCKED
+from nianbao import EXIT_CRAWL_FAILED, EXIT_LOCKED
 from portal import DemoPortal
 from portal.site import Site, build_site
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.monitoring import EXIT_CHECKS_FAILED, Thresholds
+from crawler.monitoring import Thresholds
+from nianbao import EXIT_CHECKS_FAILED
 from crawler.profiles import PROFILES
 from crawler.run import SettingError, crawl_settings, environment_settings
 from nianbao.cli import cli
