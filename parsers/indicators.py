@@ -85,8 +85,9 @@ def map_indicators(tables: list[RawTable]) -> MappedIndicators:
             if unit is None and all(c.blank for c in row.cells):
                 continue  # a heading row (一、主动公开情况) or a note, not an indicator
             cells = list(row.cells)
-            if unit is None and cells and label_key(cells[0].text) in UNITS:
-                unit = label_key(cells.pop(0).text)  # a grid whose unit column reads as a value column
+            if unit is None and cells and (first := label_key(cells[0].text)) in UNITS:
+                unit = first  # a grid whose unit column reads as a value column
+                cells.pop(0)
             indicator = label_key("".join(dict.fromkeys(names)))
             if not indicator:
                 continue
@@ -125,9 +126,9 @@ def _unit_of(labels: list[str]) -> tuple[list[str], str | None]:
     unit word after a space at the end of it (``主动公开信息数 条`` read from a PDF line).
     Units are read by their label_key: 條 is 条."""
     last = labels[-1].strip()
-    if label_key(last) in UNITS:
-        return labels[:-1], label_key(last)
+    if (unit := label_key(last)) in UNITS:
+        return labels[:-1], unit
     head, _, tail = last.rpartition(" ")
-    if head and label_key(tail) in UNITS:
-        return labels[:-1] + [head], label_key(tail)
+    if head and (unit := label_key(tail)) in UNITS:
+        return labels[:-1] + [head], unit
     return labels, None
