@@ -107,6 +107,22 @@ def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, li
         assert unfollowed({"name": "gov", "start_urls": ["http://gov.example/nb/"]}, listed) == NOT_A_URL
 
 
+@pytest.mark.parametrize("href, attachment", [
+    ("P0202501.PDF", True),
+    ("/down.jsp?file=2024%2Epdf", True),    # a query's value is read unescaped
+    ("/down.jsp?file=%E5%B9%B4%E6%8A%A5.Docx", True),
+    ("/down/2024%2Epdf", False),            # a path is read as written
+    ("/nb/t20240120_1.html?from=pdf", False),
+    ("../../index.html", False),
+])
+def test_an_attachment_is_named_by_its_path_or_a_query_value(href, attachment):
+    """What ``is_attachment`` says, also of the links it answers before urllib splits them
+    (most of a page's: no extension, no percent escape)."""
+    from parsers.attachments import is_attachment
+
+    assert is_attachment(href) is attachment
+
+
 def test_an_items_date_is_read_from_its_own_row_not_past_it():
     """The date beside an anchor: in its <li>/<tr> (its first 2,000 characters), else in a
     parent of at most 200 characters."""
