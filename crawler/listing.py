@@ -5,7 +5,8 @@ title">truncated...</a><span>2024-03-08</span></li>`` or table rows with the dat
 the next cell. The ``title`` attribute is preferred: anchor text is often cut short.
 
 An anchor is an item when its link has a document's shape (TRS ``t…_id.html``, Hanweb
-``art_…html``, gkmlpt ``post_….html``, an attachment) or when a date sits beside it in
+``art_…html``, gkmlpt ``post_….html``, an attachment as ``parsers.attachments.is_attachment``
+says, for the parser and the crawler alike) or when a date sits beside it in
 its ``<li>``/``<tr>``: that is how any CMS's list looks, and navigation links carry no date.
 
 Also the URL helpers the crawler shares: a link made absolute or kept as written
@@ -21,13 +22,14 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
+from parsers.attachments import is_attachment
 from parsers.normalize import label_key
 
-_DOCUMENT_HREF = re.compile(
+# A CMS's document page; an attachment listed as an item is ``is_attachment``'s to say.
+_DOCUMENT_PAGE = re.compile(
     r"(?:^|/)t\d{8}_\d+\.s?html?$"          # TRS WCM
     r"|(?:^|/)art_\d+_\d+\.html?$"          # Hanweb jcms
-    r"|(?:^|/)post_\d+\.html?$"             # gkmlpt
-    r"|\.(?:pdf|docx?|wps|xlsx?|ofd)$",     # an attachment listed as an item
+    r"|(?:^|/)post_\d+\.html?$",            # gkmlpt
     re.I,
 )
 _DATE = re.compile(r"(?:19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}")
@@ -185,7 +187,7 @@ def extract_listing_items(url: str, html: str) -> list[ListingItem]:
         if label_key(title) in PAGER_WORDS:
             continue
         date = _item_date(anchor, texts)
-        if not _DOCUMENT_HREF.search(href.split("?")[0]) and date is None:
+        if date is None and not (_DOCUMENT_PAGE.search(href.split("?")[0]) or is_attachment(href)):
             continue
         absolute = link_url(url, href)
         if absolute in seen:

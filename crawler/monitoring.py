@@ -42,6 +42,7 @@ import sqlite_utils
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK
 
+from . import settings as project_settings
 from .interrupts import STOPPED_BY
 from .registry import Registry
 from .site_hosts import belongs_to_site, host_name
@@ -49,10 +50,11 @@ from .site_hosts import belongs_to_site, host_name
 
 @dataclass
 class Thresholds:
-    max_error_rate: float = 0.1
-    error_rate_min_pages: int = 20
-    max_blocked_hosts: int = 0
-    min_archived_share: float = 1.0
+    # crawler/settings.py's, also where the crawl's settings are Scrapy's alone (tests)
+    max_error_rate: float = project_settings.NIANBAO_MONITOR_MAX_ERROR_RATE
+    error_rate_min_pages: int = project_settings.NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES
+    max_blocked_hosts: int = project_settings.NIANBAO_MONITOR_MAX_BLOCKED_HOSTS
+    min_archived_share: float = project_settings.NIANBAO_MONITOR_MIN_ARCHIVED_SHARE
     compare_sites: bool = True  # with earlier runs; off for one of several processes on a shared queue
 
     @classmethod

@@ -24,6 +24,8 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+from .settings import NIANBAO_NOTIFY_TIMEOUT
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,7 +52,7 @@ def tell(settings, summary: str, payload: dict) -> list[str]:
 
 
 def notify(summary: str, payload: dict, *, command: str | None = None, url: str | None = None,
-           timeout: float = 30.0) -> list[str]:
+           timeout: float = NIANBAO_NOTIFY_TIMEOUT) -> list[str]:
     """Call the hooks that are set; return one line per hook that failed."""
     problems = []
     if command:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from scrapy import signals
 from scrapy.extensions.throttle import AutoThrottle
 
+from .settings import NIANBAO_CRAWL_DELAY_MAX, NIANBAO_MIN_SLOT_DELAY, NIANBAO_OBEY_CRAWL_DELAY
+
 logger = logging.getLogger(__name__)
 
 
@@ -64,10 +66,10 @@ class SlotDelays:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        obey = settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("NIANBAO_OBEY_CRAWL_DELAY", True)
+        obey = settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("NIANBAO_OBEY_CRAWL_DELAY", NIANBAO_OBEY_CRAWL_DELAY)
         user_agent = (settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")) if obey else None
-        ext = cls(crawler, user_agent, settings.getfloat("NIANBAO_CRAWL_DELAY_MAX", 60.0),
-                  settings.getfloat("NIANBAO_MIN_SLOT_DELAY", 0.001))
+        ext = cls(crawler, user_agent, settings.getfloat("NIANBAO_CRAWL_DELAY_MAX", NIANBAO_CRAWL_DELAY_MAX),
+                  settings.getfloat("NIANBAO_MIN_SLOT_DELAY", NIANBAO_MIN_SLOT_DELAY))
         if user_agent:
             crawler.signals.connect(ext.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(ext.request_reached_downloader, signal=signals.request_reached_downloader)

@@ -23,6 +23,7 @@ from twisted.internet import task
 from archive.runs import rows_of_run
 
 from .crawl_archive import crawl_archive
+from .settings import NIANBAO_PROGRESS_INTERVAL
 
 
 class ProgressExtension:
@@ -34,7 +35,7 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler):
-        interval = crawler.settings.getfloat("NIANBAO_PROGRESS_INTERVAL", 10.0)
+        interval = crawler.settings.getfloat("NIANBAO_PROGRESS_INTERVAL", NIANBAO_PROGRESS_INTERVAL)
         if interval <= 0:
             raise NotConfigured
         ext = cls(crawler, interval)

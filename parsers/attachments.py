@@ -8,6 +8,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from .html_text import text_content
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip")
+# What a link to a document holds somewhere (case aside): an extension as written, or a
+# percent escape a query's value may spell one with (``?file=a%2Epdf``).
+_MAY_NAME_A_DOCUMENT = re.compile("|".join(map(re.escape, ATTACHMENT_EXTENSIONS)) + "|%", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
@@ -57,6 +60,8 @@ def is_attachment(href: str) -> bool:
     can be fetched is the caller's question. The parser lists only links it can make URLs of
     (``_address``); the crawler follows the others no more, but records them in ``skipped``
     (crawler/flavours/common.py ``linked_documents``, crawler/spiders/reports.py)."""
+    if not _MAY_NAME_A_DOCUMENT.search(href):  # most links of a page: no need to split them
+        return False
     path, query = _path_and_query(href)
     if path.lower().endswith(ATTACHMENT_EXTENSIONS):
         return True

@@ -107,6 +107,22 @@ def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, li
         assert unfollowed({"name": "gov", "start_urls": ["http://gov.example/nb/"]}, listed) == NOT_A_URL
 
 
+@pytest.mark.parametrize("href, attachment", [
+    ("P0202501.PDF", True),
+    ("/down.jsp?file=2024%2Epdf", True),    # a query's value is read unescaped
+    ("/down.jsp?file=%E5%B9%B4%E6%8A%A5.Docx", True),
+    ("/down/2024%2Epdf", False),            # a path is read as written
+    ("/nb/t20240120_1.html?from=pdf", False),
+    ("../../index.html", False),
+])
+def test_an_attachment_is_named_by_its_path_or_a_query_value(href, attachment):
+    """What ``is_attachment`` says, also of the links it answers before urllib splits them
+    (most of a page's: no extension, no percent escape)."""
+    from parsers.attachments import is_attachment
+
+    assert is_attachment(href) is attachment
+
+
 def test_an_items_date_is_read_from_its_own_row_not_past_it():
     """The date beside an anchor: in its <li>/<tr> (its first 2,000 characters), else in a
     parent of at most 200 characters."""
@@ -162,3 +178,32 @@ def test_a_link_is_kept_as_written_and_is_a_url_when_a_request_can_be_made_for_i
         assert unfollowed(site, url) in (None, "on an unrelated host (not followed)")
     else:
         assert unfollowed(site, url) == (NOT_HTTP if url.startswith("file:") else NOT_A_URL)
+
+
+def test_a_listed_document_without_a_date_is_an_item_and_the_spider_judges_it_by_its_title():
+    """Listing and parser share one idea of an attachment (``is_attachment``): a report listed
+    as a PDF, or as a Hanweb download link, is fetched as an attachment even with no date beside
+    it; a document that is no report is recorded in ``skipped`` with the title's reason; the
+    page's other links are no items."""
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import SkippedPage
+    from crawler.spiders.reports import ReportSpider
+    from parsers import classify_listing_title
+
+    url = "http://127.0.0.1:8000/zwgk/zfxxgknb/index.html"
+    text = ('<div><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/about.html">网站声明</a></div>'
+            '<div><a href="./202503/P020250301300006.pdf">示范区2024年政府信息公开工作年度报告（全文）</a></div>'
+            '<div><a href="/module/download/downfile.jsp?classid=0&amp;filename=6a2b.pdf">'
+            '示范区2023年政府信息公开工作年度报告</a></div>'
+            '<div><a href="/files/sqb.DOC#top">政府信息公开申请表</a></div>')
+    site = {"name": "demo", "start_urls": [url], "flavour": "trs"}
+    spider = ReportSpider.from_crawler(get_crawler(ReportSpider), sites=[site])
+    request = Request(url, meta={"nianbao_site": "demo", "nianbao_flavour": "trs"})
+    made = list(spider.parse_listing(HtmlResponse(url, body=text.encode(), encoding="utf-8", request=request)))
+    assert [(r.url, r.meta["nianbao_kind"]) for r in made if isinstance(r, Request)] == [
+        ("http://127.0.0.1:8000/zwgk/zfxxgknb/202503/P020250301300006.pdf", "attachment"),
+        ("http://127.0.0.1:8000/module/download/downfile.jsp?classid=0&filename=6a2b.pdf", "attachment")]
+    assert [(s.url, s.reason) for s in made if isinstance(s, SkippedPage)] == [
+        ("http://127.0.0.1:8000/files/sqb.DOC#top", classify_listing_title("政府信息公开申请表").reason)]

@@ -249,6 +249,30 @@ def test_crawl_refuses_a_start_url_as_the_registry_does(run_nianbao, tmp_path):
     assert not (tmp_path / "nianbao.db").exists()  # refused before anything was opened
 
 
+def test_a_start_url_is_checked_against_the_registrys_sites(run_nianbao, tmp_path):
+    """A --start-url is one more site, ``command line``, checked as an entry is against the
+    files' sites: a page another site crawls, or a gkmlpt category another site reads, is
+    refused with one line (it was crawled for that site, and the command line's site then
+    counted as yielding nothing); another category of a shared shell is fine."""
+    from crawler.registry import RegistryError
+
+    path = write(tmp_path, "- name: A\n  start_urls: [http://a.gov.cn/nb/index.html, http://a.gov.cn/gkmlpt/index#2580]\n")
+    with pytest.raises(RegistryError, match=r"^--start-url: http://A.gov.cn/nb/ is the same page as "
+                                            rf"http://a.gov.cn/nb/index.html, a start URL of site 1 \(A, {path}:1\); "
+                                            "the crawl fetches a page once, for one site$"):
+        read_registries([path], ["http://A.gov.cn/nb/"])
+    with pytest.raises(RegistryError, match="a gkmlpt category is crawled for one site$"):
+        read_registries([path], ["http://a.gov.cn/gkmlpt/index#2580"])
+    assert read_registries([path], ["http://a.gov.cn/gkmlpt/index#2581"]).sites[-1] == {
+        "name": "command line", "start_urls": ["http://a.gov.cn/gkmlpt/index#2581"]}
+    named = write(tmp_path, "- name: command line\n  start_urls: [http://a.gov.cn/nb/]\n")
+    result = run_nianbao("crawl", "--sites", named, "--start-url", "http://b.gov.cn/nb/", "--data", tmp_path / "data",
+                         check=False)
+    assert (result.returncode, result.stderr) == (
+        1, f"Error: --start-url: 'command line' is already the name of site 1 ({named}:1)\n")
+    assert not (tmp_path / "data").exists()
+
+
 def test_crawl_help_shows_a_registry_example(run_nianbao):
     assert "nianbao crawl --sites sites/demo.yaml" in run_nianbao("crawl", "--help").stdout
     assert "nianbao discover http" in run_nianbao("discover", "--help").stdout

@@ -116,6 +116,20 @@ def test_each_setting_is_checked_as_the_crawl_reads_it():
             assert isinstance(value, kind) or (kind is float and type(value) is int), (name, value)
 
 
+def test_a_settings_default_is_written_once_in_settings_py():
+    """Code read where the crawl's settings are Scrapy's alone (a test building a spider or a
+    middleware directly) falls back to crawler/settings.py's value by name, not to a number
+    of its own that could drift from it."""
+    sources = [path for folder in ("crawler", "pipelines") for path in (Path(__file__).parent.parent / folder).rglob("*.py")]
+    literal = re.compile(r"""\.get(?:int|float|bool)?\(\s*["'](NIANBAO_[A-Z_0-9]+)["']\s*,\s*(?:-?\.?\d|True|False|["'])""")
+    assert [(path.name, name) for path in sources for name in literal.findall(path.read_text(encoding="utf-8"))] == []
+    from scrapy.settings import Settings
+
+    project = Settings()
+    project.setmodule("crawler.settings")
+    assert Thresholds.from_settings(Settings()) == Thresholds.from_settings(project)
+
+
 def test_the_redis_url_comes_from_the_environment_and_its_password_is_never_printed(tmp_path):
     result = CliRunner().invoke(cli, ["crawl", "--start-url", "http://127.0.0.1:1/x/", "--data", str(tmp_path)],
                                 env={"NIANBAO_REDIS_URL": "redis://:s3cret@127.0.0.1:1/0"})

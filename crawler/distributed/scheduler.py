@@ -34,7 +34,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
-from .config import KEY_PREFIX, without_password
+from ..settings import NIANBAO_REDIS_POLL, NIANBAO_REDIS_WORKER_TTL
+from .config import KEY_PREFIX, SharedQueue, without_password
 from .in_flight import InFlight, poll_when_idle_every, when_the_engine_is_done
 from .queue import RequestCodec
 
@@ -55,13 +56,13 @@ class SharedScheduler(Scheduler):
         scheduler.crawler = crawler
         scheduler.serializer = RequestCodec
         scheduler.seed = settings.getbool("NIANBAO_REDIS_SEED")
-        scheduler.idle_close = settings.getfloat("NIANBAO_REDIS_IDLE_CLOSE", 30.0)
-        scheduler.seed_wait = settings.getfloat("NIANBAO_REDIS_SEED_WAIT", 600.0)
-        scheduler.worker_ttl = settings.getfloat("NIANBAO_REDIS_WORKER_TTL", 60.0)
+        scheduler.idle_close = settings.getfloat("NIANBAO_REDIS_IDLE_CLOSE", SharedQueue.idle_close)
+        scheduler.seed_wait = settings.getfloat("NIANBAO_REDIS_SEED_WAIT", SharedQueue.seed_wait)
+        scheduler.worker_ttl = settings.getfloat("NIANBAO_REDIS_WORKER_TTL", NIANBAO_REDIS_WORKER_TTL)
         scheduler.crawl_id = None  # the seed mark's value: the crawl this process takes part in, once it does
         scheduler.idle_since = None
         scheduler.lost = None  # why this process lost the shared crawl, once it has
-        poll_when_idle_every(crawler, settings.getfloat("NIANBAO_REDIS_POLL", 1.0))
+        poll_when_idle_every(crawler, settings.getfloat("NIANBAO_REDIS_POLL", NIANBAO_REDIS_POLL))
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 

@@ -29,6 +29,7 @@ from parsers import decode_http_body
 
 from ..blocking import host_blocks
 from ..drops import HostBlocked, drop, host_of
+from ..settings import NIANBAO_BLOCK_AFTER_REFUSALS, NIANBAO_BLOCK_HOSTS
 
 # Challenge pages are small and their markers sit in <head>; don't scan megabytes.
 SCAN_BYTES = 256 * 1024
@@ -110,9 +111,9 @@ class ChallengeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("NIANBAO_BLOCK_HOSTS", True):
+        if not crawler.settings.getbool("NIANBAO_BLOCK_HOSTS", NIANBAO_BLOCK_HOSTS):
             raise NotConfigured
-        mw = cls(crawler, crawler.settings.getint("NIANBAO_BLOCK_AFTER_REFUSALS", 3))
+        mw = cls(crawler, crawler.settings.getint("NIANBAO_BLOCK_AFTER_REFUSALS", NIANBAO_BLOCK_AFTER_REFUSALS))
         crawler.signals.connect(mw.response_downloaded, signal=signals.response_downloaded)
         return mw
 

@@ -48,6 +48,7 @@ from archive.oversize import known_oversize, unchanged_message
 from archive.snapshots import DamagedBody, last_asked, newest_fetch, read_snapshot, record_not_asked
 
 from ..crawl_archive import crawl_archive
+from ..settings import NIANBAO_CONDITIONAL_REQUESTS, NIANBAO_RECHECK_AFTER_DAYS
 from .oversize import DownloadTooLarge
 
 logger = logging.getLogger(__name__)
@@ -61,12 +62,12 @@ class ConditionalRequestMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        days = crawler.settings.getfloat("NIANBAO_RECHECK_AFTER_DAYS", 0.0)
+        days = crawler.settings.getfloat("NIANBAO_RECHECK_AFTER_DAYS", NIANBAO_RECHECK_AFTER_DAYS)
         self.recheck_after = timedelta(days=days) if days > 0 else None
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("NIANBAO_CONDITIONAL_REQUESTS", True):
+        if not crawler.settings.getbool("NIANBAO_CONDITIONAL_REQUESTS", NIANBAO_CONDITIONAL_REQUESTS):
             raise NotConfigured
         return cls(crawler)
 

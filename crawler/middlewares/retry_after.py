@@ -25,6 +25,7 @@ from twisted.internet import task
 
 from ..blocking import host_blocks
 from ..drops import host_of
+from ..settings import NIANBAO_RETRY_AFTER_MAX
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        mw = cls(crawler, crawler.settings.getfloat("NIANBAO_RETRY_AFTER_MAX", 300.0))
+        mw = cls(crawler, crawler.settings.getfloat("NIANBAO_RETRY_AFTER_MAX", NIANBAO_RETRY_AFTER_MAX))
         crawler.signals.connect(mw.response_downloaded, signal=signals.response_downloaded)
         return mw
 

@@ -28,17 +28,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from .adding import add_entries, text_to_add_to
-from .checks import KEYS, Registry, checked, http_url, url_problem
+from .checks import KEYS, Registry, checked, url_problem
 from .entries import RegistryError, file_text, text_entries
 
-__all__ = ["KEYS", "Registry", "RegistryError", "add_entries", "http_url", "read_registries",
+__all__ = ["KEYS", "Registry", "RegistryError", "add_entries", "read_registries",
            "text_to_add_to", "url_problem"]
 
 
-def read_registries(paths) -> Registry:
+def read_registries(paths, start_urls=()) -> Registry:
     """Read and check registry files as one registry: each entry on its own (a bad one is
     listed in ``problems`` and left out), names and column pages unique across the files.
-    A file that cannot be read or parsed is one problem; the other files are still read."""
+    A file that cannot be read or parsed is one problem; the other files are still read.
+    ``start_urls`` (``--start-url``): one more site, checked against the files' (``checked``)."""
     entries, problems = [], []
     read = set()
     for path in paths:
@@ -49,6 +50,6 @@ def read_registries(paths) -> Registry:
             entries += text_entries(file_text(path), str(path))
         except RegistryError as exc:
             problems.append(str(exc))
-    registry = checked(entries)
+    registry = checked(entries, start_urls)
     registry.problems[:0] = problems
     return registry

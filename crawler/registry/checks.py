@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from ..flavours import FLAVOURS, gkmlpt
 from ..flavours.detect import detect_flavour
 from ..listing import column_page, is_url
+from ..spiders.reports import COMMAND_LINE
 from ..site_hosts import host_name
 from .entries import Entry, RegistryError, kind, text_entries
 
@@ -41,18 +42,27 @@ class _Refused(Exception):
         self.key = key
 
 
-def checked(entries: list[Entry]) -> Registry:
-    """The good entries as sites, and one problem line for each refused entry."""
+def checked(entries: list[Entry], start_urls=()) -> Registry:
+    """The good entries as sites, and one problem line for each refused entry. ``start_urls``
+    (``nianbao crawl --start-url``) are one more site, ``COMMAND_LINE``, checked as an entry is,
+    after the others: a RegistryError when it is refused (URLs given by hand are not left out
+    with a warning, as a file's entry is)."""
     registry = Registry()
     names: dict[str, Entry] = {}
     columns: dict[str, list] = {}  # column page -> (entry, start URL, gkmlpt category) of each site listing it
     for entry in entries:
         try:
-            site = _site(entry)
-            _unique(entry, site, names, columns)
+            site = _unique(entry, _site(entry), names, columns)
         except _Refused as refused:
             registry.problems.append(_where(entry, refused.key) + f": {refused}")
             continue
+        registry.sites.append(site)
+    if start_urls:
+        entry = Entry("--start-url", len(entries) + 1, {"name": COMMAND_LINE, "start_urls": list(start_urls)}, line=0)
+        try:
+            site = _unique(entry, _site(entry), names, columns)
+        except _Refused as refused:
+            raise RegistryError(f"--start-url: {refused}") from None
         registry.sites.append(site)
     return registry
 
@@ -79,8 +89,8 @@ def _place(entry: Entry, other: Entry) -> str:
     return f"{other.source}:{other.line}" if other.source != entry.source else f"line {other.line}"
 
 
-def _unique(entry: Entry, site: dict, names: dict, columns: dict) -> None:
-    """One site per name, and each column page one site's, across everything read together.
+def _unique(entry: Entry, site: dict, names: dict, columns: dict) -> dict:
+    """``site``, when it is unique: one site per name, and each column page one site's, across everything read together.
     A site may list a page again with another fragment: one request, each fragment read. Two
     sites may share a page only as two categories of a gkmlpt shell (``/gkmlpt/index#2580``
     one body's, ``#2581`` another's): the shell is fetched once and each category crawled
@@ -110,6 +120,7 @@ def _unique(entry: Entry, site: dict, names: dict, columns: dict) -> None:
     names[site["name"]] = entry
     for (column, _), url in own.items():
         columns.setdefault(column, []).append((entry, url, _category(site, url)))
+    return site
 
 
 def _twice(url: str, first_url: str, whose: str, reason: str) -> str:
@@ -206,13 +217,6 @@ def _text_list(value, key: str, what: str) -> list[str]:
         if re.search(r"\s", item.strip()):
             raise _Refused(key, f"{item!r} is not one item: write a list, [a, b], or one `- a` line each")
     return [item.strip() for item in items]
-
-
-def http_url(url, where: str) -> str:
-    """``url`` when it is an http(s) URL with a host; else a RegistryError saying ``where``."""
-    if problem := url_problem(url):
-        raise RegistryError(f"{where}: {problem}")
-    return url
 
 
 def url_problem(url) -> str | None:

@@ -31,7 +31,7 @@ from ..flavours import flavour_module
 from ..flavours.common import FOR_FRAGMENT, START_FRAGMENTS
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
-from ..listing import LinkAsWritten, directory_url, is_url, start_pages
+from ..listing import directory_url, is_url, start_pages
 from ..settings import NIANBAO_MAX_LISTING_PAGES
 from ..site_hosts import belongs_to_site
 
@@ -163,10 +163,10 @@ class ReportSpider(scrapy.Spider):
     def _listing_request(self, request, site: dict, flavour: str, found_on: str):
         """An adapter's request for another listing page (or a ``LinkAsWritten``): the request
         to make, a ``SkippedPage`` saying why not, or None when it was asked for already (as
-        itself, or as its directory). Bounded per site."""
-        reason = self._unfollowed(site, request.url)
-        if reason or isinstance(request, LinkAsWritten):  # no request can be made for a link as written
-            return SkippedPage(url=request.url, title=None, reason=reason or NOT_A_URL, found_on=found_on)
+        itself, or as its directory). Bounded per site. A ``LinkAsWritten`` is no URL (``is_url``),
+        which ``unfollowed`` always says why."""
+        if reason := self._unfollowed(site, request.url):
+            return SkippedPage(url=request.url, title=None, reason=reason, found_on=found_on)
         seen = self.listing_pages.setdefault(site["name"], set())
         key = listing_key(request)
         if key in seen:

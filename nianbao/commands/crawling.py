@@ -136,7 +136,7 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
         nianbao crawl --sites sites.yaml --redis redis://10.0.0.5:6379/0 --seed --data ./part1
     """
     from crawler.distributed import SharedQueue
-    from crawler.registry import http_url, read_registries
+    from crawler.registry import read_registries
 
     if not sites_files and not start_urls:
         raise click.UsageError("give --sites FILE or at least one --start-url")
@@ -154,11 +154,9 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
         overrides["NIANBAO_PARSE_WORKERS"] = parse_workers
     if recheck_after is not None:
         overrides["NIANBAO_RECHECK_AFTER_DAYS"] = recheck_after
-    registry = read_registries(sites_files)
     try:
+        registry = read_registries(sites_files, start_urls)  # a --start-url is checked against the files' sites
         sites = registry.sites
-        if start_urls:
-            sites.append({"name": "command line", "start_urls": [http_url(u, "--start-url") for u in start_urls]})
         if not sites:  # every entry refused: nothing to crawl
             raise registry.error("`nianbao check-sites`")
     except ValueError as exc:  # a crawl that cannot start from what it was given: told to the hooks too
