@@ -19,6 +19,7 @@ Raw snapshots
 - transactions.py     write transactions that wait for another writer (BEGIN IMMEDIATE)
 - raw_store.py        where the bodies live (nianbao.db, or a second file: --archive-db)
 - codecs.py           how bodies are compressed (zstd with trained dictionaries)
+- timestamps.py       the archive's timestamps (UTC, milliseconds, Z)
 - snapshots.py        store/read exchanges; bodies once per payload digest
 - runs.py             crawl_runs rows: a run's counts, kept as it ends, and its summary
 - run_lock.py         the archive's lock: one crawl or reparse writes at a time

@@ -29,9 +29,8 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from datetime import datetime, timezone
-
 from . import codecs
+from .timestamps import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +43,6 @@ SHARED_TRAIN_AT = 32
 SITE_TRAIN_AT = 64
 SAMPLE_LIMIT = 256  # newest bodies a dictionary is trained on
 SAMPLE_MAX_BYTES = 2_000_000  # a body bigger than this is no page to learn from
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RawStoreError(ValueError):

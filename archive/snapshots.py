@@ -22,7 +22,7 @@ import sqlite_utils
 
 from . import raw_store
 from .killpoints import kill_point
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 
 @dataclass(frozen=True)
