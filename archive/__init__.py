@@ -36,6 +36,8 @@ Raw snapshots
 - warc.py, wacz.py    export as WARC 1.1 (with a CDXJ index) and WACZ
 - whole_files.py      exports written under .partial names, put in place when whole
 - merge.py            combine the databases of several crawler processes
+- merge_tables.py     the tables a merge copies: order, row ids, references, natural keys, meaning
+- merge_rows.py       one table's rows copied: ids remapped, rows already there recognised
 
 Normalized rows
 - records.py          write a parsed report's rows (reports, cells, checks, problems), skips, errors
