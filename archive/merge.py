@@ -40,9 +40,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import raw_store, report_groups
+from . import merge_rows, raw_store, report_groups
 from .cross_checks import run_cross_checks, with_next_years
-from .merge_rows import copy_table
 from .merge_tables import DERIVED, NOT_MERGED, describe, merge_order, tables_of
 from .records import version_fetches
 from .schema import open_database
@@ -132,7 +131,7 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     # Tables whose output ids something needs: the parents of others, and reports (renumbered below).
     parents = {parent for table in tables.values() for parent, _ in table.references.values()} | {"reports"}
     for name in merge_order(tables):
-        result.added[name] = result.added.get(name, 0) + copy_table(
+        result.added[name] = result.added.get(name, 0) + merge_rows.copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
     if "reports" in tables and new["reports"]:
         marks = ",".join("?" * len(new["reports"]))
