@@ -34,6 +34,7 @@ Raw snapshots
 - killpoints.py       test-only crash points inside archive writes
 - verify.py           check bodies, references and SQLite's integrity without changing anything
 - warc.py, wacz.py    export as WARC 1.1 (with a CDXJ index) and WACZ
+- warc_file.py        the WARC export as files: the WARC and its index, written whole
 - whole_files.py      exports written under .partial names, put in place when whole
 - merge.py            combine the databases of several crawler processes
 - merge_tables.py     the tables a merge copies: order, row ids, references, natural keys, meaning
