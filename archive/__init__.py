@@ -3,8 +3,8 @@ normalized rows derived from them.
 
 A page's way in, during a crawl:
 - crawler/middlewares/snapshots.py -> snapshots.py ``store_snapshot`` (a 304:
-  ``store_not_modified``): the exchange's row; the body once per digest through raw_store.py
-  (compressed by codecs.py);
+  ``store_not_modified``): the exchange's row; the body once per digest through payloads.py
+  (compressed by codecs.py, with a dictionary from dictionaries.py);
 - pipelines/reports.py -> reparse.py ``parse_stored_snapshot``: reparse_pool.py ``parse_one``
   reads the snapshot back (snapshots.py ``read_snapshot``) and parses it (snapshot_parse.py
   ``parse_snapshot`` -> parsers ``parse_report``); records.py ``store_report`` writes the rows,
@@ -18,7 +18,11 @@ Raw snapshots
 - schema.py           tables, indexes and views of nianbao.db, and their migrations
 - transactions.py     write transactions that wait for another writer (BEGIN IMMEDIATE)
 - raw_store.py        where the bodies live (nianbao.db, or a second file: --archive-db)
+- read_only.py        SQLite files read without changing them or leaving -wal/-shm beside them
+- payloads.py         bodies stored once per payload digest, read back checked against it
 - codecs.py           how bodies are compressed (zstd with trained dictionaries)
+- dictionaries.py     the zstd dictionaries: a shared one and one per site, trained as pages come
+- timestamps.py       the archive's timestamps (UTC, milliseconds, Z)
 - snapshots.py        store/read exchanges; bodies once per payload digest
 - runs.py             crawl_runs rows: a run's counts, kept as it ends, and its summary
 - run_lock.py         the archive's lock: one crawl or reparse writes at a time
@@ -30,8 +34,11 @@ Raw snapshots
 - killpoints.py       test-only crash points inside archive writes
 - verify.py           check bodies, references and SQLite's integrity without changing anything
 - warc.py, wacz.py    export as WARC 1.1 (with a CDXJ index) and WACZ
+- warc_file.py        the WARC export as files: the WARC and its index, written whole
 - whole_files.py      exports written under .partial names, put in place when whole
 - merge.py            combine the databases of several crawler processes
+- merge_tables.py     the tables a merge copies: order, row ids, references, natural keys, meaning
+- merge_rows.py       one table's rows copied: ids remapped, rows already there recognised
 
 Normalized rows
 - records.py          write a parsed report's rows (reports, cells, checks, problems), skips, errors

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 
 def record_block(

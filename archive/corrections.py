@@ -29,7 +29,7 @@ from parsers.national_format import AMOUNT_UNITS
 
 from . import wide_tables
 from .cross_checks import run_cross_checks, with_next_years
-from .raw_store import utc_now
+from .timestamps import utc_now
 from .transactions import write_transaction
 
 TABLES = ("active_disclosure", "applications", "reviews_litigation")

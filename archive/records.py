@@ -29,7 +29,7 @@ from . import agencies, report_groups
 from .cross_checks import run_cross_checks, with_next_years
 from .killpoints import kill_point
 from .runs import logical_run_ids
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 TABLES = ("active_disclosure", "applications", "reviews_litigation")
 

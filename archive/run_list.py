@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 
 @dataclass

@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 try:
     import fcntl

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from . import skipped_counts
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 
 def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 
 def record_sites(db, sites: list[dict]) -> dict[str, int]:

@@ -2,8 +2,9 @@
 
 Bodies are kept as received (still content-encoded if the server compressed them),
 compressed again for storage, and stored once per distinct payload digest: a page
-fetched every night that never changes costs one payload row. Where the bodies live and
-how they are compressed (zstd with per-site dictionaries) is archive/raw_store.py's.
+fetched every night that never changes costs one payload row. Where the bodies live is
+archive/raw_store.py's; how they are stored and compressed (zstd with per-site dictionaries),
+archive/payloads.py's.
 
 Revisits: a 200 whose body is the one the archive already holds for that URL, and a 304
 answer to a conditional request, are stored as snapshot rows that point at the payload
@@ -20,9 +21,9 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from . import raw_store
+from . import payloads, raw_store
 from .killpoints import kill_point
-from .raw_store import utc_now
+from .timestamps import utc_now
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,9 @@ class DamagedBody(ValueError):
 
 
 def store_payload(db: sqlite_utils.Database, body: bytes, url: str | None = None) -> str:
-    """Store a body once per digest (compressed as raw_store chooses); return its digest."""
+    """Store a body once per digest (compressed as payloads.py chooses); return its digest."""
     site = urlsplit(url).hostname if url else None
-    return raw_store.store_payload(db, body, site=site)
+    return payloads.store_payload(db, body, site=site)
 
 
 def store_snapshot(
@@ -249,7 +250,7 @@ def _body(db, r: dict) -> tuple[bytes, str | None]:
     """(body, None), or (b"", why it cannot be read as stored)."""
     if r["data"] is None:
         return b"", f"is missing (no payload {r['payload_digest']})"
-    return raw_store.decode_checked(db, r["data"], r["codec"], r["dict_id"], r["payload_digest"])
+    return payloads.decode_checked(db, r["data"], r["codec"], r["dict_id"], r["payload_digest"])
 
 
 def _select(db, where, params, revisit_bodies=True):

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import codecs, cross_checks, raw_store, wide_tables
-from .raw_store import payload_digest
+from .dictionaries import decode
+from .payloads import payload_digest
 from .schema import SCHEMA_VERSION, remade_on_upgrade
 
 KEEP_PER_KIND = 100
@@ -144,7 +145,7 @@ def _bodies(conn, result: Verification, progress) -> None:
         if stored_size != len(data):
             result.add("size-mismatch", where, f"stored_size {stored_size}, data holds {len(data)} bytes")
         try:
-            body = raw_store.decode(conn, data, codec, dict_id)
+            body = decode(conn, data, codec, dict_id)
         except Exception as exc:  # zstd checksum, zlib stream, unknown codec or dictionary
             result.add("corrupt-body", where, f"cannot decompress ({codec}): {exc}{_used_by(conn, digest)}")
             continue

@@ -38,8 +38,8 @@ from warcio.warcwriter import WARCWriter
 from nianbao import __version__
 
 from .killpoints import kill_point
-from .raw_store import utc_now
 from .snapshots import DamagedBody, Snapshot, iter_snapshots, read_snapshot
+from .timestamps import utc_now
 
 SOFTWARE = f"nianbao/{__version__} (https://github.com/nianbao/nianbao)"
 

@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))  # the repo, when not installed
 import zstandard  # noqa: E402
 
 import pages_archive  # noqa: E402
-from archive import codecs, raw_store  # noqa: E402
+from archive import codecs, dictionaries, raw_store  # noqa: E402
 
-SHARED_AFTER = raw_store.SHARED_TRAIN_AT
-SITE_AFTER = raw_store.SITE_TRAIN_AT
+SHARED_AFTER = dictionaries.SHARED_TRAIN_AT
+SITE_AFTER = dictionaries.SITE_TRAIN_AT
 
 
 # ---- the bodies -----------------------------------------------------------------------
@@ -99,7 +99,7 @@ def dictionaries_for(bodies, scope: str) -> list:
         for key, after in zip(keys, [SITE_AFTER if k else SHARED_AFTER for k in keys]):
             seen.setdefault(key, []).append(body)
             if key not in trained and len(seen[key]) >= after:
-                trained[key] = train([b for b in seen[key][-raw_store.SAMPLE_LIMIT:] if codecs.looks_textual(b)])
+                trained[key] = train([b for b in seen[key][-dictionaries.SAMPLE_LIMIT:] if codecs.looks_textual(b)])
     return chosen
 
 

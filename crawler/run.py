@@ -16,10 +16,10 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import BaseSettings, Settings
 
 from archive import DATABASE_NAME
-from archive.raw_store import utc_now
 from archive.run_lock import ArchiveLocked, hold_archive
 from archive.runs import format_summary, mark_interrupted_runs, record_monitor, run_counts
 from archive.schema import NOT_OPENED, open_database
+from archive.timestamps import utc_now
 from nianbao import EXIT_CRAWL_FAILED, EXIT_LOCKED
 
 from .distributed import SharedQueue, use_redis

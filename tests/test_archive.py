@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 
+from archive.payloads import payload_digest
 from archive.schema import SCHEMA_VERSION, open_database
-from archive.raw_store import payload_digest
 from archive.snapshots import read_snapshot, store_snapshot
 
 PAGE = "<html><head><meta charset='gb2312'></head><body>政府信息公开</body></html>".encode("gb18030")

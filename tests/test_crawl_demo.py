@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive.raw_store import read_payload
+from archive.payloads import read_payload
 from conftest import get_test_file
 
 SEED_AGENCIES = {"城中区人民政府", "吴川市人民政府办公室", "湛河区轻工路街道办事处", "合作市", "江夏区"}

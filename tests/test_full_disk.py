@@ -86,7 +86,7 @@ def test_a_full_disk_stops_the_crawl_and_keeps_the_archive_readable(small_disk, 
 
     import sqlite_utils
 
-    from archive.raw_store import read_payload
+    from archive.payloads import read_payload
 
     # Read as it is: open_database would also refresh the schema's views, a write.
     archive = sqlite_utils.Database(data / "nianbao.db")

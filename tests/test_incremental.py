@@ -12,10 +12,10 @@ import sqlite3
 
 import pytest
 
+from archive.payloads import payload_digest
 from archive.records import mark_current_version, parsed_already, store_report
 from archive.reparse import report_snapshot_ids, reparse
 from archive.schema import open_database
-from archive.raw_store import payload_digest
 from archive.snapshots import read_snapshot, store_not_modified, store_snapshot
 
 CHANGED_SEED = "000_a7e6a703afb669e1"  # 城中区人民政府: applications new_received total is 47

@@ -386,7 +386,7 @@ def alive(pid: int) -> bool:
     (["export", "--table", "cells", "-o", "OUT/cells.csv"], "archive.export:export_csv", signal.SIGTERM),
     (["export-warc", "-o", "OUT/nianbao.warc.gz"], "archive.warc:write_exchange", signal.SIGTERM),
     (["export-wacz", "-o", "OUT/nianbao.wacz"], "archive.wacz:_write_pages", signal.SIGTERM),
-    (["merge", "OUT/nianbao.db", "DATA/nianbao.db"], "archive.merge:_copy_table", signal.SIGTERM),
+    (["merge", "OUT/nianbao.db", "DATA/nianbao.db"], "archive.merge_rows:copy_table", signal.SIGTERM),
     (["verify"], "archive.verify:_bodies", signal.SIGTERM),
     (["rebuild-wide-tables"], "archive.wide_tables:_insert_sql", signal.SIGTERM),  # a table deleted
     (["rebuild-cross-checks"], "archive.cross_checks:due_checks", signal.SIGTERM),  # R6/R7 deleted

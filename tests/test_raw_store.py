@@ -10,10 +10,10 @@ import sqlite3
 
 import pytest
 
-from archive import raw_store
-from archive.raw_store import RawStoreError, read_payload
+from archive import dictionaries, raw_store
+from archive.payloads import payload_digest, read_payload
+from archive.raw_store import RawStoreError
 from archive.schema import open_database
-from archive.raw_store import payload_digest
 from archive.snapshots import iter_snapshots, store_snapshot
 from archive.verify import verify
 from conftest import get_test_file
@@ -47,10 +47,10 @@ def test_bodies_come_back_byte_identical_with_zstd_and_dictionaries(tmp_path):
     ids = [store(db, f"http://a.gov.cn/nb/{n}.html", body) for n, body in enumerate(pages)]
     # The shared dictionary is trained at the 32nd body, the site's at its 64th.
     sites = [r[0] for r in db.execute("select site from codec_dicts order by id")]
-    assert sites == [raw_store.SHARED, "a.gov.cn"]
+    assert sites == [dictionaries.SHARED, "a.gov.cn"]
     codecs = db.execute("select codec, dict_id is not null, count(*) from payloads group by 1, 2").fetchall()
     assert {(c, d) for c, d, _ in codecs} == {("zstd", 0), ("zstd", 1)}
-    raw_store._dictionaries.clear()  # read from the database, not from what the writer kept
+    dictionaries._dictionaries.clear()  # read from the database, not from what the writer kept
     assert [s.body for s in iter_snapshots(db)] == pages
     assert [s.id for s in iter_snapshots(db)] == ids
     # What the dictionary is for: the shared chrome and labels are not stored again per body.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from archive import raw_store
+from archive.payloads import payload_digest
 from archive.schema import SCHEMA_VERSION
 from archive.verify import verify
 from archive.wide_tables import WIDE_TABLES
@@ -90,7 +90,7 @@ def test_a_digest_that_does_not_match(data, run_nianbao):
            [other, len(other), digest])
     result = run_nianbao("verify", "--data", data, check=False)
     assert result.returncode == 1
-    expected = raw_store.payload_digest(b"<html>another body</html>")
+    expected = payload_digest(b"<html>another body</html>")
     assert f"digest-mismatch: payloads {digest}: the body's digest is {expected}; held by " in result.stdout
     with sqlite3.connect(Path(data) / "nianbao.db") as db:  # the captures it names, to look up next
         first = db.execute("select id, url from snapshots where payload_digest = ? order by id", [digest]).fetchone()

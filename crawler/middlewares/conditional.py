@@ -16,7 +16,7 @@ whose validators say "not modified" about a page that changed.
 
 An archived answer whose body is damaged (``archive.snapshots.DamagedBody``) is never handed
 on: the page is asked for again in full, and the intact body received puts the archive's
-copy right (``raw_store.store_payload``).
+copy right (``payloads.store_payload``).
 
 A file cancelled for its size has no snapshot: it is asked for with the validators its
 cancelled answer carried (``oversize_files``), and a 304 ends as the same error as

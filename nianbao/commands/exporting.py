@@ -80,23 +80,16 @@ def export_warc(data_dir, output, archive_db):
     Example:
         nianbao export-warc --data ./data -o reports.warc.gz
     """
-    from archive.warc import cdxj_path_for, write_cdxj
-    from archive.warc import export_warc as write_warc
-    from archive.whole_files import written_whole
+    from archive.warc import cdxj_path_for
+    from archive.warc_file import export_warc_file
 
     db = open_archive(data_dir, archive_db)
     output = Path(output or Path(data_dir) / "nianbao.warc.gz")
-    index = cdxj_path_for(output)
     total = db.execute("select count(*) from snapshots").fetchone()[0]
     left_out: list = []
-    # An export cut short leaves the previous WARC and index as they were, never a WARC cut
-    # short, nor a WARC beside the index of another.
-    with written_whole(output, index) as (warc_partial, index_partial):
-        with open(warc_partial, "wb") as stream, \
-                click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
-            count = write_warc(db, stream, filename=output.name, progress=bar.update, left_out=left_out)
-        write_cdxj(warc_partial, index_partial, filename=output.name)
-    click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}, index {index}")
+    with click.progressbar(length=total, label="Writing WARC", file=sys.stderr) as bar:
+        count = export_warc_file(db, output, progress=bar.update, left_out=left_out)
+    click.echo(f"Wrote {count} exchanges ({2 * count + 1} records) to {output}, index {cdxj_path_for(output)}")
     if left_out:  # what was intact is written; the rest is said, and the command fails
         for _, _, why in left_out[:10]:
             click.echo(f"Left out: {why}", err=True)

@@ -7,7 +7,7 @@ here, in the process that then runs Datasette's own ``serve`` command.
 Datasette reads through ``mode=ro`` connections, which make ``nianbao.db-wal`` and ``-shm``
 beside a WAL database and cannot remove them, and it leaves them open when it stops. So
 ``serve`` closes them once the server has stopped (Ctrl-C, SIGTERM, SIGHUP), then a connection that
-may write, opened as ``nianbao verify`` opens one (``raw_store.connect_read_only``) before
+may write, opened as ``nianbao verify`` opens one (``archive.read_only.connect_read_only``) before
 Datasette opened any: closed last, it removes both, and the folder is left as it was found.
 
 Datasette also opens its databases as URIs it writes without escaping (``file:{path}?mode=ro``):
@@ -26,7 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from archive import DATABASE_NAME, raw_store
+from archive import DATABASE_NAME
+from archive.read_only import connect_read_only
 
 METADATA_PATH = Path(__file__).resolve().parent.parent / "datasette_metadata.yaml"
 # Research queries over a whole archive (canned queries, facets on views) take longer
@@ -93,7 +94,7 @@ def serve(path, host: str = "127.0.0.1", port: int = 8001) -> None:
     register_plugin()
     # Opened before Datasette's: where nothing is beside the file, one that may write (and,
     # closed last, removes the -wal and -shm a read made); else read-only, leaving them be.
-    closed_last = raw_store.connect_read_only(path)
+    closed_last = connect_read_only(path)
     hang_up = signal.getsignal(signal.SIGHUP)
     if hang_up is not signal.SIG_IGN:  # nohup's stays ignored
         signal.signal(signal.SIGHUP, _as_sigterm)
