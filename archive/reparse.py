@@ -38,7 +38,7 @@ from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, m
                            usable_cpus)
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .run_lock import ArchiveLocked, hold_archive
-from .transactions import write_transaction
+from .transactions import BUSY_SECONDS, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +130,6 @@ class ReparseStopped(ReparseError):
 BATCH_REPORTS = 50  # reports per transaction, at most
 BATCH_SECONDS = 1.0  # parsing time gathered per transaction, at most
 CACHE_KIB = -65536  # SQLite page cache while reparsing: 64 MiB
-# How long a batch waits for another program's write (`nianbao correct`, a command bringing
-# the schema up to date) to end before the reparse gives up: a crawl never writes beside it.
-BUSY_SECONDS = 60
 
 
 class Reparse:
