@@ -166,6 +166,24 @@ def test_hold_archive_refuses_a_second_holder_and_shares_with_the_crawls_own_pie
         assert again.stale is None
 
 
+def test_hold_archive_refuses_a_second_holder_in_the_same_process(tmp_path):
+    """A reparse (or discover, or crawl) started in a process whose crawl holds the archive is
+    refused as one from another process: it took the lock over, wrote itself into the lock
+    file, and its release emptied the file under the crawl still holding it."""
+    path = tmp_path / "nianbao.db"
+    with hold_archive(path):
+        holder = json.loads((tmp_path / "nianbao.db.lock").read_text())
+        with pytest.raises(ArchiveLocked) as refused:
+            hold_archive(path, command="reparse")
+        assert str(refused.value) == (f"another crawl is running on {path} (pid {holder['pid']}, started "
+                                      f"{holder['started']}); not starting")
+        assert json.loads((tmp_path / "nianbao.db.lock").read_text()) == holder  # still the crawl's
+        share = lock_archive(path)  # the crawl's own pieces still share its hold
+        assert share is not None
+        share.close()
+    assert (tmp_path / "nianbao.db.lock").read_text() == ""
+
+
 def fcntl_holder_elsewhere(path):
     """hold_archive as another process would see it: this process's share forgotten."""
     from archive import run_lock
