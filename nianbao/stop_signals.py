@@ -16,6 +16,10 @@ A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored.
 from __future__ import annotations
 
 import signal
+import sys
+from typing import NoReturn
+
+from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, NOTHING_RECORDED
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -40,6 +44,19 @@ def ignore_stop_signals() -> None:
     work is done (what is left is printing it)."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+
+
+def exit_stopped(command: str | None, interrupt: KeyboardInterrupt) -> NoReturn:
+    """End ``command`` (``nianbao COMMAND``; None when not known yet) stopped by a signal before
+    it said more itself, while the command line loads (__main__.py) or in the command group
+    (cli.py): crawl and demo with ``Error: …`` and status 4, as when stopped before their crawl
+    started; the others with ``aborted``'s line and ``stopped_status``."""
+    if command in CRAWL_COMMANDS:
+        line, status = f"Error: {NOTHING_RECORDED}", EXIT_CRAWL_FAILED
+    else:
+        line, status = aborted(interrupt), stopped_status(signal_of(interrupt))
+    print(line, file=sys.stderr, flush=True)
+    sys.exit(status)
 
 
 def signal_of(interrupt: KeyboardInterrupt) -> int:
