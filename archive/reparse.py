@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 import parsers
+from nianbao.stop_signals import stop_signals_held
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
@@ -239,7 +240,8 @@ class Reparse:
         finally:
             results.close()  # stops the workers
             self.db.execute(f"pragma cache_size = {cache_size}")
-            reparse_runs.finish_run(self.db, self.run_id, status)
+            with stop_signals_held():  # a signal landing here would roll back the run's end, left `running`
+                reparse_runs.finish_run(self.db, self.run_id, status)
             self.db.execute(f"pragma busy_timeout = {busy_ms}")
         return self.summary(time.perf_counter() - started)
 

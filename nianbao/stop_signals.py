@@ -10,13 +10,16 @@ then exits with ``stopped_status``: 128 + the signal's number, as a shell report
 signal ended (130, 143, 129); crawl and demo exit 4 instead (crawler/interrupts.py takes the
 three signals while their crawl runs), and serve and portal 0 (being stopped is their end).
 
-A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored.
+A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored. The short write
+recording how a run ended holds a signal until it is written (``stop_signals_held``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+import threading
 from typing import NoReturn
 
 from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, NOTHING_RECORDED
@@ -57,6 +60,29 @@ def exit_stopped(command: str | None, interrupt: KeyboardInterrupt) -> NoReturn:
         line, status = aborted(interrupt), stopped_status(signal_of(interrupt))
     print(line, file=sys.stderr, flush=True)
     sys.exit(status)
+
+
+@contextlib.contextmanager
+def stop_signals_held():
+    """Hold a stop signal that arrives inside the block until the block ends, then deliver it:
+    for a short write that records how a run ended (a signal raising inside it rolls it back,
+    leaving the run ``running`` until the next run marks it interrupted). Only the main thread
+    takes signals: elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(signum, lambda signum, frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])  # to the handler it would have met
 
 
 def signal_of(interrupt: KeyboardInterrupt) -> int:
