@@ -72,10 +72,11 @@ def stop_signals_held():
         yield
         return
     arrived: list[int] = []
-    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    for signum, handler in previous.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(signum, lambda signum, frame: arrived.append(signum))
+    # Not one ignored (nohup), nor one whose handler Python did not set (getsignal: None).
+    previous = {signum: handler for signum in STOP_SIGNALS
+                if (handler := signal.getsignal(signum)) not in (signal.SIG_IGN, None)}
+    for signum in previous:
+        signal.signal(signum, lambda signum, frame: arrived.append(signum))
     try:
         yield
     finally:
