@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from .timestamps import utc_now
+from .transactions import write_transaction
 
 
 def record_block(
@@ -26,7 +27,7 @@ def record_block(
     status: int | None = None,
 ) -> int:
     """Remember that ``host`` (of registry site ``site``) is blocked for run ``run_id``."""
-    with db.atomic():
+    with write_transaction(db):
         return db["blocks"].insert(
             {
                 "run_id": run_id,

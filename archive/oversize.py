@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from .transactions import write_transaction
+
 TABLE = "oversize_files"
 
 
@@ -42,7 +44,7 @@ def remember_oversize(db: sqlite_utils.Database, url: str, *, etag: str | None, 
     """Record (or renew) a download cancelled for its size."""
     ensure_table(db)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with db.conn:
+    with write_transaction(db):
         db.execute(
             f"insert into {TABLE} (url, etag, last_modified, content_length, size_limit, first_seen, last_seen, times) "
             "values (?, ?, ?, ?, ?, ?, ?, 1) on conflict (url) do update set etag = excluded.etag, "

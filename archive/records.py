@@ -30,6 +30,7 @@ from .cross_checks import run_cross_checks, with_next_years
 from .killpoints import kill_point
 from .runs import logical_run_ids
 from .timestamps import utc_now
+from .transactions import write_transaction
 
 TABLES = ("active_disclosure", "applications", "reviews_litigation")
 
@@ -55,7 +56,7 @@ def store_report(
     """
     has_tables = any(report.get(t) is not None for t in TABLES + ("indicators",))
     failing = report.get("failing_rules")
-    with db.atomic():
+    with write_transaction(db):
         digest, snapshot_kind, content_type = db.execute(
             "select payload_digest, kind, content_type from snapshots where id = ?", [snapshot_id]
         ).fetchone()
@@ -183,7 +184,7 @@ def mark_current_version(db, url: str, groups=()) -> None:
         # The common nightly case (an unchanged page, a 304): nothing its groups, wide
         # tables or cross-report checks depend on has changed, so nothing is re-chosen.
         return
-    with db.atomic():
+    with write_transaction(db):
         db.execute("update reports set is_current = (id = ?) where url = ?", [current, url])
         # The logical reports of this URL (and ``groups`` a version just left) may now count
         # another version: re-choose (which refreshes their rows in the wide tables), and
@@ -254,7 +255,7 @@ def record_skipped(db, *, url, title, reason, found_on, run_id=None, detail=None
     """Remember a link not followed or a request dropped, and why: one row per URL, which a
     later run's skip of the URL takes over (reason, run and all). ``reason`` is one of a few
     fixed sentences; what varies per URL goes in ``detail`` (archive/skip_reasons.py)."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "insert into skipped (url, title, reason, detail, found_on, run_id) values (?, ?, ?, ?, ?, ?) "
             "on conflict(url) do update set title=excluded.title, reason=excluded.reason, "
@@ -265,7 +266,7 @@ def record_skipped(db, *, url, title, reason, found_on, run_id=None, detail=None
 
 def record_error(db, *, url, stage, error, message, snapshot_id=None, run_id=None) -> None:
     """Record a failure for one page; the crawl goes on. Once per logical crawl."""
-    with db.atomic():
+    with write_transaction(db):
         if run_id is not None:
             runs = logical_run_ids(db, run_id)
             marks = ",".join("?" * len(runs))

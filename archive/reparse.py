@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 import parsers
+from nianbao.stop_signals import stop_signals_held
 
 from . import reparse_runs, wide_tables
 from .records import parsed_already, record_error, store_report
@@ -38,7 +39,7 @@ from .reparse_pool import (CHUNK, MAX_DEATHS_IN_A_ROW, Parsed, database_files, m
                            usable_cpus)
 from .reparse_select import Selection, SelectionError, check_site, count_versions, iter_version_ids
 from .run_lock import ArchiveLocked, hold_archive
-from .transactions import write_transaction
+from .transactions import BUSY_SECONDS, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +131,6 @@ class ReparseStopped(ReparseError):
 BATCH_REPORTS = 50  # reports per transaction, at most
 BATCH_SECONDS = 1.0  # parsing time gathered per transaction, at most
 CACHE_KIB = -65536  # SQLite page cache while reparsing: 64 MiB
-# How long a batch waits for another program's write (`nianbao correct`, a command bringing
-# the schema up to date) to end before the reparse gives up: a crawl never writes beside it.
-BUSY_SECONDS = 60
 
 
 class Reparse:
@@ -242,7 +240,8 @@ class Reparse:
         finally:
             results.close()  # stops the workers
             self.db.execute(f"pragma cache_size = {cache_size}")
-            reparse_runs.finish_run(self.db, self.run_id, status)
+            with stop_signals_held():  # a signal landing here would roll back the run's end, left `running`
+                reparse_runs.finish_run(self.db, self.run_id, status)
             self.db.execute(f"pragma busy_timeout = {busy_ms}")
         return self.summary(time.perf_counter() - started)
 

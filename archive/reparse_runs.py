@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from .raw_store import utc_now
+from .transactions import write_transaction
 
 
 def ensure_tables(db: sqlite_utils.Database) -> None:
@@ -99,7 +100,7 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
 
 
 def start_run(db, *, parser_version, workers, site, since, force, selected, skipped, resumes) -> int:
-    with db.atomic():
+    with write_transaction(db):
         return db["reparse_runs"].insert(
             {"started": utc_now(), "status": "running", "parser_version": parser_version,
              "workers": workers, "site": site, "since": since, "force": int(force),
@@ -108,7 +109,7 @@ def start_run(db, *, parser_version, workers, site, since, force, selected, skip
 
 
 def finish_run(db, run_id: int, status: str) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db["reparse_runs"].update(run_id, {"finished": utc_now(), "status": status})
         if status == "finished":
             _settle_cross_checks(db, chain(db, run_id))
@@ -117,7 +118,7 @@ def finish_run(db, run_id: int, status: str) -> None:
 def mark_interrupted(db) -> int | None:
     """Mark ``running`` runs interrupted (call only while holding the archive's lock); return
     the newest run if it was interrupted, the one a new run may continue."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute("update reparse_runs set status = 'interrupted' where status = 'running'")
     row = db.execute("select id, status from reparse_runs order by id desc limit 1").fetchone()
     return row[0] if row and row[1] == "interrupted" else None

@@ -29,7 +29,8 @@ def lock_path(db_path) -> Path:
 
 
 # Locks taken by ``hold_archive`` in this process, by lock path: the crawl's own pieces
-# (crawler/crawl_archive.py) share them instead of finding the archive locked.
+# (crawler/crawl_archive.py) share them through ``lock_archive`` instead of finding the
+# archive locked; a second ``hold_archive`` here is refused, as another process's would be.
 _held: dict[str, object] = {}
 
 
@@ -99,9 +100,14 @@ class ArchiveHold:
 def hold_archive(db_path, command: str = "crawl") -> ArchiveHold:
     """Take the archive's lock for this process's crawl (or ``command``: a ``nianbao
     reparse`` holds it too, so that the two never write the archive at once), or raise
-    ``ArchiveLocked``."""
+    ``ArchiveLocked``: also when a command of this process holds it already (two commands
+    writing the archive at once, whatever process they run in; the crawl's own pieces share
+    its hold through ``lock_archive`` instead)."""
     if fcntl is None:
         return ArchiveHold(db_path, None, None)
+    held = _held.get(str(lock_path(db_path)))
+    if held is not None and not held.closed:
+        raise ArchiveLocked(db_path, _read_holder(held))
     handle = lock_archive(db_path)
     if handle is None:
         with open(lock_path(db_path), "a+") as other:

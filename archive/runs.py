@@ -24,10 +24,11 @@ import sqlite_utils
 
 from . import skipped_counts
 from .timestamps import utc_now
+from .transactions import write_transaction
 
 
 def start_run(db: sqlite_utils.Database, spider: str, *, resumes: int | None = None) -> int:
-    with db.atomic():
+    with write_transaction(db):
         return db["crawl_runs"].insert(
             {"started": utc_now(), "spider": spider, "status": "running", "pid": os.getpid(),
              "resumes": resumes}
@@ -65,7 +66,7 @@ def _end_run(db: sqlite_utils.Database, run_id: int, columns: dict) -> None:
     """Write ``columns`` and the run's counts into its row, and keep its skips by reason: from
     now on they are read there, whatever later runs skip (archive/skipped_counts.py)."""
     counts = run_counts(db, run_id)
-    with db.atomic():
+    with write_transaction(db):
         db["crawl_runs"].update(run_id, {
             **columns,
             "pages_fetched": counts.pages_fetched,
@@ -80,7 +81,7 @@ def _end_run(db: sqlite_utils.Database, run_id: int, columns: dict) -> None:
 
 def record_monitor(db: sqlite_utils.Database, run_id: int, monitor: dict, summary: str) -> None:
     """Store the run's end-of-run checks (``crawler/monitoring.py``) and its human summary."""
-    with db.atomic():
+    with write_transaction(db):
         db["crawl_runs"].update(
             run_id, {"monitor": json.dumps(monitor, ensure_ascii=False), "summary": summary}
         )

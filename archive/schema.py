@@ -33,6 +33,7 @@ import sqlite_utils
 
 from . import oversize, raw_store, reparse_runs, research_schema, skip_reasons, skipped_counts
 from .cross_checks import run_cross_checks
+from .transactions import BUSY_SECONDS
 
 SCHEMA_VERSION = 10  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
@@ -73,6 +74,7 @@ def open_database(path, archive=None) -> sqlite_utils.Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
+    db.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")  # a write waits for another program's
     raw_store.attach(db, path, archive)
     ensure_schema(db)
     return db

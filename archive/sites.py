@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 
 from .timestamps import utc_now
+from .transactions import write_transaction
 
 
 def record_sites(db, sites: list[dict]) -> dict[str, int]:
     """Insert or update each registry site by name; return their ids by name."""
     ids = {}
-    with db.atomic():
+    with write_transaction(db):
         for site in sites:
             db.execute(
                 "insert into sites (name, agency, region, flavour, start_urls, hosts, updated) "
@@ -37,5 +38,5 @@ def attach_site(db, url: str, site_id: int) -> None:
     A report already tied to a site keeps it (the first site that found it), so two
     registry entries reaching the same page do not take it from each other.
     """
-    with db.atomic():
+    with write_transaction(db):
         db.execute("update reports set site_id = ? where url = ? and site_id is null", [site_id, url])

@@ -24,6 +24,7 @@ import sqlite_utils
 from . import payloads, raw_store
 from .killpoints import kill_point
 from .timestamps import utc_now
+from .transactions import write_transaction
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,9 @@ def store_snapshot(
     if raw_store.is_attached(db):
         # Two files commit one after the other even in one transaction: the body goes
         # first, so a crash leaves at worst an unreferenced body, never a dangling snapshot.
-        with db.atomic():
+        with write_transaction(db):
             store_payload(db, body, url)
-    with db.atomic():
+    with write_transaction(db):
         digest = store_payload(db, body, url)
         kill_point("snapshot")
         revisit_of = None
@@ -171,7 +172,7 @@ def last_asked(db: sqlite_utils.Database, url: str) -> str | None:
 def record_not_asked(db: sqlite_utils.Database, *, run_id: int | None, url: str, kind: str | None,
                      snapshot_id: int, last_asked: str) -> None:
     """A page this run took from the archive instead of asking the server (``not_asked``)."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute("insert into not_asked (run_id, url, kind, snapshot_id, last_asked) values (?, ?, ?, ?, ?)",
                    [run_id, url, kind, snapshot_id, last_asked])
 
@@ -191,7 +192,7 @@ def store_not_modified(
     ip_address: str | None = None,
 ) -> int:
     """Store a 304 answer as a revisit of snapshot ``revisit_of`` (whose payload it keeps)."""
-    with db.atomic():
+    with write_transaction(db):
         original = db.execute(
             "select coalesce(revisit_of, id), payload_digest, content_type, content_encoding, "
             "encoding, encoding_source from snapshots where id = ?",

@@ -164,7 +164,7 @@ def refresh(db, group_ids) -> None:
 @contextmanager
 def deferred(db):
     """Collect the logical reports touched in the block and refresh each once at its end
-    (inside the caller's transaction: ``with db.atomic(), deferred(db):``)."""
+    (inside the caller's transaction: ``with write_transaction(db), deferred(db):``)."""
     if db in _pending:  # nested: the outer block refreshes
         yield
         return
@@ -195,7 +195,7 @@ def _refresh(db, group_ids: list[int]) -> None:
     differ: after a reparse most are as they were, and rewriting a row costs five index
     updates. (Rows compare as tuples read from SQLite: equal values read back equal.)"""
     params = {"groups": json.dumps(group_ids)}
-    with db.atomic():
+    with write_transaction(db):
         corrected = db.execute(_ANY_CORRECTION, params).fetchone() is not None
         for table in WIDE_TABLES:
             names = columns(table)

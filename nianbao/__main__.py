@@ -2,8 +2,7 @@
 
 import sys
 
-from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, NOTHING_RECORDED
-from .stop_signals import aborted, signal_of, stopped_status, take_stop_signals
+from .stop_signals import exit_stopped, take_stop_signals
 
 
 def main() -> None:
@@ -12,11 +11,7 @@ def main() -> None:
         try:
             from .cli import cli
         except KeyboardInterrupt as interrupt:  # a stop signal while the command line loads: nothing has started
-            if sys.argv[1:2] and sys.argv[1] in CRAWL_COMMANDS:
-                print(f"Error: {NOTHING_RECORDED}", file=sys.stderr)
-                sys.exit(EXIT_CRAWL_FAILED)
-            print(aborted(interrupt), file=sys.stderr)
-            sys.exit(stopped_status(signal_of(interrupt)))
+            exit_stopped(sys.argv[1] if sys.argv[1:2] else None, interrupt)
         cli()
     finally:
         _forget_a_handled_ctrl_c()

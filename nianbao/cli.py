@@ -14,10 +14,9 @@ import sys
 
 import click
 
-from . import CRAWL_COMMANDS, __version__
+from . import __version__
 from .commands import corrections, crawling, exporting, parsing, serving, sites, verifying
-from .commands.common import interrupted_before_the_crawl
-from .stop_signals import aborted, signal_of, stopped_status
+from .stop_signals import exit_stopped
 
 
 class Nianbao(click.Group):
@@ -33,12 +32,12 @@ class Nianbao(click.Group):
             from archive.raw_store import RawStoreError
             from archive.schema import NOT_OPENED
         except KeyboardInterrupt as interrupt:
-            _interrupted(ctx.meta["nianbao.command"], interrupt)
+            exit_stopped(ctx.meta["nianbao.command"], interrupt)
 
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP in a command that does not say more itself
-            _interrupted(ctx.meta["nianbao.command"], interrupt)
+            exit_stopped(ctx.meta["nianbao.command"], interrupt)
         except RawStoreError as exc:
             raise click.ClickException(str(exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -57,17 +56,6 @@ class Nianbao(click.Group):
             with contextlib.suppress(OSError, ValueError):  # no flush of what is left at exit
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(128 + signal.SIGPIPE)
-
-
-def _interrupted(command: str | None, interrupt: KeyboardInterrupt):
-    """Ctrl-C, SIGTERM or SIGHUP (stop_signals.py): one line, as __main__.py says it while the
-    command line loads. crawl and demo exit 4, as when stopped before their crawl started; the
-    others say click's word, with the status a shell gives a command the signal ended (click's
-    own is 1)."""
-    if command in CRAWL_COMMANDS:
-        raise interrupted_before_the_crawl()
-    click.echo(aborted(interrupt), err=True)
-    sys.exit(stopped_status(signal_of(interrupt)))
 
 
 def _stdout_is_broken() -> bool:

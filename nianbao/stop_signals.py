@@ -10,12 +10,19 @@ then exits with ``stopped_status``: 128 + the signal's number, as a shell report
 signal ended (130, 143, 129); crawl and demo exit 4 instead (crawler/interrupts.py takes the
 three signals while their crawl runs), and serve and portal 0 (being stopped is their end).
 
-A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored.
+A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored. The short write
+recording how a run ended holds a signal until it is written (``stop_signals_held``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sys
+import threading
+from typing import NoReturn
+
+from . import CRAWL_COMMANDS, EXIT_CRAWL_FAILED, NOTHING_RECORDED
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -40,6 +47,43 @@ def ignore_stop_signals() -> None:
     work is done (what is left is printing it)."""
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+
+
+def exit_stopped(command: str | None, interrupt: KeyboardInterrupt) -> NoReturn:
+    """End ``command`` (``nianbao COMMAND``; None when not known yet) stopped by a signal before
+    it said more itself, while the command line loads (__main__.py) or in the command group
+    (cli.py): crawl and demo with ``Error: …`` and status 4, as when stopped before their crawl
+    started; the others with ``aborted``'s line and ``stopped_status``."""
+    if command in CRAWL_COMMANDS:
+        line, status = f"Error: {NOTHING_RECORDED}", EXIT_CRAWL_FAILED
+    else:
+        line, status = aborted(interrupt), stopped_status(signal_of(interrupt))
+    print(line, file=sys.stderr, flush=True)
+    sys.exit(status)
+
+
+@contextlib.contextmanager
+def stop_signals_held():
+    """Hold a stop signal that arrives inside the block until the block ends, then deliver it:
+    for a short write that records how a run ended (a signal raising inside it rolls it back,
+    leaving the run ``running`` until the next run marks it interrupted). Only the main thread
+    takes signals: elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    # Not one ignored (nohup), nor one whose handler Python did not set (getsignal: None).
+    previous = {signum: handler for signum in STOP_SIGNALS
+                if (handler := signal.getsignal(signum)) not in (signal.SIG_IGN, None)}
+    for signum in previous:
+        signal.signal(signum, lambda signum, frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])  # to the handler it would have met
 
 
 def signal_of(interrupt: KeyboardInterrupt) -> int:

@@ -442,6 +442,28 @@ def test_another_programs_write_makes_a_reparse_wait_not_fail(data):
     assert committed and query(data, "select note from side_notes") == [("written beside the reparse",)]
 
 
+def test_a_stop_signal_landing_as_a_reparse_records_its_end_waits_for_the_record(data):
+    """Ctrl-C arrives while the reparse writes how its run ended: the record is written, then
+    the signal is delivered. (It rolled the record back: the run stayed `running` until the
+    next reparse marked it interrupted.)"""
+    db = open_database(Path(data) / "nianbao.db")
+
+    def signal_as_the_end_is_written(statement):
+        if statement.startswith('update "reparse_runs" set "finished"'):
+            sys.settrace(signal_at_the_next_call)  # a handler would raise in here, where SQLite drops it
+
+    def signal_at_the_next_call(frame, event, arg):  # the next Python call, in finish_run
+        sys.settrace(None)
+        signal.raise_signal(signal.SIGINT)
+
+    with Reparse(db, force=True) as job:
+        db.conn.set_trace_callback(signal_as_the_end_is_written)
+        with pytest.raises(KeyboardInterrupt):
+            job.run()
+        db.conn.set_trace_callback(None)
+    assert query(data, "select status, finished is not null from reparse_runs") == [("finished", 1)]
+
+
 def test_a_killed_reparse_leaves_the_next_crawl_no_run_to_resume(data):
     (Path(data) / "nianbao.db.lock").write_text('{"pid": 999999, "started": "2026-01-01T00:00:00Z", '
                                                 '"command": "reparse"}\n')

@@ -166,6 +166,24 @@ def test_hold_archive_refuses_a_second_holder_and_shares_with_the_crawls_own_pie
         assert again.stale is None
 
 
+def test_hold_archive_refuses_a_second_holder_in_the_same_process(tmp_path):
+    """A reparse (or discover, or crawl) started in a process whose crawl holds the archive is
+    refused as one from another process: it took the lock over, wrote itself into the lock
+    file, and its release emptied the file under the crawl still holding it."""
+    path = tmp_path / "nianbao.db"
+    with hold_archive(path):
+        holder = json.loads((tmp_path / "nianbao.db.lock").read_text())
+        with pytest.raises(ArchiveLocked) as refused:
+            hold_archive(path, command="reparse")
+        assert str(refused.value) == (f"another crawl is running on {path} (pid {holder['pid']}, started "
+                                      f"{holder['started']}); not starting")
+        assert json.loads((tmp_path / "nianbao.db.lock").read_text()) == holder  # still the crawl's
+        share = lock_archive(path)  # the crawl's own pieces still share its hold
+        assert share is not None
+        share.close()
+    assert (tmp_path / "nianbao.db.lock").read_text() == ""
+
+
 def fcntl_holder_elsewhere(path):
     """hold_archive as another process would see it: this process's share forgotten."""
     from archive import run_lock
@@ -220,3 +238,53 @@ def test_a_crawl_does_not_resume_an_interrupted_discover(tmp_path):
     assert mark_interrupted_runs(db, "reports") == crawl  # the crawl's own interrupted run
     db["crawl_runs"].update(crawl, {"status": "finished"})
     assert mark_interrupted_runs(db, "reports") is None
+
+
+# Another program writing the archive beside a crawl (`nianbao correct`, rebuild-wide-tables):
+# the crawl's writes wait for it (archive/transactions.py), page after page.
+
+OTHER_WRITER = """
+import sqlite3, sys, time
+from pathlib import Path
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+db.execute("create table if not exists other_writer (at real)")
+print("writing", flush=True)
+while not Path(sys.argv[2]).exists():
+    db.execute("begin immediate")  # holds the write lock a while, then commits a change
+    db.execute("insert into other_writer values (?)", [time.time()])
+    time.sleep(0.2)
+    db.execute("commit")
+    time.sleep(0.2)
+"""
+
+
+def test_a_crawl_beside_another_writer_waits_for_it_instead_of_failing(guarded_env, tmp_path):
+    """A second process takes the write lock again and again, each time for a while, and commits
+    a change: every write of the crawl (its run, snapshots, reports, skips) waits for it. (A
+    crawl write read first, then failed with 'database is locked'.)"""
+    from archive.schema import open_database
+
+    open_database(tmp_path / "nianbao.db").close()
+    stop = tmp_path / "stop-writing"
+    writer = subprocess.Popen([sys.executable, "-c", OTHER_WRITER, str(tmp_path / "nianbao.db"), str(stop)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "writing\n"
+        with DemoPortal() as portal:
+            started = time.time()
+            crawl = subprocess.run(crawl_command(portal, tmp_path), env=guarded_env, capture_output=True,
+                                   text=True, timeout=300)
+            ended = time.time()
+    finally:
+        stop.touch()
+        writer.wait(timeout=30)
+    output = crawl.stdout + crawl.stderr
+    assert crawl.returncode == 0, output[-3000:]
+    assert "database is locked" not in output and "Traceback" not in output, output
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert run_statuses(tmp_path) == [(1, "finished", None)]
+        assert db.execute("select count(*) from reports").fetchone()[0] == 5
+        assert db.execute("select count(*) from errors").fetchone()[0] == 0
+        # The other program did write while the crawl ran.
+        assert db.execute("select count(*) from other_writer where at between ? and ?",
+                          [started, ended]).fetchone()[0] > 0
