@@ -40,6 +40,7 @@ from pathlib import Path
 from . import raw_store, report_groups, skip_reasons
 from .cross_checks import run_cross_checks, with_next_years
 from .records import version_fetches
+from .research_schema import fill_older_rows
 from .schema import open_database
 from .wide_tables import WIDE_TABLES
 
@@ -153,7 +154,10 @@ class _Table:
     key: tuple[str, ...] | None  # natural key columns
 
 
-def _describe(db, name: str, schema: str) -> _Table:
+def _describe(db, name: str, schema: str, readable: set) -> _Table:
+    """The output's table ``name``; its natural key one whose columns the input can give
+    (``readable``: an older input lacks columns added since, and looking up a row by a
+    column it has not would match every row of it with the first)."""
     info = db.execute(f"pragma [{schema}].table_info([{name}])").fetchall()
     columns = [row[1] for row in info]
     pks = [row for row in info if row[5]]
@@ -164,8 +168,9 @@ def _describe(db, name: str, schema: str) -> _Table:
     if key is None:
         for index in db.execute(f"pragma [{schema}].index_list([{name}])").fetchall():
             _, index_name, unique, origin, partial = index[:5]
-            if unique and origin != "pk" and not partial:
-                key = tuple(row[2] for row in db.execute(f"pragma [{schema}].index_info([{index_name}])"))
+            columns_of_index = tuple(row[2] for row in db.execute(f"pragma [{schema}].index_info([{index_name}])"))
+            if unique and origin != "pk" and not partial and readable.issuperset(columns_of_index):
+                key = columns_of_index
                 break
     if key is None and integer_id is None and pks:
         key = tuple(row[1] for row in sorted(pks, key=lambda row: row[5]))
@@ -199,8 +204,8 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     if progress:  # rows_to_read counted their rows too: passed over, they still move the bar
         for name in sorted(left_out - DERIVED):
             progress(source.execute(f"select count(*) from [{in_tables[name]}].[{name}]").fetchone()[0])
-    tables = {name: _describe(db, name, out_tables[name]) for name in in_tables
-              if name in out_tables and name not in NOT_MERGED | DERIVED}
+    tables = {name: _describe(db, name, out_tables[name], _readable_columns(source, name, in_tables[name]))
+              for name in in_tables if name in out_tables and name not in NOT_MERGED | DERIVED}
     id_columns = {name: table.integer_id for name, table in tables.items() if table.integer_id}
     ids: dict[str, dict[int, int]] = {name: {} for name in id_columns}  # table -> input id -> output id
     new: dict[str, set[int]] = {name: set() for name in id_columns}  # output ids added by this merge
@@ -209,6 +214,8 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     for name in _merge_order(tables):
         result.added[name] = result.added.get(name, 0) + _copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
+    # Agencies and reports of an input older than schema 5, before they are grouped by agency.
+    fill_older_rows(db)
     if "reports" in tables and new["reports"]:
         marks = ",".join("?" * len(new["reports"]))
         urls = [row[0] for row in db.execute(f"select distinct url from reports where id in ({marks})",
@@ -230,9 +237,18 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
 _BATCH = 5000  # rows inserted per executemany, and read per progress call
 
 
+def _readable_columns(source, table: str, in_schema: str) -> set:
+    """The output columns an input's table gives: its own, and those ``_read_as`` makes."""
+    in_columns = {row[1] for row in source.execute(f"pragma [{in_schema}].table_info([{table}])")}
+    return in_columns | set(_read_as(table, in_columns))
+
+
 def _read_as(table: str, in_columns: set) -> dict[str, str]:
     """Input columns read through an SQL expression: an older input's values as the output's
-    schema holds them (skip reasons before schema 10 held their detail)."""
+    schema holds them (skip reasons before schema 10 held their detail; a report before
+    schema 3 was read from its snapshot's body, the digest it is known by since)."""
+    if table == "reports" and "payload_digest" not in in_columns:
+        return {"payload_digest": "(select s.payload_digest from snapshots s where s.id = reports.snapshot_id)"}
     if table == "skipped":
         return {"reason": skip_reasons.REASON_SQL,
                 "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null")}

@@ -560,3 +560,30 @@ def test_an_archive_of_schema_1_is_crawled_reparsed_exported_and_served_with_not
             text = (gzip.decompress(stored) if snapshot["content_encoding"] else stored).decode(snapshot["encoding"])
             assert status == 200 and body.decode("utf-8") == text
 
+
+def test_merging_an_archive_of_schema_1_keeps_each_report_of_its_own_body(tmp_path):
+    """`nianbao merge` reads an input as it is, with the columns its schema had: schema 1's
+    agencies have no normalized name and its reports no payload digest. Each report keeps the
+    body it was read from, and each body keeps its name (before, every report of such an input
+    went to its first body, and its reports had no digest, so the next crawl took them for new)."""
+    from archive.merge import merge_databases
+
+    old_path = v1_archive(tmp_path / "old")
+    old = as_stored(old_path)
+    agency_of = {r["url"]: old["agencies"][r["agency_id"]]["name"] for r in old["reports"].values()}
+    digest_of = {s["url"]: s["payload_digest"] for s in old["snapshots"].values()}
+    # Into a new archive, and into one that already holds this archive brought up to date.
+    upgraded = v1_archive(tmp_path / "upgraded")
+    open_database(upgraded).close()
+    for out, inputs in ((tmp_path / "merged.db", [old_path]), (upgraded, [old_path])):
+        merge_databases(out, inputs)
+        db = open_database(out)
+        merged = rows(db, "select r.url, a.name, r.payload_digest, r.version, r.is_current from reports r "
+                          "join agencies a on a.id = r.agency_id order by r.url")
+        assert merged == sorted((url, agency_of[url], digest_of[url], 1, 1) for url in agency_of), out
+        assert db["agencies"].count == len(old["agencies"])
+        assert {name for (name,) in rows(db, "select name from agency_aliases")} == set(agency_of.values())
+        db.close()
+        assert verify(out).ok
+        assert merge_databases(out, inputs).total == 0  # and again: nothing added
+    assert sqlite3.connect(old_path).execute("pragma user_version").fetchone() == (1,)  # the input as it was
