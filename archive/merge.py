@@ -20,7 +20,9 @@ Two tables are merged by their meaning as well: ``skipped`` keeps each URL's lat
 an input's row for a URL the output holds replaces it when its run is the later one (by the
 runs' start, then end: ``run_order``); and an input older than schema 10 has its skip reasons
 read as split since (archive/skip_reasons.py), its runs' counts of reasons that are now one
-added up in ``skipped_counts``.
+added up in ``skipped_counts``. An input older than schema 3 has its reports' payload digests
+read from their snapshots, and one older than schema 5 its agencies recognised by name, then
+normalized and folded as opening such a database does (research_schema.fill_older_rows).
 
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
