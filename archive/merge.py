@@ -216,8 +216,11 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     for name in _merge_order(tables):
         result.added[name] = result.added.get(name, 0) + _copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
-    # Agencies and reports of an input older than schema 5, before they are grouped by agency.
-    fill_older_rows(db)
+    # Agencies and reports of an input older than schema 5, before they are grouped by agency;
+    # a name it used that the output knows as another's is folded into that body, not added.
+    folded = fill_older_rows(db)
+    if folded:
+        result.added["agencies"] -= folded
     if "reports" in tables and new["reports"]:
         marks = ",".join("?" * len(new["reports"]))
         urls = [row[0] for row in db.execute(f"select distinct url from reports where id in ({marks})",

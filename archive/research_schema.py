@@ -98,12 +98,14 @@ def _tables(db):
     )
 
 
-def fill_older_rows(db) -> None:
+def fill_older_rows(db) -> int:
     """What a row of a database older than schema 5 lacks: an agency's normalized name, level
     and aliases (folding bodies whose names normalize alike), a report's source kind. Here on
-    open, and in ``nianbao merge`` for the rows an older input brings."""
-    merge_agencies(db)
+    open, and in ``nianbao merge`` for the rows an older input brings. Returns how many
+    agencies were folded into another."""
+    folded = merge_agencies(db)
     _backfill_source_kind(db)
+    return folded
 
 
 def _backfill_source_kind(db):

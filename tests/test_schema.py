@@ -590,3 +590,20 @@ def test_merging_an_archive_of_schema_1_keeps_each_report_of_its_own_body(tmp_pa
         assert verify(out).ok
         assert merge_databases(out, inputs).total == 0  # and again: nothing added
     assert sqlite3.connect(old_path).execute("pragma user_version").fetchone() == (1,)  # the input as it was
+
+
+def test_merging_an_archive_of_schema_3_folds_its_agencies_as_opening_it_does(tmp_path):
+    """Schema 3's three names of one body (v3.db) are one agency with three aliases once merged,
+    as once opened; merged into the archive it was brought up to date as, they add nothing."""
+    from archive.merge import merge_databases
+
+    upgraded = v3_database(tmp_path)
+    expected = rows(upgraded, "select a.name, group_concat(l.name, '|') from agencies a "
+                              "join agency_aliases l on l.agency_id = a.id group by a.id order by a.id")
+    upgraded.close()
+    assert merge_databases(tmp_path / "nianbao.db", [get_test_file("schema", "v3.db")]).total == 0
+    result = merge_databases(tmp_path / "merged.db", [get_test_file("schema", "v3.db")])
+    assert result.added["agencies"] == 2 and result.added["reports"] == 7
+    db = open_database(tmp_path / "merged.db")
+    assert rows(db, "select a.name, group_concat(l.name, '|') from agencies a "
+                    "join agency_aliases l on l.agency_id = a.id group by a.id order by a.id") == expected
