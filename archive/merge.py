@@ -20,7 +20,10 @@ Two tables are merged by their meaning as well: ``skipped`` keeps each URL's lat
 an input's row for a URL the output holds replaces it when its run is the later one (by the
 runs' start, then end: ``merge_rows.run_order``); and an input older than schema 10 has its skip
 reasons read as split since (archive/skip_reasons.py), its runs' counts of reasons that are now
-one added up in ``skipped_counts``. Both are declared in ``merge_tables.MEANINGS``.
+one added up in ``skipped_counts``. Both are declared in ``merge_tables.MEANINGS``. An input
+older than schema 3 has its reports' payload digests read from their snapshots (declared there
+too), and one older than schema 5 its agencies recognised by name, then normalized and folded
+as opening such a database does (research_schema.fill_older_rows).
 
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
@@ -43,6 +46,7 @@ from pathlib import Path
 from . import merge_rows, raw_store, report_groups
 from .cross_checks import run_cross_checks, with_next_years
 from .merge_tables import DERIVED, NOT_MERGED, describe, merge_order, tables_of
+from .research_schema import fill_older_rows
 from .records import version_fetches
 from .schema import open_database
 
@@ -133,6 +137,11 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     for name in merge_order(tables):
         result.added[name] = result.added.get(name, 0) + merge_rows.copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
+    # Agencies and reports of an input older than schema 5, before they are grouped by agency;
+    # a name it used that the output knows as another's is folded into that body, not added.
+    folded = fill_older_rows(db)
+    if folded:
+        result.added["agencies"] -= folded
     if "reports" in tables and new["reports"]:
         marks = ",".join("?" * len(new["reports"]))
         urls = [row[0] for row in db.execute(f"select distinct url from reports where id in ({marks})",

@@ -44,7 +44,16 @@ def _skip_reasons_read_as(in_columns: set[str]) -> dict[str, str]:
             "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null")}
 
 
+def _reports_read_as(in_columns: set[str]) -> dict[str, str]:
+    """A report before schema 3 was read from its snapshot's body, the digest it is known by since."""
+    if "payload_digest" in in_columns:
+        return {}
+    return {"payload_digest": "(select s.payload_digest from snapshots s where s.id = reports.snapshot_id)"}
+
+
 MEANINGS = {
+    # An input older than schema 3: one report per URL, no digest of its own.
+    "reports": Meaning(read_as=_reports_read_as),
     # One row per URL, its latest skip.
     "skipped": Meaning(read_as=_skip_reasons_read_as, latest_run_wins=True),
     # A run's skips by reason: an input older than schema 10 counted reasons that are now one.
@@ -94,16 +103,21 @@ def describe(db, name: str, schema: str, source, in_schema: str) -> Table:
     integer_id = pks[0][1] if len(pks) == 1 and pks[0][2].upper() == "INTEGER" else None
     references = {row[3]: (row[2], row[4]) for row in db.execute(f"pragma [{schema}].foreign_key_list([{name}])")}
     references.update({col: (parent, None) for (table, col), parent in UNDECLARED_REFERENCES.items() if table == name})
+    meaning = MEANINGS.get(name, Meaning())
+    # A key whose columns the input gives: an older input lacks columns added since, and
+    # looking its rows up by one it has not would match every row of it with the first.
+    readable = in_columns | set(meaning.read_as(in_columns))
     key = NATURAL_KEYS.get(name)
     if key is None:
         for index in db.execute(f"pragma [{schema}].index_list([{name}])").fetchall():
             _, index_name, unique, origin, partial = index[:5]
-            if unique and origin != "pk" and not partial:
-                key = tuple(row[2] for row in db.execute(f"pragma [{schema}].index_info([{index_name}])"))
+            columns_of_index = tuple(row[2] for row in db.execute(f"pragma [{schema}].index_info([{index_name}])"))
+            if unique and origin != "pk" and not partial and readable.issuperset(columns_of_index):
+                key = columns_of_index
                 break
     if key is None and integer_id is None and pks:
         key = tuple(row[1] for row in sorted(pks, key=lambda row: row[5]))
-    return Table(name, columns, in_columns, integer_id, references, key, MEANINGS.get(name, Meaning()))
+    return Table(name, columns, in_columns, integer_id, references, key, meaning)
 
 
 def merge_order(tables: dict[str, Table]) -> list[str]:

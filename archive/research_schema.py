@@ -42,8 +42,7 @@ def ensure(db) -> None:
         created = wide_tables.create(db)
         if created:
             wide_tables.rebuild(db, created)
-        merge_agencies(db)
-        _backfill_source_kind(db)
+        fill_older_rows(db)
         if refresh_report_groups(db):  # versions from before schema 5: their R6/R7 too
             for name, sql in VIEWS.items():
                 db.create_view(name, sql.rstrip(), replace=True)  # as schema._views
@@ -97,6 +96,16 @@ def _tables(db):
         foreign_keys=[("report_id", "reports", "id")],
         if_not_exists=True,
     )
+
+
+def fill_older_rows(db) -> int:
+    """What a row of a database older than schema 5 lacks: an agency's normalized name, level
+    and aliases (folding bodies whose names normalize alike), a report's source kind. Here on
+    open, and in ``nianbao merge`` for the rows an older input brings. Returns how many
+    agencies were folded into another."""
+    folded = merge_agencies(db)
+    _backfill_source_kind(db)
+    return folded
 
 
 def _backfill_source_kind(db):

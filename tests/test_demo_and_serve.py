@@ -64,6 +64,25 @@ def test_a_remembered_port_taken_now_is_replaced_by_a_free_one_saying_so(tmp_pat
         assert (portal.port, note) == (remembered_port(tmp_path), None)
 
 
+def test_a_demo_archive_from_before_the_port_was_remembered_gives_its_port(tmp_path):
+    """The first nianbao's demo (tests/data/schema/v1.db) kept no port file: its next demo,
+    after the upgrade, serves where the column it archived was, and asks conditionally."""
+    import shutil
+
+    from conftest import get_test_file
+
+    assert remembered_port(tmp_path) is None  # nothing there
+    shutil.copy(get_test_file("schema", "v1.db"), tmp_path / "nianbao.db")
+    assert remembered_port(tmp_path) == 41209  # http://127.0.0.1:41209/zwgk/zfxxgknb/index.html
+    (tmp_path / "demo-portal.port").write_text("41210\n")
+    assert remembered_port(tmp_path) == 41210  # the file says where the last demo served
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:  # an archive of other sites only
+        db.execute("update snapshots set url = replace(url, '127.0.0.1:41209', 'www.example.gov.cn')")
+    db.close()
+    (tmp_path / "demo-portal.port").unlink()
+    assert remembered_port(tmp_path) is None
+
+
 @pytest.mark.parametrize("argv0,on_path,shown", [
     (".venv/bin/nianbao", None, ".venv/bin/nianbao"),                       # README: no activated venv
     ("{bin}/nianbao", "{bin}/nianbao", "nianbao"),                          # on PATH: this one
