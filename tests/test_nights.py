@@ -53,3 +53,35 @@ def test_a_trs_column_whose_pager_became_plain_links_is_still_walked(tmp_path, r
     assert reports <= first_night
     assert reports <= asked
     assert {"/zwgk/zfxxgknb/index_1.html", "/zwgk/zfxxgknb/index_2.html"} <= asked
+
+
+def test_a_report_gone_404_or_410_is_recorded_withdrawn_and_kept(tmp_path, run_nianbao):
+    """A report the archive holds that now answers 410 or 404 is withdrawn: a ``skipped``
+    row saying so, no error (it counted against the night's error rate), its versions kept;
+    back the next night, it is current again. A listed link that never served a report
+    and answers 404 is still an error."""
+    column = column_of(4)
+    first, second, _, _ = column.reports
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, tmp_path)
+        column.withdraw(first, 410)
+        column.withdraw(second, 404)
+        dead = column.add_report("审计局", 2024)
+        dead.gone = 404                       # listed, never served
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, tmp_path)
+        withdrawn_night = last_run(tmp_path)
+        column.restore(first)
+        column.restore(second)
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, tmp_path)
+        urls = {d: portal.url(column.reports[d].path) for d in (first, second, dead.docid)}
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        skipped = dict(db.execute("select url, reason from skipped where run_id = ?", [withdrawn_night["id"]]))
+        errors = [u for (u,) in db.execute("select url from errors where run_id = ?", [withdrawn_night["id"]])]
+        current = {u for (u,) in db.execute("select url from reports where is_current = 1")}
+    assert skipped.get(urls[first]) == skipped.get(urls[second]) == \
+        "withdrawn: answers 404 or 410 where a report was archived"
+    assert errors == [urls[dead.docid]]
+    assert {urls[first], urls[second]} <= current
+    assert json.loads(withdrawn_night["monitor"])["ok"]
