@@ -105,6 +105,15 @@ class ChangingColumn:
         listing still links it, as a column's cached listing does for a while."""
         self.reports[docid].gone = how
 
+    def republish(self, docid: int, how: int | str = 404) -> ColumnReport:
+        """The report taken down (``how``) and published again, corrected, under a new
+        docid: the same (agency, year) at a new URL, at the head of the column."""
+        old = self.reports[docid]
+        self.withdraw(docid, how)
+        new = self.add_report(old.agency.removeprefix(self.agency_prefix), old.year)
+        new.factor, new.edits = old.factor, old.edits + 1
+        return new
+
     def restore(self, docid: int) -> None:
         self.reports[docid].gone = None
 

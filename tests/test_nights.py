@@ -57,8 +57,8 @@ def test_a_trs_column_whose_pager_became_plain_links_is_still_walked(tmp_path, r
 
 def test_a_report_gone_404_or_410_is_recorded_withdrawn_and_kept(tmp_path, run_nianbao):
     """A report the archive holds that now answers 410 or 404 is withdrawn: a ``skipped``
-    row saying so, no error (it counted against the night's error rate), its versions kept;
-    back the next night, it is current again. A listed link that never served a report
+    row saying so, no error (it counted against the night's error rate), its versions kept
+    and still counted, none current; back the next night, it is current again. A listed link that never served a report
     and answers 404 is still an error."""
     column = column_of(4)
     first, second, _, _ = column.reports
@@ -71,6 +71,9 @@ def test_a_report_gone_404_or_410_is_recorded_withdrawn_and_kept(tmp_path, run_n
         portal.site = column.site()
         crawl_night(run_nianbao, portal, tmp_path)
         withdrawn_night = last_run(tmp_path)
+        with sqlite3.connect(tmp_path / "nianbao.db") as db:
+            current_then = {u for (u,) in db.execute("select url from reports where is_current = 1")}
+            counted_then = {u for (u,) in db.execute("select url from current_reports")}
         column.restore(first)
         column.restore(second)
         portal.site = column.site()
@@ -83,5 +86,28 @@ def test_a_report_gone_404_or_410_is_recorded_withdrawn_and_kept(tmp_path, run_n
     assert skipped.get(urls[first]) == skipped.get(urls[second]) == \
         "withdrawn: answers 404 or 410 where a report was archived"
     assert errors == [urls[dead.docid]]
-    assert {urls[first], urls[second]} <= current
+    withdrawn = {urls[first], urls[second]}
+    assert not withdrawn & current_then            # the site serves neither that night
+    assert withdrawn <= counted_then               # still counted: nothing replaced them
+    assert withdrawn <= current                    # back the next night
     assert json.loads(withdrawn_night["monitor"])["ok"]
+
+
+def test_a_report_republished_at_a_new_url_counts_the_new_version(tmp_path, run_nianbao):
+    """An agency takes its report down (404) and publishes it again, corrected, under a new
+    docid: the wide tables count the version the site serves, not the withdrawn one."""
+    column = column_of(2)
+    first = next(iter(column.reports))
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, tmp_path)
+        new = column.republish(first)
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, tmp_path)
+        old_url, new_url = portal.url(column.reports[first].path), portal.url(new.path)
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        counted = db.execute("select r.url from report_groups g join reports r on r.id = g.report_id "
+                             "where g.report_id in (select id from reports where url in (?, ?))",
+                             [old_url, new_url]).fetchall()
+        versions = db.execute("select count(*) from reports where url in (?, ?)", [old_url, new_url]).fetchone()[0]
+    assert counted == [(new_url,)]
+    assert versions == 2

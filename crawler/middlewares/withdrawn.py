@@ -14,12 +14,18 @@ A report page or attachment the archive holds a report from that now answers 404
 has been taken down too: a ``skipped`` row, reason ``GONE``, not an error (a month of
 nights over a column that retires its old reports is not a month of failing error
 rates). A link that never served a report and answers 404 is a dead link: an error.
+
+Either way the URL's versions stay, none of them current (``mark_current_version``): a
+report republished under a new URL is counted from there, one withdrawn for good keeps
+its last version counted. Fetched again on a later night, the URL is current again.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
+
+from archive.records import mark_current_version
 
 from ..crawl_archive import crawl_archive
 from ..drops import WithdrawnDocument, drop
@@ -82,17 +88,24 @@ class WithdrawnMiddleware:
         if response.status in GONE_STATUSES and request.meta.get("nianbao_kind") in ("report", "attachment"):
             report_url = (request.meta.get("redirect_urls") or [request.url])[0]
             if self._archived_report(report_url):
-                self.crawler.stats.inc_value("nianbao/withdrawn")
-                drop(self.crawler, request, WithdrawnDocument, GONE, url=report_url)
+                self._withdraw(request, GONE, report_url)
             return response
         target = redirect_target(response) if request.meta.get("nianbao_kind") == "report" else None
         if not target:
             return response
         report_url = (request.meta.get("redirect_urls") or [request.url])[0]
         if is_column_of(target, report_url, found_on_of(request)):
-            self.crawler.stats.inc_value("nianbao/withdrawn")
-            drop(self.crawler, request, WithdrawnDocument, WITHDRAWN, url=report_url)
+            self._withdraw(request, WITHDRAWN, report_url)
         return response
+
+    def _withdraw(self, request, reason: str, url: str):
+        """Record the drop; then none of the URL's report versions is current (the site
+        serves none), so its logical report counts another URL's, or keeps its last."""
+        self.crawler.stats.inc_value("nianbao/withdrawn")
+        try:
+            drop(self.crawler, request, WithdrawnDocument, reason, url=url)
+        finally:  # the skipped row is written: the versions follow it
+            mark_current_version(crawl_archive(self.crawler).db, url)
 
     def _archived_report(self, url: str) -> bool:
         db = crawl_archive(self.crawler).db
