@@ -4,16 +4,17 @@ The portal: the five flavour sites and the department host of ``portal.world``
 (127.0.0.2-7) and a changing TRS column (``portal.nights``, 127.0.0.9). Each night the
 schedule below changes them as real portals change (shared/spec/portals.md): a new
 report, a report edited in place, one withdrawn (404, 410, a redirect to its column) and
-back, the listing gaining a page, a PDF attachment replaced, a host down (connection
-refused) or answering 503, the pager rewritten, the listing moved (301), report pages
-answering 500. Then ``nianbao crawl --profile test`` runs in a subprocess, and after it
+back, one republished under a new URL, the listing gaining a page, a PDF attachment
+replaced, a host down (connection refused) or answering 503, the pager rewritten, the
+listing moved (301), report pages answering 500. Then ``nianbao crawl --profile test`` runs in a subprocess, and after it
 the invariants a researcher relies on are checked:
 
 - ``nianbao verify`` is clean;
 - every body ever archived reads back byte-identical (sha256 kept per snapshot since it
   was stored), and each 200 archived tonight is the bytes the portal sent;
 - one logical report per (agency, year), its older versions kept, one counted row per
-  (agency, year, table row) in the wide tables;
+  (agency, year, table row) in the wide tables; a report republished under a new URL
+  counted from there;
 - the run's row and ``nianbao runs`` count what the portal served (its log): requests,
   304s;
 - the run's checks fail on exactly the nights the schedule says (a site silent that
@@ -93,7 +94,7 @@ def schedule() -> list[tuple[str, set[str]]]:
         ("report withdrawn: redirects to its column", set()),
         ("withdrawn report back", set()),
         ("report edited again", set()),
-        ("unchanged", set()),
+        ("report republished at a new URL (the old one 404)", set()),
         ("column host down (connection refused)", {SILENT}),
         ("column host back", set()),
     ]
@@ -112,6 +113,8 @@ class World:
         self.pdf_report = self.column.add_report("审计局", 2024, attachment=(ATTACHMENTS / "report_2024.pdf").read_bytes())
         self.edited = next(iter(self.column.reports))
         self.withdrawn = list(self.column.reports)[2]
+        self.republished = list(self.column.reports)[4]
+        self.republished_as: int | None = None
         self.column_portal = DemoPortal(self.column.site(), host=COLUMN_ADDRESS).start()
         self.column_url = self.column_portal.base_url      # also while the host is down
         entries = registry_entries(self.flavours)
@@ -130,6 +133,10 @@ class World:
         self.withdrawn_tonight = None
         if night == "new report":
             c.add_report("城建局", 2024)
+        elif night.startswith("report republished"):
+            old = c.reports[self.republished]
+            self.republished_as = c.republish(self.republished).docid
+            self.withdrawn_tonight = old.path
         elif night.startswith("report edited"):
             c.edit(self.edited)
         elif night.startswith("report withdrawn"):
@@ -243,6 +250,13 @@ class Invariants:
                                [world.column_url + edited.path]).fetchone()[0]
         if versions != edited.edits + 1:
             broken.append(f"edited report: {versions} version(s) kept, {edited.edits + 1} published")
+        # Republished under a new URL: counted from there.
+        if world.republished_as:
+            new_url = world.column_url + world.column.reports[world.republished_as].path
+            counted = raw.execute("select c.url from reports r join report_groups g on g.id = r.group_id "
+                                  "join reports c on c.id = g.report_id where r.url = ?", [new_url]).fetchall()
+            if counted != [(new_url,)] * len(counted) or not counted:
+                broken.append(f"republished report: counted {counted}, not {new_url}")
         # Withdrawn: still in reports, and said so tonight.
         if world.withdrawn_tonight:
             url = world.column_url + world.withdrawn_tonight
