@@ -17,7 +17,8 @@ again, Last-Modified a day on), one withdrawn (404, 410, or a redirect to its co
 back, the listing gaining a page, a PDF attachment replaced, the pager, the column moved
 (its old listing URL redirects, 301, to the new), report pages answering 500, and the whole
 host answering 503 (``down_status``). A page that did not change keeps its bytes and
-Last-Modified, so a conditional request gets its 304.
+Last-Modified, so a conditional request gets its 304, unless ``visits`` moves the 点击率
+counter every report page prints (as dynamic CMSs render it): new bytes, same report.
 
 ``restart(portal)`` takes a host down for a night and back, at the same address and port
 (connection refused while down).
@@ -81,6 +82,7 @@ class ChangingColumn:
     failing: set[int] = field(default_factory=set)   # docids whose pages answer 500 tonight
     reports: dict[int, ColumnReport] = field(default_factory=dict)
     attachment_modified: dict[int, int] = field(default_factory=dict)   # docid -> replacements
+    visits: int = 0                               # added to every page's 点击率 (a counter in the HTML)
     _next_docid: int = 500001
 
     # -- what a night changes --------------------------------------------------------------
@@ -187,7 +189,7 @@ class ChangingColumn:
             body = synthetic_body(SyntheticReport(report.agency, report.year, template,
                                                   report.factor + report.edits))
         article = pages.Article(title=report.title, published=report.published, source=report.agency,
-                                docid=report.docid, url=report.path, hits=report.docid % 997 + 100)
+                                docid=report.docid, url=report.path, hits=report.docid % 997 + 100 + self.visits)
         return pages.article_page(article, body, []).encode("utf-8")
 
 
