@@ -170,7 +170,8 @@ def version_fetches(db, url: str) -> list[tuple]:
 
 
 def mark_current_version(db, url: str, groups=()) -> None:
-    """Make current the version of ``url`` whose body its newest fetch brought.
+    """Make current the version of ``url`` whose body its newest fetch brought; none, when
+    the URL was recorded withdrawn since (``withdrawn_since_fetched``).
 
     The fetch is looked up at the URL of each version's snapshot, so a version parsed
     from another URL's snapshot (an attachment) works too. A newest fetch that could
@@ -179,7 +180,7 @@ def mark_current_version(db, url: str, groups=()) -> None:
     versions = version_fetches(db, url)
     if not versions:
         return
-    current = max(versions, key=lambda v: (v[3] or 0, v[0]))[0]
+    current = None if withdrawn_since_fetched(db, url) else max(versions, key=lambda v: (v[3] or 0, v[0]))[0]
     if not groups and _only_current(db, url) == current:
         # The common nightly case (an unchanged page, a 304): nothing its groups, wide
         # tables or cross-report checks depend on has changed, so nothing is re-chosen.
@@ -198,9 +199,22 @@ def mark_current_version(db, url: str, groups=()) -> None:
 
 
 def _only_current(db, url: str) -> int | None:
-    """The id of the version of ``url`` marked current, when exactly one is."""
+    """The id of the version of ``url`` marked current, when exactly one is (None: none is,
+    or several are)."""
     marked = db.execute("select id from reports where url = ? and is_current = 1 limit 2", [url]).fetchall()
     return marked[0][0] if len(marked) == 1 else None
+
+
+def withdrawn_since_fetched(db, url: str) -> bool:
+    """Whether ``url`` was recorded withdrawn (crawler/middlewares/withdrawn.py: a ``skipped``
+    row) in a run after the last one that fetched a report body there (a 200 or a revisit):
+    the site serves none of its versions now. A run that fetches it again ends this."""
+    return db.execute(
+        "select 1 from skipped k where k.url = ? and k.reason like 'withdrawn%' and k.run_id >= coalesce("
+        " (select max(s.run_id) from snapshots s where s.url = k.url and (s.status = 200 or s.revisit_of is not null)),"
+        " 0)",
+        [url],
+    ).fetchone() is not None
 
 
 def parsed_already(db, snapshot_id: int) -> bool:

@@ -8,7 +8,8 @@ nothing is counted twice.
 
 The counted version is chosen among the URLs' current versions (``is_current``): one with
 tables first, then an HTML page before an attachment (the page's grid is read cell by cell;
-a PDF's text is a reconstruction), then the first archived. A report whose agency or year
+a PDF's text is a reconstruction), then the first archived. A report withdrawn from every
+URL (none current) is still counted: its newest version. A report whose agency or year
 the parser could not read is a logical report of its own URL.
 
 Whenever a group's counted version is (re)chosen, its rows in the wide tables are
@@ -66,10 +67,14 @@ def choose_current(db, group_ids) -> None:
             db.execute("delete from report_groups where id = ?", [group])
             continue
         kept.add(group)
+        # A group whose every URL was withdrawn (none current) still counts its newest
+        # version: the archive keeps what the site took down.
         best = db.execute(
-            "select id from reports where group_id = ? and is_current = 1 "
-            "order by has_tables desc, source_kind = 'attachment', id limit 1",
-            [group],
+            "select id from reports where group_id = ? and (is_current = 1 or not exists ("
+            " select 1 from reports c where c.group_id = ? and c.is_current = 1)) "
+            "order by has_tables desc, source_kind = 'attachment', case when is_current = 1 then id else -id end "
+            "limit 1",
+            [group, group],
         ).fetchone()
         db.execute(
             "update report_groups set report_id = ?, versions = ?, sources = ?, label = ("

@@ -30,7 +30,7 @@ class MirrorNotCrawled(RequestDropped):
 
 
 class WithdrawnDocument(RequestDropped):
-    """The document redirects to its column: taken down."""
+    """The document redirects to its column, or an archived report answers 404/410: taken down."""
 
 
 class DisallowedByRobots(RequestDropped):

@@ -260,6 +260,8 @@ class DemoPortal:
         handler = type("PortalHandler", (_Handler,), {"portal": self})
         self._server = _Server(self._address, handler)
         self._server.daemon_threads = True
+        # Started again after stop(), it answers at the same URL (a host down for a night).
+        self._address = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-portal", daemon=True)
         self._thread.start()
         return self

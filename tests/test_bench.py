@@ -130,3 +130,14 @@ def test_archive_scale_bench_runs_on_a_small_archive(guarded_env, tmp_path):
     crawl = [line for line in timed if line.split()[1] in ("per", "every") and "Datasette" not in line
              and "reparse_select" not in line]
     assert crawl and not [line for line in crawl if "[" in line], crawl
+
+
+def test_soak_nights_runs_three_nights(guarded_env):
+    """bench/soak_nights.py: the first nights of its month (first crawl, unchanged, a new
+    report), each with its line and no invariant broken."""
+    lines = _run_bench("soak_nights.py", guarded_env, "--nights", "3")
+    nights = [line.split() for line in lines if "(exit " in line]
+    assert [int(n[0]) for n in nights] == [1, 2, 3], lines
+    assert int(nights[1][2]) > 0, lines            # the unchanged night's 304s
+    assert not any("BROKEN" in line for line in lines), lines
+    assert any(line.endswith("0 invariant(s) broken") for line in lines), lines

@@ -7,7 +7,9 @@ differs), so we read its arguments:
     createPageHTML(120, 0, "index", "html")                 count, 0-based page, prefix, ext
     createPageHTML('page_div', 22, 1, 'common_list', 'shtml', 325)
                                                              div, count, 1-based page, prefix, ext, total
-Page 0 (or 1 in the newer form) is ``prefix.ext``; page N is ``prefix_N.ext``.
+Page 0 (or 1 in the newer form) is ``prefix.ext``; page N is ``prefix_N.ext``. A column
+with no call (a TRS site whose template now pages with plain 下一页 links) is paged as
+``generic`` pages it.
 
 Report columns are often split into year sub-columns (``zfxxgknb/2021n/index.html``)
 linked from the column page; each is a column of its own, paged the same way.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 
 from ..listing import extract_listing_items, link_url, url_path
+from . import generic
 from .common import linked_documents, listing_request, page_names, page_tree, script_documents
 
 NAME = "trs"
@@ -96,8 +99,11 @@ def listing_items(response, text: str):
 
 
 def listing_requests(response, text: str, max_pages: int):
+    # A TRS site whose new template pages with plain 下一页/尾页 links has no createPageHTML
+    # call left: its pages are found as the generic flavour finds them.
+    pages = listing_page_urls(response.url, text, max_pages) or generic.listing_page_urls(response.url, text, max_pages)
     # The dupe filter drops pages already seen, including this one.
-    urls = listing_page_urls(response.url, text, max_pages) + year_column_urls(response.url, text)[:max_pages]
+    urls = pages + year_column_urls(response.url, text)[:max_pages]
     return [listing_request(u) for u in urls]
 
 

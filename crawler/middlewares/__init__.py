@@ -12,7 +12,7 @@ Request path (low to high), then response path (high to low):
     retry_after.py       570  a host that sent Retry-After waits; too long: blocked
     challenges.py        585  script challenges and repeated 403/429 block the host for the run
     redirect_loops.py    605  a 3xx back into its own chain: an errors row
-    withdrawn.py         610  a report that redirects to its column: withdrawn, not parsed
+    withdrawn.py         610  a report that redirects to its column, or gone (404, 410): withdrawn, not parsed
     conditional.py       800  If-None-Match / If-Modified-Since from the archive; a 304 becomes
                               the archived 200 (and pages not asked again within a recheck interval)
     snapshots.py         900  every exchange stored in the archive, body as received

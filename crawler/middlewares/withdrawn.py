@@ -1,4 +1,4 @@
-"""A report that redirects to its column has been withdrawn: recorded, not parsed.
+"""A report that redirects to its column, or is gone (404, 410), has been withdrawn: recorded, not parsed.
 
 Portals take a document down by redirecting its URL to the column that listed it
 (``t20240130_123.html`` → ``../``, ``index.html``, Hanweb's ``/col/col123/``). Followed,
@@ -9,6 +9,15 @@ This middleware sits at 610, before ``RedirectMiddleware`` (600) in the response
 so it sees every 3xx of a report request: when the ``Location`` is the report's column,
 the request ends here with a ``skipped`` row, reason ``WITHDRAWN``. The 3xx itself is
 already archived by the snapshot middleware.
+
+A report page or attachment the archive holds a report from that now answers 404 or 410
+has been taken down too: a ``skipped`` row, reason ``GONE``, not an error (a month of
+nights over a column that retires its old reports is not a month of failing error
+rates). A link that never served a report and answers 404 is a dead link: an error.
+
+Either way the URL's versions stay, none of them current (``mark_current_version``): a
+report republished under a new URL is counted from there, one withdrawn for good keeps
+its last version counted. Fetched again on a later night, the URL is current again.
 """
 
 from __future__ import annotations
@@ -16,10 +25,15 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from archive.records import mark_current_version
+
+from ..crawl_archive import crawl_archive
 from ..drops import WithdrawnDocument, drop
 from . import redirect_target
 
 WITHDRAWN = "withdrawn: redirects to its column"
+GONE = "withdrawn: answers 404 or 410 where a report was archived"
+GONE_STATUSES = (404, 410)
 _INDEX_NAME = re.compile(r"(index|default|list)(_\d+)?\.(s?html?|jsp|aspx?|php)", re.IGNORECASE)
 _HANWEB_ARTICLE = re.compile(r"/art/\d{4}/\d{1,2}/\d{1,2}/art_(\d+)_\d+\.")
 _HANWEB_COLUMN = re.compile(r"/col/col(\d+)/")
@@ -71,11 +85,28 @@ class WithdrawnMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response):
+        if response.status in GONE_STATUSES and request.meta.get("nianbao_kind") in ("report", "attachment"):
+            report_url = (request.meta.get("redirect_urls") or [request.url])[0]
+            if self._archived_report(report_url):
+                self._withdraw(request, GONE, report_url)
+            return response
         target = redirect_target(response) if request.meta.get("nianbao_kind") == "report" else None
         if not target:
             return response
         report_url = (request.meta.get("redirect_urls") or [request.url])[0]
         if is_column_of(target, report_url, found_on_of(request)):
-            self.crawler.stats.inc_value("nianbao/withdrawn")
-            drop(self.crawler, request, WithdrawnDocument, WITHDRAWN, url=report_url)
+            self._withdraw(request, WITHDRAWN, report_url)
         return response
+
+    def _withdraw(self, request, reason: str, url: str):
+        """Record the drop; then none of the URL's report versions is current (the site
+        serves none), so its logical report counts another URL's, or keeps its last."""
+        self.crawler.stats.inc_value("nianbao/withdrawn")
+        try:
+            drop(self.crawler, request, WithdrawnDocument, reason, url=url)
+        finally:  # the skipped row is written: the versions follow it
+            mark_current_version(crawl_archive(self.crawler).db, url)
+
+    def _archived_report(self, url: str) -> bool:
+        db = crawl_archive(self.crawler).db
+        return db.execute("select 1 from reports where url = ? limit 1", [url]).fetchone() is not None

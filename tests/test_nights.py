@@ -1,0 +1,113 @@
+"""Nightly crawls into one archive while the portal changes between nights
+(``portal.nights``), a few nights each: what bench/soak_nights.py found over a month.
+
+The crawls run the real CLI in a subprocess against the changing column on real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from portal import DemoPortal
+from portal.nights import ChangingColumn
+
+AGENCIES = ("财政局", "教育局", "民政局", "司法局", "水利局", "林业局", "审计局")
+
+
+def column_of(count: int) -> ChangingColumn:
+    column = ChangingColumn()
+    for n, agency in enumerate(AGENCIES[:count]):
+        column.add_report(agency, 2024 - n % 2)
+    return column
+
+
+def crawl_night(run_nianbao, portal, data, *args, check=True):
+    portal.clear_sent()
+    result = run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test",
+                         *args, check=check)
+    return result, portal.sent
+
+
+def last_run(data) -> dict:
+    with sqlite3.connect(data / "nianbao.db") as db:
+        db.row_factory = sqlite3.Row
+        return dict(db.execute("select * from crawl_runs order by id desc limit 1").fetchone())
+
+
+def test_a_trs_column_whose_pager_became_plain_links_is_still_walked(tmp_path, run_nianbao):
+    """A TRS site's new template pages with 下一页/尾页 links, no createPageHTML call left:
+    the column's later pages, and their reports, are still found (the TRS adapter read the
+    call only, and the night passed its checks with a third of the column)."""
+    column = column_of(7)                      # three listing pages
+    with DemoPortal(column.site()) as portal:
+        _, sent = crawl_night(run_nianbao, portal, tmp_path)
+        first_night = {s.path for s in sent}
+        column.pager = "anchors"
+        portal.site = column.site()
+        _, sent = crawl_night(run_nianbao, portal, tmp_path)
+    asked = {s.path for s in sent}
+    reports = {r.path for r in column.reports.values()}
+    assert reports <= first_night
+    assert reports <= asked
+    assert {"/zwgk/zfxxgknb/index_1.html", "/zwgk/zfxxgknb/index_2.html"} <= asked
+
+
+def test_a_report_gone_404_or_410_is_recorded_withdrawn_and_kept(tmp_path, run_nianbao):
+    """A report the archive holds that now answers 410 or 404 is withdrawn: a ``skipped``
+    row saying so, no error (it counted against the night's error rate), its versions kept
+    and still counted, none current; back the next night, it is current again. A listed link that never served a report
+    and answers 404 is still an error."""
+    column = column_of(4)
+    first, second, _, _ = column.reports
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, tmp_path)
+        column.withdraw(first, 410)
+        column.withdraw(second, 404)
+        dead = column.add_report("审计局", 2024)
+        dead.gone = 404                       # listed, never served
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, tmp_path)
+        withdrawn_night = last_run(tmp_path)
+        with sqlite3.connect(tmp_path / "nianbao.db") as db:
+            current_then = {u for (u,) in db.execute("select url from reports where is_current = 1")}
+            counted_then = {u for (u,) in db.execute("select url from current_reports")}
+        column.restore(first)
+        column.restore(second)
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, tmp_path)
+        urls = {d: portal.url(column.reports[d].path) for d in (first, second, dead.docid)}
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        skipped = dict(db.execute("select url, reason from skipped where run_id = ?", [withdrawn_night["id"]]))
+        errors = [u for (u,) in db.execute("select url from errors where run_id = ?", [withdrawn_night["id"]])]
+        current = {u for (u,) in db.execute("select url from reports where is_current = 1")}
+    assert skipped.get(urls[first]) == skipped.get(urls[second]) == \
+        "withdrawn: answers 404 or 410 where a report was archived"
+    assert errors == [urls[dead.docid]]
+    withdrawn = {urls[first], urls[second]}
+    assert not withdrawn & current_then            # the site serves neither that night
+    assert withdrawn <= counted_then               # still counted: nothing replaced them
+    assert withdrawn <= current                    # back the next night
+    assert json.loads(withdrawn_night["monitor"])["ok"]
+
+
+def test_a_report_republished_at_a_new_url_counts_the_new_version(tmp_path, run_nianbao):
+    """An agency takes its report down (404) and publishes it again, corrected, under a new
+    docid: the wide tables count the version the site serves, not the withdrawn one."""
+    column = column_of(2)
+    first = next(iter(column.reports))
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, tmp_path)
+        new = column.republish(first)
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, tmp_path)
+        old_url, new_url = portal.url(column.reports[first].path), portal.url(new.path)
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        counted = db.execute("select r.url from report_groups g join reports r on r.id = g.report_id "
+                             "where g.report_id in (select id from reports where url in (?, ?))",
+                             [old_url, new_url]).fetchall()
+        versions = db.execute("select count(*) from reports where url in (?, ?)", [old_url, new_url]).fetchone()[0]
+    assert counted == [(new_url,)]
+    assert versions == 2
