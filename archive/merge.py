@@ -20,7 +20,7 @@ Two tables are merged by their meaning as well: ``skipped`` keeps each URL's lat
 an input's row for a URL the output holds replaces it when its run is the later one (by the
 runs' start, then end: ``run_order``); and an input older than schema 10 has its skip reasons
 read as split since (archive/skip_reasons.py), its runs' counts of reasons that are now one
-added up in ``skipped_counts``.
+added up in ``skipped_counts``; one older than schema 12, its block reasons (archive/blocks.py).
 
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
@@ -37,7 +37,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import raw_store, report_groups, skip_reasons
+from . import blocks, raw_store, report_groups, skip_reasons
 from .cross_checks import run_cross_checks, with_next_years
 from .records import version_fetches
 from .schema import open_database
@@ -230,12 +230,18 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
 _BATCH = 5000  # rows inserted per executemany, and read per progress call
 
 
+# Tables whose reasons held their detail in an older schema (skipped before 10, blocks
+# before 12), with those reasons' forms.
+SPLIT_REASONS = {"skipped": skip_reasons.OLD_FORMS, "blocks": blocks.OLD_FORMS}
+
+
 def _read_as(table: str, in_columns: set) -> dict[str, str]:
     """Input columns read through an SQL expression: an older input's values as the output's
-    schema holds them (skip reasons before schema 10 held their detail)."""
-    if table == "skipped":
-        return {"reason": skip_reasons.REASON_SQL,
-                "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null")}
+    schema holds them (reasons that held their detail)."""
+    if table in SPLIT_REASONS:
+        forms = SPLIT_REASONS[table]
+        return {"reason": skip_reasons.reason_sql(forms),
+                "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null", forms)}
     if table == "skipped_counts":
         return {"reason": skip_reasons.REASON_SQL}
     return {}
