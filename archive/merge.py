@@ -23,7 +23,8 @@ reasons read as split since (archive/skip_reasons.py), its runs' counts of reaso
 one added up in ``skipped_counts``. Both are declared in ``merge_tables.MEANINGS``. An input
 older than schema 3 has its reports' payload digests read from their snapshots (declared there
 too), and one older than schema 5 its agencies recognised by name, then normalized and folded
-as opening such a database does (research_schema.fill_older_rows).
+as opening such a database does (research_schema.fill_older_rows); one older than schema 12 has its block reasons read as split since
+(archive/blocks.py).
 
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,

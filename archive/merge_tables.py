@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import skip_reasons
+from . import blocks, skip_reasons
 from .wide_tables import WIDE_TABLES
 
 NATURAL_KEYS = {
@@ -38,10 +38,13 @@ class Meaning:
     added_up: str | None = None
 
 
-def _skip_reasons_read_as(in_columns: set[str]) -> dict[str, str]:
-    """Skip reasons before schema 10 held their detail (archive/skip_reasons.py)."""
-    return {"reason": skip_reasons.REASON_SQL,
-            "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null")}
+def _reasons_read_as(forms):
+    """Reasons that held their detail in an older schema (skipped before 10, blocks before
+    12), read as split since, by those reasons' old forms (archive/skip_reasons.py)."""
+    def read_as(in_columns: set[str]) -> dict[str, str]:
+        return {"reason": skip_reasons.reason_sql(forms),
+                "detail": skip_reasons.detail_sql("detail" if "detail" in in_columns else "null", forms)}
+    return read_as
 
 
 def _reports_read_as(in_columns: set[str]) -> dict[str, str]:
@@ -55,7 +58,9 @@ MEANINGS = {
     # An input older than schema 3: one report per URL, no digest of its own.
     "reports": Meaning(read_as=_reports_read_as),
     # One row per URL, its latest skip.
-    "skipped": Meaning(read_as=_skip_reasons_read_as, latest_run_wins=True),
+    "skipped": Meaning(read_as=_reasons_read_as(skip_reasons.OLD_FORMS), latest_run_wins=True),
+    # A block's reason before schema 12 held its detail.
+    "blocks": Meaning(read_as=_reasons_read_as(blocks.OLD_FORMS)),
     # A run's skips by reason: an input older than schema 10 counted reasons that are now one.
     "skipped_counts": Meaning(read_as=lambda in_columns: {"reason": skip_reasons.REASON_SQL}, added_up="urls"),
 }

@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import oversize, raw_store, reparse_runs, research_schema, skip_reasons, skipped_counts
+from . import blocks, oversize, raw_store, reparse_runs, research_schema, skip_reasons, skipped_counts
 from .cross_checks import run_cross_checks
 from .transactions import BUSY_SECONDS
 
-SCHEMA_VERSION = 10  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 12  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale);
 # 8: skipped_counts, each run's skips by reason kept as it ends (before, a later run skipping a URL again
 # took it from the earlier run's rows); 9: snapshots.ip_address (WARC-IP-Address; NULL for snapshots stored before);
 # 10: skipped.detail, what varies per page, out of skipped.reason (archive/skip_reasons.py: older rows split)
+# 12: blocks.detail, what varies per host, out of blocks.reason (archive/blocks.py: older rows split)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -92,6 +93,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     oversize.ensure_table(db)
     skipped_counts.ensure_table(db, version)
     skip_reasons.split_old_reasons(db, version)  # after the counts kept above, which it splits too
+    blocks.split_old_reasons(db, version)
     research_schema.ensure(db)
     _views(db)
     if "R6/R7" in remade_on_upgrade(version):
@@ -303,7 +305,8 @@ def _normalized_tables(db):
             "host": str,
             "url": str,  # the request that got the deciding answer
             "status": int,
-            "reason": str,
+            "reason": str,  # one of a few sentences (archive/blocks.py)
+            "detail": str,  # what this host's answer showed: its status, the challenge's markers, …
             "snapshot_id": int,
             "at": str,
         },
@@ -356,6 +359,7 @@ _LATER_COLUMNS = [
     ("reports", "source_kind", str),
     ("snapshots", "ip_address", str),  # schema 9: older snapshots keep NULL (never known)
     ("skipped", "detail", str),  # schema 10: older rows' details are split out of their reasons
+    ("blocks", "detail", str),  # schema 12: the same for blocks
 ]
 
 

@@ -31,12 +31,18 @@ class Block:
     host: str
     site: str | None
     url: str  # the request whose answer decided it
-    reason: str
+    reason: str  # one of archive/blocks.py's few sentences
+    detail: str | None  # what that answer showed
     snapshot_id: int | None = None  # that answer, once archived
     recorded: bool = False
 
+    @property
+    def in_words(self) -> str:
+        """Why, in one line: the detail of the host's skipped requests, and the log's."""
+        return said(self.reason, self.detail)
 
-# Meta key of a request whose answer blocked its host (value: the reason).
+
+# Meta key of a request whose answer blocked its host (value: the reason and the detail).
 BLOCKED_BY = "nianbao_blocked_by"
 
 
@@ -55,15 +61,15 @@ class HostBlocks:
     def block_of(self, request) -> Block | None:
         return self.blocked.get(host_of(request))
 
-    def mark(self, request, reason: str) -> Block:
+    def mark(self, request, reason: str, detail: str | None) -> Block:
         """Block the request's host for the run (the first reason wins) and fail the
         requests to it waiting in download slots. Call when the answer has arrived."""
         host = host_of(request)
-        request.meta[BLOCKED_BY] = reason
+        request.meta[BLOCKED_BY] = (reason, detail)
         if host in self.blocked:
             return self.blocked[host]
         site = request.meta.get("nianbao_site") or self.sites.get(host)
-        block = self.blocked[host] = Block(host, site, request.url, reason)
+        block = self.blocked[host] = Block(host, site, request.url, reason, detail)
         self.crawler.stats.inc_value("nianbao/hosts_blocked")
         self._fail_queued(host, block)
         return block
@@ -71,21 +77,21 @@ class HostBlocks:
     def settle(self, request, response) -> None:
         """For a request whose answer blocked its host: record the block with the archived
         answer as evidence (once per host), then drop the request."""
-        reason = request.meta.get(BLOCKED_BY)
-        if reason is None:
+        blocked_by = request.meta.get(BLOCKED_BY)
+        if blocked_by is None:
             return
-        block = self.block_of(request) or self.mark(request, reason)
+        block = self.block_of(request) or self.mark(request, *blocked_by)
         if not block.recorded:
             block.recorded = True
             block.snapshot_id = request.meta.get("nianbao_snapshot_id")
             archive = crawl_archive(self.crawler)
             record_block(
                 archive.db, run_id=archive.run_id, site=block.site, host=block.host, url=request.url,
-                reason=block.reason, snapshot_id=block.snapshot_id, status=response.status,
+                reason=block.reason, detail=block.detail, snapshot_id=block.snapshot_id, status=response.status,
             )
             logger.warning("Blocked %s for this run (site %s): %s; evidence: snapshot %s",
-                           block.host, block.site, block.reason, block.snapshot_id)
-        drop(self.crawler, request, HostBlocked, HOST_BLOCKED, detail=block.reason)
+                           block.host, block.site, block.in_words, block.snapshot_id)
+        drop(self.crawler, request, HostBlocked, HOST_BLOCKED, detail=block.in_words)
 
     def _fail_queued(self, host: str, block: Block) -> None:
         """Requests to the host that wait in a download slot (past every middleware's
@@ -98,9 +104,9 @@ class HostBlocks:
             for entry in doomed:
                 slot.queue.remove(entry)
             for request, deferred in doomed:
-                record_dropped(self.crawler, request, HOST_BLOCKED, detail=block.reason)
+                record_dropped(self.crawler, request, HOST_BLOCKED, detail=block.in_words)
                 self.crawler.stats.inc_value("nianbao/dropped/HostBlocked")
-                deferred.errback(Failure(HostBlocked(said(HOST_BLOCKED, block.reason))))
+                deferred.errback(Failure(HostBlocked(said(HOST_BLOCKED, block.in_words))))
 
 
 def host_blocks(crawler) -> HostBlocks:

@@ -43,6 +43,7 @@ from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK
 
 from . import settings as project_settings
+from .drops import said
 from .interrupts import STOPPED_BY
 from .registry import Registry
 from .site_hosts import belongs_to_site, host_name
@@ -256,13 +257,16 @@ def _error_rate(errors: int, pages: int, limit: float, min_pages: int, span: str
 
 
 def _blocked(db, run_ids, marks, limit: int) -> Check:
+    # Each host once, as its first block in the run(s) says why.
     rows = db.execute(
-        f"select host, max(site), min(reason) from blocks where run_id in ({marks}) group by host order by host",
+        f"select host, site, reason, detail from blocks where id in "
+        f"(select min(id) from blocks where run_id in ({marks}) group by host) order by host",
         run_ids,
     ).fetchall()
     if len(rows) <= limit:
         return Check("hosts blocked", True, f"{len(rows)} host(s) blocked (at most {limit})")
-    listed = "; ".join(f"{host} ({site or 'no site'}: {reason})" for host, site, reason in rows[:10])
+    listed = "; ".join(f"{host} ({site or 'no site'}: {said(reason, detail)})"
+                       for host, site, reason, detail in rows[:10])
     return Check("hosts blocked", False, f"{len(rows)} host(s) blocked (at most {limit}): {listed}")
 
 

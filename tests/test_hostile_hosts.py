@@ -83,16 +83,21 @@ def test_a_file_cancelled_for_its_size_is_asked_for_conditionally_the_next_night
 # -- the pieces alone -------------------------------------------------------------------------
 
 def test_recognise_challenge():
+    """Which challenge (a block's reason, one of a few) and what marked it (its detail)."""
+    from archive.blocks import JSL_CHALLENGE, JSL_STYLE_CHALLENGE, TS_CHALLENGE
     from crawler.middlewares.challenges import recognise_challenge
     from portal import build_site
     from portal.hostile import JSL_PAGE, RUISHU_PAGE
 
     real = get_test_file("hostile", "ruishu_412_challenge_skeleton.html").read_bytes()
-    assert "$_ts script" in recognise_challenge(412, real)
-    assert "$_ts script" in recognise_challenge(200, RUISHU_PAGE)
-    assert "cookie NfBCSins2OywS" in recognise_challenge(202, b"<meta content='x' r='m'>", ["NfBCSins2OywS=60a; path=/"])
-    assert "521" in recognise_challenge(521, JSL_PAGE)
-    assert recognise_challenge(200, b"<script>var __jsl_clearance_s='1';</script>")
+    reason, detail = recognise_challenge(412, real)
+    assert reason == TS_CHALLENGE and detail.startswith("HTTP 412: $_ts script")
+    assert recognise_challenge(200, RUISHU_PAGE) == (TS_CHALLENGE, "HTTP 200: $_ts script, r='m' markup")
+    assert recognise_challenge(202, b"<meta content='x' r='m'>", ["NfBCSins2OywS=60a; path=/"]) == (
+        TS_CHALLENGE, "HTTP 202: r='m' markup, cookie NfBCSins2OywS")
+    assert recognise_challenge(521, JSL_PAGE) == (JSL_STYLE_CHALLENGE, "HTTP 521, sets document.cookie")
+    assert recognise_challenge(521, b"<html><script>x()</script></html>") == (JSL_STYLE_CHALLENGE, "HTTP 521")
+    assert recognise_challenge(200, b"<script>var __jsl_clearance_s='1';</script>") == (JSL_CHALLENGE, "HTTP 200")
     # Ordinary pages, and a cookie ending in S on a normal 200, are not challenges.
     for page in build_site().values():
         assert recognise_challenge(200, page.body) is None

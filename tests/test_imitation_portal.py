@@ -157,7 +157,8 @@ def test_every_refused_report_is_an_error_or_a_block_skip(nights):
     blocked = {r["url"] for r in rows(nights["db"], "select url from skipped where reason like 'host blocked%'")}
     assert set(refusing.refused) <= errors | blocked
     # One reason for every blocked host's URLs; why each host was blocked is their detail.
-    blocked_for = {(r["run_id"], r["host"]): r["reason"] for r in rows(nights["db"], "select * from blocks")}
+    blocked_for = {(r["run_id"], r["host"]): f"{r['reason']}: {r['detail']}"
+                   for r in rows(nights["db"], "select * from blocks")}
     skips = rows(nights["db"], "select * from skipped where reason like 'host blocked%'")
     assert skips and all((r["reason"], r["detail"]) == (
         "host blocked for this run", blocked_for[r["run_id"], urlsplit(r["url"]).hostname]) for r in skips)
@@ -407,7 +408,7 @@ def test_script_challenge_blocks_the_host_with_the_answer_as_evidence(nights, na
     from parsers import decode_http_body
 
     (block,) = rows(nights["db"], "select * from blocks where run_id = 1 and host = ?", nights["hosts"][name].host)
-    assert block["status"] == status and "challenge" in block["reason"]
+    assert block["status"] == status and block["reason"].endswith("script challenge")
     snapshot = read_snapshot(nights["db"], block["snapshot_id"])
     assert snapshot.status == status and marker in decode_http_body(snapshot.body, snapshot.content_encoding)
     answers = [s for s in sent(nights, name) if marker in s.body]
@@ -419,17 +420,38 @@ def test_412_challenge_on_robots_txt_blocks_before_any_page(nights):
         assert [(s.path, s.status) for s in sent(nights, "challenge-412", night)] == [("/robots.txt", 412)]
     (block,) = rows(nights["db"], "select * from blocks where run_id = 1 and host = ?",
                     nights["hosts"]["challenge-412"].host)
-    assert "cookie NfBCSins2OywS" in block["reason"]
+    assert (block["reason"], block["detail"]) == (
+        "$_ts script challenge", "HTTP 412: $_ts script, r='m' markup, cookie NfBCSins2OywS")
 
 
 def test_repeated_refusals_block_the_host(nights):
     host = nights["hosts"]["refusing"]
     (block,) = rows(nights["db"], "select * from blocks where run_id = 1 and host = ?", host.host)
-    assert block["reason"] == "HTTP 403: 3 refusals in a row"
+    assert (block["reason"], block["detail"]) == (
+        "refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS)", "HTTP 403: 3 refusals in a row")
     log = sent(nights, "refusing")
     assert [s.status for s in log].count(403) == 3 and log[-1].status == 403
     errors = rows(nights["db"], "select message from errors where run_id = 1 and url like ?", host.base_url + "%")
     assert [e["message"] for e in errors] == ["HTTP 403", "HTTP 403"]
+
+
+def test_block_reasons_are_a_few_sentences_to_facet_by(nights):
+    """Three nights, twelve blocks, three reasons: what varies per host (its status, the
+    challenge's markers, the number of refusals) is the detail, the same each night."""
+    db = nights["db"]
+    facet = dict(db.execute("select reason, count(*) from blocks group by reason").fetchall())
+    assert facet == {"$_ts script challenge": 6, "__jsl_clearance-style script challenge": 3,
+                     "refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS)": 3}
+    hosts = {h.host: name for name, h in nights["hosts"].items()}
+    for night in (1, 2, 3):
+        why = {hosts[r["host"]]: (r["reason"], r["detail"])
+               for r in rows(db, "select * from blocks where run_id = ?", night)}
+        assert why == {
+            "challenge-412": ("$_ts script challenge", "HTTP 412: $_ts script, r='m' markup, cookie NfBCSins2OywS"),
+            "challenge-200": ("$_ts script challenge", "HTTP 200: $_ts script, r='m' markup"),
+            "challenge-521": ("__jsl_clearance-style script challenge", "HTTP 521, sets document.cookie"),
+            "refusing": ("refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS)", "HTTP 403: 3 refusals in a row"),
+        }, night
 
 
 def test_blocks_are_counted_in_the_run_and_drops_are_no_errors(nights):

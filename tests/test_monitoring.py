@@ -58,8 +58,8 @@ def night(db, *, reports=None, pages=None, errors=0, blocked=(), answers=None, s
     for i in range(errors):
         record_error(db, url=f"{base(A)}/gone_{i}.html", stage="fetch", error="HttpError",
                      message="HTTP 404", run_id=run_id)
-    for host, reason in blocked:
-        record_block(db, run_id=run_id, site=B, host=host, url=f"http://{host}/", reason=reason,
+    for host, reason, detail in blocked:
+        record_block(db, run_id=run_id, site=B, host=host, url=f"http://{host}/", reason=reason, detail=detail,
                      status=403)
     if close:
         archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
@@ -264,11 +264,16 @@ def test_a_small_runs_error_rate_is_not_judged(db):
 
 
 def test_blocked_hosts_fail(db):
-    monitor = checked(db, night(db, reports={A: 2}, blocked=[("127.0.0.2", "challenge: $_ts")]))
+    monitor = checked(db, night(db, reports={A: 2}, blocked=[
+        ("127.0.0.2", "$_ts script challenge", "HTTP 412: $_ts script, cookie NfBCSins2OywS"),
+        ("127.0.0.3", "refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS)", "HTTP 403: 3 refusals in a row")]))
     assert failing(monitor) == {
-        "hosts blocked": f"1 host(s) blocked (at most 0): 127.0.0.2 ({B}: challenge: $_ts)"
+        "hosts blocked": f"2 host(s) blocked (at most 0): "
+                         f"127.0.0.2 ({B}: $_ts script challenge: HTTP 412: $_ts script, cookie NfBCSins2OywS); "
+                         f"127.0.0.3 ({B}: refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS): "
+                         f"HTTP 403: 3 refusals in a row)"
     }
-    assert monitor_run(db, 1, SITES, Thresholds(max_blocked_hosts=1)).ok
+    assert monitor_run(db, 1, SITES, Thresholds(max_blocked_hosts=2)).ok
 
 
 def test_answers_not_archived_fail(db):

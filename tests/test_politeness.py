@@ -148,9 +148,11 @@ def test_a_longer_wait_than_allowed_blocks_the_host_instead(tmp_path, guarded_en
     assert [(s.path, s.status) for s in sent["rate-limited"]] == [
         ("/robots.txt", 200), ("/zwgk/zfxxgknb/index.html", 429)]
     db = sqlite3.connect(db_path)
-    (reason, status, snapshot_status), = db.execute(
-        "select b.reason, b.status, s.status from blocks b join snapshots s on s.id = b.snapshot_id").fetchall()
-    assert reason == "HTTP 429 with Retry-After 1 s, over NIANBAO_RETRY_AFTER_MAX (0.5 s)"
+    (reason, detail, status, snapshot_status), = db.execute(
+        "select b.reason, b.detail, b.status, s.status from blocks b join snapshots s on s.id = b.snapshot_id"
+    ).fetchall()
+    assert (reason, detail) == ("Retry-After longer than NIANBAO_RETRY_AFTER_MAX",
+                                "HTTP 429 with Retry-After 1 s, over NIANBAO_RETRY_AFTER_MAX (0.5 s)")
     assert status == snapshot_status == 429
     assert db.execute("select count(*) from errors").fetchone()[0] == 0
     db.close()

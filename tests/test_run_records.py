@@ -9,11 +9,14 @@ sentences (what varies per URL is its detail), so a run's skips are a few rows a
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
+from archive.blocks import (JSL_CHALLENGE, JSL_STYLE_CHALLENGE, REFUSALS_IN_A_ROW, RETRY_AFTER_TOO_LONG,
+                            TS_CHALLENGE, record_block)
 from archive.records import record_skipped
 from archive.runs import finish_run, format_summary, run_counts, start_run
-from archive.schema import open_database
+from archive.schema import SCHEMA_VERSION, open_database
 from archive.skip_reasons import HOST_BLOCKED, REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
 from nianbao.cli import cli
 from reports_db import assert_opening_writes_nothing
@@ -230,7 +233,7 @@ def test_reasons_that_held_a_detail_before_schema_10_are_split_once(tmp_path):
     schema_9(path).close()
 
     db = open_database(path)
-    assert db.execute("pragma user_version").fetchone()[0] == 10
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
     expected = [(f"http://127.0.0.1:9/{url}", now, detail) for url, _, now, detail in OLD_SKIPS]
     assert rows(db, "select url, reason, detail from skipped order by url") == expected
     # The run's counts: one row per reason, the URLs of each added up; its summary reads them.
@@ -344,4 +347,106 @@ def test_merge_splits_the_reasons_of_an_input_older_than_schema_10(tmp_path):
         (f"http://127.0.0.1:9/{url}", now, detail) for url, _, now, detail in OLD_SKIPS]
     assert rows(db, "select reason, urls from skipped_counts order by urls desc, reason") == [
         (HOST_BLOCKED, 3), (REFUSED_ADDRESS, 2), (REDIRECT_TO_REFUSED_ADDRESS, 2), (WORK_PLAN, 1)]
+    db.close()
+
+
+# -- blocks: a few reasons; what the host's answer showed is the detail (schema 12) -----------
+
+# Blocks as nianbao recorded them before schema 12, the answer's own text in the reason:
+# (host, reason then, reason now, detail now).
+OLD_BLOCKS = [
+    ("127.0.0.20", "$_ts script challenge (HTTP 412: $_ts script, r='m' markup, cookie NfBCSins2OywS)",
+     TS_CHALLENGE, "HTTP 412: $_ts script, r='m' markup, cookie NfBCSins2OywS"),
+    ("127.0.0.21", "__jsl_clearance-style script challenge (HTTP 521, sets document.cookie)",
+     JSL_STYLE_CHALLENGE, "HTTP 521, sets document.cookie"),
+    ("127.0.0.22", "__jsl_clearance-style script challenge (HTTP 521)", JSL_STYLE_CHALLENGE, "HTTP 521"),
+    ("127.0.0.23", "__jsl_clearance script challenge (HTTP 200)", JSL_CHALLENGE, "HTTP 200"),
+    ("127.0.0.24", "HTTP 403: 3 refusals in a row", REFUSALS_IN_A_ROW, "HTTP 403: 3 refusals in a row"),
+    ("127.0.0.25", "HTTP 429 with Retry-After 120 s, over NIANBAO_RETRY_AFTER_MAX (60 s)",
+     RETRY_AFTER_TOO_LONG, "HTTP 429 with Retry-After 120 s, over NIANBAO_RETRY_AFTER_MAX (60 s)"),
+]
+SPLIT_BLOCKS = [(host, now, detail) for host, _, now, detail in OLD_BLOCKS]
+BLOCKS = "select host, reason, detail from blocks order by host"
+
+
+def test_the_block_reasons_a_crawl_writes_are_those_a_migrated_row_gets():
+    """A challenge's reason and detail as the crawler writes them now, for the answers that
+    gave the old reasons above (refusals and Retry-After: test_imitation_portal.py and
+    test_politeness.py crawl them)."""
+    from crawler.middlewares.challenges import recognise_challenge
+    from portal.hostile import JSL_PAGE, RUISHU_PAGE
+
+    now = {host: (reason, detail) for host, reason, detail in SPLIT_BLOCKS}
+    assert recognise_challenge(412, RUISHU_PAGE, ["NfBCSins2OywS=60a; path=/"]) == now["127.0.0.20"]
+    assert recognise_challenge(521, JSL_PAGE) == now["127.0.0.21"]
+    assert recognise_challenge(521, b"<html><script>x()</script></html>") == now["127.0.0.22"]
+    assert recognise_challenge(200, b"<script>var __jsl_clearance_s='1';</script>") == now["127.0.0.23"]
+
+
+def database_with_old_blocks(path, version: int) -> int:
+    """A database of schema ``version`` (9 or 11) whose one run blocked the hosts of
+    OLD_BLOCKS, each block's detail in its reason: no blocks.detail (before 10, no
+    skipped.detail either)."""
+    db = open_database(path)
+    run_id = start_run(db, "reports")
+    db.execute("update crawl_runs set started = '2026-01-01T00:00:00.000Z' where id = ?", [run_id])
+    for host, then, _, _ in OLD_BLOCKS:
+        record_block(db, run_id=run_id, site="site", host=host, url=f"http://{host}/", reason=then, status=403)
+    finish_run(db, run_id, status="finished", stats={})
+    db.close()
+    db = schema_9(path) if version < 10 else open_database(path)
+    db.execute("alter table blocks drop column detail")
+    db.execute(f"pragma user_version = {version}")
+    db.conn.commit()
+    db.close()
+    return run_id
+
+
+@pytest.mark.parametrize("version", [9, 11])
+def test_block_reasons_that_held_a_detail_before_schema_12_are_split_once(tmp_path, version):
+    from crawler.monitoring import monitor_run
+
+    path = tmp_path / "nianbao.db"
+    run_id = database_with_old_blocks(path, version)
+    db = open_database(path)
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
+    assert rows(db, BLOCKS) == SPLIT_BLOCKS
+    assert dict(rows(db, "select reason, count(*) from blocks group by 1")) == {
+        TS_CHALLENGE: 1, JSL_CHALLENGE: 1, JSL_STYLE_CHALLENGE: 2, REFUSALS_IN_A_ROW: 1, RETRY_AFTER_TOO_LONG: 1}
+    # The run's check lists each host with its reason and detail.
+    (check,) = [c for c in monitor_run(db, run_id, []).checks if c.name == "hosts blocked"]
+    assert "127.0.0.24 (site: refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS): " \
+           "HTTP 403: 3 refusals in a row)" in check.message
+    db.close()
+
+    # Once: opened again, nothing is written; marked older again, the split rows stay as they are.
+    assert_opening_writes_nothing(path)
+    db = open_database(path)
+    db.execute(f"pragma user_version = {version}")
+    db.conn.commit()
+    db.close()
+    db = open_database(path)
+    assert rows(db, BLOCKS) == SPLIT_BLOCKS
+    db.close()
+
+
+def test_merge_splits_the_block_reasons_of_an_input_older_than_schema_12(tmp_path):
+    """An input of schema 11 beside one of now: each block as a crawl writes it now."""
+    from archive.merge import merge_databases
+
+    old, new = tmp_path / "old" / "nianbao.db", tmp_path / "new" / "nianbao.db"
+    old.parent.mkdir()
+    new.parent.mkdir()
+    database_with_old_blocks(old, 11)
+    db = open_database(new)
+    run_id = start_run(db, "reports")
+    record_block(db, run_id=run_id, site="site", host="127.0.0.30", url="http://127.0.0.30/",
+                 reason=TS_CHALLENGE, detail="HTTP 202: r='m' markup", status=202)
+    finish_run(db, run_id, status="finished", stats={})
+    db.close()
+    out = tmp_path / "nianbao.db"
+    assert merge_databases(out, [old, new]).added["blocks"] == len(OLD_BLOCKS) + 1
+    assert merge_databases(out, [old, new]).total == 0
+    db = open_database(out)
+    assert rows(db, BLOCKS) == SPLIT_BLOCKS + [("127.0.0.30", TS_CHALLENGE, "HTTP 202: r='m' markup")]
     db.close()

@@ -24,6 +24,7 @@ import zlib
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive.blocks import CHALLENGES, JSL_CHALLENGE, JSL_STYLE_CHALLENGE, REFUSALS_IN_A_ROW, TS_CHALLENGE
 from archive.skip_reasons import HOST_BLOCKED
 from parsers import decode_http_body
 
@@ -45,15 +46,16 @@ _JSL = re.compile(rb"__jsl_clearance")
 _S_COOKIE = re.compile(r"^\s*([A-Za-z0-9]{8,}S)=")
 
 
-def recognise_challenge(status: int, body: bytes, set_cookies=()) -> str | None:
-    """What marks this answer as a script challenge, or None when it is not one."""
+def recognise_challenge(status: int, body: bytes, set_cookies=()) -> tuple[str, str] | None:
+    """Which script challenge this answer is, and what marks it (a block's reason and
+    detail: archive/blocks.py), or None when it is not one."""
     head = body[:SCAN_BYTES]
     cookies = [m.group(1) for c in set_cookies if (m := _S_COOKIE.match(c))]
     if _JSL.search(head):
-        return f"__jsl_clearance script challenge (HTTP {status})"
+        return JSL_CHALLENGE, f"HTTP {status}"
     if status == 521 and b"<script" in head.lower():
         sets = ", sets document.cookie" if b"document.cookie" in head else ""
-        return f"__jsl_clearance-style script challenge (HTTP 521{sets})"
+        return JSL_STYLE_CHALLENGE, f"HTTP 521{sets}"
     evidence = []
     if _TS_SCRIPT.search(head):
         evidence.append("$_ts script")
@@ -62,7 +64,7 @@ def recognise_challenge(status: int, body: bytes, set_cookies=()) -> str | None:
     if cookies:
         evidence.append("cookie " + cookies[0])
     if evidence and ("$_ts script" in evidence or status in (202, 412)):
-        return f"$_ts script challenge (HTTP {status}: {', '.join(evidence)})"
+        return TS_CHALLENGE, f"HTTP {status}: {', '.join(evidence)}"
     return None
 
 
@@ -121,21 +123,23 @@ class ChallengeMiddleware:
         self.blocks.note_site(request)
         block = self.blocks.block_of(request)
         if block is not None:
-            drop(self.crawler, request, HostBlocked, HOST_BLOCKED, detail=block.reason)
+            drop(self.crawler, request, HostBlocked, HOST_BLOCKED, detail=block.in_words)
         return None
 
     def response_downloaded(self, response, request, spider=None):
-        reason = self.judge(request, response)
-        if reason is not None:
-            self.crawler.stats.inc_value("nianbao/challenges" if "challenge" in reason else "nianbao/refused")
-            self.blocks.mark(request, reason)
+        why = self.judge(request, response)
+        if why is not None:
+            reason, detail = why
+            self.crawler.stats.inc_value("nianbao/challenges" if reason in CHALLENGES else "nianbao/refused")
+            self.blocks.mark(request, reason, detail)
 
-    def judge(self, request, response) -> str | None:
-        """Why this answer blocks its host, or None; counts refusals in a row."""
+    def judge(self, request, response) -> tuple[str, str] | None:
+        """Why this answer blocks its host (the reason and its detail), or None; counts
+        refusals in a row."""
         encoding = response.headers.get("Content-Encoding", b"").decode("latin-1") or None
-        reason = recognise_challenge(response.status, body_head(response.body, encoding), _set_cookies(response))
-        if reason is not None:
-            return reason
+        challenge = recognise_challenge(response.status, body_head(response.body, encoding), _set_cookies(response))
+        if challenge is not None:
+            return challenge
         host = host_of(request)
         if response.status not in REFUSALS:
             self.blocks.refusals[host] = 0
@@ -143,7 +147,7 @@ class ChallengeMiddleware:
         self.blocks.refusals[host] += 1
         count = self.blocks.refusals[host]
         if self.block_after_refusals and count >= self.block_after_refusals:
-            return f"HTTP {response.status}: {count} refusals in a row"
+            return REFUSALS_IN_A_ROW, f"HTTP {response.status}: {count} refusals in a row"
         return None
 
     def process_response(self, request, response):

@@ -23,6 +23,8 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 
+from archive.blocks import RETRY_AFTER_TOO_LONG
+
 from ..blocking import host_blocks
 from ..drops import host_of
 from ..settings import NIANBAO_RETRY_AFTER_MAX
@@ -81,8 +83,8 @@ class RetryAfterMiddleware:
         host = host_of(request)
         if seconds > self.max_wait:
             host_blocks(self.crawler).mark(
-                request, f"HTTP {response.status} with Retry-After {seconds:g} s, "
-                         f"over NIANBAO_RETRY_AFTER_MAX ({self.max_wait:g} s)")
+                request, RETRY_AFTER_TOO_LONG, f"HTTP {response.status} with Retry-After {seconds:g} s, "
+                                               f"over NIANBAO_RETRY_AFTER_MAX ({self.max_wait:g} s)")
             return
         until = monotonic() + seconds
         self.holds[host] = max(self.holds.get(host, 0.0), until)
