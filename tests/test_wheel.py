@@ -1,5 +1,6 @@
 """nianbao as a user installs it: the wheel built from this tree, installed into a fresh
-environment, run from a directory that is not the source tree.
+environment, run from a directory that is not the source tree; and the source distribution,
+which holds what running the tests needs (MANIFEST.in).
 
 Whatever the installed commands read at run time (the demo portal's seed texts, Datasette's
 metadata and chart template, the site registries) must be in the wheel: from the source tree
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import tomllib
 import zipfile
@@ -32,26 +34,32 @@ NOT_SOURCE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.pyc", "b
                                     ".pytest_cache", ".cache")
 
 
-def product_files() -> set[str]:
-    """Every file under the package folders, as the wheel names it."""
-    return {path.relative_to(REPO).as_posix()
-            for folder in PACKAGE_FOLDERS for path in (REPO / folder).rglob("*")
+def files_under(top: Path, folders=(".",)) -> set[str]:
+    """The files under ``top``'s folders, named from ``top`` as an archive names them."""
+    return {path.relative_to(top).as_posix() for folder in folders for path in (top / folder).rglob("*")
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+
+
+def copy_of_the_tree(work: Path) -> Path:
+    """The source tree less what runs and builds leave in it (``./data``, build/, *.egg-info): a
+    build writes where it runs, and not into the tree."""
+    backend = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+    for requirement in backend:
+        name, _, version = requirement.partition("==")
+        assert importlib.metadata.version(name) == version, (
+            f"the build backend {requirement} is not installed: pip install -r requirements-test.lock")
+    source = work / "source"
+    shutil.copytree(REPO, source, ignore=lambda folder, names: (
+        NOT_SOURCE(folder, names) | ({"data"} & set(names) if Path(folder) == REPO else set())))
+    return source
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The wheel, built from a copy of the tree (a build writes build/ and *.egg-info where it runs)."""
-    (backend,) = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
-    name, _, version = backend.partition("==")
-    assert importlib.metadata.version(name) == version, (
-        f"the build backend {backend} is not installed: pip install -r requirements-test.lock")
     work = tmp_path_factory.mktemp("wheel")
-    source = work / "source"
-    shutil.copytree(REPO, source, ignore=lambda folder, names: (
-        NOT_SOURCE(folder, names) | ({"data"} & set(names) if Path(folder) == REPO else set())))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                    "-q", "-w", str(work / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+                    "-q", "-w", str(work / "dist"), str(copy_of_the_tree(work))],
+                   check=True, capture_output=True, timeout=300)
     (built,) = (work / "dist").glob("nianbao-*.whl")
     return built
 
@@ -59,7 +67,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_holds_every_file_of_the_packages(wheel):
     """The packages (pyproject finds them: a new subpackage needs no listing) and their data."""
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
-    assert sorted(product_files() - in_wheel) == []
+    assert sorted(files_under(REPO, PACKAGE_FOLDERS) - in_wheel) == []
     # the files read at run time, named so a failure says which
     assert {"portal/seeds/000_a7e6a703afb669e1.txt", "nianbao/datasette_metadata.yaml",
             "nianbao/datasette/templates/nianbao_charts.html", "nianbao/sites/demo.yaml",
@@ -79,10 +87,11 @@ def installed(wheel, tmp_path_factory, guarded_env) -> dict:
     python = venv / "bin" / "python"
     site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                         check=True, capture_output=True, text=True).stdout.strip())
-    borrowed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
-    (site_packages / "borrowed_dependencies.pth").write_text("\n".join(borrowed) + "\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
                     "-q", str(wheel)], check=True, capture_output=True, timeout=300)
+    # Borrowed after installing: pip would take a nianbao in them (an editable install) for this one.
+    borrowed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+    (site_packages / "borrowed_dependencies.pth").write_text("\n".join(borrowed) + "\n", encoding="utf-8")
     env = dict(guarded_env)
     env["PYTHONPATH"] = guarded_env["PYTHONPATH"].split(os.pathsep)[0]  # the network guard, not the source tree
     env["PATH"] = os.pathsep.join([str(venv / "bin"), env["PATH"]])
@@ -132,3 +141,18 @@ def test_the_installed_demo_crawls_and_serves(installed):
 def test_the_installed_registries_are_named(installed):
     result = nianbao(installed, "check-sites", "demo", "cn-unverified")
     assert result.stdout.endswith(" site(s) fine\n")
+
+
+def test_the_sdist_holds_what_the_tests_need(tmp_path):
+    """Everything in the tree but CI's script: the packages, the tests and their fixtures
+    (tests/data, tests/netguard), bench/ and deploy/ (which tests check), the lock files."""
+    source = copy_of_the_tree(tmp_path)
+    subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta; "
+                    "build_meta.build_sdist(sys.argv[1])", str(tmp_path / "dist")],
+                   cwd=source, check=True, capture_output=True, timeout=300)
+    (built,) = (tmp_path / "dist").glob("nianbao-*.tar.gz")
+    with tarfile.open(built) as sdist:
+        in_sdist = {name.partition("/")[2] for name in sdist.getnames()}
+    expected = files_under(source) - {".gitignore"} - files_under(source, [".ci"])
+    assert {"tests/conftest.py", "tests/netguard/sitecustomize.py", "requirements-test.lock"} <= expected
+    assert sorted(expected - in_sdist) == []
