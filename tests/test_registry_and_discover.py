@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import registry_sites
+from conftest import get_test_file, registry_sites
 from crawler.registry import read_registries
 from crawler.site_hosts import belongs_to_site
 
@@ -248,11 +248,11 @@ def test_shipped_registries_are_named_without_their_folder(tmp_path, monkeypatch
     from click.testing import CliRunner
 
     from nianbao.cli import cli
-    from nianbao.commands.common import bundled_registry_names, registry_files
+    from nianbao.commands.common import BUNDLED_SITES, bundled_registry_names, registry_files
 
     monkeypatch.chdir(tmp_path)
     assert bundled_registry_names() == ["cn-unverified", "demo"]
-    assert registry_files(("demo", "mine.yaml")) == [str(REPO / "nianbao" / "sites" / "demo.yaml"), "mine.yaml"]
+    assert registry_files(("demo", "mine.yaml")) == [str(BUNDLED_SITES / "demo.yaml"), "mine.yaml"]
     shipped = read_registries(registry_files(("demo", "cn-unverified")))
     result = CliRunner().invoke(cli, ["check-sites", "demo", "cn-unverified"])
     assert (result.exit_code, result.output) == (0, f"{len(shipped.sites)} site(s) fine\n")
@@ -277,7 +277,7 @@ def world(tmp_path_factory):
     from portal.world import start_flavour_sites, stop_all
 
     directory = tmp_path_factory.mktemp("discover-world")
-    portals, _ = start_flavour_sites(directory)
+    portals, _ = start_flavour_sites(directory, get_test_file("attachments", "report_2024.pdf").read_bytes())
     yield portals
     stop_all(portals)
 

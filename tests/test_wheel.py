@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE_FOLDERS = ("nianbao", "crawler", "pipelines", "parsers", "archive", "portal")
 # Left out of the copy the wheel is built from: what a run or a build leaves in the tree.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.pyc", "build", "dist", "*.egg-info",
-                                    ".pytest_cache", ".cache")
+                                    ".pytest_cache", ".hypothesis", ".cache")
 
 
 def files_under(top: Path, folders=(".",)) -> set[str]:
