@@ -27,6 +27,8 @@ import pytest
 from test_serve import fetch, free_port, get_json
 
 REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+VERSION = PYPROJECT["project"]["version"]
 # The folders pyproject.toml installs as packages: every file in them is the product's.
 PACKAGE_FOLDERS = ("nianbao", "crawler", "pipelines", "parsers", "archive", "portal")
 # Left out of the copy the wheel is built from: what a run or a build leaves in the tree.
@@ -43,8 +45,7 @@ def files_under(top: Path, folders=(".",)) -> set[str]:
 def copy_of_the_tree(work: Path) -> Path:
     """The source tree less what runs and builds leave in it (``./data``, build/, *.egg-info): a
     build writes where it runs, and not into the tree."""
-    backend = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
-    for requirement in backend:
+    for requirement in PYPROJECT["build-system"]["requires"]:
         name, _, version = requirement.partition("==")
         assert importlib.metadata.version(name) == version, (
             f"the build backend {requirement} is not installed: pip install -r requirements-test.lock")
@@ -72,7 +73,7 @@ def test_the_wheel_holds_every_file_of_the_packages(wheel):
     assert {"portal/seeds/000_a7e6a703afb669e1.txt", "nianbao/datasette_metadata.yaml",
             "nianbao/datasette/templates/nianbao_charts.html", "nianbao/sites/demo.yaml",
             "nianbao/sites/cn-unverified.yaml"} <= in_wheel
-    entry_points = zipfile.ZipFile(wheel).read("nianbao-0.1.0.dist-info/entry_points.txt").decode()
+    entry_points = zipfile.ZipFile(wheel).read(f"nianbao-{VERSION}.dist-info/entry_points.txt").decode()
     assert "nianbao = nianbao.__main__:main" in entry_points
 
 
@@ -100,7 +101,7 @@ def installed(wheel, tmp_path_factory, guarded_env) -> dict:
     where = subprocess.run([python, "-c", "import nianbao, portal; print(nianbao.__file__, portal.__file__)"],
                            env=env, cwd=home, capture_output=True, text=True, check=True).stdout.split()
     assert all(path.startswith(str(site_packages)) for path in where), where  # the wheel's, not the tree's
-    assert "0.1.0" in found.stdout
+    assert VERSION in found.stdout
     return {"env": env, "home": home}
 
 
