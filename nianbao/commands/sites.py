@@ -1,5 +1,5 @@
-"""Site registries (nianbao/sites/*.yaml and your own): ``discover`` finds a site's report columns and writes its
-entries, ``check-sites`` checks registries without crawling."""
+"""Site registries (yours, and those nianbao ships in nianbao/sites/): ``discover`` finds a site's
+report columns and writes its entries, ``check-sites`` checks registries without crawling."""
 
 from __future__ import annotations
 
