@@ -10,6 +10,8 @@
 - datasette/                ``nianbao serve``: serve.py starts Datasette, plugin.py adds raw pages
                             (raw_page.py), charts (charts.py, templates/) and the search query
 - datasette_metadata.yaml   titles, descriptions and facets of the tables Datasette shows
+- sites/                    the site registries nianbao ships (demo.yaml, cn-unverified.yaml;
+                            ``--sites demo``: commands/common.py) and their format (README.md)
 
 The library lives in the top-level packages it drives: crawler/ (``crawl``, ``discover``,
 ``check-sites``), pipelines/, parsers/ (``parse``), archive/ (everything that reads or writes

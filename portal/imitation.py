@@ -1,6 +1,6 @@
 """The whole imitation portal: every flavour site, a big county column and the hostile hosts.
 
-    portal = start_imitation_portal(tmp_path)   # writes tmp_path/imitation-sites.yaml
+    portal = start_imitation_portal(tmp_path, pdf)   # writes tmp_path/imitation-sites.yaml
     ...  # crawl portal.registry, with portal.crawl_settings
     portal.manifest.reports     # every URL that must end up as a report
     portal.stop()
@@ -29,7 +29,7 @@ from . import hostile
 from .county_site import COUNTY, build_county
 from .server import DemoPortal, SentResponse
 from .site import COLUMN_PATH, Site
-from .world import DEFAULT_PDF, registry_entries, start_flavour_sites
+from .world import registry_entries, start_flavour_sites
 
 COUNTY_ADDRESS = "127.0.0.8"
 AGENCY = "示范区人民政府"
@@ -96,9 +96,9 @@ class ImitationPortal:
             portal.stop()
 
 
-def start_imitation_portal(directory, pdf: bytes | None = None) -> ImitationPortal:
-    """Start every host; write DIRECTORY/imitation-sites.yaml for ``nianbao crawl --sites``."""
-    pdf = pdf if pdf is not None else DEFAULT_PDF.read_bytes()
+def start_imitation_portal(directory, pdf: bytes) -> ImitationPortal:
+    """Start every host, attaching ``pdf`` where a report has a PDF; write
+    DIRECTORY/imitation-sites.yaml for ``nianbao crawl --sites``."""
     portals, _ = start_flavour_sites(directory, pdf)
     county = portals["county"] = DemoPortal(Site({}), host=COUNTY_ADDRESS).start()
     county.site = build_county(county.base_url, portals["department"].base_url, pdf)

@@ -1,6 +1,6 @@
 """Start every flavour site on its own loopback address and write the registry that crawls them.
 
-    portals, registry = start_flavour_sites(tmp_path)
+    portals, registry = start_flavour_sites(tmp_path, pdf)   # pdf: a report's PDF, its attachments
     ...  # nianbao crawl --sites registry
     stop_all(portals)
 
@@ -24,13 +24,13 @@ ADDRESSES = {"trs": "127.0.0.2", "hanweb": "127.0.0.3", "gkmlpt": "127.0.0.4", "
              "legacy": "127.0.0.6", "department": "127.0.0.7"}
 # The registry names a flavour for some sites and leaves detection to the crawler for the others.
 REGISTRY_FLAVOURS = {"trs": "trs", "hanweb": "hanweb"}
-DEFAULT_PDF = Path(__file__).resolve().parents[1] / "tests" / "data" / "attachments" / "report_2024.pdf"
 
 
-def start_flavour_sites(directory, pdf: bytes | None = None, addresses: dict | None = None):
-    """Start the five flavour sites and the department host; return (portals by name, registry path)."""
+def start_flavour_sites(directory, pdf: bytes, addresses: dict | None = None):
+    """Start the five flavour sites and the department host; return (portals by name, registry path).
+    ``pdf`` is the report the sites attach (the tests give tests/data/attachments/report_2024.pdf,
+    which is not installed with the package)."""
     addresses = {**ADDRESSES, **(addresses or {})}
-    pdf = pdf if pdf is not None else DEFAULT_PDF.read_bytes()
     portals = {name: DemoPortal(FlavourSite({}, "/"), host=addresses[name]).start() for name in addresses}
     department = portals["department"]
     for name, build in BUILDERS.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import registry_sites
+from conftest import get_test_file, registry_sites
 from crawler.registry import read_registries
 from crawler.site_hosts import belongs_to_site
 
@@ -193,8 +193,8 @@ def test_one_host_may_hold_several_sites_columns(tmp_path):
 
 
 def test_shipped_registries_load():
-    assert registry_sites(REPO / "sites" / "demo.yaml")[0]["start_urls"][0].startswith("http://127.0.0.1:8000/")
-    real = registry_sites(REPO / "sites" / "cn-unverified.yaml")
+    assert registry_sites(REPO / "nianbao" / "sites" / "demo.yaml")[0]["start_urls"][0].startswith("http://127.0.0.1:8000/")
+    real = registry_sites(REPO / "nianbao" / "sites" / "cn-unverified.yaml")
     assert len(real) >= 8
     assert all(site["verified"] is False for site in real)
     assert {"trs", "hanweb", "gkmlpt"} <= {site.get("flavour") for site in real}
@@ -237,9 +237,27 @@ def test_check_sites_lists_every_problem_without_crawling(tmp_path):
         f"{path}:3: site 1 (A): flavor: unknown key; did you mean flavour?\n"
         f"{path}:7: site 3 (C): start_urls: not an http(s) URL: 'b.gov.cn/c/': begin it with http:// or https://\n"
         "Error: 2 problem(s); 1 site(s) fine\n"))
-    shipped = sorted(str(p) for p in (REPO / "sites").glob("*.yaml"))
+    shipped = sorted(str(p) for p in (REPO / "nianbao" / "sites").glob("*.yaml"))
     result = CliRunner().invoke(cli, ["check-sites", *shipped])
     assert (result.exit_code, result.output) == (0, f"{len(read_registries(shipped).sites)} site(s) fine\n")
+
+
+def test_shipped_registries_are_named_without_their_folder(tmp_path, monkeypatch):
+    """An installed nianbao has no sites/ folder at hand: `--sites demo` names the shipped one,
+    unless a file of that name is where the command runs."""
+    from click.testing import CliRunner
+
+    from nianbao.cli import cli
+    from nianbao.commands.common import BUNDLED_SITES, bundled_registry_names, registry_files
+
+    monkeypatch.chdir(tmp_path)
+    assert bundled_registry_names() == ["cn-unverified", "demo"]
+    assert registry_files(("demo", "mine.yaml")) == [str(BUNDLED_SITES / "demo.yaml"), "mine.yaml"]
+    shipped = read_registries(registry_files(("demo", "cn-unverified")))
+    result = CliRunner().invoke(cli, ["check-sites", "demo", "cn-unverified"])
+    assert (result.exit_code, result.output) == (0, f"{len(shipped.sites)} site(s) fine\n")
+    (tmp_path / "demo").write_text("- name: mine\n  start_urls: [http://a.gov.cn/]\n", encoding="utf-8")
+    assert registry_files(("demo",)) == ["demo"]
 
 
 def test_crawl_refuses_a_start_url_as_the_registry_does(run_nianbao, tmp_path):
@@ -274,7 +292,7 @@ def test_a_start_url_is_checked_against_the_registrys_sites(run_nianbao, tmp_pat
 
 
 def test_crawl_help_shows_a_registry_example(run_nianbao):
-    assert "nianbao crawl --sites sites/demo.yaml" in run_nianbao("crawl", "--help").stdout
+    assert "nianbao crawl --sites demo " in run_nianbao("crawl", "--help").stdout
     assert "nianbao discover http" in run_nianbao("discover", "--help").stdout
 
 
@@ -283,7 +301,7 @@ def world(tmp_path_factory):
     from portal.world import start_flavour_sites, stop_all
 
     directory = tmp_path_factory.mktemp("discover-world")
-    portals, _ = start_flavour_sites(directory)
+    portals, _ = start_flavour_sites(directory, get_test_file("attachments", "report_2024.pdf").read_bytes())
     yield portals
     stop_all(portals)
 
@@ -564,7 +582,7 @@ def test_a_wrong_flavour_is_an_error_not_a_quiet_night(world, run_nianbao, tmp_p
 def test_the_examples_in_the_sites_readme_are_good_entries(tmp_path):
     import re
 
-    readme = (REPO / "sites" / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "nianbao" / "sites" / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
     assert len(blocks) == 2
     for number, block in enumerate(blocks):

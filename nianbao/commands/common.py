@@ -1,7 +1,7 @@
 """What every command shares: the options (``--data``, ``--archive-db``, ``-s NAME=VALUE``,
 ``-s/--silent``), the archive they open, files they write (``OutputPath``), the progress bar,
-``Error:`` lines with an exit status of their own (a crawl stopped before it started: 4), and how
-to name ``nianbao`` in what is printed.
+``Error:`` lines with an exit status of their own (a crawl stopped before it started: 4), how
+to name ``nianbao`` in what is printed, and the site registries shipped with nianbao (``--sites demo``).
 
 The errors any command can meet become ``Error: …`` once, in the group (nianbao/cli.py).
 """
@@ -64,6 +64,23 @@ set_option = click.option(
     "e.g. -s DOWNLOAD_DELAY=2. Wins over the environment (NIANBAO_* variables) and the profile; "
     "this command's own options win over it.",
 )
+
+
+# The site registries nianbao ships (package data, so an installed nianbao has them too), named
+# without their folder and .yaml: `nianbao crawl --sites demo`, `nianbao check-sites cn-unverified`.
+BUNDLED_SITES = Path(__file__).resolve().parents[1] / "sites"
+
+
+def bundled_registry_names() -> list[str]:
+    return sorted(path.stem for path in BUNDLED_SITES.glob("*.yaml"))
+
+
+def registry_files(names: tuple[str, ...]) -> list[str]:
+    """``--sites`` and ``check-sites`` FILES: each a registry file, or, when no such file is
+    there, the name of a shipped registry (``demo``), read from nianbao/sites/."""
+    bundled = set(bundled_registry_names())
+    return [str(BUNDLED_SITES / f"{name}.yaml") if name in bundled and not Path(name).exists() else name
+            for name in names]
 
 
 def database_path(data_dir: str, must_exist: bool = True) -> Path:

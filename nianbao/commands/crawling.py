@@ -11,7 +11,8 @@ import click
 from .. import EXIT_CRAWL_FAILED, EXIT_LOCKED
 from ..stop_signals import ignore_stop_signals
 from .common import (OutputPath, archive_option, data_option, database_path, error_with_status,
-                     interrupted_before_the_crawl, open_archive, set_option, silent_option, this_command)
+                     interrupted_before_the_crawl, open_archive, registry_files, set_option, silent_option,
+                     this_command)
 
 
 @click.command()
@@ -86,7 +87,8 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
 
 @click.command()
 @click.option("--sites", "sites_files", multiple=True, type=click.Path(dir_okay=False),
-              help="A YAML site registry (see sites/README.md); repeatable, the files are one registry. "
+              help="A YAML site registry (see nianbao/sites/README.md), or the name of one nianbao ships: "
+                   "demo, cn-unverified; repeatable, the files are one registry. "
                    "A bad entry is not crawled and fails the run's checks; the others are crawled.")
 @click.option("--start-url", "start_urls", multiple=True, help="A report column URL (repeatable).")
 @data_option
@@ -126,8 +128,8 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
 
     \b
     Example:
-        nianbao crawl --sites sites/demo.yaml --data ./data
-        nianbao crawl --sites sites/cn-unverified.yaml --sites sites/mine.yaml
+        nianbao crawl --sites demo --data ./data --profile demo   # after: nianbao portal --port 8000
+        nianbao crawl --sites cn-unverified --sites sites/mine.yaml
         nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
         nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
@@ -155,7 +157,7 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
     if recheck_after is not None:
         overrides["NIANBAO_RECHECK_AFTER_DAYS"] = recheck_after
     try:
-        registry = read_registries(sites_files, start_urls)  # a --start-url is checked against the files' sites
+        registry = read_registries(registry_files(sites_files), start_urls)  # a --start-url is checked against the files' sites
         sites = registry.sites
         if not sites:  # every entry refused: nothing to crawl
             raise registry.error("`nianbao check-sites`")

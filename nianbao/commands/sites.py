@@ -1,5 +1,5 @@
-"""Site registries (sites/*.yaml): ``discover`` finds a site's report columns and writes its
-entries, ``check-sites`` checks registries without crawling."""
+"""Site registries (yours, and those nianbao ships in nianbao/sites/): ``discover`` finds a site's
+report columns and writes its entries, ``check-sites`` checks registries without crawling."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import click
 
 from .. import EXIT_LOCKED
 from ..stop_signals import stopped_status
-from .common import OutputPath, archive_option, data_option, error_with_status, set_option
+from .common import OutputPath, archive_option, data_option, error_with_status, registry_files, set_option
 
 
 @click.command()
@@ -26,7 +26,7 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     The walk is a small crawl, archived in DATA, with the crawl's settings (-s and the
     environment as for crawl). Check the entries before crawling them: the name is the
     site's own (its SiteName meta tag or title), and hosts, agency and region are left
-    for you to add (sites/README.md).
+    for you to add (nianbao/sites/README.md).
 
     \b
     Example:
@@ -62,19 +62,21 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
 @click.command("check-sites")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def check_sites(files):
-    """Check site registries (sites/*.yaml) without crawling anything.
+    """Check site registries without crawling anything.
 
     Every entry is checked as `nianbao crawl --sites` checks it: its keys and values, and
-    names and start URLs unique across all the FILES. Prints one line per problem, naming
+    names and start URLs unique across all the FILES. A FILE may also be the name of a
+    registry nianbao ships (demo, cn-unverified). Prints one line per problem, naming
     the file, line, site and key; exits 1 when there is one.
 
     \b
     Example:
         nianbao check-sites sites/*.yaml
+        nianbao check-sites demo cn-unverified
     """
     from crawler.registry import read_registries
 
-    registry = read_registries(files)
+    registry = read_registries(registry_files(files))
     for problem in registry.problems:
         click.echo(problem)
     if registry.problems:
