@@ -310,7 +310,8 @@ def test_indexes_for_the_common_filters(tmp_path, fresh):
         ("report_groups", ("year",)), ("checks", ("rule", "status")), ("checks", ("report_id",)),
         ("agencies", ("level",)), ("agencies", ("region_code",)), ("agency_aliases", ("name",)),
         ("cells", ("report_id", "table_name")), ("corrections", ("report_id", "table_name", "row_key", "column_key")),
-        *((t, c) for t in WIDE for c in (("report_id",), ("agency_id", "year"), ("year",), ("row_key", "year"))),
+        *((t, c) for t in WIDE for c in (("report_id",), ("agency_id", "year"), ("year",), ("row_key", "year"),
+                                          ("layout",))),
     } <= indexed
 
 
@@ -430,6 +431,8 @@ def test_a_schema_10_database_gets_the_schema_11_indexes_and_keeps_every_row(tmp
           applications={"carried_over": {"total": 0}})  # R6 warns: 0 carried over, 5 carried forward
     # What schema 10 made: reports(url) beside the unique index, no index of the failing checks.
     db.execute("drop index idx_checks_failing")
+    for table in WIDE:
+        db.execute(f"drop index idx_{table}_layout")
     db.execute("create index idx_reports_url on reports(url)")
     db.execute("pragma user_version = 10")
     db.conn.commit()
@@ -442,6 +445,7 @@ def test_a_schema_10_database_gets_the_schema_11_indexes_and_keeps_every_row(tmp
     assert {t: rows(db, f"select * from [{t}] order by rowid") for t in tables} == before
     assert [i.columns for i in db["reports"].indexes if i.columns[0] == "url"] == [["url", "payload_digest"]]
     assert "idx_checks_failing" in {i.name for i in db["checks"].indexes}
+    assert all(["layout"] in [i.columns for i in db[t].indexes] for t in WIDE)
     # Lookups by url alone use the index that is left.
     plan = rows(db, "explain query plan select max(version) from reports where url = ?", ["x"])
     assert "idx_reports_url_payload_digest" in plan[0][-1]
