@@ -130,3 +130,19 @@ def test_archive_scale_bench_runs_on_a_small_archive(guarded_env, tmp_path):
     crawl = [line for line in timed if line.split()[1] in ("per", "every") and "Datasette" not in line
              and "reparse_select" not in line]
     assert crawl and not [line for line in crawl if "[" in line], crawl
+
+
+def test_datasette_pages_bench_serves_every_page(guarded_env, tmp_path):
+    """bench/datasette_pages.py: every page it times (the index, the database, each table and
+    view, each canned query with and without its parameters, the charts) answers 200."""
+    from archive.schema import open_database
+    from reports_db import store
+
+    db = open_database(tmp_path / "nianbao.db")
+    store(db, "http://127.0.0.1:9/2022.html", agency="甲县教育局", year=2022, applications={"new_received": {"total": 5}})
+    db.close()
+    lines = _run_bench("datasette_pages.py", guarded_env, "--db", str(tmp_path / "nianbao.db"), "--repeat", "1")
+    timed = [line.split() for line in lines if line[:8].strip().replace(".", "").isdigit()]
+    assert len(timed) > 40 and {"/nianbao/report_list", "/nianbao/rule_failures?rule=R1", "/-/charts"} <= {
+        t[2] for t in timed}, lines
+    assert [t for t in timed if t[1] != "200"] == []
