@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
+import json
+import re
 import statistics
 import sys
 import time
@@ -88,16 +91,12 @@ async def measure(path: Path, repeat: int, only: str | None, trace: bool):
         yield statistics.median(times), response.status_code, page, slowest
 
 
-def _slowest_statements(html: str, count: int = 4) -> list[str]:
-    import json
-    import re
-
-    found = re.search(r"<pre>(\{.*?)</pre>", html, re.S)
+def _slowest_statements(page: str, count: int = 4) -> list[str]:
+    """The slowest SQL statements of a page Datasette served with ?_trace=1."""
+    found = re.search(r"<pre>(\{.*?)</pre>", page, re.S)
     if not found:
         return []
-    import html as html_module
-
-    traces = json.loads(html_module.unescape(found.group(1)))["traces"]
+    traces = json.loads(html.unescape(found.group(1)))["traces"]
     traces = [t for t in traces if t.get("type") == "sql"]
     traces.sort(key=lambda t: -t["duration_ms"])
     return [f"{t['duration_ms']:.0f} ms {' '.join(t['sql'].split())[:160]}" for t in traces[:count]]

@@ -36,7 +36,7 @@ _started = weakref.WeakSet()  # the Datasette instances started in this process
 
 
 # Pages that read millions of rows for what they show beside their rows, on a national
-# archive (1 M snapshots, 5 M checks, 7.5 M counted cells): they open without it, through
+# archive (1 M snapshots, 5 M checks, 7.5 M counted cells) open without that part, through
 # Datasette's own switches, added to the request as Datasette adds them for a CSV.
 # current_cells: no row count (counting reads every counted cell through its joins, 5-10 s),
 # filtered or not. snapshots, checks: no facets until a filter narrows the rows (each facet
@@ -58,6 +58,8 @@ def _switches(table: str, query: str) -> list[str]:
     if table in FACETED_WHEN_FILTERED and not filtered and "_nofacet" not in names:
         switches.append("_nofacet=1")
     return switches
+
+
 @hookimpl
 def startup(datasette):
     _started.add(datasette)
