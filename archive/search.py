@@ -19,7 +19,7 @@ SEARCH_SQL = """
 select r.id as report_id, a.name as agency, r.year, r.title, r.url
 from current_reports r
 left join agencies a on a.id = r.agency_id
-where case when length(trim(:term, ' 　')) >= 3
+where trim(:term, ' 　') != '' and case when length(trim(:term, ' 　')) >= 3
   then r.id in (select rowid from reports_fts where reports_fts match '"' || replace(trim(:term, ' 　'), '"', '""') || '"')
   else length(trim(:term, ' 　')) > 0 and (instr(r.text, trim(:term, ' 　')) > 0 or instr(r.title, trim(:term, ' 　')) > 0)
 end

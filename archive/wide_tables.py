@@ -80,7 +80,9 @@ def create(db) -> list[str]:
         )
         created.append(table)
     for table in WIDE_TABLES:
-        for index in (["report_id"], ["agency_id", "year"], ["year"], ["row_key", "year"]):
+        # layout (schema 11): Datasette's layout facet, on each table's first page, read the
+        # whole table without it (315-920 ms for applications' 920,000 rows; 81 ms with it).
+        for index in (["report_id"], ["agency_id", "year"], ["year"], ["row_key", "year"], ["layout"]):
             db[table].create_index(index, if_not_exists=True)
     return created
 

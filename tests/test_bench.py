@@ -141,3 +141,19 @@ def test_soak_nights_runs_three_nights(guarded_env):
     assert int(nights[1][2]) > 0, lines            # the unchanged night's 304s
     assert not any("BROKEN" in line for line in lines), lines
     assert any(line.endswith("0 invariant(s) broken") for line in lines), lines
+
+
+def test_datasette_pages_bench_serves_every_page(guarded_env, tmp_path):
+    """bench/datasette_pages.py: every page it times (the index, the database, each table and
+    view, each canned query with and without its parameters, the charts) answers 200."""
+    from archive.schema import open_database
+    from reports_db import store
+
+    db = open_database(tmp_path / "nianbao.db")
+    store(db, "http://127.0.0.1:9/2022.html", agency="甲县教育局", year=2022, applications={"new_received": {"total": 5}})
+    db.close()
+    lines = _run_bench("datasette_pages.py", guarded_env, "--db", str(tmp_path / "nianbao.db"), "--repeat", "1")
+    timed = [line.split() for line in lines if line[:8].strip().replace(".", "").isdigit()]
+    assert len(timed) > 40 and {"/nianbao/report_list", "/nianbao/rule_failures?rule=R1", "/-/charts"} <= {
+        t[2] for t in timed}, lines
+    assert [t for t in timed if t[1] != "200"] == []

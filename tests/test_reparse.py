@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import parsers
 from archive.reparse import Reparse, report_snapshot_ids
-from archive.reparse_select import Selection, iter_version_ids
+from archive.reparse_select import Selection, count_versions, iter_version_ids
 from archive.run_lock import hold_archive
 from archive.schema import open_database
 from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_LOCKED
@@ -340,6 +340,30 @@ def test_site_and_since_choose_the_pages(data):
     assert err.strip().endswith("Error: no report pages of site or host 'nosuch.example' in the archive")
     err = reparse("--data", data, "--force", "--site", "", code=1)  # was every site
     assert err.strip().endswith("Error: an empty site names no site: give a registry name or a host")
+
+
+def test_a_site_is_its_hosts_whatever_their_case_port_or_script(tmp_path):
+    """--site picks a host's pages as Python's URL parser reads their host (SQLite only
+    narrows them down first): in upper case, with a port or user, in Chinese; and not a
+    host that merely contains it."""
+    from archive.snapshots import store_snapshot
+
+    db = open_database(tmp_path / "nianbao.db")
+    urls = ["http://a.gov.cn/1.html", "HTTP://A.GOV.CN:8080/2.html", "https://user@a.gov.cn/3.html",
+            "http://ba.gov.cn/4.html", "http://a.gov.cn.evil.example/5.html", "http://x.example/?a.gov.cn",
+            "http://政府.中国/6.html", "http://ÄB.example/7.html"]
+    ids = {}
+    for url in urls:
+        ids[url] = store_snapshot(db, url=url, method="GET", request_headers=[], status=200, response_headers=[],
+                                  body=url.encode(), kind="report")
+    chosen = {}
+    for site in ("a.gov.cn", "A.gov.cn:80", "政府.中国", "äb.example", "http://ba.gov.cn/x"):
+        selection = Selection("t", site=site)
+        chosen[site] = sorted(url for url, i in ids.items() if i in set(iter_version_ids(db, selection)))
+        assert count_versions(db, selection) == len(chosen[site])
+    assert chosen == {
+        "a.gov.cn": sorted(urls[:3]), "A.gov.cn:80": sorted(urls[:3]), "政府.中国": [urls[6]],
+        "äb.example": [urls[7]], "http://ba.gov.cn/x": [urls[3]]}
 
 
 def test_more_workers_than_the_machine_can_use_is_refused(data):
