@@ -41,7 +41,7 @@ from nianbao.stop_signals import ignore_stop_signals
 
 from parsers import ParseError, UnreadableFormat
 
-from . import raw_store
+from . import read_only
 from .snapshot_parse import parse_snapshot
 from .snapshots import DamagedBody, read_snapshot
 
@@ -93,9 +93,9 @@ def database_files(db: sqlite_utils.Database) -> list[tuple[str, str]]:
 
 
 def open_read_only(files: list[tuple[str, str]]) -> sqlite_utils.Database:
-    conn = raw_store.connect_read_only(files[0][1], check_same_thread=False)
+    conn = read_only.connect_read_only(files[0][1], check_same_thread=False)
     for name, path in files[1:]:
-        raw_store.attach_read_only(conn, path, name)
+        read_only.attach_read_only(conn, path, name)
     return sqlite_utils.Database(conn)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from .raw_store import utc_now
+from .timestamps import utc_now
 from .transactions import write_transaction
 
 
