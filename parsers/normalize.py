@@ -145,13 +145,16 @@ def clean_lines(lines: list[str]) -> list[str]:
     """``clean_line`` of each line; one OpenCC call for them all (a call per line costs
     far more than the conversion itself), and each distinct line cleaned once."""
     distinct = list(dict.fromkeys(lines))
-    simplified = simplify_lines(distinct)
-    if any("\n" in line for line in simplified):  # not from text lines; stay exact
-        tidied = [_tidy(line) for line in simplified]
-    else:  # the whole text at once: a few C calls instead of several per line
-        tidied = _tidy_lines("\n".join(simplified))
-    cleaned = dict(zip(distinct, tidied))
+    cleaned = dict(zip(distinct, tidy_lines(simplify_lines(distinct))))
     return [cleaned[line] for line in lines]
+
+
+def tidy_lines(simplified: list[str]) -> list[str]:
+    """``clean_line`` of each line already simplified (``simplify_lines``): half-width,
+    ``?`` noise and edge spaces removed."""
+    if any("\n" in line for line in simplified):  # not from text lines; stay exact
+        return [_tidy(line) for line in simplified]
+    return _tidy_lines("\n".join(simplified))  # the whole text at once: a few C calls, not several a line
 
 
 def simplify_lines(lines: list[str]) -> list[str]:
@@ -173,6 +176,34 @@ def simplify_lines(lines: list[str]) -> list[str]:
     for i, text in zip(todo, converted):
         simplified[i] = text
     return simplified
+
+
+def simplified_text(lines: list[str], simplified: list[str]) -> str:
+    """``to_simplified`` of ``lines`` joined by newlines, from the lines already simplified
+    one by one (``simplify_lines``): the same text without a second OpenCC pass. The one
+    difference is pinyin: ``to_simplified`` drops it from the whole text when some of the
+    text has tone marks, ``simplify_lines`` line by line. A text with tone marks is
+    converted again as a whole (the rare pages printed with pinyin)."""
+    text = "\n".join(lines)
+    if _HAS_TONE.search(text) is not None:
+        return to_simplified(text)
+    return "\n".join(simplified)
+
+
+def printed_positions(printed: str, simplified: str) -> list[int] | None:
+    """Where each character of ``simplified`` (``to_simplified`` of ``printed``) stands in
+    ``printed``, and after them ``len(printed)``; None when the two cannot be lined up.
+    t2s converts character for character, so a character stands where it stood, past the
+    pinyin annotations ``drop_pinyin`` removed (區(qū) is 区). A span ``[start, end)`` of
+    the simplified text was printed as ``printed[positions[start]:positions[end]]``."""
+    if len(printed) == len(simplified):
+        return list(range(len(printed) + 1))
+    kept, position = [], 0
+    for annotation in _PINYIN.finditer(printed):
+        kept.extend(range(position, annotation.start()))
+        position = annotation.end()
+    kept.extend(range(position, len(printed) + 1))
+    return kept if len(kept) == len(simplified) + 1 else None
 
 
 def _tidy(simplified: str) -> str:

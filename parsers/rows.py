@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cells import is_blank, looks_like_value
+from .cells import is_blank, looks_like_value, read_cell
+from .normalize import to_simplified
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is 3x slower, and
@@ -23,6 +24,31 @@ class RawCell:                             # reports make hundreds of cells (nev
     @property
     def blank(self) -> bool:
         return is_blank(self.text)
+
+
+@dataclass(slots=True)
+class PrintedPiece:
+    """A text line as printed, beside the piece of its simplified form that a table is
+    read from: ``positions[i]`` is where the piece's character ``i`` was printed in
+    ``line``, and its last entry where the piece ends (``normalize.printed_positions``)."""
+    line: str
+    positions: list[int]
+
+    def cells(self, cells: list[RawCell], piece: str) -> list[RawCell]:
+        """``cells``, read from ``piece`` in order, each value cell with the text printed
+        for it (無 where the piece reads 无, 萬元 for 万元, with its pinyin) when that reads
+        the same. Labels keep the simplified text the mapping matches."""
+        found, position = [], 0
+        for cell in cells:
+            start = piece.find(cell.text, position) if cell.text else -1
+            if start >= 0:
+                position = start + len(cell.text)
+                text = self.line[self.positions[start]:self.positions[position]]
+                if text != cell.text and not is_label(cell.text) and to_simplified(text) == cell.text \
+                        and read_cell(text) == read_cell(cell.text):
+                    cell = RawCell(text, cell.where, cell.column)
+            found.append(cell)
+        return found
 
 
 @dataclass
