@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .normalize import clean_line, clean_lines, lines_holding, mainland_wording
+from .normalize import clean_line, clean_lines, lines_holding, mainland_wording, tidy_lines
 from .recognize import classify_listing_title, title_year
 from .sections import heading_of
 
@@ -62,15 +62,20 @@ class Metadata:
     source: str | None
 
 
-def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None) -> Metadata:
+def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None,
+                  simplified_body: list[str] | None = None) -> Metadata:
     """``page_lines``: the page's lines, chrome included, for 发布时间/来源 (those holding
-    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report."""
+    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report (``simplified_body``: the
+    same in simplified characters, when the reader made them)."""
     fields = [page_lines[index] for index in lines_holding(PAGE_FIELD_CHARS, page_lines)]
     page = clean_lines(list(filter(str.strip, fields)))
-    body = list(filter(str.strip, body_lines))
-    if len(body) > _HEAD_LINES + _SIGNATURE_LINES:  # only the head and the end are read
-        body = body[:_HEAD_LINES] + body[-_SIGNATURE_LINES:]
-    body = clean_lines(body)
+    filled = [index for index, line in enumerate(body_lines) if line.strip()]
+    if len(filled) > _HEAD_LINES + _SIGNATURE_LINES:  # only the head and the end are read
+        filled = filled[:_HEAD_LINES] + filled[-_SIGNATURE_LINES:]
+    if simplified_body is None:
+        body = clean_lines([body_lines[index] for index in filled])
+    else:
+        body = tidy_lines([simplified_body[index] for index in filled])
     titles = _title_lines(meta, body, html_title)
     title = titles[0] if titles else None
     year = title_year(title) if title else None

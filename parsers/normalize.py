@@ -152,6 +152,8 @@ def clean_lines(lines: list[str]) -> list[str]:
 def tidy_lines(simplified: list[str]) -> list[str]:
     """``clean_line`` of each line already simplified (``simplify_lines``): half-width,
     ``?`` noise and edge spaces removed."""
+    if not simplified:
+        return []
     if any("\n" in line for line in simplified):  # not from text lines; stay exact
         return [_tidy(line) for line in simplified]
     return _tidy_lines("\n".join(simplified))  # the whole text at once: a few C calls, not several a line
@@ -178,13 +180,12 @@ def simplify_lines(lines: list[str]) -> list[str]:
     return simplified
 
 
-def simplified_text(lines: list[str], simplified: list[str]) -> str:
-    """``to_simplified`` of ``lines`` joined by newlines, from the lines already simplified
-    one by one (``simplify_lines``): the same text without a second OpenCC pass. The one
-    difference is pinyin: ``to_simplified`` drops it from the whole text when some of the
-    text has tone marks, ``simplify_lines`` line by line. A text with tone marks is
-    converted again as a whole (the rare pages printed with pinyin)."""
-    text = "\n".join(lines)
+def simplified_text(text: str, simplified: list[str]) -> str:
+    """``to_simplified(text)`` for ``text``, lines joined by newlines, from those lines
+    already simplified one by one (``simplify_lines``): the same text without a second
+    OpenCC pass. The one difference is pinyin: ``to_simplified`` drops it from the whole
+    text when some of the text has tone marks, ``simplify_lines`` line by line. A text with
+    tone marks is converted again as a whole (the rare pages printed with pinyin)."""
     if _HAS_TONE.search(text) is not None:
         return to_simplified(text)
     return "\n".join(simplified)
