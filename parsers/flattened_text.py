@@ -59,10 +59,10 @@ def split_flattened_lines(lines: list[str]) -> tuple[list[str], list[int]]:
     return pieces, origins
 
 
-def flattened_table(kind: str, pieces: list[str], wheres: list[str],
-                    printed: list[PrintedPiece | None] | None = None) -> RawTable | None:
+def flattened_table(kind: str, pieces: list[str], wheres: list[str], printed=None) -> RawTable | None:
     """The table of a section whose rows ran together on one line; None for other forms.
-    ``printed``: each piece as printed (``PrintedPiece``), for the cells' text.
+    ``printed``: each piece's ``PrintedPiece`` by index (``text_tables.PrintedPieces``), for
+    the cells' text.
 
     Prose names the same things ("予以公开9件，部分公开0件…"), so a line is taken
     for a table only with what prose lacks: table 三's rows each carry seven
@@ -85,8 +85,9 @@ def flattened_table(kind: str, pieces: list[str], wheres: list[str],
             if rows and _digits(rows[0]) < fmt.REVIEW_CELL_COUNT:
                 rows = []
         if rows:
-            if printed and printed[index] is not None:
-                rows = _as_printed(rows, piece, printed[index])
+            printed_piece = printed[index] if printed is not None else None
+            if printed_piece is not None:
+                rows = _as_printed(rows, piece, printed_piece)
             return RawTable(kind, rows, blanks_are_cells=False, glued=True)
     return None
 

@@ -18,7 +18,7 @@ from .cells import is_blank, looks_like_value
 from .flattened_text import flattened_table, split_flattened_lines
 from .indicators import INDICATORS, glued_indicator_rows, is_indicator_header
 from .national_format import TABLES
-from .normalize import printed_positions, simplify_lines
+from .normalize import simplify_lines
 from .rows import LabelledRow, PrintedPiece, RawCell, RawTable, is_label, rows_from_tokens
 from .sections import find_headings, heading_of, section_spans
 
@@ -42,7 +42,7 @@ def text_tables(lines: list[str], first_line_number: int = 1,
     if simplified is None:
         simplified = simplify_lines(lines)
     pieces, origins = split_flattened_lines(simplified)  # crawler text may hold a whole report on one line
-    printed = _printed_pieces(lines, simplified, pieces, origins)
+    printed = PrintedPieces(lines, simplified, pieces, origins)
     wheres = [f"line {origin + first_line_number}" for origin in origins]
     spans = section_spans(find_headings(pieces), len(pieces))
     tables = {}
@@ -66,27 +66,38 @@ def text_tables(lines: list[str], first_line_number: int = 1,
     return tables
 
 
-def _printed_pieces(lines: list[str], simplified: list[str], pieces: list[str],
-                    origins: list[int]) -> list[PrintedPiece | None]:
-    """Each piece's ``PrintedPiece``; None where the line was printed in simplified characters."""
-    printed: list[PrintedPiece | None] = []
-    start = 0  # where the search for the next piece in its line begins
-    for index, (piece, origin) in enumerate(zip(pieces, origins)):
-        if index == 0 or origins[index - 1] != origin:
-            start = 0
-        line, simple = lines[origin], simplified[origin]
-        found = simple.find(piece, start) if line != simple else -1  # a cut line's pieces come in order
-        positions = printed_positions(line, simple) if found >= 0 else None
-        printed.append(PrintedPiece(line, positions[found:found + len(piece) + 1]) if positions else None)
-        start = found + len(piece) if found >= 0 else start
-    return printed
+class PrintedPieces:
+    """Each piece's ``PrintedPiece`` (None where its line was printed in simplified
+    characters), made when asked: only the pieces of tables are. ``pieces[start:end]`` is
+    the view of those pieces."""
+
+    def __init__(self, lines: list[str], simplified: list[str], pieces: list[str], origins: list[int],
+                 offset: int = 0):
+        self.lines, self.simplified, self.pieces, self.origins, self.offset = lines, simplified, pieces, origins, offset
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):  # a table's pieces, as the readers of one table get them
+            return PrintedPieces(self.lines, self.simplified, self.pieces, self.origins, self.offset + index.start)
+        index += self.offset
+        origin = self.origins[index]
+        line, simple = self.lines[origin], self.simplified[origin]
+        if line == simple:
+            return None
+        first = index  # a long line cut at its headings gives several pieces, in order
+        while first and self.origins[first - 1] == origin:
+            first -= 1
+        start = 0
+        for piece in self.pieces[first:index + 1]:
+            found = simple.find(piece, start)
+            if found < 0:
+                return None
+            start = found + len(piece)
+        return PrintedPiece(line, simple, found)
 
 
-def indicator_table(pieces: list[str], wheres: list[str],
-                    printed: list[PrintedPiece | None] | None = None) -> RawTable | None:
+def indicator_table(pieces: list[str], wheres: list[str], printed: PrintedPieces | None = None) -> RawTable | None:
     """A pre-2019 统计表: from its 指标名称 header to the next section heading or the end.
-    ``printed``: each piece as printed (``PrintedPiece``), for the cells' text."""
-    printed = printed or [None] * len(pieces)
+    ``printed``: the pieces as printed, for the cells' text."""
     for index, piece in enumerate(pieces):
         if "指标" not in piece or not is_indicator_header("".join(pieces[index:index + _HEADER_LINES])):
             continue
@@ -97,7 +108,7 @@ def indicator_table(pieces: list[str], wheres: list[str],
         for i in range(index, len(pieces)):
             if i > index and heading_of(pieces[i]):
                 break
-            lines.append(line_tokens(pieces[i], wheres[i], printed[i]))
+            lines.append(line_tokens(pieces[i], wheres[i], printed[i] if printed is not None else None))
         rows = _rows_by_line(lines) or rows_from_tokens([token for line in lines for token in line])
         if any(any(not c.blank for c in row.cells) for row in rows):
             return RawTable(INDICATORS, rows, blanks_are_cells=False)
