@@ -73,12 +73,13 @@ def blank_chrome_lines(lines: list[str], simplified: list[str] | None = None) ->
     """Chrome lines become empty strings, so line numbers stay those of the input.
     ``simplified``: ``simplify_lines(lines)``, when the caller has it."""
     distinct = {line: line.strip() for line in set(lines)}
-    candidates = sorted({text for text in distinct.values() if text and len(text) <= _MAX_CHROME_LINE})
+    line_of = {text: line for line, text in distinct.items() if text and len(text) <= _MAX_CHROME_LINE}
+    candidates = sorted(line_of)
     if simplified is None:
         cleaned = clean_lines(candidates)
     else:  # a line's simplified form, stripped, is that of the line stripped
-        simplified_of = {line.strip(): simple.strip() for line, simple in zip(lines, simplified)}
-        cleaned = tidy_lines([simplified_of[text] for text in candidates])
+        simplified_of = dict(zip(lines, simplified))
+        cleaned = tidy_lines([simplified_of[line_of[text]].strip() for text in candidates])
     chrome = _chrome_texts(candidates, cleaned)
     if not chrome:
         return lines

@@ -162,21 +162,20 @@ def tidy_lines(simplified: list[str]) -> list[str]:
 def simplify_lines(lines: list[str]) -> list[str]:
     """``to_simplified`` of each line, with one OpenCC call for them all. Joining lines for
     one conversion is exact: no OpenCC dictionary entry holds a newline, so no conversion
-    spans two lines. Pinyin is still dropped line by line, as ``to_simplified`` decides per text."""
-    todo = [i for i, line in enumerate(lines) if not line.isascii()]
-    if not todo or any("\n" in lines[i] for i in todo):
+    spans two lines, and none holds ASCII, so ASCII lines come back as they were. Pinyin is
+    still dropped line by line, as ``to_simplified`` decides per text."""
+    joined = "\n".join(lines)
+    if joined.isascii():
+        return list(lines)
+    if joined.count("\n") != len(lines) - 1:  # a line holds a newline of its own: line by line
         return [to_simplified(line) for line in lines]
-    joined = "\n".join(lines[i] for i in todo)
     if needs_conversion(joined):
         joined = _T2S.convert(joined)
-    converted = joined.split("\n")
-    if len(converted) != len(todo):  # never expected; stay exact if it happens
+    simplified = joined.split("\n")
+    if len(simplified) != len(lines):  # never expected; stay exact if it happens
         return [to_simplified(line) for line in lines]
-    simplified = list(lines)
     if ("(" in joined or "（" in joined) and _HAS_TONE.search(joined):
-        converted = [drop_pinyin(text) for text in converted]
-    for i, text in zip(todo, converted):
-        simplified[i] = text
+        simplified = [drop_pinyin(text) for text in simplified]
     return simplified
 
 

@@ -9,6 +9,7 @@ them to canonical keys and checks them, whatever the form.
 from __future__ import annotations
 
 import re
+from itertools import compress
 from dataclasses import dataclass, field
 
 from . import national_format as fmt
@@ -117,13 +118,13 @@ def _report(page, text_form: str, guess) -> Report:
     """Metadata, tables and checks of a page, whatever form it arrived in."""
     meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title, page.simplified_body_lines)
     headings = find_headings(page.body_lines)
-    filled = [index for index, line in enumerate(page.body_lines) if line.strip()]
-    body_text = "\n".join(page.body_lines[index] for index in filled)  # the lines with text
+    filled = list(map(str.strip, page.body_lines))  # the lines with text
+    body_text = "\n".join(compress(page.body_lines, filled))
     # What phrases are looked for in (and the report's text), from the lines the reader simplified.
     if page.simplified_body_lines is None:
         simplified = to_simplified(body_text)
     else:
-        simplified = simplified_text(body_text, [page.simplified_body_lines[index] for index in filled])
+        simplified = simplified_text(body_text, list(compress(page.simplified_body_lines, filled)))
     if not _is_report(page, meta.title, headings, simplified):
         limits = "; ".join(p["detail"] for p in page.problems if p["kind"] == "document_limit")
         raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables"
