@@ -52,7 +52,6 @@ _PAGE_MARKER = re.compile(
     r"|\d{1,4}\s*/\s*\d{1,4}|(?:page|Page|PAGE)\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
 )
 _MAX_MARKER = 40  # characters: a longer line is not simplified to find out whether it is a marker
-
 _BARE_NUMBER = re.compile(r"^\d{1,4}$")
 # A line of numbers only: a table row whose label sits on another line. The gaps are cell
 # boundaries; tabs keep them (a space-separated "12 0 36" would read as one number 12036).
