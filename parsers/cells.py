@@ -37,6 +37,7 @@ class CellValue:
 _UNIT = re.compile(r"[亿万千]?元")
 
 
+@text_cache(maxsize=8192)  # asked of every header label of table 二, page after page (OpenCC each time)
 def printed_unit(text: str) -> str | None:
     """The money unit a cell or a header prints (元, 万元, 千元, 亿元; 萬元 read as 万元), if any."""
     found = _UNIT.search(re.sub(r"\s+", "", to_simplified(text)))  # "7380.29 万 元" from spaced PDF text

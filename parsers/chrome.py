@@ -15,7 +15,7 @@ from functools import cache
 from lxml import etree
 
 from .html_text import short_text_content
-from .normalize import clean_lines, line_indexes, traditional_forms
+from .normalize import clean_lines, line_indexes, tidy_lines, traditional_forms
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -69,19 +69,35 @@ def body_from_anchors(doc, report_tables: list):
     return body if body is not None else doc
 
 
-def blank_chrome_lines(lines: list[str]) -> list[str]:
-    """Chrome lines become empty strings, so line numbers stay those of the input."""
+def blank_chrome_lines(lines: list[str], simplified: list[str] | None = None) -> list[str]:
+    """Chrome lines become empty strings, so line numbers stay those of the input.
+    ``simplified``: ``simplify_lines(lines)``, when the caller has it."""
     distinct = {line: line.strip() for line in set(lines)}
-    chrome = _chrome_texts(sorted({text for text in distinct.values() if text and len(text) <= _MAX_CHROME_LINE}))
+    line_of = {text: line for line, text in distinct.items() if text and len(text) <= _MAX_CHROME_LINE}
+    candidates = sorted(line_of)
+    if simplified is None:
+        cleaned = clean_lines(candidates)
+    else:  # a line's simplified form, stripped, is that of the line stripped
+        simplified_of = dict(zip(lines, simplified))
+        cleaned = tidy_lines([simplified_of[line_of[text]].strip() for text in candidates])
+    chrome = _chrome_texts(candidates, cleaned)
     if not chrome:
         return lines
     return ["" if distinct[line] in chrome else line for line in lines]
 
 
-def _chrome_texts(candidates: list[str]) -> set[str]:
-    """The candidates that are chrome: cleaned together (one OpenCC call for the page) and
-    searched together (two regex scans instead of two per line)."""
-    cleaned = clean_lines(candidates)
+def blank_chrome(lines: list[str], simplified: list[str]) -> tuple[list[str], list[str]]:
+    """``blank_chrome_lines`` of ``lines``, and the same lines blanked in ``simplified``
+    (``simplify_lines(lines)``)."""
+    body = blank_chrome_lines(lines, simplified)
+    if body is lines:
+        return lines, simplified
+    return body, [simple if line else "" for line, simple in zip(body, simplified)]
+
+
+def _chrome_texts(candidates: list[str], cleaned: list[str]) -> set[str]:
+    """The candidates that are chrome, from their ``cleaned`` forms (cleaned together: one
+    OpenCC call for the page), searched together (two regex scans instead of two per line)."""
     text = "\n".join(cleaned)
     if text.count("\n") != len(cleaned) - 1:  # a line holds a newline of its own: line by line
         return {line for line, clean in zip(candidates, cleaned) if _is_chrome_text(clean)}

@@ -17,7 +17,7 @@ from .document_kind import DOCX, PDF, XLS, XLSX, document_kind
 from .encoding import EncodingGuess
 from .errors import ParseError, UnreadableFormat
 from .html_tables import TableGrid
-from .normalize import clean_line
+from .normalize import clean_line, simplify_lines
 from .page import Page
 from .pdf_document import read_pdf
 from .recognize import classify_listing_title
@@ -63,11 +63,13 @@ def page_from_content(content: DocumentContent) -> Page:
         if kind:
             raw_tables.setdefault(kind, []).append(table.to_raw_table())
     lines = _join_split_title(content.lines)
+    simplified = simplify_lines(lines)  # once for the document: text tables, metadata, the report's text
     if len(raw_tables) < 3:  # tables drawn without rules are only text lines
-        for kind, table in text_tables(lines).items():
+        for kind, table in text_tables(lines, simplified=simplified).items():
             raw_tables.setdefault(kind, [_relocated(table, content.line_where)])
     problems = [{"kind": "document_limit", "table": None, "detail": limit} for limit in content.limits]
-    return Page(meta={}, page_lines=lines, body_lines=lines, raw_tables=raw_tables, problems=problems)
+    return Page(meta={}, page_lines=lines, body_lines=lines, raw_tables=raw_tables, problems=problems,
+                simplified_body_lines=simplified)
 
 
 def _relocated(table: RawTable, line_where: list[str]) -> RawTable:

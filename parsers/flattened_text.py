@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from . import national_format as fmt
-from .rows import LabelledRow, RawCell, RawTable
+from .rows import LabelledRow, PrintedPiece, RawCell, RawTable
 
 LONG_LINE = 200  # shorter lines are ordinary text: a heading inside them is prose
 
@@ -59,15 +59,17 @@ def split_flattened_lines(lines: list[str]) -> tuple[list[str], list[int]]:
     return pieces, origins
 
 
-def flattened_table(kind: str, pieces: list[str], wheres: list[str]) -> RawTable | None:
+def flattened_table(kind: str, pieces: list[str], wheres: list[str], printed=None) -> RawTable | None:
     """The table of a section whose rows ran together on one line; None for other forms.
+    ``printed``: each piece's ``PrintedPiece`` by index (``text_tables.PrintedPieces``), for
+    the cells' text.
 
     Prose names the same things ("予以公开9件，部分公开0件…"), so a line is taken
     for a table only with what prose lacks: table 三's rows each carry seven
     cells (at least seven digits), table 二 its header (第二十条第（一）项信息内容本年…)
     run into its column words, table 四 one run of fifteen cells.
     """
-    for piece, where in zip(pieces, wheres):
+    for index, (piece, where) in enumerate(zip(pieces, wheres)):
         if "\t" in piece or "|" in piece or not re.search(r"\d", piece):
             continue
         rows = []
@@ -83,8 +85,20 @@ def flattened_table(kind: str, pieces: list[str], wheres: list[str]) -> RawTable
             if rows and _digits(rows[0]) < fmt.REVIEW_CELL_COUNT:
                 rows = []
         if rows:
+            printed_piece = printed[index] if printed is not None else None
+            if printed_piece is not None:
+                rows = _as_printed(rows, piece, printed_piece)
             return RawTable(kind, rows, blanks_are_cells=False, glued=True)
     return None
+
+
+def _as_printed(rows: list[LabelledRow], piece: str, printed: PrintedPiece) -> list[LabelledRow]:
+    """The rows with their cells' text as printed (萬元 where the piece reads 万元)."""
+    cells = printed.cells([cell for row in rows for cell in row.cells], piece)
+    taken = 0
+    for row in rows:
+        row.cells, taken = cells[taken:taken + len(row.cells)], taken + len(row.cells)
+    return rows
 
 
 def read_labelled_runs(text: str, where: str, labels) -> list[LabelledRow]:

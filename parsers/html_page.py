@@ -14,12 +14,12 @@ from functools import cached_property
 from lxml import etree
 
 from .attachments import attachments_from_links, find_attachments
-from .chrome import blank_chrome_lines, body_from_anchors, choose_body
+from .chrome import blank_chrome, body_from_anchors, choose_body
 from .errors import ParseError
 from .html_tables import RawRow, TableGrid, element_rows, leaf_tables
 from .html_text import SKIPPED_TAGS, render_text, text_lines
 from .metadata import PAGE_FIELD_CHARS
-from .normalize import lines_matching
+from .normalize import lines_matching, simplify_lines
 from .page import Page
 from .page_walk import candidate_test, unmarked, walk_page
 from .table_mapping import classify_rows, continues_table, may_be_report_table
@@ -111,9 +111,10 @@ def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachme
         table.grid.number = number
         raw_tables.setdefault(previous, []).append(table.grid.to_raw_table())
 
-    body_lines = blank_chrome_lines(text_lines(body_text))
+    lines = text_lines(body_text)
+    body_lines, simplified = blank_chrome(lines, simplify_lines(lines))  # simplified once for the page
     if len(raw_tables) < 3:  # some tables may be typed as paragraphs, not <table>
-        for kind, table in text_tables(body_lines).items():
+        for kind, table in text_tables(body_lines, simplified=simplified).items():
             raw_tables.setdefault(kind, [table])
 
     # Of the whole page, metadata reads only the lines that may hold a date or a source (发布时间, 来源).
@@ -121,6 +122,7 @@ def _page(doc, page_text: str, body_text: str, tables: list[PageTable], attachme
     return Page(
         meta=_meta_tags(doc), page_lines=page_lines, body_lines=body_lines, raw_tables=raw_tables,
         html_title=doc.findtext(".//title"), attachments=attachments, find_body_element=find_body_element,
+        simplified_body_lines=simplified,
     )
 
 

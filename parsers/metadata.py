@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress
 
-from .normalize import clean_line, clean_lines, lines_holding, mainland_wording
+from .normalize import clean_line, clean_lines, lines_holding, mainland_wording, tidy_lines
 from .recognize import classify_listing_title, title_year
 from .sections import heading_of
 
@@ -62,15 +63,18 @@ class Metadata:
     source: str | None
 
 
-def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None) -> Metadata:
+def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None,
+                  simplified_body: list[str] | None = None) -> Metadata:
     """``page_lines``: the page's lines, chrome included, for 发布时间/来源 (those holding
-    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report."""
+    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report (``simplified_body``: the
+    same in simplified characters, when the reader made them)."""
     fields = [page_lines[index] for index in lines_holding(PAGE_FIELD_CHARS, page_lines)]
     page = clean_lines(list(filter(str.strip, fields)))
-    body = list(filter(str.strip, body_lines))
-    if len(body) > _HEAD_LINES + _SIGNATURE_LINES:  # only the head and the end are read
-        body = body[:_HEAD_LINES] + body[-_SIGNATURE_LINES:]
-    body = clean_lines(body)
+    filled = list(map(str.strip, body_lines))  # the lines with text
+    if simplified_body is None:
+        body = clean_lines(_head_and_end(list(compress(body_lines, filled))))
+    else:
+        body = tidy_lines(_head_and_end(list(compress(simplified_body, filled))))
     titles = _title_lines(meta, body, html_title)
     title = titles[0] if titles else None
     year = title_year(title) if title else None
@@ -80,6 +84,13 @@ def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[
     agency = _agency(titles) or _agency_from_opening(body) or source
     published = _date(meta.get("PubDate") or "") or _published(page) or _printed_date(body)
     return Metadata(title, agency, year, published, source)
+
+
+def _head_and_end(lines: list[str]) -> list[str]:
+    """The lines metadata reads: the head and the end (where the signature and date are)."""
+    if len(lines) > _HEAD_LINES + _SIGNATURE_LINES:
+        return lines[:_HEAD_LINES] + lines[-_SIGNATURE_LINES:]
+    return lines
 
 
 def _title_lines(meta: dict[str, str], body: list[str], html_title: str | None) -> list[str]:

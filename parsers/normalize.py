@@ -145,34 +145,65 @@ def clean_lines(lines: list[str]) -> list[str]:
     """``clean_line`` of each line; one OpenCC call for them all (a call per line costs
     far more than the conversion itself), and each distinct line cleaned once."""
     distinct = list(dict.fromkeys(lines))
-    simplified = simplify_lines(distinct)
-    if any("\n" in line for line in simplified):  # not from text lines; stay exact
-        tidied = [_tidy(line) for line in simplified]
-    else:  # the whole text at once: a few C calls instead of several per line
-        tidied = _tidy_lines("\n".join(simplified))
-    cleaned = dict(zip(distinct, tidied))
+    cleaned = dict(zip(distinct, tidy_lines(simplify_lines(distinct))))
     return [cleaned[line] for line in lines]
+
+
+def tidy_lines(simplified: list[str]) -> list[str]:
+    """``clean_line`` of each line already simplified (``simplify_lines``): half-width,
+    ``?`` noise and edge spaces removed."""
+    if not simplified:
+        return []
+    if any("\n" in line for line in simplified):  # not from text lines; stay exact
+        return [_tidy(line) for line in simplified]
+    return _tidy_lines("\n".join(simplified))  # the whole text at once: a few C calls, not several a line
 
 
 def simplify_lines(lines: list[str]) -> list[str]:
     """``to_simplified`` of each line, with one OpenCC call for them all. Joining lines for
     one conversion is exact: no OpenCC dictionary entry holds a newline, so no conversion
-    spans two lines. Pinyin is still dropped line by line, as ``to_simplified`` decides per text."""
-    todo = [i for i, line in enumerate(lines) if not line.isascii()]
-    if not todo or any("\n" in lines[i] for i in todo):
+    spans two lines, and none holds ASCII, so ASCII lines come back as they were. Pinyin is
+    still dropped line by line, as ``to_simplified`` decides per text."""
+    joined = "\n".join(lines)
+    if joined.isascii():
+        return list(lines)
+    if joined.count("\n") != len(lines) - 1:  # a line holds a newline of its own: line by line
         return [to_simplified(line) for line in lines]
-    joined = "\n".join(lines[i] for i in todo)
     if needs_conversion(joined):
         joined = _T2S.convert(joined)
-    converted = joined.split("\n")
-    if len(converted) != len(todo):  # never expected; stay exact if it happens
+    simplified = joined.split("\n")
+    if len(simplified) != len(lines):  # never expected; stay exact if it happens
         return [to_simplified(line) for line in lines]
-    simplified = list(lines)
     if ("(" in joined or "（" in joined) and _HAS_TONE.search(joined):
-        converted = [drop_pinyin(text) for text in converted]
-    for i, text in zip(todo, converted):
-        simplified[i] = text
+        simplified = [drop_pinyin(text) for text in simplified]
     return simplified
+
+
+def simplified_text(text: str, simplified: list[str]) -> str:
+    """``to_simplified(text)`` for ``text``, lines joined by newlines, from those lines
+    already simplified one by one (``simplify_lines``): the same text without a second
+    OpenCC pass. The one difference is pinyin: ``to_simplified`` drops it from the whole
+    text when some of the text has tone marks, ``simplify_lines`` line by line. A text with
+    tone marks is converted again as a whole (the rare pages printed with pinyin)."""
+    if _HAS_TONE.search(text) is not None:
+        return to_simplified(text)
+    return "\n".join(simplified)
+
+
+def printed_positions(printed: str, simplified: str) -> list[int] | None:
+    """Where each character of ``simplified`` (``to_simplified`` of ``printed``) stands in
+    ``printed``, and after them ``len(printed)``; None when the two cannot be lined up.
+    t2s converts character for character, so a character stands where it stood, past the
+    pinyin annotations ``drop_pinyin`` removed (區(qū) is 区). A span ``[start, end)`` of
+    the simplified text was printed as ``printed[positions[start]:positions[end]]``."""
+    if len(printed) == len(simplified):
+        return list(range(len(printed) + 1))
+    kept, position = [], 0
+    for annotation in _PINYIN.finditer(printed):
+        kept.extend(range(position, annotation.start()))
+        position = annotation.end()
+    kept.extend(range(position, len(printed) + 1))
+    return kept if len(kept) == len(simplified) + 1 else None
 
 
 def _tidy(simplified: str) -> str:

@@ -108,11 +108,18 @@ def is_page_marker(text: str, top: float | None = None, height: float | None = N
     """``- 4 -``, ``第 4 页 共 9 页`` (``第 4 頁``), ``4/9``; a bare number only in the top or
     bottom margin."""
     text = text.strip()
-    if _PAGE_MARKER.match(text) or len(text) <= _MAX_MARKER and _PAGE_MARKER.match(to_simplified(text)):
+    if _PAGE_MARKER.match(text) or _may_read_as_marker(text) and _PAGE_MARKER.match(to_simplified(text)):
         return True
     if _BARE_NUMBER.match(text) and top is not None and height:
         return top < height * _MARGIN or top > height * (1 - _MARGIN)
     return False
+
+
+def _may_read_as_marker(text: str) -> bool:
+    """Can ``to_simplified(text)`` be a marker that ``text`` is not? Only as 第 4 页 from
+    第 4 頁 or with pinyin (第(dì) 4 页): 頁 is the one character t2s turns into a character
+    of the markers, and nothing becomes 第. A test before OpenCC, asked of every line."""
+    return text.startswith("第") and len(text) <= _MAX_MARKER
 
 
 def _read_pages(pdf, content: DocumentContent) -> list[_PageItems]:

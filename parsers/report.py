@@ -9,6 +9,7 @@ them to canonical keys and checks them, whatever the form.
 from __future__ import annotations
 
 import re
+from itertools import compress
 from dataclasses import dataclass, field
 
 from . import national_format as fmt
@@ -23,7 +24,7 @@ from .indicators import INDICATORS, map_indicators
 from .layout import detect_layout, layout_from_text
 from .metadata import read_metadata
 from .narrative import find_claims
-from .normalize import mainland_wording, to_simplified
+from .normalize import mainland_wording, simplified_text, to_simplified
 from .sections import find_headings
 from .sniff import binary_kind, looks_binary_text, looks_like_html
 from .table_mapping import MappedTable, map_active_disclosure, map_applications, map_reviews
@@ -115,10 +116,15 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
 
 def _report(page, text_form: str, guess) -> Report:
     """Metadata, tables and checks of a page, whatever form it arrived in."""
-    meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title)
+    meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title, page.simplified_body_lines)
     headings = find_headings(page.body_lines)
-    body_text = "\n".join(filter(str.strip, page.body_lines))  # the lines with text
-    simplified = to_simplified(body_text)  # what phrases are looked for in (and the report's text)
+    filled = list(map(str.strip, page.body_lines))  # the lines with text
+    body_text = "\n".join(compress(page.body_lines, filled))
+    # What phrases are looked for in (and the report's text), from the lines the reader simplified.
+    if page.simplified_body_lines is None:
+        simplified = to_simplified(body_text)
+    else:
+        simplified = simplified_text(body_text, list(compress(page.simplified_body_lines, filled)))
     if not _is_report(page, meta.title, headings, simplified):
         limits = "; ".join(p["detail"] for p in page.problems if p["kind"] == "document_limit")
         raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables"

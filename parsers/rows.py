@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .cells import is_blank, looks_like_value
+from .cells import is_blank, looks_like_value, read_cell
+from .normalize import printed_positions, to_simplified
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is 3x slower, and
@@ -23,6 +24,41 @@ class RawCell:                             # reports make hundreds of cells (nev
     @property
     def blank(self) -> bool:
         return is_blank(self.text)
+
+
+class PrintedPiece:
+    """A text line as printed, beside the piece ``[start, end)`` of its simplified form that
+    a table is read from: gives a cell read from the piece the text printed for it."""
+
+    __slots__ = ("line", "simplified", "start", "_positions")
+
+    def __init__(self, line: str, simplified: str, start: int):
+        self.line, self.simplified, self.start = line, simplified, start
+        self._positions: list[int] | None | bool = False  # not yet asked
+
+    def cells(self, cells: list[RawCell], piece: str) -> list[RawCell]:
+        """``cells``, read from ``piece`` in order, each value cell with the text printed
+        for it (無 where the piece reads 无, 萬元 for 万元, with its pinyin) when that reads
+        the same. Labels keep the simplified text the mapping matches."""
+        found, position = [], 0
+        for cell in cells:
+            start = piece.find(cell.text, position) if cell.text else -1
+            if start >= 0:
+                position = start + len(cell.text)
+                text = self._printed(self.start + start, self.start + position)
+                if text is not None and text != cell.text and not is_label(cell.text) \
+                        and to_simplified(text) == cell.text and read_cell(text) == read_cell(cell.text):
+                    cell = RawCell(text, cell.where, cell.column)
+            found.append(cell)
+        return found
+
+    def _printed(self, start: int, end: int) -> str | None:
+        """What the line printed for ``simplified[start:end]``; None when that is unknown."""
+        if len(self.line) == len(self.simplified):  # t2s converts character for character
+            return self.line[start:end]
+        if self._positions is False:  # asked once a line, and only of lines holding cells
+            self._positions = printed_positions(self.line, self.simplified)
+        return None if self._positions is None else self.line[self._positions[start]:self._positions[end]]
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .chrome import blank_chrome_lines, drop_lines_before
-from .normalize import clean_line
+from .chrome import blank_chrome, drop_lines_before
+from .normalize import simplify_lines, tidy_lines
 from .page import Page
 from .recognize import classify_listing_title
 from .text_tables import text_tables
@@ -13,14 +13,17 @@ _TITLE_SEARCH_LINES = 40
 
 def read_text_page(text: str) -> Page:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    body = blank_chrome_lines(drop_lines_before(lines, _title_index(lines)))
-    tables = {kind: [table] for kind, table in text_tables(body).items()}
-    return Page(meta={}, page_lines=lines, body_lines=body, raw_tables=tables)
+    simplified = simplify_lines(lines)  # once for the page: chrome, title, tables, the report's text
+    title = _title_index(lines, simplified)
+    body, body_simplified = blank_chrome(drop_lines_before(lines, title), drop_lines_before(simplified, title))
+    tables = {kind: [table] for kind, table in text_tables(body, simplified=body_simplified).items()}
+    return Page(meta={}, page_lines=lines, body_lines=body, raw_tables=tables, simplified_body_lines=body_simplified)
 
 
-def _title_index(lines: list[str]) -> int | None:
+def _title_index(lines: list[str], simplified: list[str]) -> int | None:
     """Index of the report title when the text opens with site navigation above it."""
-    for index, line in enumerate(lines[:_TITLE_SEARCH_LINES]):
-        if line.strip() and len(line) <= 80 and classify_listing_title(clean_line(line)).is_report:
+    head = lines[:_TITLE_SEARCH_LINES]
+    for index, (line, cleaned) in enumerate(zip(head, tidy_lines(simplified[:len(head)]))):
+        if line.strip() and len(line) <= 80 and classify_listing_title(cleaned).is_report:
             return index
     return None

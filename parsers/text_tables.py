@@ -19,7 +19,7 @@ from .flattened_text import flattened_table, split_flattened_lines
 from .indicators import INDICATORS, glued_indicator_rows, is_indicator_header
 from .national_format import TABLES
 from .normalize import simplify_lines
-from .rows import LabelledRow, RawCell, RawTable, is_label, rows_from_tokens
+from .rows import LabelledRow, PrintedPiece, RawCell, RawTable, is_label, rows_from_tokens
 from .sections import find_headings, heading_of, section_spans
 
 _HEADER_LINES = 4  # a one-cell-per-line header spreads 指标名称 | 计量单位 over lines
@@ -32,13 +32,17 @@ _PAGE_MARKER = re.compile(r"^[-－—–]\s*\d+\s*[-－—–]$")
 _NUMBERED_LABEL = re.compile(r"\s+(?=[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]{1,3}、|\d{1,2}[.．、]\D)")
 
 
-def text_tables(lines: list[str], first_line_number: int = 1) -> dict[str, RawTable]:
+def text_tables(lines: list[str], first_line_number: int = 1,
+                simplified: list[str] | None = None) -> dict[str, RawTable]:
     """The tables 二/三/四 found under their section headings, and a pre-2019 统计表
     (``indicators``) wherever it is, by table name. Read from the lines in simplified
-    characters: the words that find them (收到和处理, 指标名称, 条) are matched as printed
-    in simplified text, and a traditional page's cells read as its text does (無 is 无)."""
-    lines = simplify_lines(lines)
-    pieces, origins = split_flattened_lines(lines)  # crawler text may hold a whole report on one line
+    characters (``simplified``: ``simplify_lines`` of ``lines``, when the caller has it):
+    the words that find them (收到和处理, 指标名称, 条) are matched as printed in simplified
+    text. A value cell keeps its text as printed (無, 萬元), read as simplified text reads."""
+    if simplified is None:
+        simplified = simplify_lines(lines)
+    pieces, origins = split_flattened_lines(simplified)  # crawler text may hold a whole report on one line
+    printed = PrintedPieces(lines, simplified, pieces, origins)
     wheres = [f"line {origin + first_line_number}" for origin in origins]
     spans = section_spans(find_headings(pieces), len(pieces))
     tables = {}
@@ -46,35 +50,65 @@ def text_tables(lines: list[str], first_line_number: int = 1) -> dict[str, RawTa
         if kind not in spans:
             continue
         start, end = spans[kind]
-        flattened = flattened_table(kind, pieces[start:end], wheres[start:end])
+        flattened = flattened_table(kind, pieces[start:end], wheres[start:end], printed[start:end])
         if flattened:
             tables[kind] = flattened
             continue
         tokens = []
         for index in range(start, end):
-            tokens.extend(line_tokens(pieces[index], wheres[index]))
+            tokens.extend(line_tokens(pieces[index], wheres[index], printed[index]))
         rows = rows_from_tokens(tokens)
         if any(any(not c.blank for c in row.cells) for row in rows):
             tables[kind] = RawTable(kind, rows, blanks_are_cells=False)
-    indicators = indicator_table(pieces, wheres)
+    indicators = indicator_table(pieces, wheres, printed)
     if indicators:
         tables[INDICATORS] = indicators
     return tables
 
 
-def indicator_table(pieces: list[str], wheres: list[str]) -> RawTable | None:
-    """A pre-2019 统计表: from its 指标名称 header to the next section heading or the end."""
+class PrintedPieces:
+    """Each piece's ``PrintedPiece`` (None where its line was printed in simplified
+    characters), made when asked: only the pieces of tables are. ``pieces[start:end]`` is
+    the view of those pieces."""
+
+    def __init__(self, lines: list[str], simplified: list[str], pieces: list[str], origins: list[int],
+                 offset: int = 0):
+        self.lines, self.simplified, self.pieces, self.origins, self.offset = lines, simplified, pieces, origins, offset
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):  # a table's pieces, as the readers of one table get them
+            return PrintedPieces(self.lines, self.simplified, self.pieces, self.origins, self.offset + index.start)
+        index += self.offset
+        origin = self.origins[index]
+        line, simple = self.lines[origin], self.simplified[origin]
+        if line == simple:
+            return None
+        first = index  # a long line cut at its headings gives several pieces, in order
+        while first and self.origins[first - 1] == origin:
+            first -= 1
+        start = 0
+        for piece in self.pieces[first:index + 1]:
+            found = simple.find(piece, start)
+            if found < 0:
+                return None
+            start = found + len(piece)
+        return PrintedPiece(line, simple, found)
+
+
+def indicator_table(pieces: list[str], wheres: list[str], printed: PrintedPieces | None = None) -> RawTable | None:
+    """A pre-2019 统计表: from its 指标名称 header to the next section heading or the end.
+    ``printed``: the pieces as printed, for the cells' text."""
     for index, piece in enumerate(pieces):
         if "指标" not in piece or not is_indicator_header("".join(pieces[index:index + _HEADER_LINES])):
             continue
-        glued = glued_indicator_rows(piece, wheres[index])
+        glued = glued_indicator_rows(piece, wheres[index])  # digits only: printed as they read
         if glued:
             return RawTable(INDICATORS, glued, blanks_are_cells=False, glued=True)
         lines = []
         for i in range(index, len(pieces)):
             if i > index and heading_of(pieces[i]):
                 break
-            lines.append(line_tokens(pieces[i], wheres[i]))
+            lines.append(line_tokens(pieces[i], wheres[i], printed[i] if printed is not None else None))
         rows = _rows_by_line(lines) or rows_from_tokens([token for line in lines for token in line])
         if any(any(not c.blank for c in row.cells) for row in rows):
             return RawTable(INDICATORS, rows, blanks_are_cells=False)
@@ -96,12 +130,18 @@ def _rows_by_line(lines: list[list[RawCell]]) -> list[LabelledRow]:
     return rows
 
 
-def line_tokens(line: str, where: str) -> list[RawCell]:
+def line_tokens(line: str, where: str, printed: PrintedPiece | None = None) -> list[RawCell]:
     """Split one line into cell tokens; an empty line gives none, a nbsp-only line one blank.
 
     Tab and pipe rows print every grid position, so their tokens keep their field index
-    (``RawCell.column``): the mapping reads a row with EMPTY cells by position.
+    (``RawCell.column``): the mapping reads a row with EMPTY cells by position. ``printed``:
+    the line as printed when ``line`` is its simplified form; value tokens take its text.
     """
+    tokens = _line_tokens(line, where)
+    return printed.cells(tokens, line) if printed is not None else tokens
+
+
+def _line_tokens(line: str, where: str) -> list[RawCell]:
     line = line.rstrip("\r\n")
     if "\t" not in line and not line.strip(" ") or _MARKDOWN_RULE.match(line):
         return []

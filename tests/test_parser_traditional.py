@@ -41,14 +41,77 @@ def report_dict(data: bytes, **kwargs) -> dict:
     return {key: value for key, value in report.items() if key not in ENCODING_FIELDS}
 
 
+def assert_same_report_but_printed_cells(actual: dict, expected: dict):
+    """Everything alike but each cell's text, which is as printed: the same once simplified.
+    So are the words that quote a cell (a glued run's ``where``, a problem's ``detail``)."""
+    cells, expected_cells = actual.pop("cells"), expected.pop("cells")
+    assert [to_simplified(cell.pop("text")) for cell in cells] == [cell.pop("text") for cell in expected_cells]
+    assert [{**cell, "where": to_simplified(cell["where"])} for cell in cells] == expected_cells
+    problems = [{**problem, "detail": to_simplified(problem["detail"])} for problem in actual.pop("problems")]
+    assert problems == expected.pop("problems")
+    assert actual == expected
+
+
 @pytest.mark.parametrize("path", TEXT_FIXTURES, ids=lambda p: p.name)
 def test_a_text_report_in_traditional_characters_is_the_same_report(path):
-    """Crawler text, PDF and OCR markdown, the seeds: everything alike, cells and text included
-    (text forms are read in simplified characters). The two flattened crawler texts were no
-    report at all (their headings and 条例 were matched as printed), and the others lost the
-    narrative checks (R8: 收到…申請 was not 收到…申请)."""
+    """Crawler text, PDF and OCR markdown, the seeds: everything alike, the report's text
+    included (text forms are read in simplified characters), but each cell's text, which is
+    as printed. The two flattened crawler texts were no report at all (their headings and
+    条例 were matched as printed), and the others lost the narrative checks (R8: 收到…申請
+    was not 收到…申请)."""
     text = path.read_text(encoding="utf-8")
-    assert report_dict(to_traditional(text).encode("utf-8")) == report_dict(text.encode("utf-8"))
+    assert_same_report_but_printed_cells(report_dict(to_traditional(text).encode("utf-8")),
+                                         report_dict(text.encode("utf-8")))
+
+
+def _seed(prefix: str) -> str:
+    return next(DATA.glob(f"seeds/{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def _corpus(name: str) -> str:
+    return (DATA / "corpus" / name).read_text(encoding="utf-8")
+
+
+def _cell(report, table: str, row: str, column: str) -> dict:
+    return next(c for c in report.cells if (c["table"], c["row"], c["column"]) == (table, row, column))
+
+
+# Each text form, in traditional characters, with cells printed 無 or 萬元: (the text, the
+# cell's table, row and column, its text as printed, its value, its kind).
+PRINTED_CELLS = {
+    "pipe rows with pinyin (seed 004)": (
+        _seed("004").replace("8.屬于行政查詢事項(xiàng) | 4 | 1 | 0 |", "8.屬于行政查詢事項(xiàng) | 4 | 1 | 無(wú) |"),
+        "applications", "withheld_administrative_inquiry", "research_institution", "無(wú)", None, "not_applicable"),
+    "pipe rows, a unit with pinyin (seed 004)": (
+        _seed("004").replace("| 668.57 |", "| 668.57萬(wàn)元 |"),
+        "active_disclosure", "fees", "amount_10k_yuan", "668.57萬(wàn)元", 668.57, "number"),
+    "tab rows (seed 002)": (
+        to_traditional(_seed("002")).replace("規章\t0\t", "規章\t無\t", 1),
+        "active_disclosure", "regulations", "issued", "無", None, "not_applicable"),
+    "one cell per line (seed 000)": (
+        to_traditional(_seed("000")).replace("規章 |\n0 |", "規章 |\n無 |", 1),
+        "active_disclosure", "regulations", "issued", "無", None, "not_applicable"),
+    "PDF lines (markdown of a PDF)": (
+        to_traditional(_corpus("shanghai_stc_2024_pdf_markdown.md")).replace("\n行政許可 97\n", "\n行政許可 無\n", 1),
+        "active_disclosure", "licensing", "decisions", "無", None, "not_applicable"),
+    "flattened crawler text": (
+        to_traditional(_corpus("pingtan_2020_crawler_text.txt")).replace("39573802895.90元", "3957.38萬元", 1),
+        "active_disclosure", "procurement", "amount", "3957.38萬元", None, None),
+}
+
+
+@pytest.mark.parametrize("text,table,row,column,printed,value,kind", PRINTED_CELLS.values(), ids=PRINTED_CELLS)
+def test_a_text_cell_keeps_its_text_as_printed(text, table, row, column, printed, value, kind):
+    """A text form is read in simplified characters, and its cells kept that text: 無 was
+    stored as 无 (HTML cells kept 無). The value is read as before; the text is as printed."""
+    simplified_report = parse_report(to_simplified(text).encode("utf-8"))
+    report = parse_report(text.encode("utf-8"))
+    cell = _cell(report, table, row, column)
+    assert cell["text"] == printed
+    assert_same_report_but_printed_cells(report.to_dict(include_cells=True),
+                                         simplified_report.to_dict(include_cells=True))
+    if kind is not None:
+        assert (cell["value"], cell["kind"]) == (value, kind)
 
 
 def portal_report_pages():
@@ -170,8 +233,18 @@ def test_cells_with_traditional_units_are_numbers(text, kind, value):
     assert (read_cell(text).kind, read_cell(text).value) == (kind, value)
 
 
-@pytest.mark.parametrize("line", ["第 4 頁", "第4頁 共9頁", "第 4 页 共 9 页"])
+@pytest.mark.parametrize("line", ["第 4 頁", "第4頁 共9頁", "第 4 页 共 9 页", "第(dì) 4 頁(yè)"])
 def test_pdf_page_markers_in_traditional_characters(line):
     from parsers.pdf_document import is_page_marker
 
     assert is_page_marker(line)
+
+
+def test_only_a_line_opening_with_di_can_read_as_a_page_marker_once_simplified():
+    """is_page_marker asks OpenCC only of lines opening with 第: of the markers' characters,
+    t2s makes only 页 (of 頁), and pinyin follows a character, so a line that is no marker
+    as printed can be one simplified only as 第 4 頁 or 第(dì) 4 页."""
+    from parsers.pdf_document import is_page_marker
+
+    assert traditional_forms("第页共,，/-－—–0123456789 \u3000pageofPAGE") == {"頁": "页"}
+    assert not is_page_marker("共 9 頁") and not is_page_marker("頁 4")
