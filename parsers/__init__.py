@@ -62,7 +62,7 @@ from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
 # Bump when parsing changes the output, so archived snapshots can be reparsed.
-PARSER_VERSION = "7"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
+PARSER_VERSION = "8"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
 # glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only;
 # 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit;
 # base64 data: images elided from pages, pages over 8 million characters refused;
@@ -78,6 +78,7 @@ PARSER_VERSION = "7"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # spanning down into it; a damaged PDF stream's recovered bytes count against the memory limit (document_limit);
 # a title with 资讯公开 (資訊公開) is a report's title, as the crawler already read it; traditional text is read
 # as simplified everywhere recognition looks (條例 cited, R8 claims, agency, text-form tables, 萬元/個 cells)
+# 8: a text form's value cell keeps its text as printed (無, 萬元), as HTML cells did, and so do problems quoting it
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",
