@@ -10,6 +10,7 @@ import os
 import shlex
 import socket
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -239,7 +240,7 @@ def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_lo
     result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path,
                          "--profile", "test", check=False)
     assert result.returncode == EXIT_CHECKS_FAILED, result.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 6)" in result.stdout
+    assert "run checks:           FAILED (1 of 7)" in result.stdout
     assert "FAIL  pages fetched: none: every request failed (1 error(s); the first: http://127.0.0.1:1/zfxxgknb/: " \
            "Connection was refused by other side: 111: Connection refused.)" in result.stdout
     assert "Traceback" not in result.stderr
@@ -371,7 +372,7 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         assert (posted["host"], posted["archive"], posted["started"], posted["finished"]) == (
             socket.gethostname(), str((data / "nianbao.db").resolve()), run["started"], run["finished"])
         assert [c["name"] for c in posted["checks"]] == [
-            "crawl finished", "pages fetched", "sites still yielding", "error rate", "hosts blocked",
+            "crawl finished", "pages fetched", "pages stored", "sites still yielding", "error rate", "hosts blocked",
             "archive growing"]
 
         second = run_nianbao(*crawl, *hooks, "--notify-on", "failure")  # the unchanged next night
@@ -382,7 +383,7 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
         fourth = run_nianbao(*crawl, check=False)  # the site still down the night after
     assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 6)" in third.stdout
+    assert "run checks:           FAILED (1 of 7)" in third.stdout
     db = open_database(data / "nianbao.db")
     day = db["crawl_runs"].get(2)["started"][:10]
     assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
@@ -394,6 +395,51 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
     assert fourth.returncode == EXIT_CHECKS_FAILED, fourth.stderr[-3000:]
     assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
            f"demo (5 in run 2 of {day}; none in 2 runs since)" in fourth.stdout
+
+
+def test_a_page_a_pipeline_failed_on_is_an_error_that_fails_the_run_and_the_next_crawl_stores_it(
+        guarded_env, tmp_path):
+    """An exception escaping an item pipeline (here a test-only one, tests/failing_pipeline.py,
+    raising 'database is locked' for one report page) is more than Scrapy's log line: an
+    ``errors`` row against the page, the run's checks failing, exit 3. The other pages are
+    stored; the next crawl stores the page."""
+    from pathlib import Path
+
+    from portal import DemoPortal
+    from tests.failing_pipeline import FAIL_TO_STORE
+
+    lost = REPORT_PATHS[1]
+    data = tmp_path / "data"
+    env = {**guarded_env, FAIL_TO_STORE: lost}
+    failing = json.dumps({"tests.failing_pipeline.FailToStore": 200, "pipelines.reports.ReportPipeline": 300})
+    root = Path(__file__).parent.parent  # where `tests.failing_pipeline` is found
+
+    def crawl(portal, *settings):
+        return subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--start-url", portal.start_url,
+                               "--data", str(data), "--profile", "test", *settings],
+                              env=env, cwd=root, capture_output=True, text=True, timeout=240)
+
+    with DemoPortal(build_site()) as portal:
+        first = crawl(portal, "-s", f"ITEM_PIPELINES={failing}")
+        base_url = portal.base_url
+        url = base_url + lost
+        db = open_database(data / "nianbao.db")
+        assert first.returncode == EXIT_CHECKS_FAILED, first.stderr[-3000:]
+        (snapshot_id,) = db.execute("select id from snapshots where url = ?", [url]).fetchone()
+        assert db.execute("select url, stage, error, message, snapshot_id, run_id from errors").fetchall() == [
+            (url, "store", "OperationalError", "database is locked", snapshot_id, 1)]
+        assert sorted(r["url"] for r in db["reports"].rows) == sorted(
+            base_url + path for path in REPORT_PATHS if path != lost)
+        assert "run checks:           FAILED (1 of 7)" in first.stdout
+        assert (f"FAIL  pages stored: 1 page(s) fetched but not stored (the first: {url}: OperationalError: "
+                "database is locked); the next crawl tries them again") in first.stdout
+        assert f"  1 x store OperationalError, e.g. {url}: database is locked" in first.stdout
+        assert "Error processing" in first.stderr  # Scrapy's own log line stays
+
+        second = crawl(portal)  # the pipeline fixed
+    assert second.returncode == EXIT_OK, second.stdout + second.stderr[-3000:]
+    assert "ok    pages stored: no page failed to store" in second.stdout
+    assert sorted(r["url"] for r in db["reports"].rows) == sorted(base_url + path for path in REPORT_PATHS)
 
 
 def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
