@@ -288,7 +288,7 @@ def _normalized_tables(db):
             "run_id": int,
             "snapshot_id": int,
             "url": str,
-            "stage": str,  # fetch | parse | spider
+            "stage": str,  # fetch | parse | spider | store
             "error": str,
             "message": str,
             "at": str,

@@ -1,6 +1,7 @@
 """The extension that closes a crawl's run: its counts and Scrapy stats into ``crawl_runs``,
-its status from the close reason, a full disk stopping the crawl (the archive it shares with
-the rest of the crawl is crawler/crawl_archive.py)."""
+its status from the close reason, a full disk stopping the crawl, and an ``errors`` row for each
+page a spider callback or an item pipeline failed on (the archive it shares with the rest of
+the crawl is crawler/crawl_archive.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ DISK_FULL = "disk_full"  # the close reason of a crawl stopped by a full disk
 # A run's status from the crawl's close reason: Scrapy closes with "shutdown" when stopped from
 # outside (Ctrl-C, SIGTERM, SIGHUP: crawler/interrupts.py); the next crawl resumes an interrupted run.
 RUN_STATUS = {"finished": "finished", "shutdown": "interrupted"}
+# Items an item pipeline raised on, and those of them whose ``errors`` row could not be written
+# (a full disk, the archive refusing that write too): the run's checks (crawler/monitoring.py,
+# "pages stored") count the rows and these.
+STORE_FAILED = "nianbao/store_failed"
+STORE_FAILED_UNRECORDED = "nianbao/store_failed_unrecorded"
 
 
 def is_disk_full(exc: BaseException | None) -> bool:
@@ -55,7 +61,12 @@ class CrawlRunExtension:
         crawl_archive(self.crawler)
 
     def item_error(self, item, response, spider, failure):
+        self.crawler.stats.inc_value(STORE_FAILED)
         self._stop_if_disk_full(failure.value)
+        if self.disk_full:
+            self.crawler.stats.inc_value(STORE_FAILED_UNRECORDED)
+        else:
+            self._record_item_error(failure.value, item, response)
 
     def spider_error(self, failure, response, spider):
         self._stop_if_disk_full(failure.value)
@@ -72,6 +83,22 @@ class CrawlRunExtension:
                      message=str(exc)[:1000] or None, run_id=archive.run_id,
                      snapshot_id=request.meta.get("nianbao_snapshot_id") if request is not None else None)
         self.crawler.stats.inc_value("nianbao/spider_errors")
+
+    def _record_item_error(self, exc, item, response) -> None:
+        """An item pipeline raised (a bug, 'database is locked', a parse worker lost): the page
+        was fetched, and archived if it is a report, but what it brought is not stored. Scrapy
+        only logs that ("Error processing ..."); an ``errors`` row (stage ``store``) says so
+        against the page, and the run's checks fail on it. Not stage ``parse``: the next
+        crawl parses the page again (archive/records.py ``parsed_already``)."""
+        url = getattr(item, "url", None) or getattr(response, "url", None) or repr(item)[:200]
+        archive = crawl_archive(self.crawler)
+        try:
+            record_error(archive.db, url=url, stage="store", error=type(exc).__name__,
+                         message=str(exc)[:1000] or None, run_id=archive.run_id,
+                         snapshot_id=getattr(item, "snapshot_id", None))
+        except sqlite3.Error as write_failed:
+            self.crawler.stats.inc_value(STORE_FAILED_UNRECORDED)
+            logger.error("Could not record that %s was not stored (%s): %s", url, exc, write_failed)
 
     def _stop_if_disk_full(self, exc) -> None:
         if self.disk_full or not is_disk_full(exc):

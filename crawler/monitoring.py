@@ -6,6 +6,12 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
   (the check ``registry`` is listed only then);
 - the crawl did not finish (interrupted by Ctrl-C, SIGTERM or SIGHUP, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
+- a page was fetched but what it brought was not stored: an item pipeline raised on it (a bug,
+  'database is locked', a parse worker that died), recorded in ``errors`` with stage ``store``
+  (crawler/extensions.py). One such page fails the run, unlike a fetch error: a fetch error is
+  the web's, expected now and then and judged by the error rate; a page lost between the
+  archive and its rows is this program's failure, the same on every page it meets, and the
+  run's rows are incomplete until it is fixed;
 - a site that yielded reports in an earlier run has yielded none since: every night until it
   yields again, saying when it last did and for how many runs it has not;
 - errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
@@ -44,6 +50,7 @@ from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK
 
 from . import settings as project_settings
 from .drops import said
+from .extensions import STORE_FAILED_UNRECORDED
 from .interrupts import STOPPED_BY
 from .registry import Registry
 from .site_hosts import belongs_to_site, host_name
@@ -115,6 +122,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         _finished(run["status"], stats),
         _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
                  finished=run["status"] == "finished", span=span),
+        _stored(db, run_ids, marks, stats, span),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
         _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
@@ -160,6 +168,27 @@ def _fetched(db, run_ids, marks, errors: int, shared: bool, finished: bool, span
     if first is None:
         return Check(name, False, "none: no page was archived besides robots.txt, and no request failed")
     return Check(name, False, f"none: every request failed ({errors} error(s); the first: {first[0]}: {first[1]})")
+
+
+def _stored(db, run_ids, marks, stats: dict, span: str = "") -> Check:
+    """No page was lost between fetching and storing: every item a pipeline raised on has an
+    ``errors`` row of stage ``store``, or, where the archive refused that write too, is
+    counted in the run's stats (``STORE_FAILED_UNRECORDED``)."""
+    name = "pages stored"
+    recorded = db.execute(f"select count(*) from errors where stage = 'store' and run_id in ({marks})",
+                          run_ids).fetchone()[0]
+    unrecorded = stats.get(STORE_FAILED_UNRECORDED) or 0
+    failed = recorded + unrecorded
+    if not failed:
+        return Check(name, True, f"no page failed to store{span}")
+    message = f"{failed} page(s) fetched but not stored{span}"
+    if recorded:
+        url, error, said = db.execute(f"select url, error, message from errors where stage = 'store' "
+                                      f"and run_id in ({marks}) order by id limit 1", run_ids).fetchone()
+        message += f" (the first: {url}: {error}{': ' + said if said else ''})"
+    if unrecorded:
+        message += f"; {unrecorded} not in errors: the archive refused that write too (see the log)"
+    return Check(name, False, message + "; the next crawl tries them again")
 
 
 def _per_site(db, run_ids, marks, sites) -> dict[str, dict]:

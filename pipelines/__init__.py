@@ -17,4 +17,9 @@ An item's way through (the items are crawler/items.py's):
   archive/snapshot_parse.py ``parse_snapshot``, then parsers/ ``parse_report``), here or in a worker,
   and stored by archive/reparse.py ``store_parsed`` -> archive/records.py ``store_report``;
   the report is tied to its registry site (archive/sites.py).
+
+An exception escaping a pipeline (a bug, 'database is locked', ``ParseLost``: a page whose parse
+worker died) is not caught here: Scrapy's ``item_error`` signal reaches crawler/extensions.py,
+which records an ``errors`` row of stage ``store`` against the page; the run's checks fail on it
+(crawler/monitoring.py "pages stored").
 """

@@ -12,7 +12,8 @@ downloader back), so memory stays flat however fast pages come in.
 
 A page whose parse does not come back (a worker died: the pool is then replaced, at
 most ``MAX_RESTARTS`` times before parsing moves into the crawling process) is left
-unparsed; the next crawl parses it, as any body never parsed. A page a worker could not
+unparsed, recorded in ``errors`` as ``ParseLost`` (stage ``store``: the run's checks fail);
+the next crawl parses it, as any body never parsed. A page a worker could not
 read (not committed yet, a read error) is parsed in the crawling process instead.
 """
 
@@ -33,6 +34,11 @@ logger = logging.getLogger(__name__)
 MAX_RESTARTS = 3
 IN_PROCESS = "in process"  # what a page gets when a worker will not parse it: parse it here
 LOST = "lost"  # its parse did not come back
+
+
+class ParseLost(Exception):
+    """A report page whose parse did not come back: the report pipeline raises it, and the page
+    gets an ``errors`` row (stage ``store``) as any item a pipeline failed on."""
 
 
 def default_workers() -> int:

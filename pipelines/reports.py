@@ -26,7 +26,7 @@ from crawler.crawl_archive import crawl_archive
 from crawler.items import FailedPage, ReportPage, SkippedPage
 from crawler.spiders.reports import COMMAND_LINE
 
-from .parse_workers import IN_PROCESS, LOST, ParseQueue, configured_workers
+from .parse_workers import IN_PROCESS, LOST, ParseLost, ParseQueue, configured_workers
 
 logger = logging.getLogger(__name__)
 # pdfminer logs every token it reads at DEBUG. Scrapy's root handler drops those records,
@@ -91,10 +91,10 @@ class ReportPipeline:
                 self._attach_site(archive.db, item)
                 self.stats.inc_value("nianbao/reports_unchanged")
                 return
-            if parsed is LOST:
+            if parsed is LOST:  # raised, so recorded as any item a pipeline failed on (crawler/extensions.py)
                 self.stats.inc_value("nianbao/parse_lost")
-                logger.warning("The parse of %s did not come back; it is parsed on the next crawl", item.url)
-                return
+                raise ParseLost("its parse did not come back: a parse worker died on it or on a page parsed "
+                                "beside it")
             if parsed is None or parsed is IN_PROCESS:
                 outcome = parse_stored_snapshot(archive.db, item.snapshot_id, run_id=archive.run_id)
             else:

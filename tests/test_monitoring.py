@@ -10,6 +10,7 @@ import os
 import shlex
 import socket
 import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -239,7 +240,7 @@ def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_lo
     result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path,
                          "--profile", "test", check=False)
     assert result.returncode == EXIT_CHECKS_FAILED, result.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 6)" in result.stdout
+    assert "run checks:           FAILED (1 of 7)" in result.stdout
     assert "FAIL  pages fetched: none: every request failed (1 error(s); the first: http://127.0.0.1:1/zfxxgknb/: " \
            "Connection was refused by other side: 111: Connection refused.)" in result.stdout
     assert "Traceback" not in result.stderr
@@ -376,7 +377,7 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         assert (posted["host"], posted["archive"], posted["started"], posted["finished"]) == (
             socket.gethostname(), str((data / "nianbao.db").resolve()), run["started"], run["finished"])
         assert [c["name"] for c in posted["checks"]] == [
-            "crawl finished", "pages fetched", "sites still yielding", "error rate", "hosts blocked",
+            "crawl finished", "pages fetched", "pages stored", "sites still yielding", "error rate", "hosts blocked",
             "archive growing"]
 
         second = run_nianbao(*crawl, *hooks, "--notify-on", "failure")  # the unchanged next night
@@ -387,7 +388,7 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
         fourth = run_nianbao(*crawl, check=False)  # the site still down the night after
     assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 6)" in third.stdout
+    assert "run checks:           FAILED (1 of 7)" in third.stdout
     db = open_database(data / "nianbao.db")
     day = db["crawl_runs"].get(2)["started"][:10]
     assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
@@ -399,6 +400,98 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
     assert fourth.returncode == EXIT_CHECKS_FAILED, fourth.stderr[-3000:]
     assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
            f"demo (5 in run 2 of {day}; none in 2 runs since)" in fourth.stdout
+
+
+def test_a_page_not_stored_fails_the_run_also_when_its_error_row_could_not_be_written(db):
+    """One page lost between fetching and storing fails the run, far under the error rate; one
+    whose ``errors`` row the archive refused too is counted from the run's stats."""
+    from crawler.extensions import STORE_FAILED_UNRECORDED
+
+    run_id = night(db, reports={A: 3, B: 2}, close=False)
+    record_error(db, url=base(A) + REPORT_PATHS[0], stage="store", error="OperationalError",
+                 message="database is locked", run_id=run_id)
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": 5, STORE_FAILED_UNRECORDED: 1})
+    monitor = checked(db, run_id)
+    assert failing(monitor) == {"pages stored": (
+        f"2 page(s) fetched but not stored (the first: {base(A) + REPORT_PATHS[0]}: OperationalError: database is "
+        "locked); 1 not in errors: the archive refused that write too (see the log); the next crawl tries them again")}
+    assert exit_status(db["crawl_runs"].get(run_id)) == EXIT_CHECKS_FAILED
+    assert checks_by_name(checked(db, night(db, reports={A: 3, B: 2})))["pages stored"] == \
+        "no page failed to store"
+
+
+def crawl_failing_on(env, portal, data, lost, *settings):
+    """``nianbao crawl`` of the demo portal, a test-only pipeline (tests/failing_pipeline.py)
+    failing on the page at ``lost``, if ``settings`` name one."""
+    from pathlib import Path
+
+    from tests.failing_pipeline import FAIL_TO_STORE
+
+    return subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--start-url", portal.start_url,
+                           "--data", str(data), "--profile", "test", *settings],
+                          env={**env, FAIL_TO_STORE: lost}, cwd=Path(__file__).parent.parent,  # where `tests.failing_pipeline` is found
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_a_page_a_pipeline_failed_on_is_an_error_that_fails_the_run_and_the_next_crawl_stores_it(
+        guarded_env, tmp_path):
+    """An exception escaping an item pipeline (here a test-only one raising 'database is
+    locked' for one report page) is more than Scrapy's log line: an ``errors`` row against
+    the page, the run's checks failing, exit 3. The other pages are stored; the next crawl
+    stores the page."""
+    from portal import DemoPortal
+
+    lost, data = REPORT_PATHS[1], tmp_path / "data"
+    failing = json.dumps({"tests.failing_pipeline.FailToStore": 200, "pipelines.reports.ReportPipeline": 300})
+    with DemoPortal(build_site()) as portal:
+        base_url = portal.base_url
+        first = crawl_failing_on(guarded_env, portal, data, lost, "-s", f"ITEM_PIPELINES={failing}")
+        second = crawl_failing_on(guarded_env, portal, data, lost)  # the pipeline fixed
+    url = base_url + lost
+    db = open_database(data / "nianbao.db")
+    assert first.returncode == EXIT_CHECKS_FAILED, first.stderr[-3000:]
+    (snapshot_id,) = db.execute("select id from snapshots where url = ? and run_id = 1", [url]).fetchone()
+    assert db.execute("select url, stage, error, message, snapshot_id, run_id from errors").fetchall() == [
+        (url, "store", "OperationalError", "database is locked", snapshot_id, 1)]
+    assert sorted(db.execute("select r.url from reports r join snapshots s on s.id = r.snapshot_id "
+                             "where s.run_id = 1").fetchall()) == sorted(
+        (base_url + path,) for path in REPORT_PATHS if path != lost)
+    assert "run checks:           FAILED (1 of 7)" in first.stdout
+    assert (f"FAIL  pages stored: 1 page(s) fetched but not stored (the first: {url}: OperationalError: "
+            "database is locked); the next crawl tries them again") in first.stdout
+    assert f"  1 x store OperationalError, e.g. {url}: database is locked" in first.stdout
+    assert "Error processing" in first.stderr  # Scrapy's own log line stays
+
+    assert second.returncode == EXIT_OK, second.stdout + second.stderr[-3000:]
+    assert "ok    pages stored: no page failed to store" in second.stdout
+    assert sorted(r["url"] for r in db["reports"].rows) == sorted(base_url + path for path in REPORT_PATHS)
+
+
+def test_pages_whose_parse_worker_died_are_errors_that_fail_the_run_and_the_next_crawl_parses_them(
+        guarded_env, tmp_path):
+    """A crawl's parse worker that dies (here stopped, then killed, as the page at ``lost``
+    is handed to it) loses the pages it had: each is a ``ParseLost`` error, not only a
+    warning, and the run fails its checks; the next crawl parses them."""
+    from portal import DemoPortal
+
+    lost, data = REPORT_PATHS[1], tmp_path / "data"
+    killing = json.dumps({"tests.failing_pipeline.KillParseWorkers": 300})
+    with DemoPortal(build_site()) as portal:
+        base_url = portal.base_url
+        first = crawl_failing_on(guarded_env, portal, data, lost, "-s", "NIANBAO_PARSE_WORKERS=1",
+                                 "-s", f"ITEM_PIPELINES={killing}")
+        second = crawl_failing_on(guarded_env, portal, data, lost, "-s", "NIANBAO_PARSE_WORKERS=1")
+    db = open_database(data / "nianbao.db")
+    assert first.returncode == EXIT_CHECKS_FAILED, first.stderr[-3000:]
+    errors = db.execute("select url, stage, error, snapshot_id is not null from errors").fetchall()
+    assert (base_url + lost, "store", "ParseLost", 1) in errors  # and the pages in flight with it
+    assert {error[1:] for error in errors} == {("store", "ParseLost", 1)}
+    parsed = {url for (url,) in db.execute("select url from reports")}
+    assert sorted(parsed | {url for url, *_ in errors}) == sorted(base_url + path for path in REPORT_PATHS)
+    assert f"FAIL  pages stored: {len(errors)} page(s) fetched but not stored (the first: " in first.stdout
+
+    assert second.returncode == EXIT_OK, second.stdout + second.stderr[-3000:]
+    assert sorted(r["url"] for r in db["reports"].rows) == sorted(base_url + path for path in REPORT_PATHS)
 
 
 def test_one_of_several_processes_on_a_shared_queue_does_not_judge_sites(db):
