@@ -111,6 +111,10 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     per_site = _per_site(db, run_ids, marks, sites)
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
+    # The rate is of requests: those answered (archived) and those that got no answer. An error
+    # about an archived answer (a page that failed to parse or store) is one of the first.
+    unanswered = one("select count(*) from errors where run_id in ({runs}) and snapshot_id is null")
+    failed = unanswered + one("select count(distinct snapshot_id) from errors where run_id in ({runs})")
     # The counts span the logical crawl; after a resume, the messages name its runs (the
     # summary's counts are the run's own).
     span = f" in {runs_named(run_ids)}" if len(run_ids) > 1 else ""
@@ -125,7 +129,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         _stored(db, run_ids, marks, stats, span),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
-        _error_rate(errors, pages, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
+        _error_rate(errors, pages, failed, pages + unanswered, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
         _blocked(db, run_ids, marks, thresholds.max_blocked_hosts),
         _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share,
                          f" in run {run_id}" if span else ""),
@@ -277,10 +281,12 @@ def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) ->
     return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
-def _error_rate(errors: int, pages: int, limit: float, min_pages: int, span: str = "") -> Check:
-    rate = errors / (pages + errors) if errors else 0.0
+def _error_rate(errors: int, pages: int, failed: int, requests: int, limit: float, min_pages: int,
+                span: str = "") -> Check:
+    """``failed`` of ``requests`` ended in an error (``errors`` rows: a page may have several)."""
+    rate = failed / requests if failed else 0.0
     message = f"{errors} error(s) for {pages} page(s) fetched{span} ({rate:.1%}; at most {limit:.1%})"
-    if pages + errors < min_pages:
+    if requests < min_pages:
         return Check("error rate", True, message + f", not judged under {min_pages} pages")
     return Check("error rate", rate <= limit, message)
 

@@ -258,6 +258,18 @@ def test_an_error_rate_over_the_threshold_fails(db):
     assert monitor_run(db, 1, SITES, lenient).ok
 
 
+def test_an_error_about_an_archived_page_is_one_request_in_the_error_rate(db):
+    """A page fetched, then not parsed or stored (three error rows about it), is one of the run's
+    requests that failed: 1 of 20, under 10 %. Counted as three more requests, 3 of 23, it failed."""
+    run_id = night(db, pages={A: 20}, close=False)
+    page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [run_id]).fetchone()
+    for error in ("ParseError", "OperationalError", "ParseLost"):
+        record_error(db, url=page[1], stage="store", error=error, message="…", run_id=run_id, snapshot_id=page[0])
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
+    monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
+    assert checks_by_name(monitor)["error rate"] == "3 error(s) for 20 page(s) fetched (5.0%; at most 10.0%)"
+
+
 def test_a_small_runs_error_rate_is_not_judged(db):
     monitor = checked(db, night(db, pages={A: 2}, errors=1))
     assert monitor.ok
