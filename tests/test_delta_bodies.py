@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import zipfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,6 +20,7 @@ from archive.raw_store import open_read_only
 from archive.schema import open_database
 from archive.snapshots import DamagedBody, iter_snapshots, read_snapshot, store_snapshot
 from archive.verify import verify
+from nianbao.datasette.raw_page import raw_page
 from portal import DemoPortal
 from portal.nights import ChangingColumn
 
@@ -158,15 +160,20 @@ def test_two_nights_of_a_moving_counter_over_http(tmp_path, run_nianbao):
         codec, _, base = rows[snapshot.payload_digest]
         assert (codec, base) == (codecs.DELTA, by_path[path][0].payload_digest)
 
-    run_nianbao("export-warc", "--data", tmp_path, "-o", tmp_path / "nights.warc.gz")
-    with open(tmp_path / "nights.warc.gz", "rb") as fh:
-        exported = {(r.rec_headers.get_header("WARC-Target-URI"), r.rec_headers.get_header("WARC-Date")):
-                    r.raw_stream.read() for r in ArchiveIterator(fh) if r.rec_type == "response"}
     delta_bodies = [s for s in snapshots if rows[s.payload_digest][0] == codecs.DELTA and not s.revisit_of]
     assert delta_bodies
-    in_warc = [body for (uri, _), body in exported.items() if uri in {s.url for s in delta_bodies}]
-    for snapshot in delta_bodies:  # the payload exactly as served (still gzip-encoded)
-        assert snapshot.body in in_warc
+    run_nianbao("export-warc", "--data", tmp_path, "-o", tmp_path / "nights.warc.gz")
+    run_nianbao("export-wacz", "--data", tmp_path, "-o", tmp_path / "nights.wacz")
+    with zipfile.ZipFile(tmp_path / "nights.wacz") as wacz:
+        (inside,) = [name for name in wacz.namelist() if name.startswith("archive/")]
+        warcs = [(tmp_path / "nights.warc.gz").read_bytes(), wacz.read(inside)]
+    for warc in warcs:
+        in_warc = [r.raw_stream.read() for r in ArchiveIterator(io.BytesIO(warc)) if r.rec_type == "response"]
+        for snapshot in delta_bodies:  # the payload exactly as served (still gzip-encoded)
+            assert snapshot.body in in_warc
+
+    page = raw_page(tmp_path / "nianbao.db", delta_bodies[0].id)  # serve's /-/raw/ view
+    assert page.status == 200 and "点击率".encode() in page.body
 
     result = run_nianbao("verify", "--data", tmp_path)
     assert "No problems found." in result.stdout
@@ -179,3 +186,24 @@ def test_two_nights_of_a_moving_counter_over_http(tmp_path, run_nianbao):
     result = run_nianbao("verify", "--data", tmp_path, check=False)
     assert result.returncode == 1
     assert "missing-base: payloads " in result.stdout and f"a delta of {base}, which is not stored" in result.stdout
+
+
+def test_an_archive_from_before_deltas_reads_verifies_and_then_stores_them(tmp_path):
+    db = open_database(tmp_path / "n.db")
+    first = store(db, page(0))
+    db.close()
+    with sqlite3.connect(tmp_path / "n.db") as conn:  # as written before payloads.base_digest
+        conn.execute("drop index idx_payloads_base")
+        conn.execute("alter table payloads drop column base_digest")
+    assert verify(tmp_path / "n.db").ok  # read as it is, not migrated
+    conn = open_read_only(tmp_path / "n.db")
+    try:
+        assert read_snapshot(conn, first).body == page(0)
+    finally:
+        conn.close()
+    db = open_database(tmp_path / "n.db")  # opened to write: the column comes, and deltas with it
+    second = store(db, page(1))
+    assert read_snapshot(db, second).body == page(1)
+    db.close()
+    assert payload_rows(tmp_path / "n.db")[payload_digest(page(1))][0] == codecs.DELTA
+    assert verify(tmp_path / "n.db").ok
