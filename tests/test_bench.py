@@ -141,3 +141,10 @@ def test_soak_nights_runs_three_nights(guarded_env):
     assert int(nights[1][2]) > 0, lines            # the unchanged night's 304s
     assert not any("BROKEN" in line for line in lines), lines
     assert any(line.endswith("0 invariant(s) broken") for line in lines), lines
+
+
+def test_delta_bench_runs_three_nights(guarded_env):
+    """bench/delta_bench.py: a page whose counter moves, its later nights stored as deltas."""
+    lines = _run_bench("delta_bench.py", guarded_env, "--nights", "3")
+    identity = next(line for line in lines if line.startswith("identity"))
+    assert int(identity.split("stored ")[2].split(" B/night")[0]) < 100, lines
