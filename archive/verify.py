@@ -49,7 +49,7 @@ UNDECLARED = [
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # corrupt-body | digest-mismatch | size-mismatch | missing-reference | …
+    kind: str  # corrupt-body | digest-mismatch | size-mismatch | missing-reference | missing-base | …
     where: str  # the row: "payloads sha1:…", "snapshots 12"
     detail: str
 
