@@ -47,7 +47,9 @@ def night_bodies(page: bytes, nights: int, encoding: str) -> list[bytes]:
 def measure(bodies: list[bytes], folder: Path, encoding: str) -> tuple[list[int], list[int]]:
     """(stored_size of each night's new payload, raw store file growth each night)."""
     db = open_database(folder / "nianbao.db", folder / "raw.db")
-    headers = [("Content-Type", "text/html; charset=utf-8")] + ([("Content-Encoding", "gzip")] if encoding == "gzip" else [])
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    if encoding == "gzip":
+        headers.append(("Content-Encoding", "gzip"))
     stored, growth = [], []
     for body in bodies:
         before = (folder / "raw.db").stat().st_size + _wal(folder)

@@ -96,7 +96,8 @@ def test_verify_reports_a_delta_of_a_delta(tmp_path):
     for visits in range(3):
         store(db, page(visits))
     # Made by hand: the store never writes one.
-    db.execute("update payloads set base_digest = ? where digest = ?", [payload_digest(page(1)), payload_digest(page(2))])
+    db.execute("update payloads set base_digest = ? where digest = ?",
+               [payload_digest(page(1)), payload_digest(page(2))])
     db.conn.commit()
     db.close()
     assert [p.kind for p in verify(tmp_path / "n.db").problems] == ["delta-chain"]
