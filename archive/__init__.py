@@ -19,8 +19,9 @@ Raw snapshots
 - transactions.py     write transactions that wait for another writer (BEGIN IMMEDIATE)
 - raw_store.py        where the bodies live (nianbao.db, or a second file: --archive-db)
 - read_only.py        SQLite files read without changing them or leaving -wal/-shm beside them
-- payloads.py         bodies stored once per payload digest, read back checked against it
-- codecs.py           how bodies are compressed (zstd with trained dictionaries)
+- payloads.py         bodies stored once per payload digest (a URL's new body as a delta of an
+                      earlier one when smaller), read back checked against it (``decode``)
+- codecs.py           how bodies are compressed (zstd with trained dictionaries, or a delta)
 - dictionaries.py     the zstd dictionaries: a shared one and one per site, trained as pages come
 - timestamps.py       the archive's timestamps (UTC, milliseconds, Z)
 - snapshots.py        store/read exchanges; bodies once per payload digest

@@ -8,8 +8,11 @@ dictionary holds those once instead of in every body.
 
 Codecs (``payloads.codec``): ``zstd`` (with ``payloads.dict_id`` or without), ``zlib``
 (rows stored before zstd), ``identity`` (bodies compression does not shrink: gzip-encoded
-responses, DOCX, images). Frames carry their content size and a checksum, so a flipped
-byte fails on read instead of yielding other bytes.
+responses, DOCX, images), ``zstd-delta`` (a body compressed against an earlier body of its
+URL, ``payloads.base_digest``, used as a raw-content dictionary: a page that differs from
+last night's only in a hit counter costs tens of bytes; payloads.py chooses the base).
+Frames carry their content size and a checksum, so a flipped byte fails on read instead of
+yielding other bytes.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ DICT_SIZE = 112 * 1024
 # the bench found 30-40% worse than k=2048 on these pages, and searching costs 5-20x time.
 DICT_K, DICT_D = 2048, 8
 MIN_SAMPLES = 8  # zstd cannot train on fewer bodies
+DELTA = "zstd-delta"
 
 
 class Dictionary:
@@ -62,7 +66,21 @@ def compress(body: bytes, dictionary: Dictionary | None = None) -> tuple[str, by
     return "zstd", data
 
 
+def compress_delta(body: bytes, base: bytes) -> bytes:
+    """``body`` compressed with ``base`` (an earlier body of its URL) as its dictionary."""
+    # Built per call, not cached: each base serves a few bodies of one URL.
+    base_dict = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL, dict_data=base_dict, write_checksum=True).compress(body)
+
+
+def decompress_delta(data: bytes, base: bytes) -> bytes:
+    base_dict = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    return zstandard.ZstdDecompressor(dict_data=base_dict).decompress(data)
+
+
 def decompress(data: bytes, codec: str, dictionary: Dictionary | None = None) -> bytes:
+    if codec == DELTA:  # payloads.decode reads the base first
+        raise ValueError("a zstd-delta body is read with its base (payloads.decode)")
     if codec == "zstd":
         return _cached("d", dictionary).decompress(data)
     if codec == "zlib":

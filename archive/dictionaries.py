@@ -25,7 +25,8 @@ SAMPLE_MAX_BYTES = 2_000_000  # a body bigger than this is no page to learn from
 
 
 def decode(db, data: bytes, codec: str, dict_id: int | None) -> bytes:
-    """The body a payload row holds (raises on a corrupt row or an unknown dictionary)."""
+    """The body a payload row stored whole holds (raises on a corrupt row or an unknown
+    dictionary). Every reader goes through payloads.decode, which reads deltas too."""
     return codecs.decompress(data, codec, load_dictionary(db, dict_id) if dict_id is not None else None)
 
 
@@ -97,7 +98,9 @@ def has_dictionary(db, site: str) -> bool:
 
 def train_dictionary(db, site: str) -> int | None:
     """Train a dictionary on the newest textual bodies of ``site`` ('' = the whole archive)."""
-    where, params = ("", []) if site == SHARED else ("where site = ?", [site])
+    # Not the deltas: near copies of their bases teach nothing new, and are not read without them.
+    where, params = ("where codec != ?", [codecs.DELTA]) if site == SHARED else \
+        ("where site = ? and codec != ?", [site, codecs.DELTA])
     rows = db.execute(
         f"select data, codec, dict_id from payloads {where} order by rowid desc limit {SAMPLE_LIMIT}", params
     ).fetchall()

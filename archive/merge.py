@@ -26,6 +26,10 @@ too), and one older than schema 5 its agencies recognised by name, then normaliz
 as opening such a database does (research_schema.fill_older_rows); one older than schema 12 has its block reasons read as split since
 (archive/blocks.py).
 
+Bodies come with the bases their deltas are compressed against (``payloads.base_digest``: every
+payload row of an input is copied); a delta whose base the output held as a delta itself is
+stored whole again (payloads.store_whole_where_base_is_a_delta), so reads stay two steps.
+
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
 ``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
@@ -44,7 +48,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import merge_rows, raw_store, report_groups
+from . import merge_rows, payloads, raw_store, report_groups
 from .cross_checks import run_cross_checks, with_next_years
 from .merge_tables import DERIVED, NOT_MERGED, describe, merge_order, tables_of
 from .research_schema import fill_older_rows
@@ -138,6 +142,8 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     for name in merge_order(tables):
         result.added[name] = result.added.get(name, 0) + merge_rows.copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
+    if "payloads" in tables:  # a delta whose base the output held as a delta: reads stay two steps
+        payloads.store_whole_where_base_is_a_delta(db)
     # Agencies and reports of an input older than schema 5, before they are grouped by agency;
     # a name it used that the output knows as another's is folded into that body, not added.
     folded = fill_older_rows(db)

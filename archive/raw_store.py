@@ -148,17 +148,22 @@ def ensure_raw_tables(db) -> None:
         create table if not exists [{schema}].payloads (
             digest text primary key,  -- "sha1:<BASE32>" of the body as received (WARC payload digest)
             size integer,             -- bytes as received
-            codec text,               -- how data is compressed for storage: zstd | zlib | identity
+            codec text,               -- how data is compressed for storage: zstd | zlib | identity | zstd-delta
             stored_size integer,
             data blob,
             dict_id integer references codec_dicts(id),  -- the zstd dictionary, if any
-            site text                 -- host of the URL that first brought it
+            site text,                -- host of the URL that first brought it
+            base_digest text          -- zstd-delta: the body (stored whole) it is compressed against
         )""")
     columns = {row[1] for row in db.execute(f"pragma [{schema}].table_info(payloads)")}
-    for column, kind in (("dict_id", "integer references codec_dicts(id)"), ("site", "text")):
-        if column not in columns:  # a payloads table from before dictionaries
+    for column, kind in (("dict_id", "integer references codec_dicts(id)"), ("site", "text"),
+                         ("base_digest", "text")):
+        if column not in columns:  # a payloads table from before dictionaries, or before deltas
             db.execute(f"alter table [{schema}].payloads add column {column} {kind}")
     db.execute(f"create index if not exists [{schema}].idx_payloads_site on payloads (site)")
+    # The few delta rows, found without reading past every row's body (verify, merge).
+    db.execute(f"create index if not exists [{schema}].idx_payloads_base on payloads (base_digest) "
+               "where base_digest is not null")
 
 
 # ---- reading without changing anything ----------------------------------------------

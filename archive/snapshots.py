@@ -62,10 +62,11 @@ class DamagedBody(ValueError):
         self.snapshot = snapshot
 
 
-def store_payload(db: sqlite_utils.Database, body: bytes, url: str | None = None) -> str:
-    """Store a body once per digest (compressed as payloads.py chooses); return its digest."""
+def store_payload(db: sqlite_utils.Database, body: bytes, url: str | None = None, earlier: str | None = None) -> str:
+    """Store a body once per digest (compressed as payloads.py chooses, against ``earlier``,
+    the URL's previous body, when that is smaller); return its digest."""
     site = urlsplit(url).hostname if url else None
-    return payloads.store_payload(db, body, site=site)
+    return payloads.store_payload(db, body, site=site, earlier=earlier)
 
 
 def store_snapshot(
@@ -97,13 +98,17 @@ def store_snapshot(
                 return value
         return None
 
+    # The URL's previous body, which a new body is compressed against (payloads.py): only a
+    # hint for compression, so read before the transactions.
+    earlier_fetch = newest_fetch(db, url) if status == 200 else None
+    earlier = earlier_fetch.payload_digest if earlier_fetch else None
     if raw_store.is_attached(db):
         # Two files commit one after the other even in one transaction: the body goes
         # first, so a crash leaves at worst an unreferenced body, never a dangling snapshot.
         with write_transaction(db):
-            store_payload(db, body, url)
+            store_payload(db, body, url, earlier)
     with write_transaction(db):
-        digest = store_payload(db, body, url)
+        digest = store_payload(db, body, url, earlier)
         kill_point("snapshot")
         revisit_of = None
         if status == 200:

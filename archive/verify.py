@@ -1,7 +1,8 @@
 """Check an archive without changing it: bodies, references, SQLite's own integrity check.
 
 - every body: decompressed and hashed again; its digest, size and stored size must match
-  the row (a flipped byte fails zstd's checksum or the digest);
+  the row (a flipped byte fails zstd's checksum or the digest); a delta body (``zstd-delta``)
+  is read against its base, which must be stored, and stored whole;
 - every zstd dictionary: its bytes against its digest;
 - every reference: the foreign keys the schema declares (reports -> snapshots, cells ->
   reports, …) and those SQLite cannot declare (across the two files with --archive-db,
@@ -32,8 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import codecs, cross_checks, raw_store, wide_tables
-from .dictionaries import decode
-from .payloads import payload_digest
+from .payloads import decode, payload_digest
 from .schema import SCHEMA_VERSION, remade_on_upgrade
 
 KEEP_PER_KIND = 100
@@ -49,7 +49,7 @@ UNDECLARED = [
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # corrupt-body | digest-mismatch | size-mismatch | missing-reference | …
+    kind: str  # corrupt-body | digest-mismatch | size-mismatch | missing-reference | missing-base | …
     where: str  # the row: "payloads sha1:…", "snapshots 12"
     detail: str
 
@@ -144,8 +144,10 @@ def _bodies(conn, result: Verification, progress) -> None:
         data = bytes(data or b"")
         if stored_size != len(data):
             result.add("size-mismatch", where, f"stored_size {stored_size}, data holds {len(data)} bytes")
+        if codec == codecs.DELTA and not _delta_base_sound(conn, result, where, digest):
+            continue
         try:
-            body = decode(conn, data, codec, dict_id)
+            body = decode(conn, data, codec, dict_id, digest)
         except Exception as exc:  # zstd checksum, zlib stream, unknown codec or dictionary
             result.add("corrupt-body", where, f"cannot decompress ({codec}): {exc}{_used_by(conn, digest)}")
             continue
@@ -155,6 +157,20 @@ def _bodies(conn, result: Verification, progress) -> None:
             result.add("digest-mismatch", where, f"the body's digest is {actual}{_used_by(conn, digest)}")
         elif size != len(body):
             result.add("size-mismatch", where, f"size {size}, the body has {len(body)} bytes")
+
+
+def _delta_base_sound(conn, result: Verification, where: str, digest: str) -> bool:
+    """A delta body's base is stored, and stored whole (reads stay two decompressions)."""
+    (base,) = conn.execute("select base_digest from payloads where digest = ?", [digest]).fetchone()
+    row = conn.execute("select codec from payloads where digest = ?", [base]).fetchone()
+    if row is None:
+        result.add("missing-base", where, f"a delta of {base}, which is not stored: it cannot be read"
+                   f"{_used_by(conn, digest)}")
+        return False
+    if row[0] == codecs.DELTA:
+        result.add("delta-chain", where, f"a delta of {base}, which is itself a delta{_used_by(conn, digest)}")
+        return False
+    return True
 
 
 def _used_by(conn, digest: str) -> str:

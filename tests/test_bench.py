@@ -157,3 +157,10 @@ def test_datasette_pages_bench_serves_every_page(guarded_env, tmp_path):
     assert len(timed) > 40 and {"/nianbao/report_list", "/nianbao/rule_failures?rule=R1", "/-/charts"} <= {
         t[2] for t in timed}, lines
     assert [t for t in timed if t[1] != "200"] == []
+
+
+def test_delta_bench_runs_three_nights(guarded_env):
+    """bench/delta_bench.py: a page whose counter moves, its later nights stored as deltas."""
+    lines = _run_bench("delta_bench.py", guarded_env, "--nights", "3")
+    identity = next(line for line in lines if line.startswith("identity"))
+    assert int(identity.split("stored ")[2].split(" B/night")[0]) < 100, lines
