@@ -180,7 +180,7 @@ def mark_current_version(db, url: str, groups=()) -> None:
     versions = version_fetches(db, url)
     if not versions:
         return
-    current = None if withdrawn_since_fetched(db, url) else max(versions, key=lambda v: (v[3] or 0, v[0]))[0]
+    current = current_version(db, url, versions)
     if not groups and _only_current(db, url) == current:
         # The common nightly case (an unchanged page, a 304): nothing its groups, wide
         # tables or cross-report checks depend on has changed, so nothing is re-chosen.
@@ -198,6 +198,15 @@ def mark_current_version(db, url: str, groups=()) -> None:
         run_cross_checks(db, checked)
 
 
+def current_version(db, url: str, versions: list[tuple]) -> int | None:
+    """Which of ``url``'s versions (``version_fetches``) is current: the one whose body its
+    newest fetch brought (by fetch time, then snapshot: ids say nothing about time in a
+    merged archive), or none while the URL is withdrawn. A crawl and a merge both ask here."""
+    if withdrawn_since_fetched(db, url):
+        return None
+    return max(versions, key=lambda v: (v[2] or "", v[3] or 0, v[1] or "", v[0]))[0]
+
+
 def _only_current(db, url: str) -> int | None:
     """The id of the version of ``url`` marked current, when exactly one is (None: none is,
     or several are)."""
@@ -209,10 +218,14 @@ def withdrawn_since_fetched(db, url: str) -> bool:
     """Whether ``url`` was recorded withdrawn (crawler/middlewares/withdrawn.py: a ``skipped``
     row) in a run after the last one that fetched a report body there (a 200 or a revisit):
     the site serves none of its versions now. A run that fetches it again ends this."""
+    # Runs are compared by their start (then id), not by id alone: in a merged archive the
+    # ids of runs from different inputs say nothing about which came first.
     return db.execute(
-        "select 1 from skipped k where k.url = ? and k.reason like 'withdrawn%' and k.run_id >= coalesce("
-        " (select max(s.run_id) from snapshots s where s.url = k.url and (s.status = 200 or s.revisit_of is not null)),"
-        " 0)",
+        "select 1 from skipped k join crawl_runs kr on kr.id = k.run_id"
+        " where k.url = ? and k.reason like 'withdrawn%' and not exists ("
+        "  select 1 from snapshots s join crawl_runs sr on sr.id = s.run_id"
+        "  where s.url = k.url and (s.status = 200 or s.revisit_of is not null)"
+        "  and (sr.started > kr.started or (sr.started = kr.started and sr.id > kr.id)))",
         [url],
     ).fetchone() is not None
 

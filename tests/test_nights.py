@@ -111,3 +111,33 @@ def test_a_report_republished_at_a_new_url_counts_the_new_version(tmp_path, run_
         versions = db.execute("select count(*) from reports where url in (?, ?)", [old_url, new_url]).fetchone()[0]
     assert counted == [(new_url,)]
     assert versions == 2
+
+
+def test_a_merged_archive_keeps_a_withdrawn_url_not_current(tmp_path, run_nianbao):
+    """``nianbao merge`` decides ``is_current`` as the crawl did (records.current_version): a URL
+    withdrawn on the last night has none of its versions current in the merged archive either,
+    whether the merge copies the whole archive at once or the night before first."""
+    column = column_of(2)
+    first = next(iter(column.reports))
+    night = tmp_path / "night"
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, night)
+        before = tmp_path / "before.db"   # the archive as the first night left it
+        with sqlite3.connect(night / "nianbao.db") as db:
+            db.execute("vacuum into ?", [str(before)])
+        column.withdraw(first, 410)
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, night)
+        withdrawn = portal.url(column.reports[first].path)
+
+    def current(path):
+        with sqlite3.connect(path) as db:
+            return ({u for (u,) in db.execute("select url from reports where is_current = 1")},
+                    {u for (u,) in db.execute("select url from current_reports")})
+
+    crawled = current(night / "nianbao.db")
+    assert withdrawn not in crawled[0] and withdrawn in crawled[1]   # kept and counted, not current
+    run_nianbao("merge", tmp_path / "at_once.db", night / "nianbao.db")
+    run_nianbao("merge", tmp_path / "in_turn.db", before, night / "nianbao.db")
+    assert current(tmp_path / "at_once.db") == crawled
+    assert current(tmp_path / "in_turn.db") == crawled
