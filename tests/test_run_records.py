@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from archive.records import record_skipped
 from archive.runs import finish_run, format_summary, run_counts, start_run
-from archive.schema import open_database
+from archive.schema import SCHEMA_VERSION, open_database
 from archive.skip_reasons import HOST_BLOCKED, REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
 from nianbao.cli import cli
 from reports_db import assert_opening_writes_nothing
@@ -230,7 +230,7 @@ def test_reasons_that_held_a_detail_before_schema_10_are_split_once(tmp_path):
     schema_9(path).close()
 
     db = open_database(path)
-    assert db.execute("pragma user_version").fetchone()[0] == 10
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
     expected = [(f"http://127.0.0.1:9/{url}", now, detail) for url, _, now, detail in OLD_SKIPS]
     assert rows(db, "select url, reason, detail from skipped order by url") == expected
     # The run's counts: one row per reason, the URLs of each added up; its summary reads them.

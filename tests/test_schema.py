@@ -100,7 +100,7 @@ def test_a_schema_5_database_gets_wide_tables_with_the_views_rows(tmp_path):
     assert len(views["applications"][0]) == 11 and len(views["active_disclosure"][0]) == 5
 
     db = open_database(path)
-    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION == 14
     for table in WIDE:
         assert table in db.table_names() and table not in db.view_names()
         cursor = db.execute(f"select * from {table}")
