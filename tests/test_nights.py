@@ -180,3 +180,14 @@ def test_a_page_whose_only_change_is_its_hit_counter_keeps_one_version(tmp_path,
     assert tied == {url: 3 if docid == edited else 4 for docid, url in urls.items()}
     assert current == {url: 2 if docid == edited else 1 for docid, url in urls.items()}
     assert {seen for (seen,) in last_seen} == {1}           # the last night's snapshot is the version's
+
+    # A reparse reads every body again and keeps the versions and ties as they are.
+    run_nianbao("reparse", "--data", tmp_path, "--force")
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert dict(db.execute("select url, count(*) from reports group by url")) == versions
+        assert dict(db.execute("select url, count(*) from version_bodies group by url")) == tied
+        outcomes = dict(db.execute("select outcome, count(*) from reparse_changes group by outcome"))
+    assert outcomes == {"unchanged": sum(bodies.values())}
+    run_nianbao("reparse", "--data", tmp_path)              # nothing left to parse by this parser
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("select count(*) from reparse_changes").fetchone()[0] == sum(bodies.values())
