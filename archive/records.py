@@ -5,8 +5,10 @@ reparse of the same snapshot leave the same rows behind and a reader never sees 
 a report (nor a crawl killed mid-write). Everything a researcher queries is derived
 from a snapshot and can be rebuilt from the archive; nothing here is the only copy.
 
-Versions: one ``reports`` row per (url, payload digest). A body seen for the first
-time adds version N+1 beside the older ones; parsing a body again (a reparse, a
+Versions: one ``reports`` row per (url, payload digest) whose content changed. A body
+seen for the first time adds version N+1 beside the older ones, unless it parses to
+the content of the version the URL's last fetch brought: then it is tied to that version
+(``version_bodies``, archive/report_content.py). Parsing a body again (a reparse, a
 resumed crawl) replaces that version's rows. ``is_current`` marks the version whose
 body the URL's newest fetch brought.
 

@@ -191,3 +191,11 @@ def test_a_page_whose_only_change_is_its_hit_counter_keeps_one_version(tmp_path,
     run_nianbao("reparse", "--data", tmp_path)              # nothing left to parse by this parser
     with sqlite3.connect(tmp_path / "nianbao.db") as db:
         assert db.execute("select count(*) from reparse_changes").fetchone()[0] == sum(bodies.values())
+
+    # A merge carries the ties, their versions remapped: nothing becomes a version.
+    run_nianbao("merge", tmp_path / "merged.db", tmp_path / "nianbao.db")
+    with sqlite3.connect(tmp_path / "merged.db") as db:
+        assert dict(db.execute("select url, count(*) from reports group by url")) == versions
+        assert dict(db.execute("select b.url, count(*) from version_bodies b join reports r on r.id = b.report_id "
+                               "and r.url = b.url group by b.url")) == tied
+        assert dict(db.execute("select url, version from reports where is_current = 1")) == current
