@@ -33,7 +33,8 @@ stored whole again (payloads.store_whole_where_base_is_a_delta), so reads stay t
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
 ``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
-nothing about time across databases); then the logical reports (``report_groups``, not
+nothing about time across databases), or none while the URL is withdrawn, as a crawl
+decides it (``records.current_version``); then the logical reports (``report_groups``, not
 copied: their keys hold agency ids) are regrouped, and the cross-year rules R6/R7 of the
 logical reports touched and of their following years are made again. Full-text indexes
 follow by trigger.
@@ -52,7 +53,7 @@ from . import merge_rows, payloads, raw_store, report_groups
 from .cross_checks import run_cross_checks, with_next_years
 from .merge_tables import DERIVED, NOT_MERGED, describe, merge_order, tables_of
 from .research_schema import fill_older_rows
-from .records import version_fetches
+from .records import current_version, version_fetches
 from .schema import open_database
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -149,10 +150,8 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     folded = fill_older_rows(db)
     if folded:
         result.added["agencies"] -= folded
-    if "reports" in tables and new["reports"]:
-        marks = ",".join("?" * len(new["reports"]))
-        urls = [row[0] for row in db.execute(f"select distinct url from reports where id in ({marks})",
-                                             list(new["reports"]))]
+    urls = _urls_to_renumber(db, new) if "reports" in tables else []
+    if urls:
         for url in urls:
             renumber_versions(db, url)
         if "report_groups" in out_tables:  # logical reports: the new versions, and the URLs' groups
@@ -167,13 +166,32 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
             run_cross_checks(db, checked)
 
 
+def _urls_to_renumber(db, new: dict[str, set[int]]) -> list[str]:
+    """The URLs whose versions' numbers or current one this input may change: those it
+    brought a version of, a fetch of (a later fetch of an older body makes that one current
+    again), or that are withdrawn (its withdrawal may be the later)."""
+    def urls_of(table: str) -> set[str]:
+        ids = sorted(new.get(table, ()))
+        found = set()
+        for start in range(0, len(ids), 500):  # SQLite's limit on parameters
+            chunk = ids[start:start + 500]
+            found |= {u for (u,) in db.execute(
+                f"select distinct url from [{table}] where id in ({','.join('?' * len(chunk))})"
+                " and url in (select url from reports)", chunk)}
+        return found
+    withdrawn = {u for (u,) in db.execute(
+        "select url from skipped where reason like 'withdrawn%' and url in (select url from reports)")}
+    return sorted(urls_of("reports") | urls_of("snapshots") | withdrawn)
+
+
 def renumber_versions(db, url: str) -> None:
-    """``version`` and ``is_current`` of ``url``'s reports, by fetch times."""
+    """``version`` of ``url``'s reports by their first fetch times, and ``is_current`` as a crawl
+    sets it (``records.current_version``: none while the URL is withdrawn)."""
     versions = version_fetches(db, url)  # snapshot ids say nothing about time across inputs: fetch times do
     if not versions:
         return
     by_first_fetch = sorted(versions, key=lambda v: (v[1] or "", v[0]))
-    current = max(versions, key=lambda v: (v[2] or "", v[1] or "", v[0]))[0]
+    current = current_version(db, url, versions)
     for number, (report_id, *_) in enumerate(by_first_fetch, start=1):
         db.execute("update reports set version = ?, is_current = ? where id = ?",
                    [number, int(report_id == current), report_id])

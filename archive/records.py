@@ -5,8 +5,10 @@ reparse of the same snapshot leave the same rows behind and a reader never sees 
 a report (nor a crawl killed mid-write). Everything a researcher queries is derived
 from a snapshot and can be rebuilt from the archive; nothing here is the only copy.
 
-Versions: one ``reports`` row per (url, payload digest). A body seen for the first
-time adds version N+1 beside the older ones; parsing a body again (a reparse, a
+Versions: one ``reports`` row per (url, payload digest) whose content changed. A body
+seen for the first time adds version N+1 beside the older ones, unless it parses to
+the content of the version the URL's last fetch brought: then it is tied to that version
+(``version_bodies``, archive/report_content.py). Parsing a body again (a reparse, a
 resumed crawl) replaces that version's rows. ``is_current`` marks the version whose
 body the URL's newest fetch brought.
 
@@ -19,13 +21,11 @@ tied to its payload, which is not parsed again until it changes (or a reparse).
 
 from __future__ import annotations
 
-import functools
 import json
-import operator
 
 import sqlite_utils
 
-from . import agencies, report_groups
+from . import agencies, report_content, report_groups
 from .cross_checks import run_cross_checks, with_next_years
 from .killpoints import kill_point
 from .runs import logical_run_ids
@@ -56,9 +56,10 @@ def store_report(
     """
     has_tables = any(report.get(t) is not None for t in TABLES + ("indicators",))
     failing = report.get("failing_rules")
+    rows = _parsed_rows(report)
     with write_transaction(db):
-        digest, snapshot_kind, content_type = db.execute(
-            "select payload_digest, kind, content_type from snapshots where id = ?", [snapshot_id]
+        digest, snapshot_url, snapshot_kind, content_type = db.execute(
+            "select payload_digest, url, kind, content_type from snapshots where id = ?", [snapshot_id]
         ).fetchone()
         existing = db.execute(
             "select id from reports where url = ? and payload_digest = ?", [url, digest]
@@ -80,6 +81,14 @@ def store_report(
             "source_kind": report_groups.source_kind(snapshot_kind, content_type),
             "text": text,
         }
+        row["content_digest"] = report_content.content_digest(row, report.get("agency"), rows)
+        if not existing:
+            # A body with the content of a version already here (a hit counter moved) is
+            # tied to that version instead of becoming one (archive/report_content.py).
+            same = _version_with_same_content(db, url, snapshot_url, digest, row, parser_version)
+            if same is not None:
+                mark_current_version(db, url)
+                return same
         if existing:
             report_id = existing[0]
             # Plain SQL (sqlite-utils' update first reads the whole row back), and title and
@@ -95,78 +104,81 @@ def store_report(
             report_id = db["reports"].insert(row).last_pk
         # A version parsed again (a reparse, a resumed crawl) mostly reads what it read
         # before: its rows are rewritten only where they differ (see _write_rows).
-        write_rows = functools.partial(_write_rows, db, report_id=report_id, again=bool(existing))
-        write_rows("cells",
-            (
-                {
-                    "report_id": report_id,
-                    "table_name": c["table"],
-                    "row_key": c["row"],
-                    "column_key": c["column"],
-                    "value": c.get("value"),
-                    "text": c.get("text"),
-                    "kind": c.get("kind"),
-                    "location": c.get("where"),
-                }
-                for c in report.get("cells") or ()
-            ),
-        )
-        write_rows("checks",
-            (
-                {
-                    "report_id": report_id,
-                    "rule": c["rule"],
-                    "where": c.get("where"),
-                    "status": c["status"],
-                    "left": c.get("left"),
-                    "right": c.get("right"),
-                    "delta": c.get("delta"),
-                    "detail": c.get("detail"),
-                }
-                for c in report.get("checks") or ()
-            ),
-        )
-        write_rows("indicators",
-            (
-                {
-                    "report_id": report_id,
-                    "position": position,
-                    "indicator": row.get("indicator"),
-                    "unit": row.get("unit"),
-                    "this_year": row.get("this_year"),
-                    "cumulative": row.get("cumulative"),
-                }
-                for position, row in enumerate(report.get("indicators") or (), start=1)
-            )
-        )
-        write_rows("problems",
-            (
-                {
-                    "report_id": report_id,
-                    "kind": p.get("kind"),
-                    "table_name": p.get("table"),
-                    "detail": p.get("detail"),
-                }
-                for p in report.get("problems") or ()
-            )
-        )
+        for table, values in rows.items():
+            _write_rows(db, table, values, report_id=report_id, again=bool(existing))
         kill_point("report")
         # Its logical report (agency, year), then which version each group counts.
         mark_current_version(db, url, groups=report_groups.assign_group(db, report_id))
     return report_id
 
 
+def _parsed_rows(report: dict) -> dict[str, list[tuple]]:
+    """table -> the values of the rows a parse writes there, in order (without the report id,
+    which ``_write_rows`` adds): what the version reads, and part of its content digest."""
+    return {
+        "cells": [(c["table"], c["row"], c["column"], c.get("value"), c.get("text"), c.get("kind"),
+                   c.get("where")) for c in report.get("cells") or ()],
+        "checks": [(c["rule"], c.get("where"), c["status"], c.get("left"), c.get("right"), c.get("delta"),
+                    c.get("detail")) for c in report.get("checks") or ()],
+        "indicators": [(position, i.get("indicator"), i.get("unit"), i.get("this_year"), i.get("cumulative"))
+                       for position, i in enumerate(report.get("indicators") or (), start=1)],
+        "problems": [(p.get("kind"), p.get("table"), p.get("detail")) for p in report.get("problems") or ()],
+    }
+
+
+def _version_with_same_content(db, url, snapshot_url, digest, row, parser_version) -> int | None:
+    """The version of ``url`` this body (not a version's own) reads the same as, after
+    tying the body to it; None when the body is to be a version of its own.
+
+    A body tied before (a reparse, a resumed crawl) stays with its version while it reads
+    the same, or while its version was read by another parser (nothing to compare with
+    yet); one that reads otherwise now is untied (report_content.py). A new body is
+    compared with the version the URL's last fetch brought (withdrawn or not)."""
+    tied = db.execute("select id, report_id from version_bodies where url = ? and payload_digest = ?",
+                      [snapshot_url, digest]).fetchone()
+    if tied is not None:
+        link_id, report_id = tied
+        version_content, version_parser = db.execute(
+            "select content_digest, parser_version from reports where id = ?", [report_id]).fetchone()
+        if version_content == row["content_digest"] or version_parser != parser_version:
+            db.execute("update version_bodies set parser_version = ? where id = ?", [parser_version, link_id])
+            return report_id
+        db.execute("delete from version_bodies where id = ?", [link_id])
+        return None
+    versions = version_fetches(db, url)
+    if not versions:
+        return None
+    last = newest_fetched(versions)
+    (last_content,) = db.execute("select content_digest from reports where id = ?", [last]).fetchone()
+    if last_content != row["content_digest"]:
+        return None
+    db.execute("insert into version_bodies (url, payload_digest, report_id, parser_version) values (?, ?, ?, ?)",
+               [snapshot_url, digest, last, parser_version])
+    return last
+
+
 def version_fetches(db, url: str) -> list[tuple]:
     """Each report version of ``url``: (report id, when its body was first fetched, when it
-    was last fetched and in which snapshot: a 200 or a revisit bringing the same body)."""
+    was last fetched and in which snapshot: a 200 or a revisit bringing its body, or a
+    body tied to it, a last-seen snapshot)."""
     return db.execute(
         "select r.id, first.fetched_at, max(s.fetched_at), max(s.id) "
         "from reports r join snapshots first on first.id = r.snapshot_id "
-        "left join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest "
+        "left join (select r2.id as report_id, first2.url, r2.payload_digest from reports r2"
+        "  join snapshots first2 on first2.id = r2.snapshot_id where r2.url = :url"
+        "  union all select b.report_id, b.url, b.payload_digest from version_bodies b"
+        "  join reports r3 on r3.id = b.report_id where r3.url = :url) body on body.report_id = r.id "
+        "left join snapshots s on s.url = body.url and s.payload_digest = body.payload_digest "
         "  and (s.status = 200 or s.revisit_of is not null) "
-        "where r.url = ? group by r.id",
-        [url],
+        "where r.url = :url group by r.id",
+        {"url": url},
     ).fetchall()
+
+
+def newest_fetched(versions: list[tuple]) -> int:
+    """Of ``version_fetches``, the version the newest fetch brought (by fetch time, then
+    snapshot: ids say nothing about time in a merged archive)."""
+    return max(versions, key=lambda v: (v[2] or "", v[3] or 0, v[1] or "", v[0]))[0]
 
 
 def mark_current_version(db, url: str, groups=()) -> None:
@@ -180,7 +192,7 @@ def mark_current_version(db, url: str, groups=()) -> None:
     versions = version_fetches(db, url)
     if not versions:
         return
-    current = None if withdrawn_since_fetched(db, url) else max(versions, key=lambda v: (v[3] or 0, v[0]))[0]
+    current = current_version(db, url, versions)
     if not groups and _only_current(db, url) == current:
         # The common nightly case (an unchanged page, a 304): nothing its groups, wide
         # tables or cross-report checks depend on has changed, so nothing is re-chosen.
@@ -198,6 +210,15 @@ def mark_current_version(db, url: str, groups=()) -> None:
         run_cross_checks(db, checked)
 
 
+def current_version(db, url: str, versions: list[tuple]) -> int | None:
+    """Which of ``url``'s versions (``version_fetches``) is current: the one whose body its
+    newest fetch brought (by fetch time, then snapshot: ids say nothing about time in a
+    merged archive), or none while the URL is withdrawn. A crawl and a merge both ask here."""
+    if withdrawn_since_fetched(db, url):
+        return None
+    return newest_fetched(versions)
+
+
 def _only_current(db, url: str) -> int | None:
     """The id of the version of ``url`` marked current, when exactly one is (None: none is,
     or several are)."""
@@ -209,20 +230,26 @@ def withdrawn_since_fetched(db, url: str) -> bool:
     """Whether ``url`` was recorded withdrawn (crawler/middlewares/withdrawn.py: a ``skipped``
     row) in a run after the last one that fetched a report body there (a 200 or a revisit):
     the site serves none of its versions now. A run that fetches it again ends this."""
+    # Runs are compared by their start (then id), not by id alone: in a merged archive the
+    # ids of runs from different inputs say nothing about which came first.
     return db.execute(
-        "select 1 from skipped k where k.url = ? and k.reason like 'withdrawn%' and k.run_id >= coalesce("
-        " (select max(s.run_id) from snapshots s where s.url = k.url and (s.status = 200 or s.revisit_of is not null)),"
-        " 0)",
+        "select 1 from skipped k join crawl_runs kr on kr.id = k.run_id"
+        " where k.url = ? and k.reason like 'withdrawn%' and not exists ("
+        "  select 1 from snapshots s join crawl_runs sr on sr.id = s.run_id"
+        "  where s.url = k.url and (s.status = 200 or s.revisit_of is not null)"
+        "  and (sr.started > kr.started or (sr.started = kr.started and sr.id > kr.id)))",
         [url],
     ).fetchone() is not None
 
 
 def parsed_already(db, snapshot_id: int) -> bool:
-    """Whether this snapshot's body, at its URL, has been parsed: a report version or a parse error."""
+    """Whether this snapshot's body, at its URL, has been parsed: a report version, a body tied
+    to one (report_content.py) or a parse error."""
     found = db.execute(
         "select 1 from snapshots s where s.id = ? and ("
         " exists (select 1 from reports r join snapshots rs on rs.id = r.snapshot_id"
         "  where rs.url = s.url and r.payload_digest = s.payload_digest)"
+        " or exists (select 1 from version_bodies b where b.url = s.url and b.payload_digest = s.payload_digest)"
         " or exists (select 1 from errors e join snapshots es on es.id = e.snapshot_id"
         "  where e.stage = 'parse' and es.url = s.url and es.payload_digest = s.payload_digest))",
         [snapshot_id],
@@ -240,26 +267,34 @@ _PARSED_ROWS = {
 }
 
 
-def _write_rows(db, table: str, rows, *, report_id: int, again: bool) -> None:
-    """Make ``table``'s parsed rows of the version exactly ``rows`` (dicts that share their
-    keys), in order. ``again``: the version has rows already.
+# The columns of each table's parsed rows, as _parsed_rows gives their values.
+_COLUMNS = {
+    "cells": ("table_name", "row_key", "column_key", "value", "text", "kind", "location"),
+    "checks": ("rule", "where", "status", "left", "right", "delta", "detail"),
+    "indicators": ("position", "indicator", "unit", "this_year", "cumulative"),
+    "problems": ("kind", "table_name", "detail"),
+}
+
+
+def _write_rows(db, table: str, rows: list[tuple], *, report_id: int, again: bool) -> None:
+    """Make ``table``'s parsed rows of the version exactly ``rows`` (``_parsed_rows``), in
+    order. ``again``: the version has rows already.
 
     Rows already stored so stay as they are, ids included: a reparse after a parser
     change mostly reads what it read before, and deleting and inserting the same rows
     in indexes as large as the archive was most of its writing. If anything differs,
     the version's rows there are replaced as a whole. (A stored REAL 3.0 equals the
     parser's 3; a value that does not read back equal is simply written again.)"""
-    rows = list(rows)
     where = _PARSED_ROWS[table]
-    columns = list(rows[0]) if rows else []
-    values = list(map(operator.itemgetter(*columns), rows)) if rows else []  # (every table has 2+ columns)
+    columns = ("report_id", *_COLUMNS[table])
+    values = [(report_id, *row) for row in rows]
     names = ", ".join(f"[{c}]" for c in columns)
     if again:
-        if rows and db.execute(f"select {names} from [{table}] where {where} order by id",
-                               [report_id]).fetchall() == values:
+        if values and db.execute(f"select {names} from [{table}] where {where} order by id",
+                                 [report_id]).fetchall() == values:
             return
         db.execute(f"delete from [{table}] where {where}", [report_id])
-    if rows:
+    if values:
         # One prepared statement (sqlite-utils' insert_all inspects every value for JSON;
         # on ~250 rows a report that was a fifth of a reparse's time).
         db.conn.executemany(f"insert into [{table}] ({names}) values ({', '.join('?' * len(columns))})", values)

@@ -151,6 +151,8 @@ class Before:
 def read_before(db, url: str, digest: str) -> Before | None:
     row = db.execute(
         "select id, parser_version from reports where url = ? and payload_digest = ?", [url, digest]
+    ).fetchone() or db.execute(  # a body tied to a version (archive/report_content.py): that version's rows
+        "select report_id, parser_version from version_bodies where url = ? and payload_digest = ?", [url, digest]
     ).fetchone()
     if row is None:
         return None

@@ -103,10 +103,13 @@ def _where(db, selection: Selection, pending: bool) -> tuple[str, list]:
         clauses.append(
             "not exists (select 1 from reports r where r.url = s.url and r.payload_digest = s.payload_digest "
             "and r.parser_version = ?)")
+        clauses.append(  # a body tied to a version (archive/report_content.py), read by this parser
+            "not exists (select 1 from version_bodies b where b.url = s.url and b.payload_digest = s.payload_digest "
+            "and b.parser_version = ?)")
         clauses.append(
             "not exists (select 1 from reparse_changes c where c.snapshot_id = s.id "
             "and c.parser_version = ? and c.outcome = 'error')")
-        params += [selection.parser_version, selection.parser_version]
+        params += [selection.parser_version] * 3
     if pending and selection.done_by:
         marks = ",".join("?" * len(selection.done_by))
         clauses.append(f"not exists (select 1 from reparse_changes c where c.snapshot_id = s.id "

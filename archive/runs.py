@@ -116,7 +116,8 @@ class RunCounts:
 
 # The report versions runs (:runs, a JSON list of ids) fetched: a snapshot of the run at the URL of the version's
 # snapshot brought (or confirmed) the version's body; or the run took that body from the
-# archive without asking (not_asked, a recheck interval).
+# archive without asking (not_asked, a recheck interval). A body tied to a version (the same
+# content in new bytes: archive/report_content.py) counts as that version.
 RUN_REPORT_IDS = """
 select r.id from reports r join snapshots first on first.id = r.snapshot_id
 join snapshots s on s.url = first.url and s.payload_digest = r.payload_digest
@@ -125,6 +126,13 @@ union
 select r.id from not_asked n join snapshots s on s.id = n.snapshot_id
 join snapshots first on first.url = s.url join reports r on r.snapshot_id = first.id
   and r.payload_digest = s.payload_digest
+where n.run_id in (select value from json_each(:runs))
+union
+select b.report_id from version_bodies b join snapshots s on s.url = b.url and s.payload_digest = b.payload_digest
+where s.run_id in (select value from json_each(:runs)) and (s.status = 200 or s.revisit_of is not null)
+union
+select b.report_id from not_asked n join snapshots s on s.id = n.snapshot_id
+join version_bodies b on b.url = s.url and b.payload_digest = s.payload_digest
 where n.run_id in (select value from json_each(:runs))
 """
 

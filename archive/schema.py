@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import blocks, oversize, raw_store, reparse_runs, research_schema, skip_reasons, skipped_counts
+from . import blocks, oversize, raw_store, report_content, reparse_runs, research_schema, skip_reasons, skipped_counts
 from .cross_checks import run_cross_checks
 from .transactions import BUSY_SECONDS
 
-SCHEMA_VERSION = 12  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 13  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale);
@@ -43,7 +43,8 @@ SCHEMA_VERSION = 12  # 2: checks.detail, indicators; 3: revisits, report version
 # took it from the earlier run's rows); 9: snapshots.ip_address (WARC-IP-Address; NULL for snapshots stored before);
 # 10: skipped.detail, what varies per page, out of skipped.reason (archive/skip_reasons.py: older rows split);
 # 11: indexes for Datasette's pages and canned queries at national scale (bench/README.md), reports(url) dropped;
-# 12: blocks.detail, what varies per host, out of blocks.reason (archive/blocks.py: older rows split)
+# 12: blocks.detail, what varies per host, out of blocks.reason (archive/blocks.py: older rows split);
+# 13: reports.content_digest and version_bodies, a version per change of content (archive/report_content.py)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -90,6 +91,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _add_missing_columns(db)
     _report_versions(db)
     _report_sites(db)
+    report_content.ensure(db)  # schema 13
     reparse_runs.ensure_tables(db)
     oversize.ensure_table(db)
     skipped_counts.ensure_table(db, version)

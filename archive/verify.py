@@ -43,6 +43,7 @@ UNDECLARED = [
     ("snapshots", "payload_digest", "payloads", "digest"),
     ("snapshots", "revisit_of", "snapshots", "id"),
     ("reports", "payload_digest", "payloads", "digest"),
+    ("version_bodies", "payload_digest", "payloads", "digest"),
     ("payloads", "dict_id", "codec_dicts", "id"),
 ]
 

@@ -270,6 +270,39 @@ def test_versions_follow_the_newest_fetch(tmp_path):
         (1, 1), (2, 0)]
 
 
+def test_a_body_that_reads_as_the_last_version_is_tied_to_it(tmp_path):
+    """New bytes, same content (a hit counter): no new version, the body is tied to the version
+    it reads as (archive/report_content.py). Parsed again reading the same, it stays tied;
+    reading otherwise (by the parser that read its version), it becomes a version of its own."""
+    db = open_database(tmp_path / "n.db")
+    report = {"title": "t", "agency": "某某县人民政府", "year": 2024, "layout": "2021",
+              "applications": {}, "cells": [{"table": "applications", "row": "new_received",
+                                             "column": "total", "value": 3, "kind": "number"}]}
+
+    def versions():
+        return [(r["version"], r["is_current"]) for r in db.query("select * from reports order by version")]
+
+    def tied():
+        return [(r["payload_digest"], r["report_id"]) for r in db.query("select * from version_bodies")]
+
+    first = store_report(db, url=URL, snapshot_id=fetch(db, b"A, 1 visit"), report=report, parser_version="t")
+    counter_moved = fetch(db, b"A, 2 visits")
+    assert not parsed_already(db, counter_moved)
+    assert store_report(db, url=URL, snapshot_id=counter_moved, report=report, parser_version="t") == first
+    assert parsed_already(db, counter_moved)
+    assert versions() == [(1, 1)] and tied() == [(payload_digest(b"A, 2 visits"), first)]
+    cells = db.execute("select * from cells").fetchall()
+    assert store_report(db, url=URL, snapshot_id=counter_moved, report=report, parser_version="t") == first
+    assert versions() == [(1, 1)] and len(tied()) == 1 and db.execute("select * from cells").fetchall() == cells
+
+    read_otherwise = dict(report, title="t, read better")
+    second = store_report(db, url=URL, snapshot_id=counter_moved, report=read_otherwise, parser_version="t")
+    assert second != first and versions() == [(1, 0), (2, 1)] and tied() == []
+    # A new body is compared with the version the last fetch brought, not with every version.
+    store_report(db, url=URL, snapshot_id=fetch(db, b"A, 3 visits"), report=report, parser_version="t")
+    assert versions() == [(1, 0), (2, 0), (3, 1)]
+
+
 def test_a_recheck_interval_leaves_recently_asked_reports_unasked(tmp_path, run_nianbao):
     """`--recheck-after DAYS`: a report page whose server was asked less than DAYS ago is
     taken from the archive without a request; the run still counts it, its checks pass, and

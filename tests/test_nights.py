@@ -111,3 +111,91 @@ def test_a_report_republished_at_a_new_url_counts_the_new_version(tmp_path, run_
         versions = db.execute("select count(*) from reports where url in (?, ?)", [old_url, new_url]).fetchone()[0]
     assert counted == [(new_url,)]
     assert versions == 2
+
+
+def test_a_merged_archive_keeps_a_withdrawn_url_not_current(tmp_path, run_nianbao):
+    """``nianbao merge`` decides ``is_current`` as the crawl did (records.current_version): a URL
+    withdrawn on the last night has none of its versions current in the merged archive either,
+    whether the merge copies the whole archive at once or the night before first."""
+    column = column_of(2)
+    first = next(iter(column.reports))
+    night = tmp_path / "night"
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, night)
+        before = tmp_path / "before.db"   # the archive as the first night left it
+        with sqlite3.connect(night / "nianbao.db") as db:
+            db.execute("vacuum into ?", [str(before)])
+        column.withdraw(first, 410)
+        portal.site = column.site()
+        crawl_night(run_nianbao, portal, night)
+        withdrawn = portal.url(column.reports[first].path)
+
+    def current(path):
+        with sqlite3.connect(path) as db:
+            return ({u for (u,) in db.execute("select url from reports where is_current = 1")},
+                    {u for (u,) in db.execute("select url from current_reports")})
+
+    crawled = current(night / "nianbao.db")
+    assert withdrawn not in crawled[0] and withdrawn in crawled[1]   # kept and counted, not current
+    run_nianbao("merge", tmp_path / "at_once.db", night / "nianbao.db")
+    run_nianbao("merge", tmp_path / "in_turn.db", before, night / "nianbao.db")
+    assert current(tmp_path / "at_once.db") == crawled
+    assert current(tmp_path / "in_turn.db") == crawled
+
+
+def test_a_page_whose_only_change_is_its_hit_counter_keeps_one_version(tmp_path, run_nianbao):
+    """The 点击率 moves every night: new bytes, the same report. Each night's body is
+    archived (a snapshot of its own) and tied to the version it reads the same as
+    (``version_bodies``); no new version, and the night counts it found, not new. A real
+    edit still makes a version; a night that brings the version's own bytes again is a revisit
+    as before."""
+    column = column_of(3)
+    edited = next(iter(column.reports))
+    with DemoPortal(column.site()) as portal:
+        crawl_night(run_nianbao, portal, tmp_path)
+        for night in range(3):
+            column.visits += 1
+            portal.site = column.site()
+            result, _ = crawl_night(run_nianbao, portal, tmp_path)
+            assert "reports found:        3 (0 new, 0 new versions)" in result.stdout, result.stdout
+        column.visits += 1
+        column.edit(edited)
+        portal.site = column.site()
+        edit_night, _ = crawl_night(run_nianbao, portal, tmp_path)
+        urls = {docid: portal.url(r.path) for docid, r in column.reports.items()}
+    assert "reports found:        3 (0 new, 1 new versions)" in edit_night.stdout
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        versions = dict(db.execute("select url, count(*) from reports group by url"))
+        bodies = dict(db.execute("select s.url, count(distinct s.payload_digest) from snapshots s "
+                                 "where s.kind = 'report' and s.status = 200 group by s.url"))
+        tied = dict(db.execute("select url, count(*) from version_bodies group by url"))
+        current = dict(db.execute("select url, version from reports where is_current = 1"))
+        last_seen = db.execute(
+            "select max(s.id) = (select max(id) from snapshots where url = r.url) from reports r "
+            "join version_bodies b on b.report_id = r.id "
+            "join snapshots s on s.url = b.url and s.payload_digest = b.payload_digest "
+            "where r.is_current = 1 group by r.id").fetchall()
+    assert versions == {url: 2 if docid == edited else 1 for docid, url in urls.items()}
+    assert set(bodies.values()) == {5}                      # every night's bytes are archived
+    assert tied == {url: 3 if docid == edited else 4 for docid, url in urls.items()}
+    assert current == {url: 2 if docid == edited else 1 for docid, url in urls.items()}
+    assert {seen for (seen,) in last_seen} == {1}           # the last night's snapshot is the version's
+
+    # A reparse reads every body again and keeps the versions and ties as they are.
+    run_nianbao("reparse", "--data", tmp_path, "--force")
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert dict(db.execute("select url, count(*) from reports group by url")) == versions
+        assert dict(db.execute("select url, count(*) from version_bodies group by url")) == tied
+        outcomes = dict(db.execute("select outcome, count(*) from reparse_changes group by outcome"))
+    assert outcomes == {"unchanged": sum(bodies.values())}
+    run_nianbao("reparse", "--data", tmp_path)              # nothing left to parse by this parser
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("select count(*) from reparse_changes").fetchone()[0] == sum(bodies.values())
+
+    # A merge carries the ties, their versions remapped: nothing becomes a version.
+    run_nianbao("merge", tmp_path / "merged.db", tmp_path / "nianbao.db")
+    with sqlite3.connect(tmp_path / "merged.db") as db:
+        assert dict(db.execute("select url, count(*) from reports group by url")) == versions
+        assert dict(db.execute("select b.url, count(*) from version_bodies b join reports r on r.id = b.report_id "
+                               "and r.url = b.url group by b.url")) == tied
+        assert dict(db.execute("select url, version from reports where is_current = 1")) == current
