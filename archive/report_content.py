@@ -36,8 +36,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-SCHEMA_STEP = 13
-
 
 def ensure(db) -> None:
     """Schema 13: ``reports.content_digest`` and ``version_bodies``. Idempotent."""
