@@ -30,6 +30,10 @@ Bodies come with the bases their deltas are compressed against (``payloads.base_
 payload row of an input is copied); a delta whose base the output held as a delta itself is
 stored whole again (payloads.store_whole_where_base_is_a_delta), so reads stay two steps.
 
+A body one input tied to a version (``version_bodies``: it read the same) that another input
+holds as a version of its own stays a version, and its tie is removed (``_untie_versions``):
+its fetches count for one version.
+
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
 ``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
@@ -150,7 +154,8 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     folded = fill_older_rows(db)
     if folded:
         result.added["agencies"] -= folded
-    urls = _urls_to_renumber(db, new) if "reports" in tables else []
+    untied = _untie_versions(db, new) if "version_bodies" in tables else set()
+    urls = sorted(set(_urls_to_renumber(db, new)) | untied) if "reports" in tables else []
     if urls:
         for url in urls:
             renumber_versions(db, url)
@@ -164,6 +169,31 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
             checked = with_next_years(db, touched | others)
             report_groups.choose_current(db, others)
             run_cross_checks(db, checked)
+
+
+def _untie_versions(db, new: dict[str, set[int]]) -> set[str]:
+    """Remove the ties (``version_bodies``) of bodies that are a version of the same URL
+    themselves, and return those URLs. One input tied a body to a version (it read the same
+    as the version its last fetch brought) while another first saw the URL with that body,
+    a version there: the version is kept, and its fetches no longer count for the other
+    too. Only ties or versions this input added are looked at."""
+    found: set[tuple[int, str]] = set()
+    tie_ids = sorted(new.get("version_bodies", ()))
+    for start in range(0, len(tie_ids), 500):  # SQLite's limit on parameters
+        chunk = tie_ids[start:start + 500]
+        found |= set(db.execute(
+            "select b.id, t.url from version_bodies b join reports t on t.id = b.report_id"
+            " join reports r on r.url = t.url and r.payload_digest = b.payload_digest"
+            f" where b.id in ({','.join('?' * len(chunk))})", chunk))
+    report_ids = sorted(new.get("reports", ()))
+    for start in range(0, len(report_ids), 500):
+        chunk = report_ids[start:start + 500]
+        found |= set(db.execute(
+            "select b.id, r.url from reports r join reports t on t.url = r.url"
+            " join version_bodies b on b.report_id = t.id and b.payload_digest = r.payload_digest"
+            f" where r.id in ({','.join('?' * len(chunk))})", chunk))
+    db.conn.executemany("delete from version_bodies where id = ?", [(tie_id,) for tie_id, _ in found])
+    return {url for _, url in found}
 
 
 def _urls_to_renumber(db, new: dict[str, set[int]]) -> list[str]:

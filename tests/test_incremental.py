@@ -303,6 +303,37 @@ def test_a_body_that_reads_as_the_last_version_is_tied_to_it(tmp_path):
     assert versions() == [(1, 0), (2, 0), (3, 1)]
 
 
+def test_a_merge_leaves_no_body_both_a_version_and_tied_to_another(tmp_path):
+    """Archive A tied body B2 to its version of body B1 (a hit counter moved); archive B first
+    saw the URL with B2, so there B2 is a version. Merged, in either order, B2 is a version
+    (reports are kept as they are) and no longer tied: its fetches count for it alone."""
+    from archive.merge import merge_databases
+    from archive.records import version_fetches
+
+    report = {"title": "t", "agency": "某某县人民政府", "year": 2024}
+    a = open_database(tmp_path / "a.db")
+    first = store_report(a, url=URL, snapshot_id=fetch(a, b"B1"), report=report, parser_version="t")
+    assert store_report(a, url=URL, snapshot_id=fetch(a, b"B2"), report=report, parser_version="t") == first
+    a.close()
+    b = open_database(tmp_path / "b.db")
+    store_report(b, url=URL, snapshot_id=fetch(b, b"B2"), report=report, parser_version="t")
+    b.close()
+    for order in ([tmp_path / "a.db", tmp_path / "b.db"], [tmp_path / "b.db", tmp_path / "a.db"]):
+        out = tmp_path / f"out-{order[0].stem}.db"
+        merge_databases(out, order)
+        db = open_database(out)
+        versions = {r["payload_digest"]: (r["version"], r["is_current"])
+                    for r in db.query("select * from reports")}
+        assert versions == {payload_digest(b"B1"): (1, 0), payload_digest(b"B2"): (2, 1)}
+        assert db.execute("select count(*) from version_bodies").fetchone() == (0,)
+        fetches = {db.execute("select payload_digest from reports where id = ?", [v[0]]).fetchone()[0]: v[3]
+                   for v in version_fetches(db, URL)}
+        b1_snapshot = db.execute("select max(id) from snapshots where payload_digest = ?",
+                                 [payload_digest(b"B1")]).fetchone()[0]
+        assert fetches[payload_digest(b"B1")] == b1_snapshot  # B2's fetches are not B1's version's
+        db.close()
+
+
 def test_a_recheck_interval_leaves_recently_asked_reports_unasked(tmp_path, run_nianbao):
     """`--recheck-after DAYS`: a report page whose server was asked less than DAYS ago is
     taken from the archive without a request; the run still counts it, its checks pass, and
