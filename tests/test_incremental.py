@@ -303,6 +303,28 @@ def test_a_body_that_reads_as_the_last_version_is_tied_to_it(tmp_path):
     assert versions() == [(1, 0), (2, 0), (3, 1)]
 
 
+def test_a_tied_body_read_before_its_version_by_a_new_parser_stays_to_be_compared(tmp_path):
+    """A reparse by a new parser that reaches a tied body before its version (ids in a merged
+    archive say nothing about order) has nothing to compare it with: the tie stays, still to
+    be read by that parser, and once the version has been read, the body is compared with it."""
+    from archive.reparse_select import Selection, count_versions
+
+    db = open_database(tmp_path / "n.db")
+    report = {"title": "t", "agency": "某某县人民政府", "year": 2024}
+    version_snapshot, body_snapshot = fetch(db, b"A, 1 visit"), fetch(db, b"A, 2 visits")
+    first = store_report(db, url=URL, snapshot_id=version_snapshot, report=report, parser_version="old")
+    assert store_report(db, url=URL, snapshot_id=body_snapshot, report=report, parser_version="old") == first
+
+    read_better = dict(report, title="t, read better")
+    assert store_report(db, url=URL, snapshot_id=body_snapshot, report=read_better, parser_version="new") == first
+    assert count_versions(db, Selection("new")) == 2  # the version, and the body still to compare with it
+    store_report(db, url=URL, snapshot_id=version_snapshot, report=report, parser_version="new")
+    assert count_versions(db, Selection("new")) == 1
+    second = store_report(db, url=URL, snapshot_id=body_snapshot, report=read_better, parser_version="new")
+    assert second != first and db.execute("select count(*) from version_bodies").fetchone() == (0,)
+    assert count_versions(db, Selection("new")) == 0
+
+
 def test_a_merge_leaves_no_body_both_a_version_and_tied_to_another(tmp_path):
     """Archive A tied body B2 to its version of body B1 (a hit counter moved); archive B first
     saw the URL with B2, so there B2 is a version. Merged, in either order, B2 is a version
