@@ -199,19 +199,23 @@ def _untie_versions(db, new: dict[str, set[int]]) -> set[str]:
 def _urls_to_renumber(db, new: dict[str, set[int]]) -> list[str]:
     """The URLs whose versions' numbers or current one this input may change: those it
     brought a version of, a fetch of (a later fetch of an older body makes that one current
-    again), or that are withdrawn (its withdrawal may be the later)."""
-    def urls_of(table: str) -> set[str]:
-        ids = sorted(new.get(table, ()))
+    again), or a withdrawal of (a skip it added, or one of its new runs that replaced the
+    output's: its withdrawal may be the later). Looked up by what it added, so the cost
+    follows the input, not the output."""
+    def urls_of(table: str, column: str, ids: set[int], where: str = "") -> set[str]:
+        ids = sorted(ids)
         found = set()
         for start in range(0, len(ids), 500):  # SQLite's limit on parameters
             chunk = ids[start:start + 500]
             found |= {u for (u,) in db.execute(
-                f"select distinct url from [{table}] where id in ({','.join('?' * len(chunk))})"
-                " and url in (select url from reports)", chunk)}
+                f"select distinct url from [{table}] where [{column}] in ({','.join('?' * len(chunk))})"
+                f"{where} and url in (select url from reports)", chunk)}
         return found
-    withdrawn = {u for (u,) in db.execute(
-        "select url from skipped where reason like 'withdrawn%' and url in (select url from reports)")}
-    return sorted(urls_of("reports") | urls_of("snapshots") | withdrawn)
+    withdrawn = " and reason like 'withdrawn%'"
+    return sorted(urls_of("reports", "id", new.get("reports", set()))
+                  | urls_of("snapshots", "id", new.get("snapshots", set()))
+                  | urls_of("skipped", "id", new.get("skipped", set()), withdrawn)
+                  | urls_of("skipped", "run_id", new.get("crawl_runs", set()), withdrawn))
 
 
 def renumber_versions(db, url: str) -> None:

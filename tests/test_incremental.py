@@ -203,9 +203,9 @@ def test_reparse_keeps_every_version(nights, run_nianbao):
 URL = "http://127.0.0.1:1/t1.html"
 
 
-def fetch(db, body, status=200, url=URL, headers=(("ETag", '"a"'),)):
+def fetch(db, body, status=200, url=URL, headers=(("ETag", '"a"'),), run_id=None):
     return store_snapshot(db, url=url, method="GET", request_headers=[], status=status,
-                          response_headers=[list(h) for h in headers], body=body, kind="report")
+                          response_headers=[list(h) for h in headers], body=body, kind="report", run_id=run_id)
 
 
 def test_a_200_with_the_stored_body_is_a_revisit_without_validators(tmp_path):
@@ -354,6 +354,38 @@ def test_a_merge_leaves_no_body_both_a_version_and_tied_to_another(tmp_path):
                                  [payload_digest(b"B1")]).fetchone()[0]
         assert fetches[payload_digest(b"B1")] == b1_snapshot  # B2's fetches are not B1's version's
         db.close()
+
+
+def test_a_merge_renumbers_only_the_withdrawn_urls_its_input_brings(tmp_path):
+    """A URL withdrawn in the output is renumbered (its versions' current one decided again)
+    by a merge whose input brings its withdrawal, not by every merge after."""
+    from archive.merge import merge_databases
+    from archive.records import record_skipped
+    from archive.runs import start_run
+    from crawler.middlewares.withdrawn import GONE
+
+    a = open_database(tmp_path / "a.db")
+    store_report(a, url=URL, snapshot_id=fetch(a, b"A", run_id=start_run(a, "t")), report={"title": "t"},
+                 parser_version="t")
+    record_skipped(a, url=URL, title="t", reason=GONE, found_on=None, run_id=start_run(a, "t"))
+    a.close()
+    other = URL + "?other"
+    c = open_database(tmp_path / "c.db")
+    store_report(c, url=other, snapshot_id=fetch(c, b"C", url=other, run_id=start_run(c, "t")),
+                 report={"title": "c"}, parser_version="t")
+    c.close()
+
+    out = tmp_path / "out.db"
+    merge_databases(out, [tmp_path / "a.db"])
+    with sqlite3.connect(out) as db:
+        assert db.execute("select is_current from reports where url = ?", [URL]).fetchall() == [(0,)]
+        db.execute("create table renumbered (url text)")
+        db.execute("create trigger log_renumbered after update of version, is_current on reports "
+                   "begin insert into renumbered values (new.url); end")
+    merge_databases(out, [tmp_path / "c.db", tmp_path / "a.db"])
+    with sqlite3.connect(out) as db:
+        assert {u for (u,) in db.execute("select url from renumbered")} == {other}
+        assert dict(db.execute("select url, is_current from reports")) == {URL: 0, other: 1}
 
 
 def test_a_recheck_interval_leaves_recently_asked_reports_unasked(tmp_path, run_nianbao):
