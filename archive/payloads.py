@@ -112,19 +112,32 @@ def read_payload(db, digest: str) -> bytes:
 class MissingBase(KeyError):
     """A delta body whose base is not stored: it cannot be read."""
 
+    def __init__(self, base: str | None):
+        super().__init__(f"its base {base} is not stored")
+        self.base = base
+
+
+class DeltaChain(ValueError):
+    """A delta body whose base is itself a delta: reads are kept two decompressions, so it
+    is not read (a merge stores such a body whole again: store_whole_where_base_is_a_delta)."""
+
+    def __init__(self, base: str):
+        super().__init__(f"its base {base} is itself a delta")
+        self.base = base
+
 
 def decode(db, data: bytes, codec: str, dict_id: int | None, digest: str) -> bytes:
     """The body the payload row ``digest`` holds: the one read function for stored bodies.
     A ``zstd-delta`` row is decompressed against its base, which is read first and must be
-    stored whole (raises MissingBase, ValueError; or on a corrupt row, as zstd does)."""
+    stored whole (raises MissingBase, DeltaChain; or on a corrupt row, as zstd does)."""
     if codec != codecs.DELTA:
         return dictionaries.decode(db, data, codec, dict_id)
     (base,) = db.execute("select base_digest from payloads where digest = ?", [digest]).fetchone() or (None,)
     stored = db.execute("select data, codec, dict_id from payloads where digest = ?", [base]).fetchone()
     if stored is None:
-        raise MissingBase(f"its base {base} is not stored")
+        raise MissingBase(base)
     if stored[1] == codecs.DELTA:
-        raise ValueError(f"its base {base} is itself a delta")
+        raise DeltaChain(base)
     return codecs.decompress_delta(data, dictionaries.decode(db, *stored))
 
 
