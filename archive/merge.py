@@ -30,6 +30,10 @@ Bodies come with the bases their deltas are compressed against (``payloads.base_
 payload row of an input is copied); a delta whose base the output held as a delta itself is
 stored whole again (payloads.store_whole_where_base_is_a_delta), so reads stay two steps.
 
+A body one input tied to a version (``version_bodies``: it read the same) that another input
+holds as a version of its own stays a version, and its tie is removed (``_untie_versions``):
+its fetches count for one version.
+
 So merging the same input twice adds nothing. Report versions are recomputed afterwards
 for every URL that gained one: ``version`` in the order the bodies were first fetched,
 ``is_current`` for the body of the URL's newest fetch, by ``fetched_at`` (ids say
@@ -150,7 +154,8 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     folded = fill_older_rows(db)
     if folded:
         result.added["agencies"] -= folded
-    urls = _urls_to_renumber(db, new) if "reports" in tables else []
+    untied = _untie_versions(db, new) if "version_bodies" in tables else set()
+    urls = sorted(set(_urls_to_renumber(db, new)) | untied) if "reports" in tables else []
     if urls:
         for url in urls:
             renumber_versions(db, url)
@@ -166,22 +171,51 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
             run_cross_checks(db, checked)
 
 
+def _untie_versions(db, new: dict[str, set[int]]) -> set[str]:
+    """Remove the ties (``version_bodies``) of bodies that are a version of the same URL
+    themselves, and return those URLs. One input tied a body to a version (it read the same
+    as the version its last fetch brought) while another first saw the URL with that body,
+    a version there: the version is kept, and its fetches no longer count for the other
+    too. Only ties or versions this input added are looked at."""
+    found: set[tuple[int, str]] = set()
+    tie_ids = sorted(new.get("version_bodies", ()))
+    for start in range(0, len(tie_ids), 500):  # SQLite's limit on parameters
+        chunk = tie_ids[start:start + 500]
+        found |= set(db.execute(
+            "select b.id, t.url from version_bodies b join reports t on t.id = b.report_id"
+            " join reports r on r.url = t.url and r.payload_digest = b.payload_digest"
+            f" where b.id in ({','.join('?' * len(chunk))})", chunk))
+    report_ids = sorted(new.get("reports", ()))
+    for start in range(0, len(report_ids), 500):
+        chunk = report_ids[start:start + 500]
+        found |= set(db.execute(
+            "select b.id, r.url from reports r join reports t on t.url = r.url"
+            " join version_bodies b on b.report_id = t.id and b.payload_digest = r.payload_digest"
+            f" where r.id in ({','.join('?' * len(chunk))})", chunk))
+    db.conn.executemany("delete from version_bodies where id = ?", [(tie_id,) for tie_id, _ in found])
+    return {url for _, url in found}
+
+
 def _urls_to_renumber(db, new: dict[str, set[int]]) -> list[str]:
     """The URLs whose versions' numbers or current one this input may change: those it
     brought a version of, a fetch of (a later fetch of an older body makes that one current
-    again), or that are withdrawn (its withdrawal may be the later)."""
-    def urls_of(table: str) -> set[str]:
-        ids = sorted(new.get(table, ()))
+    again), or a withdrawal of (a skip it added, or one of its new runs that replaced the
+    output's: its withdrawal may be the later). Looked up by what it added, so the cost
+    follows the input, not the output."""
+    def urls_of(table: str, column: str, ids: set[int], where: str = "") -> set[str]:
+        ids = sorted(ids)
         found = set()
         for start in range(0, len(ids), 500):  # SQLite's limit on parameters
             chunk = ids[start:start + 500]
             found |= {u for (u,) in db.execute(
-                f"select distinct url from [{table}] where id in ({','.join('?' * len(chunk))})"
-                " and url in (select url from reports)", chunk)}
+                f"select distinct url from [{table}] where [{column}] in ({','.join('?' * len(chunk))})"
+                f"{where} and url in (select url from reports)", chunk)}
         return found
-    withdrawn = {u for (u,) in db.execute(
-        "select url from skipped where reason like 'withdrawn%' and url in (select url from reports)")}
-    return sorted(urls_of("reports") | urls_of("snapshots") | withdrawn)
+    withdrawn = " and reason like 'withdrawn%'"
+    return sorted(urls_of("reports", "id", new.get("reports", set()))
+                  | urls_of("snapshots", "id", new.get("snapshots", set()))
+                  | urls_of("skipped", "id", new.get("skipped", set()), withdrawn)
+                  | urls_of("skipped", "run_id", new.get("crawl_runs", set()), withdrawn))
 
 
 def renumber_versions(db, url: str) -> None:

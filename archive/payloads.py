@@ -83,23 +83,31 @@ def _delta(db, body: bytes, earlier: str) -> tuple[str, bytes] | None:
     return base, codecs.compress_delta(body, base_body)
 
 
-def store_whole_where_base_is_a_delta(db) -> int:
-    """Store whole again each delta whose base is itself a delta; return how many.
+def store_whole_where_base_is_a_delta(db) -> None:
+    """Store whole again each delta whose base is itself a delta.
 
     A merge brings this about: an input's base body may be one the output holds as a delta.
-    Reads stay two decompressions: the body is rebuilt (three) once, here, then kept whole."""
+    Reads stay two decompressions: the body is rebuilt (three) once, here, then kept whole.
+    One that cannot be rebuilt as its digest names (a damaged base or delta) is left as it
+    is, with a warning: ``nianbao verify`` reports it, and the merge goes on."""
     rows = db.execute(
         "select d.digest, d.data, b.digest, d.site from payloads d join payloads b on b.digest = d.base_digest "
         "where d.base_digest is not null and b.codec = ?", [codecs.DELTA]).fetchall()
     for digest, data, base, site in rows:
-        body = codecs.decompress_delta(data, read_payload(db, base))
-        if payload_digest(body) != digest:  # not rebuilt as its digest names: left for verify to report
+        try:
+            body = codecs.decompress_delta(data, read_payload(db, base))
+        except Exception as exc:  # zstd, a lost base or dictionary: as decode_checked words it
+            damage = f"cannot be decompressed ({type(exc).__name__}: {exc})"
+        else:
+            damage = None if payload_digest(body) == digest else "does not rebuild to its digest"
+        if damage is not None:
+            logger.warning("The delta body %s, whose base %s is itself a delta, %s: left as it is "
+                           "(nianbao verify reports it)", digest, base, damage)
             continue
         dict_id, dictionary = dictionary_for(db, site) if codecs.looks_textual(body) else (None, None)
         codec, data = codecs.compress(body, dictionary)
         db.execute("update payloads set codec = ?, stored_size = ?, data = ?, dict_id = ?, base_digest = null "
                    "where digest = ?", [codec, len(data), data, dict_id if codec == "zstd" else None, digest])
-    return len(rows)
 
 
 def read_payload(db, digest: str) -> bytes:
@@ -112,19 +120,32 @@ def read_payload(db, digest: str) -> bytes:
 class MissingBase(KeyError):
     """A delta body whose base is not stored: it cannot be read."""
 
+    def __init__(self, base: str | None):
+        super().__init__(f"its base {base} is not stored")
+        self.base = base
+
+
+class DeltaChain(ValueError):
+    """A delta body whose base is itself a delta: reads are kept two decompressions, so it
+    is not read (a merge stores such a body whole again: store_whole_where_base_is_a_delta)."""
+
+    def __init__(self, base: str):
+        super().__init__(f"its base {base} is itself a delta")
+        self.base = base
+
 
 def decode(db, data: bytes, codec: str, dict_id: int | None, digest: str) -> bytes:
     """The body the payload row ``digest`` holds: the one read function for stored bodies.
     A ``zstd-delta`` row is decompressed against its base, which is read first and must be
-    stored whole (raises MissingBase, ValueError; or on a corrupt row, as zstd does)."""
+    stored whole (raises MissingBase, DeltaChain; or on a corrupt row, as zstd does)."""
     if codec != codecs.DELTA:
         return dictionaries.decode(db, data, codec, dict_id)
     (base,) = db.execute("select base_digest from payloads where digest = ?", [digest]).fetchone() or (None,)
     stored = db.execute("select data, codec, dict_id from payloads where digest = ?", [base]).fetchone()
     if stored is None:
-        raise MissingBase(f"its base {base} is not stored")
+        raise MissingBase(base)
     if stored[1] == codecs.DELTA:
-        raise ValueError(f"its base {base} is itself a delta")
+        raise DeltaChain(base)
     return codecs.decompress_delta(data, dictionaries.decode(db, *stored))
 
 

@@ -132,7 +132,8 @@ def _version_with_same_content(db, url, snapshot_url, digest, row, parser_versio
 
     A body tied before (a reparse, a resumed crawl) stays with its version while it reads
     the same, or while its version was read by another parser (nothing to compare with
-    yet); one that reads otherwise now is untied (report_content.py). A new body is
+    yet: the tie keeps its parser version, still to be read by this one); one that reads
+    otherwise now is untied (report_content.py). A new body is
     compared with the version the URL's last fetch brought (withdrawn or not)."""
     tied = db.execute("select id, report_id from version_bodies where url = ? and payload_digest = ?",
                       [snapshot_url, digest]).fetchone()
@@ -140,7 +141,11 @@ def _version_with_same_content(db, url, snapshot_url, digest, row, parser_versio
         link_id, report_id = tied
         version_content, version_parser = db.execute(
             "select content_digest, parser_version from reports where id = ?", [report_id]).fetchone()
-        if version_content == row["content_digest"] or version_parser != parser_version:
+        if version_parser != parser_version:
+            # Nothing to compare with yet: the tie stays as its parser left it, so a reparse
+            # still selects this body once its version has been read by this parser.
+            return report_id
+        if version_content == row["content_digest"]:
             db.execute("update version_bodies set parser_version = ? where id = ?", [parser_version, link_id])
             return report_id
         db.execute("delete from version_bodies where id = ?", [link_id])

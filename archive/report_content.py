@@ -23,7 +23,9 @@ and checks. So a version is decided by what the parser read:
 Reparse (``nianbao reparse``) keeps the versions a crawl decided, and re-decides only a
 tied body: read by the parser that read its version, a body whose content still equals the
 version's stays tied; one whose content differs now becomes a version of its own (as the
-crawl would have made it). Two versions whose contents a reparse makes equal stay two:
+crawl would have made it). A tied body reached before its version has been read by that
+parser (in a merged archive, ids say nothing about order) keeps its tie and its parser
+version: still to be read, a later ``nianbao reparse`` compares it. Two versions whose contents a reparse makes equal stay two:
 a version is never taken away (corrections and reparse history name it).
 
 Schema 13: ``reports.content_digest``

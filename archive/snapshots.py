@@ -102,13 +102,17 @@ def store_snapshot(
     # hint for compression, so read before the transactions.
     earlier_fetch = newest_fetch(db, url) if status == 200 else None
     earlier = earlier_fetch.payload_digest if earlier_fetch else None
+    digest = None
     if raw_store.is_attached(db):
         # Two files commit one after the other even in one transaction: the body goes
         # first, so a crash leaves at worst an unreferenced body, never a dangling snapshot.
+        # Bodies are never deleted, so it is still stored below: not looked up (and for a
+        # delta, rebuilt and checked) a second time.
         with write_transaction(db):
-            store_payload(db, body, url, earlier)
+            digest = store_payload(db, body, url, earlier)
     with write_transaction(db):
-        digest = store_payload(db, body, url, earlier)
+        if digest is None:
+            digest = store_payload(db, body, url, earlier)
         kill_point("snapshot")
         revisit_of = None
         if status == 200:

@@ -129,6 +129,28 @@ def test_merge_carries_the_base_and_never_makes_a_chain(tmp_path):
         conn.close()
 
 
+def test_merge_leaves_a_delta_it_cannot_rebuild_for_verify_to_report(tmp_path, caplog):
+    # As above, but the output's page 0, the base of its page 1, is damaged: the input's page 2
+    # cannot be rebuilt to be stored whole. The merge goes on and says so; verify reports it.
+    out = open_database(tmp_path / "out.db")
+    store(out, page(0))
+    store(out, page(1))
+    out.execute("update payloads set data = x'00' where digest = ?", [payload_digest(page(0))])
+    out.conn.commit()
+    out.close()
+    part = open_database(tmp_path / "part.db")
+    store(part, page(1))
+    store(part, page(2))
+    part.close()
+    with caplog.at_level("WARNING", logger="archive.payloads"):
+        merge_databases(tmp_path / "out.db", [tmp_path / "part.db"])
+    rows = payload_rows(tmp_path / "out.db")
+    assert rows[payload_digest(page(2))][0] == "zstd-delta"
+    assert any(payload_digest(page(2)) in r.getMessage() and "verify" in r.getMessage() for r in caplog.records)
+    problems = {(p.kind, p.where) for p in verify(tmp_path / "out.db").problems}
+    assert ("delta-chain", f"payloads {payload_digest(page(2))}") in problems
+
+
 # --- a real crawl: the imitation portal's counter moves between two nights ---
 
 

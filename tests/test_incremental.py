@@ -203,9 +203,9 @@ def test_reparse_keeps_every_version(nights, run_nianbao):
 URL = "http://127.0.0.1:1/t1.html"
 
 
-def fetch(db, body, status=200, url=URL, headers=(("ETag", '"a"'),)):
+def fetch(db, body, status=200, url=URL, headers=(("ETag", '"a"'),), run_id=None):
     return store_snapshot(db, url=url, method="GET", request_headers=[], status=status,
-                          response_headers=[list(h) for h in headers], body=body, kind="report")
+                          response_headers=[list(h) for h in headers], body=body, kind="report", run_id=run_id)
 
 
 def test_a_200_with_the_stored_body_is_a_revisit_without_validators(tmp_path):
@@ -301,6 +301,91 @@ def test_a_body_that_reads_as_the_last_version_is_tied_to_it(tmp_path):
     # A new body is compared with the version the last fetch brought, not with every version.
     store_report(db, url=URL, snapshot_id=fetch(db, b"A, 3 visits"), report=report, parser_version="t")
     assert versions() == [(1, 0), (2, 0), (3, 1)]
+
+
+def test_a_tied_body_read_before_its_version_by_a_new_parser_stays_to_be_compared(tmp_path):
+    """A reparse by a new parser that reaches a tied body before its version (ids in a merged
+    archive say nothing about order) has nothing to compare it with: the tie stays, still to
+    be read by that parser, and once the version has been read, the body is compared with it."""
+    from archive.reparse_select import Selection, count_versions
+
+    db = open_database(tmp_path / "n.db")
+    report = {"title": "t", "agency": "某某县人民政府", "year": 2024}
+    version_snapshot, body_snapshot = fetch(db, b"A, 1 visit"), fetch(db, b"A, 2 visits")
+    first = store_report(db, url=URL, snapshot_id=version_snapshot, report=report, parser_version="old")
+    assert store_report(db, url=URL, snapshot_id=body_snapshot, report=report, parser_version="old") == first
+
+    read_better = dict(report, title="t, read better")
+    assert store_report(db, url=URL, snapshot_id=body_snapshot, report=read_better, parser_version="new") == first
+    assert count_versions(db, Selection("new")) == 2  # the version, and the body still to compare with it
+    store_report(db, url=URL, snapshot_id=version_snapshot, report=report, parser_version="new")
+    assert count_versions(db, Selection("new")) == 1
+    second = store_report(db, url=URL, snapshot_id=body_snapshot, report=read_better, parser_version="new")
+    assert second != first and db.execute("select count(*) from version_bodies").fetchone() == (0,)
+    assert count_versions(db, Selection("new")) == 0
+
+
+def test_a_merge_leaves_no_body_both_a_version_and_tied_to_another(tmp_path):
+    """Archive A tied body B2 to its version of body B1 (a hit counter moved); archive B first
+    saw the URL with B2, so there B2 is a version. Merged, in either order, B2 is a version
+    (reports are kept as they are) and no longer tied: its fetches count for it alone."""
+    from archive.merge import merge_databases
+    from archive.records import version_fetches
+
+    report = {"title": "t", "agency": "某某县人民政府", "year": 2024}
+    a = open_database(tmp_path / "a.db")
+    first = store_report(a, url=URL, snapshot_id=fetch(a, b"B1"), report=report, parser_version="t")
+    assert store_report(a, url=URL, snapshot_id=fetch(a, b"B2"), report=report, parser_version="t") == first
+    a.close()
+    b = open_database(tmp_path / "b.db")
+    store_report(b, url=URL, snapshot_id=fetch(b, b"B2"), report=report, parser_version="t")
+    b.close()
+    for order in ([tmp_path / "a.db", tmp_path / "b.db"], [tmp_path / "b.db", tmp_path / "a.db"]):
+        out = tmp_path / f"out-{order[0].stem}.db"
+        merge_databases(out, order)
+        db = open_database(out)
+        versions = {r["payload_digest"]: (r["version"], r["is_current"])
+                    for r in db.query("select * from reports")}
+        assert versions == {payload_digest(b"B1"): (1, 0), payload_digest(b"B2"): (2, 1)}
+        assert db.execute("select count(*) from version_bodies").fetchone() == (0,)
+        fetches = {db.execute("select payload_digest from reports where id = ?", [v[0]]).fetchone()[0]: v[3]
+                   for v in version_fetches(db, URL)}
+        b1_snapshot = db.execute("select max(id) from snapshots where payload_digest = ?",
+                                 [payload_digest(b"B1")]).fetchone()[0]
+        assert fetches[payload_digest(b"B1")] == b1_snapshot  # B2's fetches are not B1's version's
+        db.close()
+
+
+def test_a_merge_renumbers_only_the_withdrawn_urls_its_input_brings(tmp_path):
+    """A URL withdrawn in the output is renumbered (its versions' current one decided again)
+    by a merge whose input brings its withdrawal, not by every merge after."""
+    from archive.merge import merge_databases
+    from archive.records import record_skipped
+    from archive.runs import start_run
+    from crawler.middlewares.withdrawn import GONE
+
+    a = open_database(tmp_path / "a.db")
+    store_report(a, url=URL, snapshot_id=fetch(a, b"A", run_id=start_run(a, "t")), report={"title": "t"},
+                 parser_version="t")
+    record_skipped(a, url=URL, title="t", reason=GONE, found_on=None, run_id=start_run(a, "t"))
+    a.close()
+    other = URL + "?other"
+    c = open_database(tmp_path / "c.db")
+    store_report(c, url=other, snapshot_id=fetch(c, b"C", url=other, run_id=start_run(c, "t")),
+                 report={"title": "c"}, parser_version="t")
+    c.close()
+
+    out = tmp_path / "out.db"
+    merge_databases(out, [tmp_path / "a.db"])
+    with sqlite3.connect(out) as db:
+        assert db.execute("select is_current from reports where url = ?", [URL]).fetchall() == [(0,)]
+        db.execute("create table renumbered (url text)")
+        db.execute("create trigger log_renumbered after update of version, is_current on reports "
+                   "begin insert into renumbered values (new.url); end")
+    merge_databases(out, [tmp_path / "c.db", tmp_path / "a.db"])
+    with sqlite3.connect(out) as db:
+        assert {u for (u,) in db.execute("select url from renumbered")} == {other}
+        assert dict(db.execute("select url, is_current from reports")) == {URL: 0, other: 1}
 
 
 def test_a_recheck_interval_leaves_recently_asked_reports_unasked(tmp_path, run_nianbao):
