@@ -5,7 +5,7 @@ which holds what running the tests needs (MANIFEST.in).
 Whatever the installed commands read at run time (the demo portal's seed texts, Datasette's
 metadata and chart template, the site registries) must be in the wheel: from the source tree
 they are found whether or not pyproject.toml ships them. Nothing is downloaded: the wheel is
-built with the backend installed here (pinned in requirements-test.lock and pyproject.toml's
+built with the backend installed here (pinned in requirements-test.lock, within pyproject.toml's
 build-system), and the fresh environment borrows this one's dependencies.
 """
 
@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from test_serve import fetch, free_port, get_json
 
@@ -45,9 +46,8 @@ def files_under(top: Path, folders=(".",)) -> set[str]:
 def copy_of_the_tree(work: Path) -> Path:
     """The source tree less what runs and builds leave in it (``./data``, build/, *.egg-info): a
     build writes where it runs, and not into the tree."""
-    for requirement in PYPROJECT["build-system"]["requires"]:
-        name, _, version = requirement.partition("==")
-        assert importlib.metadata.version(name) == version, (
+    for requirement in map(Requirement, PYPROJECT["build-system"]["requires"]):
+        assert requirement.specifier.contains(importlib.metadata.version(requirement.name)), (
             f"the build backend {requirement} is not installed: pip install -r requirements-test.lock")
     source = work / "source"
     shutil.copytree(REPO, source, ignore=lambda folder, names: (
