@@ -447,13 +447,12 @@ def test_a_page_not_stored_fails_the_run_also_when_its_error_row_could_not_be_wr
 def crawl_failing_on(env, portal, data, lost, *settings):
     """``nianbao crawl`` of the demo portal, a test-only pipeline (tests/failing_pipeline.py)
     failing on the page at ``lost``, if ``settings`` name one."""
-    from pathlib import Path
-
-    from tests.failing_pipeline import FAIL_TO_STORE
+    from conftest import TESTS
+    from failing_pipeline import FAIL_TO_STORE
 
     return subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--start-url", portal.start_url,
                            "--data", str(data), "--profile", "test", *settings],
-                          env={**env, FAIL_TO_STORE: lost}, cwd=Path(__file__).parent.parent,  # where `tests.failing_pipeline` is found
+                          env={**env, FAIL_TO_STORE: lost}, cwd=TESTS.parent,  # where `tests.failing_pipeline` is found
                           capture_output=True, text=True, timeout=240)
 
 
