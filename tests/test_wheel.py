@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from test_serve import fetch, free_port, get_json
+from test_serve import fetch, get_json, running_datasette
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -41,6 +40,15 @@ def files_under(top: Path, folders=(".",)) -> set[str]:
     """The files under ``top``'s folders, named from ``top`` as an archive names them."""
     return {path.relative_to(top).as_posix() for folder in folders for path in (top / folder).rglob("*")
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+
+
+def source_files(copy: Path) -> set[str]:
+    """The tree's files: as git lists them in a checkout (where untracked caches are not
+    source), else (an unpacked sdist) every file of its ``copy``."""
+    if not (REPO / ".git").exists():
+        return files_under(copy)
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], check=True, capture_output=True).stdout
+    return {name for name in listed.decode().split("\0") if name and (REPO / name).is_file()}
 
 
 def copy_of_the_tree(work: Path) -> Path:
@@ -59,6 +67,7 @@ def copy_of_the_tree(work: Path) -> Path:
 def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--disable-pip-version-check",
                     "-q", "-w", str(work / "dist"), str(copy_of_the_tree(work))],
                    check=True, capture_output=True, timeout=300)
     (built,) = (work / "dist").glob("nianbao-*.whl")
@@ -89,6 +98,7 @@ def installed(wheel, tmp_path_factory, guarded_env) -> dict:
     site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                         check=True, capture_output=True, text=True).stdout.strip())
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--disable-pip-version-check",
                     "-q", str(wheel)], check=True, capture_output=True, timeout=300)
     # Borrowed after installing: pip would take a nianbao in them (an editable install) for this one.
     borrowed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
@@ -120,23 +130,10 @@ def test_the_installed_demo_crawls_and_serves(installed):
     assert (installed["home"] / "data" / "nianbao.db").exists()
     assert "No problems found." in nianbao(installed, "verify").stdout
 
-    port = free_port()
-    process = subprocess.Popen(["nianbao", "serve", "--port", str(port)], env=installed["env"],
-                               cwd=installed["home"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-        while True:
-            try:
-                metadata = get_json(f"{base}/-/metadata.json")
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read().decode()
-                time.sleep(0.2)
+    with running_datasette(None, installed["env"], command=("nianbao",), cwd=installed["home"]) as base:
+        metadata = get_json(f"{base}/-/metadata.json")
         assert "problems" in metadata["databases"]["nianbao"]["tables"]  # datasette_metadata.yaml
         assert "<title>Charts: nianbao</title>" in fetch(f"{base}/-/charts")[2].decode("utf-8")  # the template
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 def test_the_installed_registries_are_named(installed):
@@ -154,6 +151,6 @@ def test_the_sdist_holds_what_the_tests_need(tmp_path):
     (built,) = (tmp_path / "dist").glob("nianbao-*.tar.gz")
     with tarfile.open(built) as sdist:
         in_sdist = {name.partition("/")[2] for name in sdist.getnames()}
-    expected = files_under(source) - {".gitignore"} - files_under(source, [".ci"])
+    expected = source_files(source) - {".gitignore"} - files_under(source, [".ci"])
     assert {"tests/conftest.py", "tests/netguard/sitecustomize.py", "requirements-test.lock"} <= expected
     assert sorted(expected - in_sdist) == []
