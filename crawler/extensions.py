@@ -23,10 +23,9 @@ DISK_FULL = "disk_full"  # the close reason of a crawl stopped by a full disk
 # A run's status from the crawl's close reason: Scrapy closes with "shutdown" when stopped from
 # outside (Ctrl-C, SIGTERM, SIGHUP: crawler/interrupts.py); the next crawl resumes an interrupted run.
 RUN_STATUS = {"finished": "finished", "shutdown": "interrupted"}
-# Items an item pipeline raised on, and those of them whose ``errors`` row could not be written
-# (a full disk, the archive refusing that write too): the run's checks (crawler/monitoring.py,
-# "pages stored") count the rows and these.
-STORE_FAILED = "nianbao/store_failed"
+# Items an item pipeline raised on whose ``errors`` row could not be written (a full disk, the
+# archive refusing that write too): the run's checks (crawler/monitoring.py, "pages stored")
+# count the store rows and these.
 STORE_FAILED_UNRECORDED = "nianbao/store_failed_unrecorded"
 
 
@@ -61,7 +60,6 @@ class CrawlRunExtension:
         crawl_archive(self.crawler)
 
     def item_error(self, item, response, spider, failure):
-        self.crawler.stats.inc_value(STORE_FAILED)
         self._stop_if_disk_full(failure.value)
         if self.disk_full:
             self.crawler.stats.inc_value(STORE_FAILED_UNRECORDED)
@@ -77,11 +75,9 @@ class CrawlRunExtension:
         """A callback that raised lost what its page would have given (the reports a listing
         page lists): an ``errors`` row for that page says so, not only a log line. The
         crawl goes on."""
-        archive = crawl_archive(self.crawler)
         request = getattr(response, "request", None)
-        record_error(archive.db, url=response.url, stage="spider", error=type(exc).__name__,
-                     message=str(exc)[:1000] or None, run_id=archive.run_id,
-                     snapshot_id=request.meta.get("nianbao_snapshot_id") if request is not None else None)
+        self._record(exc, response.url, "spider",
+                     request.meta.get("nianbao_snapshot_id") if request is not None else None)
         self.crawler.stats.inc_value("nianbao/spider_errors")
 
     def _record_item_error(self, exc, item, response) -> None:
@@ -91,14 +87,17 @@ class CrawlRunExtension:
         against the page, and the run's checks fail on it. Not stage ``parse``: the next
         crawl parses the page again (archive/records.py ``parsed_already``)."""
         url = getattr(item, "url", None) or getattr(response, "url", None) or repr(item)[:200]
-        archive = crawl_archive(self.crawler)
         try:
-            record_error(archive.db, url=url, stage="store", error=type(exc).__name__,
-                         message=str(exc)[:1000] or None, run_id=archive.run_id,
-                         snapshot_id=getattr(item, "snapshot_id", None))
+            self._record(exc, url, "store", getattr(item, "snapshot_id", None))
         except sqlite3.Error as write_failed:
             self.crawler.stats.inc_value(STORE_FAILED_UNRECORDED)
             logger.error("Could not record that %s was not stored (%s): %s", url, exc, write_failed)
+            self._stop_if_disk_full(write_failed)
+
+    def _record(self, exc, url: str, stage: str, snapshot_id: int | None) -> None:
+        archive = crawl_archive(self.crawler)
+        record_error(archive.db, url=url, stage=stage, error=type(exc).__name__,
+                     message=str(exc)[:1000] or None, run_id=archive.run_id, snapshot_id=snapshot_id)
 
     def _stop_if_disk_full(self, exc) -> None:
         if self.disk_full or not is_disk_full(exc):

@@ -111,10 +111,16 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     per_site = _per_site(db, run_ids, marks, sites)
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
-    # The rate is of requests: those answered (archived) and those that got no answer. An error
-    # about an archived answer (a page that failed to parse or store) is one of the first.
-    unanswered = one("select count(*) from errors where run_id in ({runs}) and snapshot_id is null")
-    failed = unanswered + one("select count(distinct snapshot_id) from errors where run_id in ({runs})")
+    # The rate is of requests: this crawl's answers (archived) and its requests that got none.
+    # An error about one of its answers (a page that failed to parse or store) is one request
+    # however many rows it has; an error about an answer archived before (a page answered from
+    # the archive under --recheck-after) is a request of its own.
+    own_answer = f"snapshot_id in (select id from snapshots where run_id in ({marks}))"
+    answered_failed, other_failed = db.execute(
+        f"select count(distinct case when {own_answer} then snapshot_id end), "
+        f"count(case when not ({own_answer}) or snapshot_id is null then 1 end) "
+        f"from errors where run_id in ({marks})", [*run_ids, *run_ids, *run_ids]).fetchone()
+    failed, requests = (answered_failed or 0) + (other_failed or 0), pages + (other_failed or 0)
     # The counts span the logical crawl; after a resume, the messages name its runs (the
     # summary's counts are the run's own).
     span = f" in {runs_named(run_ids)}" if len(run_ids) > 1 else ""
@@ -129,7 +135,7 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         _stored(db, run_ids, marks, stats, span),
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
-        _error_rate(errors, pages, failed, pages + unanswered, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
+        _error_rate(failed, requests, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
         _blocked(db, run_ids, marks, thresholds.max_blocked_hosts),
         _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share,
                          f" in run {run_id}" if span else ""),
@@ -187,9 +193,9 @@ def _stored(db, run_ids, marks, stats: dict, span: str = "") -> Check:
         return Check(name, True, f"no page failed to store{span}")
     message = f"{failed} page(s) fetched but not stored{span}"
     if recorded:
-        url, error, said = db.execute(f"select url, error, message from errors where stage = 'store' "
-                                      f"and run_id in ({marks}) order by id limit 1", run_ids).fetchone()
-        message += f" (the first: {url}: {error}{': ' + said if said else ''})"
+        url, error, error_message = db.execute(f"select url, error, message from errors where stage = 'store' "
+                                               f"and run_id in ({marks}) order by id limit 1", run_ids).fetchone()
+        message += f" (the first: {url}: {error}{': ' + error_message if error_message else ''})"
     if unrecorded:
         message += f"; {unrecorded} not in errors: the archive refused that write too (see the log)"
     return Check(name, False, message + "; the next crawl tries them again")
@@ -281,11 +287,10 @@ def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) ->
     return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
-def _error_rate(errors: int, pages: int, failed: int, requests: int, limit: float, min_pages: int,
-                span: str = "") -> Check:
-    """``failed`` of ``requests`` ended in an error (``errors`` rows: a page may have several)."""
+def _error_rate(failed: int, requests: int, limit: float, min_pages: int, span: str = "") -> Check:
+    """``failed`` of the crawl's ``requests`` ended in an error (see monitor_run)."""
     rate = failed / requests if failed else 0.0
-    message = f"{errors} error(s) for {pages} page(s) fetched{span} ({rate:.1%}; at most {limit:.1%})"
+    message = f"{failed} of {requests} request(s){span} failed ({rate:.1%}; at most {limit:.1%})"
     if requests < min_pages:
         return Check("error rate", True, message + f", not judged under {min_pages} pages")
     return Check("error rate", rate <= limit, message)

@@ -48,7 +48,7 @@ def tell(settings, summary: str, payload: dict) -> list[str]:
     command, url = settings.get("NIANBAO_NOTIFY_COMMAND"), settings.get("NIANBAO_NOTIFY_URL")
     if not (command or url):
         return []
-    return notify(summary, payload, command=command, url=url, timeout=settings.getfloat("NIANBAO_NOTIFY_TIMEOUT"))
+    return notify(summary, payload, command=command, url=url, timeout=settings.getfloat("NIANBAO_NOTIFY_TIMEOUT", NIANBAO_NOTIFY_TIMEOUT))
 
 
 def notify(summary: str, payload: dict, *, command: str | None = None, url: str | None = None,

@@ -181,7 +181,7 @@ def test_after_a_resume_the_summary_names_the_run_it_resumes_and_the_checks_coun
         f"pages fetched:        4 ({run_counts(db, resumed).bytes_received:,} bytes)"]
     messages = checks_by_name(checked(db, resumed))
     assert messages["pages fetched"] == "6 page(s) archived besides robots.txt in runs 1 and 2"
-    assert messages["error rate"] == "1 error(s) for 6 page(s) fetched in runs 1 and 2 (14.3%; at most 10.0%), " \
+    assert messages["error rate"] == "1 of 7 request(s) in runs 1 and 2 failed (14.3%; at most 10.0%), " \
                                      "not judged under 20 pages"
     assert messages["archive growing"] == "4 of 4 answer(s) received archived in run 2, 2 of them unchanged"
     # A run of its own: no such line, no runs named.
@@ -252,7 +252,7 @@ def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_lo
 
 def test_an_error_rate_over_the_threshold_fails(db):
     monitor = checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=5))
-    assert failing(monitor) == {"error rate": "5 error(s) for 25 page(s) fetched (16.7%; at most 10.0%)"}
+    assert failing(monitor) == {"error rate": "5 of 30 request(s) failed (16.7%; at most 10.0%)"}
     assert checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=2)).ok
     lenient = Thresholds(max_error_rate=0.2)
     assert monitor_run(db, 1, SITES, lenient).ok
@@ -267,7 +267,19 @@ def test_an_error_about_an_archived_page_is_one_request_in_the_error_rate(db):
         record_error(db, url=page[1], stage="store", error=error, message="…", run_id=run_id, snapshot_id=page[0])
     finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
     monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
-    assert checks_by_name(monitor)["error rate"] == "3 error(s) for 20 page(s) fetched (5.0%; at most 10.0%)"
+    assert checks_by_name(monitor)["error rate"] == "1 of 20 request(s) failed (5.0%; at most 10.0%)"
+
+
+def test_an_error_about_a_page_answered_from_the_archive_is_a_request_of_its_own(db):
+    """Under --recheck-after a page is answered from an earlier run's snapshot: an error about
+    it adds a request, so the rate cannot pass 100 %."""
+    earlier = night(db, pages={A: 20})
+    page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [earlier]).fetchone()
+    run_id = night(db, pages={A: 20}, close=False)
+    record_error(db, url=page[1], stage="spider", error="ValueError", message="…", run_id=run_id, snapshot_id=page[0])
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
+    monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
+    assert checks_by_name(monitor)["error rate"] == "1 of 21 request(s) failed (4.8%; at most 10.0%)"
 
 
 def test_a_small_runs_error_rate_is_not_judged(db):
@@ -435,13 +447,12 @@ def test_a_page_not_stored_fails_the_run_also_when_its_error_row_could_not_be_wr
 def crawl_failing_on(env, portal, data, lost, *settings):
     """``nianbao crawl`` of the demo portal, a test-only pipeline (tests/failing_pipeline.py)
     failing on the page at ``lost``, if ``settings`` name one."""
-    from pathlib import Path
-
-    from tests.failing_pipeline import FAIL_TO_STORE
+    from conftest import TESTS
+    from failing_pipeline import FAIL_TO_STORE
 
     return subprocess.run([sys.executable, "-m", "nianbao", "crawl", "--start-url", portal.start_url,
                            "--data", str(data), "--profile", "test", *settings],
-                          env={**env, FAIL_TO_STORE: lost}, cwd=Path(__file__).parent.parent,  # where `tests.failing_pipeline` is found
+                          env={**env, FAIL_TO_STORE: lost}, cwd=TESTS.parent,  # where `tests.failing_pipeline` is found
                           capture_output=True, text=True, timeout=240)
 
 

@@ -100,12 +100,13 @@ def query(base, name, **params):
     return get_json(f"{base}/nianbao/{name}.json?" + urllib.parse.urlencode({**params, "_shape": "array"}))
 
 
-def start_datasette(data, env) -> tuple[subprocess.Popen, str]:
-    """`nianbao serve --data DATA` started in a subprocess and answering: it and its base URL."""
+def start_datasette(data, env, command=(sys.executable, "-m", "nianbao"), cwd=None) -> tuple[subprocess.Popen, str]:
+    """`nianbao serve --data DATA` started in a subprocess and answering: it and its base URL.
+    ``data`` None: serve's default (``./data`` in ``cwd``); ``command``: how nianbao is run."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "nianbao", "serve", "--data", str(data), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=hangup_by_default,
+        [*command, "serve", *(["--data", str(data)] if data is not None else []), "--port", str(port)],
+        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=hangup_by_default,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -128,9 +129,9 @@ def stop_datasette(process: subprocess.Popen, how=signal.SIGTERM) -> tuple[int, 
 
 
 @contextlib.contextmanager
-def running_datasette(data, env):
+def running_datasette(data, env, **how):
     """`nianbao serve --data DATA` in a subprocess, until the block ends: its base URL."""
-    process, base = start_datasette(data, env)
+    process, base = start_datasette(data, env, **how)
     try:
         yield base
     finally:

@@ -5,7 +5,7 @@ which holds what running the tests needs (MANIFEST.in).
 Whatever the installed commands read at run time (the demo portal's seed texts, Datasette's
 metadata and chart template, the site registries) must be in the wheel: from the source tree
 they are found whether or not pyproject.toml ships them. Nothing is downloaded: the wheel is
-built with the backend installed here (pinned in requirements-test.lock and pyproject.toml's
+built with the backend installed here (pinned in requirements-test.lock, within pyproject.toml's
 build-system), and the fresh environment borrows this one's dependencies.
 """
 
@@ -17,14 +17,14 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
-from test_serve import fetch, free_port, get_json
+from test_serve import fetch, get_json, running_datasette
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
@@ -42,12 +42,20 @@ def files_under(top: Path, folders=(".",)) -> set[str]:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
 
 
+def source_files(copy: Path) -> set[str]:
+    """The tree's files: as git lists them in a checkout (where untracked caches are not
+    source), else (an unpacked sdist) every file of its ``copy``."""
+    if not (REPO / ".git").exists():
+        return files_under(copy)
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], check=True, capture_output=True).stdout
+    return {name for name in listed.decode().split("\0") if name and (REPO / name).is_file()}
+
+
 def copy_of_the_tree(work: Path) -> Path:
     """The source tree less what runs and builds leave in it (``./data``, build/, *.egg-info): a
     build writes where it runs, and not into the tree."""
-    for requirement in PYPROJECT["build-system"]["requires"]:
-        name, _, version = requirement.partition("==")
-        assert importlib.metadata.version(name) == version, (
+    for requirement in map(Requirement, PYPROJECT["build-system"]["requires"]):
+        assert requirement.specifier.contains(importlib.metadata.version(requirement.name)), (
             f"the build backend {requirement} is not installed: pip install -r requirements-test.lock")
     source = work / "source"
     shutil.copytree(REPO, source, ignore=lambda folder, names: (
@@ -59,6 +67,7 @@ def copy_of_the_tree(work: Path) -> Path:
 def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--disable-pip-version-check",
                     "-q", "-w", str(work / "dist"), str(copy_of_the_tree(work))],
                    check=True, capture_output=True, timeout=300)
     (built,) = (work / "dist").glob("nianbao-*.whl")
@@ -89,6 +98,7 @@ def installed(wheel, tmp_path_factory, guarded_env) -> dict:
     site_packages = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                         check=True, capture_output=True, text=True).stdout.strip())
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--disable-pip-version-check",
                     "-q", str(wheel)], check=True, capture_output=True, timeout=300)
     # Borrowed after installing: pip would take a nianbao in them (an editable install) for this one.
     borrowed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
@@ -120,23 +130,10 @@ def test_the_installed_demo_crawls_and_serves(installed):
     assert (installed["home"] / "data" / "nianbao.db").exists()
     assert "No problems found." in nianbao(installed, "verify").stdout
 
-    port = free_port()
-    process = subprocess.Popen(["nianbao", "serve", "--port", str(port)], env=installed["env"],
-                               cwd=installed["home"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-        while True:
-            try:
-                metadata = get_json(f"{base}/-/metadata.json")
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read().decode()
-                time.sleep(0.2)
+    with running_datasette(None, installed["env"], command=("nianbao",), cwd=installed["home"]) as base:
+        metadata = get_json(f"{base}/-/metadata.json")
         assert "problems" in metadata["databases"]["nianbao"]["tables"]  # datasette_metadata.yaml
         assert "<title>Charts: nianbao</title>" in fetch(f"{base}/-/charts")[2].decode("utf-8")  # the template
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 def test_the_installed_registries_are_named(installed):
@@ -154,6 +151,6 @@ def test_the_sdist_holds_what_the_tests_need(tmp_path):
     (built,) = (tmp_path / "dist").glob("nianbao-*.tar.gz")
     with tarfile.open(built) as sdist:
         in_sdist = {name.partition("/")[2] for name in sdist.getnames()}
-    expected = files_under(source) - {".gitignore"} - files_under(source, [".ci"])
+    expected = source_files(source) - {".gitignore"} - files_under(source, [".ci"])
     assert {"tests/conftest.py", "tests/netguard/sitecustomize.py", "requirements-test.lock"} <= expected
     assert sorted(expected - in_sdist) == []
