@@ -25,7 +25,7 @@ the invariants a researcher relies on are checked:
 - an unchanged night adds no new report version and no body the archive did not hold.
 
 One line per night: requests, 304s, new snapshots, new report versions, bytes added to
-the data directory, seconds, peak memory of the crawl (RSS), checks that failed, and any
+the data directory, seconds, peak memory of the crawl (RSS, its parse workers included), checks that failed, and any
 invariant broken; at the end, the ``nianbao runs`` listing (printed, not checked further).
 The exit status is 1 when any invariant broke.
 
@@ -50,8 +50,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
+
+from crawl_bench import TreeMemory, wait_for_exit  # noqa: E402
+from nightly_bench import archive_bytes  # noqa: E402
 
 from portal.nights import ChangingColumn, restart  # noqa: E402
 from portal.server import DemoPortal  # noqa: E402
@@ -183,21 +187,19 @@ class World:
         stop_all(self.portals)
 
 
-def data_bytes(data: Path) -> int:
-    return sum(p.stat().st_size for p in data.iterdir() if p.is_file())
-
-
 def crawl(registry: Path, data: Path, log: Path) -> tuple[int, float, int]:
-    """``nianbao crawl``: its exit status, seconds, and peak RSS (KiB) of it and its children."""
+    """``nianbao crawl``: its exit status, seconds, and the peak of its RSS summed with its
+    parse workers' (bytes)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "nianbao", "crawl", "--sites", str(registry),
                                     "--data", str(data), "--profile", "test"],
                                    stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, time.monotonic() - started, usage.ru_maxrss
+        tree = TreeMemory(process.pid)
+        status, rss = wait_for_exit(process)
+        tree.stop()
+    return status, time.monotonic() - started, max(tree.peak, rss)
 
 
 class Invariants:
@@ -332,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
             exit_expected = 3 if expected else 0      # 3: the run's checks failed
             if status != exit_expected:
                 broken.insert(0, f"crawl exited {status}, expected {exit_expected} (night-{n:02d}.log)")
-            size = data_bytes(data)
+            size = archive_bytes(data)
             print(f"{n:5d}  {counts['requests']:8d}  {counts['304s']:4d}  {counts['new snapshots']:13d}  "
-                  f"{counts['versions']:8d}  {size - before:11,d}  {seconds:7.1f}  {rss / 1024:12.0f}  "
+                  f"{counts['versions']:8d}  {size - before:11,d}  {seconds:7.1f}  {rss / 2**20:12.0f}  "
                   f"{','.join(sorted(counts['failed'])) or '-':>13}  {night} (exit {status})", flush=True)
             for problem in broken:
                 print(f"       BROKEN: {problem}", flush=True)
