@@ -57,7 +57,7 @@ import yaml  # noqa: E402
 from crawl_bench import TreeMemory, wait_for_exit  # noqa: E402
 from nightly_bench import archive_bytes  # noqa: E402
 
-from portal.nights import ChangingColumn, restart  # noqa: E402
+from portal.nights import ChangingColumn  # noqa: E402
 from portal.server import DemoPortal  # noqa: E402
 from portal.world import registry_entries, start_flavour_sites, stop_all  # noqa: E402
 
@@ -157,8 +157,12 @@ class World:
                 c.add_report("自然资源局", 2023)
         elif night == "attachment replaced":
             c.replace_attachment(self.pdf_report.docid, (ATTACHMENTS / "report_2024_unruled.pdf").read_bytes())
-        elif night.startswith("generic host"):
-            restart(self.flavours["generic"], down="down" in night)
+        elif night.startswith(("generic host", "column host")):
+            portal = self.flavours["generic"] if night.startswith("generic") else self.column_portal
+            if "down" in night:
+                portal.stop()        # connection refused; start() answers again at the same URL
+            else:
+                portal.start()
         elif night == "legacy host answers 503":
             self.flavours["legacy"].site.answer = lambda method, path, headers: (
                 503, [("Content-Type", "text/html")], b"<h1>503 Service Unavailable</h1>")
@@ -172,8 +176,6 @@ class World:
             c.failing = set(list(c.reports)[:12])
         elif night == "report pages back":
             c.failing = set()
-        elif night.startswith("column host"):
-            restart(self.column_portal, down="down" in night)
         self.column_portal.site = c.site()
 
     def clear_sent(self):
