@@ -24,9 +24,10 @@ the invariants a researcher relies on are checked:
   night saying it was withdrawn;
 - an unchanged night adds no new report version and no body the archive did not hold.
 
-One line per night: requests, 304s, new snapshots, new report versions, bytes added to
-the data directory, seconds, peak memory of the crawl (RSS, its parse workers included), checks that failed, and any
-invariant broken; at the end, the ``nianbao runs`` listing (printed, not checked further).
+One line per night: requests, 304s, new snapshots, report versions archived, bytes added
+to the data directory, seconds, peak memory of the crawl (RSS, its parse workers
+included), checks that failed, and any invariant broken; at the end, the ``nianbao runs``
+listing (printed, not checked further).
 The exit status is 1 when any invariant broke.
 
 Example:
