@@ -53,6 +53,8 @@ GROWING = {"snapshots", "payloads", "reports", "cells", "checks", "problems", "i
            "not_asked", "blocks", "reparse_changes"}
 PER_RUN = 10  # sites a run crawls
 LISTINGS = 3  # listing pages a site has
+# The archive built when no size is given (bench/datasette_pages.py reads it too).
+DEFAULT_BASE_PAGES, DEFAULT_URLS, DEFAULT_SITES, DEFAULT_NIGHTS = 10_000, 90_000, 3_000, 14
 
 
 def host(site: int) -> str:
@@ -370,10 +372,12 @@ def measure(db, repeat: int, only: str | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base-pages", type=int, default=10_000, help="pages of the reparse benchmark's archive copied (default 10,000)")
-    parser.add_argument("--urls", type=int, default=90_000, help="report URLs (default 90,000)")
-    parser.add_argument("--sites", type=int, default=3_000, help="sites, a multiple of 10 (default 3,000)")
-    parser.add_argument("--nights", type=int, default=14, help="nights crawled (default 14)")
+    parser.add_argument("--base-pages", type=int, default=DEFAULT_BASE_PAGES,
+                        help=f"pages of the reparse benchmark's archive copied (default {DEFAULT_BASE_PAGES:,})")
+    parser.add_argument("--urls", type=int, default=DEFAULT_URLS, help=f"report URLs (default {DEFAULT_URLS:,})")
+    parser.add_argument("--sites", type=int, default=DEFAULT_SITES,
+                        help=f"sites, a multiple of {PER_RUN} (default {DEFAULT_SITES:,})")
+    parser.add_argument("--nights", type=int, default=DEFAULT_NIGHTS, help=f"nights crawled (default {DEFAULT_NIGHTS})")
     parser.add_argument("--repeat", type=int, default=3, help="timed calls of each case (default 3)")
     parser.add_argument("--only", help="only the cases whose description contains this")
     parser.add_argument("--cache", type=Path, default=reparse_bench.CACHE, help="where archives are kept (default bench/.cache)")

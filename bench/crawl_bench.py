@@ -245,7 +245,7 @@ class Run:
                 f"(first to last request {self.span:.2f} s)")
 
 
-def _wait(process: subprocess.Popen) -> tuple[int, int]:
+def wait_for_exit(process: subprocess.Popen) -> tuple[int, int]:
     """Wait for ``process``; its exit status and peak RSS in bytes (Linux reports KiB)."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -265,7 +265,7 @@ def run_wget(server: Nginx, urls: list[str], work: Path, parallel: int = 1) -> R
                                    "--no-proxy", "--tries=1"], cwd=out, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE)
                  for n in range(parallel)]
-    statuses = [_wait(p)[0] for p in processes]
+    statuses = [wait_for_exit(p)[0] for p in processes]
     seconds = time.perf_counter() - t0
     label = "wget" if parallel == 1 else f"wget x{parallel}"
     return Run(label, seconds, *server.requests_since(mark), exit_status=max(statuses))
@@ -325,7 +325,7 @@ def run_bare_scrapy(server: Nginx, urls: list[str], work: Path, warc: bool) -> R
     t0 = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", _BARE_SCRAPY_CHILD, "urls.txt", *(["out.warc.gz"] if warc else [])],
                                cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    status, _ = _wait(process)
+    status, _ = wait_for_exit(process)
     seconds = time.perf_counter() - t0
     label = "stock Scrapy c=1, " + ("gzip WARC (warcio)" if warc else "callback does nothing")
     return Run(label, seconds, *server.requests_since(mark), exit_status=status)
@@ -351,7 +351,7 @@ def run_crawler(server: Nginx, registry: Path, data: Path, label: str, overrides
     tree = TreeMemory(process.pid)
     stderr = process.stderr.read()
     tree.stop()
-    status, rss = _wait(process)
+    status, rss = wait_for_exit(process)
     seconds = time.perf_counter() - t0
     if status not in (0, 3):     # 3: the run's checks failed; still a crawl, reported below
         raise RuntimeError(f"{label} exited {status}: {stderr.decode()[-2000:]}")

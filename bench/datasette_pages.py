@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="only the pages whose path contains this")
     parser.add_argument("--trace", action="store_true", help="print the slowest statements of each page over 500 ms")
     args = parser.parse_args(argv)
-    path = args.db or archive_scale.scaled_path(reparse_bench.CACHE, 10_000, 90_000, 3_000, 14)
+    path = args.db or archive_scale.scaled_path(reparse_bench.CACHE, archive_scale.DEFAULT_BASE_PAGES,
+                                                archive_scale.DEFAULT_URLS, archive_scale.DEFAULT_SITES,
+                                                archive_scale.DEFAULT_NIGHTS)
     if not path.exists():
         parser.error(f"no archive at {path}: run bench/archive_scale.py first, or give --db")
     print(f"archive: {path}; settings {serve.SETTINGS}")

@@ -9,23 +9,26 @@ replaced, a host down (connection refused) or answering 503, the pager rewritten
 listing moved (301), report pages answering 500. Then ``nianbao crawl --profile test`` runs in a subprocess, and after it
 the invariants a researcher relies on are checked:
 
+- the crawl exits 0, or 3 (its checks failed) on the nights the schedule says checks fail;
 - ``nianbao verify`` is clean;
 - every body ever archived reads back byte-identical (sha256 kept per snapshot since it
   was stored), and each 200 archived tonight is the bytes the portal sent;
 - one logical report per (agency, year), its older versions kept, one counted row per
   (agency, year, table row) in the wide tables; a report republished under a new URL
   counted from there;
-- the run's row and ``nianbao runs`` count what the portal served (its log): requests,
-  304s;
+- the run as ``nianbao runs`` lists it (its ``crawl_runs`` row) counts what the portal
+  served (its log): requests; and the run's 304 snapshots are the 304s sent;
 - the run's checks fail on exactly the nights the schedule says (a site silent that
   yielded before; errors over the threshold), and on no other;
 - a withdrawn report stays in ``reports``, and its URL has a ``skipped`` row that
   night saying it was withdrawn;
-- an unchanged night adds little to the archive.
+- an unchanged night adds no new report version and no body the archive did not hold.
 
-One line per night: requests, 304s, new snapshots, new report versions, bytes added to
-the data directory, seconds, peak memory of the crawl (RSS), checks that failed, and any
-invariant broken. The exit status is 1 when any invariant broke.
+One line per night: requests, 304s, new snapshots, report versions archived, bytes added
+to the data directory, seconds, peak memory of the crawl (RSS, its parse workers
+included), checks that failed, and any invariant broken; at the end, the ``nianbao runs``
+listing (printed, not checked further).
+The exit status is 1 when any invariant broke.
 
 Example:
     .venv/bin/python bench/soak_nights.py                 # 30 nights
@@ -36,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
@@ -49,10 +51,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
 
-from portal.nights import ChangingColumn, restart  # noqa: E402
+from crawl_bench import TreeMemory, wait_for_exit  # noqa: E402
+from nightly_bench import archive_bytes  # noqa: E402
+
+from portal.nights import ChangingColumn  # noqa: E402
 from portal.server import DemoPortal  # noqa: E402
 from portal.world import registry_entries, start_flavour_sites, stop_all  # noqa: E402
 
@@ -152,8 +158,12 @@ class World:
                 c.add_report("自然资源局", 2023)
         elif night == "attachment replaced":
             c.replace_attachment(self.pdf_report.docid, (ATTACHMENTS / "report_2024_unruled.pdf").read_bytes())
-        elif night.startswith("generic host"):
-            restart(self.flavours["generic"], down="down" in night)
+        elif night.startswith(("generic host", "column host")):
+            portal = self.flavours["generic"] if night.startswith("generic") else self.column_portal
+            if "down" in night:
+                portal.stop()        # connection refused; start() answers again at the same URL
+            else:
+                portal.start()
         elif night == "legacy host answers 503":
             self.flavours["legacy"].site.answer = lambda method, path, headers: (
                 503, [("Content-Type", "text/html")], b"<h1>503 Service Unavailable</h1>")
@@ -167,8 +177,6 @@ class World:
             c.failing = set(list(c.reports)[:12])
         elif night == "report pages back":
             c.failing = set()
-        elif night.startswith("column host"):
-            restart(self.column_portal, down="down" in night)
         self.column_portal.site = c.site()
 
     def clear_sent(self):
@@ -182,21 +190,19 @@ class World:
         stop_all(self.portals)
 
 
-def data_bytes(data: Path) -> int:
-    return sum(p.stat().st_size for p in data.iterdir() if p.is_file())
-
-
 def crawl(registry: Path, data: Path, log: Path) -> tuple[int, float, int]:
-    """``nianbao crawl``: its exit status, seconds, and peak RSS (KiB) of it and its children."""
+    """``nianbao crawl``: its exit status, seconds, and the peak of its RSS summed with its
+    parse workers' (bytes)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "nianbao", "crawl", "--sites", str(registry),
                                     "--data", str(data), "--profile", "test"],
                                    stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, time.monotonic() - started, usage.ru_maxrss
+        tree = TreeMemory(process.pid)
+        status, rss = wait_for_exit(process)
+        tree.stop()
+    return status, time.monotonic() - started, max(tree.peak, rss)
 
 
 class Invariants:
@@ -205,8 +211,12 @@ class Invariants:
     def __init__(self, data: Path):
         self.data = data
         self.digests: dict[int, str] = {}      # snapshot id -> sha256 of its body when first read
+        self.versions = 0                      # report versions after the last night
 
-    def check(self, run_id: int, world: World, sent, expected_failures: set[str]) -> tuple[list[str], dict]:
+    def check(self, run_id: int, world: World, sent, expected_failures: set[str],
+              unchanged: bool = False) -> tuple[list[str], dict]:
+        """``unchanged``: nothing changed on the portals tonight, so nothing new is archived."""
+        from archive.run_list import run_line
         from archive.schema import open_database
         from archive.snapshots import read_snapshot
 
@@ -220,6 +230,7 @@ class Invariants:
         # Every body ever archived, byte-identical; tonight's 200s are what was sent.
         sent_bodies = Counter(hashlib.sha256(s.body).hexdigest() for s in sent if s.status == 200)
         new = 0
+        held = set(self.digests.values())      # the bodies archived before tonight
         for (snapshot_id,) in raw.execute("select id from snapshots order by id"):
             body = read_snapshot(db, snapshot_id).body
             digest = hashlib.sha256(body).hexdigest()
@@ -230,6 +241,8 @@ class Invariants:
                                   [snapshot_id]).fetchone()
                 if row[0] == 200 and row[1] is None and sent_bodies[digest] == 0:
                     broken.append(f"snapshot {snapshot_id} ({row[2]}): body not one the portal sent")
+                if unchanged and row[0] == 200 and digest not in held:
+                    broken.append(f"unchanged night: snapshot {snapshot_id} ({row[2]}) holds a new body")
             elif self.digests[snapshot_id] != digest:
                 broken.append(f"snapshot {snapshot_id}: body changed since it was archived")
         # One logical report per (agency, year); one wide row per (agency, year, row).
@@ -266,23 +279,27 @@ class Invariants:
                                [url, run_id]).fetchone()
             if not said:
                 broken.append(f"withdrawn report {url}: not recorded as withdrawn tonight")
-        # The run's counts against the portal's log.
-        run = raw.execute("select pages_fetched, monitor from crawl_runs where id = ?", [run_id]).fetchone()
+        # The run, as `nianbao runs` lists it, against the portal's log.
+        run = run_line(db, run_id)
         snapshots = raw.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
         not_modified = raw.execute("select count(*) from snapshots where run_id = ? and revisit_profile = "
                                    "'server-not-modified'", [run_id]).fetchone()[0]
         statuses = Counter(s.status for s in sent)
         if snapshots != len(sent):
             broken.append(f"{snapshots} snapshots for {len(sent)} answers sent")
-        if run[0] != len(sent):
-            broken.append(f"crawl_runs.pages_fetched {run[0]} for {len(sent)} answers sent")
+        if run.pages_fetched != len(sent):
+            broken.append(f"pages fetched {run.pages_fetched} for {len(sent)} answers sent")
         if not_modified != statuses[304]:
             broken.append(f"{not_modified} 304 snapshots for {statuses[304]} 304s sent")
-        failed = {c["name"] for c in json.loads(run[1] or "{}").get("checks", []) if not c["ok"]}
+        failed = set(run.failed_checks or ())
         if failed != expected_failures:
             broken.append(f"checks failed: {sorted(failed)}, expected {sorted(expected_failures)}")
+        versions = raw.execute("select count(*) from reports").fetchone()[0]
+        if unchanged and versions != self.versions:
+            broken.append(f"unchanged night: {versions - self.versions} new report version(s)")
+        self.versions = versions
         counts = {"requests": len(sent), "304s": statuses[304], "new snapshots": new,
-                  "versions": raw.execute("select count(*) from reports").fetchone()[0], "failed": failed}
+                  "versions": versions, "failed": failed}
         db.conn.close()
         return broken, counts
 
@@ -316,10 +333,13 @@ def main(argv: list[str] | None = None) -> int:
             db = sqlite3.connect(data / "nianbao.db")
             run_id = db.execute("select max(id) from crawl_runs").fetchone()[0]
             db.close()   # the last connection closed: the WAL is checkpointed and gone
-            broken, counts = invariants.check(run_id, world, sent, expected)
-            size = data_bytes(data)
+            broken, counts = invariants.check(run_id, world, sent, expected, unchanged=night == "unchanged")
+            exit_expected = 3 if expected else 0      # 3: the run's checks failed
+            if status != exit_expected:
+                broken.insert(0, f"crawl exited {status}, expected {exit_expected} (night-{n:02d}.log)")
+            size = archive_bytes(data)
             print(f"{n:5d}  {counts['requests']:8d}  {counts['304s']:4d}  {counts['new snapshots']:13d}  "
-                  f"{counts['versions']:8d}  {size - before:11,d}  {seconds:7.1f}  {rss / 1024:12.0f}  "
+                  f"{counts['versions']:8d}  {size - before:11,d}  {seconds:7.1f}  {rss / 2**20:12.0f}  "
                   f"{','.join(sorted(counts['failed'])) or '-':>13}  {night} (exit {status})", flush=True)
             for problem in broken:
                 print(f"       BROKEN: {problem}", flush=True)

@@ -8,9 +8,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from .html_text import text_content
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip")
-# What a link to a document holds somewhere (case aside): an extension as written, or a
-# percent escape a query's value may spell one with (``?file=a%2Epdf``).
-_MAY_NAME_A_DOCUMENT = re.compile("|".join(map(re.escape, ATTACHMENT_EXTENSIONS)) + "|%", re.IGNORECASE)
+# The extensions no other one starts with (".doc" stands for ".docx"): a text holding none
+# of them (case aside) names no document by an extension. Checked before reading a link
+# (here), a page's links (page_walk) and a whole page (crawler/flavours/common.py).
+ATTACHMENT_HINTS = tuple(extension for extension in ATTACHMENT_EXTENSIONS
+                         if not any(other != extension and extension.startswith(other)
+                                    for other in ATTACHMENT_EXTENSIONS))
+ATTACHMENT_HINT = re.compile("|".join(map(re.escape, ATTACHMENT_HINTS)), re.IGNORECASE)
+_URL_CONTROLS = str.maketrans("", "", "\t\r\n")  # urllib removes them from a URL before reading it
 _SPACES = re.compile(r"\s+")
 
 
@@ -60,7 +65,10 @@ def is_attachment(href: str) -> bool:
     can be fetched is the caller's question. The parser lists only links it can make URLs of
     (``_address``); the crawler follows the others no more, but records them in ``skipped``
     (crawler/flavours/common.py ``linked_documents``, crawler/spiders/reports.py)."""
-    if not _MAY_NAME_A_DOCUMENT.search(href):  # most links of a page: no need to split them
+    # Most links of a page hold no extension and no percent escape (a query's value may spell
+    # one: ``?file=a%2Epdf``): no need to split them. Looked for as urllib reads the link.
+    as_read = href.translate(_URL_CONTROLS)
+    if "%" not in as_read and not ATTACHMENT_HINT.search(as_read):
         return False
     path, query = _path_and_query(href)
     if path.lower().endswith(ATTACHMENT_EXTENSIONS):

@@ -15,7 +15,7 @@ from functools import cache
 from lxml import etree
 
 from .html_text import short_text_content
-from .normalize import clean_lines, line_indexes, tidy_lines, traditional_forms
+from .normalize import line_indexes, simplify_lines, tidy_lines, traditional_forms
 from .sections import heading_of
 
 # Body containers seen on government portals, most specific first.
@@ -72,14 +72,13 @@ def body_from_anchors(doc, report_tables: list):
 def blank_chrome_lines(lines: list[str], simplified: list[str] | None = None) -> list[str]:
     """Chrome lines become empty strings, so line numbers stay those of the input.
     ``simplified``: ``simplify_lines(lines)``, when the caller has it."""
+    if simplified is None:
+        simplified = simplify_lines(lines)
     distinct = {line: line.strip() for line in set(lines)}
     line_of = {text: line for line, text in distinct.items() if text and len(text) <= _MAX_CHROME_LINE}
     candidates = sorted(line_of)
-    if simplified is None:
-        cleaned = clean_lines(candidates)
-    else:  # a line's simplified form, stripped, is that of the line stripped
-        simplified_of = dict(zip(lines, simplified))
-        cleaned = tidy_lines([simplified_of[line_of[text]].strip() for text in candidates])
+    simplified_of = dict(zip(lines, simplified))  # a line's simplified form, stripped, is that of the line stripped
+    cleaned = tidy_lines([simplified_of[line_of[text]].strip() for text in candidates])
     chrome = _chrome_texts(candidates, cleaned)
     if not chrome:
         return lines

@@ -38,25 +38,27 @@ _ACTIVE_HEADER = re.compile(r"第二十条.{0,12}信息内容\s*(?:本年|上一
 _MIN_ROWS = 3  # rows of table 三 a line must hold to be taken for the table
 
 
-def split_flattened_lines(lines: list[str]) -> tuple[list[str], list[int]]:
+def split_flattened_lines(lines: list[str]) -> tuple[list[str], list[int], list[int]]:
     """Lines with long ones cut before and after each section heading they contain.
 
-    Returns the pieces and, for each, the index of the line it came from, so
-    cells still point at the line as printed.
+    Returns the pieces and, for each, the index of the line it came from and where in
+    that line it starts, so cells still point at the line as printed.
     """
-    pieces, origins = [], []
+    pieces, origins, starts = [], [], []
     for index, line in enumerate(lines):
         cuts = [m.span() for m in _INLINE_HEADING.finditer(line)] if len(line) > LONG_LINE else []
         position = 0
         for start, end in cuts:
-            for text in (line[position:start], line[start:end]):
-                if text.strip():
-                    pieces.append(text)
+            for begin, stop in ((position, start), (start, end)):
+                if line[begin:stop].strip():
+                    pieces.append(line[begin:stop])
                     origins.append(index)
+                    starts.append(begin)
             position = end
-        pieces.append(line[position:] if cuts else line)
+        pieces.append(line[position:])
         origins.append(index)
-    return pieces, origins
+        starts.append(position)
+    return pieces, origins, starts
 
 
 def flattened_table(kind: str, pieces: list[str], wheres: list[str], printed=None) -> RawTable | None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import compress
 
-from .normalize import clean_line, clean_lines, lines_holding, mainland_wording, tidy_lines
+from .normalize import clean_line, clean_lines, lines_holding, mainland_wording, simplify_lines, tidy_lines
 from .recognize import classify_listing_title, title_year
 from .sections import heading_of
 
@@ -66,15 +65,14 @@ class Metadata:
 def read_metadata(meta: dict[str, str], page_lines: list[str], body_lines: list[str], html_title: str | None,
                   simplified_body: list[str] | None = None) -> Metadata:
     """``page_lines``: the page's lines, chrome included, for 发布时间/来源 (those holding
-    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report (``simplified_body``: the
-    same in simplified characters, when the reader made them)."""
+    ``PAGE_FIELD_CHARS`` are enough); ``body_lines``: the report's lines with text, blank
+    ones left out (``simplified_body``: the same in simplified characters, when the reader
+    made them)."""
+    if simplified_body is None:
+        simplified_body = simplify_lines(body_lines)
     fields = [page_lines[index] for index in lines_holding(PAGE_FIELD_CHARS, page_lines)]
     page = clean_lines(list(filter(str.strip, fields)))
-    filled = list(map(str.strip, body_lines))  # the lines with text
-    if simplified_body is None:
-        body = clean_lines(_head_and_end(list(compress(body_lines, filled))))
-    else:
-        body = tidy_lines(_head_and_end(list(compress(simplified_body, filled))))
+    body = tidy_lines(_head_and_end(simplified_body))
     titles = _title_lines(meta, body, html_title)
     title = titles[0] if titles else None
     year = title_year(title) if title else None

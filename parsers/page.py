@@ -15,6 +15,9 @@ class Page:
                                   # HTML pages keep only those that may hold them
     body_lines: list[str]         # the report itself, chrome blanked out
     raw_tables: dict[str, list[RawTable]]  # by canonical table name
+    # body_lines in simplified characters (normalize.simplify_lines), made once by the reader
+    # for all that reads the body by meaning: chrome, text tables, metadata, the report's text.
+    simplified_body_lines: list[str] = field(repr=False)
     html_title: str | None = None
     attachments: list[dict] = field(default_factory=list)
     # HTML only: finds the element holding the report, looked at again only when a table
@@ -22,9 +25,6 @@ class Page:
     find_body_element: Callable[[], object] | None = field(default=None, repr=False)
     # What the reader could not read, for the report's problems (a document cut short).
     problems: list[dict] = field(default_factory=list)
-    # body_lines in simplified characters (normalize.simplify_lines), made once by the reader
-    # for all that reads the body by meaning: chrome, text tables, metadata, the report's text.
-    simplified_body_lines: list[str] | None = field(default=None, repr=False)
 
     @property
     def body_element(self):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .attachments import ATTACHMENT_EXTENSIONS
+from .attachments import ATTACHMENT_HINTS
 from .chrome import BODY_SELECTORS
 from .html_tables import RawRow
 from .html_text import BLOCK_TAGS, SKIPPED_TAGS
@@ -47,10 +47,8 @@ _MARK_REFERENCES = re.compile(
     re.IGNORECASE,
 )
 
-# Attachment links are kept when the href holds one of these (case-insensitively);
-# attachments.is_attachment decides. ".doc" stands for ".docx" too: one test fewer.
-_LINK_HINTS = tuple(extension for extension in ATTACHMENT_EXTENSIONS
-                    if not any(other != extension and extension.startswith(other) for other in ATTACHMENT_EXTENSIONS))
+# Attachment links are kept when the href holds one of ATTACHMENT_HINTS (case-insensitively);
+# attachments.is_attachment decides.
 
 
 def candidate_test() -> str:
@@ -72,7 +70,7 @@ def _walk_stylesheet() -> etree.XSLT:
     cells was recorded once per level (50 tables nested around 1 MB of text: 50 MB of
     records, 513 MB of memory)."""
     lower = "translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-    link_test = " or ".join(f"contains($href, '{hint}')" for hint in _LINK_HINTS)
+    link_test = " or ".join(f"contains($href, '{hint}')" for hint in ATTACHMENT_HINTS)
     strip = "'&#9;&#10;&#13;', '   '"
     templates = []
     for mode in ("", "body"):

@@ -24,7 +24,7 @@ from .indicators import INDICATORS, map_indicators
 from .layout import detect_layout, layout_from_text
 from .metadata import read_metadata
 from .narrative import find_claims
-from .normalize import mainland_wording, simplified_text, to_simplified
+from .normalize import mainland_wording, simplified_text
 from .sections import find_headings
 from .sniff import binary_kind, looks_binary_text, looks_like_html
 from .table_mapping import MappedTable, map_active_disclosure, map_applications, map_reviews
@@ -116,15 +116,14 @@ def parse_report(data: bytes, *, url: str | None = None, content_type: str | Non
 
 def _report(page, text_form: str, guess) -> Report:
     """Metadata, tables and checks of a page, whatever form it arrived in."""
-    meta = read_metadata(page.meta, page.page_lines, page.body_lines, page.html_title, page.simplified_body_lines)
+    filled = list(map(str.strip, page.body_lines))  # which lines hold text
+    body = list(compress(page.body_lines, filled))
+    simplified_body = list(compress(page.simplified_body_lines, filled))
+    meta = read_metadata(page.meta, page.page_lines, body, page.html_title, simplified_body)
     headings = find_headings(page.body_lines)
-    filled = list(map(str.strip, page.body_lines))  # the lines with text
-    body_text = "\n".join(compress(page.body_lines, filled))
+    body_text = "\n".join(body)
     # What phrases are looked for in (and the report's text), from the lines the reader simplified.
-    if page.simplified_body_lines is None:
-        simplified = to_simplified(body_text)
-    else:
-        simplified = simplified_text(body_text, list(compress(page.simplified_body_lines, filled)))
+    simplified = simplified_text(body_text, simplified_body)
     if not _is_report(page, meta.title, headings, simplified):
         limits = "; ".join(p["detail"] for p in page.problems if p["kind"] == "document_limit")
         raise ParseError("not a report: no 政府信息公开 annual-report title, section headings or tables"

@@ -41,8 +41,8 @@ def text_tables(lines: list[str], first_line_number: int = 1,
     text. A value cell keeps its text as printed (無, 萬元), read as simplified text reads."""
     if simplified is None:
         simplified = simplify_lines(lines)
-    pieces, origins = split_flattened_lines(simplified)  # crawler text may hold a whole report on one line
-    printed = PrintedPieces(lines, simplified, pieces, origins)
+    pieces, origins, starts = split_flattened_lines(simplified)  # crawler text may hold a whole report on one line
+    printed = PrintedPieces(lines, simplified, origins, starts)
     wheres = [f"line {origin + first_line_number}" for origin in origins]
     spans = section_spans(find_headings(pieces), len(pieces))
     tables = {}
@@ -71,28 +71,21 @@ class PrintedPieces:
     characters), made when asked: only the pieces of tables are. ``pieces[start:end]`` is
     the view of those pieces."""
 
-    def __init__(self, lines: list[str], simplified: list[str], pieces: list[str], origins: list[int],
+    def __init__(self, lines: list[str], simplified: list[str], origins: list[int], starts: list[int],
                  offset: int = 0):
-        self.lines, self.simplified, self.pieces, self.origins, self.offset = lines, simplified, pieces, origins, offset
+        """``origins``, ``starts``: each piece's line and where in it the piece starts
+        (``split_flattened_lines``)."""
+        self.lines, self.simplified, self.origins, self.starts, self.offset = lines, simplified, origins, starts, offset
 
     def __getitem__(self, index):
         if isinstance(index, slice):  # a table's pieces, as the readers of one table get them
-            return PrintedPieces(self.lines, self.simplified, self.pieces, self.origins, self.offset + index.start)
+            return PrintedPieces(self.lines, self.simplified, self.origins, self.starts, self.offset + index.start)
         index += self.offset
         origin = self.origins[index]
         line, simple = self.lines[origin], self.simplified[origin]
         if line == simple:
             return None
-        first = index  # a long line cut at its headings gives several pieces, in order
-        while first and self.origins[first - 1] == origin:
-            first -= 1
-        start = 0
-        for piece in self.pieces[first:index + 1]:
-            found = simple.find(piece, start)
-            if found < 0:
-                return None
-            start = found + len(piece)
-        return PrintedPiece(line, simple, found)
+        return PrintedPiece(line, simple, self.starts[index])
 
 
 def indicator_table(pieces: list[str], wheres: list[str], printed: PrintedPieces | None = None) -> RawTable | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive import DATABASE_NAME
-from archive.raw_store import connect_read_only
+from archive.read_only import connect_read_only
 
 from .server import DemoPortal
 from .site import START_PATH, Site

@@ -15,13 +15,12 @@ one (agency, year), three a listing page, newest first, paged by ``createPageHTM
 (``shared/spec/portals.md``): a new report, an edited one (its tables' numbers scaled
 again, Last-Modified a day on), one withdrawn (404, 410, or a redirect to its column) and
 back, the listing gaining a page, a PDF attachment replaced, the pager, the column moved
-(its old listing URL redirects, 301, to the new), report pages answering 500, and the whole
-host answering 503 (``down_status``). A page that did not change keeps its bytes and
+(its old listing URL redirects, 301, to the new), and report pages answering 500. A page that did not change keeps its bytes and
 Last-Modified, so a conditional request gets its 304, unless ``visits`` moves the 点击率
 counter every report page prints (as dynamic CMSs render it): new bytes, same report.
 
-``restart(portal)`` takes a host down for a night and back, at the same address and port
-(connection refused while down).
+A host down for a night: ``portal.stop()``, and ``portal.start()`` brings it back at the
+same address and port (connection refused while down).
 """
 
 from __future__ import annotations
@@ -68,8 +67,14 @@ class ColumnReport:
 
     @property
     def last_modified(self) -> str:
-        published = datetime.strptime(self.published, "%Y-%m-%d %H:%M").replace(tzinfo=_BEIJING)
-        return format_datetime((published + timedelta(days=self.edits)).astimezone(timezone.utc), usegmt=True)
+        return _last_modified(self.published, self.edits)
+
+
+def _last_modified(published: str, days: int) -> str:
+    """The HTTP date ``days`` after ``published`` (YYYY-MM-DD HH:MM, Beijing time): a page
+    or attachment replaced ``days`` times, a day apart."""
+    when = datetime.strptime(published, "%Y-%m-%d %H:%M").replace(tzinfo=_BEIJING) + timedelta(days=days)
+    return format_datetime(when.astimezone(timezone.utc), usegmt=True)
 
 
 @dataclass
@@ -78,7 +83,6 @@ class ChangingColumn:
     per_page: int = 3
     column: str = FIRST_COLUMN
     pager: str = "trs"                            # "trs" (createPageHTML) | "anchors" (下一页 links)
-    down_status: int | None = None                # every path answers this (a 503 night)
     failing: set[int] = field(default_factory=set)   # docids whose pages answer 500 tonight
     reports: dict[int, ColumnReport] = field(default_factory=dict)
     attachment_modified: dict[int, int] = field(default_factory=dict)   # docid -> replacements
@@ -139,7 +143,7 @@ class ChangingColumn:
                                               "report", report.title)
             if report.attachment is not None:
                 moved = report.edits + self.attachment_modified.get(report.docid, 0)
-                modified = ColumnReport(0, "", 0, report.published, edits=moved).last_modified
+                modified = _last_modified(report.published, moved)
                 resources[report.attachment_path] = Resource(report.attachment, PDF, modified, "attachment")
         newest = newest_first[0].last_modified if newest_first else "Mon, 06 Jan 2025 01:00:00 GMT"
         page_count = max(1, -(-len(newest_first) // self.per_page))
@@ -159,7 +163,7 @@ class ChangingColumn:
         rules.update({self.reports[d].path: 500 for d in self.failing})
         if self.column != FIRST_COLUMN:
             rules[FIRST_COLUMN + "index.html"] = ("moved", self.column + "index.html")
-        return {"rules": rules, "down": self.down_status, "column": self.column}
+        return {"rules": rules, "column": self.column}
 
     @staticmethod
     def _page_name(index: int) -> str:
@@ -200,8 +204,6 @@ class ChangingSite(Site):
 
     def answer(self, method: str, path: str, headers: dict):
         state = self.column_state
-        if state["down"]:
-            return state["down"], [("Content-Type", HTML)], f"<h1>{state['down']}</h1>".encode("ascii")
         rule = state["rules"].get(path)
         if rule is None:
             return None
@@ -210,11 +212,3 @@ class ChangingSite(Site):
         if isinstance(rule, tuple):      # the listing moved
             return 301, [("Location", rule[1]), ("Content-Type", HTML)], b""
         return rule, [("Content-Type", HTML)], f"<h1>{rule}</h1>".encode("ascii")
-
-
-def restart(portal, down: bool) -> None:
-    """Take ``portal``'s host down (connection refused) or bring it back at the same URL."""
-    if down:
-        portal.stop()
-    else:
-        portal.start()

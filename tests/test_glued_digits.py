@@ -96,11 +96,12 @@ def test_numbering_glued_to_a_run_goes_to_the_next_label():
 
 def test_a_flattened_line_is_cut_at_its_section_headings():
     line = "前言" * 120 + "二、主动公开政府信息情况 第二十条…三、收到和处理政府信息公开申请情况（本列…）"
-    pieces, origins = split_flattened_lines(["标题", line])
+    pieces, origins, starts = split_flattened_lines(["标题", line])
     assert pieces[2:] == ["二、主动公开政府信息情况", " 第二十条…", "三、收到和处理政府信息公开申请情况", "（本列…）"]
     assert set(origins[1:]) == {1}
+    assert [line[start:start + len(piece)] for piece, start in zip(pieces[1:], starts[1:])] == pieces[1:]
     short = "本报告包括一、总体情况等"
-    assert split_flattened_lines([short]) == ([short], [0])
+    assert split_flattened_lines([short]) == ([short], [0], [0])
 
 
 FLATTENED = (

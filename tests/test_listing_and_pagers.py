@@ -114,6 +114,9 @@ def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, li
     ("/down/2024%2Epdf", False),            # a path is read as written
     ("/nb/t20240120_1.html?from=pdf", False),
     ("../../index.html", False),
+    ("/nb/a.p\ndf", True),                  # urllib drops a tab or newline inside a URL
+    ("/nb/2024.\tPDF", True),
+    ("/down.jsp?file=a\r\n.docx", True),
 ])
 def test_an_attachment_is_named_by_its_path_or_a_query_value(href, attachment):
     """What ``is_attachment`` says, also of the links it answers before urllib splits them

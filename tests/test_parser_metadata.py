@@ -14,7 +14,8 @@ from parsers.sections import _HEADING_CHARS
 
 def metadata(text: str, page_lines: list[str] | None = None, meta: dict | None = None):
     lines = text.strip("\n").split("\n")
-    return read_metadata(meta or {}, page_lines or lines, lines, None)
+    body = list(filter(str.strip, lines))  # read_metadata reads the lines with text
+    return read_metadata(meta or {}, page_lines or lines, body, None)
 
 
 # ---- the publication date printed in the report itself ----

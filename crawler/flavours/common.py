@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import scrapy
 from lxml import html as lxml_html
 
-from parsers.attachments import is_attachment
+from parsers.attachments import ATTACHMENT_HINT, is_attachment
 
 from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url
 
@@ -70,17 +70,13 @@ def between(text: str, opening: re.Pattern, closing: re.Pattern):
         position = end.end()
 
 
-# What an attachment link's text holds (case aside): each of ATTACHMENT_EXTENSIONS starts with one.
-_ATTACHMENT_HINT = re.compile(r"\.(?:pdf|doc|xls|wps|ofd|zip)", re.IGNORECASE)
-
-
 def may_link_documents(text: str) -> bool:
     """False when no link of the page can be an attachment: its source names no extension,
     and has no character reference that could spell one (``file&#46;pdf``; named references
     are case-sensitive). Most report pages link none, and parsing the page only to look was
     a third of the spider's time. (One regex: lowering a 100 KB page and searching it once
     per extension took three times as long.)"""
-    return "&#" in text or "&period" in text or _ATTACHMENT_HINT.search(text) is not None
+    return "&#" in text or "&period" in text or ATTACHMENT_HINT.search(text) is not None
 
 
 def linked_documents(base_url: str, text: str) -> list[ListingItem]:
