@@ -226,7 +226,7 @@ def merge(output, inputs, archive_db, silent):
     that copy replaces it. So merging a backup into a damaged archive repairs its bodies.
 
     \b
-    Examples:
+    Example:
         nianbao merge data/nianbao.db part1/nianbao.db part2/nianbao.db part3/nianbao.db
         nianbao merge data/nianbao.db /mnt/backup/data/nianbao.db   # repair from a backup
     """
