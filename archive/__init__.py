@@ -40,6 +40,7 @@ Raw snapshots
 - merge.py            combine the databases of several crawler processes
 - merge_tables.py     the tables a merge copies: order, row ids, references, natural keys, meaning
 - merge_rows.py       one table's rows copied: ids remapped, rows already there recognised
+- merge_repair.py     the output's damaged bodies replaced by an input's good copies
 
 Normalized rows
 - records.py          write a parsed report's rows (reports, cells, checks, problems), skips, errors

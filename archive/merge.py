@@ -29,6 +29,8 @@ as opening such a database does (research_schema.fill_older_rows); one older tha
 Bodies come with the bases their deltas are compressed against (``payloads.base_digest``: every
 payload row of an input is copied); a delta whose base the output held as a delta itself is
 stored whole again (payloads.store_whole_where_base_is_a_delta), so reads stay two steps.
+A body the output holds damaged (it fails its digest check) is replaced by an input's copy
+that passes (merge_repair.py): merging a backup into a damaged archive repairs it.
 
 A body one input tied to a version (``version_bodies``: it read the same) that another input
 holds as a version of its own stays a version, and its tie is removed (``_untie_versions``):
@@ -53,7 +55,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import merge_rows, payloads, raw_store, report_groups
+from . import merge_repair, merge_rows, payloads, raw_store, report_groups
 from .cross_checks import run_cross_checks, with_next_years
 from .merge_tables import DERIVED, NOT_MERGED, describe, merge_order, tables_of
 from .research_schema import fill_older_rows
@@ -67,6 +69,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 class MergeResult:
     added: dict[str, int] = field(default_factory=dict)  # table -> rows added
     left_out: list[str] = field(default_factory=list)  # input tables the output has no place for
+    repaired: dict[str, int] = field(default_factory=dict)  # input -> damaged output bodies it replaced
 
     @property
     def total(self) -> int:
@@ -85,7 +88,7 @@ def merge_databases(out_path, in_paths, *, archive=None, progress=None) -> Merge
             source = raw_store.open_read_only(path)
             try:
                 with db.atomic():
-                    _merge_one(db, source, result, progress)
+                    _merge_one(db, source, result, progress, str(path))
             finally:
                 source.close()
     finally:
@@ -129,7 +132,8 @@ def rows_to_read(in_paths) -> int:
     return total
 
 
-def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=None) -> None:
+def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=None,
+               input_name: str = "the input") -> None:
     out_tables = tables_of(db.conn)
     in_tables = tables_of(source)
     left_out = set(in_tables) - set(out_tables) - NOT_MERGED
@@ -147,7 +151,11 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     for name in merge_order(tables):
         result.added[name] = result.added.get(name, 0) + merge_rows.copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
-    if "payloads" in tables:  # a delta whose base the output held as a delta: reads stay two steps
+    if "payloads" in tables:
+        # Repaired first: a base repaired lets a delta resting on it be rebuilt below.
+        result.repaired[input_name] = result.repaired.get(input_name, 0) + merge_repair.repair_damaged_bodies(
+            db, source, in_tables["payloads"], tables["payloads"].in_columns, input_name)
+        # A delta whose base the output held as a delta: reads stay two steps.
         payloads.store_whole_where_base_is_a_delta(db)
     # Agencies and reports of an input older than schema 5, before they are grouped by agency;
     # a name it used that the output knows as another's is folded into that body, not added.

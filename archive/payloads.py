@@ -42,16 +42,14 @@ def store_payload(db, body: bytes, *, site: str | None = None, earlier: str | No
     stored = db.execute("select data, codec, dict_id from payloads where digest = ?", [digest]).fetchone()
     if stored is not None and decode_checked(db, *stored, digest)[1] is None:
         return digest
+    if stored is not None:  # a damaged copy: the body just received is the one its digest names
+        logger.warning("The archived body %s was damaged; the copy just received replaces it", digest)
+        store_whole(db, digest, body, site)
+        return digest
     dict_id, dictionary = dictionary_for(db, site) if codecs.looks_textual(body) else (None, None)
     codec, data = codecs.compress(body, dictionary)
     if codec != "zstd":
         dict_id = None
-    if stored is not None:  # a damaged copy: the body just received is the one its digest names
-        # Stored whole: deltas may rest on it, and a base is never a delta.
-        logger.warning("The archived body %s was damaged; the copy just received replaces it", digest)
-        db.execute("update payloads set size = ?, codec = ?, stored_size = ?, data = ?, dict_id = ?, "
-                   "base_digest = null where digest = ?", [len(body), codec, len(data), data, dict_id, digest])
-        return digest
     base = None
     # Any kind of body: a gzip-encoded page whose counter moved differs in a few bytes too.
     if earlier and earlier != digest and len(body) <= DELTA_MAX_BYTES:
@@ -104,10 +102,18 @@ def store_whole_where_base_is_a_delta(db) -> None:
             logger.warning("The delta body %s, whose base %s is itself a delta, %s: left as it is "
                            "(nianbao verify reports it)", digest, base, damage)
             continue
-        dict_id, dictionary = dictionary_for(db, site) if codecs.looks_textual(body) else (None, None)
-        codec, data = codecs.compress(body, dictionary)
-        db.execute("update payloads set codec = ?, stored_size = ?, data = ?, dict_id = ?, base_digest = null "
-                   "where digest = ?", [codec, len(data), data, dict_id if codec == "zstd" else None, digest])
+        store_whole(db, digest, body, site)
+
+
+def store_whole(db, digest: str, body: bytes, site: str | None) -> None:
+    """The row ``digest`` made to hold ``body`` (the body that digest names) compressed whole:
+    a damaged copy replaced, or a delta of a delta undone. Whole, because deltas may rest on
+    it and a base is never a delta; so no chain is ever made here."""
+    dict_id, dictionary = dictionary_for(db, site) if codecs.looks_textual(body) else (None, None)
+    codec, data = codecs.compress(body, dictionary)
+    db.execute("update payloads set size = ?, codec = ?, stored_size = ?, data = ?, dict_id = ?, "
+               "base_digest = null where digest = ?",
+               [len(body), codec, len(data), data, dict_id if codec == "zstd" else None, digest])
 
 
 def read_payload(db, digest: str) -> bytes:

@@ -130,7 +130,8 @@ def test_merge_carries_the_base_and_never_makes_a_chain(tmp_path):
 
 
 def test_merge_leaves_a_delta_it_cannot_rebuild_for_verify_to_report(tmp_path, caplog):
-    # As above, but the output's page 0, the base of its page 1, is damaged: the input's page 2
+    # As above, but the output's page 0, the base of its page 1, is damaged, and so is the input's
+    # page 1 (an intact one would repair the output's: the next test): the input's page 2
     # cannot be rebuilt to be stored whole. The merge goes on and says so; verify reports it.
     out = open_database(tmp_path / "out.db")
     store(out, page(0))
@@ -141,6 +142,8 @@ def test_merge_leaves_a_delta_it_cannot_rebuild_for_verify_to_report(tmp_path, c
     part = open_database(tmp_path / "part.db")
     store(part, page(1))
     store(part, page(2))
+    part.execute("update payloads set data = x'00' where digest = ?", [payload_digest(page(1))])
+    part.conn.commit()
     part.close()
     with caplog.at_level("WARNING", logger="archive.payloads"):
         merge_databases(tmp_path / "out.db", [tmp_path / "part.db"])
@@ -149,6 +152,38 @@ def test_merge_leaves_a_delta_it_cannot_rebuild_for_verify_to_report(tmp_path, c
     assert any(payload_digest(page(2)) in r.getMessage() and "verify" in r.getMessage() for r in caplog.records)
     problems = {(p.kind, p.where) for p in verify(tmp_path / "out.db").problems}
     assert ("delta-chain", f"payloads {payload_digest(page(2))}") in problems
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["bodies-inside", "archive-db"])
+def test_merge_repairs_a_damaged_base_and_delta_from_an_input_and_makes_no_chain(tmp_path, split):
+    # The output's page 0 (the base of pages 1 and 2) is damaged, so none of the three reads,
+    # and page 2's delta has a flipped byte besides. The input holds all three good.
+    raw = {name: tmp_path / f"{name}.raw" if split else None for name in ("out.db", "part.db")}
+    for name in ("out.db", "part.db"):
+        db = open_database(tmp_path / name, raw[name])
+        for visits in range(3):
+            store(db, page(visits))
+        db.close()
+    with sqlite3.connect(raw["out.db"] or tmp_path / "out.db") as out:
+        out.execute("update payloads set data = x'00' where digest = ?", [payload_digest(page(0))])
+        (delta,) = out.execute("select data from payloads where digest = ?", [payload_digest(page(2))]).fetchone()
+        flipped = bytearray(delta)
+        flipped[len(flipped) // 2] ^= 0x01
+        out.execute("update payloads set data = ? where digest = ?", [bytes(flipped), payload_digest(page(2))])
+    assert "corrupt-body" in {p.kind for p in verify(tmp_path / "out.db", raw["out.db"]).problems}
+    result = merge_databases(tmp_path / "out.db", [tmp_path / "part.db"], archive=raw["out.db"])
+    # Page 1's delta was stored as the input's: the base repaired, it reads again.
+    assert result.repaired == {str(tmp_path / "part.db"): 2}
+    rows = payload_rows(raw["out.db"] or tmp_path / "out.db")
+    assert rows[payload_digest(page(0))][0] == "zstd" and rows[payload_digest(page(0))][2] is None
+    assert rows[payload_digest(page(1))][2] == payload_digest(page(0))
+    assert rows[payload_digest(page(2))][0] != "zstd-delta" and rows[payload_digest(page(2))][2] is None
+    assert verify(tmp_path / "out.db", raw["out.db"]).ok
+    conn = open_read_only(tmp_path / "out.db", raw["out.db"])
+    try:
+        assert {s.body for s in iter_snapshots(conn)} == {page(v) for v in range(3)}  # every snapshot reads
+    finally:
+        conn.close()
 
 
 # --- a real crawl: the imitation portal's counter moves between two nights ---

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from archive.payloads import payload_digest
+from archive.payloads import payload_digest, read_payload
+from archive.raw_store import open_read_only
 from archive.schema import SCHEMA_VERSION
 from archive.verify import verify
 from archive.wide_tables import WIDE_TABLES
@@ -72,6 +73,46 @@ def test_a_flipped_byte_in_a_stored_body(data, run_nianbao):
     assert result.returncode == 1
     assert f"corrupt-body: payloads {digest}: cannot decompress (zstd)" in result.stdout
     assert "1 problem(s)" in result.stdout
+
+
+def stored_body(path, digest: str) -> tuple[bytes, bytes]:
+    """(the row's stored bytes, the body read back through the archive's one read function)."""
+    conn = open_read_only(path)
+    try:
+        (data,) = conn.execute("select data from payloads where digest = ?", [digest]).fetchone()
+        return bytes(data), read_payload(conn, digest)
+    finally:
+        conn.close()
+
+
+def test_merging_a_backup_repairs_a_flipped_byte(data, tmp_path, run_nianbao):
+    backup = tmp_path / "backup"
+    shutil.copytree(data, backup)
+    digest, stored = zstd_payload(data)
+    _, body = stored_body(backup / "nianbao.db", digest)
+    flipped = bytearray(stored)
+    flipped[len(flipped) // 2] ^= 0x01
+    damage(data, "update payloads set data = ? where digest = ?", [bytes(flipped), digest])
+    result = run_nianbao("verify", "--data", data, check=False)
+    assert f" merge {data / 'nianbao.db'} BACKUP/nianbao.db`." in result.stdout  # the way to repair
+    result = run_nianbao("merge", data / "nianbao.db", backup / "nianbao.db")
+    assert "0 rows added" in result.stdout  # the backup holds nothing else the archive lacks
+    assert f"1 damaged bodies repaired from {backup / 'nianbao.db'}" in result.stdout
+    assert "No problems found." in run_nianbao("verify", "--data", data).stdout
+    assert stored_body(data / "nianbao.db", digest)[1] == body  # byte-identical to the backup's
+
+
+def test_a_damaged_body_of_the_merged_input_replaces_no_good_one(data, tmp_path, run_nianbao):
+    backup = tmp_path / "backup"
+    shutil.copytree(data, backup)
+    digest, stored = zstd_payload(data)
+    flipped = bytearray(stored)
+    flipped[len(flipped) // 2] ^= 0x01
+    damage(backup, "update payloads set data = ? where digest = ?", [bytes(flipped), digest])
+    result = run_nianbao("merge", data / "nianbao.db", backup / "nianbao.db")
+    assert "repaired" not in result.stdout
+    assert stored_body(data / "nianbao.db", digest)[0] == stored  # the good copy, as it was stored
+    assert verify(data / "nianbao.db").ok
 
 
 def test_a_snapshot_pointing_at_a_missing_body(data, run_nianbao):

@@ -221,11 +221,14 @@ def merge(output, inputs, archive_db, silent):
     URL with its latest skip (of the run that started last); cells, checks, errors and the
     rest come with their rows. Merging the same input again adds nothing.
     A progress bar counts the input rows read. Bodies are copied as stored, and where two
-    inputs hold one digest the first copy is kept: run `nianbao verify` on each input first.
+    inputs hold one digest the first copy is kept, unless it is damaged (it no longer reads
+    as its digest names: `nianbao verify` reports it) and a later input's copy is good: then
+    that copy replaces it. So merging a backup into a damaged archive repairs its bodies.
 
     \b
     Example:
         nianbao merge data/nianbao.db part1/nianbao.db part2/nianbao.db part3/nianbao.db
+        nianbao merge data/nianbao.db /mnt/backup/data/nianbao.db   # repair from a backup
     """
     from archive.merge import check_paths, merge_databases, rows_to_read
 
@@ -240,5 +243,8 @@ def merge(output, inputs, archive_db, silent):
     for table, count in sorted(result.added.items()):
         if count:
             click.echo(f"  {table}: {count}")
+    for path, count in result.repaired.items():
+        if count:
+            click.echo(f"{count} damaged bodies repaired from {path}")
     if result.left_out:
         click.echo(f"Not merged (OUTPUT has no such table): {', '.join(result.left_out)}", err=True)

@@ -14,6 +14,10 @@ import click
 from .common import archive_option, data_option, database_path, open_archive, this_command
 
 
+# Problems of a body that a merge repairs from an input's intact copy (archive/merge_repair.py).
+DAMAGED_BODY = {"corrupt-body", "digest-mismatch", "missing-base", "delta-chain"}
+
+
 @click.command()
 @data_option
 @archive_option
@@ -61,6 +65,10 @@ def verify(data_dir, archive_db):
             click.echo("The wide tables are derived from the cells: `nianbao rebuild-wide-tables` recomputes them.")
         if any(problem.kind == "cross-check-mismatch" for problem in result.problems):
             click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
+        if any(problem.kind in DAMAGED_BODY for problem in result.problems):
+            output = shlex.quote(str(path)) + (f" --archive-db {shlex.quote(str(archive_db))}" if archive_db else "")
+            click.echo("A damaged body is repaired from a backup, or another archive that holds it intact: "
+                       f"`{this_command()} merge {output} BACKUP/nianbao.db`.")
         sys.exit(1)
     click.echo("No problems found.")
 
