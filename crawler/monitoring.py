@@ -45,6 +45,7 @@ over Scrapy stats, and these checks need the archive and earlier runs, not stats
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
@@ -225,17 +226,22 @@ def _permanent_redirect_target(url: str, status: int, response_headers: str | No
         return None
     location = next((value for name, value in json.loads(response_headers or "[]") if name.lower() == "location"),
                     None)
-    return absolute_url(url, safe_url_string(location.encode("latin-1"))) if location else None
+    if not location:
+        return None
+    with contextlib.suppress(UnicodeEncodeError):  # not stored by the crawl: read as the text it is
+        location = location.encode("latin-1")
+    return absolute_url(url, safe_url_string(location))
 
 
 def _start_urls_moved(moved: list[MovedStartUrl]) -> Check:
-    """A notice, not a failure: the night's crawl followed the redirect, but each night asks
-    the old URL first and the registry names a page that is no longer there."""
+    """A notice, not a failure: the crawl follows the redirect (where it may go: one to a
+    refused address is a ``skipped`` row), but each night asks the old URL first, and the
+    registry names a page that is no longer there."""
     listed = "; ".join(f"{'--start-url' if m.site == COMMAND_LINE else 'site ' + m.site + ':'} {m.start_url} "
                        f"moved permanently (HTTP {', '.join(map(str, m.statuses))}) to {m.moved_to}"
                        for m in moved[:10])
     more = f" and {len(moved) - 10} more" if len(moved) > 10 else ""
-    return Check(START_URLS_MOVED, True, f"{len(moved)} start URL(s) answered a permanent redirect, followed; "
+    return Check(START_URLS_MOVED, True, f"{len(moved)} start URL(s) answered a permanent redirect: "
                                          f"update the registry's start_urls: {listed}{more}")
 
 

@@ -128,7 +128,7 @@ def test_a_start_url_moved_permanently_is_a_notice_naming_where_it_leads_now(db)
     monitor = monitor_run(db, run_id, sites)
     assert monitor.ok, failing(monitor)
     assert checks_by_name(monitor)["start URLs moved"] == (
-        "2 start URL(s) answered a permanent redirect, followed; update the registry's start_urls: "
+        "2 start URL(s) answered a permanent redirect: update the registry's start_urls: "
         f"site {A}: http://127.0.0.1:1/zwgk/zfxxgknb/index.html moved permanently (HTTP 301) to "
         "http://127.0.0.1:1/zwgk/xxgk/ndbg/index.html; site 丙: http://127.0.0.1:3/gkmlpt/index#2580 moved "
         "permanently (HTTP 308, 301) to http://127.0.0.1:6/gkmlpt/#2580")

@@ -220,7 +220,7 @@ def test_a_column_moved_permanently_is_followed_and_the_run_says_to_update_the_r
         moved = crawl_registry(portal.start_url)                       # exit 0: the run passes
         asked = {s.path for s in portal.sent}
         new_url = portal.url(column.column + "index.html")
-        note = (f"  note  start URLs moved: 1 start URL(s) answered a permanent redirect, followed; update the "
+        note = (f"  note  start URLs moved: 1 start URL(s) answered a permanent redirect: update the "
                 f"registry's start_urls: site 示范县: {portal.start_url} moved permanently (HTTP 301) to {new_url}")
         assert note in moved.stdout.splitlines(), moved.stdout
         assert "run checks:           OK" in moved.stdout
