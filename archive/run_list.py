@@ -1,6 +1,6 @@
 """The runs an operator looks back at: ``nianbao runs`` lists the last crawl runs from their
 ``crawl_runs`` rows, one line each (counts as each run kept them at its end, its status,
-its end-of-run checks and any hook that failed).
+its end-of-run checks, their notes, and any hook that failed).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class RunLine:
     pid: int | None  # the crawling process, while it runs
     failed_checks: list[str] | None  # names of the end-of-run checks that failed; None: not checked
     notify_failed: list[str] = field(default_factory=list)  # the hooks that failed, one line each
+    notes: list[str] = field(default_factory=list)  # names of the checks that passed with a notice
 
     @property
     def seconds(self) -> float | None:
@@ -69,7 +70,7 @@ def run_line(db: sqlite_utils.Database, run_id: int) -> RunLine | None:
 def _run_line(row) -> RunLine:
     monitor = json.loads(row[-1]) if row[-1] else {}
     return RunLine(*row[:-1], failed_checks=_failed_checks(row[-1]),
-                   notify_failed=list(monitor.get("notify_failed") or ()))
+                   notify_failed=list(monitor.get("notify_failed") or ()), notes=list(monitor.get("notes") or ()))
 
 
 def _failed_checks(monitor: str | None) -> list[str] | None:
@@ -102,6 +103,8 @@ def format_runs(runs: list[RunLine]) -> str:
         status = run.status_text
         checks = ("-" if run.failed_checks is None
                   else "ok" if not run.failed_checks else "FAILED: " + ", ".join(run.failed_checks))
+        if run.notes:  # crawler/monitoring.py's notices: e.g. a start URL moved
+            checks += "; note: " + ", ".join(run.notes)
         if run.notify_failed:
             checks += "; NOTIFY FAILED"
         counts = (run.pages_fetched, run.reports_found, run.skipped, run.errors, run.blocked)

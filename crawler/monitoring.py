@@ -24,6 +24,12 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
   its answers are revisits pointing at bodies already stored, so growth is measured
   in rows per answer, never in bytes.
 
+A run's checks may also carry a notice, which passes (the run is ok) but is printed ``note``:
+
+- a site's start URL answered a permanent redirect (301, 308) to a moved listing: the crawl
+  followed it, but the registry still names the old URL; the notice (listed only then) names
+  the site, the old URL and where it leads now, every night until the registry is updated.
+
 Everything is read from the database (the run's rows and the Scrapy stats stored at
 close), so a check can be tried on a constructed archive. The counts span the logical
 crawl: this run and the killed runs it resumes. Reports are attributed to the registry
@@ -39,11 +45,13 @@ over Scrapy stats, and these checks need the archive and earlier runs, not stats
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 import sqlite_utils
+from w3lib.url import safe_url_string
 
 from archive.runs import RUN_REPORT_IDS, logical_run_ids, runs_named
 from nianbao import EXIT_CHECKS_FAILED, EXIT_CRAWL_FAILED, EXIT_OK
@@ -52,8 +60,10 @@ from . import settings as project_settings
 from .drops import said
 from .extensions import STORE_FAILED_UNRECORDED
 from .interrupts import STOPPED_BY
+from .listing import absolute_url
 from .registry import Registry
 from .site_hosts import belongs_to_site, host_name
+from .spiders.reports import COMMAND_LINE
 
 
 @dataclass
@@ -85,6 +95,10 @@ class Check:
     message: str
 
 
+START_URLS_MOVED = "start URLs moved"
+NOTICES = frozenset({START_URLS_MOVED})  # checks that always pass, printed ``note`` when listed
+
+
 @dataclass
 class RunMonitor:
     run_id: int
@@ -96,8 +110,13 @@ class RunMonitor:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
+    @property
+    def notes(self) -> list[str]:
+        """The names of the notices listed (``NOTICES``): `nianbao runs` shows them beside ok."""
+        return [c.name for c in self.checks if c.name in NOTICES]
+
     def to_dict(self) -> dict:
-        return {"ok": self.ok, **asdict(self)}
+        return {"ok": self.ok, **({"notes": self.notes} if self.notes else {}), **asdict(self)}
 
 
 def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
@@ -127,8 +146,10 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     first_crawl = not db.execute(
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
+    moved = moved_start_urls(db, run_ids, sites)
     checks = [
         *([_refused_entries(refused)] if refused else []),  # shown only when an entry was refused
+        *([_start_urls_moved(moved)] if moved else []),  # a notice, shown only when a start URL moved
         _finished(run["status"], stats),
         _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
                  finished=run["status"] == "finished", span=span),
@@ -149,6 +170,79 @@ def _refused_entries(refused: list[str]) -> Check:
     problems = Registry(problems=list(refused)).error("`nianbao check-sites`")
     return Check("registry", False, f"{len(refused)} entr{'y' if len(refused) == 1 else 'ies'} refused, "
                                     f"not crawled: {problems}")
+
+
+PERMANENT_REDIRECTS = (301, 308)
+
+
+@dataclass
+class MovedStartUrl:
+    site: str
+    start_url: str  # as the registry gives it
+    moved_to: str  # where its permanent redirects lead (the registry's fragment kept)
+    statuses: list[int]  # each redirect's status: [301], or [301, 308] for two in a row
+
+
+def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
+    """The sites' start URLs that answered these runs with a permanent redirect (301, 308),
+    each with where its permanent redirects lead, read from the snapshots the crawl stored
+    as Scrapy followed them."""
+    moved = []
+    for site in sites:
+        for start_url in site.get("start_urls", ()):
+            page, _, fragment = start_url.partition("#")
+            found = _permanent_moves(db, run_ids, safe_url_string(page))  # the URL as Scrapy asked for it
+            if found:
+                url, statuses = found
+                if fragment and "#" not in url:  # Scrapy keeps the fragment across a redirect too
+                    url += f"#{fragment}"
+                moved.append(MovedStartUrl(site["name"], start_url, url, statuses))
+    return moved
+
+
+def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int]] | None:
+    """Where ``url``'s permanent redirects led in these runs, and their statuses; None when it
+    answered otherwise. A temporary redirect on the way ends the walk (the registry keeps what
+    it led from); a chain back into itself is no move: it is an ``errors`` row (a loop)."""
+    marks = ",".join("?" * len(run_ids))
+    chain, statuses = [url], []
+    while True:
+        row = db.execute(f"select status, response_headers from snapshots where url = ? and run_id in ({marks}) "
+                         f"order by id desc limit 1", [url, *run_ids]).fetchone()
+        target = _permanent_redirect_target(url, *row) if row else None
+        if target is None:
+            return (url, statuses) if statuses else None
+        if target in chain:
+            return None
+        chain.append(target)
+        statuses.append(row[0])
+        url = target
+
+
+def _permanent_redirect_target(url: str, status: int, response_headers: str | None) -> str | None:
+    """Where a stored answer of ``url`` permanently redirects to, as Scrapy's RedirectMiddleware
+    reads its Location (the header's bytes, stored decoded as latin-1); None for any other answer."""
+    if status not in PERMANENT_REDIRECTS:
+        return None
+    location = next((value for name, value in json.loads(response_headers or "[]") if name.lower() == "location"),
+                    None)
+    if not location:
+        return None
+    with contextlib.suppress(UnicodeEncodeError):  # not stored by the crawl: read as the text it is
+        location = location.encode("latin-1")
+    return absolute_url(url, safe_url_string(location))
+
+
+def _start_urls_moved(moved: list[MovedStartUrl]) -> Check:
+    """A notice, not a failure: the crawl follows the redirect (where it may go: one to a
+    refused address is a ``skipped`` row), but each night asks the old URL first, and the
+    registry names a page that is no longer there."""
+    listed = "; ".join(f"{'--start-url' if m.site == COMMAND_LINE else 'site ' + m.site + ':'} {m.start_url} "
+                       f"moved permanently (HTTP {', '.join(map(str, m.statuses))}) to {m.moved_to}"
+                       for m in moved[:10])
+    more = f" and {len(moved) - 10} more" if len(moved) > 10 else ""
+    return Check(START_URLS_MOVED, True, f"{len(moved)} start URL(s) answered a permanent redirect: "
+                                         f"update the registry's start_urls: {listed}{more}")
 
 
 def _finished(status: str, stats: dict) -> Check:
@@ -329,7 +423,8 @@ def format_monitor(monitor: RunMonitor) -> str:
     failed = [c for c in monitor.checks if not c.ok]
     head = "OK" if not failed else f"FAILED ({len(failed)} of {len(monitor.checks)})"
     lines = [f"run checks:           {head}"]
-    lines += [f"  {'ok  ' if c.ok else 'FAIL'}  {c.name}: {c.message}" for c in monitor.checks]
+    lines += [f"  {'FAIL' if not c.ok else 'note' if c.name in NOTICES else 'ok  '}  {c.name}: {c.message}"
+              for c in monitor.checks]
     return "\n".join(lines)
 
 

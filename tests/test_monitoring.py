@@ -102,6 +102,53 @@ def test_refused_registry_entries_fail_the_night_that_crawled_the_others(db):
     assert "registry" not in {c.name for c in monitor_run(db, 1, SITES).checks}  # listed only when it fails
 
 
+def redirect(db, run_id, url, status, location):
+    store_snapshot(db, run_id=run_id, url=url, method="GET", request_headers=[], status=status,
+                   response_headers=[["Location", location]], body=b"", kind="listing")
+
+
+def test_a_start_url_moved_permanently_is_a_notice_naming_where_it_leads_now(db):
+    """The crawl followed the 301; the registry still names the old URL: the run passes, with
+    a note saying which site's start URL to change, and to what."""
+    gkmlpt = {"name": "丙", "start_urls": ["http://127.0.0.1:3/gkmlpt/index#2580"]}
+    temporary = {"name": "丁", "start_urls": ["http://127.0.0.1:4/zwgk/"]}
+    looping = {"name": "戊", "start_urls": ["http://127.0.0.1:5/a.html"]}
+    sites = [*SITES, gkmlpt, temporary, looping]
+    run_id = night(db, reports={A: 1, B: 1}, close=False)
+    redirect(db, run_id, SITE_A["start_urls"][0], 301, "/zwgk/xxgk/ndbg/index.html")
+    # Two permanent moves in a row, the second to another host; the fragment stays the registry's.
+    redirect(db, run_id, "http://127.0.0.1:3/gkmlpt/index", 308, "http://127.0.0.1:3/gkmlpt/")
+    redirect(db, run_id, "http://127.0.0.1:3/gkmlpt/", 301, "//127.0.0.1:6/gkmlpt/")
+    redirect(db, run_id, "http://127.0.0.1:4/zwgk/", 302, "/login")  # temporary: the registry keeps its URL
+    redirect(db, run_id, "http://127.0.0.1:5/a.html", 301, "/b.html")  # a loop: an errors row, no move
+    redirect(db, run_id, "http://127.0.0.1:5/b.html", 301, "/a.html")
+    archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": archived})
+
+    monitor = monitor_run(db, run_id, sites)
+    assert monitor.ok, failing(monitor)
+    assert checks_by_name(monitor)["start URLs moved"] == (
+        "2 start URL(s) answered a permanent redirect: update the registry's start_urls: "
+        f"site {A}: http://127.0.0.1:1/zwgk/zfxxgknb/index.html moved permanently (HTTP 301) to "
+        "http://127.0.0.1:1/zwgk/xxgk/ndbg/index.html; site 丙: http://127.0.0.1:3/gkmlpt/index#2580 moved "
+        "permanently (HTTP 308, 301) to http://127.0.0.1:6/gkmlpt/#2580")
+    shown = format_monitor(monitor)
+    assert shown.startswith("run checks:           OK\n")
+    assert "\n  note  start URLs moved: 2 start URL(s)" in shown
+    # Listed only when a start URL moved; a run that asked no start URL moved says nothing.
+    assert "start URLs moved" not in {c.name for c in monitor_run(db, night(db, reports={A: 1}), sites).checks}
+
+
+def test_a_moved_start_url_given_on_the_command_line_is_named_as_such(db):
+    from crawler.spiders.reports import COMMAND_LINE
+
+    run_id = night(db, close=False)
+    redirect(db, run_id, "http://127.0.0.1:7/%E5%B9%B4%E6%8A%A5/", 301, "/新/".encode().decode("latin-1"))
+    monitor = monitor_run(db, run_id, [{"name": COMMAND_LINE, "start_urls": ["http://127.0.0.1:7/年报/"]}])
+    assert checks_by_name(monitor)["start URLs moved"].endswith(
+        "--start-url http://127.0.0.1:7/年报/ moved permanently (HTTP 301) to http://127.0.0.1:7/%E6%96%B0/")
+
+
 def started(db, run_id) -> str:
     return db["crawl_runs"].get(run_id)["started"][:10]
 

@@ -199,3 +199,40 @@ def test_a_page_whose_only_change_is_its_hit_counter_keeps_one_version(tmp_path,
         assert dict(db.execute("select b.url, count(*) from version_bodies b join reports r on r.id = b.report_id "
                                "and r.url = b.url group by b.url")) == tied
         assert dict(db.execute("select url, version from reports where is_current = 1")) == current
+
+
+def test_a_column_moved_permanently_is_followed_and_the_run_says_to_update_the_registry(tmp_path, run_nianbao):
+    """The listing moves; its old URL answers 301. The night follows it (its reports are still
+    found) and passes, with a note, in the summary and in `nianbao runs`, naming the site and
+    the URL to put in the registry; once the registry has it, the note is gone."""
+    column = column_of(4)
+    registry = tmp_path / "sites.yaml"
+    data = tmp_path / "data"
+    with DemoPortal(column.site()) as portal:
+        def crawl_registry(start_url):
+            registry.write_text(f"- name: 示范县\n  start_urls: [{start_url}]\n", encoding="utf-8")
+            return run_nianbao("crawl", "--sites", registry, "--data", data, "--profile", "test")
+
+        crawl_registry(portal.start_url)
+        column.move()
+        portal.site = column.site()
+        portal.clear_sent()
+        moved = crawl_registry(portal.start_url)                       # exit 0: the run passes
+        asked = {s.path for s in portal.sent}
+        new_url = portal.url(column.column + "index.html")
+        note = (f"  note  start URLs moved: 1 start URL(s) answered a permanent redirect: update the "
+                f"registry's start_urls: site 示范县: {portal.start_url} moved permanently (HTTP 301) to {new_url}")
+        assert note in moved.stdout.splitlines(), moved.stdout
+        assert "run checks:           OK" in moved.stdout
+        assert "reports found:        4 (0 new, 0 new versions)" in moved.stdout
+        assert column.column + "index.html" in asked
+        listed, _, summary = run_nianbao("runs", "--data", data, "2").stdout.partition("\n\n")
+        assert listed.endswith(" ok; note: start URLs moved")
+        assert note in summary.splitlines()
+        monitor = json.loads(last_run(data)["monitor"])
+        assert monitor["ok"] and monitor["notes"] == ["start URLs moved"]
+        assert {"name": "start URLs moved", "ok": True, "message": note.split(": ", 1)[1]} in monitor["checks"]
+
+        updated = crawl_registry(new_url)
+    assert "start URLs moved" not in updated.stdout
+    assert run_nianbao("runs", "--data", data, "-n", "1").stdout.endswith(" ok\n")

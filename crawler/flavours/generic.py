@@ -56,8 +56,11 @@ def page_count(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def listing_page_urls(url: str, text: str, max_pages: int) -> list[str]:
-    tree = page_tree(text)
+def listing_page_urls(url: str, text: str, max_pages: int, tree=None) -> list[str]:
+    """The column's listing pages. ``tree``: the page already parsed (``page_tree(text)``), for a
+    caller that reads the page's links for more than this; parsed here when not given."""
+    if tree is None:
+        tree = page_tree(text)
     if tree is None:
         return []
     pager_links, next_links, unusable = [], [], []

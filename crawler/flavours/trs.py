@@ -79,9 +79,11 @@ def listing_page_urls(url: str, html: str, max_pages: int) -> list[str]:
     return urls
 
 
-def year_column_urls(url: str, html: str) -> list[str]:
-    """Year sub-columns (``2021n/``) linked from a column page, each once, in page order."""
-    tree = page_tree(html)
+def year_column_urls(url: str, html: str, tree=None) -> list[str]:
+    """Year sub-columns (``2021n/``) linked from a column page, each once, in page order.
+    ``tree``: the page already parsed (``page_tree(html)``); parsed here when not given."""
+    if tree is None:
+        tree = page_tree(html)
     if tree is None:
         return []
     found = []
@@ -100,10 +102,13 @@ def listing_items(response, text: str):
 
 def listing_requests(response, text: str, max_pages: int):
     # A TRS site whose new template pages with plain 下一页/尾页 links has no createPageHTML
-    # call left: its pages are found as the generic flavour finds them.
-    pages = listing_page_urls(response.url, text, max_pages) or generic.listing_page_urls(response.url, text, max_pages)
+    # call left: its pages are found as the generic flavour finds them. Both that and the
+    # year sub-columns read the page's links: the page is parsed once for the two.
+    tree = page_tree(text)
+    pages = listing_page_urls(response.url, text, max_pages) or generic.listing_page_urls(
+        response.url, text, max_pages, tree=tree)
     # The dupe filter drops pages already seen, including this one.
-    urls = pages + year_column_urls(response.url, text)[:max_pages]
+    urls = pages + year_column_urls(response.url, text, tree=tree)[:max_pages]
     return [listing_request(u) for u in urls]
 
 

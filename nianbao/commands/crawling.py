@@ -182,7 +182,8 @@ def runs(data_dir, run_id, last, archive_db):
 
     The list gives each run's start, duration, status, pages fetched, reports
     found, errors, blocked hosts and its end-of-run checks (ok, or the ones that
-    failed; NOTIFY FAILED when a --notify hook failed). With RUN_ID: the summary the
+    failed; a note when one passed with a notice, such as a start URL that moved;
+    NOTIFY FAILED when a --notify hook failed). With RUN_ID: the summary the
     run printed when it ended, with its checks, and each hook that failed.
 
     \b
