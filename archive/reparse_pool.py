@@ -10,7 +10,8 @@ At most ``window`` tasks are in flight: a writer slower than the workers holds t
 instead of queueing results without bound. When a worker dies (a page that crashes a
 parser library or exhausts memory), the pages in flight are parsed again one at a time:
 a page that kills its worker alone comes back as a ``WorkerDied`` error, the rest as
-parsed, and the run goes on (it died at that page again on every run before). Parsed in
+parsed, and the run goes on (it died at that page again on every run before); a crawl's
+parse queue does the same with ``parse_alone``. Parsed in
 this process (no workers), such a page ends the run, but not the next: ``_parse_here``
 names each page before parsing it, and the next run parses the one named in a worker.
 
@@ -111,8 +112,10 @@ class ParsePool:
     the archive. A worker that dies breaks the pool (its futures raise BrokenProcessPool).
     """
 
-    def __init__(self, db: sqlite_utils.Database, workers: int):
-        files = database_files(db)
+    def __init__(self, db: sqlite_utils.Database | None, workers: int, files: list[tuple[str, str]] | None = None):
+        """Workers over ``db``'s files, or over ``files`` (``database_files``) when given: then
+        ``db`` is not read, and a thread other than its own may start the pool."""
+        files = files or database_files(db)
         if not files:
             raise ValueError("parsing in worker processes needs an archive file, not an in-memory database")
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -288,17 +291,29 @@ def _submitted(pool: ParsePool, chunk: list[int]) -> Future:
 
 def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
     """Parse each id alone in one worker, in order: one whose worker dies again comes back
-    as a ``WORKER_DIED`` error. Raises BrokenProcessPool when ``MAX_DEATHS_IN_A_ROW`` pages in a
-    row die, before any of them is handed on (not the pages' fault, and not to be recorded)."""
+    as a ``WORKER_DIED`` error. Raises BrokenProcessPool as ``parse_alone`` does."""
+    for snapshot_id, parsed in parse_alone(database_files(db), ids):
+        yield parsed if parsed is not None else worker_died(db, snapshot_id)
+
+
+def parse_alone(files: list[tuple[str, str]], ids: list[int], new_pool=None):
+    """Parse each id alone in one worker over the archive ``files`` (``database_files``), in
+    order, after a worker died on one of them (or on a page beside them): yield (id, Parsed),
+    or (id, None) for one whose worker dies again (``worker_died`` makes its error). Reads no
+    database in this process, so a thread may run it while another writes (a crawl's
+    ParseQueue does, passing ``new_pool``: a function giving each fresh one-worker pool, forked
+    in the thread of its choice). Raises BrokenProcessPool when ``MAX_DEATHS_IN_A_ROW`` pages
+    in a row die, before any of them is handed on (not the pages' fault, and not to be recorded)."""
+    new_pool = new_pool or (lambda: ParsePool(None, 1, files))
     held = []  # results not handed on while the last pages died
     deaths = 0
-    pool = ParsePool(db, 1)
+    pool = new_pool()
     parsing = False  # a page is in the worker
     try:
         for snapshot_id in ids:
             try:
                 parsing = True
-                held += pool.submit([snapshot_id]).result()
+                held += [(snapshot_id, parsed) for parsed in pool.submit([snapshot_id]).result()]
                 parsing = False
                 deaths = 0
             except BrokenProcessPool:
@@ -307,8 +322,8 @@ def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
                 deaths += 1
                 if deaths >= MAX_DEATHS_IN_A_ROW:
                     raise
-                held.append(_worker_died(db, snapshot_id))
-                pool = ParsePool(db, 1)
+                held.append((snapshot_id, None))
+                pool = new_pool()
                 continue
             yield from held
             held = []
@@ -320,7 +335,8 @@ def _parse_alone(db: sqlite_utils.Database, ids: list[int]):
             pool.close()
 
 
-def _worker_died(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
+def worker_died(db: sqlite_utils.Database, snapshot_id: int) -> Parsed:
+    """The ``WORKER_DIED`` error of a page whose worker died on it, also when it was parsed alone."""
     url, digest = db.execute("select url, payload_digest from snapshots where id = ?", [snapshot_id]).fetchone()
     return Parsed(snapshot_id, url, digest, error=WORKER_DIED,
                   message="its parse worker died on it, also when it was parsed alone (out of memory, or a crash "

@@ -19,7 +19,8 @@ An item's way through (the items are crawler/items.py's):
   the report is tied to its registry site (archive/sites.py).
 
 An exception escaping a pipeline (a bug, 'database is locked', ``ParseLost``: a page whose parse
-worker died) is not caught here: Scrapy's ``item_error`` signal reaches crawler/extensions.py,
-which records an ``errors`` row of stage ``store`` against the page; the run's checks fail on it
-(crawler/monitoring.py "pages stored").
+workers kept dying, also when it was parsed alone: parse_workers.py) is not caught here:
+Scrapy's ``item_error`` signal reaches crawler/extensions.py, which records an ``errors`` row
+of stage ``store`` against the page; the run's checks fail on it (crawler/monitoring.py
+"pages stored").
 """

@@ -10,24 +10,32 @@ At most ``window`` pages are parsing or waiting to be stored; the next report pa
 for a slot (its response stays in Scrapy's scraper slot, whose size limit then holds the
 downloader back), so memory stays flat however fast pages come in.
 
-A page whose parse does not come back (a worker died: the pool is then replaced, at
-most ``MAX_RESTARTS`` times before parsing moves into the crawling process) is left
-unparsed, recorded in ``errors`` as ``ParseLost`` (stage ``store``: the run's checks fail);
-the next crawl parses it, as any body never parsed. A page a worker could not
-read (not committed yet, a read error) is parsed in the crawling process instead.
+When a worker dies (a page that crashes a parser library or exhausts memory), the pool is
+replaced (at most ``MAX_RESTARTS`` times before parsing moves into the crawling process) and
+the pages it had in flight are parsed again one at a time in a fresh worker, in a thread
+while the crawl goes on, as ``nianbao reparse`` does (``archive.reparse_pool.parse_alone``):
+a page whose worker dies again is recorded as a ``WorkerDied`` parse error (stage ``parse``:
+the next crawl does not try it again, ``nianbao reparse --force`` does), the others are
+stored as usual. Only when workers die on ``MAX_DEATHS_IN_A_ROW`` pages in a row (the
+machine's memory, not the pages) are they left unparsed, recorded as ``ParseLost`` (stage
+``store``: the run's checks fail), for the next crawl. A page a worker could not read (not
+committed yet, a read error) is parsed in the crawling process instead.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredSemaphore
+from twisted.internet.threads import blockingCallFromThread
 from twisted.python.failure import Failure
 
-from archive.reparse_pool import ParsePool, default_workers as reparse_default_workers
+from archive.reparse_pool import (MAX_DEATHS_IN_A_ROW, ParsePool, database_files, parse_alone, worker_died,
+                                  default_workers as reparse_default_workers)
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +69,7 @@ class _Entry:
 
     def __init__(self, item, snapshot_id):
         self.item, self.snapshot_id = item, snapshot_id
-        self.parsed = None  # a reparse_pool.Parsed, IN_PROCESS or LOST
+        self.parsed = None  # a reparse_pool.Parsed (maybe a WorkerDied error), IN_PROCESS or LOST
         self.ready = snapshot_id is None
         self.done: Deferred = Deferred()
 
@@ -76,6 +84,8 @@ class ParseQueue:
         self.queue: deque[_Entry] = deque()
         self.pool: ParsePool | None = None
         self.restarts = 0
+        self.in_flight: dict[ParsePool, int] = {}  # pages handed to each pool, not back yet
+        self.orphans: dict[ParsePool, list[_Entry]] = {}  # pages a dead pool had: to parse again alone
         self.draining = False
         self._start_pool()
 
@@ -119,20 +129,23 @@ class ParseQueue:
             except RuntimeError:  # found broken (BrokenProcessPool) or shut down: the page is
                 self._broken(pool)  # still here, for the next workers (or this process)
                 continue
+            self.in_flight[pool] = self.in_flight.get(pool, 0) + 1
             future.add_done_callback(lambda f: reactor.callFromThread(self._returned, entry, pool, f))
             return
 
     def _returned(self, entry: _Entry, pool: ParsePool, future) -> None:
-        if future.cancelled():
-            self._parsed(entry, LOST)
+        self.in_flight[pool] -= 1
+        if future.cancelled() or isinstance(future.exception(), BrokenProcessPool):
+            self._broken(pool)
+            self.orphans.setdefault(pool, []).append(entry)
+            if not self.in_flight[pool]:  # the last of the pages it had: which one killed it?
+                del self.in_flight[pool]
+                self._parse_alone(self.orphans.pop(pool))
             return
         exc = future.exception()
         if exc is None:
             self.stats.inc_value("nianbao/parsed_in_workers")
             self._parsed(entry, future.result()[0])
-        elif isinstance(exc, BrokenProcessPool):
-            self._broken(pool)
-            self._parsed(entry, LOST)
         else:  # the worker could not read the snapshot: the crawling process can
             logger.debug("A parse worker failed on snapshot %s (%r); parsing it here", entry.snapshot_id, exc)
             self.stats.inc_value("nianbao/parsed_in_process")
@@ -149,9 +162,53 @@ class ParseQueue:
                          self.restarts)
             self.pool = None
         else:
-            logger.error("A parse worker died; the pages it had are parsed on the next crawl. "
-                         "Starting new workers")
+            logger.error("A parse worker died; starting new workers")
             self._start_pool()
+
+    def _parse_alone(self, entries: list[_Entry]) -> None:
+        """Parse the pages a dead pool had again, one at a time in a fresh worker, in a thread
+        (a page can take minutes): the crawl goes on fetching meanwhile."""
+        ids = [entry.snapshot_id for entry in entries]
+        files = database_files(self.db)  # read here: the thread touches no database of this process
+        logger.warning("Parsing the %d page(s) the dead parse worker had again, one at a time", len(ids))
+
+        def new_pool() -> ParsePool:
+            # Forked in the reactor thread, as every worker of the crawl: forked from this one, a
+            # worker could inherit a lock (SQLite's) the reactor thread holds at that moment.
+            return blockingCallFromThread(reactor, self._started_pool, files)
+
+        def parse() -> None:  # the results go back to the reactor thread, as a worker's do
+            results = []
+            try:
+                results.extend(parse_alone(files, ids, new_pool))
+            except BrokenProcessPool:  # not the pages' fault: those left are lost, for the next crawl
+                logger.error("Parse workers died on %d pages in a row, each parsed alone (out of memory?): "
+                             "%d page(s) left for the next crawl", MAX_DEATHS_IN_A_ROW, len(ids) - len(results))
+            except Exception as exc:  # a worker that would not start, say
+                logger.error("Could not parse the pages a dead parse worker had again: %r", exc)
+            reactor.callFromThread(self._parsed_alone, results, entries)
+
+        threading.Thread(target=parse, name="parse-alone", daemon=True).start()
+
+    @staticmethod
+    def _started_pool(files) -> ParsePool:
+        pool = ParsePool(None, 1, files)
+        pool.start()
+        return pool
+
+    def _parsed_alone(self, results: list, entries: list[_Entry]) -> None:
+        """Hand on what ``parse_alone`` gave back; the pages it did not reach are lost."""
+        for entry, (snapshot_id, parsed) in zip(entries, results):
+            if parsed is None:
+                parsed = worker_died(self.db, snapshot_id)
+                self.stats.inc_value("nianbao/parse_worker_died")
+                logger.error("A parse worker died on %s, also when it was parsed alone: recorded as WorkerDied, "
+                             "not parsed again by the next crawl", parsed.url)
+            else:
+                self.stats.inc_value("nianbao/parsed_in_workers")
+            self._parsed(entry, parsed)
+        for entry in entries[len(results):]:
+            self._parsed(entry, LOST)
 
     def _parsed(self, entry: _Entry, parsed) -> None:
         entry.parsed, entry.ready = parsed, True

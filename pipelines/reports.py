@@ -93,8 +93,8 @@ class ReportPipeline:
                 return
             if parsed is LOST:  # raised, so recorded as any item a pipeline failed on (crawler/extensions.py)
                 self.stats.inc_value("nianbao/parse_lost")
-                raise ParseLost("its parse did not come back: a parse worker died on it or on a page parsed "
-                                "beside it")
+                raise ParseLost("its parse did not come back: parse workers died on it and on the pages "
+                                "parsed beside it, also when each was parsed alone (out of memory?)")
             if parsed is None or parsed is IN_PROCESS:
                 outcome = parse_stored_snapshot(archive.db, item.snapshot_id, run_id=archive.run_id)
             else:

@@ -4,7 +4,10 @@ The page is fetched and archived as usual.
 
 - ``FailToStore``, before the report pipeline: raises as a storing bug or a locked archive
   would; what the page brought never reaches the report pipeline.
-- ``KillParseWorkers``, instead of the report pipeline: the parse workers die on that page."""
+- ``KillParseWorkers``, instead of the report pipeline: the parse workers die as that page is
+  handed to them, once (the page itself parses).
+- ``DeadlyPage``, instead of the report pipeline: every parse worker parsing that page dies,
+  as on a page that crashes a parser library."""
 
 from __future__ import annotations
 
@@ -39,3 +42,23 @@ class KillParseWorkers(ReportPipeline):
                 os.kill(pid, signal.SIGSTOP)
             reactor.callLater(0.1, lambda: [os.kill(pid, signal.SIGKILL) for pid in workers])
         return await super().process_item(item)
+
+
+class DeadlyPage(ReportPipeline):
+    """The report pipeline, where a parse worker dies (SIGKILL) whenever it parses the page whose
+    URL ends with ``NIANBAO_TEST_FAIL_TO_STORE``: the crawl's workers are forked, so they inherit
+    the parse patched here. The crawling process itself parses it as usual."""
+
+    def open_spider(self):
+        import archive.reparse_pool
+
+        crawling, real = os.getpid(), archive.reparse_pool.parse_snapshot
+        deadly = os.environ[FAIL_TO_STORE]
+
+        def parse_snapshot(snapshot):
+            if snapshot.url.endswith(deadly) and os.getpid() != crawling:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(snapshot)
+
+        archive.reparse_pool.parse_snapshot = parse_snapshot  # before the workers are forked
+        super().open_spider()
