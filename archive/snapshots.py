@@ -98,27 +98,23 @@ def store_snapshot(
                 return value
         return None
 
-    # The URL's previous body, which a new body is compressed against (payloads.py): only a
-    # hint for compression, so read before the transactions.
-    earlier_fetch = newest_fetch(db, url) if status == 200 else None
-    earlier = earlier_fetch.payload_digest if earlier_fetch else None
+    # A new body is compressed against the URL's previous one (payloads.py), whose fetch also
+    # tells whether this 200 is a revisit.
     digest = None
     if raw_store.is_attached(db):
         # Two files commit one after the other even in one transaction: the body goes
         # first, so a crash leaves at worst an unreferenced body, never a dangling snapshot.
         # Bodies are never deleted, so it is still stored below: not looked up (and for a
         # delta, rebuilt and checked) a second time.
+        previous = newest_fetch(db, url) if status == 200 else None  # for compression only
         with write_transaction(db):
-            digest = store_payload(db, body, url, earlier)
+            digest = store_payload(db, body, url, previous.payload_digest if previous else None)
     with write_transaction(db):
+        previous = newest_fetch(db, url) if status == 200 else None
         if digest is None:
-            digest = store_payload(db, body, url, earlier)
+            digest = store_payload(db, body, url, previous.payload_digest if previous else None)
         kill_point("snapshot")
-        revisit_of = None
-        if status == 200:
-            previous = newest_fetch(db, url)
-            if previous and previous.payload_digest == digest:
-                revisit_of = previous.original_id
+        revisit_of = previous.original_id if previous and previous.payload_digest == digest else None
         row = db["snapshots"].insert(
             {
                 "run_id": run_id,
