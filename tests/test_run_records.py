@@ -85,6 +85,16 @@ def test_a_run_killed_outright_keeps_its_skips_once_the_next_crawl_marks_it_inte
     assert (run_counts(db, resumed).skipped, run_counts(db, resumed).skipped_by_reason) == (1, {WORK_PLAN: 1})
 
 
+def marked_older_and_opened(path, version):
+    """The database marked as of schema ``version`` again, as if this code had never opened
+    it, then opened: what its upgrade does a second time (it must add nothing)."""
+    db = open_database(path)
+    db.execute(f"pragma user_version = {version}")
+    db.conn.commit()
+    db.close()
+    return open_database(path)
+
+
 def older_schema(path, version=7):
     """What a database of ``version`` holds: no skipped_counts, the schema's mark."""
     db = open_database(path)
@@ -137,11 +147,7 @@ def test_runs_that_ended_before_schema_8_keep_what_their_summary_printed_or_what
 
     # Once: opened again, nothing is written; marked older again, nothing is added twice.
     assert_opening_writes_nothing(path)
-    db = open_database(path)
-    db.execute("pragma user_version = 7")
-    db.conn.commit()
-    db.close()
-    db = open_database(path)
+    db = marked_older_and_opened(path, 7)
     assert rows(db, kept) == migrated
     db.close()
 
@@ -251,11 +257,7 @@ def test_reasons_that_held_a_detail_before_schema_10_are_split_once(tmp_path):
     assert again.conn.total_changes == 0
     again.close()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
-    db = open_database(path)
-    db.execute("pragma user_version = 9")
-    db.conn.commit()
-    db.close()
-    db = open_database(path)
+    db = marked_older_and_opened(path, 9)
     assert rows(db, "select url, reason, detail from skipped order by url") == expected
     assert rows(db, kept, [run_id])[0] == (HOST_BLOCKED, 3)
     db.close()
@@ -421,11 +423,7 @@ def test_block_reasons_that_held_a_detail_before_schema_12_are_split_once(tmp_pa
 
     # Once: opened again, nothing is written; marked older again, the split rows stay as they are.
     assert_opening_writes_nothing(path)
-    db = open_database(path)
-    db.execute(f"pragma user_version = {version}")
-    db.conn.commit()
-    db.close()
-    db = open_database(path)
+    db = marked_older_and_opened(path, version)
     assert rows(db, BLOCKS) == SPLIT_BLOCKS
     db.close()
 
