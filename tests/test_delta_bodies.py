@@ -39,6 +39,12 @@ def store(db, body: bytes, url: str = URL) -> int:
                           response_headers=[("Content-Type", "text/html; charset=utf-8")], body=body, kind="report")
 
 
+def damage(path, body: bytes) -> None:
+    """The stored bytes of ``body`` in the database at ``path`` replaced by one zero byte."""
+    with sqlite3.connect(path) as db:
+        db.execute("update payloads set data = x'00' where digest = ?", [payload_digest(body)])
+
+
 def payload_rows(path) -> dict[str, tuple]:
     with sqlite3.connect(path) as db:
         return {row[0]: row[1:] for row in db.execute("select digest, codec, stored_size, base_digest from payloads")}
@@ -136,15 +142,13 @@ def test_merge_leaves_a_delta_it_cannot_rebuild_for_verify_to_report(tmp_path, c
     out = open_database(tmp_path / "out.db")
     store(out, page(0))
     store(out, page(1))
-    out.execute("update payloads set data = x'00' where digest = ?", [payload_digest(page(0))])
-    out.conn.commit()
     out.close()
+    damage(tmp_path / "out.db", page(0))
     part = open_database(tmp_path / "part.db")
     store(part, page(1))
     store(part, page(2))
-    part.execute("update payloads set data = x'00' where digest = ?", [payload_digest(page(1))])
-    part.conn.commit()
     part.close()
+    damage(tmp_path / "part.db", page(1))
     with caplog.at_level("WARNING", logger="archive.payloads"):
         merge_databases(tmp_path / "out.db", [tmp_path / "part.db"])
     rows = payload_rows(tmp_path / "out.db")
@@ -164,8 +168,8 @@ def test_merge_repairs_a_damaged_base_and_delta_from_an_input_and_makes_no_chain
         for visits in range(3):
             store(db, page(visits))
         db.close()
+    damage(raw["out.db"] or tmp_path / "out.db", page(0))
     with sqlite3.connect(raw["out.db"] or tmp_path / "out.db") as out:
-        out.execute("update payloads set data = x'00' where digest = ?", [payload_digest(page(0))])
         (delta,) = out.execute("select data from payloads where digest = ?", [payload_digest(page(2))]).fetchone()
         flipped = bytearray(delta)
         flipped[len(flipped) // 2] ^= 0x01
