@@ -11,6 +11,15 @@ Example:
     .venv/bin/python bench/parse_bench.py                  # all pages, 3 passes
     .venv/bin/python bench/parse_bench.py --limit 200 --passes 5 --template word
     .venv/bin/python bench/parse_bench.py --passes 1 --profile     # + top 25 by cumulative time
+    .venv/bin/python bench/parse_bench.py --limit 300 --ceiling    # + what the tree work alone costs
+
+``--ceiling`` times, on the same pages and in the same alternation, the steps every HTML page
+takes through parse_report before any of the parser's own logic: decoding and libxml2's parse
+(``tree``), then the one walk that reads the page's text and cells off the tree (``tree + walk``),
+then that plus the least any logic could do: one regular-expression match per table cell and
+one strip per text line (``tree + walk + least logic``). Each gets a ratio to bare lxml, and a
+``budget`` line says how much of the time the floor allows a page those steps leave, and how
+long the parser's own logic (the full parse less tree and walk, timed in the same passes) takes.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import cProfile
 import gc
 import io
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -32,26 +42,56 @@ import lxml.html  # noqa: E402
 
 import pages_archive  # noqa: E402
 from parsers import parse_report  # noqa: E402
+from parsers.encoding import read_body  # noqa: E402
+from parsers.html_page import _parse_page  # noqa: E402
+from parsers.page_walk import unmarked, walk_page  # noqa: E402
 
 _LAST_HEADING = "其他需要报告"    # the report's last section heading: lxml read the page through
+FLOOR = 0.5  # issue 3: the full parse at half the bare-lxml rate or better
+_A_NUMBER = re.compile(r"\s*[0-9]+\s*")
 
 
-def timed_pass(datas: list[bytes], chunk: int = 25) -> tuple[float, float]:
-    """Seconds for lxml and for parse_report over all pages. The two sides alternate every
-    ``chunk`` pages, so a neighbour process that slows the machine for a while slows both."""
-    bare = full = 0.0
+def tree_only(data: bytes):
+    """parse_report's first steps on an HTML page: decode, then libxml2's parse."""
+    decoded = read_body(data)
+    text = unmarked(decoded.text)
+    return _parse_page(text, decoded.utf8 if text is decoded.text else None)[0]
+
+
+def tree_and_walk(data: bytes):
+    """…then the walk that reads the page's text, tables and links off the tree."""
+    return walk_page(tree_only(data))
+
+
+def tree_walk_least_logic(data: bytes) -> int:
+    """…then the least any parser's logic could do with them: look at each cell once, each line once."""
+    walk = tree_and_walk(data)
+    seen = 0
+    for table in walk.tables:
+        for texts, _ in table.rows:
+            for text in texts:
+                if _A_NUMBER.fullmatch(text):
+                    seen += 1
+    for line in walk.text.split("\n"):
+        if line.strip():
+            seen += 1
+    return seen
+
+
+def timed_pass(datas: list[bytes], sides=(lxml.html.fromstring, parse_report), chunk: int = 25) -> list[float]:
+    """Seconds each side (by default bare lxml, then parse_report) takes over all pages. The
+    sides take turns every ``chunk`` pages, so a neighbour process that slows the machine for
+    a while slows all alike."""
+    seconds = [0.0] * len(sides)
     for start in range(0, len(datas), chunk):
         part = datas[start:start + chunk]
-        gc.collect()
-        t0 = time.perf_counter()
-        for data in part:
-            lxml.html.fromstring(data)
-        t1 = time.perf_counter()
-        for data in part:
-            parse_report(data)
-        full += time.perf_counter() - t1
-        bare += t1 - t0
-    return bare, full
+        for index, side in enumerate(sides):
+            gc.collect()
+            began = time.perf_counter()
+            for data in part:
+                side(data)
+            seconds[index] += time.perf_counter() - began
+    return seconds
 
 
 def check_pages(pages: list[tuple[str, bytes]]) -> dict[str, list[str]]:
@@ -75,6 +115,25 @@ def check_pages(pages: list[tuple[str, bytes]]) -> dict[str, list[str]]:
     return problems
 
 
+def print_ceiling(datas: list[bytes], passes: int) -> None:
+    """The tree steps' ratios to bare lxml, and the time per page they leave under the floor.
+    parse_report runs again among them, so that its logic's share comes from the same passes."""
+    sides = (lxml.html.fromstring, tree_only, tree_and_walk, tree_walk_least_logic, parse_report)
+    for side in sides[1:]:
+        side(datas[0])  # warm: regular expressions, stylesheets
+    runs = [timed_pass(datas, sides) for _ in range(passes)]
+    each = [statistics.median(run[i] for run in runs) / len(datas) for i in range(len(sides))]
+    bare = each[0]
+    for name, seconds in zip(("tree", "tree + walk", "tree + walk + least logic"), each[1:]):
+        print(f"ceiling, {name}: {seconds * 1000:.3f} ms/page, ratio {bare / seconds:.2f}")
+    allowed = bare / FLOOR
+    logic = each[4] - each[2]
+    room = allowed - each[2]
+    print(f"budget: the floor ({FLOOR}) allows {allowed * 1000:.3f} ms a page; tree + walk take "
+          f"{each[2] * 1000:.3f}, leaving {room * 1000:.3f} ms for all of the parser's logic, which takes "
+          f"{logic * 1000:.3f} now" + (f" ({logic / room:.1f} x the room left)" if room > 0 else ""))
+
+
 def _rate(count: int, seconds: list[float]) -> str:
     return (f"{count / statistics.median(seconds):.1f} pages/s "
             f"(median of {len(seconds)} passes; best {count / min(seconds):.1f})")
@@ -87,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", help="only pages of this template (trs, hanweb, govcn, word)")
     parser.add_argument("--profile", action="store_true",
                         help="after timing, run one parse pass under cProfile; print the top 25 by cumulative time")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="after timing, time the tree steps alone (parse, walk, least logic) and print the budget")
     parser.add_argument("--archive", type=Path, default=pages_archive.ARCHIVE, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.passes < 1:
@@ -111,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_pages(pages)            # also the warm-up of both sides, not timed
     bare, full = [], []
     for _ in range(args.passes):
-        seconds = timed_pass(datas)
-        bare.append(seconds[0])
-        full.append(seconds[1])
+        bare_seconds, full_seconds = timed_pass(datas)
+        bare.append(bare_seconds)
+        full.append(full_seconds)
     print(f"lxml.html.fromstring: {_rate(len(datas), bare)}")
     print(f"nianbao parse: {_rate(len(datas), full)}")
     print(f"ratio Y/X = {statistics.median(bare) / statistics.median(full):.2f} (full parse / bare lxml, "
@@ -126,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {kind}: {line}")
         if len(found) > 20:
             print(f"  {kind}: ... {len(found) - 20} more")
+
+    if args.ceiling:
+        print_ceiling(datas, args.passes)
 
     if args.profile:
         profiler = cProfile.Profile()

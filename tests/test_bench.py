@@ -27,7 +27,7 @@ def archive_tar() -> bytes:
 
 def test_bench_runs_on_a_few_pages(guarded_env):
     result = subprocess.run(
-        [sys.executable, str(BENCH / "parse_bench.py"), "--limit", "20", "--passes", "1"],
+        [sys.executable, str(BENCH / "parse_bench.py"), "--limit", "20", "--passes", "1", "--ceiling"],
         env=guarded_env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -38,6 +38,10 @@ def test_bench_runs_on_a_few_pages(guarded_env):
     assert any(line.startswith("ratio Y/X = ") for line in lines)
     assert any(line.startswith("templates: 4 ") for line in lines)
     assert any(line.startswith("failures: 0 ") for line in lines), result.stdout
+    # --ceiling: the tree steps alone, each with its ratio, and the time they leave the logic
+    for step in ("tree", "tree + walk", "tree + walk + least logic"):
+        assert any(line.startswith(f"ceiling, {step}: ") and "ratio" in line for line in lines), result.stdout
+    assert any(line.startswith("budget: the floor (0.5) allows ") for line in lines), result.stdout
 
 
 def test_bench_help_has_an_example():
