@@ -221,7 +221,8 @@ def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
 def test_after_a_resume_the_summary_names_the_run_it_resumes_and_the_checks_count_both(db):
     killed = night(db, reports={A: 2}, close=False)  # 2 report pages
     db["crawl_runs"].update(killed, {"status": "interrupted"})
-    resumed = night(db, reports={A: 3}, pages={A: 1}, errors=1, resumes=killed)  # 3 report pages (2 unchanged), 1 listing
+    # 3 report pages (2 of them unchanged), 1 listing
+    resumed = night(db, reports={A: 3}, pages={A: 1}, errors=1, resumes=killed)
     summary = format_summary(run_counts(db, resumed))
     assert summary.splitlines()[:2] == [
         "resumed:              run 1 (interrupted): the counts below are run 2's, the run checks count runs 1 and 2",

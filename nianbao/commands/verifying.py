@@ -67,8 +67,8 @@ def verify(data_dir, archive_db):
             click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         if any(problem.kind in DAMAGED_BODY for problem in result.problems):
             output = shlex.quote(str(path)) + (f" --archive-db {shlex.quote(str(archive_db))}" if archive_db else "")
-            click.echo("A damaged body or dictionary is repaired from a backup, or another archive that holds it intact: "
-                       f"`{this_command()} merge {output} BACKUP/nianbao.db`.")
+            click.echo("A damaged body or dictionary is repaired from a backup, or another archive that holds it "
+                       f"intact: `{this_command()} merge {output} BACKUP/nianbao.db`.")
         sys.exit(1)
     click.echo("No problems found.")
 
