@@ -30,7 +30,8 @@ Bodies come with the bases their deltas are compressed against (``payloads.base_
 payload row of an input is copied); a delta whose base the output held as a delta itself is
 stored whole again (payloads.store_whole_where_base_is_a_delta), so reads stay two steps.
 A body the output holds damaged (it fails its digest check) is replaced by an input's copy
-that passes (merge_repair.py): merging a backup into a damaged archive repairs it.
+that passes, and so is a damaged dictionary by an input's of the same digest (merge_repair.py):
+merging a backup into a damaged archive repairs it.
 
 A body one input tied to a version (``version_bodies``: it read the same) that another input
 holds as a version of its own stays a version, and its tie is removed (``_untie_versions``):
@@ -70,6 +71,7 @@ class MergeResult:
     added: dict[str, int] = field(default_factory=dict)  # table -> rows added
     left_out: list[str] = field(default_factory=list)  # input tables the output has no place for
     repaired: dict[str, int] = field(default_factory=dict)  # input -> damaged output bodies it replaced
+    repaired_dictionaries: dict[str, int] = field(default_factory=dict)  # input -> damaged output dictionaries
 
     @property
     def total(self) -> int:
@@ -151,6 +153,9 @@ def _merge_one(db, source: sqlite3.Connection, result: MergeResult, progress=Non
     for name in merge_order(tables):
         result.added[name] = result.added.get(name, 0) + merge_rows.copy_table(
             db, source, tables[name], in_tables[name], ids, new, id_columns, name in parents, progress)
+    if "codec_dicts" in tables:  # before the bodies: their check reads them
+        result.repaired_dictionaries[input_name] = result.repaired_dictionaries.get(input_name, 0) + \
+            merge_repair.repair_damaged_dictionaries(db, source, in_tables["codec_dicts"], input_name)
     if "payloads" in tables:
         # Repaired first: a base repaired lets a delta resting on it be rebuilt below.
         result.repaired[input_name] = result.repaired.get(input_name, 0) + merge_repair.repair_damaged_bodies(

@@ -1,5 +1,5 @@
-"""Damaged bodies of the merge's output repaired from an input (archive/merge.py tells the
-whole merge).
+"""Damaged bodies and dictionaries of the merge's output repaired from an input
+(archive/merge.py tells the whole merge).
 
 Payload rows are recognised by digest, so the output's copy of a body is kept whatever the
 input's. When the output's copy no longer reads back as its digest names (a flipped byte:
@@ -12,13 +12,19 @@ input holds, the output's row is read by digest and compared with the input's as
 (codec, dictionary by its digest, base, bytes). Rows stored alike hold the same body or
 the same damage (a damaged base is its own row, compared in its turn); only rows stored
 differently have the output's copy checked, and only a damaged one the input's.
+
+A zstd dictionary (``codec_dicts``) is recognised by the digest of its bytes too; one whose
+bytes no longer match it spoils every body compressed with it. The input's copy of the same
+digest, when its bytes match, replaces the output's bytes in the same row: its id stays,
+so the bodies' ``dict_id`` still name it, and they read again as they were stored.
+Dictionaries are repaired before bodies, whose check reads them.
 """
 
 from __future__ import annotations
 
 import logging
 
-from . import payloads
+from . import codecs, payloads
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +64,25 @@ def repair_damaged_bodies(db, source, in_schema: str, in_columns: set[str], sour
         payloads.store_whole(db, digest, body, site)
         repaired += 1
     return repaired
+
+
+def repair_damaged_dictionaries(db, source, in_schema: str, source_name: str) -> int:
+    """Replace the bytes of each dictionary of the output (``db``) that no longer match its
+    digest with those of the input's dictionary of that digest (``source``'s codec_dicts in
+    ``in_schema``), when they match it; return how many were replaced."""
+    repaired = 0
+    for digest, data in source.execute(f"select digest, data from [{in_schema}].codec_dicts"):
+        out = db.execute("select id, data from codec_dicts where digest = ?", [digest]).fetchone()
+        if out is None or _matches(out[1], digest):
+            continue
+        if not _matches(data, digest):
+            logger.warning("The dictionary %s is damaged in the output and in %s: left as it is", digest, source_name)
+            continue
+        logger.warning("The dictionary %s was damaged in the output; %s's copy replaces it", digest, source_name)
+        db.execute("update codec_dicts set data = ?, size = ? where id = ?", [bytes(data), len(data), out[0]])
+        repaired += 1
+    return repaired
+
+
+def _matches(data: bytes | None, digest: str) -> bool:
+    return data is not None and codecs.Dictionary(bytes(data)).digest == digest

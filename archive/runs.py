@@ -103,6 +103,7 @@ class RunCounts:
     reports_failing_checks: int = 0
     failed_checks: int = 0
     errors: int = 0
+    errors_by_stage: dict = field(default_factory=dict)  # stage -> rows: fetch (failed requests), parse, spider, store
     # The most frequent kinds of error, (stage, error, count, an example's URL, its message),
     # and how many kinds there are in all.
     error_kinds: list = field(default_factory=list)
@@ -174,6 +175,8 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
         f"select count(*) from checks where status = 'fail' and report_id in (select id from ({reports}))"
     )
     counts.errors = rows_of_run(db, "errors", run_id)
+    counts.errors_by_stage = dict(db.execute("select stage, count(*) from errors where run_id = ? group by stage "
+                                             "order by 2 desc, 1", [run_id]).fetchall())
     # SQLite gives the bare columns of the row min(id) chose: each kind's first error.
     kinds = db.execute("select stage, error, count(*), url, message, min(id) from errors where run_id = ? "
                        "group by stage, error order by 3 desc, 6", [run_id]).fetchall()
@@ -207,7 +210,7 @@ def format_summary(counts: RunCounts) -> str:
         f"{counts.reports_new_versions} new versions)",
         f"reports with tables:  {counts.reports_with_tables}",
         f"consistency rules:    {counts.failed_checks} failed in {counts.reports_failing_checks} report(s)",
-        f"errors:               {counts.errors}",
+        f"errors:               {counts.errors}" + _by_stage(counts.errors_by_stage),
         *_error_lines(counts),
         f"hosts blocked:        {counts.blocked}",
         f"pages skipped:        {counts.skipped}",
@@ -222,6 +225,13 @@ def run_summary(db: sqlite_utils.Database, run_id: int) -> str:
     that ended before its checks (killed, interrupted), one made now from its counts."""
     summary = db["crawl_runs"].get(run_id)["summary"]
     return summary or format_summary(run_counts(db, run_id))
+
+
+def _by_stage(errors_by_stage: dict) -> str:
+    """`` (7 fetch, 2 parse)``: a failed request (fetch) is the portal's, a parse error what
+    the parser could not read of a page it got, a store error this program's (the run checks
+    judge each on its own)."""
+    return f" ({', '.join(f'{n} {stage}' for stage, n in errors_by_stage.items())})" if errors_by_stage else ""
 
 
 def _error_lines(counts: RunCounts) -> list[str]:

@@ -14,8 +14,14 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
   run's rows are incomplete until it is fixed;
 - a site that yielded reports in an earlier run has yielded none since: every night until it
   yields again, saying when it last did and for how many runs it has not;
-- errors exceed ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the pages fetched (judged once
-  ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
+- requests failed (``errors`` of stage ``fetch``: an error status, a timeout, a refused
+  connection: the portal failed us) over ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the requests
+  (judged once ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
+- pages fetched fine but not read (``errors`` of stage ``parse``: the parser could not read a
+  report page; of stage ``spider``: a spider's parse callback raised on a page) over
+  ``NIANBAO_MONITOR_MAX_PARSE_ERROR_RATE`` of the pages read (judged from as many pages).
+  A page the parser cannot read is no failed request: it counts here, never in the error
+  rate, so the checks tell "the portal failed us" from "we could not read what it gave";
 - more than ``NIANBAO_MONITOR_MAX_BLOCKED_HOSTS`` hosts were blocked;
 - the archive did not grow while pages were fetched: every answer received (Scrapy's
   ``downloader/response_count``) must be archived as a snapshot row
@@ -70,6 +76,7 @@ from .spiders.reports import COMMAND_LINE
 class Thresholds:
     # crawler/settings.py's, also where the crawl's settings are Scrapy's alone (tests)
     max_error_rate: float = project_settings.NIANBAO_MONITOR_MAX_ERROR_RATE
+    max_parse_error_rate: float = project_settings.NIANBAO_MONITOR_MAX_PARSE_ERROR_RATE
     error_rate_min_pages: int = project_settings.NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES
     max_blocked_hosts: int = project_settings.NIANBAO_MONITOR_MAX_BLOCKED_HOSTS
     min_archived_share: float = project_settings.NIANBAO_MONITOR_MIN_ARCHIVED_SHARE
@@ -79,6 +86,7 @@ class Thresholds:
     def from_settings(cls, settings) -> "Thresholds":
         return cls(
             max_error_rate=settings.getfloat("NIANBAO_MONITOR_MAX_ERROR_RATE", cls.max_error_rate),
+            max_parse_error_rate=settings.getfloat("NIANBAO_MONITOR_MAX_PARSE_ERROR_RATE", cls.max_parse_error_rate),
             error_rate_min_pages=settings.getint("NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES", cls.error_rate_min_pages),
             max_blocked_hosts=settings.getint("NIANBAO_MONITOR_MAX_BLOCKED_HOSTS", cls.max_blocked_hosts),
             min_archived_share=settings.getfloat("NIANBAO_MONITOR_MIN_ARCHIVED_SHARE", cls.min_archived_share),
@@ -130,16 +138,16 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     per_site = _per_site(db, run_ids, marks, sites)
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
-    # The rate is of requests: this crawl's answers (archived) and its requests that got none.
-    # An error about one of its answers (a page that failed to parse or store) is one request
-    # however many rows it has; an error about an answer archived before (a page answered from
-    # the archive under --recheck-after) is a request of its own.
-    own_answer = f"snapshot_id in (select id from snapshots where run_id in ({marks}))"
-    answered_failed, other_failed = db.execute(
-        f"select count(distinct case when {own_answer} then snapshot_id end), "
-        f"count(case when not ({own_answer}) or snapshot_id is null then 1 end) "
-        f"from errors where run_id in ({marks})", [*run_ids, *run_ids, *run_ids]).fetchone()
-    failed, requests = (answered_failed or 0) + (other_failed or 0), pages + (other_failed or 0)
+    # The error rate is of requests: this crawl's answers (archived) and its requests that got none.
+    failed, other_failed = _pages_with_errors(db, run_ids, marks, REQUEST_FAILED)
+    requests = pages + other_failed
+    # The parse error rate is of the pages read: every answer with a body a callback reads, and
+    # of report pages those whose body the parser had not read before (an unchanged one is not
+    # parsed again).
+    unreadable, other_unreadable = _pages_with_errors(db, run_ids, marks, NOT_READ)
+    read = one("select count(*) from snapshots where run_id in ({runs}) and kind is not 'robots' and case "
+               "when kind in ('report', 'attachment') then status = 200 and revisit_of is null "
+               "else status = 200 or revisit_of is not null end") + other_unreadable
     # The counts span the logical crawl; after a resume, the messages name its runs (the
     # summary's counts are the run's own).
     span = f" in {runs_named(run_ids)}" if len(run_ids) > 1 else ""
@@ -157,6 +165,8 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
         _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
         Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
         _error_rate(failed, requests, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
+        _parse_errors(db, run_ids, marks, unreadable, read, thresholds.max_parse_error_rate,
+                      thresholds.error_rate_min_pages, span),
         _blocked(db, run_ids, marks, thresholds.max_blocked_hosts),
         _archive_growing(db, run_id, stats, first_crawl, thresholds.min_archived_share,
                          f" in run {run_id}" if span else ""),
@@ -381,13 +391,51 @@ def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) ->
     return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
+REQUEST_FAILED = ("fetch",)  # the stages of ``errors`` that are failed requests
+NOT_READ = ("parse", "spider")  # ... and pages fetched fine that this program could not read
+
+
+def _pages_with_errors(db, run_ids, marks, stages) -> tuple[int, int]:
+    """How many pages have ``errors`` of these stages in the runs, and how many of those are
+    no answer of the runs. An error about one of the runs' answers is one page however many
+    rows it has; one about an answer archived before (a page answered from the archive under
+    --recheck-after) or about no answer at all (a request that got none) is a page of its own."""
+    own_answer = f"snapshot_id in (select id from snapshots where run_id in ({marks}))"
+    stage_marks = ",".join("?" * len(stages))
+    answered, other = db.execute(
+        f"select count(distinct case when {own_answer} then snapshot_id end), "
+        f"count(case when not ({own_answer}) or snapshot_id is null then 1 end) "
+        f"from errors where run_id in ({marks}) and stage in ({stage_marks})",
+        [*run_ids, *run_ids, *run_ids, *stages]).fetchone()
+    return (answered or 0) + (other or 0), other or 0
+
+
 def _error_rate(failed: int, requests: int, limit: float, min_pages: int, span: str = "") -> Check:
-    """``failed`` of the crawl's ``requests`` ended in an error (see monitor_run)."""
-    rate = failed / requests if failed else 0.0
-    message = f"{failed} of {requests} request(s){span} failed ({rate:.1%}; at most {limit:.1%})"
-    if requests < min_pages:
-        return Check("error rate", True, message + f", not judged under {min_pages} pages")
-    return Check("error rate", rate <= limit, message)
+    """``failed`` of the crawl's ``requests`` got no usable answer (see monitor_run)."""
+    return _rate_check("error rate", f"{failed} of {requests} request(s){span} failed", failed, requests, limit,
+                       min_pages)
+
+
+def _parse_errors(db, run_ids, marks, unreadable: int, read: int, limit: float, min_pages: int,
+                  span: str = "") -> Check:
+    """``unreadable`` of the crawl's pages ``read`` were fetched fine but not read: the parser's
+    or a spider callback's failure, not the portal's (see monitor_run)."""
+    message = f"{unreadable} of {read} page(s) read{span} could not be read"
+    if unreadable:
+        by_stage = dict(db.execute(f"select stage, count(*) from errors where run_id in ({marks}) "
+                                   f"and stage in ({','.join('?' * len(NOT_READ))}) group by stage",
+                                   [*run_ids, *NOT_READ]).fetchall())
+        message += ": " + ", ".join(f"{by_stage[stage]} by {reader}" for stage, reader in
+                                    (("parse", "the parser"), ("spider", "a spider callback")) if by_stage.get(stage))
+    return _rate_check("parse errors", message, unreadable, read, limit, min_pages)
+
+
+def _rate_check(name: str, message: str, failed: int, of: int, limit: float, min_pages: int) -> Check:
+    rate = failed / of if failed else 0.0
+    message += f" ({rate:.1%}; at most {limit:.1%})"
+    if of < min_pages:
+        return Check(name, True, message + f", not judged under {min_pages} pages")
+    return Check(name, rate <= limit, message)
 
 
 def _blocked(db, run_ids, marks, limit: int) -> Check:

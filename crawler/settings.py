@@ -145,11 +145,13 @@ NIANBAO_REDIS_POLL = 1.0
 NIANBAO_REDIS_WORKER_TTL = 60.0
 
 # Checks at the end of each run (crawler/monitoring.py); one failing makes `nianbao crawl`
-# exit 3. Errors per page fetched; hosts blocked (challenges, refusals, long Retry-After);
-# the share of answers received that must be archived.
+# exit 3. Failed requests per request; pages fetched but not read (parse errors) per page read;
+# hosts blocked (challenges, refusals, long Retry-After); the share of answers received that
+# must be archived.
 NIANBAO_MONITOR_ENABLED = True
 NIANBAO_MONITOR_MAX_ERROR_RATE = 0.1
-NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES = 20  # smaller runs: the rate is not judged
+NIANBAO_MONITOR_MAX_PARSE_ERROR_RATE = 0.3
+NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES = 20  # smaller runs: the rates are not judged
 NIANBAO_MONITOR_MAX_BLOCKED_HOSTS = 0
 NIANBAO_MONITOR_MIN_ARCHIVED_SHARE = 1.0
 # Hooks told how each run went (crawler/notify.py): a shell command given the summary on

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,6 +63,23 @@ def run_nianbao(guarded_env):
         return result
 
     return run
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory, run_nianbao) -> Path:
+    """The demo portal crawled once per test module (`nianbao demo`): 5 report pages, 4 with
+    tables, one failing checks. Its tests change a copy of it (``data``)."""
+    data = tmp_path_factory.mktemp("crawled") / "data"
+    run_nianbao("demo", "--data", data, "--profile", "test")
+    return data
+
+
+@pytest.fixture
+def data(crawled, tmp_path) -> Path:
+    """A copy of the crawled archive, for one test to change."""
+    copy = tmp_path / "data"
+    shutil.copytree(crawled, copy)
+    return copy
 
 
 def pytest_sessionfinish(session, exitstatus):

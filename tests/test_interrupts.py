@@ -103,7 +103,7 @@ def test_crawl_interrupted_while_it_starts(guarded_env, tmp_path, target, record
     if recorded:
         assert result.stderr.splitlines()[-1] == INTERRUPTED
         assert "FAIL  crawl finished: no: interrupted by SIGINT; the next crawl resumes it" in result.stdout
-        assert "run checks:           FAILED (1 of 7)" in result.stdout  # only that one
+        assert "run checks:           FAILED (1 of 8)" in result.stdout  # only that one
         assert runs(tmp_path) == [(1, "interrupted", None)]
     else:
         assert result.stderr.splitlines()[-1] == NOTHING_RECORDED

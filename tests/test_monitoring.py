@@ -221,7 +221,8 @@ def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
 def test_after_a_resume_the_summary_names_the_run_it_resumes_and_the_checks_count_both(db):
     killed = night(db, reports={A: 2}, close=False)  # 2 report pages
     db["crawl_runs"].update(killed, {"status": "interrupted"})
-    resumed = night(db, reports={A: 3}, pages={A: 1}, errors=1, resumes=killed)  # 3 report pages, 1 listing
+    # 3 report pages (2 of them unchanged), 1 listing
+    resumed = night(db, reports={A: 3}, pages={A: 1}, errors=1, resumes=killed)
     summary = format_summary(run_counts(db, resumed))
     assert summary.splitlines()[:2] == [
         "resumed:              run 1 (interrupted): the counts below are run 2's, the run checks count runs 1 and 2",
@@ -230,6 +231,8 @@ def test_after_a_resume_the_summary_names_the_run_it_resumes_and_the_checks_coun
     assert messages["pages fetched"] == "6 page(s) archived besides robots.txt in runs 1 and 2"
     assert messages["error rate"] == "1 of 7 request(s) in runs 1 and 2 failed (14.3%; at most 10.0%), " \
                                      "not judged under 20 pages"
+    assert messages["parse errors"] == "0 of 4 page(s) read in runs 1 and 2 could not be read (0.0%; at most 30.0%), " \
+                                       "not judged under 20 pages"
     assert messages["archive growing"] == "4 of 4 answer(s) received archived in run 2, 2 of them unchanged"
     # A run of its own: no such line, no runs named.
     assert not format_summary(run_counts(db, killed)).startswith("resumed")
@@ -243,7 +246,7 @@ def test_the_summary_lists_the_most_frequent_errors_with_an_example_and_where_to
                                                 + [("parse", "ParseError", "x" * 150), ("store", "DownloadTooLarge", "")]):
         record_error(db, url=f"{base(A)}/p{i}.html", stage=stage, error=error, message=message, run_id=run_id)
     lines = format_summary(run_counts(db, run_id)).splitlines()
-    at = lines.index("errors:               9")
+    at = lines.index("errors:               9 (7 fetch, 1 parse, 1 store)")
     assert lines[at + 1:at + 6] == [
         f"  5 x fetch HttpError, e.g. {base(A)}/p0.html: HTTP 404",
         f"  2 x fetch TimeoutError, e.g. {base(A)}/p5.html: took longer than 10.0 seconds",
@@ -287,7 +290,7 @@ def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_lo
     result = run_nianbao("crawl", "--start-url", "http://127.0.0.1:1/zfxxgknb/", "--data", tmp_path,
                          "--profile", "test", check=False)
     assert result.returncode == EXIT_CHECKS_FAILED, result.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 7)" in result.stdout
+    assert "run checks:           FAILED (1 of 8)" in result.stdout
     assert "FAIL  pages fetched: none: every request failed (1 error(s); the first: http://127.0.0.1:1/zfxxgknb/: " \
            "Connection was refused by other side: 111: Connection refused.)" in result.stdout
     assert "Traceback" not in result.stderr
@@ -306,12 +309,12 @@ def test_an_error_rate_over_the_threshold_fails(db):
 
 
 def test_an_error_about_an_archived_page_is_one_request_in_the_error_rate(db):
-    """A page fetched, then not parsed or stored (three error rows about it), is one of the run's
-    requests that failed: 1 of 20, under 10 %. Counted as three more requests, 3 of 23, it failed."""
+    """A page fetched with three failures recorded about it (its answer archived) is one of the
+    run's requests that failed: 1 of 20, under 10 %. Counted as three more requests, 3 of 23, it failed."""
     run_id = night(db, pages={A: 20}, close=False)
     page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [run_id]).fetchone()
-    for error in ("ParseError", "OperationalError", "ParseLost"):
-        record_error(db, url=page[1], stage="store", error=error, message="…", run_id=run_id, snapshot_id=page[0])
+    for error in ("HttpError", "WrongFlavour", "TimeoutError"):
+        record_error(db, url=page[1], stage="fetch", error=error, message="…", run_id=run_id, snapshot_id=page[0])
     finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
     monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
     assert checks_by_name(monitor)["error rate"] == "1 of 20 request(s) failed (5.0%; at most 10.0%)"
@@ -323,10 +326,57 @@ def test_an_error_about_a_page_answered_from_the_archive_is_a_request_of_its_own
     earlier = night(db, pages={A: 20})
     page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [earlier]).fetchone()
     run_id = night(db, pages={A: 20}, close=False)
+    record_error(db, url=page[1], stage="fetch", error="WrongFlavour", message="…", run_id=run_id,
+                 snapshot_id=page[0])
     record_error(db, url=page[1], stage="spider", error="ValueError", message="…", run_id=run_id, snapshot_id=page[0])
     finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
     monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
     assert checks_by_name(monitor)["error rate"] == "1 of 21 request(s) failed (4.8%; at most 10.0%)"
+    assert checks_by_name(monitor)["parse errors"] == \
+        "1 of 21 page(s) read could not be read: 1 by a spider callback (4.8%; at most 30.0%)"
+
+
+def unreadable_night(db, unreadable: int, *, reports=5, pages=20):
+    """A night of ``reports`` report pages and ``pages`` listing pages of site A, and
+    ``unreadable`` report pages the parser cannot read (each a ``parse`` error)."""
+    run_id = night(db, reports={A: reports}, pages={A: pages}, close=False)
+    for i in range(unreadable):
+        store(db, run_id, f"{base(A)}/notice_{i}.html", f"<p>not a report {i}</p>".encode(), kind="report")
+    parse_pending(db, [run_id], run_id=run_id)
+    archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": archived})
+    return run_id
+
+
+def test_a_page_the_parser_cannot_read_is_a_parse_error_not_a_failed_request(db):
+    """3 report pages fetched fine but unreadable, of 28 pages: no request failed (every answer
+    came), so the error rate is 0 of 28; they are the parse errors' 3 of 28, under 30 %."""
+    monitor = checked(db, unreadable_night(db, 3), Thresholds(compare_sites=False))
+    assert monitor.ok, failing(monitor)
+    messages = checks_by_name(monitor)
+    assert messages["error rate"] == "0 of 28 request(s) failed (0.0%; at most 10.0%)"
+    assert messages["parse errors"] == "3 of 28 page(s) read could not be read: 3 by the parser (10.7%; at most 30.0%)"
+    summary = format_summary(run_counts(db, 1))
+    assert "errors:               3 (3 parse)" in summary.splitlines()
+    assert "  ok    parse errors: 3 of 28 page(s) read" in format_monitor(monitor)
+
+
+def test_a_parser_that_cannot_read_too_many_pages_fails_its_own_check(db):
+    monitor = checked(db, unreadable_night(db, 12, pages=15), Thresholds(compare_sites=False))
+    assert failing(monitor) == {
+        "parse errors": "12 of 32 page(s) read could not be read: 12 by the parser (37.5%; at most 30.0%)"}
+    assert exit_status(db["crawl_runs"].get(1)) == EXIT_CHECKS_FAILED
+    assert monitor_run(db, 1, SITES, Thresholds(compare_sites=False, max_parse_error_rate=0.4)).ok
+
+
+def test_an_unchanged_report_page_is_not_read_again(db):
+    """A nightly run's unchanged report pages are not parsed again: they are no pages read, so a
+    parser failing on the night's new pages is judged on those and the listings."""
+    unreadable_night(db, 0)
+    run_id = unreadable_night(db, 3)  # the same 5 reports (unchanged) and 20 listings, 3 new pages
+    monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
+    assert checks_by_name(monitor)["parse errors"] == \
+        "3 of 23 page(s) read could not be read: 3 by the parser (13.0%; at most 30.0%)"
 
 
 def test_a_small_runs_error_rate_is_not_judged(db):
@@ -448,8 +498,8 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         assert (posted["host"], posted["archive"], posted["started"], posted["finished"]) == (
             socket.gethostname(), str((data / "nianbao.db").resolve()), run["started"], run["finished"])
         assert [c["name"] for c in posted["checks"]] == [
-            "crawl finished", "pages fetched", "pages stored", "sites still yielding", "error rate", "hosts blocked",
-            "archive growing"]
+            "crawl finished", "pages fetched", "pages stored", "sites still yielding", "error rate", "parse errors",
+            "hosts blocked", "archive growing"]
 
         second = run_nianbao(*crawl, *hooks, "--notify-on", "failure")  # the unchanged next night
         assert "run checks:           OK" in second.stdout
@@ -459,7 +509,7 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
         third = run_nianbao(*crawl, *hooks, "--notify-on", "failure", check=False)
         fourth = run_nianbao(*crawl, check=False)  # the site still down the night after
     assert third.returncode == EXIT_CHECKS_FAILED, third.stderr[-3000:]
-    assert "run checks:           FAILED (1 of 7)" in third.stdout
+    assert "run checks:           FAILED (1 of 8)" in third.stdout
     db = open_database(data / "nianbao.db")
     day = db["crawl_runs"].get(2)["started"][:10]
     assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
@@ -526,7 +576,7 @@ def test_a_page_a_pipeline_failed_on_is_an_error_that_fails_the_run_and_the_next
     assert sorted(db.execute("select r.url from reports r join snapshots s on s.id = r.snapshot_id "
                              "where s.run_id = 1").fetchall()) == sorted(
         (base_url + path,) for path in REPORT_PATHS if path != lost)
-    assert "run checks:           FAILED (1 of 7)" in first.stdout
+    assert "run checks:           FAILED (1 of 8)" in first.stdout
     assert (f"FAIL  pages stored: 1 page(s) fetched but not stored (the first: {url}: OperationalError: "
             "database is locked); the next crawl tries them again") in first.stdout
     assert f"  1 x store OperationalError, e.g. {url}: database is locked" in first.stdout

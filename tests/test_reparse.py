@@ -41,20 +41,7 @@ ORDER = {"applications": "group_id, row_key", "reviews_litigation": "group_id, r
          "checks": "report_id, rowid", "problems": "report_id, rowid", "indicators": "report_id, rowid"}
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory, run_nianbao):
-    """The demo portal crawled once: 5 report pages, 4 with tables, one failing checks."""
-    data = tmp_path_factory.mktemp("crawled") / "data"
-    run_nianbao("demo", "--data", data, "--profile", "test")
-    return data
-
-
-@pytest.fixture
-def data(crawled, tmp_path):
-    """A copy of the crawled archive to reparse."""
-    copy = tmp_path / "data"
-    shutil.copytree(crawled, copy)
-    return copy
+# ``data``: a copy of the demo portal's archive (conftest.py), for each test to reparse.
 
 
 def tables(data) -> dict:

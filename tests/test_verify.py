@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import shutil
 import sqlite3
 import sys
@@ -19,22 +20,7 @@ from archive.wide_tables import WIDE_TABLES
 from conftest import get_test_file
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory, run_nianbao):
-    """The demo portal crawled once; each test damages its own copy."""
-    from portal import DemoPortal
-
-    data = tmp_path_factory.mktemp("verify") / "data"
-    with DemoPortal() as portal:
-        run_nianbao("crawl", "--start-url", portal.start_url, "--data", data, "--profile", "test")
-    return data
-
-
-@pytest.fixture
-def data(crawled, tmp_path):
-    copy = tmp_path / "data"
-    shutil.copytree(crawled, copy)
-    return copy
+# ``data``: a copy of the demo portal's archive (conftest.py), for each test to damage.
 
 
 def damage(data, sql: str, params=()) -> None:
@@ -112,6 +98,59 @@ def test_a_damaged_body_of_the_merged_input_replaces_no_good_one(data, tmp_path,
     result = run_nianbao("merge", data / "nianbao.db", backup / "nianbao.db")
     assert "repaired" not in result.stdout
     assert stored_body(data / "nianbao.db", digest)[0] == stored  # the good copy, as it was stored
+    assert verify(data / "nianbao.db").ok
+
+
+def archive_and_backup_with_a_dictionary(tmp_path) -> tuple[Path, Path, int, bytes]:
+    """An archive whose last 8 of 40 bodies are compressed with a trained zstd dictionary, a
+    backup copy of it, and the dictionary's id and bytes."""
+    from test_raw_store import page, store
+
+    from archive.schema import open_database
+
+    data, backup = tmp_path / "data", tmp_path / "backup"
+    data.mkdir()
+    db = open_database(data / "nianbao.db")
+    rng = random.Random(3)
+    for n in range(40):  # the shared dictionary is trained at the 32nd body
+        store(db, f"http://a.gov.cn/{n}.html", page(rng, n))
+    db.close()
+    shutil.copytree(data, backup)
+    (dict_id, good), = sqlite3.connect(data / "nianbao.db").execute("select id, data from codec_dicts").fetchall()
+    return data, backup, dict_id, good
+
+
+def dictionary_rows(data) -> list[tuple]:
+    with sqlite3.connect(data / "nianbao.db") as db:
+        return db.execute("select id, data from codec_dicts").fetchall()
+
+
+def test_merging_a_backup_repairs_a_damaged_dictionary(tmp_path, run_nianbao):
+    """A flipped byte in a zstd dictionary (``codec_dicts``) spoils every body compressed with it:
+    verify reports the dictionary and each body. The backup's copy, of the same digest, replaces
+    it where it is (same id: the bodies' ``dict_id`` stay right), and every body reads again."""
+    data, backup, dict_id, good = archive_and_backup_with_a_dictionary(tmp_path)
+    flipped = bytearray(good)
+    flipped[len(flipped) // 2] ^= 0x01
+    damage(data, "update codec_dicts set data = ?", [bytes(flipped)])
+    result = run_nianbao("verify", "--data", data, check=False)
+    assert f"corrupt-dictionary: codec_dicts {dict_id}: its bytes do not match its digest" in result.stdout
+    assert "9 problem(s)" in result.stdout  # the dictionary and the 8 bodies compressed with it
+    assert f" merge {data / 'nianbao.db'} BACKUP/nianbao.db`." in result.stdout  # the way to repair
+    result = run_nianbao("merge", data / "nianbao.db", backup / "nianbao.db")
+    assert "0 rows added" in result.stdout
+    assert f"1 damaged dictionaries repaired from {backup / 'nianbao.db'}" in result.stdout
+    assert "bodies repaired" not in result.stdout  # each body is kept as it was stored
+    assert "No problems found." in run_nianbao("verify", "--data", data).stdout
+    assert dictionary_rows(data) == [(dict_id, good)]
+
+
+def test_a_damaged_dictionary_of_the_merged_input_replaces_no_good_one(tmp_path, run_nianbao):
+    data, backup, dict_id, good = archive_and_backup_with_a_dictionary(tmp_path)
+    damage(backup, "update codec_dicts set data = ?", [good[:-1]])
+    result = run_nianbao("merge", data / "nianbao.db", backup / "nianbao.db")
+    assert "repaired" not in result.stdout
+    assert dictionary_rows(data) == [(dict_id, good)]
     assert verify(data / "nianbao.db").ok
 
 

@@ -224,7 +224,9 @@ def merge(output, inputs, archive_db, silent):
     A progress bar counts the input rows read. Bodies are copied as stored, and where two
     inputs hold one digest the first copy is kept, unless it is damaged (it no longer reads
     as its digest names: `nianbao verify` reports it) and a later input's copy is good: then
-    that copy replaces it. So merging a backup into a damaged archive repairs its bodies.
+    that copy replaces it; a damaged zstd dictionary (codec_dicts) is replaced the same way
+    by a later input's of the same digest. So merging a backup into a damaged archive
+    repairs its bodies and dictionaries.
 
     \b
     Example:
@@ -244,6 +246,9 @@ def merge(output, inputs, archive_db, silent):
     for table, count in sorted(result.added.items()):
         if count:
             click.echo(f"  {table}: {count}")
+    for path, count in result.repaired_dictionaries.items():
+        if count:
+            click.echo(f"{count} damaged dictionaries repaired from {path}")
     for path, count in result.repaired.items():
         if count:
             click.echo(f"{count} damaged bodies repaired from {path}")

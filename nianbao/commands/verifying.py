@@ -14,8 +14,8 @@ import click
 from .common import archive_option, data_option, database_path, open_archive, this_command
 
 
-# Problems of a body that a merge repairs from an input's intact copy (archive/merge_repair.py).
-DAMAGED_BODY = {"corrupt-body", "digest-mismatch", "missing-base", "delta-chain"}
+# Problems of a body or dictionary that a merge repairs from an input's intact copy (archive/merge_repair.py).
+DAMAGED_BODY = {"corrupt-body", "digest-mismatch", "missing-base", "delta-chain", "corrupt-dictionary"}
 
 
 @click.command()
@@ -67,8 +67,8 @@ def verify(data_dir, archive_db):
             click.echo("R6/R7 are derived from the cells: `nianbao rebuild-cross-checks` recomputes them.")
         if any(problem.kind in DAMAGED_BODY for problem in result.problems):
             output = shlex.quote(str(path)) + (f" --archive-db {shlex.quote(str(archive_db))}" if archive_db else "")
-            click.echo("A damaged body is repaired from a backup, or another archive that holds it intact: "
-                       f"`{this_command()} merge {output} BACKUP/nianbao.db`.")
+            click.echo("A damaged body or dictionary is repaired from a backup, or another archive that holds it "
+                       f"intact: `{this_command()} merge {output} BACKUP/nianbao.db`.")
         sys.exit(1)
     click.echo("No problems found.")
 
