@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..listing import absolute_url
 
 REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT_REDIRECTS = (301, 308)
 
 
 def redirect_target(response) -> str | None:
