@@ -215,8 +215,9 @@ def _as_crawled(sites, moved: list[MovedStartUrl]) -> list[dict]:
 
 def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int], bool] | None:
     """Where ``url``'s permanent redirects led in these runs, their statuses, and whether that
-    URL answered (it was asked); None when ``url`` answered otherwise. A temporary redirect on the way ends the walk (the registry keeps what
-    it led from); a chain back into itself is no move: it is an ``errors`` row (a loop)."""
+    URL answered (it was asked); None when ``url`` answered otherwise. A temporary redirect on
+    the way ends the walk (the registry keeps what it led from); a chain back into itself is no
+    move: it is an ``errors`` row (a loop)."""
     marks = ",".join("?" * len(run_ids))
     chain, statuses = [url], []
     while True:
