@@ -35,6 +35,8 @@ A run's checks may also carry a notice, which passes (the run is ok) but is prin
 - a site's start URL answered a permanent redirect (301, 308) to a moved listing: the crawl
   followed it, but the registry still names the old URL; the notice (listed only then) names
   the site, the old URL and where it leads now, every night until the registry is updated.
+  When the move led to a host outside the site's, that host was crawled as the site's for the
+  run (crawler/spiders/reports.py), and the notice names it.
 
 Everything is read from the database (the run's rows and the Scrapy stats stored at
 close), so a check can be tried on a constructed archive. The counts span the logical
@@ -67,8 +69,9 @@ from .drops import said
 from .extensions import STORE_FAILED_UNRECORDED
 from .interrupts import STOPPED_BY
 from .listing import absolute_url
+from .middlewares import PERMANENT_REDIRECTS
 from .registry import Registry
-from .site_hosts import belongs_to_site, host_name
+from .site_hosts import belongs_to_site, host_name, taking_on
 from .spiders.reports import COMMAND_LINE
 
 
@@ -135,7 +138,8 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     one = lambda sql: db.execute(sql.format(runs=marks), run_ids).fetchone()[0] or 0  # noqa: E731
     run = db["crawl_runs"].get(run_id)
     stats = json.loads(run["stats"] or "{}")
-    per_site = _per_site(db, run_ids, marks, sites)
+    moved = moved_start_urls(db, run_ids, sites)
+    per_site = _per_site(db, run_ids, marks, _as_crawled(sites, moved))
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
     # The error rate is of requests: this crawl's answers (archived) and its requests that got none.
@@ -154,7 +158,6 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     first_crawl = not db.execute(
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
-    moved = moved_start_urls(db, run_ids, sites)
     checks = [
         *([_refused_entries(refused)] if refused else []),  # shown only when an entry was refused
         *([_start_urls_moved(moved)] if moved else []),  # a notice, shown only when a start URL moved
@@ -182,15 +185,15 @@ def _refused_entries(refused: list[str]) -> Check:
                                     f"not crawled: {problems}")
 
 
-PERMANENT_REDIRECTS = (301, 308)
-
-
 @dataclass
 class MovedStartUrl:
     site: str
     start_url: str  # as the registry gives it
     moved_to: str  # where its permanent redirects lead (the registry's fragment kept)
     statuses: list[int]  # each redirect's status: [301], or [301, 308] for two in a row
+    # The host of moved_to, when it is outside the site's and answered: crawled as the site's
+    # for the run. (A move to an address the crawl refused was never asked: no answer.)
+    host_taken_on: str | None = None
 
 
 def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
@@ -203,17 +206,28 @@ def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
             page, _, fragment = start_url.partition("#")
             found = _permanent_moves(db, run_ids, safe_url_string(page))  # the URL as Scrapy asked for it
             if found:
-                url, statuses = found
+                url, statuses, answered = found
                 if fragment and "#" not in url:  # Scrapy keeps the fragment across a redirect too
                     url += f"#{fragment}"
-                moved.append(MovedStartUrl(site["name"], start_url, url, statuses))
+                taken_on = urlsplit(url).hostname if answered and not belongs_to_site(site, url) else None
+                moved.append(MovedStartUrl(site["name"], start_url, url, statuses, taken_on))
     return moved
 
 
-def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int]] | None:
-    """Where ``url``'s permanent redirects led in these runs, and their statuses; None when it
-    answered otherwise. A temporary redirect on the way ends the walk (the registry keeps what
-    it led from); a chain back into itself is no move: it is an ``errors`` row (a loop)."""
+def _as_crawled(sites, moved: list[MovedStartUrl]) -> list[dict]:
+    """The sites with the hosts their moved start URLs led to, as the crawl took them on."""
+    by_name = {site["name"]: site for site in sites}
+    for move in moved:
+        if move.host_taken_on:
+            by_name[move.site] = taking_on(by_name[move.site], [move.host_taken_on])
+    return list(by_name.values())
+
+
+def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int], bool] | None:
+    """Where ``url``'s permanent redirects led in these runs, their statuses, and whether that
+    URL answered (it was asked); None when ``url`` answered otherwise. A temporary redirect on
+    the way ends the walk (the registry keeps what it led from); a chain back into itself is no
+    move: it is an ``errors`` row (a loop)."""
     marks = ",".join("?" * len(run_ids))
     chain, statuses = [url], []
     while True:
@@ -221,7 +235,7 @@ def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int]] | None:
                          f"order by id desc limit 1", [url, *run_ids]).fetchone()
         target = _permanent_redirect_target(url, *row) if row else None
         if target is None:
-            return (url, statuses) if statuses else None
+            return (url, statuses, row is not None) if statuses else None
         if target in chain:
             return None
         chain.append(target)
@@ -249,6 +263,8 @@ def _start_urls_moved(moved: list[MovedStartUrl]) -> Check:
     registry names a page that is no longer there."""
     listed = "; ".join(f"{'--start-url' if m.site == COMMAND_LINE else 'site ' + m.site + ':'} {m.start_url} "
                        f"moved permanently (HTTP {', '.join(map(str, m.statuses))}) to {m.moved_to}"
+                       + (f", whose host {m.host_taken_on} is the site's for this run"
+                          if m.host_taken_on else "")
                        for m in moved[:10])
     more = f" and {len(moved) - 10} more" if len(moved) > 10 else ""
     return Check(START_URLS_MOVED, True, f"{len(moved)} start URL(s) answered a permanent redirect: "

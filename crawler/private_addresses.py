@@ -42,7 +42,8 @@ every crawl on a machine whose only way out, DNS included, is the proxy. Refuse 
 destinations at the proxy (Squid: ``http_access deny`` an ``acl … dst`` of them). The proxy's
 own address is no target: the resolver lets the proxies' hosts through, so it need not be
 allowed (allowing it would let a URL name it, and reach the proxy machine's own services), and
-the middleware refuses a URL whose host is a proxy's.
+the middleware refuses a URL whose host is a proxy's. The proxies are read once per crawl, by
+the middleware (``crawl_proxies``), which the resolver asks.
 """
 
 from __future__ import annotations
@@ -189,6 +190,11 @@ def proxy_hosts(settings) -> dict[str, str]:
 # Host name -> why it is refused, for the middleware to record against the request whose
 # lookup failed (the reactor's resolver is one per process, like this).
 refused_names: dict[str, str] = {}
+# The hosts of the proxies the crawl sends its requests through (``proxy_hosts``), read once as
+# the crawl starts by the middleware, which refuses them as pages, for the resolver to connect to
+# them as proxies. The middleware reads them: Scrapy builds it (per crawl) before any request is
+# sent, and the resolver (per process) later, from the process's settings, not the crawl's.
+crawl_proxies: set[str] = set()
 
 
 class PrivateAddressRefusingResolver(CachingThreadedResolver):
@@ -196,19 +202,18 @@ class PrivateAddressRefusingResolver(CachingThreadedResolver):
     ``AddressPolicy`` refuses: Twisted then has no address to connect to."""
 
     policy: AddressPolicy | None = None
-    proxies: frozenset = frozenset()  # the proxies' hosts: connected to as proxies, never as targets
 
     @classmethod
     def from_crawler(cls, crawler, reactor):
         resolver = super().from_crawler(crawler, reactor)
         resolver.policy = AddressPolicy.from_settings(crawler.settings)
-        resolver.proxies = frozenset(proxy_hosts(crawler.settings).values())
         refused_names.clear()  # a crawl's own refusals: another crawl in this process has its own policy
         return resolver
 
     def getHostByName(self, name, timeout=()):
         lookup = super().getHostByName(name, timeout)
-        if self.policy is not None and name.lower() not in self.proxies:
+        # The proxies' hosts are connected to as proxies, never as targets (the middleware refuses those).
+        if self.policy is not None and name.lower() not in crawl_proxies:
             lookup.addCallback(self._refuse_private, name)
         return lookup
 

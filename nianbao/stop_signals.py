@@ -11,7 +11,9 @@ signal ended (130, 143, 129); crawl and demo exit 4 instead (crawler/interrupts.
 three signals while their crawl runs), and serve and portal 0 (being stopped is their end).
 
 A signal the command was started ignoring (``nohup``: SIGHUP) stays ignored. The short write
-recording how a run ended holds a signal until it is written (``stop_signals_held``).
+recording how a run ended holds a signal until it is written (``stop_signals_held``). Once a
+crawl's run is recorded whole, a signal while its summary prints (to a pager left open, a
+terminal on hold) ends the command at once with the run's own exit status (``exit_stopped``).
 """
 
 from __future__ import annotations
@@ -49,12 +51,21 @@ def ignore_stop_signals() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
-def exit_stopped(command: str | None, interrupt: KeyboardInterrupt) -> NoReturn:
+def exit_stopped(command: str | None, interrupt: KeyboardInterrupt,
+                 recorded_run: tuple[int, int] | None = None) -> NoReturn:
     """End ``command`` (``nianbao COMMAND``; None when not known yet) stopped by a signal before
     it said more itself, while the command line loads (__main__.py) or in the command group
     (cli.py): crawl and demo with ``Error: …`` and status 4, as when stopped before their crawl
-    started; the others with ``aborted``'s line and ``stopped_status``."""
-    if command in CRAWL_COMMANDS:
+    started; the others with ``aborted``'s line and ``stopped_status``. ``recorded_run``: (id,
+    exit status) of the run crawl or demo had recorded whole and was printing the summary of:
+    a line saying where it is, and the run's status (its checks' verdict, which the signal
+    does not change)."""
+    ignore_stop_signals()  # the outcome is chosen: another signal would only cut its line short
+    if recorded_run is not None:
+        run_id, status = recorded_run
+        line = (f"{signal.Signals(signal_of(interrupt)).name} while run {run_id}'s summary printed: the run is "
+                f"recorded as it ended, its summary cut short (`nianbao runs {run_id}` shows it)")
+    elif command in CRAWL_COMMANDS:
         line, status = f"Error: {NOTHING_RECORDED}", EXIT_CRAWL_FAILED
     else:
         line, status = aborted(interrupt), stopped_status(signal_of(interrupt))

@@ -155,6 +155,52 @@ def test_a_signal_while_the_run_is_checked_or_told_cuts_that_short(guarded_env, 
     assert runs(tmp_path) == [(1, "finished", None)]
 
 
+def blocked_writing(pid: int) -> bool:
+    """Is the process waiting to write into a full pipe (Linux: where it sleeps in the kernel)?"""
+    try:
+        return "pipe_write" in (Path("/proc") / str(pid) / "wchan").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_summary_prints_ends_the_crawl_command_with_the_runs_status(guarded_env, tmp_path, signum):
+    """The summary goes to a pipe nobody reads any more (a pager left open, a log reader
+    stuck): the crawl has ended and its run is recorded, so Ctrl-C (or SIGTERM) ends the
+    command at once, with a line saying where the summary is and the run's own exit status.
+    (They were ignored there: the command waited on the pipe whatever the user pressed.)"""
+    import fcntl
+
+    from portal import DemoPortal
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: one page (Linux)
+    os.write(write_end, b"-" * 4096)  # and full: whatever the command prints waits
+    with DemoPortal() as portal:
+        command = subprocess.Popen([sys.executable, "-m", "nianbao", "crawl", "--start-url", portal.start_url,
+                                    "--data", str(tmp_path), "--profile", "test"],
+                                   env=guarded_env, stdout=write_end, stderr=subprocess.PIPE, text=True)
+        os.close(write_end)
+        try:
+            deadline = time.monotonic() + 120
+            while not blocked_writing(command.pid) and command.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert blocked_writing(command.pid), "the command never waited on its output"
+            command.send_signal(signum)
+            _, err = command.communicate(timeout=60)  # the pipe still unread
+        finally:
+            if command.poll() is None:
+                command.kill()
+            os.close(read_end)
+    assert command.returncode == 0, err[-3000:]  # the run's: finished, its checks passed
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (f"{signal.Signals(signum).name} while run 1's summary printed: the run is recorded "
+                                    "as it ended, its summary cut short (`nianbao runs 1` shows it)")
+    assert runs(tmp_path) == [(1, "finished", None)]
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert "run checks:           OK" in db.execute("select summary from crawl_runs").fetchone()[0]
+
+
 def test_a_signal_during_a_hook_is_not_taken_for_the_hook_failing(monkeypatch):
     """The hooks catch their own failures (a refused webhook is noted, not raised); a Ctrl-C
     landing in one is not a failure of it, and goes on up."""

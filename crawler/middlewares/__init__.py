@@ -1,5 +1,6 @@
 """Downloader middlewares, one per file (their priorities: ``DOWNLOADER_MIDDLEWARES`` in
-crawler/settings.py), and what several of them read off a response (``redirect_target``).
+crawler/settings.py), their common base (``CrawlerMiddleware``), and what several of them read
+off a response (``redirect_target``).
 
 Request path (low to high), then response path (high to low):
 
@@ -27,6 +28,23 @@ from __future__ import annotations
 from ..listing import absolute_url
 
 REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT_REDIRECTS = (301, 308)
+
+
+class CrawlerMiddleware:
+    """A downloader middleware built with the crawler it serves (its stats, its archive): what
+    Scrapy's ``BaseSpiderMiddleware`` is to spider middlewares (it has none for downloader ones)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+
+def without_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
 
 
 def redirect_target(response) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..drops import MirrorNotCrawled, drop
+from . import CrawlerMiddleware
 
 GATE_REASON = "big5 mirror (/gate/big5/ path): not crawled"
 HOST_REASON = "big5 mirror host (big5.…): not crawled"
@@ -26,14 +27,7 @@ def mirror_reason(url: str) -> str | None:
     return None
 
 
-class MirrorMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class MirrorMiddleware(CrawlerMiddleware):
     def process_request(self, request):
         reason = mirror_reason(request.url)
         if reason is not None:

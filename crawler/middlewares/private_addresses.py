@@ -27,7 +27,7 @@ from twisted.internet.error import DNSLookupError
 from archive.skip_reasons import REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
 
 from ..drops import PrivateAddressRefused, drop, host_of, said
-from ..private_addresses import AddressPolicy, a_kind, literal_address, proxy_hosts, refused_names
+from ..private_addresses import AddressPolicy, a_kind, crawl_proxies, literal_address, proxy_hosts, refused_names
 
 logger = logging.getLogger(__name__)
 
@@ -44,22 +44,23 @@ def refused_reason(request, why: str) -> tuple[str, str, str]:
 
 
 class PrivateAddressMiddleware:
-    def __init__(self, crawler, policy: AddressPolicy, proxies=frozenset()):
+    def __init__(self, crawler, policy: AddressPolicy):
         self.crawler = crawler
         self.policy = policy
-        self.proxies = proxies  # their hosts
 
     @classmethod
     def from_crawler(cls, crawler):
         policy = AddressPolicy.from_settings(crawler.settings)
         if policy is None:
             raise NotConfigured(f"{SETTING} is off")
-        proxies = proxy_hosts(crawler.settings)
+        proxies = proxy_hosts(crawler.settings)  # read here alone: the resolver asks crawl_proxies
+        crawl_proxies.clear()
+        crawl_proxies.update(proxies.values())
         for scheme, proxy in sorted(proxies.items()):
             logger.warning("%s requests go through the proxy on %s, which resolves their host names: only addresses "
                            "in URLs are refused here (%s); refuse private destinations at the proxy",
                            scheme.upper(), proxy, SETTING)
-        return cls(crawler, policy, frozenset(proxies.values()))
+        return cls(crawler, policy)
 
     def process_request(self, request):
         host = host_of(request)
@@ -70,7 +71,7 @@ class PrivateAddressMiddleware:
                 self._refuse(request, f"{address} is {a_kind(kind)}")
         elif host in refused_names:
             self._refuse(request, refused_names[host])
-        if host in self.proxies:  # the resolver lets it through, as the proxy: never as a page
+        if host in crawl_proxies:  # the resolver lets it through, as the proxy: never as a page
             self._refuse(request, f"{host} is the crawl's proxy")
         return None
 

@@ -12,32 +12,21 @@ from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
-from . import redirect_target
+from . import CrawlerMiddleware, redirect_target, without_fragment
 
 
 class RedirectLoop(IgnoreRequest):
     """The redirects lead back to a URL already on the chain."""
 
 
-def _without_fragment(url: str) -> str:
-    return url.split("#", 1)[0]
-
-
-class RedirectLoopMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class RedirectLoopMiddleware(CrawlerMiddleware):
     def process_response(self, request, response):
         target = redirect_target(response)
         if not target or request.meta.get("dont_redirect"):
             return response
-        target = _without_fragment(target)
+        target = without_fragment(target)
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        if target in map(_without_fragment, chain):
+        if target in map(without_fragment, chain):
             self.crawler.stats.inc_value("nianbao/redirect_loops")
             raise RedirectLoop("redirect loop: " + " -> ".join([*chain, target]))
         return response

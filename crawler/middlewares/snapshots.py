@@ -22,6 +22,7 @@ from archive.snapshots import store_not_modified, store_snapshot
 from parsers import ParseError, decode_http_body, detect_encoding
 
 from ..crawl_archive import crawl_archive
+from . import CrawlerMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +70,10 @@ def guess_text_encoding(body: bytes, content_type: str | None, content_encoding:
     return guess.encoding, guess.source
 
 
-class SnapshotMiddleware:
+class SnapshotMiddleware(CrawlerMiddleware):
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response):
         archive = crawl_archive(self.crawler)

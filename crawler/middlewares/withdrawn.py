@@ -29,7 +29,7 @@ from archive.records import mark_current_version
 
 from ..crawl_archive import crawl_archive
 from ..drops import WithdrawnDocument, drop
-from . import redirect_target
+from . import CrawlerMiddleware, redirect_target, without_fragment
 
 WITHDRAWN = "withdrawn: redirects to its column"
 GONE = "withdrawn: answers 404 or 410 where a report was archived"
@@ -43,14 +43,10 @@ def _directory(path: str) -> str:
     return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
 
 
-def _without_fragment(url: str) -> str:
-    return url.split("#", 1)[0]
-
-
 def is_column_of(target: str, report_url: str, found_on: str | None = None) -> bool:
     """Is ``target`` the column of the report at ``report_url`` (listed on ``found_on``)?"""
-    target = _without_fragment(target)
-    if found_on and target == _without_fragment(found_on):
+    target = without_fragment(target)
+    if found_on and target == without_fragment(found_on):
         return True
     t, r = urlsplit(target), urlsplit(report_url)
     if t.hostname != r.hostname:
@@ -76,14 +72,7 @@ def found_on_of(request) -> str | None:
     return referer.decode("latin-1") if referer else None
 
 
-class WithdrawnMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class WithdrawnMiddleware(CrawlerMiddleware):
     def process_response(self, request, response):
         if response.status in GONE_STATUSES and request.meta.get("nianbao_kind") in ("report", "attachment"):
             report_url = (request.meta.get("redirect_urls") or [request.url])[0]

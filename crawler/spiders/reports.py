@@ -4,8 +4,9 @@ every document a report page links to.
 The spider only dispatches: the site's flavour adapter (``crawler.flavours``, detected
 from the page when the registry names none) reads items and further pages; report
 recognition is ``parsers.classify_listing_title``; which hosts are followed is
-``crawler.site_hosts.belongs_to_site``; which links are followed is ``unfollowed``
-below. Every link the spider does not follow is a ``skipped`` row with the
+``crawler.site_hosts.belongs_to_site`` (a start URL that moved permanently to another
+host takes that host into its site for the run: ``moved_to``); which links are followed is
+``unfollowed`` below. Every link the spider does not follow is a ``skipped`` row with the
 reason: items that are not reports, and any link (a listed report, a next page, a year
 column, a page of a JS or XML/JSON pager, an attachment) to an unrelated host, in another
 scheme than http(s) (a page may link ``file:///etc/passwd``), that is no URL a request can be
@@ -32,8 +33,9 @@ from ..flavours.common import FOR_FRAGMENT, START_FRAGMENTS
 from ..flavours.detect import detect_flavour
 from ..items import FailedPage, ReportPage, SkippedPage
 from ..listing import directory_url, is_url, start_pages
+from ..middlewares import PERMANENT_REDIRECTS
 from ..settings import NIANBAO_MAX_LISTING_PAGES
-from ..site_hosts import belongs_to_site
+from ..site_hosts import HOSTS_TAKEN_ON, belongs_to_site, taking_on
 
 # Why a link is not followed: the ``skipped`` reasons of the spider (a middleware's are its own;
 # each a fixed sentence, the URL is the row's: archive/skip_reasons.py).
@@ -43,6 +45,10 @@ NOT_A_URL = "not a URL anyone could fetch, e.g. a bracketed host that is no IP a
 TOO_LONG = "URL longer than URLLENGTH_LIMIT characters (not followed)"
 PAST_THE_BOUND = "listing page past the column's bound, NIANBAO_MAX_LISTING_PAGES (not followed)"
 COMMAND_LINE = "command line"  # the site of start URLs given without a registry
+# Meta of every request made for a site whose start URL moved to another host: that host, the
+# site's for this run. In the request, not the spider: on a shared queue another process reads
+# the pages (crawler/distributed/).
+TAKEN_ON = "nianbao_hosts_taken_on"
 
 
 def response_text(response) -> str:
@@ -111,6 +117,20 @@ def unfollowed(site: dict, url: str, max_length: int = 0) -> str | None:
     return None
 
 
+def moved_to(response) -> str | None:
+    """Where the permanent redirects (301, 308) this response's request followed first led,
+    the last of them; None when the first redirect was not permanent, or there was none. A
+    temporary redirect after them ends the walk, as for the run check "start URLs moved"
+    (crawler/monitoring.py), which names the same URL."""
+    reached = [*response.meta.get("redirect_urls", ())[1:], response.url]
+    target = None
+    for reason, url in zip(response.meta.get("redirect_reasons", ()), reached):
+        if reason not in PERMANENT_REDIRECTS:  # a temporary one, or a meta refresh
+            break
+        target = url
+    return target
+
+
 def listing_key(request) -> tuple:
     """Listing requests that fetch the same page: ``col/`` and ``col/index.html`` are one."""
     url = directory_url(request.url) if request.method == "GET" else request.url.split("#", 1)[0]
@@ -135,7 +155,8 @@ class ReportSpider(scrapy.Spider):
     # -- requests -------------------------------------------------------------------------
 
     def _meta(self, kind: str, site: dict, flavour: str | None) -> dict:
-        return {"nianbao_kind": kind, "nianbao_site": site["name"], "nianbao_flavour": flavour}
+        taken_on = {TAKEN_ON: site[HOSTS_TAKEN_ON]} if site.get(HOSTS_TAKEN_ON) else {}
+        return {"nianbao_kind": kind, "nianbao_site": site["name"], "nianbao_flavour": flavour, **taken_on}
 
     async def start(self):
         # One request per page, whatever fragments name parts of it, for whichever sites:
@@ -197,17 +218,41 @@ class ReportSpider(scrapy.Spider):
 
     # -- callbacks ------------------------------------------------------------------------
 
+    def _as_crawled(self, site: dict | None, response) -> dict | None:
+        """The registry's ``site`` with the hosts taken on for it this run (``TAKEN_ON``)."""
+        taken_on = response.meta.get(TAKEN_ON)
+        return taking_on(site, taken_on) if site and taken_on else site
+
     def _site(self, response) -> dict:
         name = response.meta.get("nianbao_site")
-        return self.sites_by_name.get(name) or {"name": name, "start_urls": [response.url]}
+        return self._as_crawled(self.sites_by_name.get(name), response) or {"name": name,
+                                                                             "start_urls": [response.url]}
 
     def _fragment_site(self, response, request) -> dict | None:
         """The site that gave the start URL fragment an adapter's request was made for (a
         gkmlpt category of a shell two sites share), or None: the request is the page's."""
         fragment = getattr(request, "meta", {}).get(FOR_FRAGMENT)  # a LinkAsWritten has no meta
-        return self.sites_by_name.get(response.meta.get(START_FRAGMENTS, {}).get(fragment))
+        return self._as_crawled(self.sites_by_name.get(response.meta.get(START_FRAGMENTS, {}).get(fragment)),
+                                response)
+
+    def _take_on_moved_host(self, response) -> None:
+        """A start URL that moved permanently to a host outside its site's (a county column gone to
+        the prefecture's platform): that host is the site's for the rest of this run, or every
+        report there would be "on an unrelated host" until the registry is updated. The run check
+        "start URLs moved" says so each night. (A move to an address the crawl refuses never gets
+        here: crawler/middlewares/private_addresses.py drops the redirected request.)"""
+        target = moved_to(response)
+        names = dict.fromkeys(response.meta.get(START_FRAGMENTS, {}).values())  # the sites asking this page
+        if target is None or all(belongs_to_site(self.sites_by_name[name], target) for name in names):
+            return
+        host = urlsplit(target).hostname
+        response.meta[TAKEN_ON] = [host]
+        self.logger.warning("Start URL of %s moved permanently to %s: %s is crawled as the site's host for this run "
+                            "(update the registry)", ", ".join(map(repr, names)), target, host)
 
     def parse_listing(self, response):
+        if response.meta.get("nianbao_column_start"):
+            self._take_on_moved_host(response)
         text = response_text(response)
         site = self._site(response)
         flavour = response.meta.get("nianbao_flavour") or detect_flavour(response.url, text)

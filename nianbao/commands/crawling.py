@@ -9,7 +9,7 @@ import sys
 import click
 
 from .. import EXIT_CRAWL_FAILED, EXIT_LOCKED
-from ..stop_signals import ignore_stop_signals
+from ..stop_signals import exit_stopped, ignore_stop_signals, stop_signals_held
 from .common import (OutputPath, archive_option, data_option, database_path, error_with_status,
                      interrupted_before_the_crawl, open_archive, registry_files, set_option, silent_option,
                      this_command)
@@ -75,13 +75,19 @@ def _crawl_and_summarise(sites: list[dict], data_dir: str, **options) -> int:
             f"(`nianbao runs {exc.run_id}` shows the run)") from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    ignore_stop_signals()  # the crawl has ended: what is left is printing it
-    db = open_database(database_path(data_dir))
-    run = db["crawl_runs"].get(run_id)
-    click.echo(run_summary(db, run_id))
-    if run["status"] == "interrupted":
-        click.echo(f"Interrupted: run {run_id} stopped before its end; run the same command again to resume it.",
-                   err=True)
+    # The run is recorded whole (its end, checks, summary; the hooks told). A signal now ends the
+    # printing at once, which may wait on a pager left open: the command ends with the run's status.
+    try:
+        with stop_signals_held():  # the run's row read first
+            db = open_database(database_path(data_dir))
+            run = db["crawl_runs"].get(run_id)
+        click.echo(run_summary(db, run_id))
+        if run["status"] == "interrupted":
+            click.echo(f"Interrupted: run {run_id} stopped before its end; run the same command again to resume it.",
+                       err=True)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP
+        exit_stopped(click.get_current_context().info_name, interrupt, recorded_run=(run_id, exit_status(run)))
+    ignore_stop_signals()  # what is left is quick: demo's last lines, its portal stopping
     return exit_status(run)
 
 
