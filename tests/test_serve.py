@@ -38,6 +38,7 @@ from archive.schema import open_database
 from archive.sites import attach_site, record_sites
 from archive.snapshots import store_snapshot
 from conftest import hangup_by_default
+from nianbao.datasette.plugin import count_rows
 from nianbao.datasette.serve import METADATA_PATH
 from portal.synthetic import TEMPLATE_SEEDS, SyntheticReport, synthetic_body
 
@@ -245,6 +246,23 @@ def test_pages_of_millions_of_rows_leave_out_their_count_or_unfiltered_facets(da
     assert get_json(f"{datasette}/nianbao/reports.json")["facet_results"]  # other tables as before
     fetch(f"{datasette}/nianbao/current_cells")  # the HTML pages are served too
     fetch(f"{datasette}/nianbao/snapshots")
+
+
+def test_the_database_page_counts_each_table_or_says_many_rows(data, datasette):
+    """The database page gives each table's row count, or none ("Many rows") where counting
+    took longer than Datasette's limit; such a count is stopped at the limit, not run to
+    its end and then dropped (plugin.count_rows: on a national archive, seconds a view)."""
+    served = {t["name"]: t["count"] for t in get_json(f"{datasette}/nianbao.json")["tables"]}
+    with contextlib.closing(sqlite3.connect(f"file:{data / 'nianbao.db'}?mode=ro", uri=True)) as conn:
+        for table, count in served.items():
+            assert count in (None, conn.execute(f"select count(*) from [{table}]").fetchone()[0]), table
+        sites = conn.execute("select count(*) from sites").fetchone()[0]
+        assert count_rows(conn, "sites", limit_ms=60_000) == sites > 0
+        # A count that never ends, as one of millions of rows does not within 5 ms.
+        conn.execute("create temp view endless as "
+                     "with recursive n(i) as (select 1 union all select i + 1 from n) select i from n")
+        assert count_rows(conn, "endless", limit_ms=5) is None
+        assert count_rows(conn, "sites", limit_ms=60_000) == sites  # the connection goes on
 
 
 
