@@ -18,7 +18,8 @@ The modules, by what a test needs:
 - synthetic.py, county_site.py   synthetic reports and a county column of them
 - hostile.py, faults.py   challenges, refusals, mirrors, withdrawals; broken connections, bombs
 - nights.py           a column that changes from night to night
-- imitation.py        all of the above on fourteen hosts, with its manifest
+- imitation.py        the flavour sites, the county column and the hostile hosts together
+                      (fourteen hosts), with a manifest of what a crawl must make of each
 """
 
 from .server import DemoPortal, SentResponse, serve_forever
