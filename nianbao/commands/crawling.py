@@ -136,7 +136,7 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
     Example:
         nianbao crawl --sites demo --data ./data --profile demo   # after: nianbao portal --port 8000
         nianbao crawl --sites cn-unverified --sites sites/mine.yaml
-        nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
+        nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html --profile demo
         nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
         nianbao crawl --sites sites.yaml -s DOWNLOAD_DELAY=3 -s CONCURRENT_REQUESTS_PER_DOMAIN=1
