@@ -17,7 +17,8 @@ from .common import (OutputPath, archive_option, data_option, database_path, err
 
 @click.command()
 @data_option
-@click.option("--profile", default="demo", show_default=True, help="Crawler settings profile.")
+@click.option("--profile", default="demo", show_default=True,
+              help="Crawler settings profile: demo or test (polite refuses the portal's loopback address).")
 @archive_option
 def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
