@@ -40,10 +40,11 @@ Raw snapshots
 - merge.py            combine the databases of several crawler processes
 - merge_tables.py     the tables a merge copies: order, row ids, references, natural keys, meaning
 - merge_rows.py       one table's rows copied: ids remapped, rows already there recognised
-- merge_repair.py     the output's damaged bodies replaced by an input's good copies
+- merge_repair.py     the output's damaged bodies and zstd dictionaries replaced by an input's good copies
 
 Normalized rows
 - records.py          write a parsed report's rows (reports, cells, checks, problems), skips, errors
+- report_content.py   a version per change of content, not of bytes (content_digest, version_bodies)
 - sites.py            the registry's sites and which site each report was found for
 - agencies.py         publishing bodies and every name they used
 - report_groups.py    logical reports: one per body and year, one counted version

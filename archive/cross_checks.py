@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .research_schema import APPLICANT_COLUMNS
 from .transactions import write_transaction
+from .wide_tables import APPLICANT_COLUMNS
 
 R7_ROWS = ("regulations", "normative_documents")
 _COLUMNS = ("report_id", "rule", "where", "status", "left", "right", "delta", "detail")

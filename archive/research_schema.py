@@ -28,7 +28,6 @@ from __future__ import annotations
 from . import wide_tables
 from .agencies import merge_agencies
 from .report_groups import ATTACHMENT, PAGE, refresh_report_groups
-from .wide_tables import ACTIVE_COLUMNS, APPLICANT_COLUMNS, REVIEW_COLUMNS  # noqa: F401 (cross_checks reads them here)
 
 
 def ensure(db) -> None:

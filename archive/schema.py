@@ -345,7 +345,9 @@ def _normalized_tables(db):
 
 
 # Columns added after a table first shipped: (table, column, type). A database made by
-# an older version gets them on open; its rows keep NULL there until a reparse.
+# an older version gets them on open; its rows keep NULL there until a reparse. A new column
+# goes here and in its table's create() above (a new database), with a new SCHEMA_VERSION
+# saying what it brought, and a description in nianbao/datasette_metadata.yaml.
 _LATER_COLUMNS = [
     ("checks", "detail", str),
     ("crawl_runs", "pid", int),

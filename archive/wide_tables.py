@@ -29,6 +29,9 @@ from contextlib import contextmanager
 
 from .transactions import write_transaction
 
+# The national format's column keys (parsers/national_format.py: APPLICANT_COLUMNS,
+# REVIEW_OUTCOMES, ACTIVE_COLUMNS), spelled out here so that opening a database does not
+# import the parsers; tests/test_schema.py checks that the two agree.
 APPLICANT_COLUMNS = (
     "natural_person",
     "commercial_enterprise",

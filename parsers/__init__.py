@@ -45,13 +45,13 @@ Used throughout:
 - recognize.py       classify_listing_title: is a listing item (or a page's title line) a report?
                      The crawler's too
 - errors.py          ParseError, UnreadableFormat
-Before parse_report, by its caller (archive/reparse.py, for a crawl and a reparse alike):
+Before parse_report, by its caller (archive/snapshot_parse.py, for a crawl and a reparse alike):
 - embedded_body.py   the report HTML of a page that carries it inside a script (gkmlpt)
 
 Besides ``__all__``, other packages import: recognize (title_year), normalize (label_key:
 link titles, pager words and column names in either script), attachments
 (is_attachment: the crawler follows the links the parser lists, and records those that are
-no URL) and embedded_body from crawler/; embedded_body from archive/reparse.py; cells and
+no URL) and embedded_body from crawler/; embedded_body from archive/snapshot_parse.py; cells and
 national_format from archive/corrections.py.
 """
 

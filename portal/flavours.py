@@ -1,10 +1,12 @@
-"""Imitation sites of the four CMS flavours (and a legacy GB2312 site), for crawl tests.
+"""What the imitation flavour sites share: their column's documents, pages and builder.
 
-Each site's report column mixes the five seed reports with what real columns carry:
-non-reports (政府网站工作年度报表, 工作要点, other annual reports, notices about the format),
-a report published only as a PDF attachment, an item linking to another host of the
-same body (the department host), and one linking to an unrelated host. Every site
-pages its column its own CMS's way (see ``crawler.flavours``), over at least three
+The sites themselves, one per CMS flavour (and a legacy GB2312 site), are built in
+``portal.flavour_sites`` (``BUILDERS``) and started by ``portal.world``. Each site's report
+column holds the same documents (``column_items``): the five seed reports among what real
+columns carry, non-reports (政府网站工作年度报表, 工作要点, other annual reports, notices
+about the format), a report published only as a PDF attachment, an item linking to another
+host of the same body (the department host), and one linking to an unrelated host. Each
+site pages its column its own CMS's way (see ``crawler.flavours``), over at least three
 listing pages or batches. Built pure and deterministic from the seeds; served by
 ``DemoPortal`` (``portal.world`` starts them on distinct loopback addresses).
 """

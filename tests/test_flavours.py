@@ -209,6 +209,17 @@ def start_requests(sites: list[dict]) -> list:
     return asyncio.run(collect())
 
 
+def test_scrapy_crawl_gives_start_urls_and_is_sent_to_nianbao_for_a_registry():
+    """`scrapy crawl reports -a start_urls=URL,URL` (scrapy.cfg); `-a sites=FILE` names no
+    registry entries (it was read as a list of characters): the error says what to run."""
+    from crawler.spiders.reports import ReportSpider
+
+    spider = ReportSpider(start_urls="http://a.gov.cn/col/,http://b.gov.cn/col/")
+    assert [site["start_urls"] for site in spider.sites] == [["http://a.gov.cn/col/", "http://b.gov.cn/col/"]]
+    with pytest.raises(ValueError, match="nianbao crawl --sites FILE"):
+        ReportSpider(sites="sites.yaml")
+
+
 def test_several_categories_of_one_gkmlpt_shell_are_one_request_and_each_is_read():
     """Scrapy's duplicate filter ignores fragments: /gkmlpt/index#2580 and #2581 are one request.
     The spider makes it once and carries both fragments, each with the site that named it (two

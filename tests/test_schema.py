@@ -87,6 +87,18 @@ def test_the_wide_tables_count_each_body_and_year_once(tmp_path):
 WIDE = ("applications", "reviews_litigation", "active_disclosure")
 
 
+def test_the_wide_tables_have_a_column_per_column_key_of_the_national_format():
+    """archive/wide_tables.py spells the keys out (opening a database imports no parser):
+    a column key added to the format is a column of its wide table too."""
+    from parsers import national_format as fmt
+
+    assert wide_tables.WIDE_TABLES == {
+        fmt.APPLICATIONS: fmt.APPLICANT_COLUMNS,
+        fmt.REVIEWS_LITIGATION: fmt.REVIEW_OUTCOMES,
+        fmt.ACTIVE_DISCLOSURE: tuple(key for key, _ in fmt.ACTIVE_COLUMNS),
+    }
+
+
 def test_a_schema_5_database_gets_wide_tables_with_the_views_rows(tmp_path):
     path = tmp_path / "nianbao.db"
     shutil.copy(get_test_file("schema", "v5.db"), path)  # tests/data/schema/make_v5_db.py

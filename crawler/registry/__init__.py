@@ -7,6 +7,9 @@
       region: "630103"        # optional: administrative division code
       hosts: [xxgk.example.gov.cn]   # optional: other hosts of the same body, followed
       verified: false         # optional: nobody has fetched it from here yet
+      notes: free text        # optional
+
+The format, each key and what is refused: nianbao/sites/README.md.
 
 Each entry is checked on its own: a bad one is refused with one line naming the file, the
 line, the entry and the key (``sites.yaml:7: site 2 (城中区人民政府): flavor: unknown key; did

@@ -144,6 +144,9 @@ class ReportSpider(scrapy.Spider):
         super().__init__(**kwargs)
         if isinstance(start_urls, str):
             start_urls = [u for u in start_urls.split(",") if u]
+        if isinstance(sites, str):  # `scrapy crawl reports -a sites=FILE`: a registry is read and checked by nianbao
+            raise ValueError("ReportSpider's sites are registry entries, not a file: crawl a registry with "
+                             "`nianbao crawl --sites FILE`, or give `-a start_urls=URL,URL`")
         self.sites = list(sites or [])
         if start_urls:
             self.sites.append({"name": COMMAND_LINE, "start_urls": list(start_urls)})

@@ -17,7 +17,8 @@ from .common import (OutputPath, archive_option, data_option, database_path, err
 
 @click.command()
 @data_option
-@click.option("--profile", default="demo", show_default=True, help="Crawler settings profile.")
+@click.option("--profile", default="demo", show_default=True,
+              help="Crawler settings profile: demo or test (polite refuses the portal's loopback address).")
 @archive_option
 def demo(data_dir, profile, archive_db):
     """Start the bundled demo portal on 127.0.0.1, crawl it, and summarise.
@@ -136,7 +137,7 @@ def crawl(sites_files, start_urls, data_dir, profile, notify_command, notify_url
     Example:
         nianbao crawl --sites demo --data ./data --profile demo   # after: nianbao portal --port 8000
         nianbao crawl --sites cn-unverified --sites sites/mine.yaml
-        nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html
+        nianbao crawl --start-url http://127.0.0.1:8000/zwgk/zfxxgknb/index.html --profile demo
         nianbao crawl --sites sites.yaml --notify-command 'mail -s nianbao ops@example.org'
         nianbao crawl --sites sites.yaml --recheck-after 7   # each report asked about weekly
         nianbao crawl --sites sites.yaml -s DOWNLOAD_DELAY=3 -s CONCURRENT_REQUESTS_PER_DOMAIN=1

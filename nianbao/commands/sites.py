@@ -30,8 +30,9 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
 
     \b
     Example:
-        nianbao discover http://127.0.0.1:8000/ --out sites/found.yaml
-        nianbao discover http://127.0.0.1:8000/ -s NIANBAO_DISCOVER_MAX_PAGES=60
+        nianbao discover http://www.example.gov.cn/ --out sites/mine.yaml
+        nianbao discover http://www.example.gov.cn/ -s NIANBAO_DISCOVER_MAX_PAGES=60
+        nianbao discover http://127.0.0.1:8000/ --profile demo   # nianbao portal's: loopback is refused otherwise
     """
     import yaml
 
