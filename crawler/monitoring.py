@@ -4,6 +4,11 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
 - an entry of the registry was refused (crawler/registry/): it was not crawled, the others were
   (the check ``registry`` is listed only then);
+- a column's start page came, but the flavour the registry names for its site found nothing on it
+  (``errors`` of stage ``registry``, error ``WrongFlavour``; of stage ``fetch`` in archives from
+  before 2026-11-23): the entry is wrong, or the portal changed its CMS. It is no failed request
+  (the page came) nor the parser's failure (nothing was parsed): it fails every night until the
+  entry is corrected (the check ``site flavours`` is listed only then);
 - the crawl did not finish (interrupted by Ctrl-C, SIGTERM or SIGHUP, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
 - a page was fetched but what it brought was not stored: an item pipeline raised on it (a bug,
@@ -14,6 +19,12 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
   run's rows are incomplete until it is fixed;
 - a site that yielded reports in an earlier run has yielded none since: every night until it
   yields again, saying when it last did and for how many runs it has not;
+- a site crawled for the first time (by none of the ``LOOK_BACK_RUNS`` checked runs before) yielded
+  no report: a start URL that answers a temporary redirect to an unrelated host, or a listing
+  holding no link the spider recognises, passes every other check. Judged on the site's first
+  run only (a column may hold no report yet), when the crawl finished and fetched pages (the
+  check ``new sites yielding`` is listed only when it fails), naming what its start URL answered
+  when that was no page;
 - requests failed (``errors`` of stage ``fetch``: an error status, a timeout, a refused
   connection: the portal failed us) over ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the requests
   (judged once ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
