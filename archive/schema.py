@@ -290,7 +290,7 @@ def _normalized_tables(db):
             "run_id": int,
             "snapshot_id": int,
             "url": str,
-            "stage": str,  # fetch | parse | spider | store
+            "stage": str,  # fetch | parse | spider | store | registry (crawler/items.py)
             "error": str,
             "message": str,
             "at": str,

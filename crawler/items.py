@@ -24,12 +24,23 @@ class ReportPage:
 
 @dataclass
 class FailedPage:
-    """A request that finally failed (after retries): an HTTP error or a download error."""
+    """A request that finally failed (after retries): an HTTP error or a download error (stage
+    ``fetch``); or a page answered fine that the site's registry entry cannot read (stage
+    ``registry``: ``WrongFlavour``, the flavour it names found nothing there)."""
 
     url: str
     error: str
     message: str
     snapshot_id: int | None = None  # the error response, when there was one
+    stage: str = "fetch"  # the ``errors`` row's: whose failure it is (see WRONG_FLAVOUR)
+
+
+# The error of a column's start page on which the flavour the registry names for its site
+# found nothing (and another flavour would have: crawler/spiders/reports.py). Recorded with stage
+# ``registry``: the entry is wrong (or the portal changed its CMS), not the request, and the run
+# check "site flavours" fails on it. Archives from before 2026-11-23 have it with stage ``fetch``.
+WRONG_FLAVOUR = "WrongFlavour"
+REGISTRY_STAGE = "registry"
 
 
 @dataclass

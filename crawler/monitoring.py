@@ -4,6 +4,11 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
 
 - an entry of the registry was refused (crawler/registry/): it was not crawled, the others were
   (the check ``registry`` is listed only then);
+- a column's start page came, but the flavour the registry names for its site found nothing on it
+  (``errors`` of stage ``registry``, error ``WrongFlavour``; of stage ``fetch`` in archives from
+  before 2026-11-23): the entry is wrong, or the portal changed its CMS. It is no failed request
+  (the page came) nor the parser's failure (nothing was parsed): it fails every night until the
+  entry is corrected (the check ``site flavours`` is listed only then);
 - the crawl did not finish (interrupted by Ctrl-C, SIGTERM or SIGHUP, or closed for another reason);
 - nothing was archived but robots.txt: every request failed (however few were made);
 - a page was fetched but what it brought was not stored: an item pipeline raised on it (a bug,
@@ -14,6 +19,12 @@ A run fails its checks, and ``nianbao crawl`` exits non-zero saying why, when:
   run's rows are incomplete until it is fixed;
 - a site that yielded reports in an earlier run has yielded none since: every night until it
   yields again, saying when it last did and for how many runs it has not;
+- a site crawled for the first time (by none of the ``LOOK_BACK_RUNS`` checked runs before) yielded
+  no report: a start URL that answers a temporary redirect to an unrelated host, or a listing
+  holding no link the spider recognises, passes every other check. Judged on the site's first
+  run only (a column may hold no report yet), when the crawl finished and fetched pages (the
+  check ``new sites yielding`` is listed only when it fails), naming what its start URL answered
+  when that was no page;
 - requests failed (``errors`` of stage ``fetch``: an error status, a timeout, a refused
   connection: the portal failed us) over ``NIANBAO_MONITOR_MAX_ERROR_RATE`` of the requests
   (judged once ``NIANBAO_MONITOR_ERROR_RATE_MIN_PAGES`` pages were fetched or failed);
@@ -68,6 +79,7 @@ from . import settings as project_settings
 from .drops import said
 from .extensions import STORE_FAILED_UNRECORDED
 from .interrupts import STOPPED_BY
+from .items import REGISTRY_STAGE, WRONG_FLAVOUR
 from .listing import absolute_url
 from .middlewares import PERMANENT_REDIRECTS
 from .registry import Registry
@@ -155,18 +167,24 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     # The counts span the logical crawl; after a resume, the messages name its runs (the
     # summary's counts are the run's own).
     span = f" in {runs_named(run_ids)}" if len(run_ids) > 1 else ""
+    wrong_flavours = _wrong_flavours(db, run_ids, marks)
     first_crawl = not db.execute(
         f"select 1 from snapshots where run_id < ? and run_id not in ({marks}) limit 1", [run_id, *run_ids]
     ).fetchone()
+    finished = run["status"] == "finished"
+    fetched = _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites, finished=finished, span=span)
     checks = [
         *([_refused_entries(refused)] if refused else []),  # shown only when an entry was refused
+        *([wrong_flavours] if wrong_flavours else []),  # shown only when a registry flavour read nothing
         *([_start_urls_moved(moved)] if moved else []),  # a notice, shown only when a start URL moved
         _finished(run["status"], stats),
-        _fetched(db, run_ids, marks, errors, shared=not thresholds.compare_sites,
-                 finished=run["status"] == "finished", span=span),
+        fetched,
         _stored(db, run_ids, marks, stats, span),
-        _sites_still_yielding(db, min(run_ids), per_site) if thresholds.compare_sites else
-        Check("sites still yielding", True, "not judged: one of several processes on a shared queue"),
+        # New sites are judged when the crawl went to its end and brought pages: a crawl cut
+        # short may not have reached them, and of one whose every request failed "pages fetched" says why.
+        *(_sites_yielding(db, run_ids, sites, per_site, judge_new=finished and fetched.ok)
+          if thresholds.compare_sites else
+          [Check("sites still yielding", True, "not judged: one of several processes on a shared queue")]),
         _error_rate(failed, requests, thresholds.max_error_rate, thresholds.error_rate_min_pages, span),
         _parse_errors(db, run_ids, marks, unreadable, read, thresholds.max_parse_error_rate,
                       thresholds.error_rate_min_pages, span),
@@ -244,10 +262,13 @@ def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int], bool] | Non
 
 
 def _permanent_redirect_target(url: str, status: int, response_headers: str | None) -> str | None:
-    """Where a stored answer of ``url`` permanently redirects to, as Scrapy's RedirectMiddleware
-    reads its Location (the header's bytes, stored decoded as latin-1); None for any other answer."""
-    if status not in PERMANENT_REDIRECTS:
-        return None
+    """Where a stored answer of ``url`` permanently redirects to; None for any other answer."""
+    return _redirect_target(url, response_headers) if status in PERMANENT_REDIRECTS else None
+
+
+def _redirect_target(url: str, response_headers: str | None) -> str | None:
+    """Where a stored redirect of ``url`` leads, as Scrapy's RedirectMiddleware reads its
+    Location (the header's bytes, stored decoded as latin-1); None without one."""
     location = next((value for name, value in json.loads(response_headers or "[]") if name.lower() == "location"),
                     None)
     if not location:
@@ -366,39 +387,59 @@ def _site_attribution(sites):
 LOOK_BACK_RUNS = 31
 
 
-def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) -> Check:
-    """A site that yielded reports in an earlier run and none since fails, every night until it
-    yields again. Each run's per-site counts keep, for such a site, the run it last yielded in
-    (``silent_since``: run, started, reports, and how many checked runs found none since), so
-    for each silent site only the last checked run that crawled it is read: usually the run
-    before, one row, however large the registry and however old the archive (at most
-    ``LOOK_BACK_RUNS`` back). ``per_site`` gets this run's ``silent_since`` entries."""
-    name = "sites still yielding"
+def _sites_yielding(db, run_ids, sites, per_site: dict[str, dict], judge_new: bool) -> list[Check]:
+    """"sites still yielding", and "new sites yielding" when a site crawled for the first time
+    yielded nothing. Only the sites silent in this crawl are looked for in earlier runs."""
     silent = sorted(site for site, n in per_site.items() if n["reports"] == 0)
-    stopped = []
-    pending = set(silent)
+    last_crawled = _last_crawled(db, min(run_ids), silent)
+    checks = [_sites_still_yielding(last_crawled, per_site)]
+    new = [site for site in silent if site not in last_crawled]
+    if new and judge_new:
+        checks.append(_new_sites_silent(db, run_ids, sites, new, per_site))
+    return checks
+
+
+def _last_crawled(db, first_of_crawl: int, names: list[str]) -> dict[str, tuple[int, str, dict]]:
+    """For each site of ``names``, the last checked run before this crawl whose per-site counts
+    name it (at most ``LOOK_BACK_RUNS`` back): (run id, started, the site's counts then). Usually
+    the run before, one row, however large the registry and however old the archive. A site
+    missing from the answer was not crawled in those runs."""
+    found = {}
+    pending = set(names)
     runs = db.execute(
         "select id, started, monitor from crawl_runs where id < ? and monitor is not null order by id desc limit ?",
         [first_of_crawl, LOOK_BACK_RUNS],
-    ) if silent else ()
+    ) if pending else ()
     for run_id, started, monitor in runs:
         earlier = json.loads(monitor).get("sites") or {}
-        for site in sorted(pending & earlier.keys()):
-            pending.discard(site)
-            before = earlier[site]
-            if before.get("reports"):
-                since = {"run": run_id, "started": started, "reports": before["reports"], "runs": 1}
-            elif before.get("silent_since"):
-                since = {**before["silent_since"], "runs": before["silent_since"].get("runs", 1) + 1}
-            else:
-                continue  # crawled then, and silent: never seen yielding (or since before these records)
-            per_site[site]["silent_since"] = since
-            stopped.append((site, since))
+        for site in pending & earlier.keys():
+            found[site] = (run_id, started, earlier[site])
+        pending -= earlier.keys()
         if not pending:
             break
-    stopped.sort()
+    return found
+
+
+def _sites_still_yielding(last_crawled: dict[str, tuple[int, str, dict]], per_site: dict[str, dict]) -> Check:
+    """A site that yielded reports in an earlier run and none since fails, every night until it
+    yields again. Each run's per-site counts keep, for such a site, the run it last yielded in
+    (``silent_since``: run, started, reports, and how many checked runs found none since), so
+    only the last checked run that crawled a silent site is read (``last_crawled``).
+    ``per_site`` gets this run's ``silent_since`` entries."""
+    name = "sites still yielding"
+    silent = sum(1 for n in per_site.values() if n["reports"] == 0)
+    stopped = []
+    for site, (run_id, started, before) in sorted(last_crawled.items()):
+        if before.get("reports"):
+            since = {"run": run_id, "started": started, "reports": before["reports"], "runs": 1}
+        elif before.get("silent_since"):
+            since = {**before["silent_since"], "runs": before["silent_since"].get("runs", 1) + 1}
+        else:
+            continue  # crawled then, and silent: never seen yielding (or since before these records)
+        per_site[site]["silent_since"] = since
+        stopped.append((site, since))
     if not stopped:
-        return Check(name, True, f"{len(per_site) - len(silent)} of {len(per_site)} site(s) yielded reports; "
+        return Check(name, True, f"{len(per_site) - silent} of {len(per_site)} site(s) yielded reports; "
                                  "none that yielded before fell silent")
     listed = "; ".join(f"{site} ({since['reports']} in run {since['run']} of {(since.get('started') or '?')[:10]}; "
                        f"none in {since['runs']} run{'s' if since['runs'] > 1 else ''} since)"
@@ -407,22 +448,75 @@ def _sites_still_yielding(db, first_of_crawl: int, per_site: dict[str, dict]) ->
     return Check(name, False, f"{len(stopped)} site(s) that yielded reports before yield none now: {listed}{more}")
 
 
-REQUEST_FAILED = ("fetch",)  # the stages of ``errors`` that are failed requests
-NOT_READ = ("parse", "spider")  # ... and pages fetched fine that this program could not read
+def _new_sites_silent(db, run_ids, sites, new: list[str], per_site: dict[str, dict]) -> Check:
+    """Sites crawled for the first time (by no checked run of the ``LOOK_BACK_RUNS`` before this
+    crawl) that yielded no report. A site just added whose start URL leads elsewhere (a temporary
+    redirect to an unrelated host) or whose listing holds no link the spider recognises passes
+    every other check, and "sites still yielding" judges only sites that yielded before. Judged
+    on a site's first run only: a column with no report yet passes from its next run (and is
+    judged as the others once it has yielded)."""
+    start_urls = {site["name"]: site.get("start_urls", ()) for site in sites}
+    listed = "; ".join(
+        f"{'--start-url' if site == COMMAND_LINE else 'site ' + site} ({per_site[site]['pages']} page(s) archived"
+        + "".join(f"; {said}" for url in start_urls.get(site, ()) if (said := _start_url_answer(db, run_ids, url)))
+        + ")" for site in new[:10])
+    more = f" and {len(new) - 10} more" if len(new) > 10 else ""
+    return Check("new sites yielding", False,
+                 f"{len(new)} site(s) crawled for the first time yielded no reports: {listed}{more}; check each "
+                 f"one's start URL and flavour (the summary's skipped pages and errors say what its pages held); "
+                 f"a column with no report yet passes from the site's next run")
 
 
-def _pages_with_errors(db, run_ids, marks, stages) -> tuple[int, int]:
-    """How many pages have ``errors`` of these stages in the runs, and how many of those are
-    no answer of the runs. An error about one of the runs' answers is one page however many
-    rows it has; one about an answer archived before (a page answered from the archive under
-    --recheck-after) or about no answer at all (a request that got none) is a page of its own."""
+def _start_url_answer(db, run_ids, start_url: str) -> str | None:
+    """What a start URL answered in these runs when it was not a page (200, or 304 to a
+    conditional request): a redirect and where to, an error status, or no answer archived."""
+    url = safe_url_string(start_url.partition("#")[0])  # as Scrapy asked for it (see moved_start_urls)
+    row = db.execute(f"select status, response_headers from snapshots where url = ? and run_id in "
+                     f"({','.join('?' * len(run_ids))}) order by id desc limit 1", [url, *run_ids]).fetchone()
+    if row is None:
+        return f"its start URL {start_url} was not archived (see its errors and skipped pages)"
+    status, response_headers = row
+    if status in (200, 304):
+        return None
+    target = _redirect_target(url, response_headers) if 300 <= status < 400 else None
+    return f"its start URL {start_url} answered HTTP {status}" + (f" to {target}" if target else "")
+
+
+# The ``errors`` rows of a column's start page the registry's flavour found nothing on: stage
+# ``registry``, or ``fetch`` in archives from before 2026-11-23 (crawler/items.py WRONG_FLAVOUR).
+WRONG_FLAVOUR_ROWS = f"(stage = '{REGISTRY_STAGE}' or error = '{WRONG_FLAVOUR}')"
+REQUEST_FAILED = f"stage = 'fetch' and not {WRONG_FLAVOUR_ROWS}"  # the ``errors`` rows that are failed requests
+NOT_READ = "stage in ('parse', 'spider')"  # ... and pages fetched fine that this program could not read
+
+
+def _wrong_flavours(db, run_ids, marks) -> Check | None:
+    """Column start pages on which the flavour the registry names for their site found nothing:
+    the column was not crawled, a page of another flavour. No failed request (the page came)
+    and no parser's failure: the registry entry is wrong, or the portal changed its CMS. Fails
+    every night until the registry is corrected; None when there is no such page."""
+    rows = db.execute(f"select url, message from errors where id in (select min(id) from errors "
+                      f"where run_id in ({marks}) and {WRONG_FLAVOUR_ROWS} group by url) order by id",
+                      run_ids).fetchall()
+    if not rows:
+        return None
+    listed = "; ".join(f"{url}: {message}" for url, message in rows[:10])
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return Check("site flavours", False, f"{len(rows)} start page(s) on which the flavour the registry names "
+                                         f"found nothing: {listed}{more}")
+
+
+def _pages_with_errors(db, run_ids, marks, rows: str) -> tuple[int, int]:
+    """How many pages have ``errors`` of these ``rows`` (REQUEST_FAILED, NOT_READ) in the runs, and
+    how many of those are no answer of the runs. An error about one of the runs' answers is one
+    page however many rows it has; one about an answer archived before (a page answered from the
+    archive under --recheck-after) or about no answer at all (a request that got none) is a page
+    of its own."""
     own_answer = f"snapshot_id in (select id from snapshots where run_id in ({marks}))"
-    stage_marks = ",".join("?" * len(stages))
     answered, other = db.execute(
         f"select count(distinct case when {own_answer} then snapshot_id end), "
         f"count(case when not ({own_answer}) or snapshot_id is null then 1 end) "
-        f"from errors where run_id in ({marks}) and stage in ({stage_marks})",
-        [*run_ids, *run_ids, *run_ids, *stages]).fetchone()
+        f"from errors where run_id in ({marks}) and {rows}",
+        [*run_ids, *run_ids, *run_ids]).fetchone()
     return (answered or 0) + (other or 0), other or 0
 
 
@@ -439,8 +533,7 @@ def _parse_errors(db, run_ids, marks, unreadable: int, read: int, limit: float, 
     message = f"{unreadable} of {read} page(s) read{span} could not be read"
     if unreadable:
         by_stage = dict(db.execute(f"select stage, count(*) from errors where run_id in ({marks}) "
-                                   f"and stage in ({','.join('?' * len(NOT_READ))}) group by stage",
-                                   [*run_ids, *NOT_READ]).fetchall())
+                                   f"and {NOT_READ} group by stage", run_ids).fetchall())
         message += ": " + ", ".join(f"{by_stage[stage]} by {reader}" for stage, reader in
                                     (("parse", "the parser"), ("spider", "a spider callback")) if by_stage.get(stage))
     return _rate_check("parse errors", message, unreadable, read, limit, min_pages)

@@ -10,7 +10,8 @@ archive run the same code.
 An item's way through (the items are crawler/items.py's):
 
 - ``SkippedPage``  -> archive/records.py ``record_skipped`` (a ``skipped`` row)
-- ``FailedPage``   -> archive/records.py ``record_error`` (an ``errors`` row, stage ``fetch``)
+- ``FailedPage``   -> archive/records.py ``record_error`` (an ``errors`` row, stage ``fetch``, or
+  ``registry`` for a page the site's registry flavour found nothing on)
 - ``ReportPage``   -> a body parsed before (archive/records.py ``parsed_already``) is only made
   current (``mark_current_version``); a new one is parsed from its stored snapshot,
   archive/reparse_pool.py ``parse_one`` (archive/snapshots.py ``read_snapshot``, then

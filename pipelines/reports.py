@@ -80,10 +80,10 @@ class ReportPipeline:
             self.stats.inc_value("nianbao/skipped")
         elif isinstance(item, FailedPage):
             record_error(
-                archive.db, url=item.url, stage="fetch", error=item.error, message=item.message,
+                archive.db, url=item.url, stage=item.stage, error=item.error, message=item.message,
                 snapshot_id=item.snapshot_id, run_id=archive.run_id,
             )
-            self.stats.inc_value(f"nianbao/fetch_failed/{item.error}")
+            self.stats.inc_value(f"nianbao/{item.stage}_failed/{item.error}")
         elif isinstance(item, ReportPage):
             # Asked again at the item's turn: an item before it may have brought the same body.
             if parsed_already(archive.db, item.snapshot_id):

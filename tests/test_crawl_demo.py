@@ -11,6 +11,7 @@ import pytest
 
 from archive.payloads import read_payload
 from conftest import get_test_file
+from nianbao import EXIT_CHECKS_FAILED
 
 SEED_AGENCIES = {"城中区人民政府", "吴川市人民政府办公室", "湛河区轻工路街道办事处", "合作市", "江夏区"}
 
@@ -151,9 +152,15 @@ def test_a_missing_page_is_recorded_and_the_crawl_ends_cleanly(run_nianbao, tmp_
     from portal import DemoPortal
 
     with DemoPortal() as portal:
-        result = run_nianbao("crawl", "--start-url", portal.base_url + "/zwgk/missing/index.html",
-                             "--data", tmp_path, "--profile", "test")
+        missing = portal.base_url + "/zwgk/missing/index.html"
+        result = run_nianbao("crawl", "--start-url", missing, "--data", tmp_path, "--profile", "test", check=False)
     assert "errors:               1" in result.stdout
+    assert "Traceback" not in result.stderr
+    # Its only start page missing, the crawl yielded nothing: on its first night, the checks say so.
+    assert result.returncode == EXIT_CHECKS_FAILED, result.stdout + result.stderr[-3000:]
+    assert [line.split("; check each")[0] for line in result.stdout.splitlines() if line.startswith("  FAIL")] == [
+        "  FAIL  new sites yielding: 1 site(s) crawled for the first time yielded no reports: --start-url (2 page(s) "
+        f"archived; its start URL {missing} answered HTTP 404)"]
     db = sqlite3.connect(tmp_path / "nianbao.db")
     ((url, stage, message, snapshot_id),) = db.execute("select url, stage, message, snapshot_id from errors")
     assert url.endswith("/zwgk/missing/index.html") and stage == "fetch" and message == "HTTP 404"

@@ -102,6 +102,12 @@ def test_refused_registry_entries_fail_the_night_that_crawled_the_others(db):
     assert "registry" not in {c.name for c in monitor_run(db, 1, SITES).checks}  # listed only when it fails
 
 
+def crawled_before(db, sites):
+    """A checked night that crawled ``sites``: none of them is new to the next night's checks."""
+    run_id = night(db, reports={A: 1, B: 1})
+    record_monitor(db, run_id, monitor_run(db, run_id, sites).to_dict(), "")
+
+
 def redirect(db, run_id, url, status, location):
     store_snapshot(db, run_id=run_id, url=url, method="GET", request_headers=[], status=status,
                    response_headers=[["Location", location]], body=b"", kind="listing")
@@ -114,6 +120,7 @@ def test_a_start_url_moved_permanently_is_a_notice_naming_where_it_leads_now(db)
     temporary = {"name": "丁", "start_urls": ["http://127.0.0.1:4/zwgk/"]}
     looping = {"name": "戊", "start_urls": ["http://127.0.0.1:5/a.html"]}
     sites = [*SITES, gkmlpt, temporary, looping]
+    crawled_before(db, sites)
     run_id = night(db, reports={A: 1, B: 1}, close=False)
     redirect(db, run_id, SITE_A["start_urls"][0], 301, "/zwgk/xxgk/ndbg/index.html")
     # Two permanent moves in a row, the second to another host; the fragment stays the registry's.
@@ -204,8 +211,46 @@ def test_a_run_of_other_sites_in_between_does_not_hide_a_silent_site(db):
                                 f"{B} (2 in run 1 of {started(db, 1)}; none in 1 run since)"}
 
 
-def test_a_site_never_seen_yielding_may_yield_none(db):
-    assert checked(db, night(db, reports={A: 3}, pages={B: 2})).ok
+def test_a_site_crawled_for_the_first_time_that_yields_nothing_fails_that_night_only(db):
+    """A site just added whose start URL leads elsewhere, or whose listing holds no link the
+    spider knows, passed every check: "sites still yielding" judges sites that yielded before.
+    It fails on its first night; a column with no report yet passes the nights after."""
+    run_id = night(db, reports={A: 3}, pages={B: 2}, close=False)
+    redirect(db, run_id, SITE_B["start_urls"][0], 302, "http://127.0.0.1:9/portal/")
+    archived = db.execute("select count(*) from snapshots where run_id = ?", [run_id]).fetchone()[0]
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": archived})
+    first = checked(db, run_id)
+    assert failing(first) == {"new sites yielding": (
+        f"1 site(s) crawled for the first time yielded no reports: site {B} (3 page(s) archived; its start URL "
+        f"{SITE_B['start_urls'][0]} answered HTTP 302 to http://127.0.0.1:9/portal/); "
+        "check each one's start URL and flavour (the summary's skipped pages and errors say "
+        "what its pages held); a column with no report yet passes from the site's next run")}
+    assert exit_status(db["crawl_runs"].get(run_id)) == EXIT_CHECKS_FAILED
+    shown = format_monitor(first).splitlines()
+    assert shown[shown.index(f"  ok    sites still yielding: 1 of 2 site(s) yielded reports; none that yielded "
+                             f"before fell silent") + 1].startswith("  FAIL  new sites yielding: ")
+    # Its column still empty the night after: not new, never seen yielding: it passes.
+    second = checked(db, night(db, reports={A: 3}, pages={B: 2}))
+    assert second.ok, failing(second)
+    assert "new sites yielding" not in checks_by_name(second)  # listed only when it fails
+    # A site added later is judged on its own first night; one not fetched at all is named so.
+    added = {"name": "新增", "start_urls": ["http://127.0.0.1:8/xxgk/ndbg/"]}
+    third = monitor_run(db, night(db, reports={A: 3}, pages={B: 2}), [*SITES, added])
+    assert failing(third)["new sites yielding"].startswith(
+        "1 site(s) crawled for the first time yielded no reports: site 新增 (0 page(s) archived; its start URL "
+        "http://127.0.0.1:8/xxgk/ndbg/ was not archived (see its errors and skipped pages)); ")
+
+
+def test_new_sites_are_not_judged_on_a_crawl_cut_short_nor_on_one_that_fetched_nothing(db, tmp_path):
+    """An interrupted crawl may not have reached a site ("crawl finished" fails); the run that
+    resumes it judges its sites as new. A night whose every request failed fails "pages
+    fetched", which says why, not once more per site."""
+    killed = night(db, reports={A: 3}, status="interrupted")
+    assert set(failing(checked(db, killed))) == {"crawl finished"}
+    resumed = checked(db, night(db, reports={A: 3}, pages={B: 2}, resumes=killed))
+    assert set(failing(resumed)) == {"new sites yielding"}
+    other = open_database(tmp_path / "other.db")
+    assert set(failing(checked(other, night(other, errors=1)))) == {"pages fetched"}
 
 
 def test_a_resumed_crawl_counts_what_the_killed_run_found(db):
@@ -301,9 +346,9 @@ def test_an_unreachable_site_fails_its_checks_and_its_refused_connections_are_lo
 
 
 def test_an_error_rate_over_the_threshold_fails(db):
-    monitor = checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=5))
+    monitor = checked(db, night(db, reports={A: 4, B: 1}, pages={A: 20}, errors=5))
     assert failing(monitor) == {"error rate": "5 of 30 request(s) failed (16.7%; at most 10.0%)"}
-    assert checked(db, night(db, reports={A: 5}, pages={A: 20}, errors=2)).ok
+    assert checked(db, night(db, reports={A: 4, B: 1}, pages={A: 20}, errors=2)).ok
     lenient = Thresholds(max_error_rate=0.2)
     assert monitor_run(db, 1, SITES, lenient).ok
 
@@ -313,7 +358,7 @@ def test_an_error_about_an_archived_page_is_one_request_in_the_error_rate(db):
     run's requests that failed: 1 of 20, under 10 %. Counted as three more requests, 3 of 23, it failed."""
     run_id = night(db, pages={A: 20}, close=False)
     page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [run_id]).fetchone()
-    for error in ("HttpError", "WrongFlavour", "TimeoutError"):
+    for error in ("HttpError", "ResponseNeverReceived", "TimeoutError"):
         record_error(db, url=page[1], stage="fetch", error=error, message="…", run_id=run_id, snapshot_id=page[0])
     finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
     monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
@@ -326,7 +371,7 @@ def test_an_error_about_a_page_answered_from_the_archive_is_a_request_of_its_own
     earlier = night(db, pages={A: 20})
     page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [earlier]).fetchone()
     run_id = night(db, pages={A: 20}, close=False)
-    record_error(db, url=page[1], stage="fetch", error="WrongFlavour", message="…", run_id=run_id,
+    record_error(db, url=page[1], stage="fetch", error="HttpError", message="…", run_id=run_id,
                  snapshot_id=page[0])
     record_error(db, url=page[1], stage="spider", error="ValueError", message="…", run_id=run_id, snapshot_id=page[0])
     finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
@@ -334,6 +379,34 @@ def test_an_error_about_a_page_answered_from_the_archive_is_a_request_of_its_own
     assert checks_by_name(monitor)["error rate"] == "1 of 21 request(s) failed (4.8%; at most 10.0%)"
     assert checks_by_name(monitor)["parse errors"] == \
         "1 of 21 page(s) read could not be read: 1 by a spider callback (4.8%; at most 30.0%)"
+
+
+def test_a_start_page_the_registry_flavour_found_nothing_on_fails_its_own_check_not_the_error_rate(db):
+    """A column page answered fine, read with the flavour the registry names, yielded nothing:
+    not the portal's failure (no failed request) nor the parser's, but the registry's, and the
+    check says to correct it. An archive from before 2026-11-23 recorded it with stage
+    ``fetch``: read the same way (a crawl resumed across the upgrade counts both)."""
+    from crawler.items import REGISTRY_STAGE, WRONG_FLAVOUR
+
+    run_id = night(db, reports={A: 3, B: 1}, pages={A: 16}, close=False)
+    start_pages = db.execute("select id, url from snapshots where run_id = ? and kind = 'listing' order by id limit 2",
+                             [run_id]).fetchall()
+    for (snapshot_id, url), stage in zip(start_pages, (REGISTRY_STAGE, "fetch")):
+        record_error(db, url=url, stage=stage, error=WRONG_FLAVOUR, snapshot_id=snapshot_id, run_id=run_id,
+                     message=f"flavour trs found nothing here, a hanweb page: correct the flavour of site '{A}' in "
+                             f"the registry, or leave it out (detected)")
+    finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
+    monitor = checked(db, run_id)
+    said = f"flavour trs found nothing here, a hanweb page: correct the flavour of site '{A}' in the registry"
+    assert failing(monitor) == {"site flavours": (
+        f"2 start page(s) on which the flavour the registry names found nothing: {start_pages[0][1]}: {said}, or "
+        f"leave it out (detected); {start_pages[1][1]}: {said}, or leave it out (detected)")}
+    messages = checks_by_name(monitor)
+    assert messages["error rate"] == "0 of 20 request(s) failed (0.0%; at most 10.0%)"
+    assert messages["parse errors"].startswith("0 of 20 page(s) read could not be read")
+    assert exit_status(db["crawl_runs"].get(run_id)) == EXIT_CHECKS_FAILED
+    assert "site flavours" not in checks_by_name(checked(db, night(db, reports={A: 3, B: 1})))  # listed only then
+    assert "errors:               2 (1 fetch, 1 registry)" in format_summary(run_counts(db, run_id)).splitlines()
 
 
 def unreadable_night(db, unreadable: int, *, reports=5, pages=20):
@@ -380,13 +453,13 @@ def test_an_unchanged_report_page_is_not_read_again(db):
 
 
 def test_a_small_runs_error_rate_is_not_judged(db):
-    monitor = checked(db, night(db, pages={A: 2}, errors=1))
-    assert monitor.ok
+    monitor = checked(db, night(db, reports={A: 1, B: 1}, errors=1))
+    assert monitor.ok, failing(monitor)
     assert "not judged under 20 pages" in checks_by_name(monitor)["error rate"]
 
 
 def test_blocked_hosts_fail(db):
-    monitor = checked(db, night(db, reports={A: 2}, blocked=[
+    monitor = checked(db, night(db, reports={A: 2, B: 1}, blocked=[
         ("127.0.0.2", "$_ts script challenge", "HTTP 412: $_ts script, cookie NfBCSins2OywS"),
         ("127.0.0.3", "refusals in a row (NIANBAO_BLOCK_AFTER_REFUSALS)", "HTTP 403: 3 refusals in a row")]))
     assert failing(monitor) == {
@@ -399,7 +472,7 @@ def test_blocked_hosts_fail(db):
 
 
 def test_answers_not_archived_fail(db):
-    monitor = checked(db, night(db, reports={A: 2}, pages={A: 2}, answers=10))
+    monitor = checked(db, night(db, reports={A: 2, B: 1}, pages={A: 1}, answers=10))
     assert failing(monitor) == {"archive growing": "4 of 10 answer(s) received archived on a first crawl"}
 
 
@@ -521,6 +594,43 @@ def test_demo_crawls_pass_then_a_silent_site_fails_and_the_hooks_hear_it(run_nia
     assert fourth.returncode == EXIT_CHECKS_FAILED, fourth.stderr[-3000:]
     assert "FAIL  sites still yielding: 1 site(s) that yielded reports before yield none now: " \
            f"demo (5 in run 2 of {day}; none in 2 runs since)" in fourth.stdout
+
+
+def test_sites_crawled_for_the_first_time_that_yield_nothing_fail_their_first_night(run_nianbao, tmp_path):
+    """Crawled for real: beside the demo site, one whose start URL answers a temporary redirect
+    to an unrelated host's column, and one whose listing holds no report link. Neither yielded
+    a report; each passed every check before. The first night fails naming both, and why the
+    first did; the second night passes (a column may hold no report yet)."""
+    from portal import DemoPortal
+    from portal.hostile import HTML, LAST_MODIFIED, HostileSite, redirect
+    from portal.site import START_PATH, Resource
+
+    listing = ("<html><head><meta charset='utf-8'><title>政府信息公开年度报告</title></head><body><ul>"
+               "<li><a href='/zwgk/a.html'>2024年工作要点</a></li><li><a href='/zwgk/b.html'>关于召开会议的通知</a></li>"
+               "</ul></body></html>").encode()
+    no_reports = HostileSite({START_PATH: Resource(listing, HTML, LAST_MODIFIED, "listing")}, START_PATH)
+    with DemoPortal(build_site(), host="127.0.0.81") as demo, DemoPortal(build_site(), host="127.0.0.82") as other:
+        away = HostileSite({}, START_PATH, [redirect(START_PATH, other.start_url, 302)])
+        with DemoPortal(away, host="127.0.0.83") as redirected, DemoPortal(no_reports, host="127.0.0.84") as bare:
+            sites = tmp_path / "sites.yaml"
+            sites.write_text(f"- name: 示范\n  start_urls: [{demo.start_url}]\n"
+                             f"- name: 跳走\n  start_urls: [{redirected.start_url}]\n"
+                             f"- name: 空栏目\n  start_urls: [{bare.start_url}]\n", encoding="utf-8")
+            crawl = ("crawl", "--sites", sites, "--data", tmp_path / "data", "--profile", "test")
+            first, second = run_nianbao(*crawl, check=False), run_nianbao(*crawl, check=False)
+            urls = {"redirected": redirected.start_url, "other": other.start_url}
+    assert first.returncode == EXIT_CHECKS_FAILED, first.stdout + first.stderr[-3000:]
+    assert [line for line in first.stdout.splitlines() if line.startswith("  FAIL")] == [
+        "  FAIL  new sites yielding: 2 site(s) crawled for the first time yielded no reports: site 空栏目 "
+        "(2 page(s) archived); site 跳走 (2 page(s) archived; its start URL "
+        f"{urls['redirected']} answered HTTP 302 to {urls['other']}); "
+        "check each one's start URL and flavour (the summary's skipped pages and errors say "
+        "what its pages held); a column with no report yet passes from the site's next run"]
+    assert second.returncode == EXIT_OK, second.stdout + second.stderr[-3000:]
+    assert "run checks:           OK" in second.stdout
+    db = open_database(tmp_path / "data" / "nianbao.db")
+    assert {name: counts["reports"] for name, counts in json.loads(db["crawl_runs"].get(2)["monitor"])["sites"]
+            .items()} == {"示范": 5, "跳走": 0, "空栏目": 0}
 
 
 def test_a_page_not_stored_fails_the_run_also_when_its_error_row_could_not_be_written(db):

@@ -568,15 +568,31 @@ def test_two_sites_on_two_categories_of_one_gkmlpt_shell_are_each_crawled_for_th
         name: len(urls) for name, urls in found.items()}
 
 
-def test_a_wrong_flavour_is_an_error_not_a_quiet_night(world, run_nianbao, tmp_path):
+def test_a_wrong_flavour_fails_the_night_as_the_registry_s_not_as_a_failed_request(world, run_nianbao, tmp_path):
+    """The registry names trs for a hanweb column: the page came (no failed request) and the
+    parser was not asked; the entry is wrong, and the run fails "site flavours" saying so, every
+    night until it is corrected (the first night the site is new too, and yielded nothing)."""
+    from nianbao import EXIT_CHECKS_FAILED
+
     column = world["hanweb"].url("/col/col12377/index.html")
-    path = write(tmp_path, f"- name: 县政府\n  start_urls: [{column}]\n  flavour: trs\n")
-    result = run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test")
-    assert "1 x fetch WrongFlavour, e.g. " + column in result.stdout
+    trs = world["trs"].url("/zwgk/zfxxgknb/index.html")
+    path = write(tmp_path, f"- name: 县政府\n  start_urls: [{column}]\n  flavour: trs\n"
+                           f"- name: 好站\n  start_urls: [{trs}]\n")
+    said = ("flavour trs found nothing here, a hanweb page: correct the flavour of site '县政府' in the registry, "
+            "or leave it out (detected)")
+    for night in (1, 2):
+        result = run_nianbao("crawl", "--sites", path, "--data", tmp_path / "data", "--profile", "test", check=False)
+        assert result.returncode == EXIT_CHECKS_FAILED, result.stdout + result.stderr[-3000:]
+        assert "errors:               1 (1 registry)" in result.stdout
+        assert "1 x registry WrongFlavour, e.g. " + column in result.stdout
+        assert f"  FAIL  site flavours: 1 start page(s) on which the flavour the registry names found nothing: " \
+               f"{column}: {said}" in result.stdout.splitlines()
+        assert [line.split(":")[0] for line in result.stdout.splitlines() if line.startswith("  FAIL")] == \
+            ["  FAIL  site flavours", *(["  FAIL  new sites yielding"] if night == 1 else [])]
+        assert "  ok    error rate: 0 of " in result.stdout
     db = sqlite3.connect(tmp_path / "data" / "nianbao.db")
-    assert db.execute("select url, error, message from errors").fetchall() == [(
-        column, "WrongFlavour", "flavour trs found nothing here, a hanweb page: correct the flavour of site '县政府' "
-                                "in the registry, or leave it out (detected)")]
+    assert db.execute("select run_id, url, stage, error, message from errors").fetchall() == [
+        (night, column, "registry", "WrongFlavour", said) for night in (1, 2)]
 
 
 def test_the_examples_in_the_sites_readme_are_good_entries(tmp_path):

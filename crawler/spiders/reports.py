@@ -31,7 +31,7 @@ from ..drops import RequestDropped
 from ..flavours import flavour_module
 from ..flavours.common import FOR_FRAGMENT, START_FRAGMENTS
 from ..flavours.detect import detect_flavour
-from ..items import FailedPage, ReportPage, SkippedPage
+from ..items import REGISTRY_STAGE, WRONG_FLAVOUR, FailedPage, ReportPage, SkippedPage
 from ..listing import directory_url, is_url, start_pages
 from ..middlewares import PERMANENT_REDIRECTS
 from ..settings import NIANBAO_MAX_LISTING_PAGES
@@ -278,9 +278,10 @@ class ReportSpider(scrapy.Spider):
         if not found and response.meta.get("nianbao_column_start") and site.get("flavour") == flavour:
             if (detected := detect_flavour(response.url, text)) != flavour:
                 # The registry's flavour read nothing here: a night of no reports would pass unnoticed.
-                yield FailedPage(url=response.url, error="WrongFlavour", snapshot_id=response.meta.get(
-                    "nianbao_snapshot_id"), message=f"flavour {flavour} found nothing here, a {detected} page: "
-                    f"correct the flavour of site {site['name']!r} in the registry, or leave it out (detected)")
+                yield FailedPage(url=response.url, error=WRONG_FLAVOUR, stage=REGISTRY_STAGE,
+                                 snapshot_id=response.meta.get("nianbao_snapshot_id"),
+                                 message=f"flavour {flavour} found nothing here, a {detected} page: correct the "
+                                 f"flavour of site {site['name']!r} in the registry, or leave it out (detected)")
 
     def parse_report(self, response, listing_title=None, found_on=None, attachment_of=None):
         snapshot_id = response.meta.get("nianbao_snapshot_id")
