@@ -111,7 +111,7 @@ def add_correction(db, *, report_id: int, table: str, row: str, column: str, val
     return correction_id
 
 
-# The format's numbers (report-format.md, "Cell values"): counts are whole, amounts (万元,
+# The format's numbers (docs/report-format.md, "Cell values"): counts are whole, amounts (万元,
 # 元) may have decimals, and only 本年增/减 may be negative.
 DECIMAL_COLUMNS = tuple(AMOUNT_UNITS)
 SIGNED_COLUMNS = ("items_change",)

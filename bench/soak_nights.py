@@ -2,7 +2,7 @@
 
 The portal: the five flavour sites and the department host of ``portal.world``
 (127.0.0.2-7) and a changing TRS column (``portal.nights``, 127.0.0.9). Each night the
-schedule below changes them as real portals change (shared/spec/portals.md): a new
+schedule below changes them as real portals change (docs/portals.md): a new
 report, a report edited in place, one withdrawn (404, 410, a redirect to its column) and
 back, one republished under a new URL, the listing gaining a page, a PDF attachment
 replaced, a host down (connection refused) or answering 503, the pager rewritten, the

@@ -8,9 +8,12 @@ parser reads labels (``parsers.normalize.label_key``): 政府資訊公開年報 
 Each column page is fetched once to detect its flavour, and the result is a registry
 entry per site (with the flavour when all its columns share one). A column linked both as
 ``col/`` and as ``col/index.html`` (or another default document) is one column, fetched
-once. The walk is polite (the crawl's own settings: robots.txt, delays) and
-bounded in pages; every page fetched is archived like any other. Like ``demo``, it logs
-warnings and errors only, unless the profile or overrides set ``LOG_LEVEL``.
+once. The walk is polite (the crawl's own settings: robots.txt, delays, private addresses
+refused) and bounded in pages; every page fetched is archived like any other. A page that
+fails is passed over; when the start URL fails nothing is walked, and ``run_discover`` raises
+``StartFailed`` saying why (the reason its refusal recorded, or the fetch's error), not that
+no column was found. Like ``demo``, it logs warnings and errors only, unless the profile or
+overrides set ``LOG_LEVEL``.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from archive.run_lock import hold_archive
 from parsers.normalize import label_key
 from parsers.recognize import title_year
 
+from .drops import PrivateAddressRefused, RequestDropped
 from .flavours.common import page_tree
 from .flavours.detect import detect_flavour
 from .listing import absolute_url, anchor_title, directory_url, is_url
 from .interrupts import Interrupted, Interrupts
 from .run import crawl_settings, run_spider
 from .settings import NIANBAO_DISCOVER_MAX_PAGES
-from .spiders.reports import response_text
+from .spiders.reports import failure_message, response_text
 
 # Matched against a link title's label_key: simplified, no spaces, mainland wording.
 COLUMN_TITLE = re.compile(r"信息公开.{0,4}年(?:度报告|报)|公开年报|^年度报告")
@@ -41,6 +45,20 @@ SECTION_TITLE = re.compile(r"政府信息公开|政务公开|信息公开")
 MAX_DEPTH = 2
 _SITE_NAME = re.compile(r"""<meta\s+name=["']SiteName["']\s+content=["']([^"']+)""", re.I)
 _TITLE = re.compile(r"<title>\s*([^<]+?)\s*</title>", re.I | re.S)
+
+
+class StartFailed(Exception):
+    """The start URL was refused (a ``skipped`` row says why) or its fetch failed: nothing was walked."""
+
+    def __init__(self, url: str, failure):
+        if failure.check(RequestDropped):
+            words = f"the start URL {url} was refused: {failure_message(failure)}"
+        else:
+            words = f"the start URL {url} failed: {failure_message(failure)}"
+        if failure.check(PrivateAddressRefused):  # refused under polite, the default; demo and test fetch them
+            words += (". For a portal on this machine or your network (such as `nianbao portal`'s), "
+                      "give --profile demo or --profile test")
+        super().__init__(words)
 
 
 def is_column_link(title: str) -> bool:
@@ -82,6 +100,7 @@ class DiscoverSpider(scrapy.Spider):
         self.requested: set[str] = set()  # directory_url() of each page asked for
         self.site_name: str | None = None
         self.columns: dict[str, str] = {}       # column URL -> flavour
+        self.start_failure = None               # the start URL's Failure, when it has one
 
     async def start(self):
         yield self._request(self.url, self.parse_page, depth=0)
@@ -93,7 +112,12 @@ class DiscoverSpider(scrapy.Spider):
         self.requested.add(directory_url(url))
         kind = "listing" if callback == self.parse_column else "page"
         return scrapy.Request(url, callback=callback, meta={"nianbao_kind": kind, "nianbao_depth": depth},
-                              errback=lambda failure: None)
+                              errback=self.failed)
+
+    def failed(self, failure):
+        """A page that fails is passed over; the start URL's failure is kept, for the error."""
+        if failure.request.meta["nianbao_depth"] == 0:
+            self.start_failure = failure
 
     def parse_page(self, response):
         text = response_text(response)
@@ -142,7 +166,8 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
     opened before the walk starts so that its errors reach the caller (``run.prepare_archive``).
 
     Ctrl-C, SIGTERM or SIGHUP closes the walk as it closes a crawl (crawler/interrupts.py) and raises
-    ``Interrupted``: the columns found so far are not all the site's, and are not returned."""
+    ``Interrupted``: the columns found so far are not all the site's, and are not returned.
+    ``StartFailed`` when the start URL was refused or failed."""
     path = Path(data_dir) / DATABASE_NAME
     with Interrupts() as interrupts:
         process = CrawlerProcess(discover_settings(data_dir, profile, overrides))
@@ -154,4 +179,6 @@ def run_discover(url: str, data_dir, profile: str = "polite", overrides: dict | 
     if interrupts.count:
         raise Interrupted(f"{interrupts.name}: the walk from {url} stopped before its end, its report columns "
                           "not all found (the pages it fetched are archived)", interrupts.signum)
+    if crawler.spider.start_failure is not None:
+        raise StartFailed(url, crawler.spider.start_failure)
     return crawler.spider.entries()

@@ -1,4 +1,4 @@
-"""Consistency rules (勾稽关系) of report-format.md: hard R1, R3, R4, R5; soft R8.
+"""Consistency rules (勾稽关系) of docs/report-format.md: hard R1, R3, R4, R5; soft R8.
 
 Every evaluation is recorded (pass, fail, or not_assessable when a side has
 an EMPTY or missing value; the soft rule says warn instead of fail). Checks

@@ -3,7 +3,7 @@
 Before the national format, each province had its own 统计表 (指标名称 |
 计量单位 | 本年度 | 历年累计) with rows that vary: 主动公开信息数, 其中：1.网站公开,
 当面/传真/电子邮件申请数, 行政申诉数… So its rows are kept as printed, loosely
-typed (report-format.md, "Before 2019"), in whatever form the table came:
+typed (docs/report-format.md, "Before 2019"), in whatever form the table came:
 an HTML grid, text rows, or crawler text where label, unit and numbers ran
 together (``主动公开信息数条4251516其中：1.网站公开条41815092.政府公报公开条77``).
 There the unit word ends the label, but the two numbers of a row have no sum

@@ -1,6 +1,6 @@
 """The national report format: canonical keys and the label patterns that name them.
 
-Keys follow shared/spec/report-format.md. Patterns are matched against a
+Keys follow docs/report-format.md. Patterns are matched against a
 label after ``normalize.label_key`` and ``strip_numbering`` (simplified, no
 spaces, no "(三)"/"1." numbering), so they describe meaning, not layout.
 """

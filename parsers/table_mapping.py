@@ -120,7 +120,7 @@ def take_cells(cells: list[RawCell], expected: int, blanks_are_cells: bool,
 
     Text forms leave spacer tokens where cells were merged: blank tokens are
     spacers only when the non-blank tokens are exactly as many as the format's
-    cells; otherwise blanks are EMPTY cells (report-format.md, "Cell values"),
+    cells; otherwise blanks are EMPTY cells (docs/report-format.md, "Cell values"),
     read by position in a tab or pipe row (``values_last``: see ``rows.by_position``).
     More filled tokens than cells, and no tab or pipe line to place them by, cannot
     be placed: which one is extra (a line repeated, a header line lost) is unknown,

@@ -12,7 +12,7 @@
 The column is a TRS WCM column of synthetic reports (``portal.synthetic``): each report is
 one (agency, year), three a listing page, newest first, paged by ``createPageHTML`` or, after
 ``pager = "anchors"``, by plain 下一页/尾页 links. What a night can change
-(``shared/spec/portals.md``): a new report, an edited one (its tables' numbers scaled
+(``docs/portals.md``): a new report, an edited one (its tables' numbers scaled
 again, Last-Modified a day on), one withdrawn (404, 410, or a redirect to its column) and
 back, the listing gaining a page, a PDF attachment replaced, the pager, the column moved
 (its old listing URL redirects, 301, to the new), and report pages answering 500. A page that did not change keeps its bytes and

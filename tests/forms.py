@@ -1,4 +1,4 @@
-"""Render a report's table values in each form real reports arrive in (report-format.md,
+"""Render a report's table values in each form real reports arrive in (docs/report-format.md,
 "Forms the same table arrives in"), so property tests can check the parser reads every value back.
 
 ``values`` is the canonical nested dict the parser returns (``{"active_disclosure": {row: {column:

@@ -1,7 +1,7 @@
 """Property tests: values rendered into every table form come back exactly; hostile input never
 raises anything but ``ParseError``.
 
-The forms are rendered by ``forms.py`` from one grid per table (report-format.md, "Forms the same
+The forms are rendered by ``forms.py`` from one grid per table (docs/report-format.md, "Forms the same
 table arrives in"); glued crawler text is left out, as position alone cannot recover it. Each
 (layout, form) pair is a test; tables the parser still gets wrong in a pair are split off as strict
 xfails (``KNOWN_FAILURES``), each with a minimal example (``ONCE_FAILING`` once fixed).

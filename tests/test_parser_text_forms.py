@@ -1,4 +1,4 @@
-"""Text forms: blank cells are EMPTY unless they are spacers (report-format.md, "Cell values")."""
+"""Text forms: blank cells are EMPTY unless they are spacers (docs/report-format.md, "Cell values")."""
 
 from pathlib import Path
 

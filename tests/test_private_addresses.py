@@ -201,7 +201,9 @@ def test_discover_refuses_a_private_address_by_default(run_nianbao, tmp_path):
         result = run_nianbao("discover", url, "--data", tmp_path, check=False)
         asked = trap.sent
     assert asked == []
-    assert (result.returncode, result.stderr.splitlines()[-1]) == (1, f"Error: no report column found from {url}")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith(f"Error: the start URL {url} was refused: {REFUSED_ADDRESS}: "
+                                                     f"{TRAP} is a loopback address. ")
     assert "Traceback" not in result.stderr
     db = sqlite3.connect(tmp_path / "nianbao.db")
     assert db.execute("select url, reason, detail from skipped").fetchall() == [

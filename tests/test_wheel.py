@@ -143,7 +143,7 @@ def test_the_installed_registries_are_named(installed):
 
 def test_the_sdist_holds_what_the_tests_need(tmp_path):
     """Everything in the tree but CI's script: the packages, the tests and their fixtures
-    (tests/data, tests/netguard), bench/ and deploy/ (which tests check), the lock files."""
+    (tests/data, tests/netguard), bench/ and deploy/ (which tests check), the lock files, docs/."""
     source = copy_of_the_tree(tmp_path)
     subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta; "
                     "build_meta.build_sdist(sys.argv[1])", str(tmp_path / "dist")],

@@ -37,7 +37,7 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     import yaml
 
     from archive.run_lock import ArchiveLocked
-    from crawler.discover import run_discover
+    from crawler.discover import StartFailed, run_discover
     from crawler.interrupts import Interrupted
     from crawler.registry import add_entries, text_to_add_to
 
@@ -48,6 +48,8 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     except (Interrupted, ArchiveLocked) as exc:  # Ctrl-C: no entries, which would be taken for the site's
         status = stopped_status(exc.signum) if isinstance(exc, Interrupted) else EXIT_LOCKED
         raise error_with_status(str(exc), status) from None
+    except StartFailed as exc:  # refused (a private address under the polite profile, robots.txt) or failed
+        raise click.ClickException(str(exc)) from None
     except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
         raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
     if not entries:
