@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .attachments import ATTACHMENT_HINTS
+from .attachments import ATTACHMENT_HINTS, URL_CONTROLS
 from .chrome import BODY_SELECTORS
 from .html_tables import RawRow
 from .html_text import BLOCK_TAGS, SKIPPED_TAGS
@@ -47,8 +47,8 @@ _MARK_REFERENCES = re.compile(
     re.IGNORECASE,
 )
 
-# Attachment links are kept when the href holds one of ATTACHMENT_HINTS (case-insensitively);
-# attachments.is_attachment decides.
+# Attachment links are kept when ``attachments.may_name_document`` lets them through (asked in
+# XPath: the href lowered, tab, CR and LF dropped, then "%" or a hint); is_attachment decides.
 
 
 def candidate_test() -> str:
@@ -145,11 +145,13 @@ def _templates(in_body: bool, table: str) -> str:
     </xsl:choose>
   </xsl:template>"""
     if in_body:
-        lower = "translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+        controls = "".join(f"&#{ord(char)};" for char in URL_CONTROLS)  # dropped: no counterpart
+        as_read = f"translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ{controls}', 'abcdefghijklmnopqrstuvwxyz')"
+        may_name_document = " or ".join(f"contains($href, '{hint}')" for hint in ("%",) + ATTACHMENT_HINTS)
         templates += f"""
   <xsl:template match="a[@href]"{in_mode}>
-    <xsl:variable name="href" select="{lower}"/>
-    <xsl:if test="{' or '.join(f"contains($href, '{hint}')" for hint in ATTACHMENT_HINTS)}">
+    <xsl:variable name="href" select="{as_read}"/>
+    <xsl:if test="{may_name_document}">
       <xsl:text>{LINK}</xsl:text><xsl:value-of select="@href"/><xsl:text>{FIELD}</xsl:text>
       <xsl:value-of select="@title"/><xsl:text>{FIELD}</xsl:text>
       <xsl:value-of select="."/><xsl:text>{LINK_END}</xsl:text>
