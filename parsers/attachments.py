@@ -50,6 +50,8 @@ def source_may_name_document(text: str) -> bool:
     in any spelling a browser reads as one ("a.p<LF>df", "a%2Epdf", "a.%50DF"). Character
     references ("a&#46;pdf") are the caller's to look for."""
     return _HINT_AFTER_DOT.search(text) is not None or _HINT_AFTER_ESCAPED_DOT.search(text) is not None
+
+
 _SPACES = re.compile(r"\s+")
 
 
