@@ -205,6 +205,18 @@ def test_a_table_whose_inner_tables_the_walk_skips_is_a_leaf_table_its_cells_ask
     assert walk.text == render_text(_parse_page(page)[0])
 
 
+def test_the_body_element_is_the_candidate_the_walk_chose():
+    """The walk looks for candidates on <div>s only; the element looked up again for the
+    body (images where a table is missing) was the n-th element of any tag a selector
+    names: a <span id="zoom"> (字号 buttons) before the body stood in for it."""
+    from parsers.html_page import _read_page
+
+    page = ('<html><body><span id="zoom">字号</span><div class="TRS_Editor"><p>' + "本机关" * 100
+            + "</p></div></body></html>")
+    body = _read_page(_parse_page(page)[0], None).body_element
+    assert (body.tag, body.get("class")) == ("div", "TRS_Editor")
+
+
 def test_tables_ruled_out_cheaply_are_tables_nobody_would_take(docs):
     """``may_be_report_table`` is exact: every table it rules out, the full reading rejects too."""
     ruled_out = 0
