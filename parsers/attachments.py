@@ -3,19 +3,55 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from .html_text import text_content
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".ofd", ".zip")
-# The extensions no other one starts with (".doc" stands for ".docx"): a text holding none
-# of them (case aside) names no document by an extension. Checked before reading a link
-# (here), a page's links (page_walk) and a whole page (crawler/flavours/common.py).
+# A link names a document by the extension of its path or of a query value, read as a browser
+# sends the link and a server reads it: tab, CR and LF dropped (browsers and urllib drop them
+# anywhere in a URL: "a.p\ndf" fetches a.pdf) and percent escapes decoded (the server's file
+# for "a%2Epdf" is a.pdf). ``is_attachment`` decides; cheaper first looks, each letting every
+# such link through: ``may_name_document`` for a link (the page walk asks it in XPath) and
+# ``source_may_name_document`` for a whole page's source (crawler/flavours/common.py).
+#
+# The extensions no other one starts with (".doc" stands for ".docx"): a link holding none
+# of them (case aside) and no percent escape names no document.
 ATTACHMENT_HINTS = tuple(extension for extension in ATTACHMENT_EXTENSIONS
                          if not any(other != extension and extension.startswith(other)
                                     for other in ATTACHMENT_EXTENSIONS))
 ATTACHMENT_HINT = re.compile("|".join(map(re.escape, ATTACHMENT_HINTS)), re.IGNORECASE)
-_URL_CONTROLS = str.maketrans("", "", "\t\r\n")  # urllib removes them from a URL before reading it
+URL_CONTROLS = "\t\r\n"  # browsers and urllib remove them from a URL before reading it
+_URL_CONTROLS = str.maketrans("", "", URL_CONTROLS)
+
+
+def _letters_as_written() -> str:
+    """The hints' letters (after the dot) as a page's source may spell them: any of them
+    percent-escaped (either case), with tabs, CRs and LFs anywhere."""
+    gap = f"[{URL_CONTROLS}]*"
+    hints = []
+    for hint in ATTACHMENT_HINTS:
+        letters = []
+        for letter in hint.removeprefix("."):
+            escapes = sorted({f"%{ord(case):02x}" for case in (letter.lower(), letter.upper())})
+            letters.append("(?:" + "|".join([re.escape(letter)] + [gap.join(escape) for escape in escapes]) + ")")
+        hints.append(gap.join(letters))
+    return gap + "(?:" + "|".join(hints) + ")"
+
+
+# Each starts with one character, which the regex engine skips to in C: one pattern starting
+# with either was twice as slow (a page's source is some 100 KB).
+_HINT_AFTER_DOT = re.compile(r"\." + _letters_as_written(), re.IGNORECASE)
+_HINT_AFTER_ESCAPED_DOT = re.compile(f"%[{URL_CONTROLS}]*2[{URL_CONTROLS}]*e" + _letters_as_written(), re.IGNORECASE)
+
+
+def source_may_name_document(text: str) -> bool:
+    """False when no link written in this page source can name a document by an extension
+    in any spelling a browser reads as one ("a.p<LF>df", "a%2Epdf", "a.%50DF"). Character
+    references ("a&#46;pdf") are the caller's to look for."""
+    return _HINT_AFTER_DOT.search(text) is not None or _HINT_AFTER_ESCAPED_DOT.search(text) is not None
+
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -65,19 +101,24 @@ def is_attachment(href: str) -> bool:
     can be fetched is the caller's question. The parser lists only links it can make URLs of
     (``_address``); the crawler follows the others no more, but records them in ``skipped``
     (crawler/flavours/common.py ``linked_documents``, crawler/spiders/reports.py)."""
-    # Most links of a page hold no extension and no percent escape (a query's value may spell
-    # one: ``?file=a%2Epdf``): no need to split them. Looked for as urllib reads the link.
-    as_read = href.translate(_URL_CONTROLS)
-    if "%" not in as_read and not ATTACHMENT_HINT.search(as_read):
+    # Most links of a page hold no extension and no percent escape: no need to split them.
+    if not may_name_document(href):
         return False
     path, query = _path_and_query(href)
-    if path.lower().endswith(ATTACHMENT_EXTENSIONS):
+    if unquote(path).lower().endswith(ATTACHMENT_EXTENSIONS):  # "/2024%2Epdf" is the server's /2024.pdf
         return True
     # Hanweb: /module/download/downfile.jsp?classid=0&filename=<hex>.pdf; PDF viewers: ?file=...
     for values in parse_qs(query).values():
         if any(v.lower().split("?")[0].endswith(ATTACHMENT_EXTENSIONS) for v in values):
             return True
     return False
+
+
+def may_name_document(href: str) -> bool:
+    """False when the link cannot name a document: read as a browser reads it (no tab, CR or
+    LF), it holds no extension hint and no percent escape (which may spell one: a%2Epdf)."""
+    as_read = href.translate(_URL_CONTROLS)
+    return "%" in as_read or ATTACHMENT_HINT.search(as_read) is not None
 
 
 def _path_and_query(href: str) -> tuple[str, str]:

@@ -167,8 +167,9 @@ def _meta_tags(doc) -> dict[str, str]:
 
 def _candidates_query() -> etree.XPath:
     skipped = " or ".join(f"self::{tag}" for tag in sorted(SKIPPED_TAGS))
-    # The walk renders the first root element and skips these tags' subtrees: so does this.
-    return etree.XPath(f"/*[1]/descendant-or-self::*[{candidate_test()}][not(ancestor::*[{skipped}])]")
+    # The walk looks for candidates on <div>s only, renders the first root element and skips
+    # these tags' subtrees: so does this (the n-th found is the walk's n-th candidate).
+    return etree.XPath(f"/*[1]/descendant-or-self::div[{candidate_test()}][not(ancestor::*[{skipped}])]")
 
 
 _CANDIDATES = _candidates_query()

@@ -4,9 +4,9 @@ A walk over a libxml2 tree costs a large share of the parse itself (the nodes
 are cold in memory), and a page used to be walked six times: its leaf tables,
 one query per body selector, its text, its links. One stylesheet now renders
 the page's text and, in the same pass, marks in it what the rest of the parser
-needs: each body-container candidate (``chrome.BODY_SELECTORS``), each table,
-row and cell (with the cell's text as ``normalize-space(.)`` and its spans),
-and each link that may be an attachment. ``walk_page`` cuts the marks out
+needs: each body-container candidate (``chrome.BODY_SELECTORS``), each table
+and the rows and cells inside tables (with the cell's text as ``normalize-space(.)``
+and its spans), and each link that may be an attachment. ``walk_page`` cuts the marks out
 again: what remains is exactly ``html_text.render_text`` of the page.
 
 The marks are private-use characters next to U+F8FF, which no report uses (those
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .attachments import ATTACHMENT_HINTS
+from .attachments import ATTACHMENT_HINTS, URL_CONTROLS
 from .chrome import BODY_SELECTORS
 from .html_tables import RawRow
 from .html_text import BLOCK_TAGS, SKIPPED_TAGS
@@ -47,8 +47,8 @@ _MARK_REFERENCES = re.compile(
     re.IGNORECASE,
 )
 
-# Attachment links are kept when the href holds one of ATTACHMENT_HINTS (case-insensitively);
-# attachments.is_attachment decides.
+# Attachment links are kept when ``attachments.may_name_document`` lets them through (asked in
+# XPath: the href lowered, tab, CR and LF dropped, then "%" or a hint); is_attachment decides.
 
 
 def candidate_test() -> str:
@@ -62,66 +62,23 @@ def candidate_test() -> str:
 
 
 def _walk_stylesheet() -> etree.XSLT:
-    """Two modes render alike: the default one (outside any candidate) and "body" (inside
-    one, where attachment links are also recorded). An XPath test costs libxslt more
-    than rendering a node, so tests are few: candidates are looked for on <div>s with a
-    class or id only, links inside candidates only. A cell holding a table records no
-    text: its table is no leaf table, whose cells are never read, and the text of nested
-    cells was recorded once per level (50 tables nested around 1 MB of text: 50 MB of
-    records, 513 MB of memory)."""
-    lower = "translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-    link_test = " or ".join(f"contains($href, '{hint}')" for hint in ATTACHMENT_HINTS)
-    strip = "'&#9;&#10;&#13;', '   '"
-    templates = []
-    for mode in ("", "body"):
-        in_mode = f' mode="{mode}"' if mode else ""
-        apply = f'<xsl:apply-templates mode="{mode}"/>' if mode else "<xsl:apply-templates/>"
-        templates.append(f"""
-  <xsl:template match="{'|'.join(sorted(SKIPPED_TAGS))}"{in_mode}/>
-  <xsl:template match="table"{in_mode}>
-    <xsl:text>{TABLE}&#10;</xsl:text>{apply}<xsl:text>&#10;{TABLE_END}</xsl:text>
-  </xsl:template>
-  <xsl:template match="tr"{in_mode}>
-    <xsl:text>{ROW}&#10;</xsl:text>{apply}<xsl:text>&#10;</xsl:text>
-  </xsl:template>
-  <xsl:template match="td|th"{in_mode}>
-    <xsl:text>{CELL}</xsl:text>
-    <xsl:if test="@rowspan or @colspan">
-      <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@rowspan, {strip})"/>
-      <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@colspan, {strip})"/>
-      <xsl:text>&#13;</xsl:text>
-    </xsl:if>
-    <xsl:if test="not(.//table)"><xsl:value-of select="normalize-space(.)"/></xsl:if>
-    <xsl:text>{CELL_END}</xsl:text>
-    {apply}<xsl:text>&#9;</xsl:text>
-  </xsl:template>
-  <xsl:template match="{'|'.join(sorted(BLOCK_TAGS - SKIPPED_TAGS - {'table', 'tr'}))}"{in_mode}>
-    <xsl:text>&#10;</xsl:text>{apply}<xsl:text>&#10;</xsl:text>
-  </xsl:template>
-  <xsl:template match="div[@class or @id]"{in_mode} priority="2">
-    <xsl:choose>
-      <xsl:when test="{candidate_test()}">
-        <xsl:text>{CANDIDATE}</xsl:text><xsl:value-of select="@class"/><xsl:text>{FIELD}</xsl:text>
-        <xsl:value-of select="@id"/><xsl:text>{FIELD}</xsl:text>
-        <xsl:value-of select="string-length(normalize-space(.))"/><xsl:text>{CLOSE}</xsl:text>
-        <xsl:text>&#10;</xsl:text><xsl:apply-templates mode="body"/><xsl:text>&#10;</xsl:text>
-        <xsl:text>{CANDIDATE_END}</xsl:text>
-      </xsl:when>
-      <xsl:otherwise><xsl:text>&#10;</xsl:text>{apply}<xsl:text>&#10;</xsl:text></xsl:otherwise>
-    </xsl:choose>
-  </xsl:template>""")
-    templates.append(f"""
-  <xsl:template match="a[@href]" mode="body">
-    <xsl:variable name="href" select="{lower}"/>
-    <xsl:if test="{link_test}">
-      <xsl:text>{LINK}</xsl:text><xsl:value-of select="@href"/><xsl:text>{FIELD}</xsl:text>
-      <xsl:value-of select="@title"/><xsl:text>{FIELD}</xsl:text>
-      <xsl:value-of select="."/><xsl:text>{LINK_END}</xsl:text>
-    </xsl:if>
-    <xsl:apply-templates mode="body"/>
-  </xsl:template>
-  <!-- Elements of no other kind are inline: their text. -->
-  <xsl:template match="*" mode="body"><xsl:apply-templates mode="body"/></xsl:template>""")
+    """An XPath test costs libxslt about as much as rendering an element (it sets up and
+    frees a context each time), so tests are few, and asked once a table where that tells
+    as much as asking each cell. Modes say where a node lies: inside a body candidate or
+    not (attachment links are recorded inside one only: "body"), and in which table:
+
+    - none: outside tables. Rows and cells there are never read: no marks.
+    - "leaf": inside a table with no table under it, most tables of a page. Its cells
+      hold no table, so each records its text without asking.
+    - "checked": inside a table with a table under it. A cell holding a table records no
+      text: the text of nested cells was once recorded once per level (50 tables nested
+      around 1 MB of text: 50 MB of records, 513 MB of memory). Such a table is a leaf
+      table still when each table under it lies inside <noscript> or the like, which the
+      walk skips: ``walk_page`` tells leaf tables by the marks.
+
+    Candidates are looked for on <div>s with a class or id only, links inside candidates
+    only."""
+    templates = [_templates(in_body, table) for in_body in (False, True) for table in ("", "leaf", "checked")]
     return etree.XSLT(etree.XML(f"""\
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:output method="text" encoding="UTF-8"/>
@@ -129,6 +86,80 @@ def _walk_stylesheet() -> etree.XSLT:
   <xsl:template match="/"><xsl:apply-templates select="*[1]"/></xsl:template>
   {''.join(templates)}
 </xsl:stylesheet>"""))
+
+
+def _mode(in_body: bool, table: str) -> str:
+    """A mode's name: "" (XSLT's default mode), "body", "leaf", "body-leaf", and so on."""
+    return "-".join(part for part in ("body" if in_body else "", table) if part)
+
+
+def _apply(in_body: bool, table: str) -> str:
+    mode = _mode(in_body, table)
+    return f'<xsl:apply-templates mode="{mode}"/>' if mode else "<xsl:apply-templates/>"
+
+
+def _templates(in_body: bool, table: str) -> str:
+    """The templates of one mode (``in_body`` and ``table``, as ``_walk_stylesheet`` says)."""
+    mode = _mode(in_body, table)
+    in_mode = f' mode="{mode}"' if mode else ""
+    rest = _apply(in_body, table)
+    if table:
+        spans = """<xsl:if test="@rowspan or @colspan">
+      <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@rowspan, '&#9;&#10;&#13;', '   ')"/>
+      <xsl:text>&#13;</xsl:text><xsl:value-of select="translate(@colspan, '&#9;&#10;&#13;', '   ')"/>
+      <xsl:text>&#13;</xsl:text>
+    </xsl:if>"""
+        text = '<xsl:value-of select="normalize-space(.)"/>'
+        if table == "checked":
+            text = f'<xsl:choose><xsl:when test=".//table"/><xsl:otherwise>{text}</xsl:otherwise></xsl:choose>'
+        row = f"<xsl:text>{ROW}&#10;</xsl:text>{rest}<xsl:text>&#10;</xsl:text>"
+        cell = f"<xsl:text>{CELL}</xsl:text>{spans}{text}<xsl:text>{CELL_END}</xsl:text>{rest}<xsl:text>&#9;</xsl:text>"
+    else:
+        row = f"<xsl:text>&#10;</xsl:text>{rest}<xsl:text>&#10;</xsl:text>"
+        cell = f"{rest}<xsl:text>&#9;</xsl:text>"
+    templates = f"""
+  <xsl:template match="{'|'.join(sorted(SKIPPED_TAGS))}"{in_mode}/>
+  <xsl:template match="table"{in_mode}>
+    <xsl:text>{TABLE}&#10;</xsl:text>
+    <xsl:choose>
+      <xsl:when test=".//table">{_apply(in_body, 'checked')}</xsl:when>
+      <xsl:otherwise>{_apply(in_body, 'leaf')}</xsl:otherwise>
+    </xsl:choose>
+    <xsl:text>&#10;{TABLE_END}</xsl:text>
+  </xsl:template>
+  <xsl:template match="tr"{in_mode}>{row}</xsl:template>
+  <xsl:template match="td|th"{in_mode}>{cell}</xsl:template>
+  <xsl:template match="{'|'.join(sorted(BLOCK_TAGS - SKIPPED_TAGS - {'table', 'tr'}))}"{in_mode}>
+    <xsl:text>&#10;</xsl:text>{rest}<xsl:text>&#10;</xsl:text>
+  </xsl:template>
+  <xsl:template match="div[@class or @id]"{in_mode} priority="2">
+    <xsl:choose>
+      <xsl:when test="{candidate_test()}">
+        <xsl:text>{CANDIDATE}</xsl:text><xsl:value-of select="@class"/><xsl:text>{FIELD}</xsl:text>
+        <xsl:value-of select="@id"/><xsl:text>{FIELD}</xsl:text>
+        <xsl:value-of select="string-length(normalize-space(.))"/><xsl:text>{CLOSE}</xsl:text>
+        <xsl:text>&#10;</xsl:text>{_apply(True, table)}<xsl:text>&#10;</xsl:text>
+        <xsl:text>{CANDIDATE_END}</xsl:text>
+      </xsl:when>
+      <xsl:otherwise><xsl:text>&#10;</xsl:text>{rest}<xsl:text>&#10;</xsl:text></xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>"""
+    if in_body:
+        controls = "".join(f"&#{ord(char)};" for char in URL_CONTROLS)  # dropped: no counterpart
+        as_read = f"translate(@href, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ{controls}', 'abcdefghijklmnopqrstuvwxyz')"
+        may_name_document = " or ".join(f"contains($href, '{hint}')" for hint in ("%",) + ATTACHMENT_HINTS)
+        templates += f"""
+  <xsl:template match="a[@href]"{in_mode}>
+    <xsl:variable name="href" select="{as_read}"/>
+    <xsl:if test="{may_name_document}">
+      <xsl:text>{LINK}</xsl:text><xsl:value-of select="@href"/><xsl:text>{FIELD}</xsl:text>
+      <xsl:value-of select="@title"/><xsl:text>{FIELD}</xsl:text>
+      <xsl:value-of select="."/><xsl:text>{LINK_END}</xsl:text>
+    </xsl:if>
+    {rest}
+  </xsl:template>"""
+    # Elements of no other kind are inline: their text (XSLT's built-in rule keeps the mode).
+    return templates
 
 
 _WALK = _walk_stylesheet()
@@ -187,12 +218,11 @@ class PageWalk:
         return strip_marks(self.marked[:candidate.start]) + candidate_text + strip_marks(self.marked[candidate.end:])
 
 
-# Both start with a character class: the regex engine then skips to the next mark in C.
+# It starts with a character class: the regex engine then skips to the next mark in C.
 _RECORDS = re.compile(
     f"[{CELL}{LINK}{CANDIDATE}{CANDIDATE_END}{TABLE}{TABLE_END}{ROW}]"
     f"(?:(?<={CELL})[^{CELL_END}]*{CELL_END}|(?<={LINK})[^{LINK_END}]*{LINK_END}|(?<={CANDIDATE})[^{CLOSE}]*{CLOSE})?"
 )
-_STRUCTURE = re.compile(f"[{CANDIDATE}{CANDIDATE_END}{TABLE}{TABLE_END}](?:(?<={CANDIDATE})([^{CLOSE}]*){CLOSE})?")
 _CELL_RECORD = re.compile(f"{CELL}([^{CELL_END}]*){CELL_END}")
 _LINK_RECORD = re.compile(f"{LINK}([^{FIELD}]*){FIELD}([^{FIELD}]*){FIELD}([^{LINK_END}]*){LINK_END}")
 
@@ -236,27 +266,39 @@ def walk_page(doc) -> PageWalk:
     walk = PageWalk(marked)
     open_candidates: list[Candidate] = []
     open_tables: list[list] = []  # [start, holds a table]
-    for match in _STRUCTURE.finditer(marked):
-        mark = match.group(0)[0]
+    for at, mark in _structure(marked):
         if mark == CANDIDATE:
-            css_class, id_, length = match.group(1).split(FIELD)
-            candidate = Candidate(css_class, id_, int(length or 0), match.start())
+            css_class, id_, length = marked[at + 1:marked.index(CLOSE, at)].split(FIELD)
+            candidate = Candidate(css_class, id_, int(length or 0), at)
             walk.candidates.append(candidate)
             open_candidates.append(candidate)
         elif mark == CANDIDATE_END:
-            open_candidates.pop().end = match.start()
+            open_candidates.pop().end = at
         elif mark == TABLE:
             if open_tables:
                 open_tables[-1][1] = True
-            open_tables.append([match.start(), False])
+            open_tables.append([at, False])
         else:  # TABLE_END
             start, has_table = open_tables.pop()
             if not has_table:
-                walk.tables.append(WalkedTable(start, match.start(), _rows(marked[start:match.start()])))
+                walk.tables.append(WalkedTable(start, at, _rows(marked[start:at])))
     walk.tables.sort(key=lambda table: table.start)
     if LINK in marked:
         walk.links = [Link(*m.groups(), m.start()) for m in _LINK_RECORD.finditer(marked)]
     return walk
+
+
+def _structure(marked: str) -> list[tuple[int, str]]:
+    """Where candidates and tables open and close, in order. Each of the four marks is
+    looked for by ``str.find``, several times faster than one regex scan for all four."""
+    found = []
+    for mark in (CANDIDATE, CANDIDATE_END, TABLE, TABLE_END):
+        at = marked.find(mark)
+        while at != -1:
+            found.append((at, mark))
+            at = marked.find(mark, at + 1)
+    found.sort()
+    return found
 
 
 def _rows(table: str) -> list[RawRow]:

@@ -65,7 +65,8 @@ def test_items_prefer_the_full_title_attribute_and_keep_the_date():
 
 def test_attachment_links_are_found_however_their_href_is_written():
     """A page whose source names no attachment extension is not parsed to look for links;
-    one that spells the dot as a character reference still is."""
+    one that spells it in a way a browser reads as one (a character reference, a percent
+    escape, a line break inside) is parsed all the same."""
     from crawler.flavours.common import linked_documents
 
     def urls(page):
@@ -75,6 +76,8 @@ def test_attachment_links_are_found_however_their_href_is_written():
         "http://gov.example/nb/P0202501.PDF", "http://gov.example/nb/f.docx"]
     assert urls('<a href="/down?file=2024&#46;pdf">报告</a>') == ["http://gov.example/down?file=2024.pdf"]
     assert urls('<a href="/down/2024&period;Doc">报告</a>') == ["http://gov.example/down/2024.Doc"]
+    assert urls('<a href="/down/2024%2Epdf">报告</a>') == ["http://gov.example/down/2024%2Epdf"]
+    assert urls('<a href="/down/2024.p\r\ndf">报告</a>') == ["http://gov.example/down/2024.pdf"]
     assert urls('<a href="t2.html">2024年报告</a><a href="index.html">首页</a>') == []
 
 
@@ -86,6 +89,8 @@ def test_attachment_links_are_found_however_their_href_is_written():
     ("http://[endif]/down.jsp?filename=附件.pdf", "http://[endif]/down.jsp?filename=附件.pdf"),
     ("http://[endif]/附件.html", None),
     ("t2.html", None),
+    ("2024.p\ndf", "http://gov.example/nb/2024.pdf"),  # browsers and urllib drop a newline in a URL
+    ("2024%2Epdf", "http://gov.example/nb/2024%2Epdf"),  # the server's 2024.pdf
 ])
 def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, listed):
     """One definition (``parsers.attachments.is_attachment``); the crawler keeps a link no
@@ -111,7 +116,9 @@ def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, li
     ("P0202501.PDF", True),
     ("/down.jsp?file=2024%2Epdf", True),    # a query's value is read unescaped
     ("/down.jsp?file=%E5%B9%B4%E6%8A%A5.Docx", True),
-    ("/down/2024%2Epdf", False),            # a path is read as written
+    ("/down/2024%2Epdf", True),             # a path is read unescaped, as the server reads it
+    ("/down/2024.%50DF", True),
+    ("/down/2024%2Ehtml", False),
     ("/nb/t20240120_1.html?from=pdf", False),
     ("../../index.html", False),
     ("/nb/a.p\ndf", True),                  # urllib drops a tab or newline inside a URL

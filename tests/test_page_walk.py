@@ -189,6 +189,34 @@ def test_the_text_of_nested_tables_is_recorded_once_not_once_per_level():
     assert leaf.rows == [(["一、总体情况", text], {}), (["7", "8"], {})]
 
 
+def test_a_table_whose_inner_tables_the_walk_skips_is_a_leaf_table_its_cells_asked_one_by_one():
+    """A table with a table under it has each cell asked whether it holds one (a table
+    without asks none). When each inner table lies inside <noscript> or the like, which
+    the walk skips, the outer table is a leaf table of the walk still: its rows are read,
+    and the cell holding the skipped table records no text, as a cell holding a table."""
+    page = ("<html><body><table><tr><td rowspan=2>甲</td><td><noscript><table><tr><td>x</td></tr></table>"
+            "</noscript>乙</td></tr><tr><td colspan=' 2\n'> 丙  丁 </td></tr></table>"
+            "<table><tr><td>戊</td><td rowspan=3>己</td></tr></table></body></html>")
+    walk = walk_page(_parse_page(page)[0])
+    assert [table.rows for table in walk.tables] == [
+        [(["甲", ""], {0: ("2", "")}), (["丙 丁"], {0: ("", " 2 ")})],
+        [(["戊", "己"], {1: ("3", "")})],
+    ]
+    assert walk.text == render_text(_parse_page(page)[0])
+
+
+def test_the_body_element_is_the_candidate_the_walk_chose():
+    """The walk looks for candidates on <div>s only; the element looked up again for the
+    body (images where a table is missing) was the n-th element of any tag a selector
+    names: a <span id="zoom"> (字号 buttons) before the body stood in for it."""
+    from parsers.html_page import _read_page
+
+    page = ('<html><body><span id="zoom">字号</span><div class="TRS_Editor"><p>' + "本机关" * 100
+            + "</p></div></body></html>")
+    body = _read_page(_parse_page(page)[0], None).body_element
+    assert (body.tag, body.get("class")) == ("div", "TRS_Editor")
+
+
 def test_tables_ruled_out_cheaply_are_tables_nobody_would_take(docs):
     """``may_be_report_table`` is exact: every table it rules out, the full reading rejects too."""
     ruled_out = 0

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import scrapy
 from lxml import html as lxml_html
 
-from parsers.attachments import ATTACHMENT_HINT, is_attachment
+from parsers.attachments import is_attachment, source_may_name_document
 
 from ..listing import LinkAsWritten, ListingItem, anchor_title, is_url, link_url
 
@@ -72,11 +72,12 @@ def between(text: str, opening: re.Pattern, closing: re.Pattern):
 
 def may_link_documents(text: str) -> bool:
     """False when no link of the page can be an attachment: its source names no extension,
-    and has no character reference that could spell one (``file&#46;pdf``; named references
-    are case-sensitive). Most report pages link none, and parsing the page only to look was
-    a third of the spider's time. (One regex: lowering a 100 KB page and searching it once
-    per extension took three times as long.)"""
-    return "&#" in text or "&period" in text or ATTACHMENT_HINT.search(text) is not None
+    in any spelling a browser reads as one (``source_may_name_document``: ``a%2Epdf``,
+    ``a.p<LF>df``), and has no character reference that could spell one (``file&#46;pdf``;
+    named references are case-sensitive). Most report pages link none, and parsing the page
+    only to look was a third of the spider's time. (Lowering a 100 KB page and searching it
+    once per extension took three times as long as one regex.)"""
+    return "&#" in text or "&period" in text or source_may_name_document(text)
 
 
 def linked_documents(base_url: str, text: str) -> list[ListingItem]:
