@@ -62,7 +62,7 @@ from .recognize import Recognition, classify_listing_title
 from .report import Report, parse_report
 
 # Bump when parsing changes the output, so archived snapshots can be reparsed.
-PARSER_VERSION = "8"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
+PARSER_VERSION = "9"  # 2: text after HTML comments is kept; 3: attachments (PDF, DOCX, XLS(X)),
 # glued digits, unlabelled rows placed by order, pre-2019 indicators, R8, tables_as_images / attachment_only;
 # 4: a PDF or DOCX past what a report holds (characters, ruling-line crossings, cells) read so far: document_limit;
 # base64 data: images elided from pages, pages over 8 million characters refused;
@@ -79,6 +79,8 @@ PARSER_VERSION = "8"  # 2: text after HTML comments is kept; 3: attachments (PDF
 # a title with 资讯公开 (資訊公開) is a report's title, as the crawler already read it; traditional text is read
 # as simplified everywhere recognition looks (條例 cited, R8 claims, agency, text-form tables, 萬元/個 cells)
 # 8: a text form's value cell keeps its text as printed (無, 萬元), as HTML cells did, and so do problems quoting it
+# 9: an attachment link whose extension is escaped (%2Epdf) or broken by a newline is an attachment, as a
+# browser fetches it; the body element searched for images is the walk's (a <div>), not any element named alike
 
 __all__ = [
     "PARSER_VERSION", "EncodingGuess", "ParseError", "Recognition", "Report", "UnreadableFormat",
