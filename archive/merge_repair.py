@@ -73,7 +73,7 @@ def repair_damaged_dictionaries(db, source, in_schema: str, source_name: str) ->
     repaired = 0
     for digest, data in source.execute(f"select digest, data from [{in_schema}].codec_dicts"):
         out = db.execute("select id, data from codec_dicts where digest = ?", [digest]).fetchone()
-        if out is None or _matches(out[1], digest):
+        if out is None or bytes(out[1] or b"") == bytes(data or b"") or _matches(out[1], digest):
             continue
         if not _matches(data, digest):
             logger.warning("The dictionary %s is damaged in the output and in %s: left as it is", digest, source_name)
