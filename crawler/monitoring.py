@@ -155,12 +155,11 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
     # The error rate is of requests: this crawl's answers (archived) and its requests that got none.
-    failed, other_failed = _pages_with_errors(db, run_ids, marks, REQUEST_FAILED)
+    (failed, other_failed), (unreadable, other_unreadable) = _pages_with_errors(db, run_ids, marks)
     requests = pages + other_failed
     # The parse error rate is of the pages read: every answer with a body a callback reads, and
     # of report pages those whose body the parser had not read before (an unchanged one is not
     # parsed again).
-    unreadable, other_unreadable = _pages_with_errors(db, run_ids, marks, NOT_READ)
     read = one("select count(*) from snapshots where run_id in ({runs}) and kind is not 'robots' and case "
                "when kind in ('report', 'attachment') then status = 200 and revisit_of is null "
                "else status = 200 or revisit_of is not null end") + other_unreadable
@@ -505,19 +504,21 @@ def _wrong_flavours(db, run_ids, marks) -> Check | None:
                                          f"found nothing: {listed}{more}")
 
 
-def _pages_with_errors(db, run_ids, marks, rows: str) -> tuple[int, int]:
-    """How many pages have ``errors`` of these ``rows`` (REQUEST_FAILED, NOT_READ) in the runs, and
-    how many of those are no answer of the runs. An error about one of the runs' answers is one
-    page however many rows it has; one about an answer archived before (a page answered from the
-    archive under --recheck-after) or about no answer at all (a request that got none) is a page
-    of its own."""
-    own_answer = f"snapshot_id in (select id from snapshots where run_id in ({marks}))"
-    answered, other = db.execute(
-        f"select count(distinct case when {own_answer} then snapshot_id end), "
-        f"count(case when not ({own_answer}) or snapshot_id is null then 1 end) "
-        f"from errors where run_id in ({marks}) and {rows}",
-        [*run_ids, *run_ids, *run_ids]).fetchone()
-    return (answered or 0) + (other or 0), other or 0
+def _pages_with_errors(db, run_ids, marks) -> tuple[tuple[int, int], tuple[int, int]]:
+    """For the ``errors`` of failed requests (REQUEST_FAILED), then of pages not read (NOT_READ),
+    in the runs: how many pages have them, and how many of those are no answer of the runs. An
+    error about one of the runs' answers is one page however many rows it has; one about an
+    answer archived before (a page answered from the archive under --recheck-after) or about no
+    answer at all (a request that got none) is a page of its own. One pass over the runs' error
+    rows, each looking up its own snapshot (``s``: the answer when it is one of the runs')."""
+    tallies = ", ".join(f"count(distinct case when {kind} and s.id is not null then e.snapshot_id end), "
+                        f"count(case when {kind} and s.id is null then 1 end)" for kind in ("failed", "unread"))
+    failed, other_failed, unread, other_unread = db.execute(
+        f"select {tallies} from (select snapshot_id, {REQUEST_FAILED} as failed, {NOT_READ} as unread "
+        f"from errors where run_id in ({marks}) and ({REQUEST_FAILED} or {NOT_READ})) e "
+        f"left join snapshots s on s.id = e.snapshot_id and s.run_id in ({marks})",
+        [*run_ids, *run_ids]).fetchone()
+    return (failed + other_failed, other_failed), (unread + other_unread, other_unread)
 
 
 def _error_rate(failed: int, requests: int, limit: float, min_pages: int, span: str = "") -> Check:
