@@ -220,8 +220,8 @@ def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
     moved = []
     for site in sites:
         for start_url in site.get("start_urls", ()):
-            page, _, fragment = start_url.partition("#")
-            found = _permanent_moves(db, run_ids, safe_url_string(page))  # the URL as Scrapy asked for it
+            found = _permanent_moves(db, run_ids, _as_asked(start_url))
+            fragment = start_url.partition("#")[2]
             if found:
                 url, statuses, answered = found
                 if fragment and "#" not in url:  # Scrapy keeps the fragment across a redirect too
@@ -229,6 +229,17 @@ def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
                 taken_on = urlsplit(url).hostname if answered and not belongs_to_site(site, url) else None
                 moved.append(MovedStartUrl(site["name"], start_url, url, statuses, taken_on))
     return moved
+
+
+def _as_asked(start_url: str) -> str:
+    """A start URL as Scrapy asked for it: no fragment, escaped."""
+    return safe_url_string(start_url.partition("#")[0])
+
+
+def _last_answer(db, run_ids, url: str) -> tuple[int, str | None] | None:
+    """(status, response headers) of the last answer archived for ``url`` in these runs."""
+    return db.execute(f"select status, response_headers from snapshots where url = ? and run_id in "
+                      f"({','.join('?' * len(run_ids))}) order by id desc limit 1", [url, *run_ids]).fetchone()
 
 
 def _as_crawled(sites, moved: list[MovedStartUrl]) -> list[dict]:
@@ -245,11 +256,9 @@ def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int], bool] | Non
     URL answered (it was asked); None when ``url`` answered otherwise. A temporary redirect on
     the way ends the walk (the registry keeps what it led from); a chain back into itself is no
     move: it is an ``errors`` row (a loop)."""
-    marks = ",".join("?" * len(run_ids))
     chain, statuses = [url], []
     while True:
-        row = db.execute(f"select status, response_headers from snapshots where url = ? and run_id in ({marks}) "
-                         f"order by id desc limit 1", [url, *run_ids]).fetchone()
+        row = _last_answer(db, run_ids, url)
         target = _permanent_redirect_target(url, *row) if row else None
         if target is None:
             return (url, statuses, row is not None) if statuses else None
@@ -469,9 +478,8 @@ def _new_sites_silent(db, run_ids, sites, new: list[str], per_site: dict[str, di
 def _start_url_answer(db, run_ids, start_url: str) -> str | None:
     """What a start URL answered in these runs when it was not a page (200, or 304 to a
     conditional request): a redirect and where to, an error status, or no answer archived."""
-    url = safe_url_string(start_url.partition("#")[0])  # as Scrapy asked for it (see moved_start_urls)
-    row = db.execute(f"select status, response_headers from snapshots where url = ? and run_id in "
-                     f"({','.join('?' * len(run_ids))}) order by id desc limit 1", [url, *run_ids]).fetchone()
+    url = _as_asked(start_url)
+    row = _last_answer(db, run_ids, url)
     if row is None:
         return f"its start URL {start_url} was not archived (see its errors and skipped pages)"
     status, response_headers = row
