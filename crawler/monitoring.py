@@ -490,7 +490,10 @@ def _start_url_answer(db, run_ids, start_url: str) -> str | None:
 
 
 # The ``errors`` rows of a column's start page the registry's flavour found nothing on: stage
-# ``registry``, or ``fetch`` in archives from before 2026-11-23 (crawler/items.py WRONG_FLAVOUR).
+# ``registry`` (crawler/items.py WRONG_FLAVOUR). The ``error`` clause is for the rows of stage
+# ``fetch`` written before 2026-11-23: these checks run only at the end of a crawl, over its
+# own runs, so they meet such a row only in a crawl interrupted under the old code and resumed
+# under this one.
 WRONG_FLAVOUR_ROWS = f"(stage = '{REGISTRY_STAGE}' or error = '{WRONG_FLAVOUR}')"
 REQUEST_FAILED = f"stage = 'fetch' and not {WRONG_FLAVOUR_ROWS}"  # the ``errors`` rows that are failed requests
 NOT_READ = "stage in ('parse', 'spider')"  # ... and pages fetched fine that this program could not read
