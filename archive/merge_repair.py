@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import logging
 
-from . import codecs, payloads
+from . import payloads
+from .dictionaries import matches_digest
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +74,12 @@ def repair_damaged_dictionaries(db, source, in_schema: str, source_name: str) ->
     repaired = 0
     for digest, data in source.execute(f"select digest, data from [{in_schema}].codec_dicts"):
         out = db.execute("select id, data from codec_dicts where digest = ?", [digest]).fetchone()
-        if out is None or _matches(out[1], digest):
+        if out is None or bytes(out[1] or b"") == bytes(data or b"") or matches_digest(out[1], digest):
             continue
-        if not _matches(data, digest):
+        if not matches_digest(data, digest):
             logger.warning("The dictionary %s is damaged in the output and in %s: left as it is", digest, source_name)
             continue
         logger.warning("The dictionary %s was damaged in the output; %s's copy replaces it", digest, source_name)
         db.execute("update codec_dicts set data = ?, size = ? where id = ?", [bytes(data), len(data), out[0]])
         repaired += 1
     return repaired
-
-
-def _matches(data: bytes | None, digest: str) -> bool:
-    return data is not None and codecs.Dictionary(bytes(data)).digest == digest

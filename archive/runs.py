@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -103,7 +104,8 @@ class RunCounts:
     reports_failing_checks: int = 0
     failed_checks: int = 0
     errors: int = 0
-    errors_by_stage: dict = field(default_factory=dict)  # stage -> rows: fetch (failed requests), parse, spider, store
+    # stage -> rows, most first: fetch (failed requests), parse, spider, store, registry
+    errors_by_stage: dict = field(default_factory=dict)
     # The most frequent kinds of error, (stage, error, count, an example's URL, its message),
     # and how many kinds there are in all.
     error_kinds: list = field(default_factory=list)
@@ -175,11 +177,13 @@ def run_counts(db: sqlite_utils.Database, run_id: int) -> RunCounts:
         f"select count(*) from checks where status = 'fail' and report_id in (select id from ({reports}))"
     )
     counts.errors = rows_of_run(db, "errors", run_id)
-    counts.errors_by_stage = dict(db.execute("select stage, count(*) from errors where run_id = ? group by stage "
-                                             "order by 2 desc, 1", [run_id]).fetchall())
     # SQLite gives the bare columns of the row min(id) chose: each kind's first error.
     kinds = db.execute("select stage, error, count(*), url, message, min(id) from errors where run_id = ? "
                        "group by stage, error order by 3 desc, 6", [run_id]).fetchall()
+    by_stage = Counter()
+    for stage, _, count, *_ in kinds:
+        by_stage[stage] += count
+    counts.errors_by_stage = dict(sorted(by_stage.items(), key=lambda item: (-item[1], item[0] or "")))
     counts.error_kinds = [tuple(kind[:5]) for kind in kinds[:ERROR_KINDS_SHOWN]]
     counts.error_kind_count = len(kinds)
     counts.run_id = run_id

@@ -32,7 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import codecs, cross_checks, raw_store, wide_tables
+from . import cross_checks, raw_store, wide_tables
+from .dictionaries import matches_digest
 from .payloads import DeltaChain, MissingBase, decode, payload_digest
 from .schema import SCHEMA_VERSION, remade_on_upgrade
 
@@ -127,7 +128,7 @@ def _dictionaries(conn, result: Verification) -> None:
         return
     for dict_id, digest, data in conn.execute("select id, digest, data from codec_dicts"):
         result.counts["dictionaries"] += 1
-        if data is None or codecs.Dictionary(bytes(data)).digest != digest:
+        if not matches_digest(data, digest):
             result.add("corrupt-dictionary", f"codec_dicts {dict_id}", "its bytes do not match its digest")
 
 

@@ -43,8 +43,8 @@ import lxml.html  # noqa: E402
 import pages_archive  # noqa: E402
 from parsers import parse_report  # noqa: E402
 from parsers.encoding import read_body  # noqa: E402
-from parsers.html_page import _parse_page  # noqa: E402
-from parsers.page_walk import unmarked, walk_page  # noqa: E402
+from parsers.html_page import parse_tree  # noqa: E402
+from parsers.page_walk import walk_page  # noqa: E402
 
 _LAST_HEADING = "其他需要报告"    # the report's last section heading: lxml read the page through
 FLOOR = 0.5  # issue 3: the full parse at half the bare-lxml rate or better
@@ -54,8 +54,7 @@ _A_NUMBER = re.compile(r"\s*[0-9]+\s*")
 def tree_only(data: bytes):
     """parse_report's first steps on an HTML page: decode, then libxml2's parse."""
     decoded = read_body(data)
-    text = unmarked(decoded.text)
-    return _parse_page(text, decoded.utf8 if text is decoded.text else None)[0]
+    return parse_tree(decoded.text, decoded.utf8)[0]
 
 
 def tree_and_walk(data: bytes):

@@ -115,9 +115,12 @@ class DiscoverSpider(scrapy.Spider):
                               errback=self.failed)
 
     def failed(self, failure):
-        """A page that fails is passed over; the start URL's failure is kept, for the error."""
+        """A page that fails is passed over, with a warning; the start URL's failure is kept,
+        for the error."""
         if failure.request.meta["nianbao_depth"] == 0:
             self.start_failure = failure
+        else:
+            self.logger.warning("Passed over %s: %s", failure.request.url, failure_message(failure))
 
     def parse_page(self, response):
         text = response_text(response)

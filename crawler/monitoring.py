@@ -155,12 +155,11 @@ def monitor_run(db: sqlite_utils.Database, run_id: int, sites: list[dict],
     pages = one("select count(*) from snapshots where run_id in ({runs})")
     errors = one("select count(*) from errors where run_id in ({runs})")
     # The error rate is of requests: this crawl's answers (archived) and its requests that got none.
-    failed, other_failed = _pages_with_errors(db, run_ids, marks, REQUEST_FAILED)
+    (failed, other_failed), (unreadable, other_unreadable) = _pages_with_errors(db, run_ids, marks)
     requests = pages + other_failed
     # The parse error rate is of the pages read: every answer with a body a callback reads, and
     # of report pages those whose body the parser had not read before (an unchanged one is not
     # parsed again).
-    unreadable, other_unreadable = _pages_with_errors(db, run_ids, marks, NOT_READ)
     read = one("select count(*) from snapshots where run_id in ({runs}) and kind is not 'robots' and case "
                "when kind in ('report', 'attachment') then status = 200 and revisit_of is null "
                "else status = 200 or revisit_of is not null end") + other_unreadable
@@ -221,8 +220,8 @@ def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
     moved = []
     for site in sites:
         for start_url in site.get("start_urls", ()):
-            page, _, fragment = start_url.partition("#")
-            found = _permanent_moves(db, run_ids, safe_url_string(page))  # the URL as Scrapy asked for it
+            found = _permanent_moves(db, run_ids, _as_asked(start_url))
+            fragment = start_url.partition("#")[2]
             if found:
                 url, statuses, answered = found
                 if fragment and "#" not in url:  # Scrapy keeps the fragment across a redirect too
@@ -230,6 +229,17 @@ def moved_start_urls(db, run_ids, sites) -> list[MovedStartUrl]:
                 taken_on = urlsplit(url).hostname if answered and not belongs_to_site(site, url) else None
                 moved.append(MovedStartUrl(site["name"], start_url, url, statuses, taken_on))
     return moved
+
+
+def _as_asked(start_url: str) -> str:
+    """A start URL as Scrapy asked for it: no fragment, escaped."""
+    return safe_url_string(start_url.partition("#")[0])
+
+
+def _last_answer(db, run_ids, url: str) -> tuple[int, str | None] | None:
+    """(status, response headers) of the last answer archived for ``url`` in these runs."""
+    return db.execute(f"select status, response_headers from snapshots where url = ? and run_id in "
+                      f"({','.join('?' * len(run_ids))}) order by id desc limit 1", [url, *run_ids]).fetchone()
 
 
 def _as_crawled(sites, moved: list[MovedStartUrl]) -> list[dict]:
@@ -246,11 +256,9 @@ def _permanent_moves(db, run_ids, url: str) -> tuple[str, list[int], bool] | Non
     URL answered (it was asked); None when ``url`` answered otherwise. A temporary redirect on
     the way ends the walk (the registry keeps what it led from); a chain back into itself is no
     move: it is an ``errors`` row (a loop)."""
-    marks = ",".join("?" * len(run_ids))
     chain, statuses = [url], []
     while True:
-        row = db.execute(f"select status, response_headers from snapshots where url = ? and run_id in ({marks}) "
-                         f"order by id desc limit 1", [url, *run_ids]).fetchone()
+        row = _last_answer(db, run_ids, url)
         target = _permanent_redirect_target(url, *row) if row else None
         if target is None:
             return (url, statuses, row is not None) if statuses else None
@@ -470,9 +478,8 @@ def _new_sites_silent(db, run_ids, sites, new: list[str], per_site: dict[str, di
 def _start_url_answer(db, run_ids, start_url: str) -> str | None:
     """What a start URL answered in these runs when it was not a page (200, or 304 to a
     conditional request): a redirect and where to, an error status, or no answer archived."""
-    url = safe_url_string(start_url.partition("#")[0])  # as Scrapy asked for it (see moved_start_urls)
-    row = db.execute(f"select status, response_headers from snapshots where url = ? and run_id in "
-                     f"({','.join('?' * len(run_ids))}) order by id desc limit 1", [url, *run_ids]).fetchone()
+    url = _as_asked(start_url)
+    row = _last_answer(db, run_ids, url)
     if row is None:
         return f"its start URL {start_url} was not archived (see its errors and skipped pages)"
     status, response_headers = row
@@ -483,7 +490,10 @@ def _start_url_answer(db, run_ids, start_url: str) -> str | None:
 
 
 # The ``errors`` rows of a column's start page the registry's flavour found nothing on: stage
-# ``registry``, or ``fetch`` in archives from before 2026-11-23 (crawler/items.py WRONG_FLAVOUR).
+# ``registry`` (crawler/items.py WRONG_FLAVOUR). The ``error`` clause is for the rows of stage
+# ``fetch`` written before 2026-11-23: these checks run only at the end of a crawl, over its
+# own runs, so they meet such a row only in a crawl interrupted under the old code and resumed
+# under this one.
 WRONG_FLAVOUR_ROWS = f"(stage = '{REGISTRY_STAGE}' or error = '{WRONG_FLAVOUR}')"
 REQUEST_FAILED = f"stage = 'fetch' and not {WRONG_FLAVOUR_ROWS}"  # the ``errors`` rows that are failed requests
 NOT_READ = "stage in ('parse', 'spider')"  # ... and pages fetched fine that this program could not read
@@ -505,19 +515,21 @@ def _wrong_flavours(db, run_ids, marks) -> Check | None:
                                          f"found nothing: {listed}{more}")
 
 
-def _pages_with_errors(db, run_ids, marks, rows: str) -> tuple[int, int]:
-    """How many pages have ``errors`` of these ``rows`` (REQUEST_FAILED, NOT_READ) in the runs, and
-    how many of those are no answer of the runs. An error about one of the runs' answers is one
-    page however many rows it has; one about an answer archived before (a page answered from the
-    archive under --recheck-after) or about no answer at all (a request that got none) is a page
-    of its own."""
-    own_answer = f"snapshot_id in (select id from snapshots where run_id in ({marks}))"
-    answered, other = db.execute(
-        f"select count(distinct case when {own_answer} then snapshot_id end), "
-        f"count(case when not ({own_answer}) or snapshot_id is null then 1 end) "
-        f"from errors where run_id in ({marks}) and {rows}",
-        [*run_ids, *run_ids, *run_ids]).fetchone()
-    return (answered or 0) + (other or 0), other or 0
+def _pages_with_errors(db, run_ids, marks) -> tuple[tuple[int, int], tuple[int, int]]:
+    """For the ``errors`` of failed requests (REQUEST_FAILED), then of pages not read (NOT_READ),
+    in the runs: how many pages have them, and how many of those are no answer of the runs. An
+    error about one of the runs' answers is one page however many rows it has; one about an
+    answer archived before (a page answered from the archive under --recheck-after) or about no
+    answer at all (a request that got none) is a page of its own. One pass over the runs' error
+    rows, each looking up its own snapshot (``s``: the answer when it is one of the runs')."""
+    tallies = ", ".join(f"count(distinct case when {kind} and s.id is not null then e.snapshot_id end), "
+                        f"count(case when {kind} and s.id is null then 1 end)" for kind in ("failed", "unread"))
+    failed, other_failed, unread, other_unread = db.execute(
+        f"select {tallies} from (select snapshot_id, {REQUEST_FAILED} as failed, {NOT_READ} as unread "
+        f"from errors where run_id in ({marks}) and ({REQUEST_FAILED} or {NOT_READ})) e "
+        f"left join snapshots s on s.id = e.snapshot_id and s.run_id in ({marks})",
+        [*run_ids, *run_ids]).fetchone()
+    return (failed + other_failed, other_failed), (unread + other_unread, other_unread)
 
 
 def _error_rate(failed: int, requests: int, limit: float, min_pages: int, span: str = "") -> Check:

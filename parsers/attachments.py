@@ -101,10 +101,13 @@ def is_attachment(href: str) -> bool:
     can be fetched is the caller's question. The parser lists only links it can make URLs of
     (``_address``); the crawler follows the others no more, but records them in ``skipped``
     (crawler/flavours/common.py ``linked_documents``, crawler/spiders/reports.py)."""
+    # Read as a browser reads it, with no tab, CR or LF: urllib drops them too, but not from a
+    # link it cannot read (``http://[endif]/a.p\ndf``).
+    as_read = href.translate(_URL_CONTROLS)
     # Most links of a page hold no extension and no percent escape: no need to split them.
-    if not may_name_document(href):
+    if not _holds_document_hint(as_read):
         return False
-    path, query = _path_and_query(href)
+    path, query = _path_and_query(as_read)
     if unquote(path).lower().endswith(ATTACHMENT_EXTENSIONS):  # "/2024%2Epdf" is the server's /2024.pdf
         return True
     # Hanweb: /module/download/downfile.jsp?classid=0&filename=<hex>.pdf; PDF viewers: ?file=...
@@ -117,7 +120,10 @@ def is_attachment(href: str) -> bool:
 def may_name_document(href: str) -> bool:
     """False when the link cannot name a document: read as a browser reads it (no tab, CR or
     LF), it holds no extension hint and no percent escape (which may spell one: a%2Epdf)."""
-    as_read = href.translate(_URL_CONTROLS)
+    return _holds_document_hint(href.translate(_URL_CONTROLS))
+
+
+def _holds_document_hint(as_read: str) -> bool:
     return "%" in as_read or ATTACHMENT_HINT.search(as_read) is not None
 
 

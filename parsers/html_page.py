@@ -60,11 +60,18 @@ class PageTable:
 
 def read_html_page(text: str, url: str | None, utf8: bytes | None = None) -> Page:
     """``utf8``: ``text`` as UTF-8 bytes when the caller has them (the body as received)."""
-    page_text = unmarked(text)
-    doc, limits = _parse_page(page_text, utf8 if page_text is text else None)
+    doc, limits = parse_tree(text, utf8)
     page = _read_page(doc, url)
     page.problems += [{"kind": "document_limit", "table": None, "detail": limit} for limit in limits]
     return page
+
+
+def parse_tree(text: str, utf8: bytes | None = None) -> tuple[object, list[str]]:
+    """The page's tree as the walk reads it (any character the walk uses as a mark replaced:
+    ``unmarked``), and where libxml2 stopped reading it short (``_parse_page``). ``utf8``:
+    ``text`` as UTF-8 bytes, used only when unmarking left the text as it was."""
+    page_text = unmarked(text)
+    return _parse_page(page_text, utf8 if page_text is text else None)
 
 
 def _read_page(doc, url: str | None) -> Page:

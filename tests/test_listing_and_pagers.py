@@ -124,6 +124,7 @@ def test_the_crawler_and_the_parser_take_the_same_links_for_attachments(href, li
     ("/nb/a.p\ndf", True),                  # urllib drops a tab or newline inside a URL
     ("/nb/2024.\tPDF", True),
     ("/down.jsp?file=a\r\n.docx", True),
+    ("http://[endif]/a.p\ndf", True),      # dropped also from a link urllib cannot read
 ])
 def test_an_attachment_is_named_by_its_path_or_a_query_value(href, attachment):
     """What ``is_attachment`` says, also of the links it answers before urllib splits them

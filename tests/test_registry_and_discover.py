@@ -368,6 +368,36 @@ def test_discover_says_why_the_start_url_failed(run_nianbao, tmp_path):
     assert result.stderr.splitlines()[-1].startswith("Error: the start URL http://127.0.0.1:9/ failed: Connection ")
 
 
+def test_discover_warns_of_a_linked_page_that_failed(run_nianbao, tmp_path):
+    """A page other than the start URL that fails is passed over, but said: a column that
+    answers 404 is why discover found none."""
+    import http.server
+    import threading
+
+    class Home(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path != "/":
+                self.send_error(404)
+                return
+            body = '<html><body><a href="/zwgk/nb/">政府信息公开年报</a></body></html>'.encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Home) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        result = run_nianbao("discover", base + "/", "--data", tmp_path, "--profile", "test", check=False)
+        server.shutdown()
+    assert result.returncode != 0 and "no report column found" in result.stderr
+    assert f"Passed over {base}/zwgk/nb/: HTTP 404" in result.stderr
+
+
 def test_discover_takes_a_column_linked_as_its_directory_and_its_index_page_for_one(run_nianbao, tmp_path):
     from portal import DemoPortal
 

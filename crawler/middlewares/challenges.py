@@ -31,6 +31,7 @@ from parsers import decode_http_body
 from ..blocking import host_blocks
 from ..drops import HostBlocked, drop, host_of
 from ..settings import NIANBAO_BLOCK_AFTER_REFUSALS, NIANBAO_BLOCK_HOSTS
+from . import CrawlerMiddleware
 
 # Challenge pages are small and their markers sit in <head>; don't scan megabytes.
 SCAN_BYTES = 256 * 1024
@@ -105,9 +106,9 @@ def body_head(body: bytes, content_encoding: str | None) -> bytes:
         return b""
 
 
-class ChallengeMiddleware:
+class ChallengeMiddleware(CrawlerMiddleware):
     def __init__(self, crawler, block_after_refusals: int):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.block_after_refusals = block_after_refusals
         self.blocks = host_blocks(crawler)
 

@@ -49,6 +49,7 @@ from archive.snapshots import DamagedBody, last_asked, newest_fetch, read_snapsh
 
 from ..crawl_archive import crawl_archive
 from ..settings import NIANBAO_CONDITIONAL_REQUESTS, NIANBAO_RECHECK_AFTER_DAYS
+from . import CrawlerMiddleware
 from .oversize import DownloadTooLarge
 
 logger = logging.getLogger(__name__)
@@ -58,9 +59,9 @@ ASK_IN_FULL = "nianbao_ask_in_full"  # meta: no validators, no archived answer (
 RECHECKED_KINDS = ("report", "attachment")  # what a recheck interval may leave unasked
 
 
-class ConditionalRequestMiddleware:
+class ConditionalRequestMiddleware(CrawlerMiddleware):
     def __init__(self, crawler):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.stats = crawler.stats
         days = crawler.settings.getfloat("NIANBAO_RECHECK_AFTER_DAYS", NIANBAO_RECHECK_AFTER_DAYS)
         self.recheck_after = timedelta(days=days) if days > 0 else None

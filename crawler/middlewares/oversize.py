@@ -24,6 +24,7 @@ from scrapy.exceptions import DownloadCancelledError
 from archive.oversize import remember_oversize
 
 from ..crawl_archive import crawl_archive
+from . import CrawlerMiddleware
 
 _SIZE = re.compile(r"(?:Expected to receive|Received) (\d+) bytes")
 
@@ -32,9 +33,9 @@ class DownloadTooLarge(DownloadCancelledError):
     """The body is larger than the download size limit."""
 
 
-class OversizeMiddleware:
+class OversizeMiddleware(CrawlerMiddleware):
     def __init__(self, crawler, maxsize: int):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.maxsize = maxsize
 
     @classmethod

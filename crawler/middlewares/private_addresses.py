@@ -28,6 +28,7 @@ from archive.skip_reasons import REDIRECT_TO_REFUSED_ADDRESS, REFUSED_ADDRESS
 
 from ..drops import PrivateAddressRefused, drop, host_of, said
 from ..private_addresses import AddressPolicy, a_kind, crawl_proxies, literal_address, proxy_hosts, refused_names
+from . import CrawlerMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,9 @@ def refused_reason(request, why: str) -> tuple[str, str, str]:
     return request.url, REFUSED_ADDRESS, why
 
 
-class PrivateAddressMiddleware:
+class PrivateAddressMiddleware(CrawlerMiddleware):
     def __init__(self, crawler, policy: AddressPolicy):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.policy = policy
 
     @classmethod

@@ -28,6 +28,7 @@ from archive.blocks import RETRY_AFTER_TOO_LONG
 from ..blocking import host_blocks
 from ..drops import host_of
 from ..settings import NIANBAO_RETRY_AFTER_MAX
+from . import CrawlerMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,9 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-class RetryAfterMiddleware:
+class RetryAfterMiddleware(CrawlerMiddleware):
     def __init__(self, crawler, max_wait: float):
-        self.crawler = crawler
+        super().__init__(crawler)
         self.max_wait = max_wait
         self.holds: dict[str, float] = {}  # host -> monotonic time before which nothing is sent
 

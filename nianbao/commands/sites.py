@@ -48,10 +48,11 @@ def discover(url, out_file, data_dir, profile, archive_db, settings):
     except (Interrupted, ArchiveLocked) as exc:  # Ctrl-C: no entries, which would be taken for the site's
         status = stopped_status(exc.signum) if isinstance(exc, Interrupted) else EXIT_LOCKED
         raise error_with_status(str(exc), status) from None
-    except StartFailed as exc:  # refused (a private address under the polite profile, robots.txt) or failed
+    # The start URL refused (a private address under the polite profile, robots.txt) or failed;
+    # the --out registry (RegistryError), a setting it cannot take (SettingError), a bad profile,
+    # a moved raw store (RawStoreError).
+    except (StartFailed, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    except ValueError as exc:  # the --out registry (RegistryError), a setting it cannot take (SettingError),
-        raise click.ClickException(str(exc)) from None  # a bad profile, a moved raw store (RawStoreError)
     if not entries:
         raise click.ClickException(f"no report column found from {url}")
     click.echo(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), nl=False)
