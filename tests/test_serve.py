@@ -10,6 +10,7 @@ on a new database as well as on this one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import http.server
@@ -254,15 +255,39 @@ def test_the_database_page_counts_each_table_or_says_many_rows(data, datasette):
     its end and then dropped (plugin.count_rows: on a national archive, seconds a view)."""
     served = {t["name"]: t["count"] for t in get_json(f"{datasette}/nianbao.json")["tables"]}
     with contextlib.closing(sqlite3.connect(f"file:{data / 'nianbao.db'}?mode=ro", uri=True)) as conn:
-        for table, count in served.items():
+        for table, count in served.items():  # Datasette's own counts pass this too: a sanity check
             assert count in (None, conn.execute(f"select count(*) from [{table}]").fetchone()[0]), table
         sites = conn.execute("select count(*) from sites").fetchone()[0]
+        assert served["sites"] == sites  # a small table is counted, not "Many rows"
         assert count_rows(conn, "sites", limit_ms=60_000) == sites > 0
         # A count that never ends, as one of millions of rows does not within 5 ms.
         conn.execute("create temp view endless as "
                      "with recursive n(i) as (select 1 union all select i + 1 from n) select i from n")
         assert count_rows(conn, "endless", limit_ms=5) is None
         assert count_rows(conn, "sites", limit_ms=60_000) == sites  # the connection goes on
+
+
+def test_the_plugin_counts_the_database_pages_tables(data):
+    """The counts above are the plugin's: its startup replaced each database's table_counts
+    (Datasette's own gives the same numbers, so the page alone cannot tell)."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from nianbao.datasette import plugin
+    from nianbao.datasette.serve import SETTINGS, register_plugin
+
+    registered_before = pm.is_registered(plugin)
+    register_plugin()  # as `nianbao serve` does, here in the test's own process
+    datasette = Datasette([str(data / "nianbao.db")], settings=SETTINGS)
+    try:
+        asyncio.run(datasette.invoke_startup())
+        database = datasette.databases["nianbao"]
+        assert database.table_counts.__code__ is plugin._table_counts(database).__code__
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+        if not registered_before:
+            pm.unregister(plugin)
 
 
 
