@@ -324,8 +324,6 @@ def test_ctrl_c_between_two_merged_inputs_keeps_the_first_whole(guarded_env, tmp
 ], ids=lambda value: value[0] if isinstance(value, list) else "")
 def test_ctrl_c_in_a_command_at_work_is_one_line_and_changes_nothing(guarded_env, tmp_path, two_archives,
                                                                      command, target):
-    import shutil
-
     data = tmp_path / "data"
     shutil.copytree(two_archives / "a", data)
     with sqlite3.connect(data / "nianbao.db") as db:
@@ -401,14 +399,6 @@ main()
 """
 
 
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory, run_nianbao):
-    """The demo portal crawled once (5 reports), to stop commands over."""
-    data = tmp_path_factory.mktemp("demo") / "data"
-    run_nianbao("demo", "--data", data, "--profile", "test")
-    return data
-
-
 def database_rows(path) -> dict:
     """Every table's rows, but reparse_runs (where a stopped reparse records itself)."""
     with sqlite3.connect(path) as db:
@@ -438,7 +428,7 @@ def alive(pid: int) -> bool:
     (["rebuild-cross-checks"], "archive.cross_checks:due_checks", signal.SIGTERM),  # R6/R7 deleted
 ], ids=["reparse-w0", "reparse-w1", "reparse-w1-sighup", "reparse-writing", "export", "export-warc", "export-wacz",
         "merge", "verify", "rebuild-wide-tables", "rebuild-cross-checks"])
-def test_a_stop_signal_from_outside_ends_a_command_as_ctrl_c_does(guarded_env, tmp_path, demo_archive, command,
+def test_a_stop_signal_from_outside_ends_a_command_as_ctrl_c_does(guarded_env, tmp_path, data, command,
                                                                    target, signum):
     """SIGTERM killed every command but crawl, demo and serve outright: a reparse's run stayed
     `running` with no summary, exports left their .partial file and the database its -wal and
@@ -446,8 +436,7 @@ def test_a_stop_signal_from_outside_ends_a_command_as_ctrl_c_does(guarded_env, t
     behind; a reparse's worker is stopped at once, not waited for. The signal comes from
     outside once the command has reached ``target`` (it waits there); SIGHUP, as a terminal
     sends it, to the whole process group."""
-    data, out, tmp = tmp_path / "data", tmp_path / "out", tmp_path / "tmp"
-    shutil.copytree(demo_archive, data)
+    out, tmp = tmp_path / "out", tmp_path / "tmp"  # data: a copy of the demo crawl (conftest)
     out.mkdir()
     tmp.mkdir()
     before = database_rows(data / "nianbao.db")
