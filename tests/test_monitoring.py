@@ -69,8 +69,9 @@ def night(db, *, reports=None, pages=None, errors=0, blocked=(), answers=None, s
     return run_id
 
 
-def checked(db, run_id, thresholds=None):
-    monitor = monitor_run(db, run_id, SITES, thresholds)
+def checked(db, run_id, thresholds=None, sites=SITES):
+    """The run's checks against the registry's ``sites``, recorded as a crawl records them."""
+    monitor = monitor_run(db, run_id, sites, thresholds)
     record_monitor(db, run_id, monitor.to_dict(), format_monitor(monitor))
     return monitor
 
@@ -102,12 +103,6 @@ def test_refused_registry_entries_fail_the_night_that_crawled_the_others(db):
     assert "registry" not in {c.name for c in monitor_run(db, 1, SITES).checks}  # listed only when it fails
 
 
-def crawled_before(db, sites):
-    """A checked night that crawled ``sites``: none of them is new to the next night's checks."""
-    run_id = night(db, reports={A: 1, B: 1})
-    record_monitor(db, run_id, monitor_run(db, run_id, sites).to_dict(), "")
-
-
 def redirect(db, run_id, url, status, location):
     store_snapshot(db, run_id=run_id, url=url, method="GET", request_headers=[], status=status,
                    response_headers=[["Location", location]], body=b"", kind="listing")
@@ -120,7 +115,7 @@ def test_a_start_url_moved_permanently_is_a_notice_naming_where_it_leads_now(db)
     temporary = {"name": "丁", "start_urls": ["http://127.0.0.1:4/zwgk/"]}
     looping = {"name": "戊", "start_urls": ["http://127.0.0.1:5/a.html"]}
     sites = [*SITES, gkmlpt, temporary, looping]
-    crawled_before(db, sites)
+    checked(db, night(db, reports={A: 1, B: 1}), sites=sites)  # none of them is new to the next night's checks
     run_id = night(db, reports={A: 1, B: 1}, close=False)
     redirect(db, run_id, SITE_A["start_urls"][0], 301, "/zwgk/xxgk/ndbg/index.html")
     # Two permanent moves in a row, the second to another host; the fragment stays the registry's.
