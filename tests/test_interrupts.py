@@ -394,8 +394,9 @@ real = getattr(owner, attribute)
 
 def held(*args, **kwargs):
     if not os.path.exists(reached):  # the first call: say so, then wait there for the signal
-        with open(reached, "w") as note:
+        with open(reached + ".part", "w") as note:
             note.write(str(os.getpid()))
+        os.replace(reached + ".part", reached)  # whole: the signal may come as soon as it exists
         time.sleep(3600)
     return real(*args, **kwargs)
 
