@@ -65,10 +65,11 @@ def run_nianbao(guarded_env):
     return run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def crawled(tmp_path_factory, run_nianbao) -> Path:
-    """The demo portal crawled once per test module (`nianbao demo`): 5 report pages, 4 with
-    tables, one failing checks. Its tests change a copy of it (``data``)."""
+    """The demo portal crawled once for the whole session (`nianbao demo`): 5 report pages, 4
+    with tables, one failing checks. Shared by every module, so no test changes it: each
+    changes a copy (``data``, or a copy of its own)."""
     data = tmp_path_factory.mktemp("crawled") / "data"
     run_nianbao("demo", "--data", data, "--profile", "test")
     return data

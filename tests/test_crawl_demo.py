@@ -154,7 +154,7 @@ def test_a_missing_page_is_recorded_and_the_crawl_ends_cleanly(run_nianbao, tmp_
     with DemoPortal() as portal:
         missing = portal.base_url + "/zwgk/missing/index.html"
         result = run_nianbao("crawl", "--start-url", missing, "--data", tmp_path, "--profile", "test", check=False)
-    assert "errors:               1" in result.stdout
+    assert "errors:               1 (1 fetch)" in result.stdout.splitlines()
     assert "Traceback" not in result.stderr
     # Its only start page missing, the crawl yielded nothing: on its first night, the checks say so.
     assert result.returncode == EXIT_CHECKS_FAILED, result.stdout + result.stderr[-3000:]

@@ -69,8 +69,9 @@ def night(db, *, reports=None, pages=None, errors=0, blocked=(), answers=None, s
     return run_id
 
 
-def checked(db, run_id, thresholds=None):
-    monitor = monitor_run(db, run_id, SITES, thresholds)
+def checked(db, run_id, thresholds=None, sites=SITES):
+    """The run's checks against the registry's ``sites``, recorded as a crawl records them."""
+    monitor = monitor_run(db, run_id, sites, thresholds)
     record_monitor(db, run_id, monitor.to_dict(), format_monitor(monitor))
     return monitor
 
@@ -102,12 +103,6 @@ def test_refused_registry_entries_fail_the_night_that_crawled_the_others(db):
     assert "registry" not in {c.name for c in monitor_run(db, 1, SITES).checks}  # listed only when it fails
 
 
-def crawled_before(db, sites):
-    """A checked night that crawled ``sites``: none of them is new to the next night's checks."""
-    run_id = night(db, reports={A: 1, B: 1})
-    record_monitor(db, run_id, monitor_run(db, run_id, sites).to_dict(), "")
-
-
 def redirect(db, run_id, url, status, location):
     store_snapshot(db, run_id=run_id, url=url, method="GET", request_headers=[], status=status,
                    response_headers=[["Location", location]], body=b"", kind="listing")
@@ -120,7 +115,7 @@ def test_a_start_url_moved_permanently_is_a_notice_naming_where_it_leads_now(db)
     temporary = {"name": "丁", "start_urls": ["http://127.0.0.1:4/zwgk/"]}
     looping = {"name": "戊", "start_urls": ["http://127.0.0.1:5/a.html"]}
     sites = [*SITES, gkmlpt, temporary, looping]
-    crawled_before(db, sites)
+    checked(db, night(db, reports={A: 1, B: 1}), sites=sites)  # none of them is new to the next night's checks
     run_id = night(db, reports={A: 1, B: 1}, close=False)
     redirect(db, run_id, SITE_A["start_urls"][0], 301, "/zwgk/xxgk/ndbg/index.html")
     # Two permanent moves in a row, the second to another host; the fragment stays the registry's.
@@ -353,16 +348,24 @@ def test_an_error_rate_over_the_threshold_fails(db):
     assert monitor_run(db, 1, SITES, lenient).ok
 
 
-def test_an_error_about_an_archived_page_is_one_request_in_the_error_rate(db):
-    """A page fetched with three failures recorded about it (its answer archived) is one of the
-    run's requests that failed: 1 of 20, under 10 %. Counted as three more requests, 3 of 23, it failed."""
+def test_errors_about_one_of_the_runs_answers_count_that_page_once(db):
+    """A page answered with an error status (a ``fetch`` row about its archived answer) is one of
+    the run's requests that failed: 1 of 20, not one request more (1 of 21). A page the parser
+    could not read, on which a spider callback then raised too (a ``parse`` and a ``spider`` row
+    about one answer), is one page that could not be read, not two."""
     run_id = night(db, pages={A: 20}, close=False)
-    page = db.execute("select id, url from snapshots where run_id = ? order by id limit 1", [run_id]).fetchone()
-    for error in ("HttpError", "ResponseNeverReceived", "TimeoutError"):
-        record_error(db, url=page[1], stage="fetch", error=error, message="…", run_id=run_id, snapshot_id=page[0])
+    (failed, failed_url), (unread, unread_url) = db.execute(
+        "select id, url from snapshots where run_id = ? order by id limit 2", [run_id]).fetchall()
+    record_error(db, url=failed_url, stage="fetch", error="HttpError", message="HTTP 404", run_id=run_id,
+                 snapshot_id=failed)
+    for stage in ("parse", "spider"):
+        record_error(db, url=unread_url, stage=stage, error="ValueError", message="…", run_id=run_id,
+                     snapshot_id=unread)
     finish_run(db, run_id, status="finished", stats={"downloader/response_count": 20})
     monitor = monitor_run(db, run_id, SITES, Thresholds(compare_sites=False))
     assert checks_by_name(monitor)["error rate"] == "1 of 20 request(s) failed (5.0%; at most 10.0%)"
+    assert checks_by_name(monitor)["parse errors"] == \
+        "1 of 20 page(s) read could not be read: 1 by the parser, 1 by a spider callback (5.0%; at most 30.0%)"
 
 
 def test_an_error_about_a_page_answered_from_the_archive_is_a_request_of_its_own(db):

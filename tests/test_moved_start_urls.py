@@ -32,7 +32,7 @@ REFUSING = {"NIANBAO_REFUSE_PRIVATE_ADDRESSES": True, "NIANBAO_ALLOWED_PRIVATE_N
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory, guarded_env):
-    from portal import DemoPortal, Site, build_site
+    from portal import DemoPortal, build_site
     from portal.hostile import HostileSite, redirect
     from portal.site import START_PATH
 

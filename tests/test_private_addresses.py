@@ -193,7 +193,8 @@ def test_the_rest_of_the_site_is_crawled_and_the_run_summary_counts_the_refusals
 
 
 def test_discover_refuses_a_private_address_by_default(run_nianbao, tmp_path):
-    """The polite profile (the default): the URL given is not fetched when it names a private address."""
+    """The polite profile (the default): the URL given is not fetched when it names a private address,
+    and the error says so (not "no report column found") and which profiles fetch one."""
     from portal import DemoPortal
 
     with DemoPortal(host=TRAP) as trap:
@@ -202,8 +203,9 @@ def test_discover_refuses_a_private_address_by_default(run_nianbao, tmp_path):
         asked = trap.sent
     assert asked == []
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1].startswith(f"Error: the start URL {url} was refused: {REFUSED_ADDRESS}: "
-                                                     f"{TRAP} is a loopback address. ")
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: the start URL {url} was refused: {REFUSED_ADDRESS}: {TRAP} is a loopback address. "
+        "For a portal on this machine or your network (such as `nianbao portal`'s), give --profile demo or --profile test")
     assert "Traceback" not in result.stderr
     db = sqlite3.connect(tmp_path / "nianbao.db")
     assert db.execute("select url, reason, detail from skipped").fetchall() == [

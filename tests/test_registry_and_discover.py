@@ -347,21 +347,6 @@ def test_discover_reports_when_nothing_is_found(world, run_nianbao, tmp_path):
     assert result.returncode != 0 and "no report column found" in result.stderr
 
 
-def test_discover_says_the_start_url_was_refused_and_how_to_walk_a_local_portal(run_nianbao, tmp_path):
-    """``nianbao portal``'s site under the default (polite) profile, which refuses loopback: the
-    error is the refusal the crawl recorded, not "no report column found"."""
-    from portal import DemoPortal
-
-    with DemoPortal() as portal:
-        url = portal.base_url + "/"
-        result = run_nianbao("discover", url, "--data", tmp_path, check=False)
-    assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == (
-        f"Error: the start URL {url} was refused: private address or the crawl's proxy "
-        "(NIANBAO_REFUSE_PRIVATE_ADDRESSES): not fetched: 127.0.0.1 is a loopback address. "
-        "For a portal on this machine or your network (such as `nianbao portal`'s), give --profile demo or --profile test")
-
-
 def test_discover_says_why_the_start_url_failed(run_nianbao, tmp_path):
     result = run_nianbao("discover", "http://127.0.0.1:9/", "--data", tmp_path, "--profile", "test", check=False)
     assert result.returncode == 1

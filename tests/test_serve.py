@@ -10,6 +10,7 @@ on a new database as well as on this one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import http.server
@@ -75,11 +76,13 @@ def add_synthetic_reports(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory, run_nianbao):
-    data = tmp_path_factory.mktemp("serve") / "data"
-    run_nianbao("demo", "--data", data, "--profile", "test")
-    add_synthetic_reports(data / "nianbao.db")
-    return data
+def served_archive(crawled, tmp_path_factory) -> Path:
+    """A copy of the demo crawl with the synthetic reports added, shared by the module's tests
+    (none of them changes it: they serve it, or copy it first)."""
+    archive = tmp_path_factory.mktemp("serve") / "data"
+    shutil.copytree(crawled, archive)
+    add_synthetic_reports(archive / "nianbao.db")
+    return archive
 
 
 def free_port() -> int:
@@ -140,19 +143,19 @@ def running_datasette(data, env, **how):
 
 
 @pytest.fixture(scope="module")
-def datasette(data, guarded_env):
-    with running_datasette(data, guarded_env) as base:
+def datasette(served_archive, guarded_env):
+    with running_datasette(served_archive, guarded_env) as base:
         yield base
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "sigterm", "sighup"])
-def test_a_stopped_serve_leaves_the_data_directory_as_it_found_it(data, tmp_path, guarded_env, how):
+def test_a_stopped_serve_leaves_the_data_directory_as_it_found_it(served_archive, tmp_path, guarded_env, how):
     """Datasette's read-only connections made nianbao.db-wal and -shm, which stayed after
     Ctrl-C. Those of another program (a crawl writing) stay: they are its own. Being stopped
     is a server's end: exit status 0 (SIGHUP, which uvicorn does not handle, killed it)."""
     copy = tmp_path / "data"
     copy.mkdir()
-    shutil.copy(data / "nianbao.db", copy)  # the file alone: the module's Datasette may have it open
+    shutil.copy(served_archive / "nianbao.db", copy)  # the file alone: the module's Datasette may have it open
     found = sorted(p.name for p in copy.iterdir())
     process, base = start_datasette(copy, guarded_env)
     assert query(base, "report_list", agency="合作市")
@@ -175,12 +178,12 @@ def test_a_stopped_serve_leaves_the_data_directory_as_it_found_it(data, tmp_path
     assert sorted(p.name for p in copy.iterdir()) == found
 
 
-def test_a_data_directory_whose_path_a_uri_would_misread_is_served(data, tmp_path, guarded_env):
+def test_a_data_directory_whose_path_a_uri_would_misread_is_served(served_archive, tmp_path, guarded_env):
     """Datasette opens ``file:{path}?mode=ro`` unescaped: under 'a?b#c%41' it opened (and
     made) an empty file 'a' and answered "Table not found"."""
     copy = tmp_path / "a?b#c%41"
     copy.mkdir()
-    shutil.copy(data / "nianbao.db", copy)
+    shutil.copy(served_archive / "nianbao.db", copy)
     process, base = start_datasette(copy, guarded_env)
     try:
         assert query(base, "report_list", agency="合作市")
@@ -248,21 +251,45 @@ def test_pages_of_millions_of_rows_leave_out_their_count_or_unfiltered_facets(da
     fetch(f"{datasette}/nianbao/snapshots")
 
 
-def test_the_database_page_counts_each_table_or_says_many_rows(data, datasette):
+def test_the_database_page_counts_each_table_or_says_many_rows(served_archive, datasette):
     """The database page gives each table's row count, or none ("Many rows") where counting
     took longer than Datasette's limit; such a count is stopped at the limit, not run to
     its end and then dropped (plugin.count_rows: on a national archive, seconds a view)."""
     served = {t["name"]: t["count"] for t in get_json(f"{datasette}/nianbao.json")["tables"]}
-    with contextlib.closing(sqlite3.connect(f"file:{data / 'nianbao.db'}?mode=ro", uri=True)) as conn:
-        for table, count in served.items():
+    with contextlib.closing(sqlite3.connect(f"file:{served_archive / 'nianbao.db'}?mode=ro", uri=True)) as conn:
+        for table, count in served.items():  # Datasette's own counts pass this too: a sanity check
             assert count in (None, conn.execute(f"select count(*) from [{table}]").fetchone()[0]), table
         sites = conn.execute("select count(*) from sites").fetchone()[0]
+        assert served["sites"] == sites  # a small table is counted, not "Many rows"
         assert count_rows(conn, "sites", limit_ms=60_000) == sites > 0
         # A count that never ends, as one of millions of rows does not within 5 ms.
         conn.execute("create temp view endless as "
                      "with recursive n(i) as (select 1 union all select i + 1 from n) select i from n")
         assert count_rows(conn, "endless", limit_ms=5) is None
         assert count_rows(conn, "sites", limit_ms=60_000) == sites  # the connection goes on
+
+
+def test_the_plugin_counts_the_database_pages_tables(served_archive):
+    """The counts above are the plugin's: its startup replaced each database's table_counts
+    (Datasette's own gives the same numbers, so the page alone cannot tell)."""
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from nianbao.datasette import plugin
+    from nianbao.datasette.serve import SETTINGS, register_plugin
+
+    registered_before = pm.is_registered(plugin)
+    register_plugin()  # as `nianbao serve` does, here in the test's own process
+    datasette = Datasette([str(served_archive / "nianbao.db")], settings=SETTINGS)
+    try:
+        asyncio.run(datasette.invoke_startup())
+        database = datasette.databases["nianbao"]
+        assert database.table_counts.__code__ is plugin._table_counts(database).__code__
+    finally:
+        for database in datasette.databases.values():
+            database.close()
+        if not registered_before:
+            pm.unregister(plugin)
 
 
 
