@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import blocks, oversize, raw_store, report_content, reparse_runs, research_schema, skip_reasons, skipped_counts
+from . import (blocks, oversize, raw_store, report_content, reparse_runs, research_schema, rule_counts, skip_reasons,
+               skipped_counts)
 from .cross_checks import run_cross_checks
 from .transactions import BUSY_SECONDS
 
@@ -45,7 +46,8 @@ SCHEMA_VERSION = 14  # 2: checks.detail, indicators; 3: revisits, report version
 # 11: indexes for Datasette's pages and canned queries at national scale (bench/README.md), reports(url) dropped;
 # 12: blocks.detail, what varies per host, out of blocks.reason (archive/blocks.py: older rows split);
 # 13: reports.content_digest and version_bodies, a version per change of content (archive/report_content.py);
-# 14: covering and ordered indexes for the charts and rule_failures (applications by row_key, failing checks by delta)
+# 14: covering and ordered indexes for the charts and rule_failures (applications by row_key, failing checks by delta),
+# report_rule_counts for rules_summary, kept by triggers on checks (archive/rule_counts.py)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -93,6 +95,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _report_versions(db)
     _report_sites(db)
     report_content.ensure(db)  # schema 13
+    rule_counts.ensure(db)  # schema 14
     reparse_runs.ensure_tables(db)
     oversize.ensure_table(db)
     skipped_counts.ensure_table(db, version)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from archive import wide_tables
+from archive import rule_counts, wide_tables
 from archive.agencies import agency_level, normalized_agency_name
 from archive.corrections import add_correction
 from archive.report_groups import rebuild_report_groups
@@ -323,8 +323,8 @@ def test_indexes_for_the_common_filters(tmp_path, fresh):
         ("report_groups", ("year",)), ("checks", ("rule", "status")), ("checks", ("report_id",)),
         ("agencies", ("level",)), ("agencies", ("region_code",)), ("agency_aliases", ("name",)),
         ("cells", ("report_id", "table_name")), ("corrections", ("report_id", "table_name", "row_key", "column_key")),
-        *((t, c) for t in WIDE for c in (("report_id",), ("agency_id", "year"), ("year",), ("row_key", "year"),
-                                          ("layout",))),
+        *((t, c) for t in WIDE for c in (("report_id",), ("agency_id", "year"), ("year",), ("layout",))),
+        *((t, tuple(wide_tables.ROW_KEY_INDEX.get(t, ["row_key", "year"]))) for t in WIDE),
     } <= indexed
 
 
@@ -449,7 +449,7 @@ def test_a_schema_10_database_gets_the_schema_11_indexes_and_keeps_every_row(tmp
     db.execute("create index idx_reports_url on reports(url)")
     db.execute("pragma user_version = 10")
     db.conn.commit()
-    tables = [t for t in db.table_names() if not t.startswith("reports_fts")]
+    tables = [t for t in db.table_names() if not t.startswith("reports_fts") and t != rule_counts.TABLE]
     before = {t: rows(db, f"select * from [{t}] order by rowid") for t in tables}
     db.close()
 
@@ -482,9 +482,12 @@ def test_a_schema_13_database_gets_the_schema_14_indexes_and_keeps_every_row(tmp
     db.execute(f"drop index {covering}")
     db.execute("create index idx_checks_failing on checks(rule) where status in ('fail', 'warn')")
     db.execute("create index idx_applications_row_key_year on applications(row_key, year)")
+    for trigger in rule_counts.TRIGGERS:
+        db.execute(f"drop trigger {trigger}")
+    db.execute(f"drop table {rule_counts.TABLE}")
     db.execute("pragma user_version = 13")
     db.conn.commit()
-    tables = [t for t in db.table_names() if not t.startswith("reports_fts")]
+    tables = [t for t in db.table_names() if not t.startswith("reports_fts") and t != rule_counts.TABLE]
     before = {t: rows(db, f"select * from [{t}] order by rowid") for t in tables}
     db.close()
 
@@ -497,6 +500,9 @@ def test_a_schema_13_database_gets_the_schema_14_indexes_and_keeps_every_row(tmp
     assert covering in indexes and "idx_applications_row_key_year" not in indexes
     # The other wide tables keep their (row_key, year) index.
     assert ["row_key", "year"] in [i.columns for i in db["reviews_litigation"].indexes]
+    # The checks counted per report and rule, from the checks there were.
+    assert [r[3] for r in rule_counts.held(db) if r[1] == "R6"] == [1]  # the R6 warning: one failing check
+    assert rule_counts.held(db) == rule_counts.recounted(db)
     db.close()
     assert_opening_writes_nothing(path)
 
