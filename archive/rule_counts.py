@@ -20,40 +20,57 @@ from __future__ import annotations
 
 TABLE = "report_rule_counts"
 
-# What one (report, rule) row holds, as aggregates over its checks: what rules_summary counts.
+# What one (report, rule) row holds, as aggregates over its checks: what rules_summary counts,
+# and how many checks hold the largest difference (so that a delete reads the report's
+# checks again only when it takes away the last of them).
 _FROM_CHECKS = """
 select report_id, rule, count(*), total(status in ('fail', 'warn')), total(status = 'not_assessable'),
-  total(status != 'not_assessable'), max(abs(delta))
-from checks where report_id is not null and rule is not null
+  total(status != 'not_assessable'), max(abs(delta)),
+  (select count(*) from checks d where d.report_id = c.report_id and d.rule = c.rule
+   and abs(d.delta) = max(abs(c.delta)))
+from checks c where report_id is not null and rule is not null
 """
 
-# A check's part of its row, added (sign 1) or taken away (-1). A status that is null
-# counts nowhere, as the aggregates above skip it.
+# A check's part of its row, added. A status that is null counts nowhere, as the
+# aggregates above skip it; so does a null delta.
 _ADD = """
   insert into report_rule_counts
-    (report_id, rule, checks, checks_failing, not_assessable, assessed, largest_delta)
+    (report_id, rule, checks, checks_failing, not_assessable, assessed, largest_delta, largest_delta_checks)
   select {row}.report_id, {row}.rule, 1, coalesce({row}.status in ('fail', 'warn'), 0),
-    coalesce({row}.status = 'not_assessable', 0), coalesce({row}.status != 'not_assessable', 0), abs({row}.delta)
+    coalesce({row}.status = 'not_assessable', 0), coalesce({row}.status != 'not_assessable', 0),
+    abs({row}.delta), {row}.delta is not null
   where {row}.report_id is not null and {row}.rule is not null
   on conflict (rule, report_id) do update set
     checks = checks + 1,
     checks_failing = checks_failing + excluded.checks_failing,
     not_assessable = not_assessable + excluded.not_assessable,
     assessed = assessed + excluded.assessed,
-    -- max() of two values is null when either is; the aggregate max() skips nulls
-    largest_delta = coalesce(max(largest_delta, excluded.largest_delta), largest_delta, excluded.largest_delta);
+    -- (both read the row as it was, as every expression of an UPDATE does)
+    largest_delta = case when excluded.largest_delta > largest_delta or largest_delta is null
+                         then excluded.largest_delta else largest_delta end,
+    largest_delta_checks = case when excluded.largest_delta > largest_delta
+                                  or (largest_delta is null and excluded.largest_delta is not null) then 1
+                                when excluded.largest_delta = largest_delta then largest_delta_checks + 1
+                                else largest_delta_checks end;
 """
+# ... and taken away; the row goes with its last check.
 _TAKE_AWAY = """
   update report_rule_counts set
     checks = checks - 1,
     checks_failing = checks_failing - coalesce({row}.status in ('fail', 'warn'), 0),
     not_assessable = not_assessable - coalesce({row}.status = 'not_assessable', 0),
     assessed = assessed - coalesce({row}.status != 'not_assessable', 0),
-    largest_delta = iif(abs({row}.delta) >= largest_delta,
-                        (select max(abs(delta)) from checks where report_id = {row}.report_id and rule = {row}.rule),
-                        largest_delta)
+    largest_delta_checks = largest_delta_checks - (abs({row}.delta) is largest_delta and {row}.delta is not null)
   where rule = {row}.rule and report_id = {row}.report_id;
   delete from report_rule_counts where rule = {row}.rule and report_id = {row}.report_id and checks = 0;
+  -- the last check holding the largest difference gone: the next largest, read again
+  update report_rule_counts set largest_delta = (
+      select max(abs(delta)) from checks where report_id = {row}.report_id and rule = {row}.rule)
+  where rule = {row}.rule and report_id = {row}.report_id and largest_delta_checks = 0 and largest_delta is not null;
+  update report_rule_counts set largest_delta_checks = (
+      select count(*) from checks where report_id = {row}.report_id and rule = {row}.rule
+      and abs(delta) = report_rule_counts.largest_delta)
+  where rule = {row}.rule and report_id = {row}.report_id and largest_delta_checks = 0 and largest_delta is not null;
 """
 
 TRIGGERS = {
@@ -78,6 +95,7 @@ create table {TABLE} (
   not_assessable integer not null,   -- status not_assessable
   assessed integer not null,         -- any other status
   largest_delta real,                -- max(abs(delta)); null when no check has one
+  largest_delta_checks integer not null,  -- how many of them have that abs(delta)
   primary key (rule, report_id)
 ) without rowid""")
         db.execute(f"insert into {TABLE} {_FROM_CHECKS} group by rule, report_id")
@@ -95,5 +113,6 @@ def recounted(db) -> list[tuple]:
 def held(db) -> list[tuple]:
     """The rows the table holds, in recounted()'s order and form."""
     return [tuple(r) for r in db.execute(
-        f"select report_id, rule, checks, checks_failing, not_assessable, assessed, largest_delta from {TABLE} "
+        f"select report_id, rule, checks, checks_failing, not_assessable, assessed, largest_delta, "
+        f"largest_delta_checks from {TABLE} "
         "order by rule, report_id")]

@@ -70,6 +70,15 @@ def test_counts_follow_new_versions_corrections_and_cross_checks(tmp_path):
     db.execute("update checks set status = 'fail', delta = 1000 where rule = 'R1' and report_id = ?", [second])
     db.conn.commit()
     assert rule_counts.held(db.conn) == rule_counts.recounted(db.conn)
+    # The largest difference held by two checks, then one, then none of the report's.
+    for delta in (7.0, 7.0, 2.0):
+        db.execute("insert into checks (report_id, rule, status, delta) values (?, 'R9', 'fail', ?)", [second, delta])
+    for delta, largest in ((7.0, 7.0), (7.0, 2.0), (2.0, None)):
+        db.execute("delete from checks where id = (select max(id) from checks where rule = 'R9' and delta = ?)",
+                   [delta])
+        assert rule_counts.held(db.conn) == rule_counts.recounted(db.conn)
+        assert [r[6] for r in rule_counts.held(db.conn) if r[1] == "R9"] == ([largest] if largest else [])
+    db.conn.commit()
     db.execute("delete from checks where report_id = ?", [second])
     db.conn.commit()
     assert rule_counts.held(db.conn) == rule_counts.recounted(db.conn)
