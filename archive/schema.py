@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from . import blocks, oversize, raw_store, report_content, reparse_runs, research_schema, skip_reasons, skipped_counts
+from . import (blocks, oversize, raw_store, report_content, reparse_runs, research_schema, rule_counts, skip_reasons,
+               skipped_counts)
 from .cross_checks import run_cross_checks
 from .transactions import BUSY_SECONDS
 
-SCHEMA_VERSION = 13  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
+SCHEMA_VERSION = 14  # 2: checks.detail, indicators; 3: revisits, report versions, interrupted runs; 4: sites;
 # 5: logical reports (report_groups), agency aliases and levels, corrections, trigram search;
 # 6: the wide tables stored instead of views, report_list, reparse_runs and reparse_changes;
 # 7: R6/R7 made again once (before, merge and a report reparsed into another year could leave them stale);
@@ -44,7 +45,9 @@ SCHEMA_VERSION = 13  # 2: checks.detail, indicators; 3: revisits, report version
 # 10: skipped.detail, what varies per page, out of skipped.reason (archive/skip_reasons.py: older rows split);
 # 11: indexes for Datasette's pages and canned queries at national scale (bench/README.md), reports(url) dropped;
 # 12: blocks.detail, what varies per host, out of blocks.reason (archive/blocks.py: older rows split);
-# 13: reports.content_digest and version_bodies, a version per change of content (archive/report_content.py)
+# 13: reports.content_digest and version_bodies, a version per change of content (archive/report_content.py);
+# 14: covering and ordered indexes for the charts and rule_failures (applications by row_key, failing checks by delta),
+# report_rule_counts for rules_summary, kept by triggers on checks (archive/rule_counts.py)
 
 
 # What opening a database older than a schema version makes again from the cells
@@ -92,6 +95,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _report_versions(db)
     _report_sites(db)
     report_content.ensure(db)  # schema 13
+    rule_counts.ensure(db)  # schema 14
     reparse_runs.ensure_tables(db)
     oversize.ensure_table(db)
     skipped_counts.ensure_table(db, version)
@@ -242,8 +246,13 @@ def _normalized_tables(db):
     db["checks"].create_index(["report_id"], if_not_exists=True)
     db["checks"].create_index(["rule", "status"], if_not_exists=True)
     # The failing checks alone, a few in a hundred (schema 11): the canned query rule_failures
-    # reads these, with a rule or without, instead of every check of the archive.
-    db.execute("create index if not exists idx_checks_failing on checks(rule) where status in ('fail', 'warn')")
+    # reads these, with a rule or without, instead of every check of the archive; in its order
+    # (schema 14), so that the first page of rows reads only those (68,602 failing checks at
+    # national scale: 91 -> 7 ms for the first 1,001 rows, instead of sorting each rule's all).
+    db.execute("create index if not exists idx_checks_failing_delta on checks(rule, abs(delta) desc) "
+               "where status in ('fail', 'warn')")
+    if "idx_checks_failing" in {i.name for i in db["checks"].indexes}:
+        db.execute("drop index idx_checks_failing")  # schema 11's, which the one above covers
     # A pre-2019 统计表 row by row, as printed (its rows vary by province). The same
     # numbers are in cells (table_name 'indicators') with their kind and location.
     db["indicators"].create(
