@@ -411,16 +411,29 @@ def test_what_a_crawl_runs_per_page_and_per_run_finds_by_index(tmp_path):
     assert whole_table_reads(db, statements) == []
 
 
+def store_two_years_r6_warns(db) -> int:
+    """One body's 2022 and 2023 reports, the 2023 one's R6 warning (0 carried over, 5 carried
+    forward); the 2023 report's id."""
+    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
+          applications={"carried_forward": {"total": 5}})
+    return store(db, "http://127.0.0.1:9/2023.html", agency="甲县人民政府", year=2023,
+                 applications={"carried_over": {"total": 0}})
+
+
+def every_row(db, tables=None) -> dict[str, list]:
+    """Every row of every table (of ``tables``' names when given), in rowid order; the
+    full-text index and the rule counts, which migrations rebuild, left out."""
+    names = tables or [t for t in db.table_names() if not t.startswith("reports_fts") and t != rule_counts.TABLE]
+    return {t: rows(db, f"select * from [{t}] order by rowid") for t in names}
+
+
 def test_a_schema_6_database_gets_its_cross_year_rules_made_again(tmp_path):
     """Before schema 7, `nianbao merge` and a report reparsed into another year could leave
     R6/R7 made against a report that is not the body's year before (or none where it is):
     opening the database makes them again, once."""
     path = tmp_path / "nianbao.db"
     db = open_database(path)
-    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
-          applications={"carried_forward": {"total": 5}})
-    later = store(db, "http://127.0.0.1:9/2023.html", agency="甲县人民政府", year=2023,
-                  applications={"carried_over": {"total": 0}})
+    later = store_two_years_r6_warns(db)
     r6 = f"select status, [left], [right] from checks where rule = 'R6' and [where] = 'total' and report_id = {later}"
     assert rows(db, r6) == [("warn", 0.0, 5.0)]
     # What such a database holds: a check made against another 2022, and the schema 6 mark.
@@ -438,10 +451,7 @@ def test_a_schema_10_database_gets_the_schema_11_indexes_and_keeps_every_row(tmp
     adds an index of the failing checks; a database made before gets both on open, once."""
     path = tmp_path / "nianbao.db"
     db = open_database(path)
-    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
-          applications={"carried_forward": {"total": 5}})
-    store(db, "http://127.0.0.1:9/2023.html", agency="甲县人民政府", year=2023,
-          applications={"carried_over": {"total": 0}})  # R6 warns: 0 carried over, 5 carried forward
+    store_two_years_r6_warns(db)
     # What schema 10 made: reports(url) beside the unique index, no index of the failing checks.
     db.execute("drop index idx_checks_failing_delta")
     for table in WIDE:
@@ -449,13 +459,12 @@ def test_a_schema_10_database_gets_the_schema_11_indexes_and_keeps_every_row(tmp
     db.execute("create index idx_reports_url on reports(url)")
     db.execute("pragma user_version = 10")
     db.conn.commit()
-    tables = [t for t in db.table_names() if not t.startswith("reports_fts") and t != rule_counts.TABLE]
-    before = {t: rows(db, f"select * from [{t}] order by rowid") for t in tables}
+    before = every_row(db)
     db.close()
 
     db = open_database(path)
     assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
-    assert {t: rows(db, f"select * from [{t}] order by rowid") for t in tables} == before
+    assert every_row(db, tables=before) == before
     assert [i.columns for i in db["reports"].indexes if i.columns[0] == "url"] == [["url", "payload_digest"]]
     assert "idx_checks_failing_delta" in {i.name for i in db["checks"].indexes}
     assert all(["layout"] in [i.columns for i in db[t].indexes] for t in WIDE)
@@ -472,10 +481,7 @@ def test_a_schema_13_database_gets_the_schema_14_indexes_and_keeps_every_row(tmp
     gets both on open, in place of the old ones, once."""
     path = tmp_path / "nianbao.db"
     db = open_database(path)
-    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
-          applications={"carried_forward": {"total": 5}})
-    store(db, "http://127.0.0.1:9/2023.html", agency="甲县人民政府", year=2023,
-          applications={"carried_over": {"total": 0}})  # R6 warns: 0 carried over, 5 carried forward
+    store_two_years_r6_warns(db)
     covering = "idx_applications_row_key_year_total_report_id_group_id_agency_id"
     # What schema 13 made.
     db.execute("drop index idx_checks_failing_delta")
@@ -487,13 +493,12 @@ def test_a_schema_13_database_gets_the_schema_14_indexes_and_keeps_every_row(tmp
     db.execute(f"drop table {rule_counts.TABLE}")
     db.execute("pragma user_version = 13")
     db.conn.commit()
-    tables = [t for t in db.table_names() if not t.startswith("reports_fts") and t != rule_counts.TABLE]
-    before = {t: rows(db, f"select * from [{t}] order by rowid") for t in tables}
+    before = every_row(db)
     db.close()
 
     db = open_database(path)
     assert db.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
-    assert {t: rows(db, f"select * from [{t}] order by rowid") for t in tables} == before
+    assert every_row(db, tables=before) == before
     assert {i.name for i in db["checks"].indexes} >= {"idx_checks_failing_delta"}
     assert "idx_checks_failing" not in {i.name for i in db["checks"].indexes}
     indexes = {i.name for i in db["applications"].indexes}
@@ -529,10 +534,7 @@ def test_rule_failures_reads_the_failing_checks_by_index(tmp_path):
     difference, 91 ms for the first page's 1,001 rows, 7 ms read in the index's order
     (bench/README.md, "Datasette pages")."""
     db = open_database(tmp_path / "nianbao.db")
-    store(db, "http://127.0.0.1:9/2022.html", agency="甲县人民政府", year=2022,
-          applications={"carried_forward": {"total": 5}})
-    store(db, "http://127.0.0.1:9/2023.html", agency="甲县人民政府", year=2023,
-          applications={"carried_over": {"total": 0}})
+    store_two_years_r6_warns(db)
     sql = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["databases"]["nianbao"]["queries"][
         "rule_failures"]["sql"]
     for rule in ("", "R6", " r6 "):
