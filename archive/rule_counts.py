@@ -106,7 +106,7 @@ create table {TABLE} (
 
 
 def recounted(db) -> list[tuple]:
-    """The rows the table must hold, counted again from the checks (verify and the tests)."""
+    """The rows the table must hold, counted again from the checks (tests/test_rule_counts.py)."""
     return [tuple(r) for r in db.execute(f"{_FROM_CHECKS} group by rule, report_id order by rule, report_id")]
 
 
